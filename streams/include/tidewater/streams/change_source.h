@@ -1,0 +1,62 @@
+// Where a reader gets a table's change records from, shard by shard: the engine in this
+// process, or a remote tidewaterd's Streams API. The consumer SDK, the replicator and the
+// sinks read through this interface so that each works with every source.
+//
+// Contract for every implementation:
+//  * Read returns records of ONE shard in increasing sequence order, each once, starting
+//    at the first retained record whose sequence is >= from_sequence. Records carry all
+//    ChangeRecord fields the log holds (origin region, version, provenance, transaction).
+//  * A position below the shard's trim horizon is an error (TrimmedDataAccessException),
+//    never a silent skip: a reader that fell behind retention must know it lost records.
+//  * Read waits up to `wait` for the first record when none is available, then returns
+//    an empty batch (not an error).
+//
+// Thread safety: implementations are safe to call from several threads (one reader
+// thread per shard is the usual pattern).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tidewater/core/engine.h"
+#include "tidewater/core/status.h"
+
+namespace tidewater::streams {
+
+// One shard of a table's stream as a source describes it.
+struct SourceShard {
+  uint32_t index = 0;
+  std::optional<uint32_t> parent;  // shard lineage: finish the parent before this one
+  bool closed = false;             // no record will follow last_sequence
+  uint64_t first_sequence = 0;     // oldest retained record (0: none retained)
+  uint64_t last_sequence = 0;      // newest record written (0: none written)
+};
+
+// What Read returns.
+struct ChangeBatch {
+  std::vector<ChangeRecord> records;
+  uint64_t next_sequence = 1;  // the from_sequence of the next Read
+  // The shard is closed and every record of it has been returned.
+  bool end_of_shard = false;
+};
+
+class ChangeSource {
+ public:
+  virtual ~ChangeSource() = default;
+
+  // The table's shards, parents before children. NotFound (ResourceNotFoundException)
+  // when the table does not exist or has no stream.
+  virtual Result<std::vector<SourceShard>> ListShards() = 0;
+
+  virtual Result<ChangeBatch> Read(uint32_t shard, uint64_t from_sequence, size_t max_records,
+                                   std::chrono::milliseconds wait) = 0;
+};
+
+// Reads `table` from an engine in this process. The engine must outlive the source.
+std::unique_ptr<ChangeSource> MakeEngineChangeSource(Engine& engine, std::string table);
+
+}  // namespace tidewater::streams
