@@ -1,0 +1,13 @@
+// The subcommands of `tidewater`. Each Add*Command registers its subcommand (flags and the
+// function that runs it) on the application; the function's exit code becomes the
+// process's. One subcommand per file: <name>_command.cc.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace tidewater::cli {
+
+// Set by a subcommand's callback: what `tidewater` exits with.
+int& ExitCode();
+
+}  // namespace tidewater::cli
