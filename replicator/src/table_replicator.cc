@@ -52,7 +52,7 @@ class TableReplicatorImpl final : public TableReplicator {
   void Error(const char* operation, const Status& status) {
     if (options_.metrics != nullptr) options_.metrics->Error(table(), operation);
     spdlog::warn("event=replication_error table={} source_region={} operation={} error=\"{}\"",
-                 table(), options_.source_region, operation, status.ToString());
+                 table(), source_region_, operation, status.ToString());
   }
 
   // Calls `attempt` until it returns ok; false when stopped first.
@@ -93,26 +93,33 @@ class TableReplicatorImpl final : public TableReplicator {
   v1::ReplicationBatch NewBatch() const {
     v1::ReplicationBatch batch;
     batch.set_table(table());
-    batch.set_source_region(options_.source_region);
+    batch.set_source_region(source_region_);
     return batch;
   }
 
   void Supervise() {
+    source_region_ = options_.source_region;
+    if (source_region_.empty() && !Retry("describe_table", [&] {
+          auto region = source_api_->Region(table());
+          if (region.ok()) source_region_ = *region;
+          return region.status();
+        })) {
+      return;
+    }
     ShardPositions positions;
     if (!Retry("get_checkpoints", [&] {
-          auto stored = target_->GetCheckpoints(table(), options_.source_region);
+          auto stored = target_->GetCheckpoints(table(), source_region_);
           if (stored.ok()) positions = std::move(*stored);
           return stored.status();
         })) {
       return;
     }
     if (positions.empty()) {
-      spdlog::info("event=catch_up_started table={} source_region={}", table(),
-                   options_.source_region);
+      spdlog::info("event=catch_up_started table={} source_region={}", table(), source_region_);
       if (!CatchUp(&positions)) return;
     }
-    spdlog::info("event=following table={} source_region={} shards={}", table(),
-                 options_.source_region, positions.size());
+    spdlog::info("event=following table={} source_region={} shards={}", table(), source_region_,
+                 positions.size());
 
     std::map<uint32_t, std::unique_ptr<ShardState>> shards;
     Backoff backoff(options_.initial_backoff, options_.max_backoff);
@@ -187,8 +194,8 @@ class TableReplicatorImpl final : public TableReplicator {
       batch.mutable_checkpoint()->set_next_sequence(next_sequence);
       if (!ApplyWithRetry(batch)) return false;
     }
-    spdlog::info("event=catch_up_done table={} source_region={} items={}", table(),
-                 options_.source_region, copied);
+    spdlog::info("event=catch_up_done table={} source_region={} items={}", table(), source_region_,
+                 copied);
     *positions = std::move(start);
     return true;
   }
@@ -223,7 +230,7 @@ class TableReplicatorImpl final : public TableReplicator {
       v1::ReplicationBatch batch = NewBatch();
       uint64_t not_origin = 0;
       for (ChangeRecord& record : read->records) {
-        if (record.origin_region() == options_.source_region) {
+        if (record.origin_region() == source_region_) {
           *batch.add_changes() = record;
         } else {
           ++not_origin;
@@ -268,6 +275,7 @@ class TableReplicatorImpl final : public TableReplicator {
   const std::unique_ptr<streams::ChangeSource> source_;
   const std::unique_ptr<ReplicationApi> source_api_;
   const std::unique_ptr<ReplicationApi> target_;
+  std::string source_region_;  // set by the supervisor before the shard threads start
   StopSignal stop_;
   std::thread supervisor_;
 };

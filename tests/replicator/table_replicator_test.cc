@@ -246,10 +246,11 @@ class SourceView final : public streams::ChangeSource {
 
 class TableReplicatorTest : public ::testing::Test {
  protected:
-  std::unique_ptr<TableReplicator> StartReplicator(size_t max_batch_records = 500) {
+  std::unique_ptr<TableReplicator> StartReplicator(size_t max_batch_records = 500,
+                                                   std::string source_region = kSource) {
     TableReplicatorOptions options;
     options.table = kTable;
-    options.source_region = kSource;
+    options.source_region = std::move(source_region);
     options.max_batch_records = max_batch_records;
     options.read_wait = milliseconds(20);
     options.initial_backoff = milliseconds(5);
@@ -277,6 +278,16 @@ TEST_F(TableReplicatorTest, ForwardsOnlySourceOriginChangesAndAdvancesPastTheOth
   ASSERT_TRUE(target_.WaitForCheckpoints({{0, 4}, {1, 3}}));
   replicator->Stop();
   EXPECT_EQ(target_.ItemVersions(), (std::map<std::string, uint64_t>{{"a", 10}, {"c", 12}}));
+}
+
+TEST_F(TableReplicatorTest, TakesTheSourceRegionFromTheSourceWhenNotGiven) {
+  target_.SetCheckpoints({{0, 1}, {1, 1}});
+  source_.Append(0, Put("mine", 10, kSource));
+  source_.Append(0, Put("theirs", 11, kOther));
+  auto replicator = StartReplicator(500, /*source_region=*/"");
+  ASSERT_TRUE(target_.WaitForCheckpoints({{0, 3}, {1, 1}}));
+  replicator->Stop();
+  EXPECT_EQ(target_.ItemVersions(), (std::map<std::string, uint64_t>{{"mine", 10}}));
 }
 
 TEST_F(TableReplicatorTest, RetriesWhileTheTargetFailsAndLosesNothing) {

@@ -32,7 +32,9 @@ namespace tidewater::replicator {
 
 struct TableReplicatorOptions {
   std::string table;
-  std::string source_region;  // forward only changes whose origin is this region
+  // Forward only changes whose origin is this region. Empty: the source's own region
+  // (ReplicationApi::Region of the source).
+  std::string source_region;
   size_t max_batch_records = 500;
   // How long a shard read waits for new records before returning empty.
   std::chrono::milliseconds read_wait{100};
