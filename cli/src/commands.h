@@ -10,4 +10,7 @@ namespace tidewater::cli {
 // Set by a subcommand's callback: what `tidewater` exits with.
 int& ExitCode();
 
+// tidewater verify --a URL --b URL --table NAME (verify_command.cc).
+void AddVerifyCommand(CLI::App& app);
+
 }  // namespace tidewater::cli
