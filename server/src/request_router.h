@@ -21,10 +21,10 @@ inline constexpr std::string_view kProtobufContentType = "application/x-protobuf
 
 struct ApiResponse {
   unsigned http_status = 200;
-  std::string_view content_type = kAmzJsonContentType;  // errors are always JSON
   std::string body;
   std::string request_id;
   std::string crc32;  // x-amz-crc32
+  std::string_view content_type = kAmzJsonContentType;  // errors are always JSON
 };
 
 class RequestRouter {
