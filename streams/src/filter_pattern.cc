@@ -317,7 +317,8 @@ Result<Matcher> ParseMatcher(const rapidjson::Value& value, const std::string& p
 
 // An object node (named children) or a leaf (matchers, OR).
 struct FilterPattern::Node {
-  std::vector<std::pair<std::string, Node>> children;
+  std::vector<std::string> names;  // of the children, in the same order
+  std::vector<Node> children;
   std::vector<Matcher> matchers;
   bool leaf = false;
 
@@ -331,7 +332,9 @@ struct FilterPattern::Node {
     }
     const bool is_object = value != nullptr && value->IsObject();
     if (value != nullptr && !is_object) return false;
-    for (const auto& [name, child] : children) {
+    for (size_t i = 0; i < children.size(); ++i) {
+      const std::string& name = names[i];
+      const Node& child = children[i];
       const rapidjson::Value* field = nullptr;
       if (is_object) {
         auto it = value->FindMember(rapidjson::StringRef(name.data(), name.size()));
@@ -364,7 +367,8 @@ Status ParseNode(const rapidjson::Value& json, const std::string& path, size_t d
     FilterPattern::Node child;
     TW_RETURN_IF_ERROR(
         ParseNode(member.value, path.empty() ? name : path + "." + name, depth + 1, &child));
-    node->children.emplace_back(std::move(name), std::move(child));
+    node->names.push_back(std::move(name));
+    node->children.push_back(std::move(child));
   }
   return Status::Ok();
 }
