@@ -7,11 +7,9 @@
 // or webhook handler (connectors/trigger_handlers.h).
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
-#include <rapidjson/document.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -21,7 +19,6 @@
 #include "tidewater/streams/change_source.h"
 #include "tidewater/streams/consumer.h"
 #include "tidewater/streams/lease_store.h"
-#include "tidewater/streams/service_client.h"
 #include "tidewater/streams/trigger.h"
 #include "trigger_config.h"
 #include "trigger_metrics.h"
@@ -50,36 +47,6 @@ Result<TableFacts> LocalTableFacts(Engine& engine, const std::string& table) {
   TW_ASSIGN_OR_RETURN(TableDescription description, engine.DescribeTable(table));
   return TableFacts{description.table_id, description.creation_time_micros,
                     description.key_schema.partition_key.name};
-}
-
-Result<TableFacts> RemoteTableFacts(const std::string& endpoint, const std::string& table) {
-  TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(endpoint));
-  rapidjson::StringBuffer request;
-  json::Writer writer(request);
-  writer.StartObject();
-  writer.Key("TableName");
-  writer.String(table.c_str());
-  writer.EndObject();
-  TW_ASSIGN_OR_RETURN(std::string answer,
-                      client->CallJson("DynamoDB_20120810.DescribeTable", request.GetString()));
-  rapidjson::Document document;
-  document.Parse(answer.c_str());
-  if (document.HasParseError() || !document.IsObject() || !document.HasMember("Table")) {
-    return Status::Internal("DescribeTable answered something that is not a table description");
-  }
-  const auto& description = document["Table"];
-  TableFacts facts;
-  if (description.HasMember("CreationDateTime") && description["CreationDateTime"].IsNumber()) {
-    facts.creation_micros = std::llround(description["CreationDateTime"].GetDouble() * 1'000'000);
-  }
-  if (description.HasMember("KeySchema") && description["KeySchema"].IsArray()) {
-    for (const auto& key : description["KeySchema"].GetArray()) {
-      if (key.HasMember("KeyType") && key["KeyType"] == "HASH" && key.HasMember("AttributeName")) {
-        facts.partition_key = key["AttributeName"].GetString();
-      }
-    }
-  }
-  return facts;
 }
 
 Result<std::unique_ptr<streams::FailureDestination>> MakeDestination(
@@ -126,23 +93,15 @@ int RunTriggers(const std::string& config_path) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<streams::LeaseStore> leases;
-  if (!config.data_dir.empty()) {
-    EngineOptions engine_options;
-    engine_options.data_dir = config.data_dir;
-    engine_options.region = config.region;
-    auto opened = Engine::Open(engine_options);
-    if (!opened.ok()) return Fail(opened.status());
-    engine = std::move(opened).value();
-    auto store = streams::MakeEngineLeaseStore(*engine);
-    if (!store.ok()) return Fail(store.status());
-    leases = std::move(store).value();
-  } else {
-    auto store = streams::MakeRemoteLeaseStore(config.endpoint);
-    if (!store.ok()) return Fail(store.status());
-    leases = std::move(store).value();
-  }
+  EngineOptions engine_options;
+  engine_options.data_dir = config.data_dir;
+  engine_options.region = config.region;
+  auto opened = Engine::Open(engine_options);
+  if (!opened.ok()) return Fail(opened.status());
+  std::unique_ptr<Engine> engine = std::move(opened).value();
+  auto store = streams::MakeEngineLeaseStore(*engine);
+  if (!store.ok()) return Fail(store.status());
+  std::unique_ptr<streams::LeaseStore> leases = std::move(store).value();
 
   auto registry = std::make_shared<prometheus::Registry>();
   TriggerMetrics metrics(*registry);
@@ -163,8 +122,7 @@ int RunTriggers(const std::string& config_path) {
     RunningTrigger& run = running.emplace_back();
     run.name = trigger.name;
     streams::TriggerOptions options = trigger.options;
-    auto facts = engine ? LocalTableFacts(*engine, trigger.table)
-                        : RemoteTableFacts(config.endpoint, trigger.table);
+    auto facts = LocalTableFacts(*engine, trigger.table);
     if (!facts.ok()) return Fail(facts.status());
     options.table_id = facts->table_id;
     options.table_creation_micros = facts->creation_micros;
@@ -182,13 +140,7 @@ int RunTriggers(const std::string& config_path) {
     auto processor = streams::TriggerProcessor::Create(options, std::move(function).value());
     if (!processor.ok()) return Fail(processor.status());
     run.processor = std::move(processor).value();
-    if (engine) {
-      run.source = streams::MakeEngineChangeSource(*engine, trigger.table);
-    } else {
-      auto source = streams::MakeRemoteStreamsSource(config.endpoint, trigger.table);
-      if (!source.ok()) return Fail(source.status());
-      run.source = std::move(source).value();
-    }
+    run.source = streams::MakeEngineChangeSource(*engine, trigger.table);
     auto consumer = streams::StreamConsumer::Create(
         streams::ConsumerOptionsFor(options, trigger.table,
                                     config.application + "." + trigger.name),

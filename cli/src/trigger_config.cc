@@ -216,9 +216,12 @@ Result<TriggerRunConfig> ParseTriggerConfig(const std::string& yaml_text) {
     TW_ASSIGN_OR_RETURN(config.data_dir,
                         Scalar<std::string>(source["data-dir"], "source.data-dir"));
   }
-  if (config.endpoint.empty() == config.data_dir.empty()) {
-    return Invalid("source", "give exactly one of endpoint and data-dir");
+  if (!config.endpoint.empty()) {
+    return Invalid("source.endpoint",
+                   "a remote tidewaterd is not supported yet (the remote Streams source is "
+                   "pending); use data-dir");
   }
+  if (config.data_dir.empty()) return Invalid("source", "data-dir is required");
   if (root["application"]) {
     TW_ASSIGN_OR_RETURN(config.application,
                         Scalar<std::string>(root["application"], "application"));

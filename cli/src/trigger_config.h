@@ -39,8 +39,8 @@ struct TriggerConfig {
 };
 
 struct TriggerRunConfig {
-  std::string endpoint;  // a remote tidewaterd, http://HOST:PORT
-  std::string data_dir;  // or a local engine (exclusive with endpoint)
+  std::string endpoint;  // a remote tidewaterd, http://HOST:PORT (not supported yet)
+  std::string data_dir;  // a local engine's data directory
   std::string region = "local";
   std::string application = "tidewater-trigger";
   std::string metrics_listen;  // HOST:PORT; empty: no metrics endpoint

@@ -84,6 +84,8 @@ TriggerMetrics::TriggerMetrics(prometheus::Registry& registry)
                             .Help("Handler invocation duration")
                             .Register(registry)) {}
 
+TriggerMetrics::~TriggerMetrics() = default;
+
 streams::TriggerListener* TriggerMetrics::ListenerFor(const std::string& name) {
   listeners_.push_back(std::make_unique<Listener>(*this, name));
   return listeners_.back().get();

@@ -21,6 +21,7 @@ namespace tidewater::cli {
 class TriggerMetrics {
  public:
   explicit TriggerMetrics(prometheus::Registry& registry);
+  ~TriggerMetrics();
 
   // The listener that records trigger `name`'s events (and logs give-ups). Owned here.
   streams::TriggerListener* ListenerFor(const std::string& name);
