@@ -5,6 +5,8 @@
 #include <cmath>
 #include <set>
 
+#include "tidewater/streams/filter_pattern.h"
+
 namespace tidewater::cli {
 namespace {
 
@@ -190,6 +192,8 @@ Result<TriggerConfig> ParseTrigger(const YAML::Node& node, const std::string& wh
   }
   Status valid = streams::ValidateTriggerOptions(o);
   if (!valid.ok()) return Invalid(at, valid.message());
+  auto filters = streams::FilterCriteria::Parse(o.filter_patterns);
+  if (!filters.ok()) return Invalid(at + ".FilterCriteria", filters.status().message());
   return trigger;
 }
 
