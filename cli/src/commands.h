@@ -10,4 +10,7 @@ namespace tidewater::cli {
 // Set by a subcommand's callback: what `tidewater` exits with.
 int& ExitCode();
 
+// `tidewater trigger --config FILE` (trigger_command.cc).
+void AddTriggerCommand(CLI::App& app);
+
 }  // namespace tidewater::cli
