@@ -12,5 +12,7 @@ int& ExitCode();
 
 // tidewater verify --a URL --b URL --table NAME (verify_command.cc).
 void AddVerifyCommand(CLI::App& app);
+// `tidewater trigger --config FILE` (trigger_command.cc).
+void AddTriggerCommand(CLI::App& app);
 
 }  // namespace tidewater::cli
