@@ -171,7 +171,8 @@ class PostgresSinkTest : public ::testing::Test {
   // Records in the table's stream (deletes of absent items write none).
   uint64_t StreamRecords(const std::string& table = "orders") {
     uint64_t records = 0;
-    for (const ShardDescription& shard : engine_->DescribeTable(table)->shards) {
+    const TableDescription description = *engine_->DescribeTable(table);
+    for (const ShardDescription& shard : description.shards) {
       records += shard.last_sequence;
     }
     return records;
