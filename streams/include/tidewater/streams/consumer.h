@@ -23,10 +23,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
 
+#include "tidewater/core/clock.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/status.h"
 
@@ -79,6 +81,17 @@ struct ConsumerOptions {
   std::chrono::milliseconds retry_backoff_max{10'000};
   // Where positions are kept; nullptr: with the leases. Not owned; must outlive the consumer.
   CheckpointStore* checkpoints = nullptr;
+  // Time for lease renewal and expiry; nullptr: a steady (monotonic) clock. Not owned.
+  // Tests pass a ManualClock to expire leases without waiting.
+  Clock* lease_clock = nullptr;
+  // Take leases from a worker that holds more than its fair share (as the KCL does), so
+  // that a worker that joins gets shards without waiting for another to die.
+  bool steal_leases = true;
+  // A checkpoint below the shard's trim horizon (records lost to retention): false: the
+  // shard stops with TrimmedDataAccess in ConsumerShardStatus::last_error, retried with
+  // backoff, until an operator acts; true: continue at the oldest retained record and
+  // count the lost records in ConsumerShardStatus::trimmed_records_skipped.
+  bool skip_trimmed = false;
 };
 
 class LeaseStore;  // lease_store.h: where leases live (a Tidewater table)
@@ -92,6 +105,8 @@ struct ConsumerShardStatus {
   int64_t iterator_age_millis = 0;      // now minus that, while records are waiting; else 0
   uint64_t records_processed = 0;       // accepted by the handler, this process
   uint64_t handler_errors = 0;
+  uint64_t trimmed_records_skipped = 0;
+  std::string last_error;  // the last read/handler/checkpoint error ("" when none yet)
 };
 
 class StreamConsumer {
@@ -106,6 +121,9 @@ class StreamConsumer {
   // Graceful stop: see the file comment. Idempotent.
   virtual void Stop() = 0;
   virtual std::vector<ConsumerShardStatus> Progress() const = 0;
+  // The last lease-coordination outcome (listing shards and leases, taking leases): ok,
+  // or why this worker cannot take shards right now (e.g. the lease table is unreachable).
+  virtual Status LeaseError() const = 0;
 };
 
 }  // namespace tidewater::streams

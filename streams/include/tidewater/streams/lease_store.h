@@ -1,0 +1,77 @@
+// Leases and checkpoints of stream consumers, kept in a Tidewater table (as the Kinesis
+// Client Library keeps them in a DynamoDB table).
+//
+// One item per (application, table, shard), partition key "leaseKey" (S) =
+// "<application>/<table>/<shard>". Attributes:
+//   application (S), tableName (S), shard (N), parentShard (N, when the shard has one),
+//   owner (S, absent while nobody holds the lease), leaseCounter (N: bumped by every
+//   write, so that other workers see a live owner), checkpoint (N: the first sequence not
+//   yet processed, absent before the first checkpoint), finished (BOOL: every record of
+//   the closed shard was processed).
+//
+// Every write is conditional on the counter (and owner) the writer last saw, so exactly
+// one worker owns a shard and a worker whose lease was taken learns it on its next write.
+// Expiry does not compare clocks across processes: a worker deems a lease expired when
+// it has seen the same counter for a whole lease duration (KCL's rule).
+//
+// Thread safety: implementations are safe to call from several threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tidewater/core/engine.h"
+#include "tidewater/core/status.h"
+
+namespace tidewater::streams {
+
+struct Lease {
+  std::string application;
+  std::string table;
+  uint32_t shard = 0;
+  std::optional<uint32_t> parent;
+  std::string owner;  // "" when free
+  uint64_t counter = 0;
+  std::optional<uint64_t> checkpoint;
+  bool finished = false;
+
+  // "<application>/<table>/<shard>": the item's partition key.
+  std::string Key() const;
+  friend bool operator==(const Lease&, const Lease&) = default;
+};
+
+class LeaseStore {
+ public:
+  virtual ~LeaseStore() = default;
+
+  // Every lease of `application` on `table`, in shard order.
+  virtual Result<std::vector<Lease>> ListLeases(const std::string& application,
+                                                const std::string& table) = 0;
+  // Writes a new lease. ConditionalCheckFailed when one exists for its key.
+  virtual Status CreateLease(const Lease& lease) = 0;
+  // Replaces the lease `expected` with `updated` (same key) if the stored lease still has
+  // expected's owner and counter. ConditionalCheckFailed otherwise (someone else wrote
+  // it: the caller no longer holds what it thought). NotFound when there is none.
+  virtual Status UpdateLease(const Lease& expected, const Lease& updated) = 0;
+};
+
+// The lease table's default name.
+inline constexpr char kDefaultLeaseTable[] = "tidewater_leases";
+
+// Leases in table `table` of an engine in this process (created when missing). The
+// engine must outlive the store.
+Result<std::unique_ptr<LeaseStore>> MakeEngineLeaseStore(Engine& engine,
+                                                         std::string table = kDefaultLeaseTable);
+
+// Leases in table `table` of a remote tidewaterd (or DynamoDB-compatible endpoint, e.g.
+// "http://127.0.0.1:8000"), through its DynamoDB API with conditional PutItem. The table
+// is created when missing.
+Result<std::unique_ptr<LeaseStore>> MakeRemoteLeaseStore(
+    std::string endpoint_url, std::string table = kDefaultLeaseTable,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+
+}  // namespace tidewater::streams

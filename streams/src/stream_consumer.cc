@@ -1,0 +1,584 @@
+// The consumer: one coordinator thread (lease renewal, expiry, taking and balancing)
+// and one thread per held shard (read, batch, handle, checkpoint).
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "tidewater/streams/change_source.h"
+#include "tidewater/streams/consumer.h"
+#include "tidewater/streams/lease_store.h"
+
+namespace tidewater::streams {
+namespace {
+
+using std::chrono::milliseconds;
+
+class SteadyClock final : public Clock {
+ public:
+  int64_t NowMicros() const override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+// How long one Read waits for records: bounds how fast a shard thread notices Stop.
+constexpr milliseconds kReadWait{100};
+
+std::string DefaultWorkerId() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::random_device random;
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" +
+         std::to_string(random() % 1'000'000);
+}
+
+// Where a shard without a checkpoint starts reading (TRIM_HORIZON).
+uint64_t OldestRetained(const SourceShard& shard) {
+  return shard.first_sequence != 0 ? shard.first_sequence : shard.last_sequence + 1;
+}
+
+bool LeaseLost(const Status& status) {
+  return status.code() == ErrorCode::kConditionalCheckFailed ||
+         status.code() == ErrorCode::kResourceNotFound;
+}
+
+class Consumer final : public StreamConsumer {
+ public:
+  Consumer(ConsumerOptions options, ChangeSource& source, LeaseStore& leases, BatchHandler handler)
+      : options_(std::move(options)),
+        source_(source),
+        leases_(leases),
+        handler_(std::move(handler)),
+        clock_(options_.lease_clock != nullptr ? options_.lease_clock : &steady_clock_),
+        renew_interval_micros_(
+            std::chrono::duration_cast<std::chrono::microseconds>(options_.lease_duration).count() /
+            3),
+        tick_(std::clamp(options_.lease_duration / 3, milliseconds(5), milliseconds(200))) {}
+
+  ~Consumer() override { Stop(); }
+
+  Status Start() override {
+    std::lock_guard lock(lifecycle_mu_);
+    if (started_) return Status::Validation("the consumer was already started");
+    TW_RETURN_IF_ERROR(source_.ListShards().status());
+    started_ = true;
+    coordinator_ = std::thread([this] { Coordinate(); });
+    return Status::Ok();
+  }
+
+  void Stop() override {
+    std::lock_guard lock(lifecycle_mu_);
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    {
+      std::lock_guard state_lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    coordinator_.join();
+    // The coordinator no longer touches held_: stop every shard, let each finish its batch,
+    // checkpoint and release its lease.
+    for (auto& [index, shard] : held_) shard->stop.request_stop();
+    for (auto& [index, shard] : held_) shard->thread.join();
+    std::lock_guard state_lock(mu_);
+    for (auto& [index, status] : status_) status.held = false;
+  }
+
+  Status LeaseError() const override {
+    std::lock_guard lock(mu_);
+    return coordinator_error_;
+  }
+
+  std::vector<ConsumerShardStatus> Progress() const override {
+    std::lock_guard lock(mu_);
+    std::vector<ConsumerShardStatus> progress;
+    for (const auto& [index, status] : status_) progress.push_back(status);
+    return progress;
+  }
+
+ private:
+  // A lease this worker holds, and the thread that processes its shard.
+  struct HeldShard {
+    uint32_t index = 0;
+    std::mutex lease_mu;            // serializes the lease writes of renewal and checkpoint
+    Lease lease;                    // as last written by us (guarded by lease_mu)
+    int64_t last_write_micros = 0;  // lease clock time of our last successful write
+    bool lost = false;              // guarded by lease_mu
+    std::stop_source stop;          // consumer stopping, or the lease is lost
+    std::atomic<bool> done{false};
+    std::thread thread;
+  };
+
+  // What this worker saw of a lease it does not hold: expiry without shared clocks.
+  struct Observation {
+    std::string owner;
+    uint64_t counter = 0;
+    int64_t since_micros = 0;
+  };
+
+  // --- coordinator ---
+
+  void Coordinate() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      RenewHeld();
+      ReapFinished();
+      RecordCoordinatorError(TakeLeases());
+      lock.lock();
+      wake_.wait_for(lock, tick_, [this] { return stopping_; });
+    }
+  }
+
+  void RecordCoordinatorError(const Status& status) {
+    std::lock_guard lock(mu_);
+    coordinator_error_ = status;
+  }
+
+  void RenewHeld() {
+    const int64_t now = clock_->NowMicros();
+    for (auto& [index, shard] : held_) {
+      if (shard->done) continue;
+      std::lock_guard lease_lock(shard->lease_mu);
+      if (shard->lost || now - shard->last_write_micros < renew_interval_micros_) continue;
+      Lease renewed = shard->lease;
+      ++renewed.counter;
+      (void)WriteLeaseLocked(*shard, renewed);  // a failure is recorded and handled there
+    }
+  }
+
+  // Writes `updated` over the held lease. Caller holds shard.lease_mu. A lost lease (or
+  // no successful write for a whole lease duration) stops the shard.
+  Status WriteLeaseLocked(HeldShard& shard, const Lease& updated) {
+    Status status = leases_.UpdateLease(shard.lease, updated);
+    const int64_t now = clock_->NowMicros();
+    if (status.ok()) {
+      shard.lease = updated;
+      shard.last_write_micros = now;
+      return status;
+    }
+    const int64_t lease_micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(options_.lease_duration).count();
+    if (LeaseLost(status) || now - shard.last_write_micros >= lease_micros) {
+      shard.lost = true;
+      shard.stop.request_stop();
+    }
+    SetError(shard.index, status);
+    return status;
+  }
+
+  void ReapFinished() {
+    for (auto it = held_.begin(); it != held_.end();) {
+      if (!it->second->done) {
+        ++it;
+        continue;
+      }
+      it->second->thread.join();
+      {
+        std::lock_guard lock(mu_);
+        status_[it->first].held = false;
+      }
+      it = held_.erase(it);
+    }
+  }
+
+  Status TakeLeases() {
+    TW_ASSIGN_OR_RETURN(std::vector<SourceShard> shards, source_.ListShards());
+    TW_ASSIGN_OR_RETURN(std::vector<Lease> leases,
+                        leases_.ListLeases(options_.application, options_.table));
+    TW_ASSIGN_OR_RETURN(bool created, CreateMissingLeases(shards, leases));
+    if (created) {
+      TW_ASSIGN_OR_RETURN(leases, leases_.ListLeases(options_.application, options_.table));
+    }
+    std::map<uint32_t, const Lease*> by_shard;
+    for (const Lease& lease : leases) by_shard[lease.shard] = &lease;
+    std::set<uint32_t> listed;
+    for (const SourceShard& shard : shards) listed.insert(shard.index);
+
+    const int64_t now = clock_->NowMicros();
+    const int64_t lease_micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(options_.lease_duration).count();
+    // Leases that need a worker now: unfinished, parent finished (or gone).
+    std::vector<const Lease*> eligible;
+    std::vector<const Lease*> available;                        // free or expired
+    std::map<std::string, std::vector<const Lease*>> by_owner;  // live owners but us
+    for (const Lease& lease : leases) {
+      UpdateStatusFromLease(lease);
+      if (lease.finished) continue;
+      if (lease.parent && listed.count(*lease.parent) != 0) {
+        auto parent = by_shard.find(*lease.parent);
+        if (parent == by_shard.end() || !parent->second->finished) continue;
+      }
+      eligible.push_back(&lease);
+      if (held_.count(lease.shard) != 0) continue;
+      Observation& seen = observed_[lease.shard];
+      if (seen.owner != lease.owner || seen.counter != lease.counter || seen.since_micros == 0) {
+        seen = Observation{lease.owner, lease.counter, now};
+      }
+      // A lease in our name that no thread of ours works on (a write of ours failed) is
+      // ours to take again at once.
+      if (lease.owner.empty() || lease.owner == options_.worker_id ||
+          now - seen.since_micros >= lease_micros) {
+        available.push_back(&lease);
+      } else {
+        by_owner[lease.owner].push_back(&lease);
+      }
+    }
+    if (eligible.empty()) return Status::Ok();
+    const size_t workers = by_owner.size() + 1;
+    const size_t target = (eligible.size() + workers - 1) / workers;
+    size_t mine = 0;
+    for (auto& [index, shard] : held_) mine += shard->done ? 0 : 1;
+    if (mine >= target) return Status::Ok();
+
+    std::vector<const Lease*> wanted(available.begin(), available.end());
+    // Workers that start together would otherwise all race for the same first shards.
+    std::shuffle(wanted.begin(), wanted.end(), random_);
+    if (wanted.size() > target - mine) wanted.resize(target - mine);
+    if (wanted.empty() && options_.steal_leases) {
+      auto busiest = std::max_element(by_owner.begin(), by_owner.end(), [](auto& a, auto& b) {
+        return a.second.size() < b.second.size();
+      });
+      if (busiest != by_owner.end() && busiest->second.size() > target) {
+        wanted.push_back(busiest->second.back());
+      }
+    }
+    for (const Lease* lease : wanted) {
+      Lease taken = *lease;
+      taken.owner = options_.worker_id;
+      ++taken.counter;
+      Status status = leases_.UpdateLease(*lease, taken);
+      if (status.ok()) {
+        StartShard(taken, shards);
+      } else if (!LeaseLost(status)) {
+        return status;  // another worker won the race for it: fine; anything else is not
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Creates leases for shards that have none. Returns whether it tried to create any. Shards
+  // present when the application first sees the table start at the starting position;
+  // later ones (children of splits) start at their beginning.
+  Result<bool> CreateMissingLeases(const std::vector<SourceShard>& shards,
+                                   const std::vector<Lease>& leases) {
+    std::set<uint32_t> existing;
+    for (const Lease& lease : leases) existing.insert(lease.shard);
+    const bool first_sight = leases.empty();
+    bool created = false;
+    for (const SourceShard& shard : shards) {
+      if (existing.count(shard.index) != 0) continue;
+      Lease lease;
+      lease.application = options_.application;
+      lease.table = options_.table;
+      lease.shard = shard.index;
+      lease.parent = shard.parent;
+      if (first_sight && options_.starting_position == StartingPosition::kLatest) {
+        lease.checkpoint = shard.last_sequence + 1;
+        lease.finished = shard.closed;
+      }
+      Status status = leases_.CreateLease(lease);
+      if (!status.ok() && status.code() != ErrorCode::kConditionalCheckFailed) return status;
+      created = true;
+    }
+    return created;
+  }
+
+  void StartShard(const Lease& lease, const std::vector<SourceShard>& shards) {
+    auto shard = std::make_unique<HeldShard>();
+    shard->index = lease.shard;
+    shard->lease = lease;
+    shard->last_write_micros = clock_->NowMicros();
+    SourceShard described{.index = lease.shard};
+    for (const SourceShard& s : shards) {
+      if (s.index == lease.shard) described = s;
+    }
+    {
+      std::lock_guard lock(mu_);
+      ConsumerShardStatus& status = status_[lease.shard];
+      status.shard = lease.shard;
+      status.held = true;
+    }
+    observed_.erase(lease.shard);
+    HeldShard* raw = shard.get();
+    shard->thread = std::thread([this, raw, described] {
+      ProcessShard(*raw, described);
+      raw->done = true;
+    });
+    held_[lease.shard] = std::move(shard);
+  }
+
+  void UpdateStatusFromLease(const Lease& lease) {
+    std::lock_guard lock(mu_);
+    ConsumerShardStatus& status = status_[lease.shard];
+    status.shard = lease.shard;
+    if (!status.held && lease.checkpoint) status.next_sequence = *lease.checkpoint;
+  }
+
+  // --- shard threads ---
+
+  void ProcessShard(HeldShard& shard, SourceShard described) {
+    const std::stop_token stop = shard.stop.get_token();
+    std::optional<uint64_t> position = LoadPosition(shard, stop);
+    if (!position) {
+      ReleaseLease(shard, std::nullopt, false);
+      return;
+    }
+    // Without a checkpoint the shard starts at its trim horizon, wherever trimming has
+    // moved it by the time of the read.
+    bool at_horizon = *position == 0;
+    if (at_horizon) position = OldestRetained(described);
+    SetNextSequence(shard.index, *position);
+    milliseconds backoff = options_.retry_backoff_initial;
+    while (!stop.stop_requested()) {
+      Result<ChangeBatch> batch = ReadBatch(shard.index, *position, stop);
+      if (!batch.ok()) {
+        if (batch.status().code() == ErrorCode::kTrimmedDataAccess &&
+            (at_horizon || options_.skip_trimmed)) {
+          auto oldest = Oldest(shard.index);
+          if (oldest.ok() && *oldest > *position) {
+            if (!at_horizon) CountTrimmed(shard.index, *oldest - *position, batch.status());
+            position = *oldest;
+            continue;
+          }
+        }
+        SetError(shard.index, batch.status());
+        Sleep(backoff, stop);
+        backoff = std::min(backoff * 2, options_.retry_backoff_max);
+        continue;
+      }
+      backoff = options_.retry_backoff_initial;
+      if (!batch->records.empty()) {
+        at_horizon = false;
+        if (!Deliver(shard, batch->records, stop)) break;
+        position = batch->records.back().sequence() + 1;
+        if (!Checkpoint(shard, *position, false)) return;
+      } else {
+        ClearIteratorAge(shard.index);
+        position = std::max(*position, batch->next_sequence);
+      }
+      if (batch->end_of_shard) {
+        ReleaseLease(shard, *position, true);
+        return;
+      }
+    }
+    ReleaseLease(shard, std::nullopt, false);
+  }
+
+  // The checkpointed position; 0 when there is none (start at the trim horizon); nullopt
+  // when stopping before it could be read.
+  std::optional<uint64_t> LoadPosition(HeldShard& shard, const std::stop_token& stop) {
+    milliseconds backoff = options_.retry_backoff_initial;
+    while (!stop.stop_requested()) {
+      if (options_.checkpoints == nullptr) {
+        std::lock_guard lease_lock(shard.lease_mu);
+        return shard.lease.checkpoint.value_or(0);
+      }
+      auto loaded = options_.checkpoints->Load(options_.table, shard.index);
+      if (loaded.ok()) {
+        if (*loaded) return **loaded;
+        std::lock_guard lease_lock(shard.lease_mu);
+        return shard.lease.checkpoint.value_or(0);
+      }
+      SetError(shard.index, loaded.status());
+      Sleep(backoff, stop);
+      backoff = std::min(backoff * 2, options_.retry_backoff_max);
+    }
+    return std::nullopt;
+  }
+
+  Result<uint64_t> Oldest(uint32_t index) {
+    TW_ASSIGN_OR_RETURN(std::vector<SourceShard> shards, source_.ListShards());
+    for (const SourceShard& shard : shards) {
+      if (shard.index == index) return OldestRetained(shard);
+    }
+    return Status::NotFound("shard " + std::to_string(index) + " is gone");
+  }
+
+  // Up to max_batch_records, waiting up to the batching window to fill the batch.
+  Result<ChangeBatch> ReadBatch(uint32_t index, uint64_t from, const std::stop_token& stop) {
+    TW_ASSIGN_OR_RETURN(ChangeBatch batch,
+                        source_.Read(index, from, options_.max_batch_records, kReadWait));
+    if (batch.records.empty()) return batch;
+    NoteRecordsWaiting(index, batch.records);
+    const auto deadline = std::chrono::steady_clock::now() + options_.max_batching_window;
+    while (batch.records.size() < options_.max_batch_records && !batch.end_of_shard &&
+           !stop.stop_requested()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      const milliseconds wait =
+          std::min(kReadWait, std::chrono::ceil<milliseconds>(deadline - now));
+      TW_ASSIGN_OR_RETURN(ChangeBatch more,
+                          source_.Read(index, batch.next_sequence,
+                                       options_.max_batch_records - batch.records.size(), wait));
+      for (ChangeRecord& record : more.records) batch.records.push_back(std::move(record));
+      batch.next_sequence = more.next_sequence;
+      batch.end_of_shard = more.end_of_shard;
+    }
+    return batch;
+  }
+
+  // Calls the handler until it accepts the records. False when stopping first.
+  bool Deliver(HeldShard& shard, std::vector<ChangeRecord>& records, const std::stop_token& stop) {
+    ShardBatch batch;
+    batch.table = options_.table;
+    batch.shard = shard.index;
+    batch.records = std::move(records);
+    batch.stop = stop;
+    milliseconds backoff = options_.retry_backoff_initial;
+    while (true) {
+      Status status = handler_(batch);
+      if (status.ok()) {
+        std::lock_guard lock(mu_);
+        ConsumerShardStatus& progress = status_[shard.index];
+        progress.records_processed += batch.records.size();
+        progress.last_record_time_micros = batch.records.back().approximate_creation_time_micros();
+        records = std::move(batch.records);
+        return true;
+      }
+      {
+        std::lock_guard lock(mu_);
+        ConsumerShardStatus& progress = status_[shard.index];
+        ++progress.handler_errors;
+        progress.last_error = status.ToString();
+      }
+      if (stop.stop_requested()) return false;
+      Sleep(backoff, stop);
+      if (stop.stop_requested()) return false;
+      backoff = std::min(backoff * 2, options_.retry_backoff_max);
+    }
+  }
+
+  // Saves the position. False when the lease is lost (the shard thread ends).
+  bool Checkpoint(HeldShard& shard, uint64_t next_sequence, bool finished) {
+    std::lock_guard lease_lock(shard.lease_mu);
+    if (shard.lost) return false;
+    Lease updated = shard.lease;
+    ++updated.counter;
+    updated.finished = finished;
+    if (options_.checkpoints != nullptr) {
+      Status saved = options_.checkpoints->Save(options_.table, shard.index, next_sequence);
+      if (!saved.ok()) SetError(shard.index, saved);
+    } else {
+      updated.checkpoint = next_sequence;
+    }
+    if (finished) updated.owner.clear();
+    const Status written = WriteLeaseLocked(shard, updated);
+    if (written.ok() || options_.checkpoints != nullptr)
+      SetNextSequence(shard.index, next_sequence);
+    return !shard.lost;
+  }
+
+  // Gives the lease up: with a final checkpoint when `position` is set (finished: the
+  // shard's end was processed). Nothing is written when the lease was lost.
+  void ReleaseLease(HeldShard& shard, std::optional<uint64_t> position, bool finished) {
+    if (position) {
+      Checkpoint(shard, *position, finished);
+      if (finished) return;
+    }
+    std::lock_guard lease_lock(shard.lease_mu);
+    if (shard.lost) return;
+    Lease released = shard.lease;
+    ++released.counter;
+    released.owner.clear();
+    (void)WriteLeaseLocked(shard, released);
+  }
+
+  void Sleep(milliseconds duration, const std::stop_token& stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, stop, duration, [] { return false; });
+  }
+
+  // --- progress ---
+
+  void SetError(uint32_t index, const Status& status) {
+    std::lock_guard lock(mu_);
+    status_[index].last_error = status.ToString();
+  }
+
+  void SetNextSequence(uint32_t index, uint64_t next_sequence) {
+    std::lock_guard lock(mu_);
+    status_[index].next_sequence = next_sequence;
+  }
+
+  void CountTrimmed(uint32_t index, uint64_t lost, const Status& status) {
+    std::lock_guard lock(mu_);
+    status_[index].trimmed_records_skipped += lost;
+    status_[index].last_error = status.ToString();
+  }
+
+  void NoteRecordsWaiting(uint32_t index, const std::vector<ChangeRecord>& records) {
+    const int64_t now = Clock::System()->NowMicros();
+    std::lock_guard lock(mu_);
+    status_[index].iterator_age_millis =
+        std::max<int64_t>(0, (now - records.front().approximate_creation_time_micros()) / 1000);
+  }
+
+  void ClearIteratorAge(uint32_t index) {
+    std::lock_guard lock(mu_);
+    status_[index].iterator_age_millis = 0;
+  }
+
+  const ConsumerOptions options_;
+  ChangeSource& source_;
+  LeaseStore& leases_;
+  const BatchHandler handler_;
+  SteadyClock steady_clock_;
+  Clock* const clock_;
+  const int64_t renew_interval_micros_;
+  const milliseconds tick_;
+
+  std::mutex lifecycle_mu_;  // Start/Stop
+  bool started_ = false;
+  bool stopped_ = false;
+  std::thread coordinator_;
+
+  // Touched by the coordinator thread only (and by Stop after joining it).
+  std::map<uint32_t, std::unique_ptr<HeldShard>> held_;
+  std::map<uint32_t, Observation> observed_;
+  std::mt19937 random_{std::random_device{}()};
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;                           // guarded by mu_
+  std::map<uint32_t, ConsumerShardStatus> status_;  // guarded by mu_
+  Status coordinator_error_;                        // guarded by mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StreamConsumer>> StreamConsumer::Create(ConsumerOptions options,
+                                                               ChangeSource& source,
+                                                               LeaseStore& leases,
+                                                               BatchHandler handler) {
+  if (options.table.empty()) return Status::Validation("ConsumerOptions.table is required");
+  if (options.application.empty()) {
+    return Status::Validation("ConsumerOptions.application is required");
+  }
+  if (options.max_batch_records == 0) {
+    return Status::Validation("ConsumerOptions.max_batch_records must be at least 1");
+  }
+  if (options.lease_duration <= milliseconds(0) ||
+      options.retry_backoff_initial < milliseconds(0) ||
+      options.retry_backoff_max < options.retry_backoff_initial ||
+      options.max_batching_window < milliseconds(0)) {
+    return Status::Validation("ConsumerOptions durations must be positive and ordered");
+  }
+  if (!handler) return Status::Validation("a handler is required");
+  if (options.worker_id.empty()) options.worker_id = DefaultWorkerId();
+  return std::unique_ptr<StreamConsumer>(
+      std::make_unique<Consumer>(std::move(options), source, leases, std::move(handler)));
+}
+
+}  // namespace tidewater::streams
