@@ -9,7 +9,9 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "support/temp_dir.h"
 #include "support/tidewaterd_process.h"
@@ -20,25 +22,38 @@ namespace tidewater::testing {
 
 constexpr char kTable[] = "orders";
 
-// A region: its tidewaterd and a DynamoDB client (reconnects after a restart).
+// A region: its tidewaterd and DynamoDB clients (one per concurrent caller: ServiceClient
+// is single-threaded; they reconnect after a restart). Call is thread-safe.
 class Region {
  public:
   Region(const TempDir& dir, const std::string& name)
       : process_(TW_TIDEWATERD, dir.Sub(name), name) {}
 
-  bool Start() {
-    if (!process_.Start()) return false;
-    auto client = streams::ServiceClient::Create(process_.url(), std::chrono::seconds(5));
-    if (!client.ok()) return false;
-    client_ = std::move(*client);
-    return true;
-  }
+  bool Start() { return process_.Start(); }
   TidewaterdProcess& process() { return process_; }
   std::string url() const { return process_.url(); }
   const std::string& name() const { return process_.region(); }
 
+  Result<std::string> CallForAnswer(const std::string& operation, const std::string& json) {
+    std::unique_ptr<streams::ServiceClient> client;
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        client = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (client == nullptr) {
+      TW_ASSIGN_OR_RETURN(client,
+                          streams::ServiceClient::Create(process_.url(), std::chrono::seconds(5)));
+    }
+    auto answer = client->CallJson("DynamoDB_20120810." + operation, json);
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(client));
+    return answer;
+  }
   Status Call(const std::string& operation, const std::string& json) {
-    return client_->CallJson("DynamoDB_20120810." + operation, json).status();
+    return CallForAnswer(operation, json).status();
   }
 
   Status CreateTable() {
@@ -67,7 +82,7 @@ class Region {
       std::string request = std::string(R"({"TableName":")") + kTable + R"(")";
       if (!start.empty()) request += R"(,"ExclusiveStartKey":)" + start;
       request += "}";
-      auto answer = client_->CallJson("DynamoDB_20120810.Scan", request);
+      auto answer = CallForAnswer("Scan", request);
       if (!answer.ok()) return std::nullopt;
       rapidjson::Document page;
       page.Parse(answer->c_str());
@@ -83,19 +98,20 @@ class Region {
 
  private:
   TidewaterdProcess process_;
-  std::unique_ptr<streams::ServiceClient> client_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<streams::ServiceClient>> idle_;  // guarded by mu_
 };
 
 // tidewater-replicator from one region to another, for kOrders.
 class Replicator {
  public:
-  Replicator(const Region& source, const Region& target)
-      : source_url_(source.url()), target_url_(target.url()) {}
+  // The regions must outlive the replicator; their URLs are read at each Start.
+  Replicator(const Region& source, const Region& target) : source_(source), target_(target) {}
 
   void Start() {
     process_ = std::make_unique<ChildProcess>(
         TW_REPLICATOR,
-        std::vector<std::string>{"--source", source_url_, "--target", target_url_, "--table",
+        std::vector<std::string>{"--source", source_.url(), "--target", target_.url(), "--table",
                                  kTable, "--metrics-listen", "127.0.0.1:0", "--batch-size", "100"});
   }
   void Kill() {
@@ -114,8 +130,8 @@ class Replicator {
   std::string log() const { return process_ ? process_->log() : std::string(); }
 
  private:
-  std::string source_url_;
-  std::string target_url_;
+  const Region& source_;
+  const Region& target_;
   std::unique_ptr<ChildProcess> process_;
 };
 

@@ -84,6 +84,17 @@ class Writer {
   std::thread thread_;
 };
 
+// Waits (up to 10 s) until `region` holds at least `count` items: replication is under way.
+void WaitForItems(Region& region, size_t count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto contents = region.Contents();
+    if (contents && contents->size() >= count) return;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ADD_FAILURE() << region.name() << " never held " << count << " items";
+}
+
 class TwoRegionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -152,12 +163,12 @@ TEST_F(TwoRegionsTest, WritersInBothRegionsConvergeAndTheLastWriterWins) {
 
 TEST_F(TwoRegionsTest, ReplicatorKilledMidBatchResumesWithoutLoss) {
   StartReplicators();
-  Writer writer(east_, "east", 400, 3000);
-  writer.WaitFor(500);
+  Writer writer(east_, "east", 400, 4000);
+  WaitForItems(west_, 50);  // the replicator is applying batches: kill it there
   east_to_west_.Kill();
   writer.WaitFor(1500);
   east_to_west_.Start();
-  writer.WaitFor(2000);
+  WaitForItems(west_, 300);
   east_to_west_.Kill();
   east_to_west_.Start();
   writer.Finish();
@@ -168,9 +179,9 @@ TEST_F(TwoRegionsTest, ReplicatorKilledMidBatchResumesWithoutLoss) {
 
 TEST_F(TwoRegionsTest, TargetRegionKilledAndRestarted) {
   StartReplicators();
-  Writer east_writer(east_, "east", 300, 2500);
+  Writer east_writer(east_, "east", 300, 4000);
   Writer west_writer(west_, "west", 100, 600);
-  east_writer.WaitFor(600);
+  WaitForItems(west_, 150);  // east's changes are arriving: kill the target there
   west_.process().Kill();
   east_writer.WaitFor(1500);
   west_writer.Finish();  // its calls fail while west is down: those keys are uncertain
