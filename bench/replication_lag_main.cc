@@ -7,8 +7,8 @@
 // creation time) to the target's acknowledgement of the batch that carried it.
 // Printed: p50, p99, max lag.
 // Phase 2, maximum sustained rate: the writers put as fast as they can for --seconds;
-// printed: the source write rate and the replicated rate (changes applied per second
-// from the start of the phase until the replicator caught up).
+// printed: the source write rate, the replicated rate (changes applied per second from
+// the start of the phase until the replicator caught up) and the lag meanwhile.
 //
 //   replication_lag_bench [--tidewaterd PATH] [--rate 2000] [--seconds 10] [--writers 8]
 #include <CLI/CLI.hpp>
@@ -60,8 +60,11 @@ struct Observed {
 };
 
 // Puts 1 KB items from `writers` threads for `seconds`; at `rate` per second in total, or
-// as fast as possible when rate is 0. Returns the number of acknowledged puts.
-uint64_t Load(const std::string& url, int writers, int rate, int seconds) {
+// as fast as possible when rate is 0. Returns the number of acknowledged puts (each one
+// writes a change record).
+// Keys are "<phase>-<writer>-<n % 5000>", values new on every put.
+uint64_t Load(const std::string& url, const std::string& phase, int writers, int rate,
+              int seconds) {
   std::atomic<uint64_t> done{0};
   std::vector<std::thread> threads;
   const std::string payload(1000, 'x');
@@ -79,9 +82,10 @@ uint64_t Load(const std::string& url, int writers, int rate, int seconds) {
           next += interval;
           std::this_thread::sleep_until(next);
         }
-        const std::string key = "k" + std::to_string(w) + "-" + std::to_string(i % 5000);
+        const std::string key = phase + "-" + std::to_string(w) + "-" + std::to_string(i % 5000);
         auto answer = (*client)->CallJson("DynamoDB_20120810.PutItem",
                                           R"({"TableName":"bench","Item":{"pk":{"S":")" + key +
+                                              R"("},"n":{"N":")" + std::to_string(i) +
                                               R"("},"payload":{"S":")" + payload + R"("}}})");
         if (answer.ok()) ++done;
       }
@@ -143,9 +147,10 @@ int main(int argc, char** argv) {
       tidewater::replicator::MakeRemoteReplicationApi(west.url(), 5s));
 
   // Phase 1: steady load.
-  Load(east.url(), writers, rate, 1);  // warm-up (catch-up of the empty table, connections)
+  Load(east.url(), "warmup", writers, rate,
+       1);  // warm-up (catch-up of the empty table, connections)
   measuring = true;
-  const uint64_t steady = Load(east.url(), writers, rate, seconds);
+  const uint64_t steady = Load(east.url(), "steady", writers, rate, seconds);
   std::this_thread::sleep_for(1s);
   measuring = false;
   {
@@ -162,9 +167,14 @@ int main(int argc, char** argv) {
   }
 
   // Phase 2: as fast as the writers can; how fast does replication keep up?
+  {
+    std::lock_guard lock(observed.mu);
+    observed.lag_micros.clear();
+  }
+  measuring = true;
   const uint64_t before = observed.applied;
   const auto start = Clock::now();
-  const uint64_t written = Load(east.url(), writers, 0, seconds);
+  const uint64_t written = Load(east.url(), "max", writers, 0, seconds);
   const double write_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const auto drain_deadline = Clock::now() + 60s;
   while (observed.applied - before < written && Clock::now() < drain_deadline) {
@@ -178,6 +188,14 @@ int main(int argc, char** argv) {
       static_cast<double>(written) / write_seconds, static_cast<double>(replicated) / total_seconds,
       static_cast<unsigned long long>(replicated), static_cast<unsigned long long>(written),
       total_seconds);
+  measuring = false;
+  {
+    std::lock_guard lock(observed.mu);
+    auto& lag = observed.lag_micros;
+    const double p50 = Percentile(lag, 0.50);
+    const double p99 = Percentile(lag, 0.99);
+    std::printf("replication lag at max load: p50 %.1f ms, p99 %.1f ms\n", p50, p99);
+  }
   replicator->Stop();
   east.Stop();
   west.Stop();
