@@ -129,6 +129,17 @@ class Replicator {
   }
   std::string log() const { return process_ ? process_->log() : std::string(); }
 
+  // GET /metrics of the running replicator ("" when it does not answer).
+  std::string Metrics() {
+    auto port =
+        process_->WaitForLog("event=metrics_listening .* port=([0-9]+)", std::chrono::seconds(5));
+    if (!port) return "";
+    auto client = streams::ServiceClient::Create("http://127.0.0.1:" + *port);
+    if (!client.ok()) return "";
+    auto response = (*client)->Get("/metrics");
+    return response.ok() ? response->body : "";
+  }
+
  private:
   const Region& source_;
   const Region& target_;

@@ -157,6 +157,30 @@ TEST_F(TwoRegionsTest, WritersInBothRegionsConvergeAndTheLastWriterWins) {
       EXPECT_TRUE(value.starts_with("shared#")) << key;
     }
   }
+  // The replicator's metrics: changes applied, and (within the shard list refresh
+  // interval) no lag on any shard.
+  std::string metrics;
+  const auto caught_up = [&metrics] {
+    for (int shard = 0; shard < 4; ++shard) {
+      const std::string zero = "tidewater_replication_lag_records{shard=\"" +
+                               std::to_string(shard) + "\",table=\"orders\"} 0\n";
+      if (metrics.find(zero) == std::string::npos) return false;
+    }
+    return true;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (true) {
+    metrics = east_to_west_.Metrics();
+    if (caught_up() || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_TRUE(caught_up()) << metrics;
+  EXPECT_NE(metrics.find("tidewater_replication_applied_total{table=\"orders\"}"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find("tidewater_replication_applied_total{table=\"orders\"} 0\n"),
+            std::string::npos)
+      << metrics;
   EXPECT_TRUE(east_to_west_.Stop());
   EXPECT_TRUE(west_to_east_.Stop());
 }
