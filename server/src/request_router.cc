@@ -9,6 +9,7 @@
 #include "crc32.h"
 #include "handlers.h"
 #include "request_id.h"
+#include "tidewater/streams/stream_record_json.h"
 
 namespace tidewater::server {
 namespace {
@@ -116,6 +117,7 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
   size_t operation_id = FindOperation(amz_target);
   thread_local ParseArena arena;
   RequestScope scope;
+  scope.tidewater_metadata = http_request.header(streams::kRecordMetadataHeader) == "1";
   Status status;
   if (operation_id == kUnknownOperationId) {
     status = Status(

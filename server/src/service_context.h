@@ -40,6 +40,9 @@ struct RequestScope {
   rapidjson::StringBuffer buffer;
   json::Writer writer{buffer};
   ErrorDetails error_details;
+  // The client sent `X-Tidewater-Record-Metadata: 1`: the Streams API adds Tidewater's
+  // own fields (streams/stream_record_json.h).
+  bool tidewater_metadata = false;
 };
 
 // An API operation: reads `request` (a JSON object), answers through `scope`.
