@@ -10,4 +10,10 @@ namespace tidewater::cli {
 // Set by a subcommand's callback: what `tidewater` exits with.
 int& ExitCode();
 
+// `tidewater trigger --config FILE` (trigger_command.cc).
+void AddTriggerCommand(CLI::App& app);
+
+// tidewater verify --a URL --b URL --table NAME (verify_command.cc).
+void AddVerifyCommand(CLI::App& app);
+
 }  // namespace tidewater::cli

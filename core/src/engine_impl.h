@@ -5,6 +5,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -153,6 +154,15 @@ class EngineImpl final : public Engine {
                                                  const std::string& table, uint32_t shard) override;
   Result<size_t> RunTtlSweep() override;
   Result<size_t> TrimStreams() override;
+  Result<size_t> PurgeTombstones() override;
+
+  Result<ReplicationApplyResult> ApplyReplicationBatch(const ReplicationBatch& batch) override;
+  Result<std::map<uint32_t, uint64_t>> LoadReplicationCheckpoints(
+      const std::string& table, const std::string& source_region) override;
+  Result<SnapshotPage> SnapshotScan(const SnapshotScanRequest& request) override;
+  Result<std::vector<RangeDigest>> ComputeDigests(const std::string& table,
+                                                  uint32_t ranges) override;
+  Result<RangeEntriesPage> ListRangeEntries(const RangeEntriesRequest& request) override;
   Status ValidateKey(const std::string& table, const Item& key) override;
 
  private:
@@ -174,7 +184,12 @@ class EngineImpl final : public Engine {
   Status CommitDirect(Shard& shard, const PreparedChange& change, uint64_t sequence, uint64_t tag);
   // Waits until no write of `shard` is queued (for transactions); commit_mu held.
   void DrainShard(Shard& shard, std::unique_lock<std::mutex>& lock);
+  // A new local HLC timestamp: above every earlier one and at least `at_least`.
   uint64_t NextVersion(uint64_t at_least);
+  // The version of a local write replacing an item (or tombstone) of version `current`.
+  v1::Version LocalVersion(const v1::Version& current);
+  // Where deletes index their tombstones (nullptr: tombstones are off).
+  rocksdb::ColumnFamilyHandle* TombstoneIndex() const;
 
   Result<ItemPage> ReadRange(TableState& table, const std::string& begin, const std::string& end,
                              bool forward, size_t limit, size_t max_page_bytes);
@@ -195,6 +210,9 @@ class EngineImpl final : public Engine {
   uint64_t next_table_id_ = 1;              // guarded by catalog_mu_ (exclusive)
 
   std::atomic<uint64_t> last_version_{0};
+  // Serializes replication batches of one (table, source region, source shard) stripe, so
+  // that checking and storing a checkpoint cannot interleave.
+  std::array<std::mutex, 16> replication_stripes_;
   std::atomic<uint64_t> next_transaction_{1};
 
   // Group commit (engine_write.cc). Lock order: a shard's commit_mu, then group_mu_.

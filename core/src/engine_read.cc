@@ -34,12 +34,15 @@ Item KeyOfItem(const KeySchema& schema, const Item& item) {
   return key;
 }
 
-Result<Item> DecodeStored(const rocksdb::Slice& value) {
+// The stored item, or nullopt for a tombstone (reads never show tombstones).
+Result<std::optional<Item>> DecodeStored(const rocksdb::Slice& value) {
   v1::StoredItem stored;
   if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return Status::IOError("corrupt stored item");
   }
-  return FromProto(stored.attributes());
+  if (stored.tombstone()) return std::optional<Item>();
+  TW_ASSIGN_OR_RETURN(Item item, FromProto(stored.attributes()));
+  return std::optional<Item>(std::move(item));
 }
 
 std::string EncodedKey(const KeySchema& schema, const Item& key) {
@@ -69,8 +72,7 @@ Result<std::optional<Item>> EngineImpl::GetItem(const std::string& table_name, c
   rocksdb::Status s = db_->Get({}, table->items(), EncodedKey(table->key_schema(), key), &value);
   if (s.IsNotFound()) return std::optional<Item>();
   if (!s.ok()) return Status::IOError("storage: " + s.ToString());
-  TW_ASSIGN_OR_RETURN(Item item, DecodeStored(value));
-  return std::optional<Item>(std::move(item));
+  return DecodeStored(value);
 }
 
 Result<ItemPage> EngineImpl::Query(const QueryRequest& request) {
@@ -194,9 +196,10 @@ Result<ItemPage> EngineImpl::ReadRange(TableState& table, const std::string& beg
       stopped_early = true;
       break;
     }
-    TW_ASSIGN_OR_RETURN(Item item, DecodeStored(it->value()));
-    page.scanned_bytes += ItemSize(item);
-    page.items.push_back(std::move(item));
+    TW_ASSIGN_OR_RETURN(std::optional<Item> item, DecodeStored(it->value()));
+    if (!item) continue;
+    page.scanned_bytes += ItemSize(*item);
+    page.items.push_back(std::move(*item));
   }
   if (!it->status().ok()) return Status::IOError("storage: " + it->status().ToString());
   // As DynamoDB: a page that ends because it hit Limit or the size cap names its last key.

@@ -422,6 +422,10 @@ Result<TableDescription> EngineImpl::DeleteTable(const std::string& name) {
     const std::string checkpoints = storage::CheckpointPrefix(table->id(), s);
     batch.DeleteRange(default_cf_, checkpoints, checkpoints + '\xff');
   }
+  for (const std::string& prefix : {storage::TombstoneIndexPrefix(table->id()),
+                                    storage::ReplicationCheckpointPrefix(table->id())}) {
+    batch.DeleteRange(default_cf_, prefix, prefix + '\xff');
+  }
   rocksdb::WriteOptions sync;
   sync.sync = true;
   rocksdb::Status s = db_->Write(sync, &batch);
@@ -529,6 +533,7 @@ void EngineImpl::BackgroundLoop() {
     }
     if (now >= next_trim) {
       (void)TrimStreams();
+      (void)PurgeTombstones();
       next_trim = now + std::chrono::microseconds(options_.retention_interval_micros);
     }
     lock.lock();

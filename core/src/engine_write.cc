@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <set>
 
+#include "commit_support.h"
 #include "engine_impl.h"
 #include "item_validation.h"
 #include "storage_keys.h"
@@ -16,72 +17,17 @@
 
 namespace tidewater {
 
-// An item change and its change record, encoded, ready to go into a WriteBatch.
-struct PreparedChange {
-  rocksdb::ColumnFamilyHandle* items = nullptr;
-  std::string key;
-  std::optional<std::string> stored;  // nullopt: delete
-  rocksdb::ColumnFamilyHandle* log = nullptr;
-  std::string log_key;  // empty: no record (stream off)
-  std::string record;
-
-  void AddTo(rocksdb::WriteBatch& batch) const {
-    if (stored) {
-      batch.Put(items, key, *stored);
-    } else {
-      batch.Delete(items, key);
-    }
-    if (!log_key.empty()) batch.Put(log, log_key, record);
+void PreparedChange::AddTo(rocksdb::WriteBatch& batch) const {
+  if (stored) {
+    batch.Put(items, key, *stored);
+  } else {
+    batch.Delete(items, key);
   }
-};
+  if (!log_key.empty()) batch.Put(log, log_key, record);
+  if (!tombstone_index_key.empty()) batch.Put(index, tombstone_index_key, rocksdb::Slice());
+}
 
 namespace {
-
-// One mutation resolved against its table, with the item before and after.
-struct Target {
-  TablePtr table;
-  Mutation mutation;
-  std::string key;  // encoded item key
-  uint32_t shard = 0;
-  std::optional<Item> current;
-  v1::Version current_version;
-  uint64_t depends_on_tag = 0;  // the queued write `current` came from (0: durable state)
-  std::optional<Item> next;
-  bool changes = false;
-};
-
-// What a record carries beyond the change itself.
-struct RecordContext {
-  const std::string* region;
-  const WriteOrigin* origin;
-  int64_t now_micros;
-  const std::string* transaction_id;  // empty: not in a transaction
-  uint32_t shard_participants;
-};
-
-Status StorageError(const rocksdb::Status& s) {
-  return Status::IOError("storage: " + s.ToString());
-}
-
-Status LoadCurrent(rocksdb::DB& db, const Shard& shard, Target& target) {
-  std::string value;
-  auto pending = shard.overlay.find(target.key);
-  if (pending != shard.overlay.end()) {
-    target.depends_on_tag = pending->second.first;
-    if (!pending->second.second) return Status::Ok();
-    value = *pending->second.second;
-  } else {
-    rocksdb::Status s = db.Get({}, target.table->items(), target.key, &value);
-    if (s.IsNotFound()) return Status::Ok();
-    if (!s.ok()) return StorageError(s);
-  }
-  v1::StoredItem stored;
-  if (!stored.ParseFromString(value)) return Status::IOError("corrupt stored item");
-  TW_ASSIGN_OR_RETURN(Item item, FromProto(stored.attributes()));
-  target.current = std::move(item);
-  target.current_version = stored.version();
-  return Status::Ok();
-}
 
 // Runs the condition and computes the new item. Does not touch storage.
 Status Evaluate(Target& target) {
@@ -122,27 +68,74 @@ v1::EventName EventOf(const Target& target) {
   return target.current ? v1::MODIFY : v1::INSERT;
 }
 
-// Encodes the item change and, with `sequence` != 0, its change record.
-PreparedChange PrepareChange(const Target& t, uint64_t hlc, uint64_t sequence,
+}  // namespace
+
+Status StorageError(const rocksdb::Status& s) {
+  return Status::IOError("storage: " + s.ToString());
+}
+
+Status ParseStored(std::string_view value, Target& target) {
+  v1::StoredItem stored;
+  if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return Status::IOError("corrupt stored item");
+  }
+  target.current_version = stored.version();
+  if (stored.tombstone()) return Status::Ok();
+  TW_ASSIGN_OR_RETURN(Item item, FromProto(stored.attributes()));
+  target.current = std::move(item);
+  return Status::Ok();
+}
+
+Status LoadCurrent(rocksdb::DB& db, const Shard& shard, Target& target) {
+  std::string value;
+  auto pending = shard.overlay.find(target.key);
+  if (pending != shard.overlay.end()) {
+    target.depends_on_tag = pending->second.first;
+    if (!pending->second.second) return Status::Ok();
+    return ParseStored(*pending->second.second, target);
+  }
+  rocksdb::Status s = db.Get({}, target.table->items(), target.key, &value);
+  if (s.IsNotFound()) return Status::Ok();
+  if (!s.ok()) return StorageError(s);
+  return ParseStored(value, target);
+}
+
+bool NewerVersion(const v1::Version& a, const v1::Version& b) {
+  if (a.hlc_micros() != b.hlc_micros()) return a.hlc_micros() > b.hlc_micros();
+  return a.region() > b.region();
+}
+
+PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64_t sequence,
                              const TableConfig& config, const RecordContext& context) {
   PreparedChange change;
   change.items = t.table->items();
   change.key = t.key;
+  const KeySchema& schema = t.table->key_schema();
   if (t.next) {
     v1::StoredItem stored;
     ToProto(*t.next, stored.mutable_attributes());
-    stored.mutable_version()->set_hlc_micros(hlc);
-    stored.mutable_version()->set_region(*context.region);
+    *stored.mutable_version() = version;
     change.stored = stored.SerializeAsString();
+  } else if (context.tombstone_index != nullptr) {
+    v1::StoredItem tombstone;
+    ToProto(KeyOf(schema, t.current ? *t.current : t.mutation.item),
+            tombstone.mutable_attributes());
+    *tombstone.mutable_version() = version;
+    tombstone.set_tombstone(true);
+    tombstone.set_deleted_at_micros(context.now_micros);
+    change.stored = tombstone.SerializeAsString();
+    change.index = context.tombstone_index;
+    change.tombstone_index_key =
+        storage::TombstoneIndexKey(t.table->id(), context.now_micros, t.key);
   }
-  if (sequence == 0) return change;
+  if (sequence == 0 || (!t.next && !t.current)) return change;
 
   v1::ChangeRecord record;
   record.set_table(t.table->name());
   record.set_shard(t.shard);
   record.set_sequence(sequence);
   record.set_event(EventOf(t));
-  Item keys = KeyOf(t.table->key_schema(), t.next ? *t.next : *t.current);
+  Item keys = KeyOf(schema, t.next ? *t.next : *t.current);
   size_t size = ItemSize(keys);
   ToProto(keys, record.mutable_keys());
   const StreamViewType view = config.stream.view_type;
@@ -162,9 +155,8 @@ PreparedChange PrepareChange(const Target& t, uint64_t hlc, uint64_t sequence,
   record.set_size_bytes(size);
   record.set_view_type(ToProto(view));
   record.set_provenance(context.origin->provenance);
-  record.set_origin_region(*context.region);
-  record.mutable_version()->set_hlc_micros(hlc);
-  record.mutable_version()->set_region(*context.region);
+  record.set_origin_region(*context.origin_region);
+  *record.mutable_version() = version;
   record.set_stream_label(config.stream_label);
   if (!context.transaction_id->empty()) {
     record.set_transaction_id(*context.transaction_id);
@@ -176,7 +168,16 @@ PreparedChange PrepareChange(const Target& t, uint64_t hlc, uint64_t sequence,
   return change;
 }
 
-}  // namespace
+v1::Version EngineImpl::LocalVersion(const v1::Version& current) {
+  v1::Version version;
+  version.set_hlc_micros(NextVersion(current.hlc_micros() + 1));
+  version.set_region(options_.region);
+  return version;
+}
+
+rocksdb::ColumnFamilyHandle* EngineImpl::TombstoneIndex() const {
+  return options_.tombstone_retention_micros > 0 ? default_cf_ : nullptr;
+}
 
 uint64_t EngineImpl::NextVersion(uint64_t at_least) {
   const uint64_t now = static_cast<uint64_t>(options_.clock->NowMicros());
@@ -357,9 +358,9 @@ Result<WriteResult> EngineImpl::WriteOne(Mutation mutation, const WriteOrigin& o
   const uint64_t tag = shard.last_tag + 1;
   static const std::string kNoTransaction;
   const RecordContext context{&options_.region, &origin, options_.clock->NowMicros(),
-                              &kNoTransaction, 0};
-  const uint64_t hlc = NextVersion(t.current_version.hlc_micros() + 1);
-  PreparedChange change = PrepareChange(t, hlc, sequence, *config, context);
+                              &kNoTransaction,  0,       TombstoneIndex()};
+  PreparedChange change =
+      PrepareChange(t, LocalVersion(t.current_version), sequence, *config, context);
   if (!options_.sync) {
     // Without fsync a RocksDB write costs microseconds: writing under the shard lock is
     // cheaper than handing the write to a group leader (a thread wake-up per write).
@@ -471,10 +472,9 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
       if (inserted) it->second = shards.at(shard_key)->last_sequence;
       sequence = ++it->second;
     }
-    const RecordContext context{&options_.region, &origin, now, &transaction_id,
-                                participants[shard_key]};
-    PrepareChange(t, NextVersion(t.current_version.hlc_micros() + 1), sequence, *config, context)
-        .AddTo(batch);
+    const RecordContext context{&options_.region,        &origin,         now, &transaction_id,
+                                participants[shard_key], TombstoneIndex()};
+    PrepareChange(t, LocalVersion(t.current_version), sequence, *config, context).AddTo(batch);
   }
   {
     std::lock_guard group_lock(group_mu_);

@@ -39,4 +39,30 @@ inline std::string CheckpointKey(uint64_t table_id, uint32_t shard, const std::s
   return CheckpointPrefix(table_id, shard) + consumer;
 }
 
+// A tombstone's entry in the purge index, ordered by deletion time:
+// "tombstone/<table id>/" || deleted_at (8 bytes, big-endian) || item key. Empty value.
+inline std::string TombstoneIndexPrefix(uint64_t table_id) {
+  return "tombstone/" + std::to_string(table_id) + "/";
+}
+inline std::string TombstoneIndexKey(uint64_t table_id, int64_t deleted_at_micros,
+                                     const std::string& item_key) {
+  std::string key = TombstoneIndexPrefix(table_id);
+  keycodec::AppendHash(static_cast<uint64_t>(deleted_at_micros), &key);
+  key += item_key;
+  return key;
+}
+
+// A replication checkpoint: "replication/<table id>/<source region>/<source shard>",
+// value 8-byte big-endian next sequence. Region names contain no '/'.
+inline std::string ReplicationCheckpointPrefix(uint64_t table_id) {
+  return "replication/" + std::to_string(table_id) + "/";
+}
+inline std::string ReplicationCheckpointPrefix(uint64_t table_id, const std::string& region) {
+  return ReplicationCheckpointPrefix(table_id) + region + "/";
+}
+inline std::string ReplicationCheckpointKey(uint64_t table_id, const std::string& region,
+                                            uint32_t shard) {
+  return ReplicationCheckpointPrefix(table_id, region) + std::to_string(shard);
+}
+
 }  // namespace tidewater::storage

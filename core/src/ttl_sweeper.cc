@@ -46,6 +46,7 @@ Result<size_t> EngineImpl::RunTtlSweep() {
         if (!stored.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
           return Status::IOError("corrupt stored item");
         }
+        if (stored.tombstone()) continue;
         TW_ASSIGN_OR_RETURN(Item item, FromProto(stored.attributes()));
         if (!IsExpired(Find(item, attribute), now)) continue;
         const KeySchema& schema = table->key_schema();

@@ -1,0 +1,64 @@
+// The PostgreSQL sink (libpq): mirrors tables and appends their change history into a
+// PostgreSQL database, exactly once.
+//
+// Per source table T (names in `schema`, created when missing):
+//   mirror   "<prefix>T": one row per live item. Columns: the key attributes, typed from
+//            the key's types (S -> text, N -> numeric, B -> bytea; primary key), then
+//            tw_image jsonb (the newest image; NULL when the stream carries no new image),
+//            tw_shard integer, tw_sequence bigint, tw_time timestamptz (the change that
+//            wrote it). INSERT and MODIFY upsert the row, REMOVE deletes it.
+//   changes  "<prefix>T_changes": one row per change record, append-only: shard integer,
+//            sequence bigint (primary key (shard, sequence)), event text
+//            (INSERT|MODIFY|REMOVE), time timestamptz, keys jsonb, old_image jsonb,
+//            new_image jsonb (NULL when the record does not carry it).
+//   checkpoints  "<checkpoint_table>" (shared): sink_name, table_name, shard, next_sequence,
+//            updated_at; primary key (sink_name, table_name, shard).
+// Key columns come from the first record's keys; images are JSONB in the `image_json` form
+// (numbers exact: JSONB keeps numeric digits), so item schema changes need no migration.
+//
+// Exactly-once: a batch's change rows, its mirror changes and the shard's checkpoint row
+// are written in ONE transaction. The transaction reads the checkpoint first (FOR UPDATE)
+// and drops records below it, so a batch resent after an unknown COMMIT outcome (a
+// connection lost during COMMIT) is not applied twice. Load reads the checkpoint.
+//
+// Failures (unreachable database, lost connection, server restart, SQL errors such as a
+// constraint violation) roll the transaction back and are retried with exponential
+// backoff, reconnecting as needed; each is logged (spdlog, event=postgres_sink_retry) and
+// counted in tidewater_sink_errors_total. Nothing is skipped.
+//
+// Thread safety: see sink.h; each concurrent Write uses its own connection (a pool).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "tidewater/connectors/sink.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace tidewater::connectors {
+
+struct PostgresSinkOptions {
+  std::string conninfo;  // libpq connection string ("host=... port=... dbname=...")
+  std::string schema = "public";
+  std::string table_prefix;  // mirror "<prefix>T", changes "<prefix>T_changes"
+  std::string checkpoint_table = "tidewater_sink_checkpoints";
+  std::string sink_name = "tidewater";  // checkpoint rows are per sink name
+  ImageJson image_json = ImageJson::kPlain;
+  std::chrono::milliseconds retry_backoff_initial{100};
+  std::chrono::milliseconds retry_backoff_max{5'000};
+  // Metrics (sink_metrics.h names, label sink=<sink_name>). Not owned; must outlive the
+  // sink. Null: a private registry.
+  prometheus::Registry* registry = nullptr;
+};
+
+class PostgresSink : public Sink {
+ public:
+  // Validates the options; connects lazily (the database may come up later).
+  static Result<std::unique_ptr<PostgresSink>> Create(PostgresSinkOptions options);
+};
+
+}  // namespace tidewater::connectors

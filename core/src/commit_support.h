@@ -1,0 +1,73 @@
+// Private: the pieces of the commit path shared by local writes (engine_write.cc) and
+// replication (engine_replication.cc): resolving a write against its table, loading the
+// item it replaces and encoding the new item with its change record.
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <optional>
+#include <string>
+
+#include "engine_impl.h"
+
+namespace tidewater {
+
+// An item change and its change record, encoded, ready to go into a WriteBatch.
+struct PreparedChange {
+  rocksdb::ColumnFamilyHandle* items = nullptr;
+  std::string key;
+  std::optional<std::string> stored;  // nullopt: delete
+  rocksdb::ColumnFamilyHandle* log = nullptr;
+  std::string log_key;  // empty: no record (stream off)
+  std::string record;
+  rocksdb::ColumnFamilyHandle* index = nullptr;
+  std::string tombstone_index_key;  // empty: the change leaves no tombstone
+
+  void AddTo(rocksdb::WriteBatch& batch) const;
+};
+
+// One mutation resolved against its table, with the item before and after.
+struct Target {
+  TablePtr table;
+  Mutation mutation;
+  std::string key;  // encoded item key
+  uint32_t shard = 0;
+  std::optional<Item> current;
+  // The version of `current`, or of the tombstone in its place (empty: neither).
+  v1::Version current_version;
+  uint64_t depends_on_tag = 0;  // the queued write `current` came from (0: durable state)
+  std::optional<Item> next;
+  bool changes = false;
+};
+
+// What a record carries beyond the change itself.
+struct RecordContext {
+  const std::string* origin_region;
+  const WriteOrigin* origin;
+  int64_t now_micros;
+  const std::string* transaction_id;  // empty: not in a transaction
+  uint32_t shard_participants;
+  // Where a delete's tombstone is indexed for purging (nullptr: deletes leave none).
+  rocksdb::ColumnFamilyHandle* tombstone_index;
+};
+
+Status StorageError(const rocksdb::Status& s);
+
+// Loads the current item (or tombstone version) of `target`, from the shard's overlay of
+// queued writes or else from RocksDB. The caller holds the shard's commit_mu.
+Status LoadCurrent(rocksdb::DB& db, const Shard& shard, Target& target);
+
+// Parses a stored item into `target` (current, current_version).
+Status ParseStored(std::string_view value, Target& target);
+
+// Encodes `t.next` (a tombstone when it is a delete and the context keeps tombstones) with
+// `version` and, with `sequence` != 0, its change record.
+PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64_t sequence,
+                             const TableConfig& config, const RecordContext& context);
+
+// (hlc_micros, region) order: true when `a` is newer than `b` (an empty `b` is older than
+// every version).
+bool NewerVersion(const v1::Version& a, const v1::Version& b);
+
+}  // namespace tidewater

@@ -1,0 +1,411 @@
+// The PostgreSQL sink against a real PostgreSQL server started by the test (see
+// tests/support/postgres_server.h: initdb in a temp dir, loopback port, run as `nobody`
+// when the test runs as root). A server that cannot start FAILS the test.
+#include "tidewater/connectors/postgres_sink.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include <thread>
+
+#include "support/postgres_server.h"
+#include "support/sink_workload.h"
+#include "support/temp_dir.h"
+#include "tidewater/core/json_codec.h"
+
+namespace tidewater::connectors {
+namespace {
+
+using ::tidewater::testing::PgQuery;
+using ::tidewater::testing::PgValue;
+
+// The plain JSON form, written independently of the sink's writer.
+void WritePlain(const AttributeValue& value, json::Writer& writer) {
+  switch (value.type()) {
+    case AttributeType::kS:
+      writer.String(value.s().c_str(), static_cast<rapidjson::SizeType>(value.s().size()));
+      break;
+    case AttributeType::kN: {
+      const std::string text = value.n().ToString();
+      writer.RawValue(text.c_str(), static_cast<rapidjson::SizeType>(text.size()),
+                      rapidjson::kNumberType);
+      break;
+    }
+    case AttributeType::kB:
+      writer.String(json::Base64Encode(value.b()).c_str());
+      break;
+    case AttributeType::kBool:
+      writer.Bool(value.boolean());
+      break;
+    case AttributeType::kNull:
+      writer.Null();
+      break;
+    case AttributeType::kL:
+      writer.StartArray();
+      for (const AttributeValue& member : value.l()) WritePlain(member, writer);
+      writer.EndArray();
+      break;
+    case AttributeType::kM:
+      writer.StartObject();
+      for (const auto& [name, member] : value.m()) {
+        writer.Key(name.c_str());
+        WritePlain(member, writer);
+      }
+      writer.EndObject();
+      break;
+    case AttributeType::kSS:
+    case AttributeType::kBS:
+      writer.StartArray();
+      for (const std::string& member : value.ss()) {
+        writer.String(value.is(AttributeType::kSS) ? member.c_str()
+                                                   : json::Base64Encode(member).c_str());
+      }
+      writer.EndArray();
+      break;
+    case AttributeType::kNS:
+      writer.StartArray();
+      for (const Number& member : value.ns()) {
+        const std::string text = member.ToString();
+        writer.RawValue(text.c_str(), static_cast<rapidjson::SizeType>(text.size()),
+                        rapidjson::kNumberType);
+      }
+      writer.EndArray();
+      break;
+  }
+}
+
+std::string PlainJson(const Item& item) {
+  rapidjson::StringBuffer buffer;
+  json::Writer writer(buffer);
+  WritePlain(AttributeValue::M(item), writer);
+  return buffer.GetString();
+}
+
+// One server for the suite (initdb takes seconds); a fresh database per test.
+class PostgresSinkTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new testing::PostgresServer();
+    start_error_ = server_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_EQ(start_error_, "") << "PostgreSQL could not start";
+    static int databases = 0;
+    const std::string database = "test" + std::to_string(++databases);
+    ASSERT_EQ(PgQuery(server_->conninfo(), "CREATE DATABASE " + database), testing::PgRows{});
+    conninfo_ = server_->conninfo() + " dbname=" + database;
+    EngineOptions options;
+    options.data_dir = dir_.Sub("engine");
+    options.clock = &clock_;
+    options.ttl_sweep_interval_micros = 0;
+    options.retention_interval_micros = 0;
+    auto engine = Engine::Open(options);
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(*engine);
+    ASSERT_TRUE(testing::CreateSinkTable(*engine_, "orders").ok());
+    source_ = streams::MakeEngineChangeSource(*engine_, "orders");
+  }
+
+  std::unique_ptr<PostgresSink> MakeSink(PostgresSinkOptions options = {}) {
+    if (options.conninfo.empty()) options.conninfo = conninfo_;
+    options.registry = &registry_;
+    options.retry_backoff_initial = std::chrono::milliseconds(20);
+    options.retry_backoff_max = std::chrono::milliseconds(200);
+    auto sink = PostgresSink::Create(std::move(options));
+    EXPECT_TRUE(sink.ok()) << sink.status().ToString();
+    return sink.ok() ? std::move(*sink) : nullptr;
+  }
+
+  double Counter(const std::string& name) {
+    double total = 0;
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != name) continue;
+      for (const auto& metric : family.metric) total += metric.counter.value;
+    }
+    return total;
+  }
+
+  // The mirror holds exactly the table's items; the change table every record once.
+  void ExpectMirrorAndChanges(const std::string& mirror = "orders") {
+    const std::string conninfo = conninfo_;
+    ScanRequest scan;
+    scan.table = "orders";
+    auto page = engine_->Scan(scan);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(PgValue(conninfo, "SELECT count(*) FROM \"" + mirror + "\""),
+              std::to_string(page->items.size()));
+    for (const Item& item : page->items) {
+      EXPECT_EQ(PgValue(conninfo,
+                        "SELECT count(*) FROM \"" + mirror +
+                            "\" WHERE id = $1 AND n = $2::numeric AND tw_image = $3::jsonb",
+                        {item.at("id").s(), item.at("n").n().ToString(), PlainJson(item)}),
+                "1")
+          << PlainJson(item);
+    }
+    auto table = engine_->DescribeTable("orders");
+    ASSERT_TRUE(table.ok());
+    uint64_t records = 0;
+    for (const ShardDescription& shard : table->shards) {
+      records += shard.last_sequence;
+      const std::string index = std::to_string(shard.index);
+      // Sequences 1..last, each once (the primary key forbids a second copy).
+      EXPECT_EQ(PgQuery(conninfo,
+                        "SELECT count(*), coalesce(min(sequence), 0), coalesce(max(sequence), 0) "
+                        "FROM \"" +
+                            mirror + "_changes\" WHERE shard = $1",
+                        {index}),
+                (testing::PgRows{{std::to_string(shard.last_sequence),
+                                  shard.last_sequence > 0 ? "1" : "0",
+                                  std::to_string(shard.last_sequence)}}))
+          << "shard " << index;
+    }
+    EXPECT_EQ(PgValue(conninfo, "SELECT count(*) FROM \"" + mirror + "_changes\""),
+              std::to_string(records));
+  }
+
+  // Records in the table's stream (deletes of absent items write none).
+  uint64_t StreamRecords(const std::string& table = "orders") {
+    uint64_t records = 0;
+    const TableDescription description = *engine_->DescribeTable(table);
+    for (const ShardDescription& shard : description.shards) {
+      records += shard.last_sequence;
+    }
+    return records;
+  }
+
+  // The first batch of the first shard that has records.
+  streams::ShardBatch FirstBatch(size_t max_records) {
+    for (uint32_t shard = 0; shard < 4; ++shard) {
+      auto batch = source_->Read(shard, 1, max_records, std::chrono::milliseconds(0));
+      if (batch.ok() && !batch->records.empty()) {
+        return {.table = "orders", .shard = shard, .records = std::move(batch->records)};
+      }
+    }
+    ADD_FAILURE() << "no records";
+    return {};
+  }
+
+  static inline testing::PostgresServer* server_ = nullptr;
+  static inline std::string start_error_;
+  std::string conninfo_;
+  testing::TempDir dir_;
+  ManualClock clock_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<streams::ChangeSource> source_;
+  prometheus::Registry registry_;
+};
+
+TEST_F(PostgresSinkTest, MirrorAndChangeTableMatchTheTable) {
+  ASSERT_TRUE(testing::RunWorkload(*engine_, "orders", 400, 40, 1).ok());
+  auto sink = MakeSink();
+  auto written = testing::DrainIntoSink(*source_, *sink, "orders", 37);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  EXPECT_EQ(*written, StreamRecords());
+  EXPECT_GT(*written, 300u);
+  ExpectMirrorAndChanges();
+  EXPECT_EQ(Counter("tidewater_sink_rows_total"), static_cast<double>(*written));
+
+  // Columns: typed keys, exact numbers, every record's images.
+  const std::string conninfo = conninfo_;
+  EXPECT_EQ(PgQuery(conninfo,
+                    "SELECT column_name, data_type FROM information_schema.columns WHERE "
+                    "table_name = 'orders' ORDER BY ordinal_position"),
+            (testing::PgRows{{"id", "text"},
+                             {"n", "numeric"},
+                             {"tw_image", "jsonb"},
+                             {"tw_shard", "integer"},
+                             {"tw_sequence", "bigint"},
+                             {"tw_time", "timestamp with time zone"}}));
+  EXPECT_EQ(PgValue(conninfo,
+                    "SELECT count(*) FROM orders WHERE tw_image->>'price' !~ "
+                    "'^12345678901234567890\\.1234567890123456[0-9]*$' OR "
+                    "tw_image->>'tiny' <> '0.000000000000000000000000000001'"),
+            "0");
+  EXPECT_EQ(PgQuery(conninfo,
+                    "SELECT event, old_image IS NULL, new_image IS NULL, count(*) > 0 FROM "
+                    "orders_changes GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"),
+            (testing::PgRows{
+                {"INSERT", "t", "f", "t"}, {"MODIFY", "f", "f", "t"}, {"REMOVE", "f", "t", "t"}}));
+  // Positions: the next sequence of each shard.
+  auto table = engine_->DescribeTable("orders");
+  for (const ShardDescription& shard : table->shards) {
+    auto position = sink->Load("orders", shard.index);
+    ASSERT_TRUE(position.ok());
+    EXPECT_EQ(position->value_or(1), shard.last_sequence + 1);
+  }
+}
+
+TEST_F(PostgresSinkTest, BatchDeliveredAgainIsNotAppliedTwice) {
+  ASSERT_TRUE(testing::RunWorkload(*engine_, "orders", 120, 10, 2).ok());
+  auto sink = MakeSink();
+  streams::ShardBatch shard_batch = FirstBatch(1000);
+  const size_t size = shard_batch.records.size();
+  ASSERT_GT(size, 2u);
+  ASSERT_TRUE(sink->Write(shard_batch).ok());
+  ASSERT_TRUE(sink->Write(shard_batch).ok());  // as after an unknown COMMIT outcome
+  // A batch overlapping the committed part.
+  shard_batch.records.erase(shard_batch.records.begin());
+  ASSERT_TRUE(sink->Write(shard_batch).ok());
+  EXPECT_EQ(Counter("tidewater_sink_rows_total"), static_cast<double>(size));
+  ASSERT_TRUE(testing::DrainIntoSink(*source_, *sink, "orders", 50).ok());
+  ExpectMirrorAndChanges();
+}
+
+TEST_F(PostgresSinkTest, DynamoDbJsonImagesAndPrefix) {
+  ASSERT_TRUE(testing::RunWorkload(*engine_, "orders", 60, 10, 3).ok());
+  PostgresSinkOptions options;
+  options.image_json = ImageJson::kDynamoDb;
+  options.schema = "analytics";
+  options.table_prefix = "tw_";
+  auto sink = MakeSink(std::move(options));
+  ASSERT_TRUE(testing::DrainIntoSink(*source_, *sink, "orders", 25).ok());
+  const std::string conninfo = conninfo_;
+  ScanRequest scan;
+  scan.table = "orders";
+  auto page = engine_->Scan(scan);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(PgValue(conninfo, "SELECT count(*) FROM analytics.tw_orders"),
+            std::to_string(page->items.size()));
+  for (const Item& item : page->items) {
+    EXPECT_EQ(PgValue(conninfo,
+                      "SELECT count(*) FROM analytics.tw_orders WHERE id = $1 AND n = "
+                      "$2::numeric AND tw_image = $3::jsonb",
+                      {item.at("id").s(), item.at("n").n().ToString(), json::ItemToJson(item)}),
+              "1");
+  }
+  EXPECT_EQ(PgValue(conninfo, "SELECT count(*) FROM analytics.tw_orders_changes"),
+            std::to_string(StreamRecords()));
+}
+
+TEST_F(PostgresSinkTest, BinaryAndNumberPartitionKeys) {
+  for (auto [name, type] :
+       {std::pair{"blobs", AttributeType::kB}, {"numbers", AttributeType::kN}}) {
+    CreateTableRequest request;
+    request.name = name;
+    request.key_schema.partition_key = {"k", type};
+    request.stream = {true, StreamViewType::kNewAndOldImages};
+    request.shard_count = 2;
+    ASSERT_TRUE(engine_->CreateTable(request).ok());
+    for (int i = 0; i < 20; ++i) {
+      const AttributeValue key = type == AttributeType::kB
+                                     ? AttributeValue::B(std::string("\x00\xfe", 2) + char(i))
+                                     : AttributeValue::N(*Number::Parse(std::to_string(i) + ".5"));
+      ASSERT_TRUE(engine_->PutItem(name, {{"k", key}, {"v", AttributeValue::S("x")}}).ok());
+      if (i % 4 == 0) {
+        ASSERT_TRUE(engine_->DeleteItem(name, {{"k", key}}).ok());
+      }
+    }
+    auto source = streams::MakeEngineChangeSource(*engine_, name);
+    auto sink = MakeSink();
+    ASSERT_TRUE(testing::DrainIntoSink(*source, *sink, name, 7).ok());
+    const std::string conninfo = conninfo_;
+    EXPECT_EQ(PgValue(conninfo, std::string("SELECT count(*) FROM ") + name), "15") << name;
+    const std::string probe = type == AttributeType::kB
+                                  ? "SELECT count(*) FROM blobs WHERE k = '\\x00fe05'::bytea"
+                                  : "SELECT count(*) FROM numbers WHERE k = 5.5";
+    EXPECT_EQ(PgValue(conninfo, probe), "1") << name;
+  }
+}
+
+TEST_F(PostgresSinkTest, UnreachableDatabaseIsRetriedUntilStopped) {
+  PostgresSinkOptions options;
+  options.conninfo = "host=127.0.0.1 port=1 dbname=postgres user=tidewater connect_timeout=2";
+  auto sink = MakeSink(std::move(options));
+  ASSERT_TRUE(testing::RunWorkload(*engine_, "orders", 5, 5, 4).ok());
+  std::stop_source stop;
+  streams::ShardBatch shard_batch = FirstBatch(100);
+  shard_batch.stop = stop.get_token();
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    stop.request_stop();
+  });
+  const Status status = sink->Write(shard_batch);
+  stopper.join();
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("cannot connect"), std::string::npos) << status.message();
+  EXPECT_GE(Counter("tidewater_sink_errors_total"), 2);
+  EXPECT_FALSE(sink->Load("orders", 0).ok());
+}
+
+TEST_F(PostgresSinkTest, ConstraintErrorIsRetriedNotSkipped) {
+  const std::string conninfo = conninfo_;
+  // A mirror table that refuses a row until the constraint goes.
+  ASSERT_EQ(PgQuery(conninfo,
+                    "CREATE TABLE orders (id text NOT NULL, n numeric NOT NULL, tw_image jsonb, "
+                    "tw_shard integer NOT NULL, tw_sequence bigint NOT NULL, tw_time "
+                    "timestamptz NOT NULL, PRIMARY KEY (id, n), CONSTRAINT no_key_1 CHECK "
+                    "(id <> 'key-1'))"),
+            testing::PgRows{});
+  ASSERT_TRUE(engine_->PutItem("orders", testing::WorkloadItem(1, 1)).ok());
+  ASSERT_TRUE(engine_->PutItem("orders", testing::WorkloadItem(2, 1)).ok());
+  auto sink = MakeSink();
+  Status drained;
+  std::thread drain(
+      [&] { drained = testing::DrainIntoSink(*source_, *sink, "orders", 10).status(); });
+  while (Counter("tidewater_sink_errors_total") < 3) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(PgValue(conninfo, "SELECT count(*) FROM orders_changes WHERE keys->>'id' = 'key-1'"),
+            "0");
+  ASSERT_EQ(PgQuery(conninfo, "ALTER TABLE orders DROP CONSTRAINT no_key_1"), testing::PgRows{});
+  drain.join();
+  ASSERT_TRUE(drained.ok()) << drained.ToString();
+  ExpectMirrorAndChanges();
+}
+
+TEST_F(PostgresSinkTest, DatabaseRestartMidRun) {
+  auto sink = MakeSink();
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    EXPECT_TRUE(testing::RunWorkload(*engine_, "orders", 3000, 200, 5).ok());
+    writing = false;
+  });
+  std::atomic<bool> restarted{false};
+  std::thread restarter([&] {
+    while (Counter("tidewater_sink_rows_total") < 500) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // As a crash: connections drop at once, the server recovers from its WAL.
+    EXPECT_TRUE(server_->StopServer("immediate"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(server_->StartServer(), "");
+    restarted = true;
+  });
+  // One drain loop per shard, as the consumer runs them.
+  std::vector<std::thread> readers;
+  for (uint32_t shard = 0; shard < 4; ++shard) {
+    readers.emplace_back([&, shard] {
+      uint64_t next = 0;
+      while (next == 0) {
+        auto position = sink->Load("orders", shard);
+        if (position.ok()) next = position->value_or(1);
+      }
+      while (true) {
+        const bool last_round = !writing && restarted;
+        auto batch = source_->Read(shard, next, 100, std::chrono::milliseconds(20));
+        ASSERT_TRUE(batch.ok());
+        if (batch->records.empty()) {
+          if (last_round) return;
+          continue;
+        }
+        streams::ShardBatch shard_batch{
+            .table = "orders", .shard = shard, .records = std::move(batch->records)};
+        ASSERT_TRUE(sink->Write(shard_batch).ok());
+        next = batch->next_sequence;
+      }
+    });
+  }
+  writer.join();
+  restarter.join();
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_GE(Counter("tidewater_sink_errors_total"), 1);  // the restart was noticed
+  ExpectMirrorAndChanges();
+}
+
+}  // namespace
+}  // namespace tidewater::connectors
