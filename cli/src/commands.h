@@ -10,4 +10,7 @@ namespace tidewater::cli {
 // Set by a subcommand's callback: what `tidewater` exits with.
 int& ExitCode();
 
+// `tidewater sink --config FILE` (sink_command.cc).
+void AddSinkCommand(CLI::App& app);
+
 }  // namespace tidewater::cli
