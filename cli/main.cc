@@ -8,6 +8,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   // Subcommands, one line each.
   tidewater::cli::AddSinkCommand(app);
+  tidewater::cli::AddTriggerCommand(app);
+  tidewater::cli::AddVerifyCommand(app);
   CLI11_PARSE(app, argc, argv);
   return tidewater::cli::ExitCode();
 }

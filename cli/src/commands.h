@@ -13,4 +13,10 @@ int& ExitCode();
 // `tidewater sink --config FILE` (sink_command.cc).
 void AddSinkCommand(CLI::App& app);
 
+// `tidewater trigger --config FILE` (trigger_command.cc).
+void AddTriggerCommand(CLI::App& app);
+
+// tidewater verify --a URL --b URL --table NAME (verify_command.cc).
+void AddVerifyCommand(CLI::App& app);
+
 }  // namespace tidewater::cli

@@ -22,6 +22,7 @@
 #include "tidewater/streams/change_source.h"
 #include "tidewater/streams/consumer.h"
 #include "tidewater/streams/lease_store.h"
+#include "tidewater/streams/remote_source.h"
 
 namespace tidewater::cli {
 namespace {
@@ -45,8 +46,10 @@ Result<Source> OpenSource(const SinkConfig& config) {
       source.tables[table] = streams::MakeEngineChangeSource(*source.engine, table);
     }
   } else {
+    TW_ASSIGN_OR_RETURN(source.leases, streams::MakeRemoteLeaseStore(config.source.endpoint));
     for (const std::string& table : config.tables) {
-      return Status::Validation("REMOTE SOURCE PENDING " + table);
+      TW_ASSIGN_OR_RETURN(source.tables[table],
+                          streams::MakeRemoteStreamsSource(config.source.endpoint, table));
     }
   }
   return source;

@@ -1,5 +1,6 @@
 // The API operations, one group per file: table_handlers.cc, item_handlers.cc,
-// query_scan_handlers.cc, batch_handlers.cc, transaction_handlers.cc, streams_handlers.cc.
+// query_scan_handlers.cc, batch_handlers.cc, transaction_handlers.cc, streams_handlers.cc,
+// replication_handlers.cc.
 // Each reads a parsed request object and writes its response through RequestScope.
 #pragma once
 
@@ -35,5 +36,17 @@ TW_OPERATION(GetShardIterator);
 TW_OPERATION(GetRecords);
 
 #undef TW_OPERATION
+
+// TidewaterReplication_20261126 (replication_handlers.cc): Protobuf bodies, see
+// proto/tidewater/v1/replication.proto and docs/REPLICATION.md.
+#define TW_BINARY_OPERATION(name) \
+  Status name(ServiceContext& service, std::string_view request, std::string* response)
+
+TW_BINARY_OPERATION(ApplyReplicationBatch);
+TW_BINARY_OPERATION(GetReplicationCheckpoints);
+TW_BINARY_OPERATION(SnapshotScan);
+TW_BINARY_OPERATION(ShardDigests);
+
+#undef TW_BINARY_OPERATION
 
 }  // namespace tidewater::server

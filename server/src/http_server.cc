@@ -29,8 +29,6 @@ using Executor = net::io_context::executor_type;
 using Stream = beast::basic_stream<tcp, Executor>;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
 
-constexpr std::string_view kAmzJsonContentType = "application/x-amz-json-1.0";
-
 std::string_view View(beast::string_view s) { return std::string_view(s.data(), s.size()); }
 
 class BeastRequestView final : public HttpRequestView {
@@ -51,7 +49,7 @@ class BeastRequestView final : public HttpRequestView {
 http::response<http::string_body> ApiAnswer(unsigned version, ApiResponse api) {
   http::response<http::string_body> response{static_cast<http::status>(api.http_status), version};
   response.set(http::field::content_type,
-               beast::string_view(kAmzJsonContentType.data(), kAmzJsonContentType.size()));
+               beast::string_view(api.content_type.data(), api.content_type.size()));
   response.set("x-amzn-RequestId", api.request_id);
   response.set("x-amz-crc32", api.crc32);
   response.body() = std::move(api.body);

@@ -9,6 +9,7 @@
 #include "crc32.h"
 #include "handlers.h"
 #include "request_id.h"
+#include "tidewater/streams/stream_record_json.h"
 
 namespace tidewater::server {
 namespace {
@@ -16,10 +17,14 @@ namespace {
 constexpr std::string_view kDynamoDbPrefix = "DynamoDB_20120810.";
 constexpr std::string_view kStreamsPrefix = "DynamoDBStreams_20120810.";
 
+constexpr std::string_view kReplicationPrefix = "TidewaterReplication_20261126.";
+
+// An operation has either a JSON handler or a binary one.
 struct Operation {
   std::string_view prefix;
   std::string_view name;
   OperationHandler handler;
+  BinaryOperationHandler binary_handler = nullptr;
 };
 
 constexpr std::array kOperations = {
@@ -44,6 +49,10 @@ constexpr std::array kOperations = {
     Operation{kStreamsPrefix, "DescribeStream", &DescribeStream},
     Operation{kStreamsPrefix, "GetShardIterator", &GetShardIterator},
     Operation{kStreamsPrefix, "GetRecords", &GetRecords},
+    Operation{kReplicationPrefix, "ApplyReplicationBatch", nullptr, &ApplyReplicationBatch},
+    Operation{kReplicationPrefix, "GetReplicationCheckpoints", nullptr, &GetReplicationCheckpoints},
+    Operation{kReplicationPrefix, "SnapshotScan", nullptr, &SnapshotScan},
+    Operation{kReplicationPrefix, "ShardDigests", nullptr, &ShardDigests},
 };
 constexpr size_t kUnknownOperationId = kOperations.size();
 
@@ -108,6 +117,7 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
   size_t operation_id = FindOperation(amz_target);
   thread_local ParseArena arena;
   RequestScope scope;
+  scope.tidewater_metadata = http_request.header(streams::kRecordMetadataHeader) == "1";
   Status status;
   if (operation_id == kUnknownOperationId) {
     status = Status(
@@ -116,7 +126,12 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
   } else {
     status = authenticator_->Authenticate(http_request);
   }
-  if (status.ok()) {
+  const bool binary =
+      operation_id != kUnknownOperationId && kOperations[operation_id].binary_handler != nullptr;
+  std::string binary_body;
+  if (status.ok() && binary) {
+    status = kOperations[operation_id].binary_handler(*service_, body, &binary_body);
+  } else if (status.ok()) {
     rapidjson::Document document(&arena.allocator());
     status = ParseRequestBody(body, document);
     if (status.ok()) status = kOperations[operation_id].handler(*service_, document, scope);
@@ -125,7 +140,10 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
 
   ApiResponse response;
   response.request_id = NewRequestId();
-  if (status.ok()) {
+  if (status.ok() && binary) {
+    response.body = std::move(binary_body);
+    response.content_type = kProtobufContentType;
+  } else if (status.ok()) {
     response.body.assign(scope.buffer.GetString(), scope.buffer.GetSize());
   } else {
     ApiError error = ToApiError(status, scope.error_details);

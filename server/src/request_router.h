@@ -1,8 +1,9 @@
 // The AWS JSON 1.0 front door: maps "X-Amz-Target: DynamoDB_20120810.<Operation>" (or
-// DynamoDBStreams_20120810.<Operation>) to its handler, authenticates, parses the body,
-// runs the handler and turns the outcome into the response body, status and headers
-// (errors via api_error.h). Records per-operation metrics.
-// Thread safety: Handle is safe to call concurrently.
+// DynamoDBStreams_20120810.<Operation>) to its handler (and the internal
+// TidewaterReplication_20261126.<Operation>, whose bodies are Protobuf), authenticates, parses the
+// body, runs the handler and turns the outcome into the response body, status and headers (errors
+// via api_error.h). Records per-operation metrics. Thread safety: Handle is safe to call
+// concurrently.
 #pragma once
 
 #include <memory>
@@ -15,11 +16,15 @@
 
 namespace tidewater::server {
 
+inline constexpr std::string_view kAmzJsonContentType = "application/x-amz-json-1.0";
+inline constexpr std::string_view kProtobufContentType = "application/x-protobuf";
+
 struct ApiResponse {
   unsigned http_status = 200;
   std::string body;
   std::string request_id;
-  std::string crc32;  // x-amz-crc32
+  std::string crc32;                                    // x-amz-crc32
+  std::string_view content_type = kAmzJsonContentType;  // errors are always JSON
 };
 
 class RequestRouter {

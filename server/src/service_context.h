@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include <string>
+#include <string_view>
 
 #include "api_error.h"
 #include "server_metrics.h"
@@ -39,10 +40,18 @@ struct RequestScope {
   rapidjson::StringBuffer buffer;
   json::Writer writer{buffer};
   ErrorDetails error_details;
+  // The client sent `X-Tidewater-Record-Metadata: 1`: the Streams API adds Tidewater's
+  // own fields (streams/stream_record_json.h).
+  bool tidewater_metadata = false;
 };
 
 // An API operation: reads `request` (a JSON object), answers through `scope`.
 using OperationHandler = Status (*)(ServiceContext& service, const rapidjson::Value& request,
                                     RequestScope& scope);
+
+// An internal operation with a binary (Protobuf) body: reads `request`, writes the whole
+// response body to `*response`, or returns an error Status (answered as error JSON).
+using BinaryOperationHandler = Status (*)(ServiceContext& service, std::string_view request,
+                                          std::string* response);
 
 }  // namespace tidewater::server

@@ -56,8 +56,11 @@ uint64_t FirstRetained(const ShardDescription& shard) {
   return shard.first_sequence != 0 ? shard.first_sequence : shard.last_sequence + 1;
 }
 
+// With `tidewater_metadata`, also the shard's exact retained range:
+// "tidewater":{"firstSequence":n,"lastSequence":n} (0: none), which DynamoDB's shape
+// does not tell for an open shard.
 void WriteShard(const TableDescription& table, const ShardDescription& shard, bool stream_open,
-                json::Writer& w) {
+                bool tidewater_metadata, json::Writer& w) {
   w.StartObject();
   w.Key("ShardId");
   WriteString(w, ShardId(table.creation_time_micros, shard.index));
@@ -74,6 +77,15 @@ void WriteShard(const TableDescription& table, const ShardDescription& shard, bo
     WriteString(w, streams::SequenceNumberText(shard.last_sequence));
   }
   w.EndObject();
+  if (tidewater_metadata) {
+    w.Key("tidewater");
+    w.StartObject();
+    w.Key("firstSequence");
+    w.Uint64(shard.first_sequence);
+    w.Key("lastSequence");
+    w.Uint64(shard.last_sequence);
+    w.EndObject();
+  }
   w.EndObject();
 }
 
@@ -189,7 +201,7 @@ Status DescribeStream(ServiceContext& service, const rapidjson::Value& request,
   size_t written = 0;
   size_t index = first;
   for (; index < table.shards.size() && written < wanted; ++index, ++written) {
-    WriteShard(table, table.shards[index], open, w);
+    WriteShard(table, table.shards[index], open, scope.tidewater_metadata, w);
   }
   w.EndArray();
   if (index < table.shards.size()) {
@@ -302,7 +314,8 @@ Status GetRecords(ServiceContext& service, const rapidjson::Value& request, Requ
       break;
     }
     if (record.stream_label() != position.stream_label) continue;
-    TW_RETURN_IF_ERROR(streams::WriteStreamRecord(record, position.table_id, service.region, w));
+    TW_RETURN_IF_ERROR(streams::WriteStreamRecord(record, position.table_id, service.region, w,
+                                                  scope.tidewater_metadata));
     ++returned;
   }
   w.EndArray();

@@ -40,7 +40,6 @@ class EngineLeaseStore final : public LeaseStore {
 
   Status UpdateLease(const Lease& expected, const Lease& updated) override {
     auto unchanged = [&expected](const Item* current) {
-      if (current == nullptr) return Status::NotFound("lease " + expected.Key() + " not found");
       return LeaseMatches(current, expected) ? Status::Ok() : Status::ConditionFailed();
     };
     return engine_.PutItem(table_, LeaseToItem(updated), unchanged).status();

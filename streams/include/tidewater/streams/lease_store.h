@@ -54,8 +54,8 @@ class LeaseStore {
   // Writes a new lease. ConditionalCheckFailed when one exists for its key.
   virtual Status CreateLease(const Lease& lease) = 0;
   // Replaces the lease `expected` with `updated` (same key) if the stored lease still has
-  // expected's owner and counter. ConditionalCheckFailed otherwise (someone else wrote
-  // it: the caller no longer holds what it thought). NotFound when there is none.
+  // expected's owner and counter. ConditionalCheckFailed otherwise, also when the lease
+  // is gone (someone else wrote it: the caller no longer holds what it thought).
   virtual Status UpdateLease(const Lease& expected, const Lease& updated) = 0;
 };
 

@@ -28,11 +28,31 @@ std::string EventId(uint64_t table_id, uint32_t shard, uint64_t sequence);
 // Writes the record as one JSON object. `table_id` is TableDescription::table_id of the
 // record's table; `region` is the awsRegion shown. Errors: Internal when the record holds
 // a malformed value (for example a bad number text).
+//
+// With `tidewater_metadata` (the opt-in extension a client asks for with the request
+// header `X-Tidewater-Record-Metadata: 1`) the object gets one more member with what the
+// DynamoDB shape cannot carry:
+//   "tidewater":{"originRegion":"..","provenance":"USER_WRITE","version":{"hlcMicros":n,
+//     "region":".."},"transactionId":"..","participants":n,"creationTimeMicros":n,
+//     "streamLabel":".."}
+// Standard clients never ask for it and see exactly DynamoDB's shape.
 Status WriteStreamRecord(const ChangeRecord& record, uint64_t table_id, std::string_view region,
-                         json::Writer& writer);
+                         json::Writer& writer, bool tidewater_metadata = false);
 
 // The same, as text.
 Result<std::string> StreamRecordJson(const ChangeRecord& record, uint64_t table_id,
-                                     std::string_view region);
+                                     std::string_view region, bool tidewater_metadata = false);
+
+// The header that asks tidewaterd's Streams API for the extension above (value "1").
+inline constexpr char kRecordMetadataHeader[] = "X-Tidewater-Record-Metadata";
+
+// Reads a record written by WriteStreamRecord back (the inverse, for readers of a remote
+// Streams API or of JSON Kafka messages). `table` and `shard` are where it was read from
+// (the JSON does not name them). Without the "tidewater" member the record gets what the
+// DynamoDB shape tells: creation time in whole seconds, provenance TTL for the service's
+// userIdentity (else USER_WRITE), no origin, version or transaction.
+// Errors: Serialization for a malformed record.
+Result<ChangeRecord> ParseStreamRecord(const rapidjson::Value& json, std::string_view table,
+                                       uint32_t shard);
 
 }  // namespace tidewater::streams

@@ -1,0 +1,74 @@
+// A consumer of the topics the Kafka publisher writes (kafka_publisher.h): calls the
+// consumer SDK's BatchHandler with each partition's (= shard's) records, in order.
+//
+// Workers sharing a table are a librdkafka consumer group (`group_id`): the group's
+// partition assignment plays the role of the SDK's leases, and a worker that dies loses
+// its partitions after the group's session timeout.
+//
+// Guarantees:
+//  * At-least-once and in order per shard, like StreamConsumer: a batch holds consecutive
+//    messages of one partition; a failed batch is delivered again (same records) after a
+//    backoff; the offset is committed only after the handler accepts a batch.
+//  * Duplicates dropped: the publisher may resend records after a restart. A record
+//    whose sequence is below the next one expected in its shard is dropped. The next
+//    expected sequence travels in the committed offset's metadata, so a restarted or
+//    newly assigned worker drops resent records too.
+//  * Stop is graceful: the batch in progress finishes (ShardBatch::stop is set), its
+//    offset is committed, and the worker leaves the group.
+//
+// Threading: one thread polls Kafka and calls the handler, one partition's batch at a
+// time (a batch being retried holds up the worker's other partitions). Start, Stop and
+// Progress may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tidewater/connectors/kafka_publisher.h"
+#include "tidewater/core/status.h"
+#include "tidewater/streams/consumer.h"
+
+namespace tidewater::connectors {
+
+struct KafkaConsumerOptions {
+  std::string brokers;   // bootstrap servers; required
+  std::string topic;     // the publisher's topic, e.g. "tidewater.orders"; required
+  std::string group_id;  // the consumer's name: workers with one group_id share; required
+  KafkaFormat format = KafkaFormat::kProtobuf;  // as the publisher was configured
+  // Where a group without committed offsets starts (auto.offset.reset).
+  streams::StartingPosition starting_position = streams::StartingPosition::kTrimHorizon;
+  size_t max_batch_records = 100;
+  std::chrono::milliseconds max_batching_window{0};
+  std::chrono::milliseconds retry_backoff_initial{100};
+  std::chrono::milliseconds retry_backoff_max{10'000};
+  // librdkafka properties passed through (security.protocol, sasl.*, session.timeout.ms,
+  // ...). group.id, enable.auto.commit and enable.auto.offset.store are the consumer's own.
+  std::map<std::string, std::string> properties;
+};
+
+class KafkaStreamConsumer {
+ public:
+  // Validates the options (librdkafka's text for a bad property).
+  static Result<std::unique_ptr<KafkaStreamConsumer>> Create(KafkaConsumerOptions options,
+                                                             streams::BatchHandler handler);
+  ~KafkaStreamConsumer();  // stops (gracefully) if running
+  KafkaStreamConsumer(const KafkaStreamConsumer&) = delete;
+  KafkaStreamConsumer& operator=(const KafkaStreamConsumer&) = delete;
+
+  // Joins the group and starts consuming.
+  Status Start();
+  // Graceful stop: see the file comment. Idempotent.
+  void Stop();
+  // Per partition this worker has been assigned (held: assigned now).
+  std::vector<streams::ConsumerShardStatus> Progress() const;
+
+ private:
+  class Impl;
+  explicit KafkaStreamConsumer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tidewater::connectors

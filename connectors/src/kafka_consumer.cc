@@ -1,0 +1,391 @@
+#include "tidewater/connectors/kafka_consumer.h"
+
+#include <librdkafka/rdkafka.h>
+#include <rapidjson/document.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "change_message.h"
+#include "tidewater/streams/stream_record_json.h"
+
+namespace tidewater::connectors {
+
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr milliseconds kPollWait{20};
+constexpr int kCommittedTimeoutMs = 10'000;
+// Messages taken from librdkafka in one go before batches are handed over.
+constexpr int kMaxDrain = 10'000;
+
+std::optional<std::string_view> Header(rd_kafka_message_t* message, std::string_view name) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, std::string(name).c_str(), &value, &size) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return std::nullopt;
+  }
+  return std::string_view(static_cast<const char*>(value), size);
+}
+
+std::optional<uint64_t> ParseUnsigned(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+class KafkaStreamConsumer::Impl {
+ public:
+  Impl(KafkaConsumerOptions options, streams::BatchHandler handler)
+      : options_(std::move(options)), handler_(std::move(handler)) {}
+
+  ~Impl() {
+    Stop();
+    if (kafka_ != nullptr) rd_kafka_destroy(kafka_);
+  }
+
+  Status Configure() {
+    char error[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    auto set = [&](const std::string& name, const std::string& value) {
+      if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof(error)) !=
+          RD_KAFKA_CONF_OK) {
+        return Status::Validation("Kafka property " + name + ": " + error);
+      }
+      return Status::Ok();
+    };
+    Status status;
+    for (const auto& [name, value] : options_.properties) {
+      if (name == "group.id" || name == "enable.auto.commit" ||
+          name == "enable.auto.offset.store" || name == "bootstrap.servers") {
+        status = Status::Validation("Kafka property " + name + " is set by the consumer");
+      }
+      if (status.ok()) status = set(name, value);
+    }
+    if (status.ok()) status = set("bootstrap.servers", options_.brokers);
+    if (status.ok()) status = set("group.id", options_.group_id);
+    if (status.ok()) status = set("enable.auto.commit", "false");
+    if (status.ok()) status = set("enable.auto.offset.store", "false");
+    if (status.ok()) {
+      status = set(
+          "auto.offset.reset",
+          options_.starting_position == streams::StartingPosition::kLatest ? "latest" : "earliest");
+    }
+    if (!status.ok()) {
+      rd_kafka_conf_destroy(conf);
+      return status;
+    }
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_rebalance_cb(conf, &Impl::OnRebalance);
+    kafka_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error));
+    if (kafka_ == nullptr) return Status::Validation(std::string("Kafka consumer: ") + error);
+    rd_kafka_poll_set_consumer(kafka_);
+    return Status::Ok();
+  }
+
+  Status Start() {
+    std::lock_guard lock(lifecycle_mu_);
+    if (started_) return Status::Validation("the consumer was already started");
+    rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, options_.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    const rd_kafka_resp_err_t err = rd_kafka_subscribe(kafka_, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::Internal(std::string("Kafka subscribe: ") + rd_kafka_err2str(err));
+    }
+    started_ = true;
+    thread_ = std::thread([this] { Run(); });
+    return Status::Ok();
+  }
+
+  void Stop() {
+    std::lock_guard lock(lifecycle_mu_);
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    stop_.request_stop();
+    thread_.join();
+  }
+
+  std::vector<streams::ConsumerShardStatus> Progress() const {
+    std::lock_guard lock(mu_);
+    std::vector<streams::ConsumerShardStatus> progress;
+    for (const auto& [partition, status] : status_) progress.push_back(status);
+    return progress;
+  }
+
+ private:
+  struct Pending {
+    ChangeRecord record;
+    int64_t offset = 0;
+  };
+
+  // What the poll thread knows of one assigned partition.
+  struct Partition {
+    std::optional<uint64_t> next_expected;  // records below it are duplicates
+    std::deque<Pending> pending;            // received, not yet accepted by the handler
+    std::chrono::steady_clock::time_point first_pending;
+  };
+
+  static void OnRebalance(rd_kafka_t* kafka, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+    static_cast<Impl*>(opaque)->Rebalance(kafka, err, partitions);
+  }
+
+  void Rebalance(rd_kafka_t* kafka, rd_kafka_resp_err_t err,
+                 rd_kafka_topic_partition_list_t* partitions) {
+    const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(kafka), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      // Where each shard stands: the metadata of the committed offset.
+      rd_kafka_committed(kafka, partitions, kCommittedTimeoutMs);
+      for (int i = 0; i < partitions->cnt; ++i) {
+        const rd_kafka_topic_partition_t& p = partitions->elems[i];
+        Partition& state = partitions_[p.partition];
+        state = Partition{};
+        if (p.metadata != nullptr && p.metadata_size > 0) {
+          state.next_expected = ParseUnsigned(
+              std::string_view(static_cast<const char*>(p.metadata), p.metadata_size));
+        }
+        std::lock_guard lock(mu_);
+        streams::ConsumerShardStatus& status = status_[p.partition];
+        status.shard = static_cast<uint32_t>(p.partition);
+        status.held = true;
+        if (state.next_expected) status.next_sequence = *state.next_expected;
+      }
+      if (cooperative) {
+        rd_kafka_error_t* error = rd_kafka_incremental_assign(kafka, partitions);
+        if (error != nullptr) rd_kafka_error_destroy(error);
+      } else {
+        rd_kafka_assign(kafka, partitions);
+      }
+      return;
+    }
+    // Revoked (or a rebalance error): what was not accepted is another worker's now.
+    for (int i = 0; i < partitions->cnt; ++i) {
+      partitions_.erase(partitions->elems[i].partition);
+      std::lock_guard lock(mu_);
+      status_[partitions->elems[i].partition].held = false;
+    }
+    if (cooperative) {
+      rd_kafka_error_t* error = rd_kafka_incremental_unassign(kafka, partitions);
+      if (error != nullptr) rd_kafka_error_destroy(error);
+    } else {
+      rd_kafka_assign(kafka, nullptr);
+    }
+  }
+
+  void Run() {
+    const std::stop_token stop = stop_.get_token();
+    while (!stop.stop_requested()) {
+      rd_kafka_message_t* message =
+          rd_kafka_consumer_poll(kafka_, static_cast<int>(kPollWait.count()));
+      for (int drained = 0; message != nullptr && drained < kMaxDrain; ++drained) {
+        Receive(message);
+        rd_kafka_message_destroy(message);
+        message = rd_kafka_consumer_poll(kafka_, 0);
+      }
+      if (message != nullptr) {
+        Receive(message);
+        rd_kafka_message_destroy(message);
+      }
+      DeliverReady(stop);
+    }
+    rd_kafka_consumer_close(kafka_);  // leaves the group (revoking serves OnRebalance)
+    std::lock_guard lock(mu_);
+    for (auto& [partition, status] : status_) status.held = false;
+  }
+
+  void Receive(rd_kafka_message_t* message) {
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        SetError(message->partition,
+                 Status::Internal(std::string("Kafka: ") + rd_kafka_message_errstr(message)));
+      }
+      return;
+    }
+    auto it = partitions_.find(message->partition);
+    if (it == partitions_.end()) return;  // revoked meanwhile
+    Result<ChangeRecord> record = Decode(message);
+    if (!record.ok()) {
+      // Not a change record the publisher wrote: it cannot be handed over; say so.
+      std::lock_guard lock(mu_);
+      streams::ConsumerShardStatus& status = status_[message->partition];
+      ++status.handler_errors;
+      status.last_error =
+          "offset " + std::to_string(message->offset) + " skipped: " + record.status().ToString();
+      return;
+    }
+    Partition& partition = it->second;
+    if (partition.next_expected && record->sequence() < *partition.next_expected) return;
+    partition.next_expected = record->sequence() + 1;
+    if (partition.pending.empty()) partition.first_pending = std::chrono::steady_clock::now();
+    partition.pending.push_back(Pending{std::move(record).value(), message->offset});
+  }
+
+  Result<ChangeRecord> Decode(rd_kafka_message_t* message) {
+    const auto shard = Header(message, kShardHeader);
+    const auto table = Header(message, kTableHeader);
+    const char* payload = static_cast<const char*>(message->payload);
+    if (options_.format == KafkaFormat::kProtobuf) {
+      ChangeRecord record;
+      if (payload == nullptr || !record.ParseFromArray(payload, static_cast<int>(message->len))) {
+        return Status::Serialization("not a tidewater.v1.ChangeRecord");
+      }
+      return record;
+    }
+    const std::optional<uint64_t> shard_index = shard ? ParseUnsigned(*shard) : std::nullopt;
+    if (!shard_index || !table) return Status::Serialization("no tw-shard or tw-table header");
+    rapidjson::Document json;
+    json.Parse(payload, message->len);
+    if (json.HasParseError()) return Status::Serialization("malformed JSON value");
+    return streams::ParseStreamRecord(json, *table, static_cast<uint32_t>(*shard_index));
+  }
+
+  void DeliverReady(const std::stop_token& stop) {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [index, partition] : partitions_) {
+      while (!partition.pending.empty() && !stop.stop_requested()) {
+        const bool full = partition.pending.size() >= options_.max_batch_records;
+        if (!full && now - partition.first_pending < options_.max_batching_window) break;
+        if (!Deliver(index, partition, stop)) return;
+        partition.first_pending = now;
+      }
+      UpdateIteratorAge(index, partition);
+    }
+  }
+
+  // Hands the partition's first batch to the handler until accepted (then commits), or
+  // until stopping (false).
+  bool Deliver(int32_t index, Partition& partition, const std::stop_token& stop) {
+    streams::ShardBatch batch;
+    const size_t count = std::min(partition.pending.size(), options_.max_batch_records);
+    batch.shard = static_cast<uint32_t>(index);
+    batch.stop = stop;
+    for (size_t i = 0; i < count; ++i) batch.records.push_back(partition.pending[i].record);
+    batch.table = batch.records.front().table();
+    const int64_t last_offset = partition.pending[count - 1].offset;
+    milliseconds backoff = options_.retry_backoff_initial;
+    while (true) {
+      Status status = handler_(batch);
+      if (status.ok()) break;
+      {
+        std::lock_guard lock(mu_);
+        streams::ConsumerShardStatus& progress = status_[index];
+        ++progress.handler_errors;
+        progress.last_error = status.ToString();
+      }
+      if (stop.stop_requested()) return false;
+      std::mutex mu;
+      std::condition_variable_any cv;
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, stop, backoff, [] { return false; });
+      if (stop.stop_requested()) return false;
+      backoff = std::min(backoff * 2, options_.retry_backoff_max);
+    }
+    const uint64_t next_sequence = batch.records.back().sequence() + 1;
+    partition.pending.erase(partition.pending.begin(),
+                            partition.pending.begin() + static_cast<std::ptrdiff_t>(count));
+    Commit(index, last_offset + 1, next_sequence);
+    std::lock_guard lock(mu_);
+    streams::ConsumerShardStatus& progress = status_[index];
+    progress.records_processed += count;
+    progress.next_sequence = next_sequence;
+    progress.last_record_time_micros = batch.records.back().approximate_creation_time_micros();
+    return true;
+  }
+
+  // Commits `offset` with the shard's next expected sequence as metadata.
+  void Commit(int32_t index, int64_t offset, uint64_t next_sequence) {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_t* p =
+        rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), index);
+    p->offset = offset;
+    const std::string metadata = std::to_string(next_sequence);
+    p->metadata = std::malloc(metadata.size());  // freed with the list
+    std::memcpy(p->metadata, metadata.data(), metadata.size());
+    p->metadata_size = metadata.size();
+    const rd_kafka_resp_err_t err = rd_kafka_commit(kafka_, list, /*async=*/0);
+    rd_kafka_topic_partition_list_destroy(list);
+    // A failed commit is not fatal: the records come again after a rebalance and the
+    // handler sees them twice (at-least-once).
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      SetError(index, Status::Internal(std::string("Kafka commit: ") + rd_kafka_err2str(err)));
+    }
+  }
+
+  void UpdateIteratorAge(int32_t index, const Partition& partition) {
+    const int64_t now = Clock::System()->NowMicros();
+    std::lock_guard lock(mu_);
+    status_[index].iterator_age_millis =
+        partition.pending.empty()
+            ? 0
+            : std::max<int64_t>(
+                  0, (now - partition.pending.front().record.approximate_creation_time_micros()) /
+                         1000);
+  }
+
+  void SetError(int32_t index, const Status& status) {
+    std::lock_guard lock(mu_);
+    status_[index].last_error = status.ToString();
+  }
+
+  const KafkaConsumerOptions options_;
+  const streams::BatchHandler handler_;
+  rd_kafka_t* kafka_ = nullptr;
+
+  std::mutex lifecycle_mu_;
+  bool started_ = false;
+  bool stopped_ = false;
+  std::stop_source stop_;
+  std::thread thread_;
+
+  std::map<int32_t, Partition> partitions_;  // the poll thread's (rebalances run there too)
+
+  mutable std::mutex mu_;
+  std::map<int32_t, streams::ConsumerShardStatus> status_;  // guarded by mu_
+};
+
+Result<std::unique_ptr<KafkaStreamConsumer>> KafkaStreamConsumer::Create(
+    KafkaConsumerOptions options, streams::BatchHandler handler) {
+  if (options.brokers.empty())
+    return Status::Validation("KafkaConsumerOptions.brokers is required");
+  if (options.topic.empty()) return Status::Validation("KafkaConsumerOptions.topic is required");
+  if (options.group_id.empty()) {
+    return Status::Validation("KafkaConsumerOptions.group_id is required");
+  }
+  if (options.max_batch_records == 0) {
+    return Status::Validation("KafkaConsumerOptions.max_batch_records must be at least 1");
+  }
+  if (!handler) return Status::Validation("a handler is required");
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  TW_RETURN_IF_ERROR(impl->Configure());
+  return std::unique_ptr<KafkaStreamConsumer>(new KafkaStreamConsumer(std::move(impl)));
+}
+
+KafkaStreamConsumer::KafkaStreamConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+KafkaStreamConsumer::~KafkaStreamConsumer() = default;
+Status KafkaStreamConsumer::Start() { return impl_->Start(); }
+void KafkaStreamConsumer::Stop() { impl_->Stop(); }
+std::vector<streams::ConsumerShardStatus> KafkaStreamConsumer::Progress() const {
+  return impl_->Progress();
+}
+
+}  // namespace tidewater::connectors

@@ -1,0 +1,118 @@
+// tidewater-replicator: one direction of global tables, from a source region's tidewaterd
+// to a target region's tidewaterd. Run one per direction for active-active.
+//
+//   tidewater-replicator --source URL --target URL --table NAME [--table NAME ...]
+//                        [--source-region R] [--metrics-listen HOST:PORT] [--batch-size N]
+//   tidewater-replicator --config FILE   (YAML; see replicator_config.h, docs/REPLICATION.md)
+//
+// Holds no state: positions are stored in the target with the changes. Stops cleanly on
+// SIGTERM or SIGINT; a SIGKILL loses nothing either (the next start resumes from the
+// target's checkpoints).
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+
+#include "tidewater/replicator/replicator_config.h"
+#include "tidewater/replicator/replicator_metrics.h"
+#include "tidewater/replicator/table_replicator.h"
+#include "tidewater/streams/remote_source.h"
+
+namespace {
+
+using tidewater::replicator::ReplicatorConfig;
+
+constexpr std::chrono::milliseconds kCallTimeout{5'000};
+
+int Fail(const std::string& message) {
+  spdlog::error("event=startup_failed error=\"{}\"", message);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ReplicatorConfig config;
+  std::string config_file;
+  std::string log_level = "info";
+  CLI::App app{"tidewater-replicator: replicates tables from a source region to a target region"};
+  app.add_option("--config", config_file, "YAML file (source, target, tables, ...)");
+  auto* source_flag = app.add_option("--source", config.source_url, "Source tidewaterd URL");
+  auto* target_flag = app.add_option("--target", config.target_url, "Target tidewaterd URL");
+  auto* table_flag = app.add_option("--table", config.tables, "Table to replicate (repeatable)");
+  auto* region_flag =
+      app.add_option("--source-region", config.source_region,
+                     "Forward changes that originated in this region (default: the source's)");
+  auto* metrics_flag = app.add_option("--metrics-listen", config.metrics_listen,
+                                      "HOST:PORT serving GET /metrics (default: none)");
+  auto* batch_flag =
+      app.add_option("--batch-size", config.batch_size, "Changes per apply")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
+
+  if (!config_file.empty()) {
+    auto file = tidewater::replicator::ReadReplicatorConfig(config_file);
+    if (!file.ok()) return Fail(file.status().message());
+    // Flags given on the command line win over the file.
+    if (source_flag->count() > 0) file->source_url = config.source_url;
+    if (target_flag->count() > 0) file->target_url = config.target_url;
+    if (table_flag->count() > 0) file->tables = config.tables;
+    if (region_flag->count() > 0) file->source_region = config.source_region;
+    if (metrics_flag->count() > 0) file->metrics_listen = config.metrics_listen;
+    if (batch_flag->count() > 0) file->batch_size = config.batch_size;
+    config = std::move(*file);
+  }
+  if (auto valid = tidewater::replicator::ValidateReplicatorConfig(config); !valid.ok()) {
+    return Fail(valid.message());
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  tidewater::replicator::ReplicatorMetrics metrics(*registry);
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (!config.metrics_listen.empty()) {
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(config.metrics_listen, 1);
+    } catch (const std::exception& e) {
+      return Fail("cannot serve metrics on " + config.metrics_listen + ": " + e.what());
+    }
+    exposer->RegisterCollectable(registry);
+    spdlog::info("event=metrics_listening address={} port={}", config.metrics_listen,
+                 exposer->GetListeningPorts().at(0));
+  }
+
+  std::vector<std::unique_ptr<tidewater::replicator::TableReplicator>> replicators;
+  for (const std::string& table : config.tables) {
+    auto source = tidewater::streams::MakeRemoteStreamsSource(config.source_url, table);
+    if (!source.ok()) return Fail(source.status().ToString());
+    tidewater::replicator::TableReplicatorOptions options;
+    options.table = table;
+    options.source_region = config.source_region;
+    options.max_batch_records = config.batch_size;
+    options.metrics = &metrics;
+    replicators.push_back(tidewater::replicator::TableReplicator::Start(
+        options, std::move(*source),
+        tidewater::replicator::MakeRemoteReplicationApi(config.source_url, kCallTimeout),
+        tidewater::replicator::MakeRemoteReplicationApi(config.target_url, kCallTimeout)));
+  }
+  spdlog::info("event=replicating source={} target={} tables={}", config.source_url,
+               config.target_url, config.tables.size());
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  spdlog::info("event=stopping signal={}", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  for (auto& replicator : replicators) replicator->Stop();
+  spdlog::info("event=stopped");
+  return 0;
+}

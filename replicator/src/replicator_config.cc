@@ -1,0 +1,80 @@
+#include "tidewater/replicator/replicator_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+namespace tidewater::replicator {
+namespace {
+
+constexpr size_t kMaxBatchSize = 10'000;
+
+Status Invalid(const std::string& path, const std::string& message) {
+  return Status::Validation(path + ": " + message);
+}
+
+}  // namespace
+
+Result<ReplicatorConfig> ReadReplicatorConfig(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return Invalid(path, e.what());
+  }
+  if (!root.IsMap()) return Invalid(path, "expected a map of settings");
+  static const std::set<std::string> kKeys = {"source",         "target",     "source_region",
+                                              "metrics_listen", "batch_size", "tables"};
+  ReplicatorConfig config;
+  try {
+    for (const auto& entry : root) {
+      const std::string key = entry.first.as<std::string>();
+      if (!kKeys.contains(key)) return Invalid(path, "unknown key '" + key + "'");
+    }
+    if (root["source"]) config.source_url = root["source"].as<std::string>();
+    if (root["target"]) config.target_url = root["target"].as<std::string>();
+    if (root["source_region"]) config.source_region = root["source_region"].as<std::string>();
+    if (root["metrics_listen"]) config.metrics_listen = root["metrics_listen"].as<std::string>();
+    if (root["batch_size"]) {
+      const int64_t size = root["batch_size"].as<int64_t>();
+      if (size < 1 || static_cast<size_t>(size) > kMaxBatchSize) {
+        return Invalid(path, "batch_size must be between 1 and " + std::to_string(kMaxBatchSize));
+      }
+      config.batch_size = static_cast<size_t>(size);
+    }
+    if (root["tables"]) {
+      if (!root["tables"].IsSequence()) return Invalid(path, "tables must be a list of names");
+      for (const auto& table : root["tables"]) config.tables.push_back(table.as<std::string>());
+    }
+  } catch (const YAML::Exception& e) {
+    return Invalid(path, e.what());
+  }
+  Status valid = ValidateReplicatorConfig(config);
+  if (!valid.ok()) return Invalid(path, valid.message());
+  return config;
+}
+
+Status ValidateReplicatorConfig(const ReplicatorConfig& config) {
+  if (config.source_url.empty()) return Status::Validation("source is required");
+  if (config.target_url.empty()) return Status::Validation("target is required");
+  for (const std::string* url : {&config.source_url, &config.target_url}) {
+    if (!url->starts_with("http://")) {
+      return Status::Validation("endpoint must be an http:// URL: " + *url);
+    }
+  }
+  if (config.source_url == config.target_url) {
+    return Status::Validation("source and target are the same endpoint: " + config.source_url);
+  }
+  if (config.tables.empty()) return Status::Validation("at least one table is required");
+  std::set<std::string> seen;
+  for (const std::string& table : config.tables) {
+    if (table.empty()) return Status::Validation("a table name is empty");
+    if (!seen.insert(table).second) return Status::Validation("table listed twice: " + table);
+  }
+  if (config.batch_size < 1 || config.batch_size > kMaxBatchSize) {
+    return Status::Validation("batch size must be between 1 and " + std::to_string(kMaxBatchSize));
+  }
+  return Status::Ok();
+}
+
+}  // namespace tidewater::replicator

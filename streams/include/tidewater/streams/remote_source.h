@@ -1,0 +1,32 @@
+// A ChangeSource over a remote tidewaterd's DynamoDB Streams API (ListStreams,
+// DescribeStream, GetShardIterator, GetRecords).
+//
+// Fidelity: requests carry `X-Tidewater-Record-Metadata: 1`, so tidewaterd adds what the
+// DynamoDB shape lacks (origin region, provenance, version, transaction id and
+// participants, creation time in microseconds, stream label, each open shard's last
+// sequence): records read here equal the records in the remote log. Against an endpoint
+// without the extension, records carry only what DynamoDB's shape tells (see
+// ParseStreamRecord) and an open shard's last_sequence is unknown (0).
+//
+// Iterators are kept per shard between Reads: a reader that follows a shard does one
+// GetRecords per poll. While a shard is idle, Read polls every 20 ms until `wait` passes.
+// Thread safety: safe to call from several threads (one HTTP connection per concurrent
+// call).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "tidewater/core/status.h"
+#include "tidewater/streams/change_source.h"
+
+namespace tidewater::streams {
+
+// `endpoint_url`: "http://HOST:PORT". Validation when the URL is unusable; the endpoint
+// is first contacted by ListShards/Read.
+Result<std::unique_ptr<ChangeSource>> MakeRemoteStreamsSource(
+    std::string endpoint_url, std::string table,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+
+}  // namespace tidewater::streams

@@ -1,0 +1,49 @@
+#include "client_pool.h"
+
+#include <utility>
+
+namespace tidewater::streams {
+
+Result<std::unique_ptr<ClientPool>> ClientPool::Create(std::string endpoint_url,
+                                                       std::chrono::milliseconds timeout) {
+  TW_ASSIGN_OR_RETURN(std::unique_ptr<ServiceClient> first,
+                      ServiceClient::Create(endpoint_url, timeout));
+  return std::unique_ptr<ClientPool>(
+      new ClientPool(std::move(endpoint_url), timeout, std::move(first)));
+}
+
+ClientPool::ClientPool(std::string endpoint_url, std::chrono::milliseconds timeout,
+                       std::unique_ptr<ServiceClient> first)
+    : endpoint_url_(std::move(endpoint_url)), timeout_(timeout) {
+  idle_.push_back(std::move(first));
+}
+
+Result<rapidjson::Document> ClientPool::Call(std::string_view target, std::string_view body,
+                                             const HttpHeaders& headers) {
+  std::unique_ptr<ServiceClient> client;
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      client = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!client) {
+    TW_ASSIGN_OR_RETURN(client, ServiceClient::Create(endpoint_url_, timeout_));
+  }
+  Result<std::string> response = client->CallJson(target, body, headers);
+  {
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(client));
+  }
+  if (!response.ok()) return response.status();
+  rapidjson::Document document;
+  document.Parse(response->data(), response->size());
+  if (document.HasParseError() || !document.IsObject()) {
+    return Status::Internal("tidewaterd at " + endpoint_url_ + " answered " + std::string(target) +
+                            " with malformed JSON");
+  }
+  return document;
+}
+
+}  // namespace tidewater::streams

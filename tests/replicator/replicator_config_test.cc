@@ -1,0 +1,63 @@
+#include "tidewater/replicator/replicator_config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/temp_dir.h"
+
+namespace tidewater::replicator {
+namespace {
+
+Result<ReplicatorConfig> ReadText(const std::string& text) {
+  tidewater::testing::TempDir dir;
+  const std::string path = dir.Sub("replicator.yaml");
+  std::ofstream(path) << text;
+  return ReadReplicatorConfig(path);
+}
+
+TEST(ReplicatorConfigTest, ReadsEveryKey) {
+  auto config = ReadText(
+      "source: http://127.0.0.1:8000\n"
+      "target: http://127.0.0.1:8001\n"
+      "source_region: us-east-1\n"
+      "metrics_listen: 127.0.0.1:9464\n"
+      "batch_size: 200\n"
+      "tables: [orders, customers]\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->source_url, "http://127.0.0.1:8000");
+  EXPECT_EQ(config->target_url, "http://127.0.0.1:8001");
+  EXPECT_EQ(config->source_region, "us-east-1");
+  EXPECT_EQ(config->metrics_listen, "127.0.0.1:9464");
+  EXPECT_EQ(config->batch_size, 200u);
+  EXPECT_EQ(config->tables, (std::vector<std::string>{"orders", "customers"}));
+}
+
+TEST(ReplicatorConfigTest, RejectsWhatCannotRun) {
+  const std::string pair = "source: http://127.0.0.1:8000\ntarget: http://127.0.0.1:8001\n";
+  const struct {
+    std::string text;
+    std::string error;
+  } cases[] = {
+      {"target: http://127.0.0.1:8001\ntables: [t]\n", "source is required"},
+      {"source: http://127.0.0.1:8000\ntables: [t]\n", "target is required"},
+      {pair, "at least one table"},
+      {pair + "tables: [t, t]\n", "table listed twice: t"},
+      {pair + "tables: t\n", "tables must be a list"},
+      {pair + "tables: [t]\nbatch_size: 0\n", "batch_size must be between 1 and 10000"},
+      {pair + "tables: [t]\nbatchsize: 10\n", "unknown key 'batchsize'"},
+      {"source: http://a:1\ntarget: http://a:1\ntables: [t]\n", "the same endpoint"},
+      {"source: https://a:1\ntarget: http://b:1\ntables: [t]\n", "http:// URL"},
+      {"source: [unclosed\n", ""},
+  };
+  for (const auto& c : cases) {
+    auto config = ReadText(c.text);
+    ASSERT_FALSE(config.ok()) << c.text;
+    EXPECT_EQ(config.status().code(), ErrorCode::kValidation);
+    EXPECT_NE(config.status().message().find(c.error), std::string::npos)
+        << config.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace tidewater::replicator

@@ -1,0 +1,117 @@
+// Two consumer worker processes share a table's shards through one tidewaterd (remote
+// source, remote leases); one is killed with SIGKILL while records keep coming. Every
+// record is processed at least once, and each worker processes each shard in order.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "support/child_process.h"
+#include "support/temp_dir.h"
+#include "tidewater/streams/remote_source.h"
+#include "tidewater/streams/service_client.h"
+
+namespace tidewater::streams {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::ChildProcess;
+using testing::TempDir;
+using testing::Tidewaterd;
+
+// Per shard, the sequences a worker wrote, in the order it wrote them.
+std::map<uint32_t, std::vector<uint64_t>> ReadLog(const std::string& path) {
+  std::map<uint32_t, std::vector<uint64_t>> log;
+  std::ifstream in(path);
+  uint32_t shard = 0;
+  uint64_t sequence = 0;
+  while (in >> shard >> sequence) log[shard].push_back(sequence);
+  return log;
+}
+
+TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
+  TempDir dir;
+  Tidewaterd daemon(TW_TIDEWATERD, dir.Sub("data"));
+  auto client = ServiceClient::Create(daemon.url());
+  ASSERT_TRUE(client.ok());
+  auto call = [&](const std::string& operation, const std::string& body) {
+    auto answer = (*client)->CallJson("DynamoDB_20120810." + operation, body);
+    ASSERT_TRUE(answer.ok()) << operation << ": " << answer.status().ToString();
+  };
+  call("CreateTable",
+       R"({"TableName":"events","BillingMode":"PAY_PER_REQUEST",)"
+       R"("KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
+       R"("AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
+       R"("StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}})");
+  int written = 0;
+  auto write = [&](int count) {
+    for (int end = written + count; written < end; ++written) {
+      call("PutItem",
+           R"({"TableName":"events","Item":{"pk":{"S":"e-)" + std::to_string(written) + R"("}}})");
+    }
+  };
+
+  const std::string log_a = dir.Sub("a.log");
+  const std::string log_b = dir.Sub("b.log");
+  auto worker = [&](const std::string& id, const std::string& log) {
+    return std::make_unique<ChildProcess>(
+        std::vector<std::string>{TW_CONSUMER_WORKER, daemon.url(), "events", id, log, "1000"});
+  };
+  write(50);
+  auto a = worker("a", log_a);
+  ASSERT_FALSE(a->WaitForOutput("(event=started)").empty()) << a->output();
+  // A holds every shard before B comes, so shards only ever move from A to B.
+  for (int i = 0; i < 500 && ReadLog(log_a).size() < 4; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  auto b = worker("b", log_b);
+  ASSERT_FALSE(b->WaitForOutput("(event=started)").empty()) << b->output();
+  write(100);
+  // Both work; then A dies mid-stream, without releasing anything.
+  for (int i = 0; i < 500 && ReadLog(log_b).empty(); ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_FALSE(ReadLog(log_b).empty()) << "B never got a shard: " << b->output();
+  a->Signal(SIGKILL);
+  a->Wait();
+  write(100);
+
+  auto source = MakeRemoteStreamsSource(daemon.url(), "events");
+  ASSERT_TRUE(source.ok());
+  auto shards = (*source)->ListShards();
+  ASSERT_TRUE(shards.ok());
+  auto covered = [&] {
+    auto from_a = ReadLog(log_a);
+    auto from_b = ReadLog(log_b);
+    for (const SourceShard& shard : *shards) {
+      std::set<uint64_t> all(from_a[shard.index].begin(), from_a[shard.index].end());
+      all.insert(from_b[shard.index].begin(), from_b[shard.index].end());
+      if (all.size() != shard.last_sequence) return false;
+    }
+    return true;
+  };
+  for (int i = 0; i < 1500 && !covered(); ++i) std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_TRUE(covered()) << b->output();
+  b->Signal(SIGTERM);
+  const int status = b->Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << b->output();
+
+  uint64_t total = 0;
+  for (const std::string& log : {log_a, log_b}) {
+    for (const auto& [shard, sequences] : ReadLog(log)) {
+      // In order: each record follows the previous one, or a take-over repeats records
+      // after the last checkpoint; a worker never skips ahead.
+      for (size_t i = 1; i < sequences.size(); ++i) {
+        EXPECT_LE(sequences[i], sequences[i - 1] + 1)
+            << log << " shard " << shard << " skipped after " << sequences[i - 1];
+      }
+    }
+  }
+  for (const SourceShard& shard : *shards) total += shard.last_sequence;
+  EXPECT_EQ(total, 250u);
+}
+
+}  // namespace
+}  // namespace tidewater::streams
