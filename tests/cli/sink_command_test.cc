@@ -1,6 +1,6 @@
-// `tidewater sink`: the configuration, and the sink as a process that is killed with
-// SIGKILL mid-run and restarted: afterwards the PostgreSQL mirror equals the table, the
-// change table and the files hold every record exactly once.
+// `tidewater sink`: the configuration, and the sink as a process reading a tidewaterd
+// process while writes go on, killed with SIGKILL mid-run and restarted: afterwards the PostgreSQL
+// mirror equals the table, the change table and the files hold every record exactly once.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
+#include <random>
 #include <thread>
 
 #include "sink_config.h"
@@ -15,6 +17,10 @@
 #include "support/sink_checks.h"
 #include "support/sink_workload.h"
 #include "support/temp_dir.h"
+#include "support/tidewaterd_process.h"
+#include "tidewater/core/json_codec.h"
+#include "tidewater/streams/remote_source.h"
+#include "tidewater/streams/service_client.h"
 
 namespace tidewater::cli {
 namespace {
@@ -115,23 +121,39 @@ TEST(SinkCommandTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
   testing::PostgresServer postgres;
   ASSERT_EQ(postgres.Start(), "") << "PostgreSQL could not start";
   testing::TempDir dir;
-  uint64_t records = 0;
-  std::map<uint32_t, uint64_t> last_sequences;
-  {
-    EngineOptions options;
-    options.data_dir = dir.Sub("data");
-    auto engine = Engine::Open(options);
-    ASSERT_TRUE(engine.ok());
-    ASSERT_TRUE(testing::CreateSinkTable(**engine, "orders").ok());
-    ASSERT_TRUE(testing::RunWorkload(**engine, "orders", 4000, 300, 7).ok());
-    const TableDescription table = *(*engine)->DescribeTable("orders");
-    for (const ShardDescription& shard : table.shards) {
-      records += shard.last_sequence;
-      last_sequences[shard.index] = shard.last_sequence;
+  testing::TidewaterdProcess daemon(TW_TIDEWATERD, dir.Sub("data"), "us-test-1");
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  auto client = streams::ServiceClient::Create(daemon.url());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(
+      (*client)
+          ->CallJson("DynamoDB_20120810.CreateTable",
+                     R"({"TableName":"orders","BillingMode":"PAY_PER_REQUEST",)"
+                     R"("KeySchema":[{"AttributeName":"id","KeyType":"HASH"},)"
+                     R"({"AttributeName":"n","KeyType":"RANGE"}],)"
+                     R"("AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"},)"
+                     R"({"AttributeName":"n","AttributeType":"N"}],)"
+                     R"("StreamSpecification":{"StreamEnabled":true,)"
+                     R"("StreamViewType":"NEW_AND_OLD_IMAGES"}})")
+          .ok());
+  // Writes through tidewaterd while the sink runs, is killed and restarts.
+  std::thread writer([&] {
+    std::mt19937 random(7);
+    for (int i = 0; i < 3000; ++i) {
+      const int key = static_cast<int>(random() % 300);
+      const bool put = random() % 10 < 7;
+      const std::string body = put ? R"({"TableName":"orders","Item":)" +
+                                         json::ItemToJson(testing::WorkloadItem(key, i)) + "}"
+                                   : R"({"TableName":"orders","Key":)" +
+                                         json::ItemToJson(testing::WorkloadKey(key)) + "}";
+      auto answer = (*client)->CallJson(
+          put ? "DynamoDB_20120810.PutItem" : "DynamoDB_20120810.DeleteItem", body);
+      ASSERT_TRUE(answer.ok()) << answer.status().ToString();
     }
-  }
+  });
+
   const std::string config = dir.Sub("sink.yaml");
-  std::ofstream(config) << "source: {data_dir: " << dir.Sub("data") << "}\n"
+  std::ofstream(config) << "source: {endpoint: \"" << daemon.url() << "\"}\n"
                         << "tables: [orders]\n"
                         << "max_batch_records: 25\n"
                         << "lease_duration_ms: 1000\n"
@@ -147,17 +169,30 @@ TEST(SinkCommandTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
   };
 
   pid_t sink = StartSink(config, log);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
   int status = 0;
-  while (committed() < records / 3 && std::chrono::steady_clock::now() < deadline &&
+  while (committed() < 600 && std::chrono::steady_clock::now() < deadline &&
          waitpid(sink, &status, WNOHANG) == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  ASSERT_GE(committed(), records / 3) << ReadFile(log);
+  ASSERT_GE(committed(), 600u) << ReadFile(log);
   kill(sink, SIGKILL);
   waitpid(sink, &status, 0);
-  EXPECT_LT(committed(), records) << "the sink finished before the kill: grow the workload";
+  sink = StartSink(config, log);
+  writer.join();
 
+  // The stream's end, through the same API the sink reads.
+  auto source = streams::MakeRemoteStreamsSource(daemon.url(), "orders");
+  ASSERT_TRUE(source.ok());
+  auto shards = (*source)->ListShards();
+  ASSERT_TRUE(shards.ok()) << shards.status().ToString();
+  uint64_t records = 0;
+  std::map<uint32_t, uint64_t> last_sequences;
+  for (const streams::SourceShard& shard : *shards) {
+    records += shard.last_sequence;
+    last_sequences[shard.index] = shard.last_sequence;
+  }
+  EXPECT_LT(600u, records);
   // Both sinks caught up: PostgreSQL has every record; the files' positions (files are
   // completed by time rotation) are at each shard's end.
   auto files_caught_up = [&] {
@@ -173,16 +208,16 @@ TEST(SinkCommandTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
     }
     return true;
   };
-  sink = StartSink(config, log);
   while ((committed() < records || !files_caught_up()) &&
-         std::chrono::steady_clock::now() < deadline + std::chrono::seconds(20)) {
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(files_caught_up());
-  kill(sink, SIGTERM);  // graceful: staged files complete
+  kill(sink, SIGTERM);  // graceful
   waitpid(sink, &status, 0);
   ASSERT_TRUE(WIFEXITED(status)) << ReadFile(log);
   EXPECT_EQ(WEXITSTATUS(status), 0) << ReadFile(log);
+  ASSERT_TRUE(daemon.Stop()) << daemon.log();
 
   EngineOptions options;
   options.data_dir = dir.Sub("data");
