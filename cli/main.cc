@@ -7,6 +7,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tidewater: the Tidewater command line"};
   app.require_subcommand(1);
   // Subcommands, one line each.
+  tidewater::cli::AddSinkCommand(app);
   tidewater::cli::AddTriggerCommand(app);
   tidewater::cli::AddVerifyCommand(app);
   CLI11_PARSE(app, argc, argv);

@@ -10,6 +10,9 @@ namespace tidewater::cli {
 // Set by a subcommand's callback: what `tidewater` exits with.
 int& ExitCode();
 
+// `tidewater sink --config FILE` (sink_command.cc).
+void AddSinkCommand(CLI::App& app);
+
 // `tidewater trigger --config FILE` (trigger_command.cc).
 void AddTriggerCommand(CLI::App& app);
 

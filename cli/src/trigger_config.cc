@@ -210,22 +210,43 @@ Result<TriggerRunConfig> ParseTriggerConfig(const std::string& yaml_text) {
       CheckKeys(root, "top level", {"source", "application", "region", "metrics", "triggers"}));
   TriggerRunConfig config;
   const YAML::Node source = root["source"];
-  if (!source) return Invalid("source", "is required (endpoint or data-dir)");
-  TW_RETURN_IF_ERROR(CheckKeys(source, "source", {"endpoint", "data-dir"}));
+  if (!source) return Invalid("source", "is required (endpoint, data-dir or kafka)");
+  TW_RETURN_IF_ERROR(CheckKeys(source, "source", {"endpoint", "data-dir", "kafka"}));
+  if (source.size() != 1) return Invalid("source", "give exactly one of endpoint, data-dir, kafka");
   if (source["endpoint"]) {
     TW_ASSIGN_OR_RETURN(config.endpoint,
                         Scalar<std::string>(source["endpoint"], "source.endpoint"));
+    if (!config.endpoint.starts_with("http://")) {
+      return Invalid("source.endpoint", "must be an http:// URL");
+    }
   }
   if (source["data-dir"]) {
     TW_ASSIGN_OR_RETURN(config.data_dir,
                         Scalar<std::string>(source["data-dir"], "source.data-dir"));
   }
-  if (!config.endpoint.empty()) {
-    return Invalid("source.endpoint",
-                   "a remote tidewaterd is not supported yet (the remote Streams source is "
-                   "pending); use data-dir");
+  if (const YAML::Node kafka = source["kafka"]) {
+    TW_RETURN_IF_ERROR(
+        CheckKeys(kafka, "source.kafka", {"brokers", "topic-prefix", "format", "properties"}));
+    TW_ASSIGN_OR_RETURN(config.kafka.brokers,
+                        Scalar<std::string>(kafka["brokers"], "source.kafka.brokers"));
+    if (kafka["topic-prefix"]) {
+      TW_ASSIGN_OR_RETURN(config.kafka.topic_prefix,
+                          Scalar<std::string>(kafka["topic-prefix"], "source.kafka.topic-prefix"));
+    }
+    if (kafka["format"]) {
+      TW_ASSIGN_OR_RETURN(std::string format,
+                          Scalar<std::string>(kafka["format"], "source.kafka.format"));
+      if (!connectors::ParseKafkaFormat(format, &config.kafka.format)) {
+        return Invalid("source.kafka.format", "must be protobuf or json");
+      }
+    }
+    if (const YAML::Node properties = kafka["properties"]) {
+      if (!properties.IsMap()) return Invalid("source.kafka.properties", "must be a mapping");
+      for (const auto& entry : properties) {
+        config.kafka.properties[entry.first.as<std::string>()] = entry.second.as<std::string>();
+      }
+    }
   }
-  if (config.data_dir.empty()) return Invalid("source", "data-dir is required");
   if (root["application"]) {
     TW_ASSIGN_OR_RETURN(config.application,
                         Scalar<std::string>(root["application"], "application"));

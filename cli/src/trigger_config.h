@@ -1,6 +1,7 @@
 // The YAML configuration of `tidewater trigger` (docs/TRIGGERS.md): where changes come
-// from, the application name, the metrics address, and the triggers with their handler and
-// their event source mapping options under Lambda's names.
+// from (a remote tidewaterd, a local data directory, or Kafka), the application name, the metrics
+// address, and the triggers with their handler and their event source mapping options under
+// Lambda's names.
 #pragma once
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tidewater/connectors/kafka_publisher.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/trigger.h"
 
@@ -38,9 +40,19 @@ struct TriggerConfig {
   OnFailureConfig on_failure;
 };
 
+// The Kafka topics the publisher writes (connectors/kafka_publisher.h).
+struct KafkaSourceConfig {
+  std::string brokers;
+  std::string topic_prefix = "tidewater.";
+  connectors::KafkaFormat format = connectors::KafkaFormat::kProtobuf;
+  std::map<std::string, std::string> properties;  // librdkafka consumer properties
+};
+
+// Exactly one source is set.
 struct TriggerRunConfig {
-  std::string endpoint;  // a remote tidewaterd, http://HOST:PORT (not supported yet)
-  std::string data_dir;  // a local engine's data directory
+  std::string endpoint;     // a remote tidewaterd, http://HOST:PORT
+  std::string data_dir;     // a local engine's data directory
+  KafkaSourceConfig kafka;  // kafka.brokers set: the publisher's topics
   std::string region = "local";
   std::string application = "tidewater-trigger";
   std::string metrics_listen;  // HOST:PORT; empty: no metrics endpoint

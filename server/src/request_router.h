@@ -23,7 +23,7 @@ struct ApiResponse {
   unsigned http_status = 200;
   std::string body;
   std::string request_id;
-  std::string crc32;  // x-amz-crc32
+  std::string crc32;                                    // x-amz-crc32
   std::string_view content_type = kAmzJsonContentType;  // errors are always JSON
 };
 

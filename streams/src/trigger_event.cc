@@ -119,18 +119,18 @@ BatchResponse ReadBatchResponse(std::string_view payload, const std::vector<uint
   if (document.HasParseError()) return whole_batch;
   if (document.IsNull()) return success;
   if (!document.IsObject()) return whole_batch;
-  auto failures = document.FindMember("batchItemFailures");
-  if (failures == document.MemberEnd() || failures->value.IsNull()) return success;
-  if (!failures->value.IsArray()) return whole_batch;
-  if (failures->value.Empty()) return success;
+  if (!document.HasMember("batchItemFailures")) return success;
+  const rapidjson::Value& failures = document["batchItemFailures"];
+  if (failures.IsNull()) return success;
+  if (!failures.IsArray()) return whole_batch;
+  if (failures.Empty()) return success;
   size_t first = sequences.size();
-  for (const auto& failure : failures->value.GetArray()) {
-    if (!failure.IsObject()) return whole_batch;
-    auto id = failure.FindMember("itemIdentifier");
-    if (id == failure.MemberEnd() || !id->value.IsString()) return whole_batch;
+  for (const auto& failure : failures.GetArray()) {
+    if (!failure.IsObject() || !failure.HasMember("itemIdentifier")) return whole_batch;
+    const rapidjson::Value& id = failure["itemIdentifier"];
+    if (!id.IsString()) return whole_batch;
     uint64_t sequence = 0;
-    if (!ParseSequence(std::string_view(id->value.GetString(), id->value.GetStringLength()),
-                       &sequence)) {
+    if (!ParseSequence(std::string_view(id.GetString(), id.GetStringLength()), &sequence)) {
       return whole_batch;
     }
     auto it = std::find(sequences.begin(), sequences.end(), sequence);

@@ -1,24 +1,25 @@
 // `tidewater trigger` end to end, as a process: the Python example handler
-// (examples/python-trigger) over a table in a data directory, with a poison item, a
-// filtered trigger beside it, metrics, and a graceful stop on SIGTERM.
+// (examples/python-trigger) over a table of a tidewaterd process (and of a data directory),
+// with a poison item, a filtered trigger beside it, metrics, and a graceful stop on SIGTERM.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <rapidjson/document.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
+#include <sstream>
 #include <thread>
 
+#include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
+#include "support/tidewaterd_process.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/streams/service_client.h"
-
-extern char** environ;
 
 namespace tidewater {
 namespace {
@@ -44,9 +45,26 @@ int FreePort() {
   return ntohs(address.sin_port);
 }
 
-// Writes the table: keys k0..k3 each put then updated 4 times (n = 0..4), one poison item
-// that the handler rejects, and one item deleted (a REMOVE the filtered trigger skips).
-void WriteTable(const std::string& data_dir) {
+// The workload, through whichever API the test uses: keys k0..k3 each put then updated 4
+// times (n = 0..4), one poison item that the handler rejects in the middle, and k3 deleted
+// (a REMOVE the filtered trigger skips).
+struct TableWriter {
+  std::function<void(const std::string& key, int n)> put;
+  std::function<void()> put_poison;
+  std::function<void(const std::string& key)> remove;
+};
+
+void WriteWorkload(const TableWriter& writer) {
+  for (int n = 0; n < 5; ++n) {
+    for (int key = 0; key < 4; ++key) {
+      writer.put("k" + std::to_string(key), n);
+      if (key == 1 && n == 2) writer.put_poison();
+    }
+  }
+  writer.remove("k3");
+}
+
+void WriteToDataDir(const std::string& data_dir) {
   EngineOptions options;
   options.data_dir = data_dir;
   auto engine = Engine::Open(options);
@@ -57,96 +75,86 @@ void WriteTable(const std::string& data_dir) {
   request.stream = {true, StreamViewType::kNewAndOldImages};
   request.shard_count = 2;
   ASSERT_TRUE((*engine)->CreateTable(request).ok());
-  for (int n = 0; n < 5; ++n) {
-    for (int key = 0; key < 4; ++key) {
-      Item item{{"pk", AttributeValue::S("k" + std::to_string(key))},
-                {"n", AttributeValue::N(Number::FromInt64(n))}};
-      ASSERT_TRUE((*engine)->PutItem("orders", item).ok());
-      if (key == 1 && n == 2) {
-        Item poison{{"pk", AttributeValue::S("poison")}, {"fail", AttributeValue::Bool(true)}};
-        ASSERT_TRUE((*engine)->PutItem("orders", poison).ok());
-      }
-    }
-  }
-  ASSERT_TRUE((*engine)->DeleteItem("orders", Item{{"pk", AttributeValue::S("k3")}}).ok());
+  Engine& e = **engine;
+  auto check = [](const Status& status) { ASSERT_TRUE(status.ok()) << status.ToString(); };
+  WriteWorkload(
+      TableWriter{[&](const std::string& key, int n) {
+                    check(e.PutItem("orders", Item{{"pk", AttributeValue::S(key)},
+                                                   {"n", AttributeValue::N(Number::FromInt64(n))}})
+                              .status());
+                  },
+                  [&] {
+                    check(e.PutItem("orders", Item{{"pk", AttributeValue::S("poison")},
+                                                   {"fail", AttributeValue::Bool(true)}})
+                              .status());
+                  },
+                  [&](const std::string& key) {
+                    check(e.DeleteItem("orders", Item{{"pk", AttributeValue::S(key)}}).status());
+                  }});
 }
 
-class TriggerProcess {
- public:
-  explicit TriggerProcess(const std::string& config_path) {
-    std::vector<std::string> args = {TW_TIDEWATER, "trigger", "--config", config_path};
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), environ), 0);
-  }
-  ~TriggerProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  // SIGTERM, then the exit status (-1 when it does not exit within `timeout`).
-  int Terminate(milliseconds timeout) {
-    ::kill(pid_, SIGTERM);
-    return Wait(timeout);
-  }
-  int Wait(milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    return -1;
-  }
-  bool Running() { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+// `tidewater trigger --config PATH` as a child process, its log captured.
+std::unique_ptr<testing::ChildProcess> StartTrigger(const std::string& config_path) {
+  return std::make_unique<testing::ChildProcess>(
+      TW_TIDEWATER, std::vector<std::string>{"trigger", "--config", config_path});
+}
 
- private:
-  pid_t pid_ = -1;
-};
+// Waits for the exit; the exit code (128 + signal when killed), or -1 after `timeout`.
+int WaitForExit(testing::ChildProcess& process, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!process.Exited()) {
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  const int status = process.Wait();
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
-TEST(TriggerCommandTest, PythonHandlerEndToEnd) {
-  testing::TempDir dir;
-  const std::string data_dir = dir.Sub("data");
-  WriteTable(data_dir);
-  if (HasFatalFailure()) return;
+// The configuration of the two triggers over "orders": "audit" (the Python example, with
+// bisection, partial batch responses, one retry and a file destination) and "inserts"
+// (the same handler behind a filter: INSERTs of keys starting with "k").
+std::string TriggerConfig(const std::string& source, const testing::TempDir& dir,
+                          int metrics_port) {
+  const std::string handler = std::string(TW_EXAMPLES_DIR) + "/python-trigger/handler.py";
+  std::ostringstream config;
+  config << "source:\n  " << source << "\n"
+         << "application: e2e\n"
+         << "metrics:\n  listen: 127.0.0.1:" << metrics_port << "\n"
+         << "triggers:\n"
+         << "  - name: audit\n    table: orders\n"
+         << "    handler: {type: exec, command: [/usr/bin/python3, " << handler << ", "
+         << dir.Sub("audit.jsonl") << "], timeout: 20}\n"
+         << "    BatchSize: 10\n    StartingPosition: TRIM_HORIZON\n"
+         << "    MaximumRetryAttempts: 1\n    BisectBatchOnFunctionError: true\n"
+         << "    FunctionResponseTypes: [ReportBatchItemFailures]\n"
+         << "    DestinationConfig: {OnFailure: {Destination: 'file:" << dir.Sub("failures.jsonl")
+         << "'}}\n"
+         << "  - name: inserts\n    table: orders\n"
+         << "    handler: {type: exec, command: [/usr/bin/python3, " << handler << ", "
+         << dir.Sub("inserts.jsonl") << "]}\n"
+         << "    StartingPosition: TRIM_HORIZON\n"
+         << "    FilterCriteria: {Filters: [{Pattern: '{\"eventName\": [\"INSERT\"], "
+            "\"dynamodb\": {\"Keys\": {\"pk\": {\"S\": [{\"prefix\": \"k\"}]}}}}'}]}\n";
+  const std::string path = dir.Sub("trigger.yaml");
+  std::ofstream(path) << config.str();
+  return path;
+}
 
+// Waits for the workload's effects and checks them: every record but the poison handled,
+// in order per item; the poison alone at the destination; the filtered trigger saw only
+// the four inserts; the metrics say so. `region` is the one events name; a Kafka source
+// does not know the table id.
+void CheckOutcome(testing::ChildProcess& trigger, const testing::TempDir& dir, int metrics_port,
+                  const std::string& region, bool table_id_known = true) {
   const std::string audit = dir.Sub("audit.jsonl");
   const std::string inserts = dir.Sub("inserts.jsonl");
   const std::string failures = dir.Sub("failures.jsonl");
-  const int metrics_port = FreePort();
-  const std::string handler = std::string(TW_EXAMPLES_DIR) + "/python-trigger/handler.py";
-  const std::string config = dir.Sub("trigger.yaml");
-  std::ofstream(config)
-      << "source:\n  data-dir: " << data_dir << "\n"
-      << "application: e2e\n"
-      << "metrics:\n  listen: 127.0.0.1:" << metrics_port << "\n"
-      << "triggers:\n"
-      << "  - name: audit\n    table: orders\n"
-      << "    handler: {type: exec, command: [/usr/bin/python3, " << handler << ", " << audit
-      << "], timeout: 20}\n"
-      << "    BatchSize: 10\n    StartingPosition: TRIM_HORIZON\n"
-      << "    MaximumRetryAttempts: 1\n    BisectBatchOnFunctionError: true\n"
-      << "    FunctionResponseTypes: [ReportBatchItemFailures]\n"
-      << "    DestinationConfig: {OnFailure: {Destination: 'file:" << failures << "'}}\n"
-      << "  - name: inserts\n    table: orders\n"
-      << "    handler: {type: exec, command: [/usr/bin/python3, " << handler << ", " << inserts
-      << "]}\n"
-      << "    StartingPosition: TRIM_HORIZON\n"
-      << "    FilterCriteria: {Filters: [{Pattern: '{\"eventName\": [\"INSERT\"], "
-         "\"dynamodb\": {\"Keys\": {\"pk\": {\"S\": [{\"prefix\": \"k\"}]}}}}'}]}\n";
-
-  TriggerProcess trigger(config);
   // 20 puts of k0..k3 and the REMOVE of k3: 21 records besides the poison.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline &&
          (ReadLines(audit).size() < 21 || ReadLines(failures).empty() ||
           ReadLines(inserts).size() < 4)) {
-    ASSERT_TRUE(trigger.Running()) << "tidewater trigger exited early";
+    ASSERT_FALSE(trigger.Exited()) << "tidewater trigger exited early:\n" << trigger.log();
     std::this_thread::sleep_for(milliseconds(100));
   }
 
@@ -158,6 +166,12 @@ TEST(TriggerCommandTest, PythonHandlerEndToEnd) {
     ASSERT_FALSE(record.HasParseError()) << line;
     std::string key = record["keys"]["pk"]["S"].GetString();
     EXPECT_NE(key, "poison");
+    // eventID: table id, shard, sequence (the table id as the server knows it, not 0).
+    const std::string event_id = record["eventID"].GetString();
+    EXPECT_EQ(event_id.size(), 40u);
+    if (table_id_known) {
+      EXPECT_NE(event_id.substr(0, 16), "0000000000000000") << event_id;
+    }
     std::string event = record["eventName"].GetString();
     per_key[key].push_back(event == "REMOVE" ? "removed"
                                              : record["newImage"]["n"]["N"].GetString());
@@ -184,7 +198,8 @@ TEST(TriggerCommandTest, PythonHandlerEndToEnd) {
   EXPECT_STREQ(failure["requestContext"]["condition"].GetString(), "RetryAttemptsExhausted");
   EXPECT_EQ(failure["DDBStreamBatchInfo"]["batchSize"].GetInt(), 1);
   EXPECT_TRUE(std::string(failure["DDBStreamBatchInfo"]["streamArn"].GetString())
-                  .starts_with("arn:aws:dynamodb:local:000000000000:table/orders/stream/"));
+                  .starts_with("arn:aws:dynamodb:" + region + ":000000000000:table/orders/stream/"))
+      << failed[0];
 
   // The filtered trigger saw the four inserts of k*, and nothing else.
   EXPECT_EQ(ReadLines(inserts).size(), 4u);
@@ -215,8 +230,94 @@ TEST(TriggerCommandTest, PythonHandlerEndToEnd) {
     std::this_thread::sleep_for(milliseconds(200));
   } while (std::chrono::steady_clock::now() < metrics_deadline);
   EXPECT_EQ(missing(), "") << body;
+}
 
-  EXPECT_EQ(trigger.Terminate(std::chrono::seconds(15)), 0);
+// Creates "orders" with a stream on a tidewaterd and returns a writer for its workload.
+TableWriter RemoteWriter(streams::ServiceClient& client) {
+  auto call = [&client](const char* operation, const std::string& body) {
+    auto answer = client.CallJson(std::string("DynamoDB_20120810.") + operation, body);
+    ASSERT_TRUE(answer.ok()) << operation << ": " << answer.status().ToString();
+  };
+  call("CreateTable",
+       R"({"TableName":"orders","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
+       R"("AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
+       R"("BillingMode":"PAY_PER_REQUEST",)"
+       R"("StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}})");
+  return TableWriter{
+      [call](const std::string& key, int n) {
+        call("PutItem", R"({"TableName":"orders","Item":{"pk":{"S":")" + key + R"("},"n":{"N":")" +
+                            std::to_string(n) + R"("}}})");
+      },
+      [call] {
+        call("PutItem",
+             R"({"TableName":"orders","Item":{"pk":{"S":"poison"},"fail":{"BOOL":true}}})");
+      },
+      [call](const std::string& key) {
+        call("DeleteItem", R"({"TableName":"orders","Key":{"pk":{"S":")" + key + R"("}}})");
+      }};
+}
+
+TEST(TriggerCommandTest, PythonHandlerOverTidewaterd) {
+  testing::TempDir dir;
+  testing::TidewaterdProcess tidewaterd(TW_TIDEWATERD, dir.Sub("data"), "eu-test-1");
+  ASSERT_TRUE(tidewaterd.Start()) << tidewaterd.log();
+  auto client = streams::ServiceClient::Create(tidewaterd.url());
+  ASSERT_TRUE(client.ok());
+  const TableWriter writer = RemoteWriter(**client);
+  // Half the workload before the trigger starts, the rest while it runs.
+  for (int key = 0; key < 4; ++key) writer.put("k" + std::to_string(key), 0);
+
+  const int metrics_port = FreePort();
+  auto trigger = StartTrigger(TriggerConfig("endpoint: " + tidewaterd.url(), dir, metrics_port));
+  ASSERT_TRUE(
+      trigger->WaitForLog("event=trigger_started trigger=inserts", std::chrono::seconds(10)))
+      << trigger->log();
+  for (int n = 1; n < 5; ++n) {
+    for (int key = 0; key < 4; ++key) {
+      writer.put("k" + std::to_string(key), n);
+      if (key == 1 && n == 2) writer.put_poison();
+    }
+  }
+  writer.remove("k3");
+
+  CheckOutcome(*trigger, dir, metrics_port, "eu-test-1");
+  trigger->Signal(SIGTERM);
+  EXPECT_EQ(WaitForExit(*trigger, std::chrono::seconds(15)), 0) << trigger->log();
+  EXPECT_TRUE(tidewaterd.Stop());
+}
+
+TEST(TriggerCommandTest, PythonHandlerOverKafkaTopics) {
+  testing::MockKafkaCluster cluster;
+  cluster.CreateTopic("cdc.orders", 4);  // tables get 4 shards
+  testing::TempDir dir;
+  testing::ChildProcess tidewaterd(
+      TW_TIDEWATERD,
+      {"--data-dir", dir.Sub("data"), "--listen", "127.0.0.1:0", "--region", "eu-test-2",
+       "--kafka-brokers", cluster.bootstraps(), "--kafka-topic-prefix", "cdc."});
+  auto port = tidewaterd.WaitForLog("event=listening .* port=([0-9]+)", std::chrono::seconds(15));
+  ASSERT_TRUE(port) << tidewaterd.log();
+  auto client = streams::ServiceClient::Create("http://127.0.0.1:" + *port);
+  ASSERT_TRUE(client.ok());
+  WriteWorkload(RemoteWriter(**client));
+
+  const int metrics_port = FreePort();
+  auto trigger = StartTrigger(TriggerConfig(
+      "kafka: {brokers: '" + cluster.bootstraps() + "', topic-prefix: cdc.}\nregion: eu-test-2",
+      dir, metrics_port));
+  CheckOutcome(*trigger, dir, metrics_port, "eu-test-2", /*table_id_known=*/false);
+  trigger->Signal(SIGTERM);
+  EXPECT_EQ(WaitForExit(*trigger, std::chrono::seconds(20)), 0) << trigger->log();
+}
+
+TEST(TriggerCommandTest, PythonHandlerOverADataDirectory) {
+  testing::TempDir dir;
+  WriteToDataDir(dir.Sub("data"));
+  if (HasFatalFailure()) return;
+  const int metrics_port = FreePort();
+  auto trigger = StartTrigger(TriggerConfig("data-dir: " + dir.Sub("data"), dir, metrics_port));
+  CheckOutcome(*trigger, dir, metrics_port, "local");
+  trigger->Signal(SIGTERM);
+  EXPECT_EQ(WaitForExit(*trigger, std::chrono::seconds(15)), 0) << trigger->log();
 }
 
 TEST(TriggerCommandTest, BadConfigurationFailsAtStartup) {
@@ -225,8 +326,10 @@ TEST(TriggerCommandTest, BadConfigurationFailsAtStartup) {
   std::ofstream(config) << "source: {data-dir: " << dir.Sub("data") << "}\n"
                         << "triggers:\n  - table: t\n    handler: {type: exec, command: true}\n"
                         << "    StartingPosition: TRIM_HORIZON\n    BatchSize: 0\n";
-  TriggerProcess trigger(config);
-  EXPECT_EQ(trigger.Wait(std::chrono::seconds(10)), 1);
+  auto trigger = StartTrigger(config);
+  EXPECT_EQ(WaitForExit(*trigger, std::chrono::seconds(10)), 1);
+  EXPECT_NE(trigger->log().find("BatchSize: must be between 1 and 10000"), std::string::npos)
+      << trigger->log();
 }
 
 }  // namespace

@@ -90,6 +90,30 @@ TEST(TriggerConfigTest, LambdaNamesMapOntoOptions) {
   EXPECT_EQ(payments.options.parallelization_factor, 1);
 }
 
+TEST(TriggerConfigTest, Sources) {
+  const std::string triggers =
+      "triggers: [{table: t, handler: {type: exec, command: x}, StartingPosition: LATEST}]\n";
+  auto remote = ParseTriggerConfig("source: {endpoint: 'http://127.0.0.1:8000'}\n" + triggers);
+  ASSERT_TRUE(remote.ok()) << remote.status().ToString();
+  EXPECT_EQ(remote->endpoint, "http://127.0.0.1:8000");
+  EXPECT_TRUE(remote->data_dir.empty());
+
+  auto kafka = ParseTriggerConfig(
+      "source: {kafka: {brokers: 'k1:9092,k2:9092', topic-prefix: 'cdc.', format: json, "
+      "properties: {security.protocol: plaintext}}}\n" +
+      triggers);
+  ASSERT_TRUE(kafka.ok()) << kafka.status().ToString();
+  EXPECT_EQ(kafka->kafka.brokers, "k1:9092,k2:9092");
+  EXPECT_EQ(kafka->kafka.topic_prefix, "cdc.");
+  EXPECT_EQ(kafka->kafka.format, connectors::KafkaFormat::kJson);
+  EXPECT_EQ(kafka->kafka.properties.at("security.protocol"), "plaintext");
+
+  auto defaults = ParseTriggerConfig("source: {kafka: {brokers: k}}\n" + triggers);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->kafka.topic_prefix, "tidewater.");
+  EXPECT_EQ(defaults->kafka.format, connectors::KafkaFormat::kProtobuf);
+}
+
 TEST(TriggerConfigTest, MistakesNameTheKey) {
   const std::string head = "source: {data-dir: d}\ntriggers:\n  - table: t\n";
   const std::string exec = "    handler: {type: exec, command: run}\n";
@@ -101,8 +125,11 @@ TEST(TriggerConfigTest, MistakesNameTheKey) {
   const Case cases[] = {
       {"source: [", "not valid YAML"},
       {"triggers: []\nsource: {data-dir: d}", "triggers"},
-      {"source: {}\ntriggers: [{table: t}]", "data-dir is required"},
-      {"source: {endpoint: 'http://127.0.0.1:8000'}\ntriggers: [{table: t}]", "source.endpoint"},
+      {"source: {}\ntriggers: [{table: t}]", "exactly one of endpoint, data-dir, kafka"},
+      {"source: {data-dir: d, endpoint: 'http://h:1'}\ntriggers: [{table: t}]", "exactly one"},
+      {"source: {endpoint: 'https://h:1'}\ntriggers: [{table: t}]", "source.endpoint"},
+      {"source: {kafka: {topic-prefix: x}}\ntriggers: [{table: t}]", "source.kafka.brokers"},
+      {"source: {kafka: {brokers: b, format: avro}}\ntriggers: [{table: t}]", "format"},
       {"sauce: {data-dir: d}", "unknown key \"sauce\""},
       {head + exec + start + "    Batchsize: 5\n", "unknown key \"Batchsize\""},
       {head + exec, "StartingPosition is required"},

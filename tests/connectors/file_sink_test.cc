@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "support/sink_checks.h"
 #include "support/sink_workload.h"
 #include "support/temp_dir.h"
 #include "tidewater/core/record_codec.h"
@@ -97,44 +98,8 @@ class FileSinkTest : public ::testing::Test {
     return sink.ok() ? std::move(*sink) : nullptr;
   }
 
-  // Every (shard, sequence) of the completed JSON Lines files, checking that each is once.
-  std::map<uint32_t, std::set<uint64_t>> CompletedRecords() {
-    std::map<uint32_t, std::set<uint64_t>> seen;
-    for (const std::string& name : FileNames(dir_.Sub("out/orders"))) {
-      if (!name.ends_with(".jsonl")) continue;
-      std::istringstream lines(ReadFile(dir_.Sub("out/orders/" + name)));
-      std::string line;
-      uint64_t first = 0, last = 0;
-      while (std::getline(lines, line)) {
-        rapidjson::Document record;
-        record.Parse(line.c_str());
-        EXPECT_FALSE(record.HasParseError()) << line;
-        const uint32_t shard = record["shard"].GetUint();
-        const uint64_t sequence = record["sequence"].GetUint64();
-        EXPECT_TRUE(seen[shard].insert(sequence).second)
-            << "shard " << shard << " sequence " << sequence << " twice";
-        if (first == 0) first = sequence;
-        last = sequence;
-      }
-      // The name carries the first and last sequence the file holds.
-      EXPECT_NE(name.find("-" + std::string(20 - std::to_string(first).size(), '0') +
-                          std::to_string(first) + "-"),
-                std::string::npos)
-          << name;
-      EXPECT_NE(name.find(std::to_string(last) + ".jsonl"), std::string::npos) << name;
-    }
-    return seen;
-  }
-
-  // Completed files hold exactly the sequences 1..last of every shard.
   void ExpectEveryRecordOnce() {
-    auto seen = CompletedRecords();
-    const TableDescription table = *engine_->DescribeTable("orders");
-    for (const ShardDescription& shard : table.shards) {
-      std::set<uint64_t> expected;
-      for (uint64_t s = 1; s <= shard.last_sequence; ++s) expected.insert(s);
-      EXPECT_EQ(seen[shard.index], expected) << "shard " << shard.index;
-    }
+    testing::ExpectFilesHoldEveryRecordOnce(*engine_, "orders", dir_.Sub("out/orders"));
   }
 
   testing::TempDir dir_;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "support/postgres_server.h"
+#include "support/sink_checks.h"
 #include "support/sink_workload.h"
 #include "support/temp_dir.h"
 #include "tidewater/core/json_codec.h"
@@ -18,68 +19,6 @@ namespace {
 
 using ::tidewater::testing::PgQuery;
 using ::tidewater::testing::PgValue;
-
-// The plain JSON form, written independently of the sink's writer.
-void WritePlain(const AttributeValue& value, json::Writer& writer) {
-  switch (value.type()) {
-    case AttributeType::kS:
-      writer.String(value.s().c_str(), static_cast<rapidjson::SizeType>(value.s().size()));
-      break;
-    case AttributeType::kN: {
-      const std::string text = value.n().ToString();
-      writer.RawValue(text.c_str(), static_cast<rapidjson::SizeType>(text.size()),
-                      rapidjson::kNumberType);
-      break;
-    }
-    case AttributeType::kB:
-      writer.String(json::Base64Encode(value.b()).c_str());
-      break;
-    case AttributeType::kBool:
-      writer.Bool(value.boolean());
-      break;
-    case AttributeType::kNull:
-      writer.Null();
-      break;
-    case AttributeType::kL:
-      writer.StartArray();
-      for (const AttributeValue& member : value.l()) WritePlain(member, writer);
-      writer.EndArray();
-      break;
-    case AttributeType::kM:
-      writer.StartObject();
-      for (const auto& [name, member] : value.m()) {
-        writer.Key(name.c_str());
-        WritePlain(member, writer);
-      }
-      writer.EndObject();
-      break;
-    case AttributeType::kSS:
-    case AttributeType::kBS:
-      writer.StartArray();
-      for (const std::string& member : value.ss()) {
-        writer.String(value.is(AttributeType::kSS) ? member.c_str()
-                                                   : json::Base64Encode(member).c_str());
-      }
-      writer.EndArray();
-      break;
-    case AttributeType::kNS:
-      writer.StartArray();
-      for (const Number& member : value.ns()) {
-        const std::string text = member.ToString();
-        writer.RawValue(text.c_str(), static_cast<rapidjson::SizeType>(text.size()),
-                        rapidjson::kNumberType);
-      }
-      writer.EndArray();
-      break;
-  }
-}
-
-std::string PlainJson(const Item& item) {
-  rapidjson::StringBuffer buffer;
-  json::Writer writer(buffer);
-  WritePlain(AttributeValue::M(item), writer);
-  return buffer.GetString();
-}
 
 // One server for the suite (initdb takes seconds); a fresh database per test.
 class PostgresSinkTest : public ::testing::Test {
@@ -130,42 +69,8 @@ class PostgresSinkTest : public ::testing::Test {
     return total;
   }
 
-  // The mirror holds exactly the table's items; the change table every record once.
   void ExpectMirrorAndChanges(const std::string& mirror = "orders") {
-    const std::string conninfo = conninfo_;
-    ScanRequest scan;
-    scan.table = "orders";
-    auto page = engine_->Scan(scan);
-    ASSERT_TRUE(page.ok());
-    EXPECT_EQ(PgValue(conninfo, "SELECT count(*) FROM \"" + mirror + "\""),
-              std::to_string(page->items.size()));
-    for (const Item& item : page->items) {
-      EXPECT_EQ(PgValue(conninfo,
-                        "SELECT count(*) FROM \"" + mirror +
-                            "\" WHERE id = $1 AND n = $2::numeric AND tw_image = $3::jsonb",
-                        {item.at("id").s(), item.at("n").n().ToString(), PlainJson(item)}),
-                "1")
-          << PlainJson(item);
-    }
-    auto table = engine_->DescribeTable("orders");
-    ASSERT_TRUE(table.ok());
-    uint64_t records = 0;
-    for (const ShardDescription& shard : table->shards) {
-      records += shard.last_sequence;
-      const std::string index = std::to_string(shard.index);
-      // Sequences 1..last, each once (the primary key forbids a second copy).
-      EXPECT_EQ(PgQuery(conninfo,
-                        "SELECT count(*), coalesce(min(sequence), 0), coalesce(max(sequence), 0) "
-                        "FROM \"" +
-                            mirror + "_changes\" WHERE shard = $1",
-                        {index}),
-                (testing::PgRows{{std::to_string(shard.last_sequence),
-                                  shard.last_sequence > 0 ? "1" : "0",
-                                  std::to_string(shard.last_sequence)}}))
-          << "shard " << index;
-    }
-    EXPECT_EQ(PgValue(conninfo, "SELECT count(*) FROM \"" + mirror + "_changes\""),
-              std::to_string(records));
+    testing::ExpectPostgresMirrorsTable(*engine_, "orders", conninfo_, mirror);
   }
 
   // Records in the table's stream (deletes of absent items write none).

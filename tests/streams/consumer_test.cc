@@ -219,6 +219,34 @@ TEST_F(ConsumerTest, DeliversEveryShardInOrderAndCheckpoints) {
   EXPECT_TRUE(consumer->LeaseError().ok()) << consumer->LeaseError().ToString();
 }
 
+TEST_F(ConsumerTest, BatchingWindowGathersRecordsThatTrickleIn) {
+  std::mutex mu;
+  std::vector<size_t> sizes;
+  auto options = Options();
+  options.max_batch_records = 1000;
+  options.max_batching_window = milliseconds(400);
+  auto consumer = Consumer(options, [&](const ShardBatch& batch) {
+    std::lock_guard lock(mu);
+    sizes.push_back(batch.records.size());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(Eventually([&] { return HeldShards(*consumer) == kShards; }));
+  // 40 records over about 100 ms: each shard's first record opens its window, and the
+  // rest of that shard's records arrive within it.
+  for (int i = 0; i < 40; ++i) {
+    Write(i, i + 1);
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard lock(mu);
+    size_t total = 0;
+    for (size_t size : sizes) total += size;
+    return total == 40;
+  }));
+  std::lock_guard lock(mu);
+  EXPECT_LE(sizes.size(), static_cast<size_t>(kShards));
+}
+
 TEST_F(ConsumerTest, FailedBatchesComeBackWithTheSameRecordsInOrder) {
   Write(0, 120);
   Recorder attempts;  // every delivery, failed or not

@@ -1,0 +1,259 @@
+// `tidewater sink --config FILE`: runs analytics sinks (docs/SINKS.md). One consumer
+// (streams/consumer.h) per sink and table, the sink as its handler and checkpoint store;
+// SIGINT/SIGTERM stop it gracefully (batches in progress finish, staged files complete).
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "commands.h"
+#include "sink_config.h"
+#include "tidewater/connectors/file_sink.h"
+#include "tidewater/connectors/postgres_sink.h"
+#include "tidewater/core/engine.h"
+#include "tidewater/streams/change_source.h"
+#include "tidewater/streams/consumer.h"
+#include "tidewater/streams/lease_store.h"
+#include "tidewater/streams/remote_source.h"
+
+namespace tidewater::cli {
+namespace {
+
+// What the sink reads from: change sources per table and the lease store.
+struct Source {
+  std::unique_ptr<Engine> engine;  // data_dir sources
+  std::map<std::string, std::unique_ptr<streams::ChangeSource>> tables;
+  std::unique_ptr<streams::LeaseStore> leases;
+};
+
+Result<Source> OpenSource(const SinkConfig& config) {
+  Source source;
+  if (!config.source.data_dir.empty()) {
+    EngineOptions options;
+    options.data_dir = config.source.data_dir;
+    options.region = config.source.region;
+    TW_ASSIGN_OR_RETURN(source.engine, Engine::Open(options));
+    TW_ASSIGN_OR_RETURN(source.leases, streams::MakeEngineLeaseStore(*source.engine));
+    for (const std::string& table : config.tables) {
+      source.tables[table] = streams::MakeEngineChangeSource(*source.engine, table);
+    }
+  } else {
+    TW_ASSIGN_OR_RETURN(source.leases, streams::MakeRemoteLeaseStore(config.source.endpoint));
+    for (const std::string& table : config.tables) {
+      TW_ASSIGN_OR_RETURN(source.tables[table],
+                          streams::MakeRemoteStreamsSource(config.source.endpoint, table));
+    }
+  }
+  return source;
+}
+
+struct RunningSink {
+  std::string name;
+  std::unique_ptr<connectors::Sink> sink;
+  // Per table.
+  std::map<std::string, std::unique_ptr<streams::StreamConsumer>> consumers;
+};
+
+Result<std::unique_ptr<connectors::Sink>> MakeSink(SinkTargetConfig target,
+                                                   prometheus::Registry& registry) {
+  if (target.type == SinkTargetConfig::Type::kPostgres) {
+    target.postgres.registry = &registry;
+    TW_ASSIGN_OR_RETURN(auto sink, connectors::PostgresSink::Create(target.postgres));
+    return std::unique_ptr<connectors::Sink>(std::move(sink));
+  }
+  target.files.registry = &registry;
+  TW_ASSIGN_OR_RETURN(auto sink, connectors::FileSink::Create(target.files));
+  return std::unique_ptr<connectors::Sink>(std::move(sink));
+}
+
+// Lag per shard, on /metrics and on the progress line.
+class LagMetrics {
+ public:
+  explicit LagMetrics(prometheus::Registry& registry)
+      : records_(prometheus::BuildGauge()
+                     .Name("tidewater_sink_lag_records")
+                     .Help("Records written to the shard that the sink has not yet accepted")
+                     .Register(registry)),
+        seconds_(prometheus::BuildGauge()
+                     .Name("tidewater_sink_lag_seconds")
+                     .Help("Age of the newest record handed to the sink while more wait")
+                     .Register(registry)) {}
+
+  void Set(const std::string& sink, const std::string& table, uint32_t shard, double records,
+           double seconds) {
+    const prometheus::Labels labels{
+        {"sink", sink}, {"table", table}, {"shard", std::to_string(shard)}};
+    records_.Add(labels).Set(records);
+    seconds_.Add(labels).Set(seconds);
+  }
+
+ private:
+  prometheus::Family<prometheus::Gauge>& records_;
+  prometheus::Family<prometheus::Gauge>& seconds_;
+};
+
+struct Totals {
+  uint64_t rows = 0;
+  uint64_t lag_records = 0;
+  double lag_seconds = 0;
+  uint64_t errors = 0;
+};
+
+// Updates the lag gauges; returns the totals of one sink.
+Totals Observe(RunningSink& running, Source& source, LagMetrics& lag) {
+  Totals totals;
+  for (auto& [table, consumer] : running.consumers) {
+    std::map<uint32_t, uint64_t> last;
+    auto shards = source.tables.at(table)->ListShards();
+    if (shards.ok()) {
+      for (const streams::SourceShard& shard : *shards) last[shard.index] = shard.last_sequence;
+    }
+    for (const streams::ConsumerShardStatus& shard : consumer->Progress()) {
+      totals.rows += shard.records_processed;
+      totals.errors += shard.handler_errors;
+      if (!shard.held) continue;
+      const uint64_t end = last[shard.shard] + 1;
+      const uint64_t behind = end > shard.next_sequence ? end - shard.next_sequence : 0;
+      const double seconds = static_cast<double>(shard.iterator_age_millis) / 1000.0;
+      lag.Set(running.name, table, shard.shard, static_cast<double>(behind), seconds);
+      totals.lag_records += behind;
+      totals.lag_seconds = std::max(totals.lag_seconds, seconds);
+    }
+  }
+  return totals;
+}
+
+int RunSink(const std::string& config_path) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tidewater-sink"));
+  std::ifstream file(config_path);
+  if (!file) {
+    spdlog::error("cannot read {}", config_path);
+    return 2;
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  Result<SinkConfig> config = ParseSinkConfig(text.str());
+  if (!config.ok()) {
+    spdlog::error("{}: {}", config_path, config.status().message());
+    return 2;
+  }
+
+  // Signals are taken by sigtimedwait below; every thread started later inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (!config->metrics_listen.empty()) {
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(config->metrics_listen);
+    } catch (const std::exception& error) {
+      spdlog::error("metrics: cannot listen on {}: {}", config->metrics_listen, error.what());
+      return 1;
+    }
+    exposer->RegisterCollectable(registry);
+  }
+  LagMetrics lag(*registry);
+
+  Result<Source> source = OpenSource(*config);
+  if (!source.ok()) {
+    spdlog::error("source: {}", source.status().ToString());
+    return 1;
+  }
+  std::vector<RunningSink> sinks;
+  for (const SinkTargetConfig& target : config->sinks) {
+    auto sink = MakeSink(target, *registry);
+    if (!sink.ok()) {
+      spdlog::error("sink {}: {}", target.name, sink.status().message());
+      return 1;
+    }
+    sinks.push_back(RunningSink{target.name, std::move(*sink), {}});
+  }
+  for (RunningSink& running : sinks) {
+    for (const std::string& table : config->tables) {
+      streams::ConsumerOptions options;
+      options.table = table;
+      options.application = config->application + "." + running.name;
+      options.starting_position = config->starting_position;
+      options.max_batch_records = config->max_batch_records;
+      options.max_batching_window = config->max_batching_window;
+      options.lease_duration = config->lease_duration;
+      options.checkpoints = running.sink.get();
+      connectors::Sink* sink = running.sink.get();
+      auto consumer = streams::StreamConsumer::Create(
+          options, *source->tables.at(table), *source->leases,
+          [sink](const streams::ShardBatch& batch) { return sink->Write(batch); });
+      Status started = consumer.ok() ? (*consumer)->Start() : consumer.status();
+      if (!started.ok()) {
+        spdlog::error("sink {} table {}: {}", running.name, table, started.ToString());
+        return 1;
+      }
+      running.consumers[table] = std::move(*consumer);
+    }
+    spdlog::info("event=sink_started sink={} tables={}", running.name, config->tables.size());
+  }
+
+  const bool terminal = isatty(STDOUT_FILENO) == 1;
+  timespec tick{1, 0};
+  int received = 0;
+  while (received <= 0) {
+    received = sigtimedwait(&signals, nullptr, &tick);
+    std::string line;
+    for (RunningSink& running : sinks) {
+      Status ticked = running.sink->Tick();
+      if (!ticked.ok()) spdlog::warn("sink {}: {}", running.name, ticked.message());
+      const Totals totals = Observe(running, *source, lag);
+      if (terminal) {
+        char part[160];
+        snprintf(part, sizeof(part), "%s%s: %llu rows, lag %llu records %.1f s",
+                 line.empty() ? "" : " | ", running.name.c_str(),
+                 static_cast<unsigned long long>(totals.rows),
+                 static_cast<unsigned long long>(totals.lag_records), totals.lag_seconds);
+        line += part;
+      }
+    }
+    if (terminal) {
+      std::printf("\r\033[K%s", line.c_str());
+      std::fflush(stdout);
+    }
+  }
+  if (terminal) std::printf("\n");
+  spdlog::info("event=sink_stopping signal={}", received);
+  for (RunningSink& running : sinks) {
+    for (auto& [table, consumer] : running.consumers) consumer->Stop();
+  }
+  int code = 0;
+  for (RunningSink& running : sinks) {
+    Status flushed = running.sink->Flush();
+    if (!flushed.ok()) {
+      spdlog::error("sink {}: final flush: {}", running.name, flushed.message());
+      code = 1;
+    }
+  }
+  spdlog::info("event=sink_stopped");
+  return code;
+}
+
+}  // namespace
+
+void AddSinkCommand(CLI::App& app) {
+  CLI::App* command = app.add_subcommand(
+      "sink", "Run analytics sinks (files, PostgreSQL) from a YAML configuration");
+  auto config_path = std::make_shared<std::string>();
+  command->add_option("--config", *config_path, "The YAML configuration (see docs/SINKS.md)")
+      ->required();
+  command->callback([config_path] { ExitCode() = RunSink(*config_path); });
+}
+
+}  // namespace tidewater::cli

@@ -1,0 +1,48 @@
+// `tidewater sink --config FILE`: the YAML configuration (docs/SINKS.md shows a full file).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tidewater/connectors/file_sink.h"
+#include "tidewater/connectors/postgres_sink.h"
+#include "tidewater/core/status.h"
+#include "tidewater/streams/consumer.h"
+
+namespace tidewater::cli {
+
+struct SinkSourceConfig {
+  std::string endpoint;  // a tidewaterd, "http://HOST:PORT"
+  std::string data_dir;  // or a local engine's directory (not shared with a running tidewaterd)
+  std::string region = "local";  // the local engine's region
+};
+
+struct SinkTargetConfig {
+  enum class Type { kPostgres, kFiles };
+  Type type = Type::kFiles;
+  std::string name;  // unique; the consumer application is "<application>.<name>"
+  connectors::PostgresSinkOptions postgres;
+  connectors::FileSinkOptions files;
+};
+
+struct SinkConfig {
+  SinkSourceConfig source;
+  std::vector<std::string> tables;
+  std::string application = "tidewater-sink";
+  streams::StartingPosition starting_position = streams::StartingPosition::kTrimHorizon;
+  size_t max_batch_records = 1000;
+  std::chrono::milliseconds max_batching_window{200};
+  // A lease not renewed for this long is taken over (after a crash, the restarted sink
+  // waits this long for the dead worker's shards).
+  std::chrono::milliseconds lease_duration{10'000};
+  std::vector<SinkTargetConfig> sinks;
+  std::string metrics_listen;  // "HOST:PORT" for /metrics; "" for none
+};
+
+// Parses and validates the YAML text. Errors: Validation naming the offending key.
+Result<SinkConfig> ParseSinkConfig(const std::string& yaml_text);
+
+}  // namespace tidewater::cli
