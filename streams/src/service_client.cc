@@ -39,18 +39,17 @@ ErrorCode CodeOfErrorType(std::string_view type) {
 Status ErrorFromResponse(unsigned status, const std::string& body) {
   rapidjson::Document document;
   document.Parse(body.data(), body.size());
-  if (!document.HasParseError() && document.IsObject()) {
-    const auto type = document.FindMember("__type");
-    if (type != document.MemberEnd() && type->value.IsString()) {
-      std::string message;
-      for (const char* name : {"message", "Message"}) {
-        const auto member = document.FindMember(name);
-        if (member != document.MemberEnd() && member->value.IsString()) {
-          message = member->value.GetString();
-        }
+  // (HasMember and operator[] rather than FindMember: RapidJSON's member iterators compare
+  // ambiguously under clang in C++20.)
+  if (!document.HasParseError() && document.IsObject() && document.HasMember("__type") &&
+      document["__type"].IsString()) {
+    std::string message;
+    for (const char* name : {"message", "Message"}) {
+      if (document.HasMember(name) && document[name].IsString()) {
+        message = document[name].GetString();
       }
-      return Status(CodeOfErrorType(type->value.GetString()), std::move(message));
     }
+    return Status(CodeOfErrorType(document["__type"].GetString()), std::move(message));
   }
   return Status::Internal("HTTP " + std::to_string(status) + ": " + body.substr(0, 512));
 }
