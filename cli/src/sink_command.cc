@@ -1,6 +1,8 @@
-// `tidewater sink --config FILE`: runs analytics sinks (docs/SINKS.md). One consumer
-// (streams/consumer.h) per sink and table, the sink as its handler and checkpoint store;
-// SIGINT/SIGTERM stop it gracefully (batches in progress finish, staged files complete).
+// `tidewater sink --config FILE`: runs analytics sinks (docs/SINKS.md). One consumer per
+// sink and table, the sink as its handler and checkpoint store: the consumer SDK
+// (streams/consumer.h) over a tidewaterd or a data directory, or the Kafka consumer
+// (connectors/kafka_consumer.h) over the publisher's topics. SIGINT/SIGTERM stop it
+// gracefully (batches in progress finish, staged files complete).
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
@@ -12,11 +14,13 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "commands.h"
 #include "sink_config.h"
 #include "tidewater/connectors/file_sink.h"
+#include "tidewater/connectors/kafka_consumer.h"
 #include "tidewater/connectors/postgres_sink.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/streams/change_source.h"
@@ -27,7 +31,8 @@
 namespace tidewater::cli {
 namespace {
 
-// What the sink reads from: change sources per table and the lease store.
+// What the sink reads from: change sources per table and the lease store (none of them
+// for a Kafka source).
 struct Source {
   std::unique_ptr<Engine> engine;  // data_dir sources
   std::map<std::string, std::unique_ptr<streams::ChangeSource>> tables;
@@ -36,6 +41,7 @@ struct Source {
 
 Result<Source> OpenSource(const SinkConfig& config) {
   Source source;
+  if (!config.source.kafka.brokers.empty()) return source;
   if (!config.source.data_dir.empty()) {
     EngineOptions options;
     options.data_dir = config.source.data_dir;
@@ -55,12 +61,66 @@ Result<Source> OpenSource(const SinkConfig& config) {
   return source;
 }
 
+// One sink's reader of one table: a StreamConsumer, or a Kafka consumer.
+struct TableReader {
+  std::unique_ptr<streams::StreamConsumer> stream;
+  std::unique_ptr<connectors::KafkaStreamConsumer> kafka;
+
+  std::vector<streams::ConsumerShardStatus> Progress() const {
+    return stream ? stream->Progress() : kafka->Progress();
+  }
+  void Stop() {
+    if (stream) {
+      stream->Stop();
+    } else {
+      kafka->Stop();
+    }
+  }
+};
+
 struct RunningSink {
   std::string name;
   std::unique_ptr<connectors::Sink> sink;
-  // Per table.
-  std::map<std::string, std::unique_ptr<streams::StreamConsumer>> consumers;
+  std::map<std::string, TableReader> readers;  // per table
 };
+
+// Starts `sink`'s reader of `table`.
+Result<TableReader> StartReader(const SinkConfig& config, Source& source,
+                                const std::string& sink_name, connectors::Sink* sink,
+                                const std::string& table) {
+  auto write = [sink](const streams::ShardBatch& batch) { return sink->Write(batch); };
+  TableReader reader;
+  const SinkKafkaConfig& kafka = config.source.kafka;
+  if (!kafka.brokers.empty()) {
+    connectors::KafkaConsumerOptions options;
+    options.brokers = kafka.brokers;
+    options.topic = kafka.topic_prefix + table;
+    options.group_id = (kafka.group_id.empty() ? config.application : kafka.group_id) + "." +
+                       sink_name + "." + table;
+    options.format = kafka.format;
+    options.starting_position = config.starting_position;
+    options.max_batch_records = config.max_batch_records;
+    options.max_batching_window = config.max_batching_window;
+    options.properties = kafka.properties;
+    options.checkpoints = sink;  // the sink's position wins over the group's offsets
+    options.table = table;
+    TW_ASSIGN_OR_RETURN(reader.kafka, connectors::KafkaStreamConsumer::Create(options, write));
+    TW_RETURN_IF_ERROR(reader.kafka->Start());
+    return reader;
+  }
+  streams::ConsumerOptions options;
+  options.table = table;
+  options.application = config.application + "." + sink_name;
+  options.starting_position = config.starting_position;
+  options.max_batch_records = config.max_batch_records;
+  options.max_batching_window = config.max_batching_window;
+  options.lease_duration = config.lease_duration;
+  options.checkpoints = sink;
+  TW_ASSIGN_OR_RETURN(reader.stream, streams::StreamConsumer::Create(
+                                         options, *source.tables.at(table), *source.leases, write));
+  TW_RETURN_IF_ERROR(reader.stream->Start());
+  return reader;
+}
 
 Result<std::unique_ptr<connectors::Sink>> MakeSink(SinkTargetConfig target,
                                                    prometheus::Registry& registry) {
@@ -87,11 +147,12 @@ class LagMetrics {
                      .Help("Age of the newest record handed to the sink while more wait")
                      .Register(registry)) {}
 
-  void Set(const std::string& sink, const std::string& table, uint32_t shard, double records,
-           double seconds) {
+  // `records` nullopt: not known (a Kafka source).
+  void Set(const std::string& sink, const std::string& table, uint32_t shard,
+           std::optional<double> records, double seconds) {
     const prometheus::Labels labels{
         {"sink", sink}, {"table", table}, {"shard", std::to_string(shard)}};
-    records_.Add(labels).Set(records);
+    if (records) records_.Add(labels).Set(*records);
     seconds_.Add(labels).Set(seconds);
   }
 
@@ -102,7 +163,7 @@ class LagMetrics {
 
 struct Totals {
   uint64_t rows = 0;
-  uint64_t lag_records = 0;
+  std::optional<uint64_t> lag_records;  // not known for a Kafka source
   double lag_seconds = 0;
   uint64_t errors = 0;
 };
@@ -110,22 +171,33 @@ struct Totals {
 // Updates the lag gauges; returns the totals of one sink.
 Totals Observe(RunningSink& running, Source& source, LagMetrics& lag) {
   Totals totals;
-  for (auto& [table, consumer] : running.consumers) {
-    std::map<uint32_t, uint64_t> last;
-    auto shards = source.tables.at(table)->ListShards();
-    if (shards.ok()) {
-      for (const streams::SourceShard& shard : *shards) last[shard.index] = shard.last_sequence;
+  for (auto& [table, reader] : running.readers) {
+    // The shards' ends: from the Streams API; a Kafka source does not know them (offsets
+    // also count the publisher's resent records).
+    std::optional<std::map<uint32_t, uint64_t>> last;
+    if (auto it = source.tables.find(table); it != source.tables.end()) {
+      last.emplace();
+      auto shards = it->second->ListShards();
+      if (shards.ok()) {
+        for (const streams::SourceShard& shard : *shards) {
+          (*last)[shard.index] = shard.last_sequence;
+        }
+      }
     }
-    for (const streams::ConsumerShardStatus& shard : consumer->Progress()) {
+    for (const streams::ConsumerShardStatus& shard : reader.Progress()) {
       totals.rows += shard.records_processed;
       totals.errors += shard.handler_errors;
       if (!shard.held) continue;
-      const uint64_t end = last[shard.shard] + 1;
-      const uint64_t behind = end > shard.next_sequence ? end - shard.next_sequence : 0;
       const double seconds = static_cast<double>(shard.iterator_age_millis) / 1000.0;
-      lag.Set(running.name, table, shard.shard, static_cast<double>(behind), seconds);
-      totals.lag_records += behind;
       totals.lag_seconds = std::max(totals.lag_seconds, seconds);
+      if (!last) {
+        lag.Set(running.name, table, shard.shard, std::nullopt, seconds);
+        continue;
+      }
+      const uint64_t end = (*last)[shard.shard] + 1;
+      const uint64_t behind = end > shard.next_sequence ? end - shard.next_sequence : 0;
+      lag.Set(running.name, table, shard.shard, static_cast<double>(behind), seconds);
+      totals.lag_records = totals.lag_records.value_or(0) + behind;
     }
   }
   return totals;
@@ -182,24 +254,13 @@ int RunSink(const std::string& config_path) {
   }
   for (RunningSink& running : sinks) {
     for (const std::string& table : config->tables) {
-      streams::ConsumerOptions options;
-      options.table = table;
-      options.application = config->application + "." + running.name;
-      options.starting_position = config->starting_position;
-      options.max_batch_records = config->max_batch_records;
-      options.max_batching_window = config->max_batching_window;
-      options.lease_duration = config->lease_duration;
-      options.checkpoints = running.sink.get();
-      connectors::Sink* sink = running.sink.get();
-      auto consumer = streams::StreamConsumer::Create(
-          options, *source->tables.at(table), *source->leases,
-          [sink](const streams::ShardBatch& batch) { return sink->Write(batch); });
-      Status started = consumer.ok() ? (*consumer)->Start() : consumer.status();
-      if (!started.ok()) {
-        spdlog::error("sink {} table {}: {}", running.name, table, started.ToString());
+      Result<TableReader> reader =
+          StartReader(*config, *source, running.name, running.sink.get(), table);
+      if (!reader.ok()) {
+        spdlog::error("sink {} table {}: {}", running.name, table, reader.status().ToString());
         return 1;
       }
-      running.consumers[table] = std::move(*consumer);
+      running.readers[table] = std::move(*reader);
     }
     spdlog::info("event=sink_started sink={} tables={}", running.name, config->tables.size());
   }
@@ -215,11 +276,12 @@ int RunSink(const std::string& config_path) {
       if (!ticked.ok()) spdlog::warn("sink {}: {}", running.name, ticked.message());
       const Totals totals = Observe(running, *source, lag);
       if (terminal) {
-        char part[160];
-        snprintf(part, sizeof(part), "%s%s: %llu rows, lag %llu records %.1f s",
-                 line.empty() ? "" : " | ", running.name.c_str(),
-                 static_cast<unsigned long long>(totals.rows),
-                 static_cast<unsigned long long>(totals.lag_records), totals.lag_seconds);
+        const std::string records =
+            totals.lag_records ? std::to_string(*totals.lag_records) + " records " : "";
+        char part[200];
+        snprintf(part, sizeof(part), "%s%s: %llu rows, lag %s%.1f s", line.empty() ? "" : " | ",
+                 running.name.c_str(), static_cast<unsigned long long>(totals.rows),
+                 records.c_str(), totals.lag_seconds);
         line += part;
       }
     }
@@ -231,7 +293,7 @@ int RunSink(const std::string& config_path) {
   if (terminal) std::printf("\n");
   spdlog::info("event=sink_stopping signal={}", received);
   for (RunningSink& running : sinks) {
-    for (auto& [table, consumer] : running.consumers) consumer->Stop();
+    for (auto& [table, reader] : running.readers) reader.Stop();
   }
   int code = 0;
   for (RunningSink& running : sinks) {

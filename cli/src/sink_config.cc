@@ -73,6 +73,27 @@ Result<SinkTargetConfig> ParseTarget(const YAML::Node& node, size_t index) {
   return target;
 }
 
+Status ParseKafka(const YAML::Node& node, SinkKafkaConfig* kafka) {
+  TW_RETURN_IF_ERROR(CheckKeys(node, "source.kafka",
+                               {"brokers", "topic_prefix", "format", "group_id", "properties"}));
+  if (!node["brokers"]) return Invalid("source.kafka.brokers is required");
+  kafka->brokers = node["brokers"].as<std::string>();
+  if (kafka->brokers.empty()) return Invalid("source.kafka.brokers is required");
+  if (node["topic_prefix"]) kafka->topic_prefix = node["topic_prefix"].as<std::string>();
+  if (node["format"] &&
+      !connectors::ParseKafkaFormat(node["format"].as<std::string>(), &kafka->format)) {
+    return Invalid("source.kafka.format must be protobuf or json");
+  }
+  if (node["group_id"]) kafka->group_id = node["group_id"].as<std::string>();
+  if (const YAML::Node properties = node["properties"]) {
+    if (!properties.IsMap()) return Invalid("source.kafka.properties must be a mapping");
+    for (const auto& entry : properties) {
+      kafka->properties[entry.first.as<std::string>()] = entry.second.as<std::string>();
+    }
+  }
+  return Status::Ok();
+}
+
 Result<SinkConfig> Parse(const YAML::Node& root) {
   SinkConfig config;
   TW_RETURN_IF_ERROR(
@@ -81,13 +102,15 @@ Result<SinkConfig> Parse(const YAML::Node& root) {
                  "max_batching_window_ms", "lease_duration_ms", "sinks", "metrics"}));
   const YAML::Node source = root["source"];
   if (!source) return Invalid("source is required");
-  TW_RETURN_IF_ERROR(CheckKeys(source, "source", {"endpoint", "data_dir", "region"}));
+  TW_RETURN_IF_ERROR(CheckKeys(source, "source", {"endpoint", "data_dir", "region", "kafka"}));
   if (source["endpoint"]) config.source.endpoint = source["endpoint"].as<std::string>();
   if (source["data_dir"]) config.source.data_dir = source["data_dir"].as<std::string>();
   if (source["region"]) config.source.region = source["region"].as<std::string>();
-  if (config.source.endpoint.empty() == config.source.data_dir.empty()) {
-    return Invalid("source needs exactly one of endpoint and data_dir");
-  }
+  if (source["kafka"]) TW_RETURN_IF_ERROR(ParseKafka(source["kafka"], &config.source.kafka));
+  const int sources = (config.source.endpoint.empty() ? 0 : 1) +
+                      (config.source.data_dir.empty() ? 0 : 1) +
+                      (config.source.kafka.brokers.empty() ? 0 : 1);
+  if (sources != 1) return Invalid("source needs exactly one of endpoint, data_dir and kafka");
   const YAML::Node tables = root["tables"];
   if (!tables || !tables.IsSequence() || tables.size() == 0) {
     return Invalid("tables must be a non-empty list");

@@ -3,21 +3,35 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "tidewater/connectors/file_sink.h"
+#include "tidewater/connectors/kafka_publisher.h"
 #include "tidewater/connectors/postgres_sink.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/consumer.h"
 
 namespace tidewater::cli {
 
+// Topics the Kafka publisher writes (connectors/kafka_publisher.h).
+struct SinkKafkaConfig {
+  std::string brokers;                      // bootstrap servers; set: the source is Kafka
+  std::string topic_prefix = "tidewater.";  // table T is topic "<topic_prefix>T"
+  connectors::KafkaFormat format = connectors::KafkaFormat::kProtobuf;
+  // Consumer groups are "<group_id>.<sink name>.<table>"; "" means the application.
+  std::string group_id;
+  std::map<std::string, std::string> properties;  // librdkafka properties
+};
+
+// Exactly one of endpoint, data_dir and kafka.brokers is set.
 struct SinkSourceConfig {
   std::string endpoint;  // a tidewaterd, "http://HOST:PORT"
   std::string data_dir;  // or a local engine's directory (not shared with a running tidewaterd)
   std::string region = "local";  // the local engine's region
+  SinkKafkaConfig kafka;         // or the Kafka topics of the tables
 };
 
 struct SinkTargetConfig {

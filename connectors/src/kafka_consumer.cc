@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -154,15 +155,34 @@ class KafkaStreamConsumer::Impl {
                  rd_kafka_topic_partition_list_t* partitions) {
     const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(kafka), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      // Where each shard stands: the metadata of the committed offset.
+      // Where each shard stands: the metadata of the committed offset, unless the
+      // handler's own store says otherwise.
       rd_kafka_committed(kafka, partitions, kCommittedTimeoutMs);
       for (int i = 0; i < partitions->cnt; ++i) {
-        const rd_kafka_topic_partition_t& p = partitions->elems[i];
+        rd_kafka_topic_partition_t& p = partitions->elems[i];
         Partition& state = partitions_[p.partition];
         state = Partition{};
-        if (p.metadata != nullptr && p.metadata_size > 0) {
+        if (p.offset >= 0 && p.metadata != nullptr && p.metadata_size > 0) {
           state.next_expected = ParseUnsigned(
               std::string_view(static_cast<const char*>(p.metadata), p.metadata_size));
+        }
+        if (options_.checkpoints != nullptr) {
+          if (std::optional<std::optional<uint64_t>> stored = LoadStored(p.partition)) {
+            const bool store_at_or_past_commit =
+                stored->has_value() && state.next_expected && **stored >= *state.next_expected;
+            if (!store_at_or_past_commit &&
+                (stored->has_value() ||
+                 options_.starting_position == streams::StartingPosition::kTrimHorizon)) {
+              p.offset = RD_KAFKA_OFFSET_BEGINNING;
+            }
+            state.next_expected = *stored;
+            spdlog::info("event=kafka_consumer_position topic={} partition={} stored={} start={}",
+                         options_.topic, p.partition,
+                         stored->has_value() ? std::to_string(**stored) : "none",
+                         p.offset == RD_KAFKA_OFFSET_BEGINNING ? "earliest"
+                         : p.offset >= 0 ? "offset " + std::to_string(p.offset)
+                                         : "starting_position");
+          }
         }
         std::lock_guard lock(mu_);
         streams::ConsumerShardStatus& status = status_[p.partition];
@@ -190,6 +210,38 @@ class KafkaStreamConsumer::Impl {
     } else {
       rd_kafka_assign(kafka, nullptr);
     }
+  }
+
+  // The store's position of `partition`, retried with backoff until read; nullopt when
+  // the consumer stops first (nothing is delivered then).
+  std::optional<std::optional<uint64_t>> LoadStored(int32_t partition) {
+    const std::stop_token stop = stop_.get_token();
+    milliseconds backoff = options_.retry_backoff_initial;
+    while (true) {
+      Result<std::optional<uint64_t>> stored =
+          options_.checkpoints->Load(options_.table, static_cast<uint32_t>(partition));
+      if (stored.ok()) return *stored;
+      spdlog::warn(
+          "event=kafka_consumer_load_failed topic={} partition={} retry_in_ms={} error=\"{}\"",
+          options_.topic, partition, backoff.count(), stored.status().message());
+      {
+        std::lock_guard lock(mu_);
+        streams::ConsumerShardStatus& status = status_[partition];
+        ++status.handler_errors;
+        status.last_error = "checkpoint store: " + stored.status().ToString();
+      }
+      if (!Wait(stop, backoff)) return std::nullopt;
+      backoff = std::min(backoff * 2, options_.retry_backoff_max);
+    }
+  }
+
+  // Waits `delay`; false when the stop token fires first.
+  static bool Wait(const std::stop_token& stop, milliseconds delay) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, stop, delay, [] { return false; });
+    return !stop.stop_requested();
   }
 
   void Run() {
@@ -235,6 +287,16 @@ class KafkaStreamConsumer::Impl {
     }
     Partition& partition = it->second;
     if (partition.next_expected && record->sequence() < *partition.next_expected) return;
+    if (partition.next_expected && record->sequence() > *partition.next_expected) {
+      // The records in between are not in the topic (retention): never silently.
+      const std::string gap = "records " + std::to_string(*partition.next_expected) + ".." +
+                              std::to_string(record->sequence() - 1) +
+                              " are missing from the topic (offset " +
+                              std::to_string(message->offset) + ")";
+      spdlog::error("event=kafka_consumer_gap topic={} partition={} {}", options_.topic,
+                    message->partition, gap);
+      SetError(message->partition, Status::Internal(gap));
+    }
     partition.next_expected = record->sequence() + 1;
     if (partition.pending.empty()) partition.first_pending = std::chrono::steady_clock::now();
     partition.pending.push_back(Pending{std::move(record).value(), message->offset});
@@ -292,12 +354,7 @@ class KafkaStreamConsumer::Impl {
         ++progress.handler_errors;
         progress.last_error = status.ToString();
       }
-      if (stop.stop_requested()) return false;
-      std::mutex mu;
-      std::condition_variable_any cv;
-      std::unique_lock lock(mu);
-      cv.wait_for(lock, stop, backoff, [] { return false; });
-      if (stop.stop_requested()) return false;
+      if (stop.stop_requested() || !Wait(stop, backoff)) return false;
       backoff = std::min(backoff * 2, options_.retry_backoff_max);
     }
     const uint64_t next_sequence = batch.records.back().sequence() + 1;
@@ -375,6 +432,9 @@ Result<std::unique_ptr<KafkaStreamConsumer>> KafkaStreamConsumer::Create(
     return Status::Validation("KafkaConsumerOptions.max_batch_records must be at least 1");
   }
   if (!handler) return Status::Validation("a handler is required");
+  if (options.checkpoints != nullptr && options.table.empty()) {
+    return Status::Validation("KafkaConsumerOptions.table is required with checkpoints");
+  }
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
   TW_RETURN_IF_ERROR(impl->Configure());
   return std::unique_ptr<KafkaStreamConsumer>(new KafkaStreamConsumer(std::move(impl)));

@@ -1,15 +1,15 @@
 // `tidewater sink`: the configuration, and the sink as a process reading a tidewaterd
-// process while writes go on, killed with SIGKILL mid-run and restarted: afterwards the PostgreSQL
-// mirror equals the table, the change table and the files hold every record exactly once.
-#include <fcntl.h>
+// process while writes go on, (1) killed with SIGKILL mid-run and restarted, (2) with the
+// PostgreSQL server crashing (stop -m immediate) and coming back mid-run: afterwards the
+// PostgreSQL mirror equals the table, the change table and the files hold every record
+// exactly once.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <map>
-#include <random>
+#include <memory>
 #include <thread>
 
 #include "sink_config.h"
@@ -18,8 +18,6 @@
 #include "support/sink_workload.h"
 #include "support/temp_dir.h"
 #include "support/tidewaterd_process.h"
-#include "tidewater/core/json_codec.h"
-#include "tidewater/streams/remote_source.h"
 #include "tidewater/streams/service_client.h"
 
 namespace tidewater::cli {
@@ -65,12 +63,54 @@ metrics:
   EXPECT_EQ(config->metrics_listen, "127.0.0.1:9464");
 }
 
+TEST(SinkConfigTest, KafkaSource) {
+  auto config = ParseSinkConfig(R"(
+source:
+  kafka:
+    brokers: 127.0.0.1:9092,127.0.0.1:9093
+    topic_prefix: cdc.
+    format: json
+    group_id: analytics
+    properties: {session.timeout.ms: 6000, security.protocol: plaintext}
+tables: [orders]
+sinks: [{type: files, dir: /x}]
+)");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const SinkKafkaConfig& kafka = config->source.kafka;
+  EXPECT_EQ(kafka.brokers, "127.0.0.1:9092,127.0.0.1:9093");
+  EXPECT_EQ(kafka.topic_prefix, "cdc.");
+  EXPECT_EQ(kafka.format, connectors::KafkaFormat::kJson);
+  EXPECT_EQ(kafka.group_id, "analytics");
+  EXPECT_EQ(kafka.properties,
+            (std::map<std::string, std::string>{{"session.timeout.ms", "6000"},
+                                                {"security.protocol", "plaintext"}}));
+  EXPECT_TRUE(config->source.endpoint.empty());
+  EXPECT_TRUE(config->source.data_dir.empty());
+
+  auto defaults = ParseSinkConfig(
+      "source: {kafka: {brokers: \"h:1\"}}\ntables: [t]\nsinks: [{type: files, dir: /x}]\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->source.kafka.topic_prefix, "tidewater.");
+  EXPECT_EQ(defaults->source.kafka.format, connectors::KafkaFormat::kProtobuf);
+  EXPECT_EQ(defaults->source.kafka.group_id, "");  // the application
+}
+
 TEST(SinkConfigTest, ErrorsNameTheKey) {
   const std::string sinks = "sinks: [{type: files, dir: /x}]\n";
   const std::pair<std::string, std::string> cases[] = {
       {"tables: [t]\n" + sinks, "source is required"},
       {"source: {data_dir: /d, endpoint: http://h:1}\ntables: [t]\n" + sinks,
-       "exactly one of endpoint and data_dir"},
+       "exactly one of endpoint, data_dir and kafka"},
+      {"source: {kafka: {brokers: \"h:1\"}, endpoint: http://h:1}\ntables: [t]\n" + sinks,
+       "exactly one of endpoint, data_dir and kafka"},
+      {"source: {kafka: {topic_prefix: x}}\ntables: [t]\n" + sinks,
+       "source.kafka.brokers is required"},
+      {"source: {kafka: {brokers: \"h:1\", format: avro}}\ntables: [t]\n" + sinks,
+       "source.kafka.format must be protobuf or json"},
+      {"source: {kafka: {brokers: \"h:1\", group: g}}\ntables: [t]\n" + sinks,
+       "unknown key source.kafka.group"},
+      {"source: {kafka: {brokers: \"h:1\", properties: [a]}}\ntables: [t]\n" + sinks,
+       "source.kafka.properties must be a mapping"},
       {"source: {data_dir: /d}\n" + sinks, "tables must be a non-empty list"},
       {"source: {data_dir: /d}\ntables: [t]\n", "sinks must be a non-empty list"},
       {"source: {data_dir: /d}\ntables: [t]\nsinks: [{type: s3}]\n", "must be postgres or files"},
@@ -96,135 +136,143 @@ TEST(SinkConfigTest, ErrorsNameTheKey) {
   }
 }
 
-// `tidewater sink --config <config>` with output in `log`.
-pid_t StartSink(const std::string& config, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    execl(TW_TIDEWATER, TW_TIDEWATER, "sink", "--config", config.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
+// `tidewater sink --config <config>` as a child process.
+std::unique_ptr<testing::ChildProcess> StartSink(const std::string& config) {
+  return std::make_unique<testing::ChildProcess>(
+      TW_TIDEWATER, std::vector<std::string>{"sink", "--config", config});
+}
+
+// The sink stops gracefully on SIGTERM with exit status 0.
+void ExpectGracefulStop(testing::ChildProcess& sink) {
+  sink.Signal(SIGTERM);
+  const int status = sink.Wait();
+  ASSERT_TRUE(WIFEXITED(status)) << sink.log();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << sink.log();
+}
+
+// A tidewaterd with the workload table "orders", a PostgreSQL server and a sink
+// configuration (PostgreSQL, and optionally JSON Lines files) reading the daemon.
+class SinkProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(postgres_.Start(), "") << "PostgreSQL could not start";
+    ASSERT_TRUE(daemon_.Start()) << daemon_.log();
+    auto client = streams::ServiceClient::Create(daemon_.url());
+    ASSERT_TRUE(client.ok());
+    client_ = std::move(*client);
+    ASSERT_TRUE(testing::CreateSinkTableRemote(*client_, "orders").ok());
   }
-  return pid;
-}
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+  std::string WriteConfig(bool with_files) {
+    const std::string config = dir_.Sub("sink.yaml");
+    std::ofstream out(config);
+    out << "source: {endpoint: \"" << daemon_.url() << "\"}\n"
+        << "tables: [orders]\n"
+        << "max_batch_records: 25\n"
+        << "lease_duration_ms: 1000\n"
+        << "sinks:\n"
+        << "  - {type: postgres, conninfo: \"" << postgres_.conninfo() << "\"}\n";
+    if (with_files) {
+      out << "  - {type: files, dir: " << dir_.Sub("files")
+          << ", rotate_bytes: 20000, rotate_seconds: 1}\n";
+    }
+    return config;
+  }
 
-TEST(SinkCommandTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
-  testing::PostgresServer postgres;
-  ASSERT_EQ(postgres.Start(), "") << "PostgreSQL could not start";
-  testing::TempDir dir;
-  testing::TidewaterdProcess daemon(TW_TIDEWATERD, dir.Sub("data"), "us-test-1");
-  ASSERT_TRUE(daemon.Start()) << daemon.log();
-  auto client = streams::ServiceClient::Create(daemon.url());
-  ASSERT_TRUE(client.ok());
-  ASSERT_TRUE(
-      (*client)
-          ->CallJson("DynamoDB_20120810.CreateTable",
-                     R"({"TableName":"orders","BillingMode":"PAY_PER_REQUEST",)"
-                     R"("KeySchema":[{"AttributeName":"id","KeyType":"HASH"},)"
-                     R"({"AttributeName":"n","KeyType":"RANGE"}],)"
-                     R"("AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"},)"
-                     R"({"AttributeName":"n","AttributeType":"N"}],)"
-                     R"("StreamSpecification":{"StreamEnabled":true,)"
-                     R"("StreamViewType":"NEW_AND_OLD_IMAGES"}})")
-          .ok());
+  uint64_t Committed() { return testing::PgRowCount(postgres_.conninfo(), "orders_changes"); }
+
+  // Waits until PostgreSQL (and the files, if `files`) hold every record of the stream.
+  void WaitUntilCaughtUp(bool files, std::chrono::steady_clock::time_point deadline) {
+    const std::map<uint32_t, uint64_t> last = testing::RemoteLastSequences(daemon_.url(), "orders");
+    uint64_t records = 0;
+    for (const auto& [shard, sequence] : last) records += sequence;
+    auto done = [&] {
+      return Committed() >= records &&
+             (!files || testing::FilePositionsAt(dir_.Sub("files/orders"), last));
+    };
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(done()) << Committed() << " of " << records << " records in PostgreSQL";
+  }
+
+  // Stops tidewaterd and checks the outputs against its data directory.
+  void ExpectEveryRecordOnce(bool files) {
+    ASSERT_TRUE(daemon_.Stop()) << daemon_.log();
+    EngineOptions options;
+    options.data_dir = dir_.Sub("data");
+    auto engine = Engine::Open(options);
+    ASSERT_TRUE(engine.ok());
+    testing::ExpectPostgresMirrorsTable(**engine, "orders", postgres_.conninfo(), "orders");
+    if (files)
+      testing::ExpectFilesHoldEveryRecordOnce(**engine, "orders", dir_.Sub("files/orders"));
+  }
+
+  testing::PostgresServer postgres_;
+  testing::TempDir dir_;
+  testing::TidewaterdProcess daemon_{TW_TIDEWATERD, dir_.Sub("data"), "us-test-1"};
+  std::unique_ptr<streams::ServiceClient> client_;
+};
+
+TEST_F(SinkProcessTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
   // Writes through tidewaterd while the sink runs, is killed and restarts.
   std::thread writer([&] {
-    std::mt19937 random(7);
-    for (int i = 0; i < 3000; ++i) {
-      const int key = static_cast<int>(random() % 300);
-      const bool put = random() % 10 < 7;
-      const std::string body = put ? R"({"TableName":"orders","Item":)" +
-                                         json::ItemToJson(testing::WorkloadItem(key, i)) + "}"
-                                   : R"({"TableName":"orders","Key":)" +
-                                         json::ItemToJson(testing::WorkloadKey(key)) + "}";
-      auto answer = (*client)->CallJson(
-          put ? "DynamoDB_20120810.PutItem" : "DynamoDB_20120810.DeleteItem", body);
-      ASSERT_TRUE(answer.ok()) << answer.status().ToString();
-    }
+    Status written = testing::RunRemoteWorkload(*client_, "orders", 3000, 300, 7);
+    EXPECT_TRUE(written.ok()) << written.ToString();
   });
-
-  const std::string config = dir.Sub("sink.yaml");
-  std::ofstream(config) << "source: {endpoint: \"" << daemon.url() << "\"}\n"
-                        << "tables: [orders]\n"
-                        << "max_batch_records: 25\n"
-                        << "lease_duration_ms: 1000\n"
-                        << "sinks:\n"
-                        << "  - {type: postgres, conninfo: \"" << postgres.conninfo() << "\"}\n"
-                        << "  - {type: files, dir: " << dir.Sub("files")
-                        << ", rotate_bytes: 20000, rotate_seconds: 1}\n";
-  const std::string log = dir.Sub("sink.log");
-  const std::string conninfo = postgres.conninfo();
-  auto committed = [&] {
-    const std::string count = testing::PgValue(conninfo, "SELECT count(*) FROM orders_changes");
-    return count.starts_with("ERROR") || count.starts_with("<") ? 0 : std::stoull(count);
-  };
-
-  pid_t sink = StartSink(config, log);
+  const std::string config = WriteConfig(/*with_files=*/true);
+  auto sink = StartSink(config);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
-  int status = 0;
-  while (committed() < 600 && std::chrono::steady_clock::now() < deadline &&
-         waitpid(sink, &status, WNOHANG) == 0) {
+  while (Committed() < 600 && std::chrono::steady_clock::now() < deadline && !sink->Exited()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  ASSERT_GE(committed(), 600u) << ReadFile(log);
-  kill(sink, SIGKILL);
-  waitpid(sink, &status, 0);
-  sink = StartSink(config, log);
+  ASSERT_GE(Committed(), 600u) << sink->log();
+  sink->Signal(SIGKILL);
+  sink->Wait();
+  const uint64_t committed_at_kill = Committed();
+  sink = StartSink(config);
   writer.join();
+  // Both sinks catch up (files are completed by time rotation).
+  WaitUntilCaughtUp(/*files=*/true, deadline);
+  EXPECT_LT(committed_at_kill, Committed()) << "the kill was not mid-run";
+  ExpectGracefulStop(*sink);
+  ExpectEveryRecordOnce(/*files=*/true);
+}
 
-  // The stream's end, through the same API the sink reads.
-  auto source = streams::MakeRemoteStreamsSource(daemon.url(), "orders");
-  ASSERT_TRUE(source.ok());
-  auto shards = (*source)->ListShards();
-  ASSERT_TRUE(shards.ok()) << shards.status().ToString();
-  uint64_t records = 0;
-  std::map<uint32_t, uint64_t> last_sequences;
-  for (const streams::SourceShard& shard : *shards) {
-    records += shard.last_sequence;
-    last_sequences[shard.index] = shard.last_sequence;
+TEST_F(SinkProcessTest, DatabaseRestartedMidRunLosesAndDuplicatesNothing) {
+  std::thread writer([&] {
+    Status written = testing::RunRemoteWorkload(*client_, "orders", 3000, 300, 11);
+    EXPECT_TRUE(written.ok()) << written.ToString();
+  });
+  auto sink = StartSink(WriteConfig(/*with_files=*/false));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  while (Committed() < 400 && std::chrono::steady_clock::now() < deadline && !sink->Exited()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_LT(600u, records);
-  // Both sinks caught up: PostgreSQL has every record; the files' positions (files are
-  // completed by time rotation) are at each shard's end.
-  auto files_caught_up = [&] {
-    rapidjson::Document positions;
-    positions.Parse(ReadFile(dir.Sub("files/orders/_positions.json")).c_str());
-    if (!positions.IsObject()) return false;
-    for (const auto& [shard, last] : last_sequences) {
-      const std::string key = std::to_string(shard);
-      if (last == 0) continue;
-      if (!positions.HasMember(key.c_str()) || positions[key.c_str()].GetUint64() != last + 1) {
-        return false;
-      }
-    }
-    return true;
-  };
-  while ((committed() < records || !files_caught_up()) &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_TRUE(files_caught_up());
-  kill(sink, SIGTERM);  // graceful
-  waitpid(sink, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status)) << ReadFile(log);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << ReadFile(log);
-  ASSERT_TRUE(daemon.Stop()) << daemon.log();
-
-  EngineOptions options;
-  options.data_dir = dir.Sub("data");
-  auto engine = Engine::Open(options);
-  ASSERT_TRUE(engine.ok());
-  testing::ExpectPostgresMirrorsTable(**engine, "orders", conninfo, "orders");
-  testing::ExpectFilesHoldEveryRecordOnce(**engine, "orders", dir.Sub("files/orders"));
+  ASSERT_GE(Committed(), 400u) << sink->log();
+  const uint64_t committed_at_crash = Committed();
+  // A crash of the database: every connection drops, open transactions are lost; it comes
+  // back on the same port a moment later (recovering from its WAL).
+  ASSERT_TRUE(postgres_.StopServer("immediate"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_EQ(postgres_.StartServer(), "");
+  writer.join();
+  WaitUntilCaughtUp(/*files=*/false, deadline);
+  EXPECT_LT(committed_at_crash, Committed()) << "the crash was not mid-run";
+  ExpectGracefulStop(*sink);
+  // The failures were reported: each failed attempt with its batch and the error, and the
+  // recovery.
+  const std::string log = sink->log();
+  EXPECT_NE(log.find("event=postgres_sink_retry sink=postgres table=orders shard="),
+            std::string::npos)
+      << log;
+  // Retried with backoff while the server was down, saying why.
+  EXPECT_NE(log.find(" attempt=2 retry_in_ms=200 error=\"PostgreSQL: cannot connect: "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("event=postgres_sink_recovered sink=postgres table=orders"), std::string::npos)
+      << log;
+  ExpectEveryRecordOnce(/*files=*/false);
 }
 
 }  // namespace

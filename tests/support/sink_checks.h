@@ -18,6 +18,7 @@
 #include "support/postgres_server.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/json_codec.h"
+#include "tidewater/streams/remote_source.h"
 
 namespace tidewater::testing {
 
@@ -81,6 +82,45 @@ inline std::string PlainJson(const Item& item) {
   json::Writer writer(buffer);
   WritePlain(AttributeValue::M(item), writer);
   return buffer.GetString();
+}
+
+// Rows in a PostgreSQL table; 0 while it does not exist or the server is unreachable.
+inline uint64_t PgRowCount(const std::string& conninfo, const std::string& table) {
+  const std::string count = PgValue(conninfo, "SELECT count(*) FROM \"" + table + "\"");
+  return count.starts_with("ERROR") || count.starts_with("<") ? 0 : std::stoull(count);
+}
+
+// Each shard's last sequence, through the Streams API of the tidewaterd at `url`.
+inline std::map<uint32_t, uint64_t> RemoteLastSequences(const std::string& url,
+                                                        const std::string& table) {
+  std::map<uint32_t, uint64_t> last;
+  auto source = streams::MakeRemoteStreamsSource(url, table);
+  EXPECT_TRUE(source.ok()) << source.status().ToString();
+  if (!source.ok()) return last;
+  auto shards = (*source)->ListShards();
+  EXPECT_TRUE(shards.ok()) << shards.status().ToString();
+  if (!shards.ok()) return last;
+  for (const streams::SourceShard& shard : *shards) last[shard.index] = shard.last_sequence;
+  return last;
+}
+
+// Whether the file sink's <table_dir>/_positions.json is past every shard's last sequence.
+inline bool FilePositionsAt(const std::string& table_dir,
+                            const std::map<uint32_t, uint64_t>& last_sequences) {
+  std::ifstream in(table_dir + "/_positions.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  rapidjson::Document positions;
+  positions.Parse(text.str().c_str());
+  if (positions.HasParseError() || !positions.IsObject()) return false;
+  for (const auto& [shard, last] : last_sequences) {
+    if (last == 0) continue;
+    const std::string key = std::to_string(shard);
+    if (!positions.HasMember(key.c_str()) || positions[key.c_str()].GetUint64() != last + 1) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // The mirror holds exactly the table's items; the change table every record once.

@@ -9,7 +9,9 @@
 
 #include "tidewater/connectors/sink.h"
 #include "tidewater/core/engine.h"
+#include "tidewater/core/json_codec.h"
 #include "tidewater/streams/change_source.h"
+#include "tidewater/streams/service_client.h"
 
 namespace tidewater::testing {
 
@@ -63,6 +65,39 @@ inline Status RunWorkload(Engine& engine, const std::string& table, int operatio
     } else {
       TW_RETURN_IF_ERROR(engine.DeleteItem(table, WorkloadKey(key)).status());
     }
+  }
+  return Status::Ok();
+}
+
+// The workload table through a tidewaterd's DynamoDB API (the daemon's default shards).
+inline Status CreateSinkTableRemote(streams::ServiceClient& client, const std::string& name) {
+  return client
+      .CallJson("DynamoDB_20120810.CreateTable",
+                R"({"TableName":")" + name +
+                    R"(","BillingMode":"PAY_PER_REQUEST",)"
+                    R"("KeySchema":[{"AttributeName":"id","KeyType":"HASH"},)"
+                    R"({"AttributeName":"n","KeyType":"RANGE"}],)"
+                    R"("AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"},)"
+                    R"({"AttributeName":"n","AttributeType":"N"}],)"
+                    R"("StreamSpecification":{"StreamEnabled":true,)"
+                    R"("StreamViewType":"NEW_AND_OLD_IMAGES"}})")
+      .status();
+}
+
+// RunWorkload's operations (same mix and seed use) through a tidewaterd.
+inline Status RunRemoteWorkload(streams::ServiceClient& client, const std::string& table,
+                                int operations, int keys, uint32_t seed) {
+  std::mt19937 random(seed);
+  for (int i = 0; i < operations; ++i) {
+    const int key = static_cast<int>(random() % static_cast<uint32_t>(keys));
+    const bool put = random() % 10 < 7;
+    const std::string body = put ? R"({"TableName":")" + table + R"(","Item":)" +
+                                       json::ItemToJson(WorkloadItem(key, i)) + "}"
+                                 : R"({"TableName":")" + table + R"(","Key":)" +
+                                       json::ItemToJson(WorkloadKey(key)) + "}";
+    TW_RETURN_IF_ERROR(
+        client.CallJson(put ? "DynamoDB_20120810.PutItem" : "DynamoDB_20120810.DeleteItem", body)
+            .status());
   }
   return Status::Ok();
 }

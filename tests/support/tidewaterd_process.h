@@ -118,17 +118,24 @@ class ChildProcess {
 // (and replicators) configured with url() reach the restarted process.
 class TidewaterdProcess {
  public:
-  TidewaterdProcess(std::string binary, std::string data_dir, std::string region)
-      : binary_(std::move(binary)), data_dir_(std::move(data_dir)), region_(std::move(region)) {}
+  // `extra_args` follow the standard ones (e.g. {"--kafka-brokers", "..."}).
+  TidewaterdProcess(std::string binary, std::string data_dir, std::string region,
+                    std::vector<std::string> extra_args = {})
+      : binary_(std::move(binary)),
+        data_dir_(std::move(data_dir)),
+        region_(std::move(region)),
+        extra_args_(std::move(extra_args)) {}
 
   // Starts the process and waits until it listens; false (see log()) if it does not.
   bool Start(std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     // A restart may find the port still held for a moment by the dying process.
     while (true) {
-      process_ = std::make_unique<ChildProcess>(
-          binary_, std::vector<std::string>{"--data-dir", data_dir_, "--region", region_,
-                                            "--listen", "127.0.0.1:" + std::to_string(port_)});
+      std::vector<std::string> args = {"--data-dir", data_dir_,
+                                       "--region",   region_,
+                                       "--listen",   "127.0.0.1:" + std::to_string(port_)};
+      args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+      process_ = std::make_unique<ChildProcess>(binary_, std::move(args));
       const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       auto port = process_->WaitForLog("event=listening .* port=([0-9]+)", remaining);
@@ -165,6 +172,7 @@ class TidewaterdProcess {
   std::string binary_;
   std::string data_dir_;
   std::string region_;
+  std::vector<std::string> extra_args_;
   uint16_t port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };

@@ -13,6 +13,16 @@
 //    whose sequence is below the next one expected in its shard is dropped. The next
 //    expected sequence travels in the committed offset's metadata, so a restarted or
 //    newly assigned worker drops resent records too.
+//  * With a CheckpointStore (KafkaConsumerOptions::checkpoints: a sink that commits its
+//    output and position together, sink.h), the store's position wins over the group's
+//    committed offsets when a partition is assigned: the next expected sequence is the
+//    store's. When the store is at or past the committed metadata, reading continues at
+//    the committed offset; when it is behind (a file sink's staged records were lost in a
+//    crash, the database was restored) or the group has no usable commit, the partition is
+//    read again from its earliest retained offset and the records below the position are
+//    dropped. A store that cannot be read is retried with backoff before the partition is
+//    read (the worker's other partitions wait). A gap (the record after the position is
+//    no longer in the topic: Kafka's retention) is reported in last_error, not hidden.
 //  * Stop is graceful: the batch in progress finishes (ShardBatch::stop is set), its
 //    offset is committed, and the worker leaves the group.
 //
@@ -47,6 +57,11 @@ struct KafkaConsumerOptions {
   // librdkafka properties passed through (security.protocol, sasl.*, session.timeout.ms,
   // ...). group.id, enable.auto.commit and enable.auto.offset.store are the consumer's own.
   std::map<std::string, std::string> properties;
+  // Where the handler keeps its positions (see the file comment); nullptr: only the
+  // commit metadata. Load is called with `table` and the partition index. Not owned;
+  // must outlive the consumer. Save is never called (the handler stores positions).
+  streams::CheckpointStore* checkpoints = nullptr;
+  std::string table;  // the table the topic carries; required with checkpoints
 };
 
 class KafkaStreamConsumer {
