@@ -145,7 +145,12 @@ Result<ChangeRecord> ParseStreamRecord(const rapidjson::Value& json, std::string
   if (!Member(*dynamodb, "NewImage")) record.clear_new_image();
   if (!Member(*dynamodb, "OldImage")) record.clear_old_image();
   if (const rapidjson::Value* created = Member(*dynamodb, "ApproximateCreationDateTime")) {
-    if (!created->IsNumber()) return Malformed("ApproximateCreationDateTime");
+    // Epoch seconds; bounded so that the microseconds fit (and year 5138 is far enough).
+    constexpr double kMaxSeconds = 1e11;
+    if (!created->IsNumber() ||
+        !(created->GetDouble() >= 0 && created->GetDouble() <= kMaxSeconds)) {
+      return Malformed("ApproximateCreationDateTime");
+    }
     record.set_approximate_creation_time_micros(
         static_cast<int64_t>(created->GetDouble() * 1'000'000));
   }
@@ -153,11 +158,11 @@ Result<ChangeRecord> ParseStreamRecord(const rapidjson::Value& json, std::string
     if (!size->IsUint64()) return Malformed("SizeBytes");
     record.set_size_bytes(size->GetUint64());
   }
-  if (auto view = StringMember(*dynamodb, "StreamViewType")) {
-    StreamViewType type;
-    if (!ParseStreamViewType(*view, &type)) return Malformed("StreamViewType");
-    record.set_view_type(ToProto(type));
-  }
+  // Every DynamoDB Streams record names its view type.
+  auto view = StringMember(*dynamodb, "StreamViewType");
+  StreamViewType type;
+  if (!view || !ParseStreamViewType(*view, &type)) return Malformed("StreamViewType");
+  record.set_view_type(ToProto(type));
   const rapidjson::Value* identity = Member(json, "userIdentity");
   record.set_provenance(identity != nullptr ? v1::TTL : v1::USER_WRITE);
   if (const rapidjson::Value* metadata = Member(json, "tidewater")) {
