@@ -316,7 +316,8 @@ class KafkaStreamConsumer::Impl {
     const std::optional<uint64_t> shard_index = shard ? ParseUnsigned(*shard) : std::nullopt;
     if (!shard_index || !table) return Status::Serialization("no tw-shard or tw-table header");
     rapidjson::Document json;
-    json.Parse(payload, message->len);
+    json.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
+        payload, message->len);
     if (json.HasParseError()) return Status::Serialization("malformed JSON value");
     return streams::ParseStreamRecord(json, *table, static_cast<uint32_t>(*shard_index));
   }

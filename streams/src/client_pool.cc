@@ -38,7 +38,10 @@ Result<rapidjson::Document> ClientPool::Call(std::string_view target, std::strin
   }
   if (!response.ok()) return response.status();
   rapidjson::Document document;
-  document.Parse(response->data(), response->size());
+  // Untrusted text: no recursion on deep nesting, and strings must be valid UTF-8 (they
+  // end up in Protobuf string fields).
+  document.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
+      response->data(), response->size());
   if (document.HasParseError() || !document.IsObject()) {
     return Status::Internal("tidewaterd at " + endpoint_url_ + " answered " + std::string(target) +
                             " with malformed JSON");

@@ -1,6 +1,7 @@
 // libFuzzer target for ParseStreamRecord: the reader of DynamoDB Streams JSON records that
 // come over the network (a remote tidewaterd's GetRecords, JSON Kafka messages).
 //
+// Input is parsed as the readers parse it (iteratively, UTF-8 validated).
 // Property: any record ParseStreamRecord accepts is written back by StreamRecordJson (with
 // the Tidewater metadata member) as text that parses again to an equal ChangeRecord.
 // Everything else is rejected with a Status: no crash, no sanitizer report.
@@ -27,7 +28,8 @@ namespace {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   rapidjson::Document document;
-  document.Parse<rapidjson::kParseStopWhenDoneFlag>(text.data(), text.size());
+  document.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
+      text.data(), text.size());
   if (document.HasParseError()) return 0;
   auto record = tidewater::streams::ParseStreamRecord(document, "table", 3);
   if (!record.ok()) {
