@@ -37,6 +37,8 @@ class ReplicatorMetrics {
   explicit ReplicatorMetrics(prometheus::Registry& registry);
 
   void SetLag(const std::string& table, uint32_t shard, uint64_t records, double milliseconds);
+  // Only the age (a Kafka source does not tell the records behind).
+  void SetLagMilliseconds(const std::string& table, uint32_t shard, double milliseconds);
   void Applied(const std::string& table, uint64_t applied, uint64_t skipped_older);
   void SkippedNotOrigin(const std::string& table, uint64_t count);
   void SnapshotItems(const std::string& table, uint64_t count);
