@@ -38,7 +38,7 @@ bool ReplicationCore::ApplyWithRetry(const v1::ReplicationBatch& batch) {
   });
   if (!applied) return false;
   if (options_.metrics != nullptr) {
-    options_.metrics->Applied(table(), result.applied(), result.skipped());
+    options_.metrics->Applied(table(), result.applied(), result.skipped(), result.duplicates());
     const int64_t now = NowMicros();
     for (const ChangeRecord& change : batch.changes()) {
       if (change.approximate_creation_time_micros() > 0) {
