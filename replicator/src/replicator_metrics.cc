@@ -46,8 +46,8 @@ void ReplicatorMetrics::SetLagMilliseconds(const std::string& table, uint32_t sh
   lag_milliseconds_.Add({{"table", table}, {"shard", std::to_string(shard)}}).Set(milliseconds);
 }
 
-void ReplicatorMetrics::Applied(const std::string& table, uint64_t applied,
-                                uint64_t skipped_older, uint64_t duplicates) {
+void ReplicatorMetrics::Applied(const std::string& table, uint64_t applied, uint64_t skipped_older,
+                                uint64_t duplicates) {
   applied_.Add({{"table", table}}).Increment(static_cast<double>(applied));
   skipped_.Add({{"table", table}, {"reason", "older"}})
       .Increment(static_cast<double>(skipped_older));
