@@ -3,6 +3,10 @@
 //
 //   tidewater-replicator --source URL --target URL --table NAME [--table NAME ...]
 //                        [--source-region R] [--metrics-listen HOST:PORT] [--batch-size N]
+//   tidewater-replicator --source-kafka BROKERS --source-region R --target URL --table NAME
+//                        [--source URL] [--kafka-topic-prefix P] [--kafka-format protobuf]
+//                        [--kafka-group-id G]   (the source's Kafka topics; --source only
+//                                                for the catch-up copy of an empty target)
 //   tidewater-replicator --config FILE   (YAML; see replicator_config.h, docs/REPLICATION.md)
 //
 // Holds no state: positions are stored in the target with the changes. Stops cleanly on
@@ -15,6 +19,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tidewater/connectors/kafka_publisher.h"
+#include "tidewater/replicator/replication_api.h"
 #include "tidewater/replicator/replicator_config.h"
 #include "tidewater/replicator/replicator_metrics.h"
 #include "tidewater/replicator/table_replicator.h"
@@ -22,7 +28,10 @@
 
 namespace {
 
+using tidewater::replicator::MakeRemoteReplicationApi;
+using tidewater::replicator::ReplicationApi;
 using tidewater::replicator::ReplicatorConfig;
+using tidewater::replicator::TableReplicator;
 
 constexpr std::chrono::milliseconds kCallTimeout{5'000};
 
@@ -49,11 +58,25 @@ int main(int argc, char** argv) {
                                       "HOST:PORT serving GET /metrics (default: none)");
   auto* batch_flag =
       app.add_option("--batch-size", config.batch_size, "Changes per apply")->capture_default_str();
+  auto* kafka_flag = app.add_option("--source-kafka", config.source_kafka,
+                                    "Read the source's Kafka topics at these brokers");
+  auto* prefix_flag = app.add_option("--kafka-topic-prefix", config.kafka_topic_prefix,
+                                     "Topic prefix of the source's publisher")
+                          ->capture_default_str();
+  std::string kafka_format = "protobuf";
+  auto* format_flag = app.add_option("--kafka-format", kafka_format, "protobuf (json: refused)")
+                          ->capture_default_str();
+  auto* group_flag =
+      app.add_option("--kafka-group-id", config.kafka_group_id,
+                     "Kafka consumer group prefix (default: from the source and target regions)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
+  if (!tidewater::connectors::ParseKafkaFormat(kafka_format, &config.kafka_format)) {
+    return Fail("--kafka-format must be protobuf or json");
+  }
 
   if (!config_file.empty()) {
     auto file = tidewater::replicator::ReadReplicatorConfig(config_file);
@@ -65,10 +88,28 @@ int main(int argc, char** argv) {
     if (region_flag->count() > 0) file->source_region = config.source_region;
     if (metrics_flag->count() > 0) file->metrics_listen = config.metrics_listen;
     if (batch_flag->count() > 0) file->batch_size = config.batch_size;
+    if (kafka_flag->count() > 0) file->source_kafka = config.source_kafka;
+    if (prefix_flag->count() > 0) file->kafka_topic_prefix = config.kafka_topic_prefix;
+    if (format_flag->count() > 0) file->kafka_format = config.kafka_format;
+    if (group_flag->count() > 0) file->kafka_group_id = config.kafka_group_id;
     config = std::move(*file);
   }
   if (auto valid = tidewater::replicator::ValidateReplicatorConfig(config); !valid.ok()) {
     return Fail(valid.message());
+  }
+  const bool from_kafka = !config.source_kafka.empty();
+  if (from_kafka && config.source_url.empty()) {
+    // Without the source's API an empty target cannot be caught up: say so now, not in a
+    // log line later. (A target that does not answer yet is checked by the replicator.)
+    auto target = MakeRemoteReplicationApi(config.target_url, kCallTimeout);
+    for (const std::string& table : config.tables) {
+      auto stored = target->GetCheckpoints(table, config.source_region);
+      if (stored.ok() && stored->empty()) {
+        return Fail("the target holds no checkpoint of " + config.source_region + " for " + table +
+                    ": copying the table first needs the source's tidewaterd (--source "
+                    "URL); with Kafka the copy still comes from the source's API");
+      }
+    }
   }
 
   sigset_t stop_signals;
@@ -92,22 +133,36 @@ int main(int argc, char** argv) {
                  exposer->GetListeningPorts().at(0));
   }
 
-  std::vector<std::unique_ptr<tidewater::replicator::TableReplicator>> replicators;
+  std::vector<std::unique_ptr<TableReplicator>> replicators;
   for (const std::string& table : config.tables) {
-    auto source = tidewater::streams::MakeRemoteStreamsSource(config.source_url, table);
-    if (!source.ok()) return Fail(source.status().ToString());
     tidewater::replicator::TableReplicatorOptions options;
     options.table = table;
     options.source_region = config.source_region;
     options.max_batch_records = config.batch_size;
     options.metrics = &metrics;
-    replicators.push_back(tidewater::replicator::TableReplicator::Start(
-        options, std::move(*source),
-        tidewater::replicator::MakeRemoteReplicationApi(config.source_url, kCallTimeout),
-        tidewater::replicator::MakeRemoteReplicationApi(config.target_url, kCallTimeout)));
+    std::unique_ptr<ReplicationApi> source_api;
+    if (!config.source_url.empty()) {
+      source_api = MakeRemoteReplicationApi(config.source_url, kCallTimeout);
+    }
+    auto target = MakeRemoteReplicationApi(config.target_url, kCallTimeout);
+    if (from_kafka) {
+      tidewater::replicator::KafkaSourceOptions kafka;
+      kafka.brokers = config.source_kafka;
+      kafka.topic_prefix = config.kafka_topic_prefix;
+      kafka.group_id = config.kafka_group_id;
+      kafka.properties = config.kafka_properties;
+      replicators.push_back(TableReplicator::StartFromKafka(
+          options, std::move(kafka), std::move(source_api), std::move(target)));
+      continue;
+    }
+    auto source = tidewater::streams::MakeRemoteStreamsSource(config.source_url, table);
+    if (!source.ok()) return Fail(source.status().ToString());
+    replicators.push_back(TableReplicator::Start(options, std::move(*source), std::move(source_api),
+                                                 std::move(target)));
   }
-  spdlog::info("event=replicating source={} target={} tables={}", config.source_url,
-               config.target_url, config.tables.size());
+  spdlog::info("event=replicating source={} target={} tables={}",
+               from_kafka ? "kafka:" + config.source_kafka : config.source_url, config.target_url,
+               config.tables.size());
 
   int received = 0;
   sigwait(&stop_signals, &received);

@@ -23,8 +23,10 @@ Result<ReplicatorConfig> ReadReplicatorConfig(const std::string& path) {
     return Invalid(path, e.what());
   }
   if (!root.IsMap()) return Invalid(path, "expected a map of settings");
-  static const std::set<std::string> kKeys = {"source",         "target",     "source_region",
-                                              "metrics_listen", "batch_size", "tables"};
+  static const std::set<std::string> kKeys = {
+      "source",       "target",         "source_region",   "metrics_listen",
+      "batch_size",   "tables",         "source_kafka",    "kafka_topic_prefix",
+      "kafka_format", "kafka_group_id", "kafka_properties"};
   ReplicatorConfig config;
   try {
     for (const auto& entry : root) {
@@ -42,6 +44,21 @@ Result<ReplicatorConfig> ReadReplicatorConfig(const std::string& path) {
       }
       config.batch_size = static_cast<size_t>(size);
     }
+    if (root["source_kafka"]) config.source_kafka = root["source_kafka"].as<std::string>();
+    if (root["kafka_topic_prefix"]) {
+      config.kafka_topic_prefix = root["kafka_topic_prefix"].as<std::string>();
+    }
+    if (root["kafka_format"] && !connectors::ParseKafkaFormat(
+                                    root["kafka_format"].as<std::string>(), &config.kafka_format)) {
+      return Invalid(path, "kafka_format must be protobuf or json");
+    }
+    if (root["kafka_group_id"]) config.kafka_group_id = root["kafka_group_id"].as<std::string>();
+    if (const YAML::Node properties = root["kafka_properties"]) {
+      if (!properties.IsMap()) return Invalid(path, "kafka_properties must be a mapping");
+      for (const auto& entry : properties) {
+        config.kafka_properties[entry.first.as<std::string>()] = entry.second.as<std::string>();
+      }
+    }
     if (root["tables"]) {
       if (!root["tables"].IsSequence()) return Invalid(path, "tables must be a list of names");
       for (const auto& table : root["tables"]) config.tables.push_back(table.as<std::string>());
@@ -55,12 +72,25 @@ Result<ReplicatorConfig> ReadReplicatorConfig(const std::string& path) {
 }
 
 Status ValidateReplicatorConfig(const ReplicatorConfig& config) {
-  if (config.source_url.empty()) return Status::Validation("source is required");
+  const bool kafka = !config.source_kafka.empty();
+  if (config.source_url.empty() && !kafka) {
+    return Status::Validation("source is required (a tidewaterd URL or Kafka brokers)");
+  }
   if (config.target_url.empty()) return Status::Validation("target is required");
   for (const std::string* url : {&config.source_url, &config.target_url}) {
-    if (!url->starts_with("http://")) {
+    if (!url->empty() && !url->starts_with("http://")) {
       return Status::Validation("endpoint must be an http:// URL: " + *url);
     }
+  }
+  if (kafka && config.source_region.empty() && config.source_url.empty()) {
+    return Status::Validation(
+        "source_region is required with a Kafka source (the topics also carry changes that "
+        "came to the source region from others), unless the source URL names it");
+  }
+  if (kafka && config.kafka_format != connectors::KafkaFormat::kProtobuf) {
+    return Status::Validation(
+        "kafka_format json cannot be replicated: the JSON records carry no item versions; "
+        "publish the topics in the protobuf format");
   }
   if (config.source_url == config.target_url) {
     return Status::Validation("source and target are the same endpoint: " + config.source_url);

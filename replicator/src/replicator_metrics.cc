@@ -41,11 +41,18 @@ void ReplicatorMetrics::SetLag(const std::string& table, uint32_t shard, uint64_
   lag_milliseconds_.Add(labels).Set(milliseconds);
 }
 
-void ReplicatorMetrics::Applied(const std::string& table, uint64_t applied,
-                                uint64_t skipped_older) {
+void ReplicatorMetrics::SetLagMilliseconds(const std::string& table, uint32_t shard,
+                                           double milliseconds) {
+  lag_milliseconds_.Add({{"table", table}, {"shard", std::to_string(shard)}}).Set(milliseconds);
+}
+
+void ReplicatorMetrics::Applied(const std::string& table, uint64_t applied, uint64_t skipped_older,
+                                uint64_t duplicates) {
   applied_.Add({{"table", table}}).Increment(static_cast<double>(applied));
   skipped_.Add({{"table", table}, {"reason", "older"}})
       .Increment(static_cast<double>(skipped_older));
+  skipped_.Add({{"table", table}, {"reason", "duplicate"}})
+      .Increment(static_cast<double>(duplicates));
 }
 
 void ReplicatorMetrics::SkippedNotOrigin(const std::string& table, uint64_t count) {

@@ -7,7 +7,7 @@
 #include <thread>
 #include <utility>
 
-#include "stop_signal.h"
+#include "replication_core.h"
 
 namespace tidewater::replicator {
 namespace {
@@ -27,107 +27,40 @@ struct ShardState {
   std::thread thread;
 };
 
-class TableReplicatorImpl final : public TableReplicator {
+class StreamsTableReplicator final : public TableReplicator {
  public:
-  TableReplicatorImpl(TableReplicatorOptions options, std::unique_ptr<streams::ChangeSource> source,
-                      std::unique_ptr<ReplicationApi> source_api,
-                      std::unique_ptr<ReplicationApi> target)
-      : options_(std::move(options)),
-        source_(std::move(source)),
-        source_api_(std::move(source_api)),
-        target_(std::move(target)) {
+  StreamsTableReplicator(TableReplicatorOptions options,
+                         std::unique_ptr<streams::ChangeSource> source,
+                         std::unique_ptr<ReplicationApi> source_api,
+                         std::unique_ptr<ReplicationApi> target)
+      : core_(std::move(options), std::move(source_api), std::move(target)),
+        options_(core_.options()),
+        source_(std::move(source)) {
     supervisor_ = std::thread([this] { Supervise(); });
   }
 
-  ~TableReplicatorImpl() override { Stop(); }
+  ~StreamsTableReplicator() override { Stop(); }
 
   void Stop() override {
-    stop_.Stop();
+    core_.stop().Stop();
     if (supervisor_.joinable()) supervisor_.join();
   }
 
  private:
-  const std::string& table() const { return options_.table; }
-
-  void Error(const char* operation, const Status& status) {
-    if (options_.metrics != nullptr) options_.metrics->Error(table(), operation);
-    spdlog::warn("event=replication_error table={} source_region={} operation={} error=\"{}\"",
-                 table(), source_region_, operation, status.ToString());
-  }
-
-  // Calls `attempt` until it returns ok; false when stopped first.
-  template <typename Attempt>
-  bool Retry(const char* operation, Attempt&& attempt) {
-    Backoff backoff(options_.initial_backoff, options_.max_backoff);
-    while (!stop_.stopped()) {
-      const Status status = attempt();
-      if (status.ok()) return true;
-      Error(operation, status);
-      if (!stop_.SleepFor(backoff.Next())) return false;
-    }
-    return false;
-  }
-
-  bool ApplyWithRetry(const v1::ReplicationBatch& batch) {
-    v1::ReplicationApplyResult result;
-    const bool applied = Retry("apply", [&] {
-      auto answer = target_->Apply(batch);
-      if (answer.ok()) result = *answer;
-      return answer.status();
-    });
-    if (!applied) return false;
-    if (options_.metrics != nullptr) {
-      options_.metrics->Applied(table(), result.applied(), result.skipped());
-      const int64_t now = NowMicros();
-      for (const ChangeRecord& change : batch.changes()) {
-        if (change.approximate_creation_time_micros() > 0) {
-          options_.metrics->Latency(
-              table(), static_cast<double>(now - change.approximate_creation_time_micros()) / 1e6);
-        }
-      }
-    }
-    if (options_.on_applied) options_.on_applied(batch);
-    return true;
-  }
-
-  v1::ReplicationBatch NewBatch() const {
-    v1::ReplicationBatch batch;
-    batch.set_table(table());
-    batch.set_source_region(source_region_);
-    return batch;
-  }
+  const std::string& table() const { return core_.table(); }
 
   void Supervise() {
-    source_region_ = options_.source_region;
-    if (source_region_.empty() && !Retry("describe_table", [&] {
-          auto region = source_api_->Region(table());
-          if (region.ok()) source_region_ = *region;
-          return region.status();
-        })) {
-      return;
-    }
-    ShardPositions positions;
-    if (!Retry("get_checkpoints", [&] {
-          auto stored = target_->GetCheckpoints(table(), source_region_);
-          if (stored.ok()) positions = std::move(*stored);
-          return stored.status();
-        })) {
-      return;
-    }
-    if (positions.empty()) {
-      spdlog::info("event=catch_up_started table={} source_region={}", table(), source_region_);
-      if (!CatchUp(&positions)) return;
-    }
-    spdlog::info("event=following table={} source_region={} shards={}", table(), source_region_,
-                 positions.size());
-
+    std::optional<ShardPositions> begun = core_.Begin();
+    if (!begun) return;
+    const ShardPositions positions = std::move(*begun);
+    StopSignal& stop = core_.stop();
     std::map<uint32_t, std::unique_ptr<ShardState>> shards;
     Backoff backoff(options_.initial_backoff, options_.max_backoff);
-    while (!stop_.stopped()) {
+    while (!stop.stopped()) {
       auto listed = source_->ListShards();
       if (!listed.ok()) {
-        Error("list_shards", listed.status());
-        stop_.SleepFor(backoff.Next());
+        core_.Error("list_shards", listed.status());
+        stop.SleepFor(backoff.Next());
         continue;
       }
       backoff.Reset();
@@ -146,58 +79,11 @@ class TableReplicatorImpl final : public TableReplicator {
         state->thread = std::thread(
             [this, index = shard.index, from, raw = state.get()] { Follow(index, from, *raw); });
       }
-      stop_.SleepFor(options_.shard_refresh_interval);
+      stop.SleepFor(options_.shard_refresh_interval);
     }
     for (auto& [index, state] : shards) {
       if (state->thread.joinable()) state->thread.join();
     }
-  }
-
-  // Copies the table with a consistent scan; on success `positions` holds the scan's
-  // per-shard positions, also stored in the target.
-  bool CatchUp(ShardPositions* positions) {
-    std::string token;
-    ShardPositions start;
-    uint64_t copied = 0;
-    do {
-      SnapshotPage page;
-      if (!Retry("snapshot_scan", [&] {
-            auto answer = source_api_->SnapshotScan(table(), token);
-            if (answer.ok()) {
-              page = std::move(*answer);
-            } else if (!token.empty() && answer.status().code() == ErrorCode::kValidation) {
-              // The scan's page token expired (the target was down for long): start over.
-              // Items already copied carry their versions, so copying them again is safe.
-              token.clear();
-              start.clear();
-            }
-            return answer.status();
-          })) {
-        return false;
-      }
-      if (token.empty()) start = page.positions;
-      for (size_t begin = 0; begin < page.items.size(); begin += options_.max_batch_records) {
-        const size_t end = std::min(page.items.size(), begin + options_.max_batch_records);
-        v1::ReplicationBatch batch = NewBatch();
-        for (size_t i = begin; i < end; ++i) *batch.add_changes() = std::move(page.items[i]);
-        if (!ApplyWithRetry(batch)) return false;
-      }
-      copied += page.items.size();
-      if (options_.metrics != nullptr) options_.metrics->SnapshotItems(table(), page.items.size());
-      token = std::move(page.next_page_token);
-    } while (!token.empty());
-    // The copy is complete: only now store the positions (a copy interrupted before this
-    // point starts over on restart).
-    for (const auto& [shard, next_sequence] : start) {
-      v1::ReplicationBatch batch = NewBatch();
-      batch.mutable_checkpoint()->set_shard(shard);
-      batch.mutable_checkpoint()->set_next_sequence(next_sequence);
-      if (!ApplyWithRetry(batch)) return false;
-    }
-    spdlog::info("event=catch_up_done table={} source_region={} items={}", table(), source_region_,
-                 copied);
-    *positions = std::move(start);
-    return true;
   }
 
   void ReportLag(uint32_t shard, uint64_t position, const ShardState& state,
@@ -217,28 +103,18 @@ class TableReplicatorImpl final : public TableReplicator {
     uint64_t stored = position;  // the position the target holds
     Clock::time_point stored_at = Clock::now();
     Backoff backoff(options_.initial_backoff, options_.max_backoff);
-    while (!stop_.stopped()) {
+    StopSignal& stop = core_.stop();
+    while (!stop.stopped()) {
       auto read = source_->Read(shard, position, options_.max_batch_records, options_.read_wait);
       if (!read.ok()) {
         // Includes TrimmedDataAccess: the shard's records before the trim horizon are
         // gone and the replica misses them. Never skip silently: report and retry.
-        Error("read", read.status());
-        stop_.SleepFor(backoff.Next());
+        core_.Error("read", read.status());
+        stop.SleepFor(backoff.Next());
         continue;
       }
       backoff.Reset();
-      v1::ReplicationBatch batch = NewBatch();
-      uint64_t not_origin = 0;
-      for (ChangeRecord& record : read->records) {
-        if (record.origin_region() == source_region_) {
-          *batch.add_changes() = record;
-        } else {
-          ++not_origin;
-        }
-      }
-      if (not_origin > 0 && options_.metrics != nullptr) {
-        options_.metrics->SkippedNotOrigin(table(), not_origin);
-      }
+      v1::ReplicationBatch batch = core_.OriginBatch(read->records);
       const uint64_t next = read->next_sequence;
       const bool store =
           batch.changes_size() > 0 ||
@@ -247,7 +123,7 @@ class TableReplicatorImpl final : public TableReplicator {
       if (store) {
         batch.mutable_checkpoint()->set_shard(shard);
         batch.mutable_checkpoint()->set_next_sequence(next);
-        if (!ApplyWithRetry(batch)) break;  // stopped
+        if (!core_.ApplyWithRetry(batch)) break;  // stopped
         stored = next;
         stored_at = Clock::now();
       }
@@ -262,21 +138,18 @@ class TableReplicatorImpl final : public TableReplicator {
     if (stored != position) {
       // Skipped records' position, stored once if the target answers (else they are
       // read and skipped again after a restart).
-      v1::ReplicationBatch batch = NewBatch();
+      v1::ReplicationBatch batch = core_.NewBatch();
       batch.mutable_checkpoint()->set_shard(shard);
       batch.mutable_checkpoint()->set_next_sequence(position);
-      if (!target_->Apply(batch).ok()) {
+      if (!core_.target().Apply(batch).ok()) {
         spdlog::info("event=checkpoint_not_stored table={} shard={}", table(), shard);
       }
     }
   }
 
-  const TableReplicatorOptions options_;
+  ReplicationCore core_;
+  const TableReplicatorOptions& options_;  // core_'s
   const std::unique_ptr<streams::ChangeSource> source_;
-  const std::unique_ptr<ReplicationApi> source_api_;
-  const std::unique_ptr<ReplicationApi> target_;
-  std::string source_region_;  // set by the supervisor before the shard threads start
-  StopSignal stop_;
   std::thread supervisor_;
 };
 
@@ -285,8 +158,8 @@ class TableReplicatorImpl final : public TableReplicator {
 std::unique_ptr<TableReplicator> TableReplicator::Start(
     TableReplicatorOptions options, std::unique_ptr<streams::ChangeSource> source,
     std::unique_ptr<ReplicationApi> source_api, std::unique_ptr<ReplicationApi> target) {
-  return std::make_unique<TableReplicatorImpl>(std::move(options), std::move(source),
-                                               std::move(source_api), std::move(target));
+  return std::make_unique<StreamsTableReplicator>(std::move(options), std::move(source),
+                                                  std::move(source_api), std::move(target));
 }
 
 }  // namespace tidewater::replicator

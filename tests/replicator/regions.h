@@ -1,16 +1,21 @@
 // Two-region scaffolding for the replicator's process tests: tidewaterd processes as
 // regions, tidewater-replicator processes between them, a DynamoDB client per region,
-// and the convergence check (`tidewater verify` plus a full scan of both).
+// writers that keep a ledger of their acknowledged operations, and the convergence check
+// (`tidewater verify` plus a full scan of both).
 // Binaries come from compile definitions: TW_TIDEWATERD, TW_REPLICATOR, TW_TIDEWATER_CLI.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/temp_dir.h"
@@ -26,8 +31,9 @@ constexpr char kTable[] = "orders";
 // is single-threaded; they reconnect after a restart). Call is thread-safe.
 class Region {
  public:
-  Region(const TempDir& dir, const std::string& name)
-      : process_(TW_TIDEWATERD, dir.Sub(name), name) {}
+  // `extra_args` go to tidewaterd (e.g. {"--kafka-brokers", "..."}).
+  Region(const TempDir& dir, const std::string& name, std::vector<std::string> extra_args = {})
+      : process_(TW_TIDEWATERD, dir.Sub(name), name, std::move(extra_args)) {}
 
   bool Start() { return process_.Start(); }
   TidewaterdProcess& process() { return process_; }
@@ -102,17 +108,20 @@ class Region {
   std::vector<std::unique_ptr<streams::ServiceClient>> idle_;  // guarded by mu_
 };
 
-// tidewater-replicator from one region to another, for kOrders.
+// tidewater-replicator from one region to another, for kOrders. `extra_args` follow the
+// standard ones (e.g. {"--config", FILE} with a Kafka source).
 class Replicator {
  public:
   // The regions must outlive the replicator; their URLs are read at each Start.
-  Replicator(const Region& source, const Region& target) : source_(source), target_(target) {}
+  Replicator(const Region& source, const Region& target, std::vector<std::string> extra_args = {})
+      : source_(source), target_(target), extra_args_(std::move(extra_args)) {}
 
   void Start() {
-    process_ = std::make_unique<ChildProcess>(
-        TW_REPLICATOR,
-        std::vector<std::string>{"--source", source_.url(), "--target", target_.url(), "--table",
-                                 kTable, "--metrics-listen", "127.0.0.1:0", "--batch-size", "100"});
+    std::vector<std::string> args = {
+        "--source", source_.url(),      "--target",    target_.url(),  "--table",
+        kTable,     "--metrics-listen", "127.0.0.1:0", "--batch-size", "100"};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    process_ = std::make_unique<ChildProcess>(TW_REPLICATOR, std::move(args));
   }
   void Kill() {
     if (process_) {
@@ -128,6 +137,10 @@ class Replicator {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
   std::string log() const { return process_ ? process_->log() : std::string(); }
+  // Waits until the running replicator's log matches `pattern`.
+  bool WaitForLog(const std::string& pattern, std::chrono::milliseconds timeout) {
+    return process_ && process_->WaitForLog(pattern, timeout).has_value();
+  }
 
   // GET /metrics of the running replicator ("" when it does not answer).
   std::string Metrics() {
@@ -143,8 +156,90 @@ class Replicator {
  private:
   const Region& source_;
   const Region& target_;
+  const std::vector<std::string> extra_args_;
   std::unique_ptr<ChildProcess> process_;
 };
+
+using Contents = std::map<std::string, std::string>;
+
+// The last acknowledged operation of each key a writer owns: a value, or nullopt when
+// the last acknowledged operation deleted it.
+using Ledger = std::map<std::string, std::optional<std::string>>;
+
+// Writes its own keys ("<prefix>-<n>") in one region until stopped or `max_ops` are done:
+// puts, and every 7th operation a delete of an earlier key. Only acknowledged operations
+// enter the ledger (a failed call may or may not have been applied: the key is then
+// dropped from the checks).
+class Writer {
+ public:
+  Writer(Region& region, std::string prefix, int keys, int max_ops)
+      : thread_([this, &region, prefix = std::move(prefix), keys, max_ops] {
+          for (int op = 0; op < max_ops && !stop_; ++op) {
+            const std::string key = prefix + "-" + std::to_string(op % keys);
+            const bool remove = op % 7 == 6;
+            const std::string value = prefix + "#" + std::to_string(op);
+            const Status status = remove ? region.Delete(key) : region.Put(key, value);
+            std::lock_guard lock(mu_);
+            if (status.ok()) {
+              ledger_[key] = remove ? std::nullopt : std::optional<std::string>(value);
+              uncertain_.erase(key);
+            } else {
+              uncertain_.insert(key);
+            }
+            ++done_;
+          }
+        }) {}
+  ~Writer() { Finish(); }
+
+  void Finish() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Waits until `ops` operations were done (or the writer ended).
+  void WaitFor(int ops) {
+    while (true) {
+      {
+        std::lock_guard lock(mu_);
+        if (done_ >= ops) return;
+      }
+      if (stop_) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  // Checks that `contents` holds the last acknowledged operation of every key.
+  void ExpectIn(const Contents& contents, const std::string& where) {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, value] : ledger_) {
+      if (uncertain_.contains(key)) continue;
+      auto found = contents.find(key);
+      if (value) {
+        EXPECT_TRUE(found != contents.end() && found->second == *value)
+            << where << ": " << key << " should be " << *value;
+      } else {
+        EXPECT_TRUE(found == contents.end()) << where << ": deleted " << key << " came back";
+      }
+    }
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  Ledger ledger_;
+  std::set<std::string> uncertain_;
+  int done_ = 0;
+  std::thread thread_;
+};
+
+// Waits (up to 10 s) until `region` holds at least `count` items: replication is under way.
+inline void WaitForItems(Region& region, size_t count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto contents = region.Contents();
+    if (contents && contents->size() >= count) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << region.name() << " never held " << count << " items";
+}
 
 // Runs `tidewater verify`; its exit code (-1 when it did not exit normally) and output.
 inline std::pair<int, std::string> RunVerify(const Region& a, const Region& b) {

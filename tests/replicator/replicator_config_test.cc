@@ -33,6 +33,31 @@ TEST(ReplicatorConfigTest, ReadsEveryKey) {
   EXPECT_EQ(config->tables, (std::vector<std::string>{"orders", "customers"}));
 }
 
+TEST(ReplicatorConfigTest, ReadsAKafkaSource) {
+  auto config = ReadText(
+      "source_kafka: 127.0.0.1:9092,127.0.0.1:9093\n"
+      "kafka_topic_prefix: cdc.\n"
+      "kafka_format: protobuf\n"
+      "kafka_group_id: east-to-west\n"
+      "kafka_properties: {security.protocol: plaintext}\n"
+      "source_region: us-east-1\n"
+      "target: http://127.0.0.1:8001\n"
+      "tables: [orders]\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->source_kafka, "127.0.0.1:9092,127.0.0.1:9093");
+  EXPECT_EQ(config->kafka_topic_prefix, "cdc.");
+  EXPECT_EQ(config->kafka_format, connectors::KafkaFormat::kProtobuf);
+  EXPECT_EQ(config->kafka_group_id, "east-to-west");
+  EXPECT_EQ(config->kafka_properties.at("security.protocol"), "plaintext");
+  EXPECT_TRUE(config->source_url.empty());
+  // The source's URL may come too (for catch-up); it then names the source region.
+  config = ReadText(
+      "source_kafka: 127.0.0.1:9092\nsource: http://127.0.0.1:8000\n"
+      "target: http://127.0.0.1:8001\ntables: [orders]\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->kafka_topic_prefix, "tidewater.");
+}
+
 TEST(ReplicatorConfigTest, RejectsWhatCannotRun) {
   const std::string pair = "source: http://127.0.0.1:8000\ntarget: http://127.0.0.1:8001\n";
   const struct {
@@ -49,6 +74,13 @@ TEST(ReplicatorConfigTest, RejectsWhatCannotRun) {
       {"source: http://a:1\ntarget: http://a:1\ntables: [t]\n", "the same endpoint"},
       {"source: https://a:1\ntarget: http://b:1\ntables: [t]\n", "http:// URL"},
       {"source: [unclosed\n", ""},
+      {"source_kafka: k:9092\ntarget: http://b:1\ntables: [t]\n", "source_region is required"},
+      {"source_kafka: k:9092\nsource_region: r\ntarget: http://b:1\ntables: [t]\n"
+       "kafka_format: json\n",
+       "kafka_format json cannot be replicated"},
+      {"source_kafka: k:9092\nsource_region: r\ntarget: http://b:1\ntables: [t]\n"
+       "kafka_format: avro\n",
+       "kafka_format must be protobuf or json"},
   };
   for (const auto& c : cases) {
     auto config = ReadText(c.text);

@@ -8,13 +8,25 @@
 //   batch_size: 500                      # optional; changes per apply, 1..10000
 //   tables: [orders, customers]
 //
+// or, reading the source region's Kafka topics instead of its Streams API:
+//
+//   source_kafka: 127.0.0.1:9092         # bootstrap servers
+//   kafka_topic_prefix: tidewater.       # optional; as the source's publisher
+//   kafka_format: protobuf               # optional; only protobuf carries item versions
+//   kafka_group_id: east-to-west         # optional; default from the two regions
+//   kafka_properties: {security.protocol: SSL}   # optional; librdkafka properties
+//   source_region: us-east-1             # required unless `source` is given too
+//   source: http://127.0.0.1:8000        # optional; needed to copy the table (catch-up)
+//
 // A value type; functions only.
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "tidewater/connectors/kafka_publisher.h"
 #include "tidewater/core/status.h"
 
 namespace tidewater::replicator {
@@ -26,13 +38,20 @@ struct ReplicatorConfig {
   std::string metrics_listen;
   size_t batch_size = 500;
   std::vector<std::string> tables;
+  // Kafka source (empty brokers: the Streams API of source_url).
+  std::string source_kafka;
+  std::string kafka_topic_prefix = "tidewater.";
+  connectors::KafkaFormat kafka_format = connectors::KafkaFormat::kProtobuf;
+  std::string kafka_group_id;
+  std::map<std::string, std::string> kafka_properties;
 };
 
 // Reads a YAML file as above. Validation errors name the file and the key.
 Result<ReplicatorConfig> ReadReplicatorConfig(const std::string& path);
 
-// Checks the settings: source and target given, distinct and http:// URLs, at least one
-// table and no table twice, batch size in range.
+// Checks the settings: a source (a URL, or Kafka brokers with the source region or a URL)
+// and a target, http:// URLs and distinct, the Protobuf Kafka format, at least one table
+// and no table twice, batch size in range.
 Status ValidateReplicatorConfig(const ReplicatorConfig& config);
 
 }  // namespace tidewater::replicator

@@ -5,12 +5,16 @@
 //                                                        and not yet applied (or skipped)
 //   tidewater_replication_lag_milliseconds{table,shard}  age (from the source's commit time)
 //                                                        of the last record read; 0 when a
-//                                                        read found nothing new
+//                                                        read found nothing new (Kafka: of
+//                                                        the oldest record received and not
+//                                                        yet applied; lag_records is not set)
 //   tidewater_replication_applied_total{table}           changes written in the target
 //   tidewater_replication_skipped_total{table,reason}    reason="older": the target held a
 //                                                        newer version (last writer wins);
 //                                                        reason="not_origin": the change came
-//                                                        to the source from another region
+//                                                        to the source from another region;
+//                                                        reason="duplicate": already applied
+//                                                        (below the target's checkpoint)
 //   tidewater_replication_snapshot_items_total{table}    items copied by catch-up scans
 //   tidewater_replication_errors_total{table,operation}  failed calls (each one retried)
 //   tidewater_replication_latency_seconds{table}         source commit -> applied in target
@@ -37,7 +41,10 @@ class ReplicatorMetrics {
   explicit ReplicatorMetrics(prometheus::Registry& registry);
 
   void SetLag(const std::string& table, uint32_t shard, uint64_t records, double milliseconds);
-  void Applied(const std::string& table, uint64_t applied, uint64_t skipped_older);
+  // Only the age (a Kafka source does not tell the records behind).
+  void SetLagMilliseconds(const std::string& table, uint32_t shard, double milliseconds);
+  void Applied(const std::string& table, uint64_t applied, uint64_t skipped_older,
+               uint64_t duplicates);
   void SkippedNotOrigin(const std::string& table, uint64_t count);
   void SnapshotItems(const std::string& table, uint64_t count);
   void Error(const std::string& table, const std::string& operation);
