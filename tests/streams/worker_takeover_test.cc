@@ -63,14 +63,16 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
   auto a = worker("a", log_a);
   ASSERT_FALSE(a->WaitForOutput("(event=started)").empty()) << a->output();
   // A holds every shard before B comes, so shards only ever move from A to B.
-  for (int i = 0; i < 500 && ReadLog(log_a).size() < 4; ++i) {
+  for (int i = 0; i < 6000 && ReadLog(log_a).size() < 4; ++i) {
     std::this_thread::sleep_for(milliseconds(10));
   }
   auto b = worker("b", log_b);
   ASSERT_FALSE(b->WaitForOutput("(event=started)").empty()) << b->output();
   write(100);
   // Both work; then A dies mid-stream, without releasing anything.
-  for (int i = 0; i < 500 && ReadLog(log_b).empty(); ++i) {
+  // Generous bounds: the loops end as soon as the condition holds; a loaded machine (CI,
+  // sanitizers) needs more than one lease period for B's first steal.
+  for (int i = 0; i < 6000 && ReadLog(log_b).empty(); ++i) {
     std::this_thread::sleep_for(milliseconds(10));
   }
   ASSERT_FALSE(ReadLog(log_b).empty()) << "B never got a shard: " << b->output();
@@ -92,7 +94,7 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
     }
     return true;
   };
-  for (int i = 0; i < 1500 && !covered(); ++i) std::this_thread::sleep_for(milliseconds(10));
+  for (int i = 0; i < 12000 && !covered(); ++i) std::this_thread::sleep_for(milliseconds(10));
   EXPECT_TRUE(covered()) << b->output();
   b->Signal(SIGTERM);
   const int status = b->Wait();
