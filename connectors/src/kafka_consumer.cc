@@ -176,12 +176,13 @@ class KafkaStreamConsumer::Impl {
               p.offset = RD_KAFKA_OFFSET_BEGINNING;
             }
             state.next_expected = *stored;
-            spdlog::info("event=kafka_consumer_position topic={} partition={} stored={} start={}",
-                         options_.topic, p.partition,
-                         stored->has_value() ? std::to_string(**stored) : "none",
-                         p.offset == RD_KAFKA_OFFSET_BEGINNING ? "earliest"
-                         : p.offset >= 0 ? "offset " + std::to_string(p.offset)
-                                         : "starting_position");
+            spdlog::info(
+                "event=kafka_consumer_position group={} topic={} partition={} stored={} start={}",
+                options_.group_id, options_.topic, p.partition,
+                stored->has_value() ? std::to_string(**stored) : "none",
+                p.offset == RD_KAFKA_OFFSET_BEGINNING ? "earliest"
+                : p.offset >= 0                       ? "offset " + std::to_string(p.offset)
+                                                      : "starting_position");
           }
         }
         std::lock_guard lock(mu_);
@@ -222,8 +223,9 @@ class KafkaStreamConsumer::Impl {
           options_.checkpoints->Load(options_.table, static_cast<uint32_t>(partition));
       if (stored.ok()) return *stored;
       spdlog::warn(
-          "event=kafka_consumer_load_failed topic={} partition={} retry_in_ms={} error=\"{}\"",
-          options_.topic, partition, backoff.count(), stored.status().message());
+          "event=kafka_consumer_load_failed group={} topic={} partition={} retry_in_ms={} "
+          "error=\"{}\"",
+          options_.group_id, options_.topic, partition, backoff.count(), stored.status().message());
       {
         std::lock_guard lock(mu_);
         streams::ConsumerShardStatus& status = status_[partition];
@@ -293,8 +295,8 @@ class KafkaStreamConsumer::Impl {
                               std::to_string(record->sequence() - 1) +
                               " are missing from the topic (offset " +
                               std::to_string(message->offset) + ")";
-      spdlog::error("event=kafka_consumer_gap topic={} partition={} {}", options_.topic,
-                    message->partition, gap);
+      spdlog::error("event=kafka_consumer_gap group={} topic={} partition={} {}", options_.group_id,
+                    options_.topic, message->partition, gap);
       SetError(message->partition, Status::Internal(gap));
     }
     partition.next_expected = record->sequence() + 1;
