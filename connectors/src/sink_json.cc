@@ -21,102 +21,40 @@ void WriteNumber(const std::string& text, json::Writer& writer) {
                   rapidjson::kNumberType);
 }
 
-void WritePlain(const v1::AttributeValue& value, json::Writer& writer) {
-  switch (value.value_case()) {
+// The DynamoDB JSON type tag of a value ("S", "N", ..., "NULL").
+const char* TypeTag(v1::AttributeValue::ValueCase value_case) {
+  switch (value_case) {
     case v1::AttributeValue::kS:
-      WriteString(value.s(), writer);
-      break;
+      return "S";
     case v1::AttributeValue::kN:
-      WriteNumber(value.n(), writer);
-      break;
+      return "N";
     case v1::AttributeValue::kB:
-      WriteBase64(value.b(), writer);
-      break;
+      return "B";
     case v1::AttributeValue::kBoolValue:
-      writer.Bool(value.bool_value());
-      break;
+      return "BOOL";
     case v1::AttributeValue::kL:
-      writer.StartArray();
-      for (const v1::AttributeValue& member : value.l().values()) WritePlain(member, writer);
-      writer.EndArray();
-      break;
+      return "L";
     case v1::AttributeValue::kM:
-      WriteSinkMap(value.m(), ImageJson::kPlain, writer);
-      break;
+      return "M";
     case v1::AttributeValue::kSs:
-      writer.StartArray();
-      for (const std::string& member : value.ss().values()) WriteString(member, writer);
-      writer.EndArray();
-      break;
+      return "SS";
     case v1::AttributeValue::kNs:
-      writer.StartArray();
-      for (const std::string& member : value.ns().values()) WriteNumber(member, writer);
-      writer.EndArray();
-      break;
+      return "NS";
     case v1::AttributeValue::kBs:
-      writer.StartArray();
-      for (const std::string& member : value.bs().values()) WriteBase64(member, writer);
-      writer.EndArray();
-      break;
+      return "BS";
     case v1::AttributeValue::kNullValue:
     case v1::AttributeValue::VALUE_NOT_SET:
-      writer.Null();
       break;
   }
+  return "NULL";
 }
 
-void WriteTagged(const v1::AttributeValue& value, json::Writer& writer) {
-  writer.StartObject();
-  switch (value.value_case()) {
-    case v1::AttributeValue::kS:
-      writer.Key("S");
-      WriteString(value.s(), writer);
-      break;
-    case v1::AttributeValue::kN:
-      writer.Key("N");
-      WriteString(value.n(), writer);
-      break;
-    case v1::AttributeValue::kB:
-      writer.Key("B");
-      WriteBase64(value.b(), writer);
-      break;
-    case v1::AttributeValue::kBoolValue:
-      writer.Key("BOOL");
-      writer.Bool(value.bool_value());
-      break;
-    case v1::AttributeValue::kL:
-      writer.Key("L");
-      writer.StartArray();
-      for (const v1::AttributeValue& member : value.l().values()) WriteTagged(member, writer);
-      writer.EndArray();
-      break;
-    case v1::AttributeValue::kM:
-      writer.Key("M");
-      WriteSinkMap(value.m(), ImageJson::kDynamoDb, writer);
-      break;
-    case v1::AttributeValue::kSs:
-    case v1::AttributeValue::kNs:
-      writer.Key(value.value_case() == v1::AttributeValue::kSs ? "SS" : "NS");
-      writer.StartArray();
-      for (const std::string& member :
-           (value.value_case() == v1::AttributeValue::kSs ? value.ss() : value.ns()).values()) {
-        WriteString(member, writer);
-      }
-      writer.EndArray();
-      break;
-    case v1::AttributeValue::kBs:
-      writer.Key("BS");
-      writer.StartArray();
-      for (const std::string& member : value.bs().values()) WriteBase64(member, writer);
-      writer.EndArray();
-      break;
-    case v1::AttributeValue::kNullValue:
-    case v1::AttributeValue::VALUE_NOT_SET:
-      writer.Key("NULL");
-      writer.Bool(true);
-      break;
-  }
-  writer.EndObject();
+template <typename Values>
+void WriteArray(const Values& values, void (*write)(const std::string&, json::Writer&),
+                json::Writer& writer) {
+  writer.StartArray();
+  for (const std::string& member : values) write(member, writer);
+  writer.EndArray();
 }
 
 }  // namespace
@@ -136,12 +74,56 @@ bool ParseImageJson(std::string_view name, ImageJson* out) {
   return true;
 }
 
+// kPlain: the value itself (numbers as JSON numbers, sets as arrays, NULL as null).
+// kDynamoDb: {"<type tag>": value}, numbers as strings, NULL as {"NULL":true}.
 void WriteSinkValue(const v1::AttributeValue& value, ImageJson format, json::Writer& writer) {
-  if (format == ImageJson::kPlain) {
-    WritePlain(value, writer);
-  } else {
-    WriteTagged(value, writer);
+  const bool tagged = format == ImageJson::kDynamoDb;
+  if (tagged) {
+    writer.StartObject();
+    writer.Key(TypeTag(value.value_case()));
   }
+  switch (value.value_case()) {
+    case v1::AttributeValue::kS:
+      WriteString(value.s(), writer);
+      break;
+    case v1::AttributeValue::kN:
+      (tagged ? WriteString : WriteNumber)(value.n(), writer);
+      break;
+    case v1::AttributeValue::kB:
+      WriteBase64(value.b(), writer);
+      break;
+    case v1::AttributeValue::kBoolValue:
+      writer.Bool(value.bool_value());
+      break;
+    case v1::AttributeValue::kL:
+      writer.StartArray();
+      for (const v1::AttributeValue& member : value.l().values()) {
+        WriteSinkValue(member, format, writer);
+      }
+      writer.EndArray();
+      break;
+    case v1::AttributeValue::kM:
+      WriteSinkMap(value.m(), format, writer);
+      break;
+    case v1::AttributeValue::kSs:
+      WriteArray(value.ss().values(), WriteString, writer);
+      break;
+    case v1::AttributeValue::kNs:
+      WriteArray(value.ns().values(), tagged ? WriteString : WriteNumber, writer);
+      break;
+    case v1::AttributeValue::kBs:
+      WriteArray(value.bs().values(), WriteBase64, writer);
+      break;
+    case v1::AttributeValue::kNullValue:
+    case v1::AttributeValue::VALUE_NOT_SET:
+      if (tagged) {
+        writer.Bool(true);
+      } else {
+        writer.Null();
+      }
+      break;
+  }
+  if (tagged) writer.EndObject();
 }
 
 void WriteSinkMap(const v1::MapValue& map, ImageJson format, json::Writer& writer) {

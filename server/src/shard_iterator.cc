@@ -4,9 +4,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "resource_names.h"
+#include "tidewater/streams/resource_names.h"
 
 namespace tidewater::server {
+
+using streams::StreamArn;
 namespace {
 
 constexpr uint8_t kFormatVersion = 1;

@@ -7,11 +7,17 @@
 // the stream they were written under; an iterator returns only its own stream's records.
 #include "handler_support.h"
 #include "handlers.h"
-#include "resource_names.h"
 #include "table_json.h"
+#include "tidewater/streams/resource_names.h"
 #include "tidewater/streams/stream_record_json.h"
 
 namespace tidewater::server {
+
+using streams::ParseSequenceNumber;
+using streams::ParseShardId;
+using streams::ParseStreamArn;
+using streams::ShardId;
+using streams::StreamArn;
 namespace {
 
 constexpr int64_t kMaxListStreamsLimit = 100;

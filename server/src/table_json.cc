@@ -4,9 +4,12 @@
 #include <ctime>
 
 #include "handler_support.h"
-#include "resource_names.h"
+#include "tidewater/streams/resource_names.h"
 
 namespace tidewater::server {
+
+using streams::StreamArn;
+using streams::TableArn;
 namespace {
 
 void WriteAttributeDefinition(const KeyAttribute& attribute, json::Writer& writer) {

@@ -5,17 +5,15 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <random>
 
+#include "tidewater/streams/resource_names.h"
 #include "tidewater/streams/stream_record_json.h"
 
 namespace tidewater::streams {
 namespace {
-
-constexpr std::string_view kAccountId = "000000000000";
 
 void WriteString(json::Writer& w, std::string_view text) {
   w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
@@ -54,33 +52,7 @@ std::string RequestId() {
   return buffer;
 }
 
-bool ParseSequence(std::string_view text, uint64_t* out) {
-  if (text.empty()) return false;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
 }  // namespace
-
-std::string TriggerStreamArn(std::string_view region, std::string_view table,
-                             std::string_view label) {
-  std::string arn = "arn:aws:dynamodb:";
-  arn += region;
-  arn += ':';
-  arn += kAccountId;
-  arn += ":table/";
-  arn += table;
-  arn += "/stream/";
-  arn += label;
-  return arn;
-}
-
-std::string TriggerShardId(int64_t table_creation_micros, uint32_t shard) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "shardId-%020lld-%08x",
-                static_cast<long long>(table_creation_micros / 1000), shard);
-  return buffer;
-}
 
 Result<std::string> EventRecordJson(const ChangeRecord& record, uint64_t table_id,
                                     std::string_view region, std::string_view stream_arn) {
@@ -129,11 +101,10 @@ BatchResponse ReadBatchResponse(std::string_view payload, const std::vector<uint
     if (!failure.IsObject() || !failure.HasMember("itemIdentifier")) return whole_batch;
     const rapidjson::Value& id = failure["itemIdentifier"];
     if (!id.IsString()) return whole_batch;
-    uint64_t sequence = 0;
-    if (!ParseSequence(std::string_view(id.GetString(), id.GetStringLength()), &sequence)) {
-      return whole_batch;
-    }
-    auto it = std::find(sequences.begin(), sequences.end(), sequence);
+    Result<uint64_t> sequence =
+        ParseSequenceNumber(std::string_view(id.GetString(), id.GetStringLength()));
+    if (!sequence.ok()) return whole_batch;
+    auto it = std::find(sequences.begin(), sequences.end(), *sequence);
     if (it == sequences.end()) return whole_batch;
     first = std::min(first, static_cast<size_t>(it - sequences.begin()));
   }

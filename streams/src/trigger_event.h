@@ -13,11 +13,6 @@
 
 namespace tidewater::streams {
 
-// The stream ARN and shard id as tidewaterd shows them (server/src/resource_names.h).
-std::string TriggerStreamArn(std::string_view region, std::string_view table,
-                             std::string_view label);
-std::string TriggerShardId(int64_t table_creation_micros, uint32_t shard);
-
 // One event record: the stream record JSON with "eventSourceARN" added.
 Result<std::string> EventRecordJson(const ChangeRecord& record, uint64_t table_id,
                                     std::string_view region, std::string_view stream_arn);

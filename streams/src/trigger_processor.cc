@@ -10,6 +10,7 @@
 
 #include "tidewater/core/json_codec.h"
 #include "tidewater/streams/filter_pattern.h"
+#include "tidewater/streams/resource_names.h"
 #include "tidewater/streams/trigger.h"
 #include "trigger_event.h"
 
@@ -94,8 +95,7 @@ class Processor final : public TriggerProcessor {
     std::map<std::string, std::string> arns;  // stream label -> ARN
     for (const ChangeRecord& change : batch.records) {
       auto [arn, fresh] = arns.try_emplace(change.stream_label());
-      if (fresh)
-        arn->second = TriggerStreamArn(options_.region, batch.table, change.stream_label());
+      if (fresh) arn->second = StreamArn(options_.region, batch.table, change.stream_label());
       TW_ASSIGN_OR_RETURN(std::string json,
                           EventRecordJson(change, options_.table_id, options_.region, arn->second));
       records.push_back(EventRecord{&change, std::move(json), arn->second});
@@ -251,7 +251,7 @@ class Processor final : public TriggerProcessor {
     info.function_arn = function_arn_;
     info.approximate_invoke_count = pending.invocations;
     info.function_error = pending.function_error;
-    info.shard_id = TriggerShardId(options_.table_creation_micros, batch.shard);
+    info.shard_id = ShardId(options_.table_creation_micros, batch.shard);
     info.start_sequence = first.sequence();
     info.end_sequence = last.sequence();
     info.first_arrival_micros = first.approximate_creation_time_micros();

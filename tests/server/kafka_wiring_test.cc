@@ -2,109 +2,33 @@
 // cluster lives in this test process) and serves the publisher's metrics on /metrics.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <regex>
 #include <thread>
 
+#include "support/child_process.h"
 #include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
+#include "support/tidewaterd_process.h"
 #include "test_http_client.h"
-
-extern char** environ;
 
 namespace tidewater::server {
 namespace {
 
 using std::chrono::milliseconds;
 
-// A tidewaterd process; its log (stdout) is read on a thread until it ends.
-class Daemon {
- public:
-  explicit Daemon(std::vector<std::string> args) {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    args.insert(args.begin(), TW_TIDEWATERD);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    reader_ = std::thread([this, fd = fds[0]] {
-      char buffer[4096];
-      ssize_t n;
-      while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
-        std::lock_guard lock(mu_);
-        log_.append(buffer, static_cast<size_t>(n));
-      }
-      close(fd);
-    });
-  }
-  ~Daemon() {
-    if (!exited_) {
-      kill(pid_, SIGKILL);
-      Wait();
-    }
-  }
-
-  // The port from the "event=listening ... port=N" line, 0 if it does not come.
-  uint16_t WaitForPort(milliseconds timeout = milliseconds(10'000)) {
-    const std::regex listening("event=listening .* port=([0-9]+)");
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch match;
-      const std::string text = log();
-      if (std::regex_search(text, match, listening)) {
-        return static_cast<uint16_t>(std::stoi(match[1]));
-      }
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    return 0;
-  }
-
-  int Wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    exited_ = true;
-    if (reader_.joinable()) reader_.join();
-    return status;
-  }
-
-  void Signal(int signal) { kill(pid_, signal); }
-
-  std::string log() {
-    std::lock_guard lock(mu_);
-    return log_;
-  }
-
- private:
-  pid_t pid_ = 0;
-  bool exited_ = false;
-  std::thread reader_;
-  std::mutex mu_;
-  std::string log_;
-};
-
 TEST(KafkaWiringTest, TidewaterdPublishesToKafkaAndServesTheMetrics) {
   tidewater::testing::MockKafkaCluster cluster;
   cluster.CreateTopic("cdc.orders", 4);  // tables get 4 shards
   tidewater::testing::TempDir dir;
-  Daemon daemon({"--data-dir", dir.Sub("data"), "--listen", "127.0.0.1:0", "--kafka-brokers",
-                 cluster.bootstraps(), "--kafka-topic-prefix", "cdc.", "--kafka-format", "json"});
-  const uint16_t port = daemon.WaitForPort();
-  ASSERT_NE(port, 0) << daemon.log();
+  tidewater::testing::TidewaterdProcess daemon(
+      TW_TIDEWATERD, dir.Sub("data"), "local",
+      {"--kafka-brokers", cluster.bootstraps(), "--kafka-topic-prefix", "cdc.", "--kafka-format",
+       "json"});
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
 
-  testing::TestClient client(port);
+  testing::TestClient client(daemon.port());
   ASSERT_EQ(
       client
           .Call("CreateTable",
@@ -139,9 +63,7 @@ TEST(KafkaWiringTest, TidewaterdPublishesToKafkaAndServesTheMetrics) {
             std::string::npos)
       << metrics;
 
-  daemon.Signal(SIGTERM);
-  const int status = daemon.Wait();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << daemon.log();
+  EXPECT_TRUE(daemon.Stop()) << daemon.log();
 }
 
 TEST(KafkaWiringTest, BadKafkaSettingsStopTheStart) {
@@ -160,7 +82,7 @@ TEST(KafkaWiringTest, BadKafkaSettingsStopTheStart) {
   for (const Case& c : cases) {
     std::vector<std::string> args = {"--data-dir", dir.Sub("data"), "--listen", "127.0.0.1:0"};
     args.insert(args.end(), c.args.begin(), c.args.end());
-    Daemon daemon(args);
+    tidewater::testing::ChildProcess daemon(TW_TIDEWATERD, args);
     const int status = daemon.Wait();
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << daemon.log();
     EXPECT_NE(daemon.log().find(c.message), std::string::npos) << daemon.log();

@@ -8,8 +8,8 @@
 #include <map>
 #include <mutex>
 
-#include "support/child_process.h"
 #include "support/temp_dir.h"
+#include "support/tidewaterd_process.h"
 #include "tidewater/streams/consumer.h"
 #include "tidewater/streams/lease_store.h"
 #include "tidewater/streams/remote_source.h"
@@ -21,13 +21,13 @@ namespace {
 
 using std::chrono::milliseconds;
 using testing::TempDir;
-using testing::Tidewaterd;
+using testing::TidewaterdProcess;
 
 class RemoteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    daemon_ = std::make_unique<Tidewaterd>(TW_TIDEWATERD, dir_.Sub("data"),
-                                           std::vector<std::string>{"--region", "eu-test-1"});
+    daemon_ = std::make_unique<TidewaterdProcess>(TW_TIDEWATERD, dir_.Sub("data"), "eu-test-1");
+    ASSERT_TRUE(daemon_->Start()) << daemon_->log();
     auto client = ServiceClient::Create(daemon_->url());
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     client_ = std::move(*client);
@@ -73,7 +73,7 @@ class RemoteTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Tidewaterd> daemon_;
+  std::unique_ptr<TidewaterdProcess> daemon_;
   std::unique_ptr<ServiceClient> client_;
 };
 
@@ -138,8 +138,7 @@ TEST_F(RemoteTest, RemoteSourceReturnsEveryFieldOfTheLog) {
   }
 
   // The daemon's log, read directly, holds exactly the records the remote source returned.
-  daemon_->process().Signal(SIGTERM);
-  daemon_->process().Wait();
+  daemon_->Stop();
   EngineOptions options;
   options.data_dir = dir_.Sub("data");
   options.ttl_sweep_interval_micros = 0;

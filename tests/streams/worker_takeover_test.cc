@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "support/child_process.h"
 #include "support/temp_dir.h"
+#include "support/tidewaterd_process.h"
 #include "tidewater/streams/remote_source.h"
 #include "tidewater/streams/service_client.h"
 
@@ -19,7 +19,7 @@ namespace {
 using std::chrono::milliseconds;
 using testing::ChildProcess;
 using testing::TempDir;
-using testing::Tidewaterd;
+using testing::TidewaterdProcess;
 
 // Per shard, the sequences a worker wrote, in the order it wrote them.
 std::map<uint32_t, std::vector<uint64_t>> ReadLog(const std::string& path) {
@@ -33,7 +33,8 @@ std::map<uint32_t, std::vector<uint64_t>> ReadLog(const std::string& path) {
 
 TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
   TempDir dir;
-  Tidewaterd daemon(TW_TIDEWATERD, dir.Sub("data"));
+  TidewaterdProcess daemon(TW_TIDEWATERD, dir.Sub("data"), "local");
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
   auto client = ServiceClient::Create(daemon.url());
   ASSERT_TRUE(client.ok());
   auto call = [&](const std::string& operation, const std::string& body) {
@@ -57,17 +58,17 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
   const std::string log_b = dir.Sub("b.log");
   auto worker = [&](const std::string& id, const std::string& log) {
     return std::make_unique<ChildProcess>(
-        std::vector<std::string>{TW_CONSUMER_WORKER, daemon.url(), "events", id, log, "1000"});
+        TW_CONSUMER_WORKER, std::vector<std::string>{daemon.url(), "events", id, log, "1000"});
   };
   write(50);
   auto a = worker("a", log_a);
-  ASSERT_FALSE(a->WaitForOutput("(event=started)").empty()) << a->output();
+  ASSERT_TRUE(a->WaitForLog("event=started", std::chrono::seconds(10))) << a->log();
   // A holds every shard before B comes, so shards only ever move from A to B.
   for (int i = 0; i < 6000 && ReadLog(log_a).size() < 4; ++i) {
     std::this_thread::sleep_for(milliseconds(10));
   }
   auto b = worker("b", log_b);
-  ASSERT_FALSE(b->WaitForOutput("(event=started)").empty()) << b->output();
+  ASSERT_TRUE(b->WaitForLog("event=started", std::chrono::seconds(10))) << b->log();
   write(100);
   // Both work; then A dies mid-stream, without releasing anything.
   // Generous bounds: the loops end as soon as the condition holds; a loaded machine (CI,
@@ -75,7 +76,7 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
   for (int i = 0; i < 6000 && ReadLog(log_b).empty(); ++i) {
     std::this_thread::sleep_for(milliseconds(10));
   }
-  ASSERT_FALSE(ReadLog(log_b).empty()) << "B never got a shard: " << b->output();
+  ASSERT_FALSE(ReadLog(log_b).empty()) << "B never got a shard: " << b->log();
   a->Signal(SIGKILL);
   a->Wait();
   write(100);
@@ -95,10 +96,10 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
     return true;
   };
   for (int i = 0; i < 12000 && !covered(); ++i) std::this_thread::sleep_for(milliseconds(10));
-  EXPECT_TRUE(covered()) << b->output();
+  EXPECT_TRUE(covered()) << b->log();
   b->Signal(SIGTERM);
   const int status = b->Wait();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << b->output();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << b->log();
 
   uint64_t total = 0;
   for (const std::string& log : {log_a, log_b}) {

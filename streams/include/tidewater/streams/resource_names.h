@@ -1,9 +1,11 @@
-// The identifiers tidewaterd shows clients, all derived from engine facts:
+// The identifiers tidewaterd shows clients (and triggers put in their events), all derived
+// from engine facts:
 //   TableArn        arn:aws:dynamodb:<region>:000000000000:table/<name>
 //   StreamArn       <TableArn>/stream/<stream label>
 //   ShardId         shardId-<20-digit table creation ms>-<8 hex digits: shard index>
 // Sequence numbers are the engine's per-shard sequences as streams/stream_record_json.h
 // writes them (zero-padded to 21 digits); ParseSequenceNumber reads them back.
+// Pure functions of their arguments: thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +14,7 @@
 
 #include "tidewater/core/status.h"
 
-namespace tidewater::server {
+namespace tidewater::streams {
 
 inline constexpr std::string_view kAccountId = "000000000000";
 
@@ -34,4 +36,4 @@ Result<uint32_t> ParseShardId(std::string_view id, int64_t table_creation_micros
 // Decimal digits (leading zeros allowed) that fit uint64; ValidationException otherwise.
 Result<uint64_t> ParseSequenceNumber(std::string_view text);
 
-}  // namespace tidewater::server
+}  // namespace tidewater::streams

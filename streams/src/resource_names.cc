@@ -1,9 +1,9 @@
-#include "resource_names.h"
+#include "tidewater/streams/resource_names.h"
 
 #include <charconv>
 #include <cstdio>
 
-namespace tidewater::server {
+namespace tidewater::streams {
 namespace {
 
 constexpr std::string_view kArnPrefix = "arn:aws:dynamodb:";
@@ -91,4 +91,4 @@ Result<uint64_t> ParseSequenceNumber(std::string_view text) {
   return value;
 }
 
-}  // namespace tidewater::server
+}  // namespace tidewater::streams

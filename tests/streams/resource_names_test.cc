@@ -1,11 +1,11 @@
 // ARNs, shard ids and sequence numbers as clients see them.
-#include "resource_names.h"
+#include "tidewater/streams/resource_names.h"
 
 #include <gtest/gtest.h>
 
 #include "tidewater/streams/stream_record_json.h"
 
-namespace tidewater::server {
+namespace tidewater::streams {
 namespace {
 
 constexpr int64_t kCreatedMicros = 1'700'000'000'123'456;
@@ -70,4 +70,4 @@ TEST(ResourceNamesTest, MalformedSequenceNumbers) {
 }
 
 }  // namespace
-}  // namespace tidewater::server
+}  // namespace tidewater::streams
