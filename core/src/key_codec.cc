@@ -1,5 +1,7 @@
 #include "tidewater/core/key_codec.h"
 
+#include "fmix64.h"
+
 namespace tidewater::keycodec {
 namespace {
 
@@ -9,15 +11,6 @@ constexpr uint8_t kZero = 0x80;
 constexpr uint8_t kPositive = 0xC0;
 // Normalized exponents (0.d1d2.. x 10^e) of DynamoDB numbers lie in [-129, 126].
 constexpr int kExponentBias = 129;
-
-uint64_t Fmix64(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ULL;
-  k ^= k >> 33;
-  return k;
-}
 
 void AppendEscaped(std::string_view bytes, std::string* out) {
   for (char c : bytes) {

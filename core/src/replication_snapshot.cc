@@ -9,6 +9,7 @@
 
 #include "commit_support.h"
 #include "engine_impl.h"
+#include "fmix64.h"
 #include "item_validation.h"
 #include "tidewater/core/key_codec.h"
 #include "tidewater/core/record_codec.h"
@@ -84,15 +85,6 @@ void Canonicalize(v1::AttributeValue& value) {
     default:
       break;
   }
-}
-
-uint64_t Fmix64(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ULL;
-  k ^= k >> 33;
-  return k;
 }
 
 // A 128-bit hash of `bytes` as two 64-bit lanes (not cryptographic: it detects
