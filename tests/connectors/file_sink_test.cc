@@ -13,6 +13,7 @@
 #include "support/sink_checks.h"
 #include "support/sink_workload.h"
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "tidewater/core/record_codec.h"
 
 namespace tidewater::connectors {
@@ -74,12 +75,7 @@ TEST(CsvCellsTest, FlatteningRule) {
 class FileSinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    EngineOptions options;
-    options.data_dir = dir_.Sub("engine");
-    options.clock = &clock_;
-    options.ttl_sweep_interval_micros = 0;
-    options.retention_interval_micros = 0;
-    auto engine = Engine::Open(options);
+    auto engine = Engine::Open(testing::TestEngineOptions(dir_.Sub("engine"), &clock_));
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(*engine);
     ASSERT_TRUE(testing::CreateSinkTable(*engine_, "orders").ok());

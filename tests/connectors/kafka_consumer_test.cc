@@ -14,6 +14,7 @@
 
 #include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "tidewater/connectors/kafka_publisher.h"
 
 namespace tidewater::connectors {
@@ -52,11 +53,7 @@ class Recorder {
 class KafkaConsumerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    EngineOptions options;
-    options.data_dir = dir_.Sub("data");
-    options.ttl_sweep_interval_micros = 0;
-    options.retention_interval_micros = 0;
-    auto opened = Engine::Open(options);
+    auto opened = Engine::Open(testing::TestEngineOptions(dir_.Sub("data")));
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     engine_ = std::move(*opened);
     CreateTableRequest request;

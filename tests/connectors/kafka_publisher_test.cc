@@ -24,6 +24,7 @@
 
 #include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/streams/stream_record_json.h"
 
@@ -241,12 +242,7 @@ void ReportDuplicates(const std::string& test, size_t duplicates) {
 class KafkaPublisherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    EngineOptions options;
-    options.data_dir = dir_.Sub("data");
-    options.clock = &clock_;
-    options.ttl_sweep_interval_micros = 0;
-    options.retention_interval_micros = 0;
-    auto opened = Engine::Open(options);
+    auto opened = Engine::Open(testing::TestEngineOptions(dir_.Sub("data"), &clock_));
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     engine_ = std::move(*opened);
   }

@@ -8,6 +8,7 @@
 
 #include "support/change_chain.h"
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/record_codec.h"
 
@@ -64,12 +65,8 @@ ChangeRecord FromLog(ChangeRecord change, uint32_t shard, uint64_t sequence) {
 
 std::unique_ptr<Engine> OpenEngine(const std::string& dir, const std::string& region,
                                    Clock* clock) {
-  EngineOptions options;
-  options.data_dir = dir;
+  EngineOptions options = testing::TestEngineOptions(dir, clock);
   options.region = region;
-  options.clock = clock;
-  options.ttl_sweep_interval_micros = 0;
-  options.retention_interval_micros = 0;
   auto engine = Engine::Open(options);
   EXPECT_TRUE(engine.ok()) << engine.status().ToString();
   return engine.ok() ? std::move(*engine) : nullptr;
@@ -389,13 +386,9 @@ TEST_F(ReplicationApplyTest, ChangesOfOneSourceShardMaySpreadOverTargetShards) {
 TEST(ReplicationConcurrencyTest, ApplyAndLocalWritesKeepTheLogExactUnderGroupCommit) {
   TempDir dir;
   ManualClock clock;
-  EngineOptions options;
-  options.data_dir = dir.path();
+  EngineOptions options = testing::TestEngineOptions(dir.path(), &clock);
   options.region = "eu-test-1";
-  options.clock = &clock;
   options.sync = true;
-  options.ttl_sweep_interval_micros = 0;
-  options.retention_interval_micros = 0;
   auto opened = Engine::Open(options);
   ASSERT_TRUE(opened.ok());
   Engine& engine = **opened;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "tidewater/streams/change_source.h"
 #include "tidewater/streams/lease_store.h"
 
@@ -84,11 +85,7 @@ class FreezableLeaseStore final : public LeaseStore {
 class ConsumerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    EngineOptions options;
-    options.data_dir = dir_.path();
-    options.clock = &engine_clock_;
-    options.ttl_sweep_interval_micros = 0;
-    options.retention_interval_micros = 0;
+    EngineOptions options = testing::TestEngineOptions(dir_.path(), &engine_clock_);
     options.stream_retention_micros = 3600LL * 1'000'000;
     auto engine = Engine::Open(options);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "support/tidewaterd_process.h"
 #include "tidewater/streams/consumer.h"
 #include "tidewater/streams/lease_store.h"
@@ -139,11 +140,7 @@ TEST_F(RemoteTest, RemoteSourceReturnsEveryFieldOfTheLog) {
 
   // The daemon's log, read directly, holds exactly the records the remote source returned.
   daemon_->Stop();
-  EngineOptions options;
-  options.data_dir = dir_.Sub("data");
-  options.ttl_sweep_interval_micros = 0;
-  options.retention_interval_micros = 0;
-  auto engine = Engine::Open(options);
+  auto engine = Engine::Open(testing::TestEngineOptions(dir_.Sub("data")));
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   auto table = (*engine)->DescribeTable("orders");
   ASSERT_TRUE(table.ok());
