@@ -8,6 +8,10 @@
 namespace tidewater::streams {
 namespace {
 
+// A record's creation time, in epoch seconds, is read only within [0, this]: the
+// microseconds then fit int64 (and the year 5138 is far enough).
+constexpr int64_t kMaxCreationSeconds = 100'000'000'000;
+
 constexpr size_t kSequenceDigits = 21;
 
 void WriteString(json::Writer& writer, std::string_view text) {
@@ -103,7 +107,10 @@ Status ParseTidewaterMetadata(const rapidjson::Value& metadata, ChangeRecord& re
     record.set_transaction_shard_participants(participants->GetUint());
   }
   if (const rapidjson::Value* micros = Member(metadata, "creationTimeMicros")) {
-    if (!micros->IsInt64()) return Malformed("creationTimeMicros");
+    if (!micros->IsInt64() || micros->GetInt64() < 0 ||
+        micros->GetInt64() > kMaxCreationSeconds * 1'000'000) {
+      return Malformed("creationTimeMicros");
+    }
     record.set_approximate_creation_time_micros(micros->GetInt64());
   }
   if (auto label = StringMember(metadata, "streamLabel")) {
@@ -145,10 +152,8 @@ Result<ChangeRecord> ParseStreamRecord(const rapidjson::Value& json, std::string
   if (!Member(*dynamodb, "NewImage")) record.clear_new_image();
   if (!Member(*dynamodb, "OldImage")) record.clear_old_image();
   if (const rapidjson::Value* created = Member(*dynamodb, "ApproximateCreationDateTime")) {
-    // Epoch seconds; bounded so that the microseconds fit (and year 5138 is far enough).
-    constexpr double kMaxSeconds = 1e11;
     if (!created->IsNumber() ||
-        !(created->GetDouble() >= 0 && created->GetDouble() <= kMaxSeconds)) {
+        !(created->GetDouble() >= 0 && created->GetDouble() <= double(kMaxCreationSeconds))) {
       return Malformed("ApproximateCreationDateTime");
     }
     record.set_approximate_creation_time_micros(
