@@ -143,7 +143,7 @@ class KafkaStreamConsumer::Impl {
   struct Partition {
     std::optional<uint64_t> next_expected;  // records below it are duplicates
     std::deque<Pending> pending;            // received, not yet accepted by the handler
-    std::chrono::steady_clock::time_point first_pending;
+    Clock::MonotonicTime first_pending;     // when the oldest pending record arrived
   };
 
   static void OnRebalance(rd_kafka_t* kafka, rd_kafka_resp_err_t err,
@@ -232,18 +232,9 @@ class KafkaStreamConsumer::Impl {
         ++status.handler_errors;
         status.last_error = "checkpoint store: " + stored.status().ToString();
       }
-      if (!Wait(stop, backoff)) return std::nullopt;
+      if (!options_.clock->SleepFor(backoff, stop)) return std::nullopt;
       backoff = std::min(backoff * 2, options_.retry_backoff_max);
     }
-  }
-
-  // Waits `delay`; false when the stop token fires first.
-  static bool Wait(const std::stop_token& stop, milliseconds delay) {
-    std::mutex mu;
-    std::condition_variable_any cv;
-    std::unique_lock lock(mu);
-    cv.wait_for(lock, stop, delay, [] { return false; });
-    return !stop.stop_requested();
   }
 
   void Run() {
@@ -300,7 +291,7 @@ class KafkaStreamConsumer::Impl {
       SetError(message->partition, Status::Internal(gap));
     }
     partition.next_expected = record->sequence() + 1;
-    if (partition.pending.empty()) partition.first_pending = std::chrono::steady_clock::now();
+    if (partition.pending.empty()) partition.first_pending = options_.clock->MonotonicNow();
     partition.pending.push_back(Pending{std::move(record).value(), message->offset});
   }
 
@@ -325,7 +316,7 @@ class KafkaStreamConsumer::Impl {
   }
 
   void DeliverReady(const std::stop_token& stop) {
-    const auto now = std::chrono::steady_clock::now();
+    const Clock::MonotonicTime now = options_.clock->MonotonicNow();
     for (auto& [index, partition] : partitions_) {
       while (!partition.pending.empty() && !stop.stop_requested()) {
         const bool full = partition.pending.size() >= options_.max_batch_records;
@@ -357,7 +348,7 @@ class KafkaStreamConsumer::Impl {
         ++progress.handler_errors;
         progress.last_error = status.ToString();
       }
-      if (stop.stop_requested() || !Wait(stop, backoff)) return false;
+      if (!options_.clock->SleepFor(backoff, stop)) return false;
       backoff = std::min(backoff * 2, options_.retry_backoff_max);
     }
     const uint64_t next_sequence = batch.records.back().sequence() + 1;
@@ -392,7 +383,7 @@ class KafkaStreamConsumer::Impl {
   }
 
   void UpdateIteratorAge(int32_t index, const Partition& partition) {
-    const int64_t now = Clock::System()->NowMicros();
+    const int64_t now = options_.clock->NowMicros();
     std::lock_guard lock(mu_);
     status_[index].iterator_age_millis =
         partition.pending.empty()
@@ -435,6 +426,7 @@ Result<std::unique_ptr<KafkaStreamConsumer>> KafkaStreamConsumer::Create(
     return Status::Validation("KafkaConsumerOptions.max_batch_records must be at least 1");
   }
   if (!handler) return Status::Validation("a handler is required");
+  if (options.clock == nullptr) return Status::Validation("KafkaConsumerOptions.clock is required");
   if (options.checkpoints != nullptr && options.table.empty()) {
     return Status::Validation("KafkaConsumerOptions.table is required with checkpoints");
   }

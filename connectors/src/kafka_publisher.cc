@@ -24,8 +24,10 @@
 namespace tidewater::connectors {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
+using MonotonicTime = Clock::MonotonicTime;
+// The bounds on waits for the cluster: real time, as librdkafka's.
+using Steady = std::chrono::steady_clock;
 
 // Records read from one shard per turn: about kReadBatchBytes, at most kMaxReadBatch.
 // Shards take turns, so that one busy shard does not hold back the others.
@@ -61,6 +63,7 @@ Status ValidateOptions(const KafkaPublisherOptions& options) {
   if (options.checkpoint_consumer.empty()) {
     return Status::Validation("Kafka publisher checkpoint consumer name must not be empty");
   }
+  if (options.clock == nullptr) return Status::Validation("Kafka publisher clock is required");
   return CheckOwnedProperties(options.properties);
 }
 
@@ -177,15 +180,16 @@ class KafkaPublisher::Impl final : public DeliveryListener {
 
   void Run() {
     uint64_t epoch = 0;
-    auto next_refresh = Clock::now() + options_.table_refresh_interval;
-    auto next_checkpoint = Clock::now() + options_.checkpoint_interval;
-    auto next_lag = Clock::now();
+    Clock& clock = *options_.clock;
+    MonotonicTime next_refresh = clock.MonotonicNow() + options_.table_refresh_interval;
+    MonotonicTime next_checkpoint = clock.MonotonicNow() + options_.checkpoint_interval;
+    MonotonicTime next_lag = clock.MonotonicNow();
     while (!stop_requested()) {
       if (producer_failed_ || !producer_ || producer_->FatalError()) {
         RestartProducer();
         continue;
       }
-      const auto now = Clock::now();
+      const MonotonicTime now = clock.MonotonicNow();
       if (now >= next_refresh) {
         (void)RefreshTables();  // topic errors are logged inside and retried next time
         next_refresh = now + options_.table_refresh_interval;
@@ -211,8 +215,8 @@ class KafkaPublisher::Impl final : public DeliveryListener {
       epoch = engine_.WaitForCommit(epoch, in_flight_records_ > 0 ? kInFlightWait : kIdleWait);
     }
     // Stopping: let what is in flight be acknowledged, then save the positions.
-    const auto deadline = Clock::now() + options_.stop_timeout;
-    while (producer_ && in_flight_records_ > 0 && !producer_failed_ && Clock::now() < deadline) {
+    const auto deadline = Steady::now() + options_.stop_timeout;
+    while (producer_ && in_flight_records_ > 0 && !producer_failed_ && Steady::now() < deadline) {
       producer_->Poll(kInFlightWait);
     }
     PersistCheckpoints();
@@ -457,8 +461,8 @@ class KafkaPublisher::Impl final : public DeliveryListener {
       reason = producer_->FatalError().value_or(failure_);
       purging_ = true;
       producer_->PurgeAll();
-      const auto deadline = Clock::now() + options_.stop_timeout;
-      while (producer_->OutstandingMessages() > 0 && Clock::now() < deadline) {
+      const auto deadline = Steady::now() + options_.stop_timeout;
+      while (producer_->OutstandingMessages() > 0 && Steady::now() < deadline) {
         producer_->Poll(kInFlightWait);
       }
       purging_ = false;
@@ -480,7 +484,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
                  backoff_.count());
     {
       std::unique_lock lock(stop_mu_);
-      stop_cv_.wait_for(lock, backoff_, [this] { return stop_requested_; });
+      options_.clock->WaitFor(stop_cv_, lock, backoff_, [this] { return stop_requested_; });
     }
     backoff_ = std::min(backoff_ * 2, kMaxRestartBackoff);
     auto producer = KafkaProducer::Create(options_, this);
@@ -564,8 +568,8 @@ class KafkaPublisher::Impl final : public DeliveryListener {
 
   std::atomic<uint64_t> restarts_{0};
   std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stop_requested_ = false;  // guarded by stop_mu_
+  std::condition_variable_any stop_cv_;  // waited on through options_.clock
+  bool stop_requested_ = false;          // guarded by stop_mu_
   std::mutex join_mu_;
   std::thread thread_;  // joined under join_mu_
 };

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -160,7 +159,7 @@ class PostgresSinkImpl final : public PostgresSink {
           "retry_in_ms={} error=\"{}\"",
           options_.sink_name, batch.table, batch.shard, batch.records.front().sequence(),
           batch.records.back().sequence(), attempt, backoff.count(), written.status().message());
-      if (!WaitOrStop(batch.stop, backoff)) {
+      if (!options_.clock->SleepFor(backoff, batch.stop)) {
         return Status::Internal("PostgreSQL sink stopped before the batch was written: " +
                                 written.status().message());
       }
@@ -171,14 +170,6 @@ class PostgresSinkImpl final : public PostgresSink {
  private:
   std::string Qualified(const std::string& name) const {
     return QuoteIdentifier(options_.schema) + "." + QuoteIdentifier(name);
-  }
-
-  // Waits `delay`; false when the stop token fires first.
-  bool WaitOrStop(const std::stop_token& stop, std::chrono::milliseconds delay) {
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    std::unique_lock lock(mutex);
-    return !wake.wait_for(lock, stop, delay, [] { return false; }) && !stop.stop_requested();
   }
 
   // A pooled connection: taken by one writer at a time, returned when healthy.
@@ -434,6 +425,7 @@ Result<std::unique_ptr<PostgresSink>> PostgresSink::Create(PostgresSinkOptions o
       options.retry_backoff_max < options.retry_backoff_initial) {
     return Status::Validation("postgres: retry backoff must be positive, max >= initial");
   }
+  if (options.clock == nullptr) return Status::Validation("postgres: clock is required");
   return std::unique_ptr<PostgresSink>(new PostgresSinkImpl(std::move(options)));
 }
 

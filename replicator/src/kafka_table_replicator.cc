@@ -99,6 +99,7 @@ class KafkaTableReplicator final : public TableReplicator {
     consumer_options.properties = kafka_.properties;
     consumer_options.checkpoints = &checkpoints_;
     consumer_options.table = table();
+    consumer_options.clock = options.clock;
     std::unique_ptr<connectors::KafkaStreamConsumer> consumer;
     if (!core_.Retry("kafka_consumer", [&] {
           auto created = connectors::KafkaStreamConsumer::Create(

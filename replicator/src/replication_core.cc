@@ -6,15 +6,6 @@
 #include <utility>
 
 namespace tidewater::replicator {
-namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 ReplicationCore::ReplicationCore(TableReplicatorOptions options,
                                  std::unique_ptr<ReplicationApi> source_api,
@@ -39,7 +30,7 @@ bool ReplicationCore::ApplyWithRetry(const v1::ReplicationBatch& batch) {
   if (!applied) return false;
   if (options_.metrics != nullptr) {
     options_.metrics->Applied(table(), result.applied(), result.skipped(), result.duplicates());
-    const int64_t now = NowMicros();
+    const int64_t now = options_.clock->NowMicros();
     for (const ChangeRecord& change : batch.changes()) {
       if (change.approximate_creation_time_micros() > 0) {
         options_.metrics->Latency(

@@ -72,7 +72,7 @@ class ReplicationCore {
   const std::unique_ptr<ReplicationApi> source_api_;
   const std::unique_ptr<ReplicationApi> target_;
   std::string source_region_;
-  StopSignal stop_;
+  StopSignal stop_{options_.clock};
 };
 
 }  // namespace tidewater::replicator

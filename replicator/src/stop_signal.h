@@ -7,11 +7,14 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "tidewater/core/clock.h"
+
 namespace tidewater::replicator {
 
-// Thread-safe.
+// Sleeps are timed by the injected clock. Thread-safe.
 class StopSignal {
  public:
+  explicit StopSignal(Clock* clock) : clock_(clock) {}
   void Stop() {
     std::lock_guard lock(mu_);
     stopped_ = true;
@@ -24,12 +27,13 @@ class StopSignal {
   // Sleeps for `duration` or until Stop; returns false when stopped.
   bool SleepFor(std::chrono::milliseconds duration) {
     std::unique_lock lock(mu_);
-    return !cv_.wait_for(lock, duration, [this] { return stopped_; });
+    return !clock_->WaitFor(cv_, lock, duration, [this] { return stopped_; });
   }
 
  private:
+  Clock* const clock_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable_any cv_;
   bool stopped_ = false;
 };
 

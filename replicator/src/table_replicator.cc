@@ -12,14 +12,6 @@
 namespace tidewater::replicator {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // What the supervisor and a shard's thread share.
 struct ShardState {
   std::atomic<uint64_t> last_written{0};  // from the latest shard listing
@@ -92,7 +84,7 @@ class StreamsTableReplicator final : public TableReplicator {
     const uint64_t last = std::max(state.last_written.load(), position - 1);
     double age_ms = 0;
     if (!batch.records.empty()) {
-      age_ms = static_cast<double>(NowMicros() -
+      age_ms = static_cast<double>(options_.clock->NowMicros() -
                                    batch.records.back().approximate_creation_time_micros()) /
                1e3;
     }
@@ -101,7 +93,8 @@ class StreamsTableReplicator final : public TableReplicator {
 
   void Follow(uint32_t shard, uint64_t position, ShardState& state) {
     uint64_t stored = position;  // the position the target holds
-    Clock::time_point stored_at = Clock::now();
+    Clock& clock = *options_.clock;
+    Clock::MonotonicTime stored_at = clock.MonotonicNow();
     Backoff backoff(options_.initial_backoff, options_.max_backoff);
     StopSignal& stop = core_.stop();
     while (!stop.stopped()) {
@@ -116,16 +109,16 @@ class StreamsTableReplicator final : public TableReplicator {
       backoff.Reset();
       v1::ReplicationBatch batch = core_.OriginBatch(read->records);
       const uint64_t next = read->next_sequence;
-      const bool store =
-          batch.changes_size() > 0 ||
-          (next != stored && (read->records.empty() || read->end_of_shard ||
-                              Clock::now() - stored_at >= options_.skipped_checkpoint_interval));
+      const bool store = batch.changes_size() > 0 ||
+                         (next != stored && (read->records.empty() || read->end_of_shard ||
+                                             clock.MonotonicNow() - stored_at >=
+                                                 options_.skipped_checkpoint_interval));
       if (store) {
         batch.mutable_checkpoint()->set_shard(shard);
         batch.mutable_checkpoint()->set_next_sequence(next);
         if (!core_.ApplyWithRetry(batch)) break;  // stopped
         stored = next;
-        stored_at = Clock::now();
+        stored_at = clock.MonotonicNow();
       }
       position = next;
       ReportLag(shard, position, state, *read);

@@ -32,7 +32,10 @@ Result<TransactionTokens::Claim> TransactionTokens::Begin(const std::string& tok
                     "the same client request token");
     }
     if (it->second.done) return Claim{true, it->second.response};
-    completed_.wait(lock);  // the first request with this token is still running
+    // The first request with this token is still running.
+    ++waiting_;
+    completed_.wait(lock);
+    --waiting_;
   }
 }
 
@@ -47,6 +50,11 @@ void TransactionTokens::Complete(const std::string& token, std::string response)
     completion_order_.emplace_back(it->second.completed_micros, token);
   }
   completed_.notify_all();
+}
+
+size_t TransactionTokens::waiting() const {
+  std::lock_guard lock(mutex_);
+  return waiting_;
 }
 
 void TransactionTokens::Release(const std::string& token) {

@@ -37,6 +37,9 @@ class TransactionTokens {
   void Complete(const std::string& token, std::string response);
   void Release(const std::string& token);
 
+  // How many Begin calls are waiting for the outcome of a running request with their token.
+  size_t waiting() const;
+
  private:
   struct Entry {
     uint64_t fingerprint = 0;
@@ -48,9 +51,10 @@ class TransactionTokens {
 
   const Clock* clock_;
   const int64_t window_micros_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable completed_;
   std::unordered_map<std::string, Entry> entries_;
+  size_t waiting_ = 0;                                            // guarded by mutex_
   std::deque<std::pair<int64_t, std::string>> completion_order_;  // (completed at, token)
 };
 

@@ -20,15 +20,7 @@ namespace tidewater::streams {
 namespace {
 
 using std::chrono::milliseconds;
-
-class SteadyClock final : public Clock {
- public:
-  int64_t NowMicros() const override {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
-};
+using MonotonicTime = Clock::MonotonicTime;
 
 // How long one Read waits for records: bounds how fast a shard thread notices Stop.
 constexpr milliseconds kReadWait{100};
@@ -58,10 +50,8 @@ class Consumer final : public StreamConsumer {
         source_(source),
         leases_(leases),
         handler_(std::move(handler)),
-        clock_(options_.lease_clock != nullptr ? options_.lease_clock : &steady_clock_),
-        renew_interval_micros_(
-            std::chrono::duration_cast<std::chrono::microseconds>(options_.lease_duration).count() /
-            3),
+        clock_(options_.clock),
+        renew_interval_(options_.lease_duration / 3),
         tick_(std::clamp(options_.lease_duration / 3, milliseconds(5), milliseconds(200))) {}
 
   ~Consumer() override { Stop(); }
@@ -109,11 +99,11 @@ class Consumer final : public StreamConsumer {
   // A lease this worker holds, and the thread that processes its shard.
   struct HeldShard {
     uint32_t index = 0;
-    std::mutex lease_mu;            // serializes the lease writes of renewal and checkpoint
-    Lease lease;                    // as last written by us (guarded by lease_mu)
-    int64_t last_write_micros = 0;  // lease clock time of our last successful write
-    bool lost = false;              // guarded by lease_mu
-    std::stop_source stop;          // consumer stopping, or the lease is lost
+    std::mutex lease_mu;       // serializes the lease writes of renewal and checkpoint
+    Lease lease;               // as last written by us (guarded by lease_mu)
+    MonotonicTime last_write;  // when our last write succeeded (guarded by lease_mu)
+    bool lost = false;         // guarded by lease_mu
+    std::stop_source stop;     // consumer stopping, or the lease is lost
     std::atomic<bool> done{false};
     std::thread thread;
   };
@@ -122,7 +112,7 @@ class Consumer final : public StreamConsumer {
   struct Observation {
     std::string owner;
     uint64_t counter = 0;
-    int64_t since_micros = 0;
+    std::optional<MonotonicTime> since;  // when this owner and counter were first seen
   };
 
   // --- coordinator ---
@@ -135,7 +125,7 @@ class Consumer final : public StreamConsumer {
       ReapFinished();
       RecordCoordinatorError(TakeLeases());
       lock.lock();
-      wake_.wait_for(lock, tick_, [this] { return stopping_; });
+      clock_->WaitFor(wake_, lock, tick_, [this] { return stopping_; });
     }
   }
 
@@ -145,11 +135,11 @@ class Consumer final : public StreamConsumer {
   }
 
   void RenewHeld() {
-    const int64_t now = clock_->NowMicros();
+    const MonotonicTime now = clock_->MonotonicNow();
     for (auto& [index, shard] : held_) {
       if (shard->done) continue;
       std::lock_guard lease_lock(shard->lease_mu);
-      if (shard->lost || now - shard->last_write_micros < renew_interval_micros_) continue;
+      if (shard->lost || now - shard->last_write < renew_interval_) continue;
       Lease renewed = shard->lease;
       ++renewed.counter;
       (void)WriteLeaseLocked(*shard, renewed);  // a failure is recorded and handled there
@@ -160,15 +150,13 @@ class Consumer final : public StreamConsumer {
   // no successful write for a whole lease duration) stops the shard.
   Status WriteLeaseLocked(HeldShard& shard, const Lease& updated) {
     Status status = leases_.UpdateLease(shard.lease, updated);
-    const int64_t now = clock_->NowMicros();
+    const MonotonicTime now = clock_->MonotonicNow();
     if (status.ok()) {
       shard.lease = updated;
-      shard.last_write_micros = now;
+      shard.last_write = now;
       return status;
     }
-    const int64_t lease_micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(options_.lease_duration).count();
-    if (LeaseLost(status) || now - shard.last_write_micros >= lease_micros) {
+    if (LeaseLost(status) || now - shard.last_write >= options_.lease_duration) {
       shard.lost = true;
       shard.stop.request_stop();
     }
@@ -204,9 +192,7 @@ class Consumer final : public StreamConsumer {
     std::set<uint32_t> listed;
     for (const SourceShard& shard : shards) listed.insert(shard.index);
 
-    const int64_t now = clock_->NowMicros();
-    const int64_t lease_micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(options_.lease_duration).count();
+    const MonotonicTime now = clock_->MonotonicNow();
     // Leases that need a worker now: unfinished, parent finished (or gone).
     std::vector<const Lease*> eligible;
     std::vector<const Lease*> available;                        // free or expired
@@ -221,13 +207,13 @@ class Consumer final : public StreamConsumer {
       eligible.push_back(&lease);
       if (held_.count(lease.shard) != 0) continue;
       Observation& seen = observed_[lease.shard];
-      if (seen.owner != lease.owner || seen.counter != lease.counter || seen.since_micros == 0) {
+      if (seen.owner != lease.owner || seen.counter != lease.counter || !seen.since) {
         seen = Observation{lease.owner, lease.counter, now};
       }
       // A lease in our name that no thread of ours works on (a write of ours failed) is
       // ours to take again at once.
       if (lease.owner.empty() || lease.owner == options_.worker_id ||
-          now - seen.since_micros >= lease_micros) {
+          now - *seen.since >= options_.lease_duration) {
         available.push_back(&lease);
       } else {
         by_owner[lease.owner].push_back(&lease);
@@ -297,7 +283,7 @@ class Consumer final : public StreamConsumer {
     auto shard = std::make_unique<HeldShard>();
     shard->index = lease.shard;
     shard->lease = lease;
-    shard->last_write_micros = clock_->NowMicros();
+    shard->last_write = clock_->MonotonicNow();
     SourceShard described{.index = lease.shard};
     for (const SourceShard& s : shards) {
       if (s.index == lease.shard) described = s;
@@ -352,7 +338,7 @@ class Consumer final : public StreamConsumer {
           }
         }
         SetError(shard.index, batch.status());
-        Sleep(backoff, stop);
+        clock_->SleepFor(backoff, stop);
         backoff = std::min(backoff * 2, options_.retry_backoff_max);
         continue;
       }
@@ -390,7 +376,7 @@ class Consumer final : public StreamConsumer {
         return shard.lease.checkpoint.value_or(0);
       }
       SetError(shard.index, loaded.status());
-      Sleep(backoff, stop);
+      clock_->SleepFor(backoff, stop);
       backoff = std::min(backoff * 2, options_.retry_backoff_max);
     }
     return std::nullopt;
@@ -410,10 +396,10 @@ class Consumer final : public StreamConsumer {
                         source_.Read(index, from, options_.max_batch_records, kReadWait));
     if (batch.records.empty()) return batch;
     NoteRecordsWaiting(index, batch.records);
-    const auto deadline = std::chrono::steady_clock::now() + options_.max_batching_window;
+    const MonotonicTime deadline = clock_->DeadlineAfter(options_.max_batching_window);
     while (batch.records.size() < options_.max_batch_records && !batch.end_of_shard &&
            !stop.stop_requested()) {
-      const auto now = std::chrono::steady_clock::now();
+      const MonotonicTime now = clock_->MonotonicNow();
       if (now >= deadline) break;
       const milliseconds wait =
           std::min(kReadWait, std::chrono::ceil<milliseconds>(deadline - now));
@@ -451,9 +437,7 @@ class Consumer final : public StreamConsumer {
         ++progress.handler_errors;
         progress.last_error = status.ToString();
       }
-      if (stop.stop_requested()) return false;
-      Sleep(backoff, stop);
-      if (stop.stop_requested()) return false;
+      if (!clock_->SleepFor(backoff, stop)) return false;
       backoff = std::min(backoff * 2, options_.retry_backoff_max);
     }
   }
@@ -493,13 +477,6 @@ class Consumer final : public StreamConsumer {
     (void)WriteLeaseLocked(shard, released);
   }
 
-  void Sleep(milliseconds duration, const std::stop_token& stop) {
-    std::mutex mu;
-    std::condition_variable_any cv;
-    std::unique_lock lock(mu);
-    cv.wait_for(lock, stop, duration, [] { return false; });
-  }
-
   // --- progress ---
 
   void SetError(uint32_t index, const Status& status) {
@@ -519,7 +496,7 @@ class Consumer final : public StreamConsumer {
   }
 
   void NoteRecordsWaiting(uint32_t index, const std::vector<ChangeRecord>& records) {
-    const int64_t now = Clock::System()->NowMicros();
+    const int64_t now = clock_->NowMicros();
     std::lock_guard lock(mu_);
     status_[index].iterator_age_millis =
         std::max<int64_t>(0, (now - records.front().approximate_creation_time_micros()) / 1000);
@@ -534,9 +511,8 @@ class Consumer final : public StreamConsumer {
   ChangeSource& source_;
   LeaseStore& leases_;
   const BatchHandler handler_;
-  SteadyClock steady_clock_;
   Clock* const clock_;
-  const int64_t renew_interval_micros_;
+  const milliseconds renew_interval_;
   const milliseconds tick_;
 
   std::mutex lifecycle_mu_;  // Start/Stop
@@ -550,7 +526,7 @@ class Consumer final : public StreamConsumer {
   std::mt19937 random_{std::random_device{}()};
 
   mutable std::mutex mu_;
-  std::condition_variable wake_;
+  std::condition_variable_any wake_;                // the coordinator waits on it (through clock_)
   bool stopping_ = false;                           // guarded by mu_
   std::map<uint32_t, ConsumerShardStatus> status_;  // guarded by mu_
   Status coordinator_error_;                        // guarded by mu_
@@ -576,6 +552,7 @@ Result<std::unique_ptr<StreamConsumer>> StreamConsumer::Create(ConsumerOptions o
     return Status::Validation("ConsumerOptions durations must be positive and ordered");
   }
   if (!handler) return Status::Validation("a handler is required");
+  if (options.clock == nullptr) return Status::Validation("ConsumerOptions.clock is required");
   if (options.worker_id.empty()) options.worker_id = DefaultWorkerId();
   return std::unique_ptr<StreamConsumer>(
       std::make_unique<Consumer>(std::move(options), source, leases, std::move(handler)));

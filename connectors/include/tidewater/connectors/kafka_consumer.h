@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "tidewater/connectors/kafka_publisher.h"
+#include "tidewater/core/clock.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/consumer.h"
 
@@ -62,6 +63,9 @@ struct KafkaConsumerOptions {
   // must outlive the consumer. Save is never called (the handler stores positions).
   streams::CheckpointStore* checkpoints = nullptr;
   std::string table;  // the table the topic carries; required with checkpoints
+  // Times retry backoff and the batching window; iterator ages are measured against its
+  // wall time. Not owned; must outlive the consumer.
+  Clock* clock = Clock::System();
 };
 
 class KafkaStreamConsumer {

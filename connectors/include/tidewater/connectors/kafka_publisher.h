@@ -52,6 +52,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tidewater/core/clock.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/status.h"
 
@@ -91,6 +92,11 @@ struct KafkaPublisherOptions {
   std::chrono::milliseconds stop_timeout{5'000};
   // The first wait before a new producer after a failure; doubles up to 10 s.
   std::chrono::milliseconds restart_backoff{100};
+  // Times the checkpoint, table refresh and lag intervals and the restart backoff. Not
+  // owned; must outlive the publisher. The waits for the cluster (admin_timeout,
+  // stop_timeout) are real time, as librdkafka's own; record ages (lag seconds, latency)
+  // are measured against the engine's clock, which stamps the records.
+  Clock* clock = Clock::System();
   // Metrics (see publisher_metrics.h for the names). Not owned; must outlive the
   // publisher. Null: metrics are kept in a private registry.
   prometheus::Registry* registry = nullptr;

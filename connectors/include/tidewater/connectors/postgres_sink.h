@@ -34,6 +34,7 @@
 #include <string>
 
 #include "tidewater/connectors/sink.h"
+#include "tidewater/core/clock.h"
 
 namespace prometheus {
 class Registry;
@@ -50,6 +51,7 @@ struct PostgresSinkOptions {
   ImageJson image_json = ImageJson::kPlain;
   std::chrono::milliseconds retry_backoff_initial{100};
   std::chrono::milliseconds retry_backoff_max{5'000};
+  Clock* clock = Clock::System();  // times the retry backoff; not owned
   // Metrics (sink_metrics.h names, label sink=<sink_name>). Not owned; must outlive the
   // sink. Null: a private registry.
   prometheus::Registry* registry = nullptr;

@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 
+#include "tidewater/core/clock.h"
 #include "tidewater/replicator/replication_api.h"
 #include "tidewater/replicator/replicator_metrics.h"
 #include "tidewater/streams/change_source.h"
@@ -56,6 +57,9 @@ struct TableReplicatorOptions {
   // harmless, and this keeps the target from writing a checkpoint per read.
   std::chrono::milliseconds skipped_checkpoint_interval{1'000};
   ReplicatorMetrics* metrics = nullptr;  // optional; not owned, must outlive the replicator
+  // Times backoff, refresh and checkpoint intervals (its monotonic reading) and replication
+  // latency and lag (its wall time). Not owned; must outlive the replicator.
+  Clock* clock = Clock::System();
   // Optional: called after each successful apply with the changes it carried (from the
   // shard's thread). Benchmarks measure replication latency with it.
   std::function<void(const v1::ReplicationBatch& batch)> on_applied;

@@ -81,9 +81,10 @@ struct ConsumerOptions {
   std::chrono::milliseconds retry_backoff_max{10'000};
   // Where positions are kept; nullptr: with the leases. Not owned; must outlive the consumer.
   CheckpointStore* checkpoints = nullptr;
-  // Time for lease renewal and expiry; nullptr: a steady (monotonic) clock. Not owned.
-  // Tests pass a ManualClock to expire leases without waiting.
-  Clock* lease_clock = nullptr;
+  // Times lease renewal and expiry (its monotonic reading), retry backoff and the batching
+  // window; iterator ages are measured against its wall time. Not owned; must outlive the
+  // consumer. Tests pass a ManualClock to expire leases and end waits without sleeping.
+  Clock* clock = Clock::System();
   // Take leases from a worker that holds more than its fair share (as the KCL does), so
   // that a worker that joins gets shards without waiting for another to die.
   bool steal_leases = true;
