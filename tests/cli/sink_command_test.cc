@@ -17,7 +17,9 @@
 #include "support/sink_checks.h"
 #include "support/sink_workload.h"
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "support/tidewaterd_process.h"
+#include "support/wait_for.h"
 #include "tidewater/streams/service_client.h"
 
 namespace tidewater::cli {
@@ -190,18 +192,14 @@ class SinkProcessTest : public ::testing::Test {
       return Committed() >= records &&
              (!files || testing::FilePositionsAt(dir_.Sub("files/orders"), last));
     };
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    EXPECT_TRUE(done()) << Committed() << " of " << records << " records in PostgreSQL";
+    EXPECT_TRUE(testing::WaitFor(done, testing::Remaining(deadline), std::chrono::milliseconds(20)))
+        << Committed() << " of " << records << " records in PostgreSQL";
   }
 
   // Stops tidewaterd and checks the outputs against its data directory.
   void ExpectEveryRecordOnce(bool files) {
     ASSERT_TRUE(daemon_.Stop()) << daemon_.log();
-    EngineOptions options;
-    options.data_dir = dir_.Sub("data");
-    auto engine = Engine::Open(options);
+    auto engine = Engine::Open(testing::TestEngineOptions(dir_.Sub("data")));
     ASSERT_TRUE(engine.ok());
     testing::ExpectPostgresMirrorsTable(**engine, "orders", postgres_.conninfo(), "orders");
     if (files)
@@ -223,9 +221,8 @@ TEST_F(SinkProcessTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
   const std::string config = WriteConfig(/*with_files=*/true);
   auto sink = StartSink(config);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
-  while (Committed() < 600 && std::chrono::steady_clock::now() < deadline && !sink->Exited()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_TRUE(testing::WaitFor([&] { return Committed() >= 600 || sink->Exited(); },
+                               testing::Remaining(deadline)));
   ASSERT_GE(Committed(), 600u) << sink->log();
   sink->Signal(SIGKILL);
   sink->Wait();
@@ -246,15 +243,18 @@ TEST_F(SinkProcessTest, DatabaseRestartedMidRunLosesAndDuplicatesNothing) {
   });
   auto sink = StartSink(WriteConfig(/*with_files=*/false));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
-  while (Committed() < 400 && std::chrono::steady_clock::now() < deadline && !sink->Exited()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_TRUE(testing::WaitFor([&] { return Committed() >= 400 || sink->Exited(); },
+                               testing::Remaining(deadline)));
   ASSERT_GE(Committed(), 400u) << sink->log();
   const uint64_t committed_at_crash = Committed();
   // A crash of the database: every connection drops, open transactions are lost; it comes
   // back on the same port a moment later (recovering from its WAL).
   ASSERT_TRUE(postgres_.StopServer("immediate"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Down until the sink's second attempt at a batch found no server.
+  EXPECT_TRUE(sink->WaitForLog(" attempt=2 retry_in_ms=200 error=\"PostgreSQL: cannot connect: ",
+                               std::chrono::seconds(20))
+                  .has_value())
+      << sink->log();
   ASSERT_EQ(postgres_.StartServer(), "");
   writer.join();
   WaitUntilCaughtUp(/*files=*/false, deadline);

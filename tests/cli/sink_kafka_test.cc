@@ -17,6 +17,7 @@
 #include "support/sink_checks.h"
 #include "support/sink_workload.h"
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "support/tidewaterd_process.h"
 #include "tidewater/streams/service_client.h"
 
@@ -99,9 +100,7 @@ TEST(SinkKafkaTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << sink->log();
   ASSERT_TRUE(daemon.Stop()) << daemon.log();
 
-  EngineOptions options;
-  options.data_dir = dir.Sub("data");
-  auto engine = Engine::Open(options);
+  auto engine = Engine::Open(testing::TestEngineOptions(dir.Sub("data")));
   ASSERT_TRUE(engine.ok());
   testing::ExpectPostgresMirrorsTable(**engine, "orders", conninfo, "orders");
   testing::ExpectFilesHoldEveryRecordOnce(**engine, "orders", dir.Sub("files/orders"));

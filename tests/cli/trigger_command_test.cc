@@ -17,6 +17,7 @@
 
 #include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "support/tidewaterd_process.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/streams/service_client.h"
@@ -65,9 +66,7 @@ void WriteWorkload(const TableWriter& writer) {
 }
 
 void WriteToDataDir(const std::string& data_dir) {
-  EngineOptions options;
-  options.data_dir = data_dir;
-  auto engine = Engine::Open(options);
+  auto engine = Engine::Open(testing::TestEngineOptions(data_dir));
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   CreateTableRequest request;
   request.name = "orders";

@@ -15,6 +15,7 @@
 #include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
+#include "support/wait_for.h"
 #include "tidewater/connectors/kafka_publisher.h"
 
 namespace tidewater::connectors {
@@ -121,13 +122,21 @@ class KafkaConsumerTest : public ::testing::Test {
     }
   }
 
-  template <typename Predicate>
-  bool Eventually(Predicate done, milliseconds timeout = milliseconds(20'000)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(milliseconds(10));
+  // Per shard, the number of records written (its last sequence).
+  std::map<uint32_t, size_t> Written() {
+    std::map<uint32_t, size_t> written;
+    for (const auto& [shard, sequences] : Expected()) written[shard] = sequences.size();
+    return written;
+  }
+
+  // Whether every shard got records since `before` (from Written()). Then, a partition being
+  // in order, records resent before those were read by the time the newest record of every
+  // shard was handed over: what the handler got then is all it gets.
+  bool EveryShardWrittenSince(const std::map<uint32_t, size_t>& before) {
+    for (const auto& [shard, count] : Written()) {
+      if (count <= before.at(shard)) return false;
     }
-    return done();
+    return true;
   }
 
   void InOrderOncePerShardDespiteFailuresAndResends(KafkaFormat format) {
@@ -141,16 +150,17 @@ class KafkaConsumerTest : public ::testing::Test {
       accepted.Add(batch);
       return Status::Ok();
     });
-    ASSERT_TRUE(Eventually([&] { return accepted.Count() == 100; })) << accepted.Count();
+    ASSERT_TRUE(testing::WaitFor([&] { return accepted.Count() == 100; })) << accepted.Count();
     // A publisher resend repeats every record: none reaches the handler again.
     publisher->Stop();
     publisher.reset();
     ResendFromTheStart();
     publisher = Publish(format);
+    const auto before = Written();
     Write(100, 150);
-    ASSERT_TRUE(Eventually([&] { return accepted.Count() == 150; })) << accepted.Count();
-    std::this_thread::sleep_for(milliseconds(300));
-    EXPECT_EQ(accepted.seen(), Expected());
+    ASSERT_TRUE(EveryShardWrittenSince(before));
+    ASSERT_TRUE(testing::WaitFor([&] { return accepted.seen() == Expected(); }))
+        << accepted.Count() << " records accepted; 150 written";
     uint64_t errors = 0;
     for (const auto& status : consumer->Progress()) errors += status.handler_errors;
     EXPECT_GT(errors, 0u);
@@ -208,7 +218,7 @@ TEST_F(KafkaConsumerTest, RestartedConsumerDropsResentRecordsThroughTheCommitMet
     first.Add(batch);
     return Status::Ok();
   });
-  ASSERT_TRUE(Eventually([&] { return first.Count() == 80; }));
+  ASSERT_TRUE(testing::WaitFor([&] { return first.Count() == 80; }));
   consumer->Stop();  // graceful: commits what was accepted
   consumer.reset();
 
@@ -217,15 +227,22 @@ TEST_F(KafkaConsumerTest, RestartedConsumerDropsResentRecordsThroughTheCommitMet
   publisher.reset();
   ResendFromTheStart();
   publisher = Publish(KafkaFormat::kProtobuf);
+  const auto before = Written();
   Write(80, 120);
+  ASSERT_TRUE(EveryShardWrittenSince(before));
 
   Recorder second;
   consumer = Consume(KafkaFormat::kProtobuf, [&](const streams::ShardBatch& batch) {
     second.Add(batch);
     return Status::Ok();
   });
-  ASSERT_TRUE(Eventually([&] { return second.Count() >= 40; }));
-  std::this_thread::sleep_for(milliseconds(300));
+  ASSERT_TRUE(testing::WaitFor([&] {
+    auto seen = second.seen();
+    for (const auto& [shard, count] : Written()) {
+      if (seen[shard].empty() || seen[shard].back() != count) return false;
+    }
+    return true;
+  }));
   EXPECT_EQ(second.Count(), 40u) << "resent records were delivered again";
   // The topic did hold the resent records: the consumer dropped them.
   EXPECT_EQ(
@@ -268,7 +285,7 @@ TEST_F(KafkaConsumerTest, TheStoresPositionWinsOverTheCommittedOffsets) {
   // The group committed every record, as a consumer without a store leaves it: the end
   // offset of each partition, with the next sequence as metadata.
   std::vector<::tidewater::testing::ConsumedMessage> messages;
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(testing::WaitFor([&] {
     messages = ::tidewater::testing::ReadTopic(cluster_.bootstraps(), "tidewater.orders", kShards);
     return messages.size() == 120;
   }));
@@ -300,7 +317,9 @@ TEST_F(KafkaConsumerTest, TheStoresPositionWinsOverTheCommittedOffsets) {
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   auto consumer = std::move(*created);
   ASSERT_TRUE(consumer->Start().ok());
-  Write(120, 160);  // more for every shard
+  const auto before = Written();
+  Write(120, 160);
+  ASSERT_TRUE(EveryShardWrittenSince(before));
 
   // Per shard: from the store's position (1 without one) to the end, each once.
   auto expected = Expected();
@@ -310,10 +329,8 @@ TEST_F(KafkaConsumerTest, TheStoresPositionWinsOverTheCommittedOffsets) {
     std::erase_if(sequences, [&](uint64_t s) { return s < from; });
     expected_count += sequences.size();
   }
-  ASSERT_TRUE(Eventually([&] { return second.Count() >= expected_count; }))
+  ASSERT_TRUE(testing::WaitFor([&] { return second.seen() == expected; }))
       << second.Count() << " of " << expected_count;
-  std::this_thread::sleep_for(milliseconds(300));
-  EXPECT_EQ(second.seen(), expected);
   // The failed Loads were counted and retried; no gap was reported.
   uint64_t errors = 0;
   for (const auto& status : consumer->Progress()) {

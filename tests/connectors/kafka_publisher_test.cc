@@ -25,6 +25,7 @@
 #include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
+#include "support/wait_for.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/streams/stream_record_json.h"
 
@@ -81,30 +82,36 @@ KafkaPublisherOptions Options(const MockKafkaCluster& cluster) {
 }
 
 // Waits until Kafka acknowledged every record the tables' logs hold now.
-bool WaitPublished(Engine& engine, const KafkaPublisher& publisher,
-                   const std::vector<std::string>& tables,
-                   milliseconds timeout = milliseconds(20000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
+::testing::AssertionResult WaitPublished(Engine& engine, const KafkaPublisher& publisher,
+                                         const std::vector<std::string>& tables) {
+  return testing::WaitFor([&] {
     const auto states = publisher.Snapshot();
-    bool all = true;
     for (const std::string& name : tables) {
       auto description = engine.DescribeTable(name);
       auto state = std::find_if(states.begin(), states.end(),
                                 [&](const TablePublishState& s) { return s.table == name; });
       if (!description.ok() || state == states.end() ||
           state->shards.size() != description->shards.size()) {
-        all = false;
-        break;
+        return false;
       }
       for (const ShardPublishState& shard : state->shards) {
-        all &= shard.published_next == description->shards[shard.shard].last_sequence + 1;
+        if (shard.published_next != description->shards[shard.shard].last_sequence + 1) {
+          return false;
+        }
       }
     }
-    if (all) return true;
-    std::this_thread::sleep_for(milliseconds(10));
+    return true;
+  });
+}
+
+// How many records `table`'s log holds: the writer's progress.
+uint64_t LogRecords(Engine& engine, const std::string& table) {
+  auto description = engine.DescribeTable(table);
+  uint64_t records = 0;
+  if (description.ok()) {
+    for (const ShardDescription& shard : description->shards) records += shard.last_sequence;
   }
-  return false;
+  return records;
 }
 
 std::vector<ChangeRecord> ReadLog(Engine& engine, const std::string& table, uint32_t shard) {
@@ -457,24 +464,28 @@ TEST_F(KafkaPublisherTest, BackpressureBoundsInFlightAndLagShows) {
   KafkaPublisherOptions options = Options(cluster_);
   options.max_in_flight_records = 64;
   options.properties = {{"reconnect.backoff.max.ms", "100"}};
+  options.clock = &clock_;  // the lag refresh (every second) waits for the test's clock
   auto publisher = StartPublisher(options);
   for (int broker = 1; broker <= 3; ++broker) {
     rd_kafka_mock_broker_set_down(cluster_.mock(), broker);
   }
+  const auto in_flight = [&] { return Metric(registry_, "tidewater_kafka_in_flight_records"); };
+  // One record in flight: the publisher's first turn (with its first lag update) is done.
+  WriteItems(*engine_, "orders", "first", 1);
+  ASSERT_TRUE(testing::WaitFor([&] { return in_flight() == 1; }));
   WriteItems(*engine_, "orders", "held", 1000);
+  const double records = static_cast<double>(LogRecords(*engine_, "orders"));
+  const auto lag_records = [&] {
+    return Metric(registry_, "tidewater_kafka_publisher_lag_records", {{"table", "orders"}});
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return in_flight() == 64; }));
+  EXPECT_LT(lag_records(), records) << "the lag was refreshed before its interval passed";
   clock_.AdvanceSeconds(30);
-  std::this_thread::sleep_for(milliseconds(1500));  // the lag metrics refresh every second
-  EXPECT_EQ(Metric(registry_, "tidewater_kafka_in_flight_records"), 64);
-  size_t records = 0;
-  auto description = engine_->DescribeTable("orders");
-  for (const ShardDescription& shard : description->shards) {
-    records += shard.last_sequence;
-  }
-  EXPECT_EQ(Metric(registry_, "tidewater_kafka_publisher_lag_records", {{"table", "orders"}}),
-            static_cast<double>(records));
+  ASSERT_TRUE(testing::WaitFor([&] { return lag_records() == records; })) << lag_records();
   EXPECT_GE(Metric(registry_, "tidewater_kafka_publisher_lag_seconds",
                    {{"table", "orders"}, {"shard", "0"}}),
             30);
+  EXPECT_EQ(in_flight(), 64);
 
   for (int broker = 1; broker <= 3; ++broker) {
     rd_kafka_mock_broker_set_up(cluster_.mock(), broker);
@@ -483,8 +494,8 @@ TEST_F(KafkaPublisherTest, BackpressureBoundsInFlightAndLagShows) {
   auto messages = testing::ReadTopic(cluster_.bootstraps(), "tidewater.orders", kShards);
   ReportDuplicates("all brokers down",
                    ExpectTopicMatchesLog(*engine_, "orders", messages).duplicates);
-  std::this_thread::sleep_for(milliseconds(1100));
-  EXPECT_EQ(Metric(registry_, "tidewater_kafka_publisher_lag_records", {{"table", "orders"}}), 0);
+  clock_.AdvanceSeconds(1);
+  EXPECT_TRUE(testing::WaitFor([&] { return lag_records() == 0; })) << lag_records();
 }
 
 // The leader of every partition goes down mid-stream; leadership moves to another broker,
@@ -498,14 +509,18 @@ TEST_F(KafkaPublisherTest, PartitionLeaderDownAndBackMidStream) {
   KafkaPublisherOptions options = Options(cluster_);
   options.properties = {{"reconnect.backoff.max.ms", "100"}};
   auto publisher = StartPublisher(options);
+  // The faults follow the writer's progress through its 3050 records.
+  const auto written = [&](uint64_t records) {
+    return testing::WaitFor([&] { return LogRecords(*engine_, "orders") >= records; });
+  };
   auto join = WriteInBackground("orders", 3000, std::chrono::microseconds(300));
-  std::this_thread::sleep_for(milliseconds(300));
+  ASSERT_TRUE(written(750));
   rd_kafka_mock_broker_set_down(cluster_.mock(), 1);
-  std::this_thread::sleep_for(milliseconds(300));
+  ASSERT_TRUE(written(1500));
   for (int p = 0; p < kShards; ++p) {
     rd_kafka_mock_partition_set_leader(cluster_.mock(), "tidewater.orders", p, 2);
   }
-  std::this_thread::sleep_for(milliseconds(300));
+  ASSERT_TRUE(written(2250));
   rd_kafka_mock_broker_set_up(cluster_.mock(), 1);
   for (int p = 0; p < kShards; ++p) {
     rd_kafka_mock_partition_set_leader(cluster_.mock(), "tidewater.orders", p, 1);
@@ -524,7 +539,10 @@ TEST_F(KafkaPublisherTest, RetriableProduceErrorsAreRetried) {
   cluster_.CreateTopic("tidewater.orders", kShards);
   auto publisher = StartPublisher(Options(cluster_));
   auto join = WriteInBackground("orders", 2000, std::chrono::microseconds(200));
-  std::this_thread::sleep_for(milliseconds(150));
+  const auto published = [&] {
+    return Metric(registry_, "tidewater_kafka_published_records_total", {{"table", "orders"}});
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return published() > 0; }));  // mid-stream
   rd_kafka_mock_push_request_errors(
       cluster_.mock(), kProduceApiKey, 4, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
       RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
@@ -552,10 +570,12 @@ TEST_F(KafkaPublisherTest, NonRetriableProduceErrorsRestartTheProducerWithoutLos
   options.properties["max.in.flight.requests.per.connection"] = "1";
   auto publisher = StartPublisher(options);
   auto join = WriteInBackground("orders", 3000, std::chrono::microseconds(200));
-  std::this_thread::sleep_for(milliseconds(150));
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return Metric(registry_, "tidewater_kafka_published_records_total", {{"table", "orders"}}) > 0;
+  }));  // mid-stream
   rd_kafka_mock_push_request_errors(cluster_.mock(), kProduceApiKey, 1,
                                     RD_KAFKA_RESP_ERR_INVALID_RECORD);
-  std::this_thread::sleep_for(milliseconds(300));
+  ASSERT_TRUE(testing::WaitFor([&] { return publisher->producer_restarts() >= 1; }));
   rd_kafka_mock_push_request_errors(cluster_.mock(), kProduceApiKey, 1,
                                     RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
   join();
@@ -574,16 +594,21 @@ TEST_F(KafkaPublisherTest, DeletedTableIsDropped) {
   ASSERT_TRUE(CreateStreamTable(*engine_, "gone", AttributeType::kS).ok());
   cluster_.CreateTopic("tidewater.orders", kShards);
   cluster_.CreateTopic("tidewater.gone", kShards);
-  auto publisher = StartPublisher(Options(cluster_));
+  KafkaPublisherOptions options = Options(cluster_);
+  options.clock = &clock_;  // table refreshes wait for the test's clock
+  auto publisher = StartPublisher(options);
   WriteItems(*engine_, "gone", "g", 300);
   ASSERT_TRUE(engine_->DeleteTable("gone").ok());
   WriteItems(*engine_, "orders", "o", 300);
   ASSERT_TRUE(WaitPublished(*engine_, *publisher, {"orders"}));
-  std::this_thread::sleep_for(milliseconds(300));  // a table refresh
+  EXPECT_EQ(publisher->Snapshot().size(), 2u) << "a table refresh came before its interval";
+  clock_.Advance(options.table_refresh_interval);
+  ASSERT_TRUE(testing::WaitFor([&] { return publisher->Snapshot().size() == 1; }));
   const auto states = publisher->Snapshot();
-  ASSERT_EQ(states.size(), 1u);
   EXPECT_EQ(states[0].table, "orders");
-  EXPECT_EQ(Metric(registry_, "tidewater_kafka_publisher_lag_records", {{"table", "gone"}}), 0);
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return Metric(registry_, "tidewater_kafka_publisher_lag_records", {{"table", "gone"}}) == 0;
+  }));
 }
 
 // The JSON format, read with kcat: each message's payload is the DynamoDB Streams record,
@@ -734,11 +759,7 @@ TEST(KafkaPublisherKillTest, KillNineMidPublishLosesNothing) {
   ASSERT_TRUE(last.done);
   acknowledged.insert(last.written.begin(), last.written.end());
 
-  EngineOptions options;
-  options.data_dir = data_dir;
-  options.ttl_sweep_interval_micros = 0;
-  options.retention_interval_micros = 0;
-  auto engine = Engine::Open(options);
+  auto engine = Engine::Open(testing::TestEngineOptions(data_dir));
   ASSERT_TRUE(engine.ok());
   auto messages = testing::ReadTopic(cluster.bootstraps(), "tidewater.killed", kShards);
   const TopicCheck check = ExpectTopicMatchesLog(**engine, "killed", messages);

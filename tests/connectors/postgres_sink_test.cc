@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <future>
 #include <thread>
 
 #include "support/postgres_server.h"
@@ -13,6 +14,7 @@
 #include "support/sink_workload.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
+#include "support/wait_for.h"
 #include "tidewater/core/json_codec.h"
 
 namespace tidewater::connectors {
@@ -213,23 +215,32 @@ TEST_F(PostgresSinkTest, BinaryAndNumberPartitionKeys) {
   }
 }
 
+// Each failed attempt waits out its backoff on the sink's clock; a stop ends the wait and
+// the Write.
 TEST_F(PostgresSinkTest, UnreachableDatabaseIsRetriedUntilStopped) {
+  ManualClock clock;
   PostgresSinkOptions options;
   options.conninfo = "host=127.0.0.1 port=1 dbname=postgres user=tidewater connect_timeout=2";
+  options.clock = &clock;
   auto sink = MakeSink(std::move(options));
   ASSERT_TRUE(testing::RunWorkload(*engine_, "orders", 5, 5, 4).ok());
   std::stop_source stop;
   streams::ShardBatch shard_batch = FirstBatch(100);
   shard_batch.stop = stop.get_token();
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    stop.request_stop();
-  });
-  const Status status = sink->Write(shard_batch);
-  stopper.join();
+  auto write = std::async(std::launch::async, [&] { return sink->Write(shard_batch); });
+  const auto errors = [&] { return Counter("tidewater_sink_errors_total"); };
+  EXPECT_TRUE(clock.AwaitWaiters(1, std::chrono::seconds(10)));
+  EXPECT_EQ(errors(), 1);
+  clock.Advance(std::chrono::milliseconds(20));  // the first backoff
+  EXPECT_TRUE(testing::WaitFor([&] { return errors() == 2 && clock.waiters() == 1; }));
+  stop.request_stop();
+  const bool stopped = write.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  if (!stopped) clock.AdvanceSeconds(3600);  // end the backoff, so that the test can end
+  ASSERT_TRUE(stopped) << "the stop did not end the backoff";
+  const Status status = write.get();
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("cannot connect"), std::string::npos) << status.message();
-  EXPECT_GE(Counter("tidewater_sink_errors_total"), 2);
+  EXPECT_EQ(errors(), 2);
   EXPECT_FALSE(sink->Load("orders", 0).ok());
 }
 
@@ -248,9 +259,7 @@ TEST_F(PostgresSinkTest, ConstraintErrorIsRetriedNotSkipped) {
   Status drained;
   std::thread drain(
       [&] { drained = testing::DrainIntoSink(*source_, *sink, "orders", 10).status(); });
-  while (Counter("tidewater_sink_errors_total") < 3) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(testing::WaitFor([&] { return Counter("tidewater_sink_errors_total") >= 3; }));
   EXPECT_EQ(PgValue(conninfo, "SELECT count(*) FROM orders_changes WHERE keys->>'id' = 'key-1'"),
             "0");
   ASSERT_EQ(PgQuery(conninfo, "ALTER TABLE orders DROP CONSTRAINT no_key_1"), testing::PgRows{});
@@ -268,12 +277,11 @@ TEST_F(PostgresSinkTest, DatabaseRestartMidRun) {
   });
   std::atomic<bool> restarted{false};
   std::thread restarter([&] {
-    while (Counter("tidewater_sink_rows_total") < 500) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    // As a crash: connections drop at once, the server recovers from its WAL.
+    EXPECT_TRUE(testing::WaitFor([&] { return Counter("tidewater_sink_rows_total") >= 500; }));
+    // As a crash: connections drop at once, the server recovers from its WAL. It stays
+    // down until the sink has noticed.
     EXPECT_TRUE(server_->StopServer("immediate"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(testing::WaitFor([&] { return Counter("tidewater_sink_errors_total") >= 1; }));
     EXPECT_EQ(server_->StartServer(), "");
     restarted = true;
   });

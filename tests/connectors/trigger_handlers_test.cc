@@ -14,6 +14,7 @@
 
 #include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
+#include "support/wait_for.h"
 #include "tidewater/core/record_codec.h"
 
 namespace tidewater::connectors {
@@ -95,9 +96,8 @@ TEST(ExecFunctionTest, AHangingHandlerAndItsChildrenAreKilledAtTheTimeout) {
   EXPECT_NE(response.status().message().find("timed out"), std::string::npos);
   EXPECT_LT(took, milliseconds(3000));
   const pid_t child = std::stoi(ReadFile(pid_file));
-  for (int i = 0; i < 100 && !ProcessGone(child); ++i)
-    std::this_thread::sleep_for(milliseconds(10));
-  EXPECT_TRUE(ProcessGone(child)) << "the handler's child survived";
+  EXPECT_TRUE(testing::WaitFor([&] { return ProcessGone(child); }, std::chrono::seconds(1)))
+      << "the handler's child survived";
 }
 
 TEST(ExecFunctionTest, AHangingHandlerFailsTheBatchInTheTrigger) {

@@ -9,6 +9,7 @@
 
 #include "support/change_chain.h"
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "tidewater/core/engine.h"
 
 namespace tidewater {
@@ -21,11 +22,8 @@ class ConcurrencyTest : public ::testing::TestWithParam<bool> {};
 TEST_P(ConcurrencyTest, ConcurrentWritersKeepTheLogExact) {
   const bool sync = GetParam();
   testing::TempDir dir;
-  EngineOptions options;
-  options.data_dir = dir.path();
+  EngineOptions options = testing::TestEngineOptions(dir.path());
   options.sync = sync;
-  options.ttl_sweep_interval_micros = 0;
-  options.retention_interval_micros = 0;
   auto opened = Engine::Open(options);
   ASSERT_TRUE(opened.ok());
   auto& engine = **opened;

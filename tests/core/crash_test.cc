@@ -13,6 +13,7 @@
 
 #include "support/change_chain.h"
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "tidewater/core/engine.h"
 
 extern char** environ;
@@ -89,11 +90,7 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveKillNine) {
     acknowledged_writes.insert(run.written.begin(), run.written.end());
     acknowledged_removes.insert(run.removed.begin(), run.removed.end());
 
-    EngineOptions options;
-    options.data_dir = dir.path();
-    options.ttl_sweep_interval_micros = 0;
-    options.retention_interval_micros = 0;
-    auto opened = Engine::Open(options);
+    auto opened = Engine::Open(testing::TestEngineOptions(dir.path()));
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     Engine& engine = **opened;
     if (!engine.DescribeTable("crash").ok()) continue;  // killed before the table existed

@@ -3,8 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <mutex>
+#include <thread>
+
 #include "support/change_log_checker.h"
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
+#include "support/wait_for.h"
 #include "tidewater/core/record_codec.h"
 
 namespace tidewater {
@@ -20,12 +26,8 @@ class EngineTest : public ::testing::Test {
   void SetUp() override { Open(); }
 
   void Open() {
-    EngineOptions options;
-    options.data_dir = dir_.path();
-    options.clock = &clock_;
+    EngineOptions options = testing::TestEngineOptions(dir_.path(), &clock_);
     options.region = "eu-test-1";
-    options.ttl_sweep_interval_micros = 0;
-    options.retention_interval_micros = 0;
     auto engine = Engine::Open(options);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(*engine);
@@ -509,27 +511,77 @@ TEST_F(EngineTest, TtlSweeperDeletesExpiredItemsAsTheService) {
   EXPECT_FALSE(engine_->DescribeTable("tbl")->ttl_attribute);
 }
 
-TEST_F(EngineTest, BackgroundSweeperRunsWithinItsInterval) {
+// Wall time from a ManualClock (what expires is up to the test), monotonic time and waits
+// from the system clock; remembers when (in real time) a thread other than the test's read
+// the wall time: with no writes, those are the background sweeper's reads, one per sweep.
+class SweepWatchingClock final : public Clock {
+ public:
+  explicit SweepWatchingClock(const ManualClock& wall) : wall_(wall) {}
+
+  int64_t NowMicros() const override {
+    if (std::this_thread::get_id() != test_thread_) {
+      std::lock_guard lock(mu_);
+      background_reads_.push_back(std::chrono::steady_clock::now());
+    }
+    return wall_.NowMicros();
+  }
+  MonotonicTime MonotonicNow() const override { return Clock::System()->MonotonicNow(); }
+  bool WaitUntil(std::condition_variable_any& cv, std::unique_lock<std::mutex>& lock,
+                 std::stop_token stop, MonotonicTime deadline,
+                 const std::function<bool()>& ready) override {
+    return Clock::System()->WaitUntil(cv, lock, std::move(stop), deadline, ready);
+  }
+
+  // The real times of the background reads, those less than `gap` after the previous one
+  // counted with it (one sweep).
+  std::vector<std::chrono::steady_clock::time_point> Sweeps(std::chrono::milliseconds gap) const {
+    std::lock_guard lock(mu_);
+    std::vector<std::chrono::steady_clock::time_point> sweeps;
+    for (const auto& read : background_reads_) {
+      if (sweeps.empty() || read - sweeps.back() >= gap) sweeps.push_back(read);
+    }
+    return sweeps;
+  }
+
+ private:
+  const ManualClock& wall_;
+  const std::thread::id test_thread_ = std::this_thread::get_id();
+  mutable std::mutex mu_;
+  mutable std::vector<std::chrono::steady_clock::time_point> background_reads_;
+};
+
+// The background sweeper sweeps every ttl_sweep_interval, never sooner (measured in real
+// time: the engine schedules its background work by real elapsed time), and removes what
+// expired.
+TEST_F(EngineTest, BackgroundSweeperRunsEveryInterval) {
+  constexpr std::chrono::milliseconds kInterval{300};
+  // A sweep reads the clock within a few microseconds of when it was scheduled; this much
+  // more is left for a thread preempted in between.
+  constexpr std::chrono::milliseconds kLateness{60};
   engine_.reset();
-  EngineOptions options;
-  options.data_dir = dir_.path();
-  options.clock = &clock_;
-  options.ttl_sweep_interval_micros = 1;  // every loop turn (about 200 ms)
-  options.retention_interval_micros = 0;
+  SweepWatchingClock clock(clock_);
+  EngineOptions options = testing::TestEngineOptions(dir_.path(), &clock);
+  options.ttl_sweep_interval_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(kInterval).count();
   auto opened = Engine::Open(options);
   ASSERT_TRUE(opened.ok());
   engine_ = std::move(*opened);
   CreateTable("tbl", false);
   ASSERT_TRUE(engine_->UpdateTimeToLive("tbl", "exp").ok());
-  ASSERT_TRUE(
-      engine_->PutItem("tbl", {{"pk", S("a")}, {"exp", N(std::to_string(clock_.NowSeconds() - 1))}})
-          .ok());
-  bool gone = false;
-  for (int i = 0; i < 100 && !gone; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    gone = !engine_->GetItem("tbl", {{"pk", S("a")}})->has_value();
+  ASSERT_TRUE(engine_
+                  ->PutItem("tbl", {{"pk", S("later")},
+                                    {"exp", N(std::to_string(clock_.NowSeconds() + 60))}})
+                  .ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return clock.Sweeps(kInterval / 2).size() >= 4; }));
+  const auto sweeps = clock.Sweeps(kInterval / 2);
+  for (size_t i = 1; i < sweeps.size(); ++i) {
+    EXPECT_GE(sweeps[i] - sweeps[i - 1], kInterval - kLateness) << "sweep " << i << " came early";
   }
-  EXPECT_TRUE(gone);
+  EXPECT_TRUE(engine_->GetItem("tbl", {{"pk", S("later")}})->has_value());
+  clock_.AdvanceSeconds(61);
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return !engine_->GetItem("tbl", {{"pk", S("later")}})->has_value();
+  })) << "the sweeper did not remove the expired item";
 }
 
 TEST_F(EngineTest, ReadShardBounds) {
@@ -597,17 +649,22 @@ TEST_F(EngineTest, CheckpointsPersistAndPinRetention) {
             ErrorCode::kResourceNotFound);
 }
 
+// A waiter is woken by the commit, long before its timeout: one that is not would return
+// only after a minute, failing the deadline below.
 TEST_F(EngineTest, WaitForCommitWakesOnANewRecord) {
   CreateTable("tbl", false, StreamViewType::kKeysOnly, 1);
   const uint64_t seen = engine_->WaitForCommit(0, std::chrono::milliseconds(0));
   EXPECT_EQ(engine_->WaitForCommit(seen, std::chrono::milliseconds(10)), seen);
-  std::thread writer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ASSERT_TRUE(engine_->PutItem("tbl", {{"pk", S("x")}}).ok());
+  std::atomic<bool> waiting{false};
+  auto waiter = std::async(std::launch::async, [&] {
+    waiting = true;
+    return engine_->WaitForCommit(seen, std::chrono::minutes(1));
   });
-  const uint64_t after = engine_->WaitForCommit(seen, std::chrono::seconds(10));
-  writer.join();
-  EXPECT_NE(after, seen);
+  ASSERT_TRUE(testing::WaitFor([&] { return waiting.load(); }));
+  ASSERT_TRUE(engine_->PutItem("tbl", {{"pk", S("x")}}).ok());
+  ASSERT_EQ(waiter.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "the waiter was not woken by the commit";
+  EXPECT_NE(waiter.get(), seen);
   EXPECT_EQ(engine_->ReadShard({"tbl", 0, 1, 10})->records.size(), 1u);
 }
 

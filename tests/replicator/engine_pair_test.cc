@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
+#include "support/wait_for.h"
 #include "tidewater/core/record_codec.h"
 #include "tidewater/replicator/table_replicator.h"
 
@@ -84,8 +86,7 @@ class EngineReplicationApi final : public ReplicationApi {
 class EnginePairTest : public ::testing::Test {
  protected:
   std::unique_ptr<Engine> OpenRegion(const std::string& region) {
-    EngineOptions options;
-    options.data_dir = dir_.Sub(region);
+    EngineOptions options = testing::TestEngineOptions(dir_.Sub(region), &clock_);
     options.region = region;
     auto engine = Engine::Open(options);
     EXPECT_TRUE(engine.ok()) << engine.status().ToString();
@@ -132,26 +133,28 @@ class EnginePairTest : public ::testing::Test {
   }
   // Waits up to 10 s for equal contents (and equal digests); the contents.
   static std::map<std::string, std::string> Converged(Engine& a, Engine& b) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
+    std::map<std::string, std::string> contents;
+    const auto same = [&] {
       auto in_a = Contents(a);
-      if (in_a == Contents(b)) {
-        auto digests_a = a.ComputeDigests(kTable, 0);
-        auto digests_b = b.ComputeDigests(kTable, 0);
-        EXPECT_TRUE(digests_a.ok() && digests_b.ok());
-        bool same = digests_a->size() == digests_b->size();
-        for (size_t i = 0; same && i < digests_a->size(); ++i) {
-          same = (*digests_a)[i].digest == (*digests_b)[i].digest;
-        }
-        if (same) return in_a;
+      if (in_a != Contents(b)) return false;
+      auto digests_a = a.ComputeDigests(kTable, 0);
+      auto digests_b = b.ComputeDigests(kTable, 0);
+      EXPECT_TRUE(digests_a.ok() && digests_b.ok());
+      if (digests_a->size() != digests_b->size()) return false;
+      for (size_t i = 0; i < digests_a->size(); ++i) {
+        if ((*digests_a)[i].digest != (*digests_b)[i].digest) return false;
       }
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    ADD_FAILURE() << "the regions did not converge";
-    return {};
+      contents = std::move(in_a);
+      return true;
+    };
+    EXPECT_TRUE(testing::WaitFor(same, std::chrono::seconds(10), milliseconds(20)))
+        << "the regions did not converge";
+    return contents;
   }
 
   tidewater::testing::TempDir dir_;
+  // Both regions' wall time: versions (last writer wins) follow it.
+  ManualClock clock_;
 };
 
 TEST_F(EnginePairTest, TwoWayConvergesAndTheLastWriterWins) {
@@ -161,7 +164,7 @@ TEST_F(EnginePairTest, TwoWayConvergesAndTheLastWriterWins) {
   for (int i = 0; i < 10; ++i) {
     const std::string key = "conflict-" + std::to_string(i);
     Put(i % 2 ? *east : *west, key, "loser");
-    std::this_thread::sleep_for(milliseconds(2));
+    clock_.Advance(milliseconds(2));
     Put(i % 2 ? *west : *east, key, "winner");
   }
   auto east_to_west = Replicate(*east, *west);
@@ -206,7 +209,8 @@ TEST_F(EnginePairTest, NewReplicaCatchesUpWhileTheSourceIsWritten) {
     }
   });
   auto east_to_south = Replicate(*east, *south);
-  std::this_thread::sleep_for(milliseconds(200));
+  // The writer goes on until the replica has begun to receive.
+  EXPECT_TRUE(testing::WaitFor([&] { return !Contents(*south).empty(); }));
   stop = true;
   writer.join();
   auto contents = Converged(*east, *south);

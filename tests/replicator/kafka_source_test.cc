@@ -61,12 +61,8 @@ size_t CountWithPrefix(Region& region, const std::string& prefix) {
 
 // Waits (up to 15 s) until `region` holds more than `count` items starting with `prefix`.
 void WaitForMoreThan(Region& region, const std::string& prefix, size_t count) {
-  const auto deadline = std::chrono::steady_clock::now() + seconds(15);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (CountWithPrefix(region, prefix) > count) return;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  ADD_FAILURE() << region.name() << " never held more than " << count << " " << prefix << " items";
+  EXPECT_TRUE(WaitFor([&] { return CountWithPrefix(region, prefix) > count; }, seconds(15)))
+      << region.name() << " never held more than " << count << " " << prefix << " items";
 }
 
 class KafkaSourceTest : public ::testing::Test {

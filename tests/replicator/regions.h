@@ -9,6 +9,7 @@
 #include <rapidjson/document.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 
 #include "support/temp_dir.h"
 #include "support/tidewaterd_process.h"
+#include "support/wait_for.h"
 #include "tidewater/core/json_codec.h"
 #include "tidewater/streams/service_client.h"
 
@@ -187,7 +189,11 @@ class Writer {
               uncertain_.insert(key);
             }
             ++done_;
+            progressed_.notify_all();
           }
+          std::lock_guard lock(mu_);
+          ended_ = true;
+          progressed_.notify_all();
         }) {}
   ~Writer() { Finish(); }
 
@@ -197,13 +203,10 @@ class Writer {
   }
   // Waits until `ops` operations were done (or the writer ended).
   void WaitFor(int ops) {
-    while (true) {
-      {
-        std::lock_guard lock(mu_);
-        if (done_ >= ops) return;
-      }
-      if (stop_) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::unique_lock lock(mu_);
+    if (!progressed_.wait_for(lock, std::chrono::seconds(60),
+                              [&] { return done_ >= ops || ended_; })) {
+      ADD_FAILURE() << "the writer did " << done_ << " of " << ops << " operations in 60 s";
     }
   }
   // Checks that `contents` holds the last acknowledged operation of every key.
@@ -227,18 +230,20 @@ class Writer {
   Ledger ledger_;
   std::set<std::string> uncertain_;
   int done_ = 0;
+  bool ended_ = false;                  // guarded by mu_
+  std::condition_variable progressed_;  // done_ or ended_ changed
   std::thread thread_;
 };
 
 // Waits (up to 10 s) until `region` holds at least `count` items: replication is under way.
 inline void WaitForItems(Region& region, size_t count) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto contents = region.Contents();
-    if (contents && contents->size() >= count) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ADD_FAILURE() << region.name() << " never held " << count << " items";
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto contents = region.Contents();
+        return contents && contents->size() >= count;
+      },
+      std::chrono::seconds(10)))
+      << region.name() << " never held " << count << " items";
 }
 
 // Runs `tidewater verify`; its exit code (-1 when it did not exit normally) and output.
@@ -253,23 +258,28 @@ inline std::pair<int, std::string> RunVerify(const Region& a, const Region& b) {
 // agrees; the common contents, or nullopt with the last difference reported.
 inline std::optional<std::map<std::string, std::string>> WaitForConvergence(
     Region& a, Region& b, std::chrono::seconds timeout = std::chrono::seconds(20)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string last;
-  while (std::chrono::steady_clock::now() < deadline) {
+  std::optional<std::map<std::string, std::string>> converged;
+  const auto agree = [&] {
     auto in_a = a.Contents();
     auto in_b = b.Contents();
     if (in_a && in_b && *in_a == *in_b) {
       auto [code, output] = RunVerify(a, b);
-      if (code == 0) return in_a;
+      if (code == 0) {
+        converged = std::move(in_a);
+        return true;
+      }
       last = "verify exit " + std::to_string(code) + ": " + output;
     } else {
       last = "contents differ: " + std::to_string(in_a ? in_a->size() : 0) + " items in " +
              a.name() + ", " + std::to_string(in_b ? in_b->size() : 0) + " in " + b.name();
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return false;
+  };
+  if (!WaitFor(agree, timeout, std::chrono::milliseconds(100))) {
+    ADD_FAILURE() << "no convergence within " << timeout.count() << " s: " << last;
   }
-  ADD_FAILURE() << "no convergence within " << timeout.count() << " s: " << last;
-  return std::nullopt;
+  return converged;
 }
 
 }  // namespace tidewater::testing

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -247,8 +248,10 @@ class SourceView final : public streams::ChangeSource {
 class TableReplicatorTest : public ::testing::Test {
  protected:
   std::unique_ptr<TableReplicator> StartReplicator(size_t max_batch_records = 500,
-                                                   std::string source_region = kSource) {
+                                                   std::string source_region = kSource,
+                                                   Clock* clock = Clock::System()) {
     TableReplicatorOptions options;
+    options.clock = clock;
     options.table = kTable;
     options.source_region = std::move(source_region);
     options.max_batch_records = max_batch_records;
@@ -356,15 +359,20 @@ TEST_F(TableReplicatorTest, ChildShardFollowsOnlyAfterItsParentEnded) {
   EXPECT_EQ(order, (std::vector<uint32_t>{0, 0, 0, 0, 0, 1, 1, 1, 1, 1}));
 }
 
+// Stop ends a backoff at once: here one that only Stop can end, as the replicator's clock
+// stands still.
 TEST_F(TableReplicatorTest, StopsPromptlyWhileTheTargetIsDown) {
   target_.SetCheckpoints({{0, 1}, {1, 1}});
   source_.Append(0, Put("a", 1, kSource));
   target_.SetDown(true);
-  auto replicator = StartReplicator();
-  std::this_thread::sleep_for(milliseconds(100));  // retrying with backoff by now
-  const auto start = std::chrono::steady_clock::now();
-  replicator->Stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(500));
+  ManualClock clock;
+  auto replicator = StartReplicator(500, kSource, &clock);
+  // The target refused the checkpoints read: the replicator waits to retry.
+  ASSERT_TRUE(clock.AwaitWaiters(1, std::chrono::seconds(10)));
+  auto stopped = std::async(std::launch::async, [&] { replicator->Stop(); });
+  const bool prompt = stopped.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  if (!prompt) clock.AdvanceSeconds(3600);  // end the backoff, so that the test can end
+  ASSERT_TRUE(prompt) << "Stop did not end the backoff";
   target_.SetDown(false);
   // Nothing was skipped while the target was down: a new replicator delivers the change.
   auto again = StartReplicator();

@@ -15,6 +15,19 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// tidewater_replication_errors_total in a replicator's metrics: every operation's, added.
+double ErrorsCounted(const std::string& metrics) {
+  const std::string family = "tidewater_replication_errors_total{";
+  double errors = 0;
+  for (size_t at = metrics.find(family); at != std::string::npos;
+       at = metrics.find(family, at + 1)) {
+    if (at != 0 && metrics[at - 1] != '\n') continue;
+    const size_t value = metrics.find("} ", at);
+    if (value != std::string::npos) errors += std::stod(metrics.substr(value + 2));
+  }
+  return errors;
+}
+
 class TwoRegionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -88,13 +101,13 @@ TEST_F(TwoRegionsTest, WritersInBothRegionsConvergeAndTheLastWriterWins) {
     }
     return true;
   };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (true) {
-    metrics = east_to_west_.Metrics();
-    if (caught_up() || std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  EXPECT_TRUE(caught_up()) << metrics;
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        metrics = east_to_west_.Metrics();
+        return caught_up();
+      },
+      std::chrono::seconds(5), milliseconds(100)))
+      << metrics;
   EXPECT_NE(metrics.find("tidewater_replication_applied_total{table=\"orders\"}"),
             std::string::npos)
       << metrics;
@@ -142,12 +155,16 @@ TEST_F(TwoRegionsTest, RegionStoppedForAWhileCatchesUpOnRestart) {
   Writer warmup(east_, "early", 100, 300);
   warmup.Finish();
   ASSERT_TRUE(WaitForConvergence(east_, west_));
+  const double errors_before = ErrorsCounted(east_to_west_.Metrics());
   ASSERT_TRUE(west_.process().Stop());
   // Writes pile up in east, including deletes of items west holds.
   Writer east_writer(east_, "east", 200, 1200);
   for (int i = 0; i < 100; i += 3) ASSERT_TRUE(east_.Delete("early-" + std::to_string(i)).ok());
   east_writer.Finish();
-  std::this_thread::sleep_for(milliseconds(500));
+  // West stays down until the replicator into it has failed there.
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return ErrorsCounted(east_to_west_.Metrics()) > errors_before; },
+                       std::chrono::seconds(20), milliseconds(100)));
   ASSERT_TRUE(west_.Start()) << west_.process().log();
   auto contents = WaitForConvergence(east_, west_);
   ASSERT_TRUE(contents);

@@ -11,6 +11,7 @@
 #include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
 #include "support/tidewaterd_process.h"
+#include "support/wait_for.h"
 #include "test_http_client.h"
 
 namespace tidewater::server {
@@ -45,11 +46,12 @@ TEST(KafkaWiringTest, TidewaterdPublishesToKafkaAndServesTheMetrics) {
 
   // The publisher finds the new table within a second.
   std::vector<tidewater::testing::ConsumedMessage> messages;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (messages.empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(100));
-    messages = tidewater::testing::ReadTopic(cluster.bootstraps(), "cdc.orders", 4);
-  }
+  EXPECT_TRUE(tidewater::testing::WaitFor(
+      [&] {
+        messages = tidewater::testing::ReadTopic(cluster.bootstraps(), "cdc.orders", 4);
+        return !messages.empty();
+      },
+      std::chrono::seconds(15), milliseconds(100)));
   ASSERT_EQ(messages.size(), 1u) << daemon.log();
   EXPECT_EQ(messages[0].key, "a-1");
   EXPECT_EQ(messages[0].headers.at("tw-event"), "INSERT");

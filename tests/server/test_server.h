@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "support/temp_dir.h"
+#include "support/test_engine.h"
 #include "test_http_client.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/server/server.h"
@@ -16,12 +17,9 @@ namespace tidewater::server::testing {
 class ServerFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    EngineOptions engine_options;
-    engine_options.data_dir = dir_.Sub("data");
+    EngineOptions engine_options =
+        ::tidewater::testing::TestEngineOptions(dir_.Sub("data"), &clock_);
     engine_options.region = "us-test-1";
-    engine_options.clock = &clock_;
-    engine_options.ttl_sweep_interval_micros = 0;
-    engine_options.retention_interval_micros = 0;
     CustomizeEngine(engine_options);
     auto engine = Engine::Open(engine_options);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();

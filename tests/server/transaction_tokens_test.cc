@@ -3,13 +3,18 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
+#include <future>
+#include <memory>
 #include <thread>
+
+#include "support/wait_for.h"
 
 namespace tidewater::server {
 namespace {
 
 constexpr int64_t kMinute = 60LL * 1'000'000;
+// Generous: only a lost wake-up reaches it.
+constexpr std::chrono::seconds kOutcomeDeadline{10};
 
 TEST(TransactionTokensTest, SucceededTransactionIsReplayedForTenMinutes) {
   ManualClock clock;
@@ -54,19 +59,40 @@ TEST(TransactionTokensTest, FailedTransactionDoesNotConsumeItsToken) {
   EXPECT_FALSE(retry->replay);
 }
 
+// A duplicate that arrives while the first request runs is seen waiting until that request
+// ends, then answers with its outcome: the replay after a success, a claim of its own after
+// a failure.
 TEST(TransactionTokensTest, ConcurrentDuplicateWaitsForTheFirstOutcome) {
-  ManualClock clock;
-  TransactionTokens tokens(&clock);
-  ASSERT_TRUE(tokens.Begin("t", 1).ok());
-  std::atomic<bool> replayed{false};
-  std::thread duplicate([&] {
-    auto claim = tokens.Begin("t", 1);
-    replayed = claim.ok() && claim->replay && claim->response == "done";
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  tokens.Complete("t", "done");
-  duplicate.join();
-  EXPECT_TRUE(replayed);
+  for (const bool first_succeeds : {true, false}) {
+    SCOPED_TRACE(first_succeeds ? "first succeeds" : "first fails");
+    // Shared with the duplicate's thread, which is left behind if it is never woken.
+    struct Shared {
+      ManualClock clock;
+      TransactionTokens tokens{&clock};
+    };
+    auto shared = std::make_shared<Shared>();
+    TransactionTokens& tokens = shared->tokens;
+    ASSERT_TRUE(tokens.Begin("t", 1).ok());
+    std::packaged_task<Result<TransactionTokens::Claim>()> begin(
+        [shared] { return shared->tokens.Begin("t", 1); });
+    auto duplicate = begin.get_future();
+    std::thread(std::move(begin)).detach();
+    ASSERT_TRUE(testing::WaitFor([&] { return tokens.waiting() == 1; }))
+        << "the duplicate did not wait for the running request";
+    EXPECT_EQ(duplicate.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+    if (first_succeeds) {
+      tokens.Complete("t", "done");
+    } else {
+      tokens.Release("t");
+    }
+    ASSERT_EQ(duplicate.wait_for(kOutcomeDeadline), std::future_status::ready)
+        << "the duplicate was not woken by the outcome";
+    auto claim = duplicate.get();
+    ASSERT_TRUE(claim.ok()) << claim.status().ToString();
+    EXPECT_EQ(claim->replay, first_succeeds);
+    EXPECT_EQ(claim->response, first_succeeds ? "done" : "");
+    EXPECT_EQ(tokens.waiting(), 0u);
+  }
 }
 
 }  // namespace

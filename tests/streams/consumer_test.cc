@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -12,6 +13,7 @@
 
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
+#include "support/wait_for.h"
 #include "tidewater/streams/change_source.h"
 #include "tidewater/streams/lease_store.h"
 
@@ -20,6 +22,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using testing::TempDir;
+using testing::WaitFor;
 
 constexpr char kTable[] = "orders";
 constexpr uint32_t kShards = 4;
@@ -49,15 +52,23 @@ class Recorder {
   std::map<uint32_t, std::vector<uint64_t>> seen_;
 };
 
-// Waits (real time) until `done` holds; false after 10 s.
-template <typename Predicate>
-bool Eventually(Predicate done) {
-  for (int i = 0; i < 1000; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
+// Counts the records a source hands out.
+class CountingSource final : public ChangeSource {
+ public:
+  explicit CountingSource(ChangeSource& source) : source_(source) {}
+  Result<std::vector<SourceShard>> ListShards() override { return source_.ListShards(); }
+  Result<ChangeBatch> Read(uint32_t shard, uint64_t from_sequence, size_t max_records,
+                           milliseconds wait) override {
+    auto batch = source_.Read(shard, from_sequence, max_records, wait);
+    if (batch.ok()) records_ += batch->records.size();
+    return batch;
   }
-  return done();
-}
+  size_t records() const { return records_; }
+
+ private:
+  ChangeSource& source_;
+  std::atomic<size_t> records_{0};
+};
 
 // Forwards to a store until frozen; frozen, every write fails as if the store were
 // unreachable (a worker that can no longer renew).
@@ -203,7 +214,7 @@ TEST_F(ConsumerTest, DeliversEveryShardInOrderAndCheckpoints) {
     return Status::Ok();
   });
   Write(100, 200);
-  ASSERT_TRUE(Eventually([&] { return recorder.Count() == 200 && AllCheckpointed(); }));
+  ASSERT_TRUE(WaitFor([&] { return recorder.Count() == 200 && AllCheckpointed(); }));
   ExpectExactlyOnceInOrder(recorder.seen(), LastSequences());
   EXPECT_LE(largest_batch, 7u);
   uint64_t processed = 0;
@@ -216,32 +227,45 @@ TEST_F(ConsumerTest, DeliversEveryShardInOrderAndCheckpoints) {
   EXPECT_TRUE(consumer->LeaseError().ok()) << consumer->LeaseError().ToString();
 }
 
+// The window is timed by the consumer's clock: while it stands still, records that trickle
+// in join their shard's open batch and nothing is delivered; when it has passed, each
+// shard's records come in one batch.
 TEST_F(ConsumerTest, BatchingWindowGathersRecordsThatTrickleIn) {
+  ManualClock clock;
+  CountingSource counting(*source_);
   std::mutex mu;
   std::vector<size_t> sizes;
   auto options = Options();
   options.max_batch_records = 1000;
   options.max_batching_window = milliseconds(400);
-  auto consumer = Consumer(options, [&](const ShardBatch& batch) {
+  options.clock = &clock;
+  auto consumer = Consumer(
+      options,
+      [&](const ShardBatch& batch) {
+        std::lock_guard lock(mu);
+        sizes.push_back(batch.records.size());
+        return Status::Ok();
+      },
+      nullptr, &counting);
+  ASSERT_TRUE(WaitFor([&] { return HeldShards(*consumer) == kShards; }));
+  // One record at a time: each shard's first record opens its window.
+  for (int i = 0; i < 40; ++i) Write(i, i + 1);
+  ASSERT_TRUE(WaitFor([&] { return counting.records() == 40; }));
+  {
     std::lock_guard lock(mu);
-    sizes.push_back(batch.records.size());
-    return Status::Ok();
-  });
-  ASSERT_TRUE(Eventually([&] { return HeldShards(*consumer) == kShards; }));
-  // 40 records over about 100 ms: each shard's first record opens its window, and the
-  // rest of that shard's records arrive within it.
-  for (int i = 0; i < 40; ++i) {
-    Write(i, i + 1);
-    std::this_thread::sleep_for(milliseconds(2));
+    EXPECT_TRUE(sizes.empty()) << "a batch was delivered before its window passed";
   }
-  ASSERT_TRUE(Eventually([&] {
+  clock.Advance(milliseconds(400));
+  ASSERT_TRUE(WaitFor([&] {
     std::lock_guard lock(mu);
     size_t total = 0;
     for (size_t size : sizes) total += size;
     return total == 40;
   }));
+  size_t shards_written = 0;
+  for (const auto& [shard, last] : LastSequences()) shards_written += last > 0 ? 1 : 0;
   std::lock_guard lock(mu);
-  EXPECT_LE(sizes.size(), static_cast<size_t>(kShards));
+  EXPECT_EQ(sizes.size(), shards_written);
 }
 
 TEST_F(ConsumerTest, FailedBatchesComeBackWithTheSameRecordsInOrder) {
@@ -260,7 +284,7 @@ TEST_F(ConsumerTest, FailedBatchesComeBackWithTheSameRecordsInOrder) {
     accepted.Add(batch);
     return Status::Ok();
   });
-  ASSERT_TRUE(Eventually([&] { return accepted.Count() == 120 && AllCheckpointed(); }));
+  ASSERT_TRUE(WaitFor([&] { return accepted.Count() == 120 && AllCheckpointed(); }));
   ExpectExactlyOnceInOrder(accepted.seen(), LastSequences());
   // A retry starts where the failed batch started: per shard, a delivery either
   // continues the previous one or repeats from an earlier record; it never skips.
@@ -293,7 +317,7 @@ TEST_F(ConsumerTest, CheckpointsOnlyWhatTheHandlerAccepted) {
     }
     return Status::Ok();
   });
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     if (poison_sequence == 0) return false;
     auto leases = Leases();
     return leases.size() == kShards &&
@@ -312,7 +336,7 @@ TEST_F(ConsumerTest, CheckpointsOnlyWhatTheHandlerAccepted) {
     recorder.Add(batch);
     return Status::Ok();
   });
-  ASSERT_TRUE(Eventually([&] { return AllCheckpointed(); }));
+  ASSERT_TRUE(WaitFor([&] { return AllCheckpointed(); }));
   auto seen = recorder.seen();
   ASSERT_FALSE(seen[poison_shard].empty());
   EXPECT_EQ(seen[poison_shard].front(), leases[poison_shard].checkpoint.value_or(1));
@@ -328,11 +352,14 @@ TEST_F(ConsumerTest, GracefulStopFinishesTheBatchCheckpointsAndReleases) {
   auto consumer = Consumer(options, [&](const ShardBatch& batch) {
     in_handler = true;
     // A long handler that honours the stop request.
-    while (!batch.stop.stop_requested()) std::this_thread::sleep_for(milliseconds(1));
+    std::mutex mu;
+    std::condition_variable_any stopped;
+    std::unique_lock lock(mu);
+    stopped.wait(lock, batch.stop, [] { return false; });
     recorder.Add(batch);
     return Status::Ok();
   });
-  ASSERT_TRUE(Eventually([&] { return in_handler.load() && HeldShards(*consumer) == kShards; }));
+  ASSERT_TRUE(WaitFor([&] { return in_handler.load() && HeldShards(*consumer) == kShards; }));
   consumer->Stop();
   consumer->Stop();  // idempotent
   const auto seen = recorder.seen();
@@ -371,8 +398,8 @@ TEST_F(ConsumerTest, StartingPositions) {
       return Status::Ok();
     };
     auto consumer = Consumer(options, handler);
-    ASSERT_TRUE(Eventually([&] { return Leases(c.application).size() == kShards; }));
-    ASSERT_TRUE(Eventually([&] { return HeldShards(*consumer) == kShards; }));
+    ASSERT_TRUE(WaitFor([&] { return Leases(c.application).size() == kShards; }));
+    ASSERT_TRUE(WaitFor([&] { return HeldShards(*consumer) == kShards; }));
     if (c.position == StartingPosition::kLatest) {
       // LATEST is fixed when the leases are created: a restart does not skip.
       consumer->Stop();
@@ -389,8 +416,15 @@ TEST_F(ConsumerTest, StartingPositions) {
       for (uint64_t s = first; s <= last; ++s) expected[shard].push_back(s);  // none: no entry
     }
     const size_t wanted = c.position == StartingPosition::kLatest ? 10 : 30;
-    ASSERT_TRUE(Eventually([&] { return recorder.Count() == wanted; }));
-    std::this_thread::sleep_for(milliseconds(50));  // nothing more arrives
+    // Everything read and checkpointed, then stopped: what was delivered is all there is.
+    ASSERT_TRUE(WaitFor([&] {
+      auto leases = Leases(c.application);
+      return recorder.Count() == wanted &&
+             std::all_of(after.begin(), after.end(), [&](const auto& entry) {
+               return leases[entry.first].checkpoint.value_or(1) == entry.second + 1;
+             });
+    }));
+    consumer->Stop();
     EXPECT_EQ(recorder.seen(), expected);
   }
 }
@@ -425,7 +459,7 @@ TEST_F(ConsumerTest, TrimmedDataIsSurfacedOrSkippedOnRequest) {
     skipping_seen.Add(batch);
     return Status::Ok();
   });
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     auto progress = strict->Progress();
     return progress.size() == kShards &&
            std::all_of(progress.begin(), progress.end(), [](const ConsumerShardStatus& s) {
@@ -433,7 +467,7 @@ TEST_F(ConsumerTest, TrimmedDataIsSurfacedOrSkippedOnRequest) {
            });
   }));
   EXPECT_EQ(strict_seen.Count(), 0u);  // never a silent skip
-  ASSERT_TRUE(Eventually([&] { return skipping_seen.Count() == 20; }));
+  ASSERT_TRUE(WaitFor([&] { return skipping_seen.Count() == 20; }));
   uint64_t skipped = 0;
   for (const ConsumerShardStatus& status : skipping->Progress()) {
     skipped += status.trimmed_records_skipped;
@@ -480,7 +514,7 @@ TEST_F(ConsumerTest, ParentShardIsFinishedBeforeItsChild) {
         return Status::Ok();
       },
       nullptr, &source);
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     std::lock_guard lock(mu);
     return order.size() == 10;
   }));
@@ -502,24 +536,26 @@ TEST_F(ConsumerTest, TwoWorkersShareTheShards) {
     return Status::Ok();
   };
   auto first = Consumer(Options("w1"), handler);
-  ASSERT_TRUE(Eventually([&] { return HeldShards(*first) == kShards; }));
+  ASSERT_TRUE(WaitFor([&] { return HeldShards(*first) == kShards; }));
   auto second = Consumer(Options("w2"), handler);
   // The newcomer takes its fair share from the first worker.
-  ASSERT_TRUE(Eventually([&] { return HeldShards(*first) == 2 && HeldShards(*second) == 2; }));
+  ASSERT_TRUE(WaitFor([&] { return HeldShards(*first) == 2 && HeldShards(*second) == 2; }));
   Write(0, 100);
-  ASSERT_TRUE(Eventually([&] { return recorder.Count() == 100 && AllCheckpointed(); }));
+  ASSERT_TRUE(WaitFor([&] { return recorder.Count() == 100 && AllCheckpointed(); }));
   ExpectExactlyOnceInOrder(recorder.seen(), LastSequences());
   std::set<std::string> owners;
   for (const auto& [shard, lease] : Leases()) owners.insert(lease.owner);
   EXPECT_EQ(owners, (std::set<std::string>{"w1", "w2"}));
 }
 
+// Lease time is the workers' clock: a worker sees another's lease expire only when the
+// clock has passed the lease duration since the lease last changed.
 TEST_F(ConsumerTest, AWorkerThatStopsRenewingLosesItsLeasesToAnother) {
-  ManualClock lease_clock;
+  ManualClock clock;
   FreezableLeaseStore first_store(*leases_);
   Recorder first_seen;
   auto first_options = Options("w1");
-  first_options.lease_clock = &lease_clock;
+  first_options.clock = &clock;
   first_options.lease_duration = milliseconds(10'000);
   auto first = Consumer(
       first_options,
@@ -529,7 +565,7 @@ TEST_F(ConsumerTest, AWorkerThatStopsRenewingLosesItsLeasesToAnother) {
       },
       &first_store);
   Write(0, 40);
-  ASSERT_TRUE(Eventually([&] { return first_seen.Count() == 40 && AllCheckpointed(); }));
+  ASSERT_TRUE(WaitFor([&] { return first_seen.Count() == 40 && AllCheckpointed(); }));
   const auto checkpoints = Leases();
 
   // The first worker can no longer write its leases; the second does not steal, so only
@@ -538,19 +574,24 @@ TEST_F(ConsumerTest, AWorkerThatStopsRenewingLosesItsLeasesToAnother) {
   Write(40, 80);
   Recorder second_seen;
   auto second_options = Options("w2");
-  second_options.lease_clock = &lease_clock;
+  second_options.clock = &clock;
   second_options.lease_duration = milliseconds(10'000);
   second_options.steal_leases = false;
   auto second = Consumer(second_options, [&](const ShardBatch& batch) {
     second_seen.Add(batch);
     return Status::Ok();
   });
-  std::this_thread::sleep_for(milliseconds(300));
+  // Both coordinators made their rounds and wait for the clock.
+  ASSERT_TRUE(clock.AwaitWaiters(2, std::chrono::seconds(10)));
   EXPECT_EQ(HeldShards(*second), 0u);  // live leases (as far as anyone can tell) stay put
-  lease_clock.AdvanceSeconds(11);
-  ASSERT_TRUE(Eventually([&] { return HeldShards(*second) == kShards; }));
-  ASSERT_TRUE(Eventually([&] { return HeldShards(*first) == 0; }));
-  ASSERT_TRUE(Eventually([&] { return AllCheckpointed(); }));
+  clock.AdvanceSeconds(11);
+  ASSERT_TRUE(WaitFor([&] { return HeldShards(*second) == kShards; }));
+  // The first worker's coordinator notices its shards ended on its next rounds.
+  ASSERT_TRUE(WaitFor([&] {
+    clock.Advance(milliseconds(200));
+    return HeldShards(*first) == 0;
+  }));
+  ASSERT_TRUE(WaitFor([&] { return AllCheckpointed(); }));
   // The second worker went on from the first one's checkpoints, and all records arrived.
   auto seen = second_seen.seen();
   for (const auto& [shard, lease] : checkpoints) {

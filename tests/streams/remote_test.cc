@@ -11,6 +11,7 @@
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
 #include "support/tidewaterd_process.h"
+#include "support/wait_for.h"
 #include "tidewater/streams/consumer.h"
 #include "tidewater/streams/lease_store.h"
 #include "tidewater/streams/remote_source.h"
@@ -207,9 +208,7 @@ TEST_F(RemoteTest, ConsumerRunsOnRemoteSourceAndRemoteLeases) {
     }
     return true;
   };
-  for (int i = 0; i < 500 && !all_checkpointed(); ++i)
-    std::this_thread::sleep_for(milliseconds(20));
-  ASSERT_TRUE(all_checkpointed());
+  ASSERT_TRUE(testing::WaitFor(all_checkpointed, std::chrono::seconds(10), milliseconds(20)));
   (*consumer)->Stop();
   size_t total = 0;
   auto final_shards = (*source)->ListShards();

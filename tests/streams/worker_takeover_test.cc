@@ -10,13 +10,13 @@
 
 #include "support/temp_dir.h"
 #include "support/tidewaterd_process.h"
+#include "support/wait_for.h"
 #include "tidewater/streams/remote_source.h"
 #include "tidewater/streams/service_client.h"
 
 namespace tidewater::streams {
 namespace {
 
-using std::chrono::milliseconds;
 using testing::ChildProcess;
 using testing::TempDir;
 using testing::TidewaterdProcess;
@@ -64,19 +64,16 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
   auto a = worker("a", log_a);
   ASSERT_TRUE(a->WaitForLog("event=started", std::chrono::seconds(10))) << a->log();
   // A holds every shard before B comes, so shards only ever move from A to B.
-  for (int i = 0; i < 6000 && ReadLog(log_a).size() < 4; ++i) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return ReadLog(log_a).size() >= 4; }, std::chrono::seconds(60)));
   auto b = worker("b", log_b);
   ASSERT_TRUE(b->WaitForLog("event=started", std::chrono::seconds(10))) << b->log();
   write(100);
   // Both work; then A dies mid-stream, without releasing anything.
   // Generous bounds: the loops end as soon as the condition holds; a loaded machine (CI,
   // sanitizers) needs more than one lease period for B's first steal.
-  for (int i = 0; i < 6000 && ReadLog(log_b).empty(); ++i) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  ASSERT_FALSE(ReadLog(log_b).empty()) << "B never got a shard: " << b->log();
+  ASSERT_TRUE(testing::WaitFor([&] { return !ReadLog(log_b).empty(); }, std::chrono::seconds(60)))
+      << "B never got a shard: " << b->log();
   a->Signal(SIGKILL);
   a->Wait();
   write(100);
@@ -95,8 +92,7 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
     }
     return true;
   };
-  for (int i = 0; i < 12000 && !covered(); ++i) std::this_thread::sleep_for(milliseconds(10));
-  EXPECT_TRUE(covered()) << b->log();
+  EXPECT_TRUE(testing::WaitFor(covered, std::chrono::seconds(120))) << b->log();
   b->Signal(SIGTERM);
   const int status = b->Wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << b->log();

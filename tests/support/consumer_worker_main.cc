@@ -4,6 +4,7 @@
 // gracefully (exit 0).
 //   tw_consumer_worker ENDPOINT TABLE WORKER_ID FILE LEASE_MILLIS
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,21 +16,17 @@
 #include "tidewater/streams/lease_store.h"
 #include "tidewater/streams/remote_source.h"
 
-namespace {
-
-volatile sig_atomic_t stop_requested = 0;
-
-void OnSignal(int) { stop_requested = 1; }
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace tidewater;
   if (argc != 6) {
     std::fprintf(stderr, "usage: %s ENDPOINT TABLE WORKER_ID FILE LEASE_MILLIS\n", argv[0]);
     return 2;
   }
-  signal(SIGTERM, OnSignal);
+  // SIGTERM is blocked here, so in every thread started later, and taken by sigwait below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   const std::string endpoint = argv[1];
   const int fd = open(argv[4], O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd < 0) return 1;
@@ -65,7 +62,8 @@ int main(int argc, char** argv) {
   }
   std::printf("event=started worker=%s\n", argv[3]);
   std::fflush(stdout);
-  while (!stop_requested) usleep(10'000);
+  int received = 0;
+  sigwait(&stop_signals, &received);
   (*consumer)->Stop();
   close(fd);
   return 0;

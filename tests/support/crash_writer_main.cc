@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_engine.h"
 #include "tidewater/core/engine.h"
 
 int main(int argc, char** argv) {
@@ -20,11 +21,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: crash_writer DATA_DIR INCARNATION sync|nosync\n");
     return 2;
   }
-  EngineOptions options;
-  options.data_dir = argv[1];
+  EngineOptions options = testing::TestEngineOptions(argv[1]);
   options.sync = std::string(argv[3]) == "sync";
-  options.ttl_sweep_interval_micros = 0;
-  options.retention_interval_micros = 0;
   auto opened = Engine::Open(options);
   if (!opened.ok()) {
     std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "support/test_engine.h"
 #include "tidewater/connectors/kafka_publisher.h"
 #include "tidewater/core/engine.h"
 
@@ -48,11 +49,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: kafka_publish_child DATA_DIR BOOTSTRAPS INCARNATION [COUNT]\n");
     return 2;
   }
-  EngineOptions options;
-  options.data_dir = argv[1];
-  options.ttl_sweep_interval_micros = 0;
-  options.retention_interval_micros = 0;
-  auto opened = Engine::Open(options);
+  auto opened = Engine::Open(testing::TestEngineOptions(argv[1]));
   if (!opened.ok()) {
     std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
     return 1;
