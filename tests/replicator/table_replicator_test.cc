@@ -1,4 +1,5 @@
-// TableReplicator against an in-memory source stream and an in-memory target that applies
+// TableReplicator against an in-memory source stream (read through the StreamSource's
+// change_sources) and an in-memory target that applies
 // batches as the engine does (last writer wins, checkpoint with the changes): filtering by
 // origin, positions, retries, restarts, catch-up and shard lineage.
 #include "tidewater/replicator/table_replicator.h"
@@ -252,16 +253,29 @@ class TableReplicatorTest : public ::testing::Test {
     options.table = kTable;
     options.source_region = std::move(source_region);
     options.max_batch_records = max_batch_records;
-    options.read_wait = milliseconds(20);
     options.initial_backoff = milliseconds(5);
     options.max_backoff = milliseconds(20);
     options.shard_refresh_interval = milliseconds(20);
-    return TableReplicator::Start(options, std::make_unique<SourceView>(source_),
+    return TableReplicator::Start(options, *stream_source_,
                                   std::make_unique<RegionApi>(source_region_),
                                   std::make_unique<RegionApi>(target_));
   }
 
+  // The reader's source: source_ through a SourceView, leases in this process.
+  static std::unique_ptr<connectors::StreamSource> OpenStreamSource(FakeSource& source) {
+    connectors::StreamSourceConfig config;
+    config.change_sources =
+        [&source](const std::string&) -> Result<std::unique_ptr<streams::ChangeSource>> {
+      return std::unique_ptr<streams::ChangeSource>(std::make_unique<SourceView>(source));
+    };
+    config.lease_table = "";
+    auto opened = connectors::StreamSource::Open(std::move(config));
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    return std::move(opened).value();
+  }
+
   FakeSource source_{2};
+  const std::unique_ptr<connectors::StreamSource> stream_source_ = OpenStreamSource(source_);
   FakeRegion source_region_;  // answers SnapshotScan
   FakeRegion target_;
 };
