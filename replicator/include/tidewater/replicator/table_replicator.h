@@ -25,6 +25,7 @@
 //    skipped_checkpoint_interval (and when the shard goes idle, and at Stop); from Kafka
 //    with every batch, since a target position behind the group's commit makes the reader
 //    read the partition again from its start.
+//  * A Kafka source must carry the Protobuf format: JSON records have no item versions.
 //
 // Threads: one supervisor thread (catch-up, then lag metrics and skipped positions), plus
 // the reader's threads, which apply the batches.
