@@ -21,8 +21,8 @@
 
 #include "support/temp_dir.h"
 #include "support/tidewaterd_process.h"
+#include "tidewater/connectors/stream_source.h"
 #include "tidewater/replicator/table_replicator.h"
-#include "tidewater/streams/remote_source.h"
 #include "tidewater/streams/service_client.h"
 
 namespace {
@@ -124,7 +124,10 @@ int main(int argc, char** argv) {
                  west.log().c_str());
     return 1;
   }
-  auto source = tidewater::streams::MakeRemoteStreamsSource(east.url(), kTable);
+  tidewater::connectors::StreamSourceConfig source_config;
+  source_config.endpoint = east.url();
+  source_config.lease_table = "";  // the replicator's positions are the target's checkpoints
+  auto source = tidewater::connectors::StreamSource::Open(source_config);
   if (!source.ok()) {
     std::fprintf(stderr, "%s\n", source.status().ToString().c_str());
     return 1;
@@ -143,7 +146,7 @@ int main(int argc, char** argv) {
     }
   };
   auto replicator = tidewater::replicator::TableReplicator::Start(
-      options, std::move(*source), tidewater::replicator::MakeRemoteReplicationApi(east.url(), 5s),
+      options, **source, tidewater::replicator::MakeRemoteReplicationApi(east.url(), 5s),
       tidewater::replicator::MakeRemoteReplicationApi(west.url(), 5s));
 
   // Phase 1: steady load.

@@ -19,15 +19,16 @@
 
 #include <CLI/CLI.hpp>
 
-#include "tidewater/connectors/kafka_publisher.h"
+#include "tidewater/connectors/kafka_wire.h"
+#include "tidewater/connectors/stream_source.h"
 #include "tidewater/replicator/replication_api.h"
 #include "tidewater/replicator/replicator_config.h"
 #include "tidewater/replicator/replicator_metrics.h"
 #include "tidewater/replicator/table_replicator.h"
-#include "tidewater/streams/remote_source.h"
 
 namespace {
 
+using tidewater::replicator::ChangeSourceOf;
 using tidewater::replicator::MakeRemoteReplicationApi;
 using tidewater::replicator::ReplicationApi;
 using tidewater::replicator::ReplicatorConfig;
@@ -133,32 +134,23 @@ int main(int argc, char** argv) {
                  exposer->GetListeningPorts().at(0));
   }
 
+  auto source = tidewater::connectors::StreamSource::Open(ChangeSourceOf(config));
+  if (!source.ok()) return Fail(source.status().ToString());
   std::vector<std::unique_ptr<TableReplicator>> replicators;
   for (const std::string& table : config.tables) {
     tidewater::replicator::TableReplicatorOptions options;
     options.table = table;
     options.source_region = config.source_region;
     options.max_batch_records = config.batch_size;
+    options.group_id = config.kafka_group_id;
     options.metrics = &metrics;
     std::unique_ptr<ReplicationApi> source_api;
     if (!config.source_url.empty()) {
       source_api = MakeRemoteReplicationApi(config.source_url, kCallTimeout);
     }
-    auto target = MakeRemoteReplicationApi(config.target_url, kCallTimeout);
-    if (from_kafka) {
-      tidewater::replicator::KafkaSourceOptions kafka;
-      kafka.brokers = config.source_kafka;
-      kafka.topic_prefix = config.kafka_topic_prefix;
-      kafka.group_id = config.kafka_group_id;
-      kafka.properties = config.kafka_properties;
-      replicators.push_back(TableReplicator::StartFromKafka(
-          options, std::move(kafka), std::move(source_api), std::move(target)));
-      continue;
-    }
-    auto source = tidewater::streams::MakeRemoteStreamsSource(config.source_url, table);
-    if (!source.ok()) return Fail(source.status().ToString());
-    replicators.push_back(TableReplicator::Start(options, std::move(*source), std::move(source_api),
-                                                 std::move(target)));
+    replicators.push_back(
+        TableReplicator::Start(options, **source, std::move(source_api),
+                               MakeRemoteReplicationApi(config.target_url, kCallTimeout)));
   }
   spdlog::info("event=replicating source={} target={} tables={}",
                from_kafka ? "kafka:" + config.source_kafka : config.source_url, config.target_url,

@@ -1,7 +1,7 @@
-// `tidewater sink --config FILE`: runs analytics sinks (docs/SINKS.md). One consumer per
-// sink and table, the sink as its handler and checkpoint store: the consumer SDK
-// (streams/consumer.h) over a tidewaterd or a data directory, or the Kafka consumer
-// (connectors/kafka_consumer.h) over the publisher's topics. SIGINT/SIGTERM stop it
+// `tidewater sink --config FILE`: runs analytics sinks (docs/SINKS.md). One reader per
+// sink and table (connectors/stream_source.h), the sink as its handler and checkpoint
+// store: the consumer SDK over a tidewaterd or a data directory, or the Kafka consumer
+// over the publisher's topics. SIGINT/SIGTERM stop it
 // gracefully (batches in progress finish, staged files complete).
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
@@ -20,94 +20,38 @@
 #include "commands.h"
 #include "sink_config.h"
 #include "tidewater/connectors/file_sink.h"
-#include "tidewater/connectors/kafka_consumer.h"
 #include "tidewater/connectors/postgres_sink.h"
-#include "tidewater/core/engine.h"
-#include "tidewater/streams/change_source.h"
-#include "tidewater/streams/consumer.h"
-#include "tidewater/streams/lease_store.h"
-#include "tidewater/streams/remote_source.h"
+#include "tidewater/connectors/stream_source.h"
+#include "tidewater/streams/stream_reader.h"
 
 namespace tidewater::cli {
 namespace {
 
-// What the sink reads from: change sources per table and the lease store (none of them
-// for a Kafka source).
-struct Source {
-  std::unique_ptr<Engine> engine;  // data_dir sources
-  std::map<std::string, std::unique_ptr<streams::ChangeSource>> tables;
-  std::unique_ptr<streams::LeaseStore> leases;
-};
-
-Result<Source> OpenSource(const SinkConfig& config) {
-  Source source;
-  if (!config.source.kafka.brokers.empty()) return source;
-  if (!config.source.data_dir.empty()) {
-    EngineOptions options;
-    options.data_dir = config.source.data_dir;
-    options.region = config.source.region;
-    TW_ASSIGN_OR_RETURN(source.engine, Engine::Open(options));
-    TW_ASSIGN_OR_RETURN(source.leases, streams::MakeEngineLeaseStore(*source.engine));
-    for (const std::string& table : config.tables) {
-      source.tables[table] = streams::MakeEngineChangeSource(*source.engine, table);
-    }
-  } else {
-    TW_ASSIGN_OR_RETURN(source.leases, streams::MakeRemoteLeaseStore(config.source.endpoint));
-    for (const std::string& table : config.tables) {
-      TW_ASSIGN_OR_RETURN(source.tables[table],
-                          streams::MakeRemoteStreamsSource(config.source.endpoint, table));
-    }
-  }
+connectors::StreamSourceConfig SourceConfigOf(const SinkSourceConfig& config) {
+  connectors::StreamSourceConfig source;
+  source.data_dir = config.data_dir;
+  source.region = config.region;
+  source.endpoint = config.endpoint;
+  source.kafka.brokers = config.kafka.brokers;
+  source.kafka.topic_prefix = config.kafka.topic_prefix;
+  source.kafka.format = config.kafka.format;
+  source.kafka.properties = config.kafka.properties;
   return source;
 }
-
-// One sink's reader of one table: a StreamConsumer, or a Kafka consumer.
-struct TableReader {
-  std::unique_ptr<streams::StreamConsumer> stream;
-  std::unique_ptr<connectors::KafkaStreamConsumer> kafka;
-
-  std::vector<streams::ConsumerShardStatus> Progress() const {
-    return stream ? stream->Progress() : kafka->Progress();
-  }
-  void Stop() {
-    if (stream) {
-      stream->Stop();
-    } else {
-      kafka->Stop();
-    }
-  }
-};
 
 struct RunningSink {
   std::string name;
   std::unique_ptr<connectors::Sink> sink;
-  std::map<std::string, TableReader> readers;  // per table
+  std::map<std::string, std::unique_ptr<streams::StreamReader>> readers;  // per table
 };
 
-// Starts `sink`'s reader of `table`.
-Result<TableReader> StartReader(const SinkConfig& config, Source& source,
-                                const std::string& sink_name, connectors::Sink* sink,
-                                const std::string& table) {
+// Starts `sink`'s reader of `table`: the sink is its handler and its checkpoint store.
+Result<std::unique_ptr<streams::StreamReader>> StartReader(const SinkConfig& config,
+                                                           connectors::StreamSource& source,
+                                                           const std::string& sink_name,
+                                                           connectors::Sink* sink,
+                                                           const std::string& table) {
   auto write = [sink](const streams::ShardBatch& batch) { return sink->Write(batch); };
-  TableReader reader;
-  const SinkKafkaConfig& kafka = config.source.kafka;
-  if (!kafka.brokers.empty()) {
-    connectors::KafkaConsumerOptions options;
-    options.brokers = kafka.brokers;
-    options.topic = kafka.topic_prefix + table;
-    options.group_id = (kafka.group_id.empty() ? config.application : kafka.group_id) + "." +
-                       sink_name + "." + table;
-    options.format = kafka.format;
-    options.starting_position = config.starting_position;
-    options.max_batch_records = config.max_batch_records;
-    options.max_batching_window = config.max_batching_window;
-    options.properties = kafka.properties;
-    options.checkpoints = sink;  // the sink's position wins over the group's offsets
-    options.table = table;
-    TW_ASSIGN_OR_RETURN(reader.kafka, connectors::KafkaStreamConsumer::Create(options, write));
-    TW_RETURN_IF_ERROR(reader.kafka->Start());
-    return reader;
-  }
   streams::ConsumerOptions options;
   options.table = table;
   options.application = config.application + "." + sink_name;
@@ -115,10 +59,13 @@ Result<TableReader> StartReader(const SinkConfig& config, Source& source,
   options.max_batch_records = config.max_batch_records;
   options.max_batching_window = config.max_batching_window;
   options.lease_duration = config.lease_duration;
-  options.checkpoints = sink;
-  TW_ASSIGN_OR_RETURN(reader.stream, streams::StreamConsumer::Create(
-                                         options, *source.tables.at(table), *source.leases, write));
-  TW_RETURN_IF_ERROR(reader.stream->Start());
+  options.checkpoints = sink;  // with Kafka, the sink's position wins over the group's offsets
+  const SinkKafkaConfig& kafka = config.source.kafka;
+  std::string kafka_group = (kafka.group_id.empty() ? config.application : kafka.group_id) + "." +
+                            sink_name + "." + table;
+  TW_ASSIGN_OR_RETURN(auto reader,
+                      source.OpenReader(std::move(options), write, std::move(kafka_group)));
+  TW_RETURN_IF_ERROR(reader->Start());
   return reader;
 }
 
@@ -169,35 +116,21 @@ struct Totals {
 };
 
 // Updates the lag gauges; returns the totals of one sink.
-Totals Observe(RunningSink& running, Source& source, LagMetrics& lag) {
+Totals Observe(RunningSink& running, LagMetrics& lag) {
   Totals totals;
   for (auto& [table, reader] : running.readers) {
-    // The shards' ends: from the Streams API; a Kafka source does not know them (offsets
-    // also count the publisher's resent records).
-    std::optional<std::map<uint32_t, uint64_t>> last;
-    if (auto it = source.tables.find(table); it != source.tables.end()) {
-      last.emplace();
-      auto shards = it->second->ListShards();
-      if (shards.ok()) {
-        for (const streams::SourceShard& shard : *shards) {
-          (*last)[shard.index] = shard.last_sequence;
-        }
-      }
-    }
-    for (const streams::ConsumerShardStatus& shard : reader.Progress()) {
+    for (const streams::ConsumerShardStatus& shard : reader->Progress()) {
       totals.rows += shard.records_processed;
       totals.errors += shard.handler_errors;
       if (!shard.held) continue;
       const double seconds = static_cast<double>(shard.iterator_age_millis) / 1000.0;
       totals.lag_seconds = std::max(totals.lag_seconds, seconds);
-      if (!last) {
-        lag.Set(running.name, table, shard.shard, std::nullopt, seconds);
-        continue;
-      }
-      const uint64_t end = (*last)[shard.shard] + 1;
-      const uint64_t behind = end > shard.next_sequence ? end - shard.next_sequence : 0;
-      lag.Set(running.name, table, shard.shard, static_cast<double>(behind), seconds);
-      totals.lag_records = totals.lag_records.value_or(0) + behind;
+      // Records behind: the source's shard ends (the Streams API); a Kafka source does not
+      // know them.
+      const std::optional<uint64_t> behind = shard.RecordsBehind();
+      lag.Set(running.name, table, shard.shard,
+              behind ? std::optional<double>(static_cast<double>(*behind)) : std::nullopt, seconds);
+      if (behind) totals.lag_records = totals.lag_records.value_or(0) + *behind;
     }
   }
   return totals;
@@ -238,7 +171,7 @@ int RunSink(const std::string& config_path) {
   }
   LagMetrics lag(*registry);
 
-  Result<Source> source = OpenSource(*config);
+  auto source = connectors::StreamSource::Open(SourceConfigOf(config->source));
   if (!source.ok()) {
     spdlog::error("source: {}", source.status().ToString());
     return 1;
@@ -254,8 +187,7 @@ int RunSink(const std::string& config_path) {
   }
   for (RunningSink& running : sinks) {
     for (const std::string& table : config->tables) {
-      Result<TableReader> reader =
-          StartReader(*config, *source, running.name, running.sink.get(), table);
+      auto reader = StartReader(*config, **source, running.name, running.sink.get(), table);
       if (!reader.ok()) {
         spdlog::error("sink {} table {}: {}", running.name, table, reader.status().ToString());
         return 1;
@@ -274,7 +206,7 @@ int RunSink(const std::string& config_path) {
     for (RunningSink& running : sinks) {
       Status ticked = running.sink->Tick();
       if (!ticked.ok()) spdlog::warn("sink {}: {}", running.name, ticked.message());
-      const Totals totals = Observe(running, *source, lag);
+      const Totals totals = Observe(running, lag);
       if (terminal) {
         const std::string records =
             totals.lag_records ? std::to_string(*totals.lag_records) + " records " : "";
@@ -293,7 +225,7 @@ int RunSink(const std::string& config_path) {
   if (terminal) std::printf("\n");
   spdlog::info("event=sink_stopping signal={}", received);
   for (RunningSink& running : sinks) {
-    for (auto& [table, reader] : running.readers) reader.Stop();
+    for (auto& [table, reader] : running.readers) reader->Stop();
   }
   int code = 0;
   for (RunningSink& running : sinks) {

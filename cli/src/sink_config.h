@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "tidewater/connectors/file_sink.h"
-#include "tidewater/connectors/kafka_publisher.h"
+#include "tidewater/connectors/kafka_wire.h"
 #include "tidewater/connectors/postgres_sink.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/consumer.h"
 
 namespace tidewater::cli {
 
-// Topics the Kafka publisher writes (connectors/kafka_publisher.h).
+// Topics the Kafka publisher writes (connectors/kafka_wire.h).
 struct SinkKafkaConfig {
   std::string brokers;                      // bootstrap servers; set: the source is Kafka
   std::string topic_prefix = "tidewater.";  // table T is topic "<topic_prefix>T"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tidewater/connectors/kafka_publisher.h"
+#include "tidewater/connectors/stream_source.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/trigger.h"
 
@@ -40,19 +40,11 @@ struct TriggerConfig {
   OnFailureConfig on_failure;
 };
 
-// The Kafka topics the publisher writes (connectors/kafka_publisher.h).
-struct KafkaSourceConfig {
-  std::string brokers;
-  std::string topic_prefix = "tidewater.";
-  connectors::KafkaFormat format = connectors::KafkaFormat::kProtobuf;
-  std::map<std::string, std::string> properties;  // librdkafka consumer properties
-};
-
 // Exactly one source is set.
 struct TriggerRunConfig {
-  std::string endpoint;     // a remote tidewaterd, http://HOST:PORT
-  std::string data_dir;     // a local engine's data directory
-  KafkaSourceConfig kafka;  // kafka.brokers set: the publisher's topics
+  std::string endpoint;                 // a remote tidewaterd, http://HOST:PORT
+  std::string data_dir;                 // a local engine's data directory
+  connectors::KafkaSourceConfig kafka;  // kafka.brokers set: the publisher's topics
   std::string region = "local";
   std::string application = "tidewater-trigger";
   std::string metrics_listen;  // HOST:PORT; empty: no metrics endpoint

@@ -1,5 +1,5 @@
 // Private: a stored change record as the Kafka message the publisher sends (key, headers,
-// value, timestamp), following the contract in kafka_publisher.h.
+// value, timestamp), following the wire contract in kafka_wire.h.
 #pragma once
 
 #include <cstdint>
@@ -8,16 +8,9 @@
 
 #include "kafka_producer.h"
 #include "record_fields.h"
-#include "tidewater/connectors/kafka_publisher.h"
+#include "tidewater/connectors/kafka_wire.h"
 
 namespace tidewater::connectors {
-
-// Header names.
-inline constexpr std::string_view kShardHeader = "tw-shard";
-inline constexpr std::string_view kSequenceHeader = "tw-seq";
-inline constexpr std::string_view kEventHeader = "tw-event";
-inline constexpr std::string_view kOriginHeader = "tw-origin";
-inline constexpr std::string_view kTableHeader = "tw-table";
 
 // What a message says about its record besides the Kafka message itself.
 struct EncodedRecord {

@@ -42,16 +42,6 @@ std::optional<std::string_view> Header(rd_kafka_message_t* message, std::string_
   return std::string_view(static_cast<const char*>(value), size);
 }
 
-std::optional<uint64_t> ParseUnsigned(std::string_view text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return value;
-}
-
 }  // namespace
 
 class KafkaStreamConsumer::Impl {
@@ -163,7 +153,8 @@ class KafkaStreamConsumer::Impl {
         Partition& state = partitions_[p.partition];
         state = Partition{};
         if (p.offset >= 0 && p.metadata != nullptr && p.metadata_size > 0) {
-          state.next_expected = ParseUnsigned(
+          // The metadata is the next expected sequence in decimal text, as tw-seq.
+          state.next_expected = ParseHeaderNumber(
               std::string_view(static_cast<const char*>(p.metadata), p.metadata_size));
         }
         if (options_.checkpoints != nullptr) {
@@ -261,8 +252,8 @@ class KafkaStreamConsumer::Impl {
   void Receive(rd_kafka_message_t* message) {
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        SetError(message->partition,
-                 Status::Internal(std::string("Kafka: ") + rd_kafka_message_errstr(message)));
+        ReadError(message->partition,
+                  Status::Internal(std::string("Kafka: ") + rd_kafka_message_errstr(message)));
       }
       return;
     }
@@ -271,11 +262,13 @@ class KafkaStreamConsumer::Impl {
     Result<ChangeRecord> record = Decode(message);
     if (!record.ok()) {
       // Not a change record the publisher wrote: it cannot be handed over; say so.
+      std::string skipped =
+          "offset " + std::to_string(message->offset) + " skipped: " + record.status().ToString();
+      if (options_.on_read_error) options_.on_read_error("read", Status::Serialization(skipped));
       std::lock_guard lock(mu_);
       streams::ConsumerShardStatus& status = status_[message->partition];
       ++status.handler_errors;
-      status.last_error =
-          "offset " + std::to_string(message->offset) + " skipped: " + record.status().ToString();
+      status.last_error = std::move(skipped);
       return;
     }
     Partition& partition = it->second;
@@ -288,7 +281,7 @@ class KafkaStreamConsumer::Impl {
                               std::to_string(message->offset) + ")";
       spdlog::error("event=kafka_consumer_gap group={} topic={} partition={} {}", options_.group_id,
                     options_.topic, message->partition, gap);
-      SetError(message->partition, Status::Internal(gap));
+      ReadError(message->partition, Status::Internal(gap));
     }
     partition.next_expected = record->sequence() + 1;
     if (partition.pending.empty()) partition.first_pending = options_.clock->MonotonicNow();
@@ -306,7 +299,7 @@ class KafkaStreamConsumer::Impl {
       }
       return record;
     }
-    const std::optional<uint64_t> shard_index = shard ? ParseUnsigned(*shard) : std::nullopt;
+    const std::optional<uint64_t> shard_index = shard ? ParseHeaderNumber(*shard) : std::nullopt;
     if (!shard_index || !table) return Status::Serialization("no tw-shard or tw-table header");
     rapidjson::Document json;
     json.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
@@ -391,6 +384,11 @@ class KafkaStreamConsumer::Impl {
             : std::max<int64_t>(
                   0, (now - partition.pending.front().record.approximate_creation_time_micros()) /
                          1000);
+  }
+
+  void ReadError(int32_t index, const Status& status) {
+    if (options_.on_read_error) options_.on_read_error("read", status);
+    SetError(index, status);
   }
 
   void SetError(int32_t index, const Status& status) {

@@ -43,17 +43,8 @@ constexpr milliseconds kIdleWait{100};
 constexpr milliseconds kInFlightWait{10};
 constexpr milliseconds kBackpressureWait{50};
 
-// Kafka's limit on topic names, and its alphabet.
-constexpr size_t kMaxTopicName = 249;
-bool ValidTopicText(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-  });
-}
-
 Status ValidateOptions(const KafkaPublisherOptions& options) {
-  if (!ValidTopicText(options.topic_prefix)) {
+  if (!IsKafkaTopicText(options.topic_prefix)) {
     return Status::Validation("Kafka topic prefix '" + options.topic_prefix +
                               "' may only contain ASCII letters, digits, '.', '_' and '-'");
   }
@@ -68,21 +59,6 @@ Status ValidateOptions(const KafkaPublisherOptions& options) {
 }
 
 }  // namespace
-
-std::string_view KafkaFormatName(KafkaFormat format) {
-  return format == KafkaFormat::kJson ? "json" : "protobuf";
-}
-
-bool ParseKafkaFormat(std::string_view name, KafkaFormat* out) {
-  if (name == "protobuf") {
-    *out = KafkaFormat::kProtobuf;
-  } else if (name == "json") {
-    *out = KafkaFormat::kJson;
-  } else {
-    return false;
-  }
-  return true;
-}
 
 class KafkaPublisher::Impl final : public DeliveryListener {
  public:
@@ -269,7 +245,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     table->name = description.name;
     table->table_id = description.table_id;
     table->partition_key = description.key_schema.partition_key.name;
-    table->topic = options_.topic_prefix + description.name;
+    table->topic = KafkaTopicName(options_.topic_prefix, description.name);
     table->metrics = metrics_.AddTable(description.name);
     std::lock_guard lock(snapshot_mu_);
     return *tables_.emplace(description.name, std::move(table)).first->second;

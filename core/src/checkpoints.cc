@@ -1,5 +1,5 @@
-// Consumer checkpoints and commit notifications: what log followers (the Kafka publisher,
-// consumers, sinks) use to resume and to wait for new records.
+// Consumer checkpoints: what log followers (the Kafka publisher, consumers, sinks) use to
+// resume, and what holds retention back for them.
 #include <rocksdb/write_batch.h>
 
 #include "engine_impl.h"
@@ -17,25 +17,6 @@ std::string EncodeCheckpoint(uint64_t next_sequence, bool retain) {
 }
 
 }  // namespace
-
-void EngineImpl::NotifyCommit() {
-  commit_epoch_.fetch_add(1, std::memory_order_release);
-  if (commit_waiters_.load(std::memory_order_acquire) > 0) {
-    std::lock_guard lock(commit_mu_);
-    commit_cv_.notify_all();
-  }
-}
-
-uint64_t EngineImpl::WaitForCommit(uint64_t seen, std::chrono::milliseconds timeout) {
-  uint64_t epoch = commit_epoch_.load(std::memory_order_acquire);
-  if (epoch != seen) return epoch;
-  std::unique_lock lock(commit_mu_);
-  commit_waiters_.fetch_add(1, std::memory_order_acq_rel);
-  commit_cv_.wait_for(lock, timeout,
-                      [&] { return commit_epoch_.load(std::memory_order_acquire) != seen; });
-  commit_waiters_.fetch_sub(1, std::memory_order_acq_rel);
-  return commit_epoch_.load(std::memory_order_acquire);
-}
 
 Status EngineImpl::SaveCheckpoint(const std::string& consumer, const std::string& table_name,
                                   uint32_t shard, uint64_t next_sequence, bool retain) {

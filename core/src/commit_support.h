@@ -9,23 +9,10 @@
 #include <optional>
 #include <string>
 
-#include "engine_impl.h"
+#include "catalog.h"
+#include "commit_pipeline.h"
 
 namespace tidewater {
-
-// An item change and its change record, encoded, ready to go into a WriteBatch.
-struct PreparedChange {
-  rocksdb::ColumnFamilyHandle* items = nullptr;
-  std::string key;
-  std::optional<std::string> stored;  // nullopt: delete
-  rocksdb::ColumnFamilyHandle* log = nullptr;
-  std::string log_key;  // empty: no record (stream off)
-  std::string record;
-  rocksdb::ColumnFamilyHandle* index = nullptr;
-  std::string tombstone_index_key;  // empty: the change leaves no tombstone
-
-  void AddTo(rocksdb::WriteBatch& batch) const;
-};
 
 // One mutation resolved against its table, with the item before and after.
 struct Target {
@@ -55,7 +42,8 @@ struct RecordContext {
 Status StorageError(const rocksdb::Status& s);
 
 // Loads the current item (or tombstone version) of `target`, from the shard's overlay of
-// queued writes or else from RocksDB. The caller holds the shard's commit_mu.
+// queued writes or else from RocksDB. The caller holds the shard's commit lock (a
+// ShardWriter or LockedShards).
 Status LoadCurrent(rocksdb::DB& db, const Shard& shard, Target& target);
 
 // Parses a stored item into `target` (current, current_version).

@@ -143,27 +143,17 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
   };
 
   // Lock every target shard, in order, each drained of queued groups (as TransactWrite).
-  std::set<uint32_t> shard_indexes;
+  std::vector<Shard*> involved;
   for (size_t i = 0; i < targets.size(); ++i) {
-    if (!duplicate(i)) shard_indexes.insert(targets[i].shard);
+    if (!duplicate(i)) involved.push_back(&table->shard(targets[i].shard));
   }
-  std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(shard_indexes.size());
-  for (uint32_t index : shard_indexes) {
-    Shard& shard = table->shard(index);
-    locks.emplace_back(shard.commit_mu);
-    DrainShard(shard, locks.back());
-  }
-  const auto wake_writers = [&] {
-    for (uint32_t index : shard_indexes) table->shard(index).commit_cv.notify_all();
-  };
+  LockedShards locked(*pipeline_, std::move(involved));
 
   const auto config = table->config();
   const WriteOrigin origin{v1::REPLICATION};
   static const std::string kNoTransaction;
   const int64_t now = options_.clock->NowMicros();
   rocksdb::WriteBatch write;
-  std::map<uint32_t, uint64_t> next_sequence;
   // Items this batch already wrote (later changes of the same key see them).
   std::unordered_map<std::string, std::optional<std::string>> written;
   uint64_t newest_hlc = 0;
@@ -180,22 +170,15 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
     } else {
       loaded = LoadCurrent(*db_, table->shard(t.shard), t);
     }
-    if (!loaded.ok()) {
-      wake_writers();
-      return loaded;
-    }
+    TW_RETURN_IF_ERROR(loaded);
     if (!NewerVersion(change.version(), t.current_version)) {
       ++result.skipped;
       continue;
     }
     if (t.mutation.kind == Mutation::Kind::kPut) t.next = t.mutation.item;
     t.changes = t.next != t.current;
-    uint64_t sequence = 0;
-    if (t.changes && config->stream.enabled) {
-      auto [it, inserted] = next_sequence.try_emplace(t.shard, 0);
-      if (inserted) it->second = table->shard(t.shard).last_sequence;
-      sequence = ++it->second;
-    }
+    const uint64_t sequence =
+        t.changes && config->stream.enabled ? locked.AssignSequence(table->shard(t.shard)) : 0;
     const std::string& origin_region =
         change.origin_region().empty() ? change.version().region() : change.origin_region();
     const RecordContext context{&origin_region, &origin, now, &kNoTransaction, 0, TombstoneIndex()};
@@ -210,31 +193,9 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
     result.checkpoint_next_sequence = batch.checkpoint->next_sequence;
   }
 
-  {
-    std::lock_guard group_lock(group_mu_);
-    if (!write_failure_.ok()) {
-      wake_writers();
-      return write_failure_;
-    }
-  }
-  if (write.Count() > 0) {
-    rocksdb::Status s = db_->Write(write_options_, &write);
-    if (!s.ok()) {
-      std::lock_guard group_lock(group_mu_);
-      write_failure_ = StorageError(s);
-      wake_writers();
-      return write_failure_;
-    }
-  }
-  for (const auto& [index, sequence] : next_sequence) {
-    Shard& shard = table->shard(index);
-    shard.last_sequence = sequence;
-    shard.committed_sequence.store(sequence, std::memory_order_release);
-  }
-  if (!next_sequence.empty()) NotifyCommit();
-  wake_writers();
+  TW_RETURN_IF_ERROR(locked.Commit(write));
   // The hybrid-logical clock's receive rule: later local writes stamp newer versions.
-  if (newest_hlc != 0) NextVersion(newest_hlc);
+  if (newest_hlc != 0) hlc_.Observe(newest_hlc);
   return result;
 }
 

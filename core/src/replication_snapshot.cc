@@ -161,17 +161,11 @@ Result<SnapshotPage> EngineImpl::SnapshotScan(const SnapshotScanRequest& request
   if (!request.exclusive_start_key) {
     // With every shard locked and drained, RocksDB holds exactly the committed records:
     // the snapshot contains each shard's log up to committed_sequence and nothing after.
-    std::vector<std::unique_lock<std::mutex>> locks;
-    locks.reserve(table->shard_count());
-    for (uint32_t i = 0; i < table->shard_count(); ++i) {
-      locks.emplace_back(table->shard(i).commit_mu);
-      DrainShard(table->shard(i), locks.back());
-    }
+    LockedShards quiet(*pipeline_, table->all_shards());
     snapshot = db_->GetSnapshot();
     for (uint32_t i = 0; i < table->shard_count(); ++i) {
       page.shard_last_sequences.push_back(
           table->shard(i).committed_sequence.load(std::memory_order_acquire));
-      table->shard(i).commit_cv.notify_all();
     }
   } else {
     snapshot = db_->GetSnapshot();

@@ -1,6 +1,6 @@
 // Purging tombstones: a delete leaves a versioned tombstone in place of the item (see
 // StoredItem), indexed by deletion time; once older than tombstone_retention_micros it
-// goes, under its shard's commit lock so that no write races the purge.
+// goes, committed under its shard's LockedShards so that no write races the purge.
 #include <rocksdb/write_batch.h>
 
 #include <map>
@@ -53,18 +53,13 @@ Result<size_t> EngineImpl::PurgeTombstones() {
         more = collected == kPurgeBatch;
       }
       for (auto& [shard_index, entries] : by_shard) {
-        Shard& shard = table->shard(shard_index);
-        std::unique_lock lock(shard.commit_mu);
-        DrainShard(shard, lock);
+        LockedShards locked(*pipeline_, {&table->shard(shard_index)});
         rocksdb::WriteBatch batch;
         size_t removed = 0;
         for (const IndexEntry& entry : entries) {
           std::string value;
           rocksdb::Status s = db_->Get({}, table->items(), entry.item_key, &value);
-          if (!s.ok() && !s.IsNotFound()) {
-            shard.commit_cv.notify_all();
-            return StorageError(s);
-          }
+          if (!s.ok() && !s.IsNotFound()) return StorageError(s);
           v1::StoredItem stored;
           // Only the tombstone this entry indexes: a later write replaced the others.
           if (s.ok() && stored.ParseFromString(value) && stored.tombstone() &&
@@ -74,9 +69,7 @@ Result<size_t> EngineImpl::PurgeTombstones() {
           }
           batch.Delete(default_cf_, entry.index_key);
         }
-        rocksdb::Status s = db_->Write(write_options_, &batch);
-        shard.commit_cv.notify_all();
-        if (!s.ok()) return StorageError(s);
+        TW_RETURN_IF_ERROR(locked.Commit(batch));
         purged += removed;
       }
     }

@@ -14,8 +14,8 @@ ReplicationCore::ReplicationCore(TableReplicatorOptions options,
       source_api_(std::move(source_api)),
       target_(std::move(target)) {}
 
-void ReplicationCore::Error(const char* operation, const Status& status) {
-  if (options_.metrics != nullptr) options_.metrics->Error(table(), operation);
+void ReplicationCore::Error(std::string_view operation, const Status& status) {
+  if (options_.metrics != nullptr) options_.metrics->Error(table(), std::string(operation));
   spdlog::warn("event=replication_error table={} source_region={} operation={} error=\"{}\"",
                table(), source_region_, operation, status.ToString());
 }
@@ -65,20 +65,20 @@ v1::ReplicationBatch ReplicationCore::OriginBatch(const std::vector<ChangeRecord
   return batch;
 }
 
-std::optional<ShardPositions> ReplicationCore::Begin() {
+bool ReplicationCore::Begin() {
   source_region_ = options_.source_region;
   if (source_region_.empty()) {
     if (source_api_ == nullptr) {
       spdlog::error("event=replication_not_started table={} error=\"no source region given\"",
                     table());
-      return std::nullopt;
+      return false;
     }
     if (!Retry("describe_table", [&] {
           auto region = source_api_->Region(table());
           if (region.ok()) source_region_ = *region;
           return region.status();
         })) {
-      return std::nullopt;
+      return false;
     }
   }
   ShardPositions positions;
@@ -87,7 +87,7 @@ std::optional<ShardPositions> ReplicationCore::Begin() {
         if (stored.ok()) positions = std::move(*stored);
         return stored.status();
       })) {
-    return std::nullopt;
+    return false;
   }
   if (positions.empty()) {
     if (source_api_ == nullptr) {
@@ -96,14 +96,14 @@ std::optional<ShardPositions> ReplicationCore::Begin() {
           "checkpoint of the source region: the table must first be copied from the source's "
           "tidewaterd (give its URL with --source)\"",
           table(), source_region_);
-      return std::nullopt;
+      return false;
     }
     spdlog::info("event=catch_up_started table={} source_region={}", table(), source_region_);
-    if (!CatchUp(&positions)) return std::nullopt;
+    if (!CatchUp(&positions)) return false;
   }
   spdlog::info("event=following table={} source_region={} shards={}", table(), source_region_,
                positions.size());
-  return positions;
+  return true;
 }
 
 bool ReplicationCore::CatchUp(ShardPositions* positions) {

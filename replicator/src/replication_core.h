@@ -1,15 +1,15 @@
-// What every TableReplicator does whatever it reads the source's changes from (the
-// source's Streams API or its Kafka topics): resolve the source region, read the target's
-// checkpoints, copy the table when there are none (catch-up), turn source records into
-// batches of the source region's changes, and apply them with retries and metrics.
+// What a TableReplicator does besides reading the source's changes: resolve the source
+// region, read the target's checkpoints, copy the table when there are none (catch-up),
+// turn source records into batches of the source region's changes, and apply them with
+// retries and metrics.
 //
 // Thread safety: Apply/Retry/MakeBatch/Error may be called from several threads once
 // Begin returned; Begin is called once, from one thread, before them.
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "stop_signal.h"
@@ -33,17 +33,17 @@ class ReplicationCore {
   StopSignal& stop() { return stop_; }
 
   // Resolves the source region, reads the target's checkpoints and, when it holds none,
-  // copies the table. The per-shard positions to follow from; nullopt when stopped first,
-  // or when a copy is needed and there is no source API (logged as an error).
-  std::optional<ShardPositions> Begin();
+  // copies the table (which stores the positions to follow from). False when stopped
+  // first, or when a copy is needed and there is no source API (logged as an error).
+  bool Begin();
 
   // Logs a failed call and counts it in the errors metric.
-  void Error(const char* operation, const Status& status);
+  void Error(std::string_view operation, const Status& status);
 
   // Calls `attempt` until it returns ok, with capped exponential backoff; false when
   // stopped first.
   template <typename Attempt>
-  bool Retry(const char* operation, Attempt&& attempt) {
+  bool Retry(std::string_view operation, Attempt&& attempt) {
     Backoff backoff(options_.initial_backoff, options_.max_backoff);
     while (!stop_.stopped()) {
       const Status status = attempt();

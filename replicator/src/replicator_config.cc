@@ -107,4 +107,18 @@ Status ValidateReplicatorConfig(const ReplicatorConfig& config) {
   return Status::Ok();
 }
 
+connectors::StreamSourceConfig ChangeSourceOf(const ReplicatorConfig& config) {
+  connectors::StreamSourceConfig source;
+  source.lease_table = "";
+  if (config.source_kafka.empty()) {
+    source.endpoint = config.source_url;
+    return source;
+  }
+  source.kafka.brokers = config.source_kafka;
+  source.kafka.topic_prefix = config.kafka_topic_prefix;
+  source.kafka.format = config.kafka_format;
+  source.kafka.properties = config.kafka_properties;
+  return source;
+}
+
 }  // namespace tidewater::replicator

@@ -41,16 +41,14 @@ class StopSignal {
 class Backoff {
  public:
   Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max)
-      : initial_(initial), max_(max), next_(initial) {}
+      : max_(max), next_(initial) {}
   std::chrono::milliseconds Next() {
     const std::chrono::milliseconds current = next_;
     next_ = std::min(max_, next_ * 2);
     return current;
   }
-  void Reset() { next_ = initial_; }
 
  private:
-  const std::chrono::milliseconds initial_;
   const std::chrono::milliseconds max_;
   std::chrono::milliseconds next_;
 };

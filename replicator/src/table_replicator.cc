@@ -1,158 +1,269 @@
+// TableReplicator: catch-up (ReplicationCore), then a reader of the source's stream whose
+// handler applies the source region's changes to the target and whose positions are the
+// target's checkpoints.
 #include "tidewater/replicator/table_replicator.h"
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
+#include <algorithm>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "replication_core.h"
 
 namespace tidewater::replicator {
 namespace {
 
-// What the supervisor and a shard's thread share.
-struct ShardState {
-  std::atomic<uint64_t> last_written{0};  // from the latest shard listing
-  std::atomic<bool> finished{false};      // the shard ended and every record was handled
-  std::thread thread;
+using MonotonicTime = Clock::MonotonicTime;
+using std::chrono::milliseconds;
+
+// What this replicator knows of the target's position in one source shard.
+struct ShardPosition {
+  std::mutex mu;             // held while a batch or a position of the shard is applied
+  uint64_t stored = 0;       // the target's checkpoint, as read or last written
+  uint64_t skipped = 0;      // a later position over skipped records, not yet stored; 0: none
+  MonotonicTime stored_at;   // when `stored` was read or written
+  MonotonicTime skipped_at;  // when `skipped` last moved
 };
 
-class StreamsTableReplicator final : public TableReplicator {
+// The reader's CheckpointStore (the target's checkpoints of the source region) and the
+// handler that applies batches with their checkpoint. Thread-safe: the reader calls it
+// from its threads, the supervisor stores skipped positions.
+class TargetPositions final : public streams::CheckpointStore {
  public:
-  StreamsTableReplicator(TableReplicatorOptions options,
-                         std::unique_ptr<streams::ChangeSource> source,
-                         std::unique_ptr<ReplicationApi> source_api,
-                         std::unique_ptr<ReplicationApi> target)
+  // `skipped_interval` 0: every batch stores its position.
+  TargetPositions(ReplicationCore& core, milliseconds skipped_interval)
+      : core_(core), skipped_interval_(skipped_interval) {}
+
+  Result<std::optional<uint64_t>> Load(const std::string& table, uint32_t shard) override {
+    auto stored = core_.target().GetCheckpoints(table, core_.source_region());
+    if (!stored.ok()) {
+      core_.Error("get_checkpoints", stored.status());
+      return stored.status();
+    }
+    // A shard the target has no position of (one the catch-up did not see) is read from
+    // its first record: trimmed records are an error, never skipped silently.
+    const auto found = stored->find(shard);
+    const uint64_t position = found == stored->end() ? 1 : found->second;
+    ShardPosition& state = Shard(shard);
+    std::lock_guard lock(state.mu);
+    state.stored = position;
+    state.stored_at = Now();
+    state.skipped = 0;
+    return std::optional<uint64_t>(position);
+  }
+
+  // The reader's position after an accepted batch or at a shard's end: stored already
+  // when the batch had changes, else a skipped position to store later.
+  Status Save(const std::string&, uint32_t shard, uint64_t next_sequence) override {
+    ShardPosition& state = Shard(shard);
+    std::lock_guard lock(state.mu);
+    NoteSkipped(state, next_sequence);
+    return Status::Ok();
+  }
+
+  // The handler: applies the batch's changes of the source region with the checkpoint
+  // after its last record (records of other origins included), retrying until applied. An
+  // error (only when stopping) makes the reader keep the batch: it is read again later.
+  Status Handle(const streams::ShardBatch& batch) {
+    ShardPosition& state = Shard(batch.shard);
+    std::lock_guard lock(state.mu);
+    v1::ReplicationBatch out = core_.OriginBatch(batch.records);
+    const uint64_t next = batch.records.back().sequence() + 1;
+    if (out.changes_size() == 0 && Now() - state.stored_at < skipped_interval_) {
+      NoteSkipped(state, next);
+      return Status::Ok();
+    }
+    out.mutable_checkpoint()->set_shard(batch.shard);
+    out.mutable_checkpoint()->set_next_sequence(next);
+    if (!core_.ApplyWithRetry(out)) {
+      return Status::Internal("replicator stopping: batch not applied");
+    }
+    MarkStored(state, next);
+    return Status::Ok();
+  }
+
+  // Stores the skipped positions of shards that got no batch for `idle`: one attempt
+  // each; a shard busy applying is left to its batch.
+  void StoreIdleSkipped(milliseconds idle) {
+    for (auto& [index, state] : Shards()) {
+      std::unique_lock lock(state->mu, std::try_to_lock);
+      if (!lock.owns_lock() || Now() - state->skipped_at < idle) continue;
+      const Status stored = StoreSkippedLocked(index, *state);
+      if (!stored.ok()) core_.Error("apply", stored);
+    }
+  }
+
+  // After the reader stopped: stores every skipped position, one attempt each (a failure
+  // is logged: the records are read and skipped again after a restart).
+  void StoreAllSkipped() {
+    for (auto& [index, state] : Shards()) {
+      std::lock_guard lock(state->mu);
+      if (!StoreSkippedLocked(index, *state).ok()) {
+        spdlog::info("event=checkpoint_not_stored table={} shard={}", core_.table(), index);
+      }
+    }
+  }
+
+ private:
+  MonotonicTime Now() const { return core_.options().clock->MonotonicNow(); }
+
+  ShardPosition& Shard(uint32_t shard) {
+    std::lock_guard lock(mu_);
+    std::unique_ptr<ShardPosition>& state = shards_[shard];
+    if (state == nullptr) state = std::make_unique<ShardPosition>();
+    return *state;
+  }
+
+  std::vector<std::pair<uint32_t, ShardPosition*>> Shards() {
+    std::lock_guard lock(mu_);
+    std::vector<std::pair<uint32_t, ShardPosition*>> shards;
+    for (auto& [index, state] : shards_) shards.emplace_back(index, state.get());
+    return shards;
+  }
+
+  // Caller holds state.mu.
+  Status StoreSkippedLocked(uint32_t shard, ShardPosition& state) {
+    if (state.skipped <= state.stored) return Status::Ok();
+    v1::ReplicationBatch batch = core_.NewBatch();
+    batch.mutable_checkpoint()->set_shard(shard);
+    batch.mutable_checkpoint()->set_next_sequence(state.skipped);
+    TW_RETURN_IF_ERROR(core_.target().Apply(batch).status());
+    MarkStored(state, state.skipped);
+    return Status::Ok();
+  }
+
+  // Caller holds state.mu.
+  void NoteSkipped(ShardPosition& state, uint64_t next_sequence) const {
+    if (next_sequence <= std::max(state.stored, state.skipped)) return;
+    state.skipped = next_sequence;
+    state.skipped_at = Now();
+  }
+
+  // Caller holds state.mu.
+  void MarkStored(ShardPosition& state, uint64_t next_sequence) const {
+    state.stored = next_sequence;
+    state.stored_at = Now();
+    if (state.skipped <= next_sequence) state.skipped = 0;
+  }
+
+  ReplicationCore& core_;
+  const milliseconds skipped_interval_;
+  std::mutex mu_;
+  std::map<uint32_t, std::unique_ptr<ShardPosition>> shards_;  // guarded by mu_
+};
+
+class StreamTableReplicator final : public TableReplicator {
+ public:
+  StreamTableReplicator(TableReplicatorOptions options, connectors::StreamSource& source,
+                        std::unique_ptr<ReplicationApi> source_api,
+                        std::unique_ptr<ReplicationApi> target)
       : core_(std::move(options), std::move(source_api), std::move(target)),
-        options_(core_.options()),
-        source_(std::move(source)) {
+        source_(source),
+        // A Kafka reader commits its offsets after each batch; a target position behind
+        // the commit makes it read the partition again from the start: store every batch.
+        positions_(core_, source.kind() == connectors::StreamSource::Kind::kKafka
+                              ? milliseconds(0)
+                              : core_.options().skipped_checkpoint_interval) {
     supervisor_ = std::thread([this] { Supervise(); });
   }
 
-  ~StreamsTableReplicator() override { Stop(); }
+  ~StreamTableReplicator() override { Stop(); }
 
   void Stop() override {
-    core_.stop().Stop();
+    core_.stop().Stop();  // first: a handler retrying an apply gives up
     if (supervisor_.joinable()) supervisor_.join();
   }
 
  private:
   const std::string& table() const { return core_.table(); }
 
+  // "<group_id>.<table>", or from the two regions; "" when stopped first.
+  std::string ReaderName() {
+    const TableReplicatorOptions& options = core_.options();
+    if (!options.group_id.empty()) return options.group_id + "." + table();
+    std::string target_region;
+    if (!core_.Retry("describe_table", [&] {
+          auto region = core_.target().Region(table());
+          if (region.ok()) target_region = *region;
+          return region.status();
+        })) {
+      return "";
+    }
+    return "tidewater-replicator." + core_.source_region() + ".to." + target_region + "." + table();
+  }
+
   void Supervise() {
-    std::optional<ShardPositions> begun = core_.Begin();
-    if (!begun) return;
-    const ShardPositions positions = std::move(*begun);
-    StopSignal& stop = core_.stop();
-    std::map<uint32_t, std::unique_ptr<ShardState>> shards;
-    Backoff backoff(options_.initial_backoff, options_.max_backoff);
-    while (!stop.stopped()) {
-      auto listed = source_->ListShards();
-      if (!listed.ok()) {
-        core_.Error("list_shards", listed.status());
-        stop.SleepFor(backoff.Next());
-        continue;
-      }
-      backoff.Reset();
-      for (const streams::SourceShard& shard : *listed) {
-        auto& state = shards[shard.index];
-        if (state == nullptr) state = std::make_unique<ShardState>();
-        state->last_written = shard.last_sequence;
-        if (state->thread.joinable()) continue;
-        // A child waits until its parent ended (a parent no longer listed was trimmed).
-        if (shard.parent) {
-          auto parent = shards.find(*shard.parent);
-          if (parent != shards.end() && !parent->second->finished) continue;
-        }
-        const auto stored = positions.find(shard.index);
-        const uint64_t from = stored == positions.end() ? 1 : stored->second;
-        state->thread = std::thread(
-            [this, index = shard.index, from, raw = state.get()] { Follow(index, from, *raw); });
-      }
-      stop.SleepFor(options_.shard_refresh_interval);
+    if (!core_.Begin()) return;  // the reader reads the positions from the target
+    const TableReplicatorOptions& options = core_.options();
+    streams::ConsumerOptions reader_options;
+    reader_options.table = table();
+    reader_options.application = ReaderName();
+    if (reader_options.application.empty()) return;  // stopped
+    reader_options.starting_position = streams::StartingPosition::kTrimHorizon;
+    reader_options.max_batch_records = options.max_batch_records;
+    reader_options.retry_backoff_initial = options.initial_backoff;
+    reader_options.retry_backoff_max = options.max_backoff;
+    reader_options.checkpoints = &positions_;
+    reader_options.clock = options.clock;
+    reader_options.on_read_error = [this](std::string_view operation, const Status& status) {
+      core_.Error(operation, status);
+    };
+    const bool kafka = source_.kind() == connectors::StreamSource::Kind::kKafka;
+    std::unique_ptr<streams::StreamReader> reader;
+    // Starting a Streams reader lists the shards first.
+    if (!core_.Retry(kafka ? "kafka_consumer" : "list_shards", [&] {
+          auto opened = source_.OpenReader(
+              reader_options,
+              [this](const streams::ShardBatch& batch) { return positions_.Handle(batch); });
+          if (!opened.ok()) return opened.status();
+          TW_RETURN_IF_ERROR((*opened)->Start());
+          reader = std::move(*opened);
+          return Status::Ok();
+        })) {
+      return;
     }
-    for (auto& [index, state] : shards) {
-      if (state->thread.joinable()) state->thread.join();
+    spdlog::info("event=reader_started table={} source={} reader={}", table(),
+                 connectors::StreamSource::KindName(source_.kind()), reader_options.application);
+    while (core_.stop().SleepFor(options.shard_refresh_interval)) {
+      positions_.StoreIdleSkipped(options.shard_refresh_interval);
+      ReportLag(reader->Progress());
     }
+    reader->Stop();
+    positions_.StoreAllSkipped();
   }
 
-  void ReportLag(uint32_t shard, uint64_t position, const ShardState& state,
-                 const streams::ChangeBatch& batch) {
-    if (options_.metrics == nullptr) return;
-    const uint64_t last = std::max(state.last_written.load(), position - 1);
-    double age_ms = 0;
-    if (!batch.records.empty()) {
-      age_ms = static_cast<double>(options_.clock->NowMicros() -
-                                   batch.records.back().approximate_creation_time_micros()) /
-               1e3;
-    }
-    options_.metrics->SetLag(table(), shard, last - (position - 1), std::max(0.0, age_ms));
-  }
-
-  void Follow(uint32_t shard, uint64_t position, ShardState& state) {
-    uint64_t stored = position;  // the position the target holds
-    Clock& clock = *options_.clock;
-    Clock::MonotonicTime stored_at = clock.MonotonicNow();
-    Backoff backoff(options_.initial_backoff, options_.max_backoff);
-    StopSignal& stop = core_.stop();
-    while (!stop.stopped()) {
-      auto read = source_->Read(shard, position, options_.max_batch_records, options_.read_wait);
-      if (!read.ok()) {
-        // Includes TrimmedDataAccess: the shard's records before the trim horizon are
-        // gone and the replica misses them. Never skip silently: report and retry.
-        core_.Error("read", read.status());
-        stop.SleepFor(backoff.Next());
-        continue;
-      }
-      backoff.Reset();
-      v1::ReplicationBatch batch = core_.OriginBatch(read->records);
-      const uint64_t next = read->next_sequence;
-      const bool store = batch.changes_size() > 0 ||
-                         (next != stored && (read->records.empty() || read->end_of_shard ||
-                                             clock.MonotonicNow() - stored_at >=
-                                                 options_.skipped_checkpoint_interval));
-      if (store) {
-        batch.mutable_checkpoint()->set_shard(shard);
-        batch.mutable_checkpoint()->set_next_sequence(next);
-        if (!core_.ApplyWithRetry(batch)) break;  // stopped
-        stored = next;
-        stored_at = clock.MonotonicNow();
-      }
-      position = next;
-      ReportLag(shard, position, state, *read);
-      if (read->end_of_shard && stored == position) {
-        state.finished = true;
-        spdlog::info("event=shard_finished table={} shard={}", table(), shard);
-        return;
-      }
-    }
-    if (stored != position) {
-      // Skipped records' position, stored once if the target answers (else they are
-      // read and skipped again after a restart).
-      v1::ReplicationBatch batch = core_.NewBatch();
-      batch.mutable_checkpoint()->set_shard(shard);
-      batch.mutable_checkpoint()->set_next_sequence(position);
-      if (!core_.target().Apply(batch).ok()) {
-        spdlog::info("event=checkpoint_not_stored table={} shard={}", table(), shard);
+  void ReportLag(const std::vector<streams::ConsumerShardStatus>& progress) {
+    ReplicatorMetrics* metrics = core_.options().metrics;
+    if (metrics == nullptr) return;
+    for (const streams::ConsumerShardStatus& shard : progress) {
+      if (!shard.held) continue;
+      const double age = static_cast<double>(shard.iterator_age_millis);
+      if (const std::optional<uint64_t> behind = shard.RecordsBehind()) {
+        metrics->SetLag(table(), shard.shard, *behind, age);
+      } else {
+        metrics->SetLagMilliseconds(table(), shard.shard, age);  // Kafka: ends not known
       }
     }
   }
 
   ReplicationCore core_;
-  const TableReplicatorOptions& options_;  // core_'s
-  const std::unique_ptr<streams::ChangeSource> source_;
+  connectors::StreamSource& source_;
+  TargetPositions positions_;
   std::thread supervisor_;
 };
 
 }  // namespace
 
-std::unique_ptr<TableReplicator> TableReplicator::Start(
-    TableReplicatorOptions options, std::unique_ptr<streams::ChangeSource> source,
-    std::unique_ptr<ReplicationApi> source_api, std::unique_ptr<ReplicationApi> target) {
-  return std::make_unique<StreamsTableReplicator>(std::move(options), std::move(source),
-                                                  std::move(source_api), std::move(target));
+std::unique_ptr<TableReplicator> TableReplicator::Start(TableReplicatorOptions options,
+                                                        connectors::StreamSource& source,
+                                                        std::unique_ptr<ReplicationApi> source_api,
+                                                        std::unique_ptr<ReplicationApi> target) {
+  return std::make_unique<StreamTableReplicator>(std::move(options), source, std::move(source_api),
+                                                 std::move(target));
 }
 
 }  // namespace tidewater::replicator

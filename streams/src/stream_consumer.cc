@@ -180,7 +180,13 @@ class Consumer final : public StreamConsumer {
   }
 
   Status TakeLeases() {
-    TW_ASSIGN_OR_RETURN(std::vector<SourceShard> shards, source_.ListShards());
+    Result<std::vector<SourceShard>> listed_shards = source_.ListShards();
+    if (!listed_shards.ok()) {
+      NotifyReadError("list_shards", listed_shards.status());
+      return listed_shards.status();
+    }
+    const std::vector<SourceShard>& shards = *listed_shards;
+    NoteShardEnds(shards);
     TW_ASSIGN_OR_RETURN(std::vector<Lease> leases,
                         leases_.ListLeases(options_.application, options_.table));
     TW_ASSIGN_OR_RETURN(bool created, CreateMissingLeases(shards, leases));
@@ -337,6 +343,7 @@ class Consumer final : public StreamConsumer {
             continue;
           }
         }
+        NotifyReadError("read", batch.status());
         SetError(shard.index, batch.status());
         clock_->SleepFor(backoff, stop);
         backoff = std::min(backoff * 2, options_.retry_backoff_max);
@@ -478,6 +485,19 @@ class Consumer final : public StreamConsumer {
   }
 
   // --- progress ---
+
+  void NotifyReadError(std::string_view operation, const Status& status) {
+    if (options_.on_read_error) options_.on_read_error(operation, status);
+  }
+
+  void NoteShardEnds(const std::vector<SourceShard>& shards) {
+    std::lock_guard lock(mu_);
+    for (const SourceShard& shard : shards) {
+      ConsumerShardStatus& status = status_[shard.index];
+      status.shard = shard.index;
+      status.last_sequence = shard.last_sequence;
+    }
+  }
 
   void SetError(uint32_t index, const Status& status) {
     std::lock_guard lock(mu_);

@@ -98,13 +98,20 @@ class EnginePairTest : public ::testing::Test {
     return std::move(*engine);
   }
 
+  // The reader's source is the source engine (leases in this process); it is kept until
+  // the end of the test, after the replicators.
   std::unique_ptr<TableReplicator> Replicate(Engine& source, Engine& target) {
+    connectors::StreamSourceConfig config;
+    config.engine = &source;
+    config.lease_table = "";
+    auto opened = connectors::StreamSource::Open(config);
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    stream_sources_.push_back(std::move(opened).value());
     TableReplicatorOptions options;
     options.table = kTable;
-    options.read_wait = milliseconds(20);
     options.initial_backoff = milliseconds(5);
     options.shard_refresh_interval = milliseconds(50);
-    return TableReplicator::Start(options, streams::MakeEngineChangeSource(source, kTable),
+    return TableReplicator::Start(options, *stream_sources_.back(),
                                   std::make_unique<EngineReplicationApi>(source),
                                   std::make_unique<EngineReplicationApi>(target));
   }
@@ -155,6 +162,7 @@ class EnginePairTest : public ::testing::Test {
   tidewater::testing::TempDir dir_;
   // Both regions' wall time: versions (last writer wins) follow it.
   ManualClock clock_;
+  std::vector<std::unique_ptr<connectors::StreamSource>> stream_sources_;
 };
 
 TEST_F(EnginePairTest, TwoWayConvergesAndTheLastWriterWins) {

@@ -123,7 +123,7 @@ TEST_F(KafkaSourceTest, ConvergesAndAKilledReplicatorLosesNothingAndAppliesNothi
   before.Finish();
   west_to_east_.Start();
   east_to_west_.Start();
-  ASSERT_TRUE(east_to_west_.WaitForLog("event=kafka_following", seconds(20)));
+  ASSERT_TRUE(east_to_west_.WaitForLog("event=reader_started .*source=kafka", seconds(20)));
   Writer east_writer(east_, "east", 300, 3000);
   Writer west_writer(west_, "west", 100, 600);
 
@@ -131,7 +131,7 @@ TEST_F(KafkaSourceTest, ConvergesAndAKilledReplicatorLosesNothingAndAppliesNothi
   east_to_west_.Kill();
   east_writer.WaitFor(1500);  // changes pile up in the topic meanwhile
   east_to_west_.Start();
-  ASSERT_TRUE(east_to_west_.WaitForLog("event=kafka_following", seconds(20)));
+  ASSERT_TRUE(east_to_west_.WaitForLog("event=reader_started .*source=kafka", seconds(20)));
   east_writer.Finish();
   west_writer.Finish();
 

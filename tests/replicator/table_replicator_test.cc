@@ -1,4 +1,5 @@
-// TableReplicator against an in-memory source stream and an in-memory target that applies
+// TableReplicator against an in-memory source stream (read through the StreamSource's
+// change_sources) and an in-memory target that applies
 // batches as the engine does (last writer wins, checkpoint with the changes): filtering by
 // origin, positions, retries, restarts, catch-up and shard lineage.
 #include "tidewater/replicator/table_replicator.h"
@@ -78,6 +79,8 @@ class FakeSource final : public streams::ChangeSource {
   Result<streams::ChangeBatch> Read(uint32_t shard, uint64_t from_sequence, size_t max_records,
                                     milliseconds wait) override {
     std::unique_lock lock(mu_);
+    read_from_[shard] = std::max(read_from_[shard], from_sequence);
+    cv_.notify_all();
     const Shard& s = shards_[shard];
     cv_.wait_for(lock, wait, [&] { return s.records.size() >= from_sequence; });
     streams::ChangeBatch batch;
@@ -90,10 +93,19 @@ class FakeSource final : public streams::ChangeSource {
     return batch;
   }
 
+  // Waits until `shard` was read from `sequence` on (the records before it were handled);
+  // false after 5 s.
+  bool WaitForReadFrom(uint32_t shard, uint64_t sequence) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(5),
+                        [&] { return read_from_[shard] >= sequence; });
+  }
+
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Shard> shards_;
+  std::map<uint32_t, uint64_t> read_from_;  // the highest from_sequence read per shard
 };
 
 // A region's replication API in memory: Apply as the engine's contract says (last writer
@@ -249,22 +261,36 @@ class TableReplicatorTest : public ::testing::Test {
  protected:
   std::unique_ptr<TableReplicator> StartReplicator(size_t max_batch_records = 500,
                                                    std::string source_region = kSource,
+                                                   milliseconds refresh = milliseconds(20),
                                                    Clock* clock = Clock::System()) {
     TableReplicatorOptions options;
     options.clock = clock;
     options.table = kTable;
     options.source_region = std::move(source_region);
     options.max_batch_records = max_batch_records;
-    options.read_wait = milliseconds(20);
     options.initial_backoff = milliseconds(5);
     options.max_backoff = milliseconds(20);
-    options.shard_refresh_interval = milliseconds(20);
-    return TableReplicator::Start(options, std::make_unique<SourceView>(source_),
+    options.shard_refresh_interval = refresh;
+    return TableReplicator::Start(options, *stream_source_,
                                   std::make_unique<RegionApi>(source_region_),
                                   std::make_unique<RegionApi>(target_));
   }
 
+  // The reader's source: source_ through a SourceView, leases in this process.
+  static std::unique_ptr<connectors::StreamSource> OpenStreamSource(FakeSource& source) {
+    connectors::StreamSourceConfig config;
+    config.change_sources =
+        [&source](const std::string&) -> Result<std::unique_ptr<streams::ChangeSource>> {
+      return std::unique_ptr<streams::ChangeSource>(std::make_unique<SourceView>(source));
+    };
+    config.lease_table = "";
+    auto opened = connectors::StreamSource::Open(std::move(config));
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    return std::move(opened).value();
+  }
+
   FakeSource source_{2};
+  const std::unique_ptr<connectors::StreamSource> stream_source_ = OpenStreamSource(source_);
   FakeRegion source_region_;  // answers SnapshotScan
   FakeRegion target_;
 };
@@ -281,6 +307,18 @@ TEST_F(TableReplicatorTest, ForwardsOnlySourceOriginChangesAndAdvancesPastTheOth
   ASSERT_TRUE(target_.WaitForCheckpoints({{0, 4}, {1, 3}}));
   replicator->Stop();
   EXPECT_EQ(target_.ItemVersions(), (std::map<std::string, uint64_t>{{"a", 10}, {"c", 12}}));
+}
+
+TEST_F(TableReplicatorTest, StopStoresThePositionOfSkippedRecords) {
+  target_.SetCheckpoints({{0, 1}, {1, 1}});
+  source_.Append(1, Put("d", 13, kOther));
+  source_.Append(1, Put("e", 14, kOther));
+  // No refresh comes before the stop: only the stop stores the skipped position.
+  auto replicator = StartReplicator(500, kSource, /*refresh=*/milliseconds(60'000));
+  ASSERT_TRUE(source_.WaitForReadFrom(1, 3));  // the batch of both records was handled
+  replicator->Stop();
+  EXPECT_TRUE(target_.WaitForCheckpoints({{0, 1}, {1, 3}}));
+  EXPECT_TRUE(target_.ItemVersions().empty());
 }
 
 TEST_F(TableReplicatorTest, TakesTheSourceRegionFromTheSourceWhenNotGiven) {
@@ -366,7 +404,7 @@ TEST_F(TableReplicatorTest, StopsPromptlyWhileTheTargetIsDown) {
   source_.Append(0, Put("a", 1, kSource));
   target_.SetDown(true);
   ManualClock clock;
-  auto replicator = StartReplicator(500, kSource, &clock);
+  auto replicator = StartReplicator(500, kSource, milliseconds(20), &clock);
   // The target refused the checkpoints read: the replicator waits to retry.
   ASSERT_TRUE(clock.AwaitWaiters(1, std::chrono::seconds(10)));
   auto stopped = std::async(std::launch::async, [&] { replicator->Stop(); });

@@ -1,5 +1,6 @@
-// A consumer of the topics the Kafka publisher writes (kafka_publisher.h): calls the
-// consumer SDK's BatchHandler with each partition's (= shard's) records, in order.
+// A consumer of the topics the Kafka publisher writes (the wire contract of kafka_wire.h):
+// a StreamReader (streams/stream_reader.h) calling the BatchHandler with each partition's
+// (= shard's) records, in order.
 //
 // Workers sharing a table are a librdkafka consumer group (`group_id`): the group's
 // partition assignment plays the role of the SDK's leases, and a worker that dies loses
@@ -37,7 +38,7 @@
 #include <string>
 #include <vector>
 
-#include "tidewater/connectors/kafka_publisher.h"
+#include "tidewater/connectors/kafka_wire.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/consumer.h"
@@ -63,26 +64,29 @@ struct KafkaConsumerOptions {
   // must outlive the consumer. Save is never called (the handler stores positions).
   streams::CheckpointStore* checkpoints = nullptr;
   std::string table;  // the table the topic carries; required with checkpoints
+  // Told of each Kafka error, undecodable message and sequence gap ("read"). Optional.
+  streams::ReadErrorListener on_read_error;
   // Times retry backoff and the batching window; iterator ages are measured against its
   // wall time. Not owned; must outlive the consumer.
   Clock* clock = Clock::System();
 };
 
-class KafkaStreamConsumer {
+class KafkaStreamConsumer final : public streams::StreamReader {
  public:
   // Validates the options (librdkafka's text for a bad property).
   static Result<std::unique_ptr<KafkaStreamConsumer>> Create(KafkaConsumerOptions options,
                                                              streams::BatchHandler handler);
-  ~KafkaStreamConsumer();  // stops (gracefully) if running
+  ~KafkaStreamConsumer() override;  // stops (gracefully) if running
   KafkaStreamConsumer(const KafkaStreamConsumer&) = delete;
   KafkaStreamConsumer& operator=(const KafkaStreamConsumer&) = delete;
 
   // Joins the group and starts consuming.
-  Status Start();
+  Status Start() override;
   // Graceful stop: see the file comment. Idempotent.
-  void Stop();
-  // Per partition this worker has been assigned (held: assigned now).
-  std::vector<streams::ConsumerShardStatus> Progress() const;
+  void Stop() override;
+  // Per partition this worker has been assigned (held: assigned now); last_sequence is
+  // not known.
+  std::vector<streams::ConsumerShardStatus> Progress() const override;
 
  private:
   class Impl;

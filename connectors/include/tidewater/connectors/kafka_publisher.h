@@ -1,18 +1,10 @@
 // The Kafka publisher: sends every table's change log to a Kafka-compatible cluster
 // through librdkafka, one topic per table, one partition per shard.
 //
-// What lands in Kafka, per change record:
-//   topic      <topic_prefix><table>, created (admin API) with one partition per shard when
-//              missing; an existing topic with fewer partitions than shards is an error.
-//   partition  the shard index, so a partition's order is its shard's sequence order.
-//   key        the item's partition key in canonical bytes: S as its UTF-8 bytes, B as its
-//              raw bytes, N as its canonical decimal text (what GetItem returns, e.g. "1.5").
-//   headers    tw-shard, tw-seq (decimal text), tw-event (INSERT|MODIFY|REMOVE),
-//              tw-origin (origin region), tw-table.
-//   value      the tidewater.v1.ChangeRecord in Protobuf, as the change log stores it
-//              (change_record.proto is installed with the project), or with
-//              KafkaFormat::kJson the DynamoDB Streams JSON record.
-//   timestamp  the record's approximate creation time (milliseconds).
+// What lands in Kafka is the wire contract of kafka_wire.h (topic <topic_prefix><table>,
+// partition = shard, key, tw-* headers, value in the configured format, timestamp). The
+// publisher creates a missing topic (admin API) with one partition per shard; an existing
+// topic with fewer partitions than shards is an error.
 //
 // Guarantees:
 //  * No loss. The producer is idempotent with acks=all, gap-less and without a local
@@ -49,9 +41,9 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "tidewater/connectors/kafka_wire.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/status.h"
@@ -62,15 +54,9 @@ class Registry;
 
 namespace tidewater::connectors {
 
-enum class KafkaFormat { kProtobuf, kJson };
-
-// "protobuf" or "json".
-std::string_view KafkaFormatName(KafkaFormat format);
-bool ParseKafkaFormat(std::string_view name, KafkaFormat* out);
-
 struct KafkaPublisherOptions {
   std::string brokers;  // bootstrap servers, "HOST:PORT,HOST:PORT"; required
-  std::string topic_prefix = "tidewater.";
+  std::string topic_prefix{kDefaultTopicPrefix};
   KafkaFormat format = KafkaFormat::kProtobuf;
   // librdkafka properties passed through unchanged (security.protocol, sasl.*,
   // compression.type, batch.size, ...); they win over linger_ms. The properties the

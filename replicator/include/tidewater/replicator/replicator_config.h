@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "tidewater/connectors/kafka_publisher.h"
+#include "tidewater/connectors/stream_source.h"
 #include "tidewater/core/status.h"
 
 namespace tidewater::replicator {
@@ -48,6 +48,11 @@ struct ReplicatorConfig {
 
 // Reads a YAML file as above. Validation errors name the file and the key.
 Result<ReplicatorConfig> ReadReplicatorConfig(const std::string& path);
+
+// Where the replicator reads the source's changes: its Kafka topics when source_kafka is
+// set, else source_url's Streams API; leases in this process (the positions are the
+// target's checkpoints).
+connectors::StreamSourceConfig ChangeSourceOf(const ReplicatorConfig& config);
 
 // Checks the settings: a source (a URL, or Kafka brokers with the source region or a URL)
 // and a target, http:// URLs and distinct, the Protobuf Kafka format, at least one table

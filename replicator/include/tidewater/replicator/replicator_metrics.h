@@ -4,10 +4,11 @@
 //   tidewater_replication_lag_records{table,shard}       records written in the source shard
 //                                                        and not yet applied (or skipped)
 //   tidewater_replication_lag_milliseconds{table,shard}  age (from the source's commit time)
-//                                                        of the last record read; 0 when a
-//                                                        read found nothing new (Kafka: of
-//                                                        the oldest record received and not
-//                                                        yet applied; lag_records is not set)
+//                                                        of the oldest record of the latest
+//                                                        batch read; 0 when a read found
+//                                                        nothing new (Kafka: of the oldest
+//                                                        record received and not yet
+//                                                        applied; lag_records is not set)
 //   tidewater_replication_applied_total{table}           changes written in the target
 //   tidewater_replication_skipped_total{table,reason}    reason="older": the target held a
 //                                                        newer version (last writer wins);

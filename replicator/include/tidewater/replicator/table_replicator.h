@@ -1,41 +1,47 @@
 // One direction of one global table: the changes of `table` that originated in the source
-// region, from the source's change stream (its Streams API, or the Kafka topic its
-// publisher writes) into the target.
+// region, read from the source's change stream by a reader (connectors/stream_source.h:
+// the source's Streams API, or the Kafka topic its publisher writes), applied to the
+// target.
 //
 // Guarantees:
 //  * Stateless: positions live in the target (ApplyReplicationBatch stores the checkpoint
-//    with the changes in one WriteBatch), and a new TableReplicator resumes from them.
+//    with the changes in one WriteBatch), and a new TableReplicator resumes from them: the
+//    reader's CheckpointStore is the target's checkpoints of the source region (read when
+//    the reader takes a shard; with Kafka the group's committed offsets only save
+//    re-reading), and its leases are kept in this process (open the source with
+//    lease_table "").
 //  * Nothing skipped: a failed read or apply is retried with backoff (capped) until it
 //    succeeds or Stop is called; a shard never moves past a record that was not applied
-//    or, for changes of another origin, deliberately skipped.
+//    or, for changes of another origin, deliberately skipped. A shard the target holds no
+//    position of is read from its first record.
 //  * Per source shard, changes reach the target in sequence order; a child shard is read
 //    only after its parent ended.
 //  * Catch-up: when the target holds no checkpoint of the source region for the table,
-//    the table is first copied with a consistent scan of the source, then each shard is
-//    followed from the scan's position, so nothing written during the copy is lost.
-//    Re-running an interrupted copy is safe (each item carries its version).
-//  * From Kafka: the same, exactly-once too. The consumer's position of each partition
-//    (= source shard) is the target's checkpoint (read when the partition is assigned;
-//    the group's committed offsets only save re-reading), each batch is applied with the
-//    checkpoint after its last record, and a batch that was not applied is delivered
-//    again. The copy for catch-up still needs the source's API (`source_api`).
+//    the table is first copied with a consistent scan of the source (`source_api`), then
+//    each shard is followed from the scan's position, so nothing written during the copy
+//    is lost. Re-running an interrupted copy is safe (each item carries its version).
+//  * Each batch of changes is applied with the checkpoint after its last record. A batch
+//    whose records all came from other regions stores its position at most every
+//    skipped_checkpoint_interval (and when the shard goes idle, and at Stop); from Kafka
+//    with every batch, since a target position behind the group's commit makes the reader
+//    read the partition again from its start.
+//  * A Kafka source must carry the Protobuf format: JSON records have no item versions.
 //
-// Threads: one supervisor thread, plus one thread per shard being followed (Streams) or
-// the Kafka consumer's thread.
+// Threads: one supervisor thread (catch-up, then lag metrics and skipped positions), plus
+// the reader's threads, which apply the batches.
 // Thread safety: Stop and the destructor may be called from any one thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 
+#include "tidewater/connectors/stream_source.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/replicator/replication_api.h"
 #include "tidewater/replicator/replicator_metrics.h"
-#include "tidewater/streams/change_source.h"
 
 namespace tidewater::replicator {
 
@@ -45,55 +51,40 @@ struct TableReplicatorOptions {
   // (ReplicationApi::Region of the source).
   std::string source_region;
   size_t max_batch_records = 500;
-  // How long a shard read waits for new records before returning empty.
-  std::chrono::milliseconds read_wait{100};
   std::chrono::milliseconds initial_backoff{50};
   std::chrono::milliseconds max_backoff{2'000};
-  // How often the shard list is refreshed (new shards, lag in records); with Kafka, how
-  // often the lag gauges are updated.
+  // How often the lag gauges are updated and idle shards' skipped positions stored.
   std::chrono::milliseconds shard_refresh_interval{1'000};
   // A shard whose records were all skipped (not originated in the source region) stores
-  // its position at most this often: re-reading skipped records after a restart is
-  // harmless, and this keeps the target from writing a checkpoint per read.
+  // its position at most this often while records keep coming: re-reading skipped records
+  // after a restart is harmless, and this keeps the target from writing a checkpoint per
+  // batch. Not used with a Kafka source (see the file comment).
   std::chrono::milliseconds skipped_checkpoint_interval{1'000};
+  // The reader's name (the Kafka consumer group) is "<group_id>.<table>". Empty:
+  // "tidewater-replicator.<source region>.to.<target region>.<table>" (the target's region
+  // from its DescribeTable), so that replicators into different targets never share a group.
+  std::string group_id;
   ReplicatorMetrics* metrics = nullptr;  // optional; not owned, must outlive the replicator
   // Times backoff, refresh and checkpoint intervals (its monotonic reading) and replication
-  // latency and lag (its wall time). Not owned; must outlive the replicator.
+  // latency (its wall time); passed on to the reader. Not owned; must outlive the
+  // replicator.
   Clock* clock = Clock::System();
-  // Optional: called after each successful apply with the changes it carried (from the
-  // shard's thread). Benchmarks measure replication latency with it.
+  // Optional: called after each successful apply with the changes it carried (from a
+  // reader thread). Benchmarks measure replication latency with it.
   std::function<void(const v1::ReplicationBatch& batch)> on_applied;
-};
-
-// A source region's Kafka topics, as its tidewaterd's publisher writes them
-// (connectors/kafka_publisher.h) in the Protobuf format: the JSON format carries no item
-// versions and cannot be replicated.
-struct KafkaSourceOptions {
-  std::string brokers;                      // bootstrap servers, "HOST:PORT,..."; required
-  std::string topic_prefix = "tidewater.";  // the table's topic is prefix + table
-  // The consumer group is "<group_id>.<table>". Empty: "tidewater-replicator.<source
-  // region>.to.<target region>" (the target's region from its DescribeTable), so that
-  // replicators into different targets never share a group.
-  std::string group_id;
-  std::map<std::string, std::string> properties;  // librdkafka properties passed through
 };
 
 class TableReplicator {
  public:
-  // Starts the threads and returns at once. `source` reads the source's stream of the
-  // table, `source_api` scans it for catch-up, `target` receives the changes.
+  // Starts the supervisor and returns at once. `source` gives the reader of the source's
+  // stream (not owned; must outlive the replicator); `source_api` (optional) scans the
+  // source for catch-up and names the source region when the options do not; without it,
+  // options.source_region is required and a target without checkpoints is not replicated
+  // into (logged as an error). `target` receives the changes.
   static std::unique_ptr<TableReplicator> Start(TableReplicatorOptions options,
-                                                std::unique_ptr<streams::ChangeSource> source,
+                                                connectors::StreamSource& source,
                                                 std::unique_ptr<ReplicationApi> source_api,
                                                 std::unique_ptr<ReplicationApi> target);
-  // The same, reading the source's changes from its Kafka topic. `source_api` (optional)
-  // copies the table when the target holds no checkpoint of the source region, and names
-  // the source region when the options do not; without it, options.source_region is
-  // required and a target without checkpoints is not replicated into (logged as an error).
-  static std::unique_ptr<TableReplicator> StartFromKafka(TableReplicatorOptions options,
-                                                         KafkaSourceOptions kafka,
-                                                         std::unique_ptr<ReplicationApi> source_api,
-                                                         std::unique_ptr<ReplicationApi> target);
   virtual ~TableReplicator() = default;
 
   // Stops every thread and returns when they are done. Positions of skipped records not

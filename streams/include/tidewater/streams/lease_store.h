@@ -1,5 +1,5 @@
 // Leases and checkpoints of stream consumers, kept in a Tidewater table (as the Kinesis
-// Client Library keeps them in a DynamoDB table).
+// Client Library keeps them in a DynamoDB table), or in memory for a lone worker.
 //
 // One item per (application, table, shard), partition key "leaseKey" (S) =
 // "<application>/<table>/<shard>". Attributes:
@@ -66,6 +66,11 @@ inline constexpr char kDefaultLeaseTable[] = "tidewater_leases";
 // engine must outlive the store.
 Result<std::unique_ptr<LeaseStore>> MakeEngineLeaseStore(Engine& engine,
                                                          std::string table = kDefaultLeaseTable);
+
+// Leases in this process's memory, for a worker that is alone in its application (e.g.
+// the replicator, whose positions are its target's checkpoints): nothing survives the
+// process. Never fails.
+std::unique_ptr<LeaseStore> MakeMemoryLeaseStore();
 
 // Leases in table `table` of a remote tidewaterd (or DynamoDB-compatible endpoint, e.g.
 // "http://127.0.0.1:8000"), through its DynamoDB API with conditional PutItem. The table

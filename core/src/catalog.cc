@@ -1,4 +1,6 @@
-// Opening the engine and the table catalog: create, describe, list, update, delete.
+// The table catalog: tables and their lifecycle (create, describe, list, update, delete).
+#include "catalog.h"
+
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -8,7 +10,6 @@
 #include <ctime>
 #include <set>
 
-#include "engine_impl.h"
 #include "storage_keys.h"
 #include "tidewater/core/record_codec.h"
 
@@ -123,6 +124,7 @@ TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamil
   const uint32_t count = meta_.shard_count();
   for (uint32_t i = 0; i < count; ++i) {
     auto shard = std::make_unique<Shard>();
+    shard->table_id = meta_.table_id();
     shard->index = i;
     shard->hash_begin = keycodec::RangeBegin(i, count);
     shard->hash_end = i + 1 < count ? keycodec::RangeBegin(i + 1, count) - 1 : UINT64_MAX;
@@ -133,6 +135,13 @@ TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamil
 TableState::~TableState() {
   db_->DestroyColumnFamilyHandle(items_);
   db_->DestroyColumnFamilyHandle(log_);
+}
+
+std::vector<Shard*> TableState::all_shards() {
+  std::vector<Shard*> shards;
+  shards.reserve(shards_.size());
+  for (auto& shard : shards_) shards.push_back(shard.get());
+  return shards;
 }
 
 std::shared_ptr<const TableConfig> TableState::config() const {
@@ -151,116 +160,62 @@ void TableState::set_meta(v1::TableMeta meta) {
   config_ = ConfigOf(meta_);
 }
 
-// --- Engine ---
+// --- Catalog ---
 
-Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
-  return EngineImpl::OpenImpl(options);
+Catalog::Catalog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle& default_cf, CommitPipeline& pipeline,
+                 const Clock& clock, size_t block_cache_bytes)
+    : db_(db),
+      default_cf_(default_cf),
+      pipeline_(pipeline),
+      clock_(clock),
+      block_cache_bytes_(block_cache_bytes) {}
+
+rocksdb::ColumnFamilyOptions Catalog::ColumnFamilyOptions(
+    const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache) {
+  if (name.rfind("items.", 0) == 0) return ItemsCfOptions(cache);
+  if (name.rfind("log.", 0) == 0) return LogCfOptions(cache);
+  return rocksdb::ColumnFamilyOptions();
 }
 
-EngineImpl::EngineImpl(const EngineOptions& options) : options_(options) {
-  write_options_.sync = options.sync;
-}
-
-EngineImpl::~EngineImpl() {
-  {
-    std::lock_guard lock(background_mu_);
-    stopping_ = true;
-  }
-  background_cv_.notify_all();
-  if (background_.joinable()) background_.join();
-  {
-    std::unique_lock lock(catalog_mu_);
-    tables_.clear();  // destroys the column family handles before the DB closes
-  }
-  if (db_) {
-    db_->DestroyColumnFamilyHandle(default_cf_);
-    db_->Close().PermitUncheckedError();
-  }
-}
-
-Result<std::unique_ptr<Engine>> EngineImpl::OpenImpl(const EngineOptions& options) {
-  if (options.clock == nullptr) return Status::Validation("EngineOptions.clock must be set");
-  std::unique_ptr<EngineImpl> engine(new EngineImpl(options));
-  TW_RETURN_IF_ERROR(engine->OpenDatabase());
-  if (options.ttl_sweep_interval_micros > 0 || options.retention_interval_micros > 0) {
-    engine->background_ = std::thread([raw = engine.get()] { raw->BackgroundLoop(); });
-  }
-  return std::unique_ptr<Engine>(std::move(engine));
-}
-
-Status EngineImpl::OpenDatabase() {
-  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  db_options.max_background_jobs = 2;
-  db_options.enable_pipelined_write = false;
-
-  std::vector<std::string> cf_names;
-  rocksdb::Status listed =
-      rocksdb::DB::ListColumnFamilies(db_options, options_.data_dir, &cf_names);
-  if (!listed.ok()) cf_names = {rocksdb::kDefaultColumnFamilyName};
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : cf_names) {
-    if (name.rfind("items.", 0) == 0) {
-      descriptors.emplace_back(name, ItemsCfOptions(cache));
-    } else if (name.rfind("log.", 0) == 0) {
-      descriptors.emplace_back(name, LogCfOptions(cache));
-    } else {
-      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status opened =
-      rocksdb::DB::Open(db_options, options_.data_dir, descriptors, &handles, &raw);
-  if (!opened.ok())
-    return Status::IOError("cannot open data directory '" + options_.data_dir +
-                           "': " + opened.ToString());
-  db_.reset(raw);
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name;
-  for (auto* handle : handles) {
-    if (handle->GetName() == rocksdb::kDefaultColumnFamilyName) {
-      default_cf_ = handle;
-    } else {
-      by_name[handle->GetName()] = handle;
-    }
-  }
-
+Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_families) {
+  std::unique_lock lock(mu_);
   std::string next_id;
-  if (db_->Get({}, default_cf_, kNextTableIdKey, &next_id).ok()) {
+  if (db_.Get({}, &default_cf_, kNextTableIdKey, &next_id).ok()) {
     next_table_id_ = std::stoull(next_id);
   }
-
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, default_cf_));
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator({}, &default_cf_));
   for (it->Seek(kTablePrefix); it->Valid() && it->key().starts_with(kTablePrefix); it->Next()) {
     v1::TableMeta meta;
     if (!meta.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::IOError("corrupt catalog entry " + it->key().ToString());
     }
-    auto items = by_name.extract(ItemsCfName(meta.table_id()));
-    auto log = by_name.extract(LogCfName(meta.table_id()));
+    auto items = column_families.extract(ItemsCfName(meta.table_id()));
+    auto log = column_families.extract(LogCfName(meta.table_id()));
     if (items.empty() || log.empty()) {
       return Status::IOError("column families of table '" + meta.name() + "' are missing");
     }
-    auto table = std::make_shared<TableState>(db_.get(), meta, items.mapped(), log.mapped());
+    auto table = std::make_shared<TableState>(&db_, meta, items.mapped(), log.mapped());
     for (uint32_t s = 0; s < table->shard_count(); ++s) RecoverShard(*table, table->shard(s));
     tables_[meta.name()] = std::move(table);
   }
   // Column families no catalog entry names belong to a table whose creation or deletion
   // was interrupted: drop them.
-  for (auto& [name, handle] : by_name) {
-    db_->DropColumnFamily(handle).PermitUncheckedError();
-    db_->DestroyColumnFamilyHandle(handle);
+  for (auto& [name, handle] : column_families) {
+    db_.DropColumnFamily(handle).PermitUncheckedError();
+    db_.DestroyColumnFamilyHandle(handle);
   }
   return Status::Ok();
 }
 
-void EngineImpl::RecoverShard(TableState& table, Shard& shard) {
+void Catalog::Close() {
+  std::unique_lock lock(mu_);
+  tables_.clear();
+}
+
+void Catalog::RecoverShard(TableState& table, Shard& shard) {
   uint64_t last = 0;
   uint64_t first = 0;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, table.log()));
+  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator({}, table.log()));
   const std::string begin = storage::LogKey(shard.index, 0);
   const std::string end = storage::LogKey(shard.index + 1, 0);
   it->Seek(begin);
@@ -269,7 +224,7 @@ void EngineImpl::RecoverShard(TableState& table, Shard& shard) {
   if (it->Valid() && it->key().compare(begin) >= 0) last = storage::LogKeySequence(it->key());
   std::string floor;
   uint64_t trimmed = 0;
-  if (db_->Get({}, default_cf_, storage::ShardFloorKey(table.id(), shard.index), &floor).ok()) {
+  if (db_.Get({}, &default_cf_, storage::ShardFloorKey(table.id(), shard.index), &floor).ok()) {
     trimmed = std::stoull(floor);
   }
   shard.last_sequence = std::max(last, trimmed);
@@ -277,8 +232,8 @@ void EngineImpl::RecoverShard(TableState& table, Shard& shard) {
   shard.first_sequence.store(first != 0 ? first : shard.last_sequence + 1);
 }
 
-Result<TablePtr> EngineImpl::FindTable(const std::string& name) const {
-  std::shared_lock lock(catalog_mu_);
+Result<TablePtr> Catalog::Find(const std::string& name) const {
+  std::shared_lock lock(mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) {
     return TableNotFound(name);
@@ -286,22 +241,22 @@ Result<TablePtr> EngineImpl::FindTable(const std::string& name) const {
   return it->second;
 }
 
-std::vector<TablePtr> EngineImpl::AllTables() const {
-  std::shared_lock lock(catalog_mu_);
+std::vector<TablePtr> Catalog::All() const {
+  std::shared_lock lock(mu_);
   std::vector<TablePtr> tables;
   for (const auto& [name, table] : tables_) tables.push_back(table);
   return tables;
 }
 
-Status EngineImpl::PersistMeta(const v1::TableMeta& meta) {
+Status Catalog::PersistMeta(const v1::TableMeta& meta) {
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  rocksdb::Status s = db_->Put(sync, default_cf_, std::string(kTablePrefix) + meta.name(),
-                               meta.SerializeAsString());
+  rocksdb::Status s = db_.Put(sync, &default_cf_, std::string(kTablePrefix) + meta.name(),
+                              meta.SerializeAsString());
   return s.ok() ? Status::Ok() : ToStatus(s);
 }
 
-TableDescription EngineImpl::Describe(TableState& table) const {
+TableDescription Catalog::Describe(TableState& table) const {
   const v1::TableMeta meta = table.meta();
   TableDescription d;
   d.name = meta.name();
@@ -328,14 +283,14 @@ TableDescription EngineImpl::Describe(TableState& table) const {
   }
   uint64_t keys = 0;
   uint64_t bytes = 0;
-  db_->GetIntProperty(table.items(), "rocksdb.estimate-num-keys", &keys);
-  db_->GetIntProperty(table.items(), "rocksdb.estimate-live-data-size", &bytes);
+  db_.GetIntProperty(table.items(), "rocksdb.estimate-num-keys", &keys);
+  db_.GetIntProperty(table.items(), "rocksdb.estimate-live-data-size", &bytes);
   d.approximate_item_count = keys;
   d.approximate_size_bytes = bytes;
   return d;
 }
 
-Result<TableDescription> EngineImpl::CreateTable(const CreateTableRequest& request) {
+Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   TW_RETURN_IF_ERROR(ValidateTableName(request.name));
   const auto valid_key_type = [](AttributeType t) {
     return t == AttributeType::kS || t == AttributeType::kN || t == AttributeType::kB;
@@ -356,23 +311,23 @@ Result<TableDescription> EngineImpl::CreateTable(const CreateTableRequest& reque
     return Status::Validation("shard count must be between 1 and " + std::to_string(kMaxShards));
   }
 
-  std::unique_lock lock(catalog_mu_);
+  std::unique_lock lock(mu_);
   if (tables_.count(request.name) != 0) {
     return Status::InUse("Table already exists: " + request.name);
   }
   const uint64_t id = next_table_id_++;
-  rocksdb::Status s = db_->Put({}, default_cf_, kNextTableIdKey, std::to_string(next_table_id_));
+  rocksdb::Status s = db_.Put({}, &default_cf_, kNextTableIdKey, std::to_string(next_table_id_));
   if (!s.ok()) return ToStatus(s);
 
-  auto cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  auto cache = rocksdb::NewLRUCache(block_cache_bytes_);
   rocksdb::ColumnFamilyHandle* items = nullptr;
   rocksdb::ColumnFamilyHandle* log = nullptr;
-  s = db_->CreateColumnFamily(ItemsCfOptions(cache), ItemsCfName(id), &items);
+  s = db_.CreateColumnFamily(ItemsCfOptions(cache), ItemsCfName(id), &items);
   if (!s.ok()) return ToStatus(s);
-  s = db_->CreateColumnFamily(LogCfOptions(cache), LogCfName(id), &log);
+  s = db_.CreateColumnFamily(LogCfOptions(cache), LogCfName(id), &log);
   if (!s.ok()) {
-    db_->DropColumnFamily(items).PermitUncheckedError();
-    db_->DestroyColumnFamilyHandle(items);
+    db_.DropColumnFamily(items).PermitUncheckedError();
+    db_.DestroyColumnFamilyHandle(items);
     return ToStatus(s);
   }
 
@@ -385,7 +340,7 @@ Result<TableDescription> EngineImpl::CreateTable(const CreateTableRequest& reque
     meta.mutable_sort_key()->set_name(request.key_schema.sort_key->name);
     meta.mutable_sort_key()->set_type(TypeName(request.key_schema.sort_key->type));
   }
-  const int64_t now = options_.clock->NowMicros();
+  const int64_t now = clock_.NowMicros();
   meta.set_creation_time_micros(now);
   meta.set_shard_count(request.shard_count);
   meta.set_stream_enabled(request.stream.enabled);
@@ -395,19 +350,19 @@ Result<TableDescription> EngineImpl::CreateTable(const CreateTableRequest& reque
   meta.set_read_capacity_units(request.provisioned.read_capacity_units);
   meta.set_write_capacity_units(request.provisioned.write_capacity_units);
 
-  auto table = std::make_shared<TableState>(db_.get(), meta, items, log);
+  auto table = std::make_shared<TableState>(&db_, meta, items, log);
   Status persisted = PersistMeta(meta);
   if (!persisted.ok()) {
-    db_->DropColumnFamily(items).PermitUncheckedError();
-    db_->DropColumnFamily(log).PermitUncheckedError();
+    db_.DropColumnFamily(items).PermitUncheckedError();
+    db_.DropColumnFamily(log).PermitUncheckedError();
     return persisted;
   }
   tables_[request.name] = table;
   return Describe(*table);
 }
 
-Result<TableDescription> EngineImpl::DeleteTable(const std::string& name) {
-  std::unique_lock lock(catalog_mu_);
+Result<TableDescription> Catalog::Delete(const std::string& name) {
+  std::unique_lock lock(mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) {
     return TableNotFound(name);
@@ -416,34 +371,29 @@ Result<TableDescription> EngineImpl::DeleteTable(const std::string& name) {
   TableDescription description = Describe(*table);
   // Catalog entry first: a crash after it leaves orphan column families, dropped at open.
   rocksdb::WriteBatch batch;
-  batch.Delete(default_cf_, std::string(kTablePrefix) + name);
+  batch.Delete(&default_cf_, std::string(kTablePrefix) + name);
   for (uint32_t s = 0; s < table->shard_count(); ++s) {
-    batch.Delete(default_cf_, storage::ShardFloorKey(table->id(), s));
+    batch.Delete(&default_cf_, storage::ShardFloorKey(table->id(), s));
     const std::string checkpoints = storage::CheckpointPrefix(table->id(), s);
-    batch.DeleteRange(default_cf_, checkpoints, checkpoints + '\xff');
+    batch.DeleteRange(&default_cf_, checkpoints, checkpoints + '\xff');
   }
   for (const std::string& prefix : {storage::TombstoneIndexPrefix(table->id()),
                                     storage::ReplicationCheckpointPrefix(table->id())}) {
-    batch.DeleteRange(default_cf_, prefix, prefix + '\xff');
+    batch.DeleteRange(&default_cf_, prefix, prefix + '\xff');
   }
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  rocksdb::Status s = db_->Write(sync, &batch);
+  rocksdb::Status s = db_.Write(sync, &batch);
   if (!s.ok()) return ToStatus(s);
   tables_.erase(it);
-  db_->DropColumnFamily(table->items()).PermitUncheckedError();
-  db_->DropColumnFamily(table->log()).PermitUncheckedError();
+  db_.DropColumnFamily(table->items()).PermitUncheckedError();
+  db_.DropColumnFamily(table->log()).PermitUncheckedError();
   return description;
 }
 
-Result<TableDescription> EngineImpl::DescribeTable(const std::string& name) {
-  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(name));
-  return Describe(*table);
-}
-
-Result<ListTablesPage> EngineImpl::ListTables(const std::optional<std::string>& exclusive_start,
-                                              size_t limit) {
-  std::shared_lock lock(catalog_mu_);
+Result<ListTablesPage> Catalog::List(const std::optional<std::string>& exclusive_start,
+                                     size_t limit) const {
+  std::shared_lock lock(mu_);
   ListTablesPage page;
   auto it = exclusive_start ? tables_.upper_bound(*exclusive_start) : tables_.begin();
   for (; it != tables_.end(); ++it) {
@@ -456,9 +406,9 @@ Result<ListTablesPage> EngineImpl::ListTables(const std::optional<std::string>& 
   return page;
 }
 
-Result<TableDescription> EngineImpl::UpdateStream(const std::string& name,
-                                                  const StreamSpecification& spec) {
-  std::unique_lock lock(catalog_mu_);
+Result<TableDescription> Catalog::UpdateStream(const std::string& name,
+                                               const StreamSpecification& spec) {
+  std::unique_lock lock(mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) {
     return TableNotFound(name);
@@ -475,23 +425,21 @@ Result<TableDescription> EngineImpl::UpdateStream(const std::string& name,
   meta.set_stream_enabled(spec.enabled);
   if (spec.enabled) {
     meta.set_view_type(ToProto(spec.view_type));
-    meta.set_stream_label(StreamLabel(options_.clock->NowMicros()));
+    meta.set_stream_label(StreamLabel(clock_.NowMicros()));
   }
   TW_RETURN_IF_ERROR(PersistMeta(meta));
-  // Writes read the config under their shard lock; take every shard lock so that no
-  // commit straddles the change.
-  std::vector<std::unique_lock<std::mutex>> shard_locks;
-  for (uint32_t s = 0; s < table.shard_count(); ++s) {
-    shard_locks.emplace_back(table.shard(s).commit_mu);
+  {
+    // Writes read the config under their shard lock: with every shard locked and drained,
+    // no commit straddles the change.
+    LockedShards quiet(pipeline_, table.all_shards());
+    table.set_meta(std::move(meta));
   }
-  table.set_meta(std::move(meta));
-  shard_locks.clear();
   return Describe(table);
 }
 
-Status EngineImpl::UpdateTimeToLive(const std::string& name,
-                                    const std::optional<std::string>& attribute) {
-  std::unique_lock lock(catalog_mu_);
+Status Catalog::UpdateTimeToLive(const std::string& name,
+                                 const std::optional<std::string>& attribute) {
+  std::unique_lock lock(mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) {
     return TableNotFound(name);
@@ -515,30 +463,6 @@ Status EngineImpl::UpdateTimeToLive(const std::string& name,
   TW_RETURN_IF_ERROR(PersistMeta(meta));
   table.set_meta(std::move(meta));
   return Status::Ok();
-}
-
-void EngineImpl::BackgroundLoop() {
-  // Scheduling follows real elapsed time; what expires is decided by the injected clock.
-  using Steady = std::chrono::steady_clock;
-  constexpr Steady::time_point kNever = Steady::time_point::max();
-  Steady::time_point next_sweep = options_.ttl_sweep_interval_micros > 0 ? Steady::now() : kNever;
-  Steady::time_point next_trim = options_.retention_interval_micros > 0 ? Steady::now() : kNever;
-  std::unique_lock lock(background_mu_);
-  while (!stopping_) {
-    lock.unlock();
-    const Steady::time_point now = Steady::now();
-    if (now >= next_sweep) {
-      (void)RunTtlSweep();
-      next_sweep = now + std::chrono::microseconds(options_.ttl_sweep_interval_micros);
-    }
-    if (now >= next_trim) {
-      (void)TrimStreams();
-      (void)PurgeTombstones();
-      next_trim = now + std::chrono::microseconds(options_.retention_interval_micros);
-    }
-    lock.lock();
-    background_cv_.wait_until(lock, std::min(next_sweep, next_trim), [this] { return stopping_; });
-  }
 }
 
 }  // namespace tidewater

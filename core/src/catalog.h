@@ -1,0 +1,112 @@
+// Private: the table catalog: the tables of one engine, their column families, shards and
+// stream configuration, and their lifecycle (create, describe, list, update, delete).
+// Catalog entries live in the default column family (`table/<name>`, TableMeta).
+#pragma once
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "commit_pipeline.h"
+#include "tidewater/core/clock.h"
+#include "tidewater/core/engine.h"
+#include "tidewater/v1/catalog.pb.h"
+
+namespace tidewater {
+
+// The mutable part of a table's definition; replaced whole (copy on write).
+struct TableConfig {
+  StreamSpecification stream;
+  std::string stream_label;
+  std::optional<std::string> ttl_attribute;
+};
+
+// An open table. Shared by operations in flight; the column family handles are
+// destroyed with the last reference, after DeleteTable dropped them. Thread-safe.
+class TableState {
+ public:
+  TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamilyHandle* items,
+             rocksdb::ColumnFamilyHandle* log);
+  ~TableState();
+
+  const std::string& name() const { return meta_.name(); }
+  uint64_t id() const { return meta_.table_id(); }
+  const KeySchema& key_schema() const { return key_schema_; }
+  rocksdb::ColumnFamilyHandle* items() const { return items_; }
+  rocksdb::ColumnFamilyHandle* log() const { return log_; }
+  Shard& shard(uint32_t index) { return *shards_[index]; }
+  uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
+  // Every shard, for a LockedShards over the whole table.
+  std::vector<Shard*> all_shards();
+
+  std::shared_ptr<const TableConfig> config() const;
+  v1::TableMeta meta() const;
+  // Installs a new definition (already persisted by the caller).
+  void set_meta(v1::TableMeta meta);
+
+ private:
+  rocksdb::DB* db_;
+  mutable std::mutex mu_;
+  v1::TableMeta meta_;                         // guarded by mu_ (mutable fields)
+  std::shared_ptr<const TableConfig> config_;  // guarded by mu_
+  KeySchema key_schema_;
+  rocksdb::ColumnFamilyHandle* items_;
+  rocksdb::ColumnFamilyHandle* log_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+using TablePtr = std::shared_ptr<TableState>;
+
+// The tables of one engine. Thread-safe: lookups share a lock, lifecycle changes take it
+// exclusively. The DB, the default column family and the pipeline must outlive it.
+class Catalog {
+ public:
+  Catalog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle& default_cf, CommitPipeline& pipeline,
+          const Clock& clock, size_t block_cache_bytes);
+
+  // RocksDB options for a column family named at open (items.<id>, log.<id>, other).
+  static rocksdb::ColumnFamilyOptions ColumnFamilyOptions(
+      const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache);
+
+  // Opens every table of the catalog from `column_families` (by name, as opened) and
+  // recovers each shard's counters from its log; drops column families that no table
+  // names (an interrupted create or delete).
+  Status Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_families);
+  // Releases every table (their column family handles) before the DB closes.
+  void Close();
+
+  Result<TablePtr> Find(const std::string& name) const;
+  std::vector<TablePtr> All() const;
+  TableDescription Describe(TableState& table) const;
+
+  Result<TableDescription> Create(const CreateTableRequest& request);
+  Result<TableDescription> Delete(const std::string& name);
+  Result<ListTablesPage> List(const std::optional<std::string>& exclusive_start,
+                              size_t limit) const;
+  Result<TableDescription> UpdateStream(const std::string& name, const StreamSpecification& spec);
+  Status UpdateTimeToLive(const std::string& name, const std::optional<std::string>& attribute);
+
+ private:
+  Status PersistMeta(const v1::TableMeta& meta);
+  // Sets a shard's counters from its log and retention floor.
+  void RecoverShard(TableState& table, Shard& shard);
+
+  rocksdb::DB& db_;
+  rocksdb::ColumnFamilyHandle& default_cf_;
+  CommitPipeline& pipeline_;
+  const Clock& clock_;
+  const size_t block_cache_bytes_;
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, TablePtr> tables_;  // guarded by mu_
+  uint64_t next_table_id_ = 1;              // guarded by mu_ (exclusive)
+};
+
+}  // namespace tidewater

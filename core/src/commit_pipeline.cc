@@ -1,0 +1,242 @@
+// The commit pipeline: single-shard writes (direct or group commit), multi-shard commits
+// under LockedShards, the write-failure state and commit notifications.
+#include "commit_pipeline.h"
+
+#include <algorithm>
+
+namespace tidewater {
+
+// Writes committed together by one durable step (group commit), across shards.
+struct CommitGroup {
+  // How far the group takes one shard.
+  struct ShardProgress {
+    Shard* shard;
+    uint64_t last_sequence;  // newest record sequence (0: none)
+    uint64_t last_tag;       // newest write tag
+    size_t writes;
+  };
+  rocksdb::WriteBatch batch;
+  std::vector<ShardProgress> shards;
+  bool done = false;
+  Status status;
+
+  void Add(Shard* shard, uint64_t sequence, uint64_t tag) {
+    for (auto& progress : shards) {
+      if (progress.shard == shard) {
+        progress.last_sequence = std::max(progress.last_sequence, sequence);
+        progress.last_tag = std::max(progress.last_tag, tag);
+        ++progress.writes;
+        return;
+      }
+    }
+    shards.push_back({shard, sequence, tag, 1});
+  }
+};
+
+void PreparedChange::AddTo(rocksdb::WriteBatch& batch) const {
+  if (stored) {
+    batch.Put(items, key, *stored);
+  } else {
+    batch.Delete(items, key);
+  }
+  if (!log_key.empty()) batch.Put(log, log_key, record);
+  if (!tombstone_index_key.empty()) batch.Put(index, tombstone_index_key, rocksdb::Slice());
+}
+
+// --- CommitPipeline ---
+
+CommitPipeline::CommitPipeline(std::unique_ptr<WriteAheadLog> wal, bool group_commit)
+    : wal_(std::move(wal)), group_commit_(group_commit) {}
+
+CommitPipeline::~CommitPipeline() = default;
+
+Status CommitPipeline::WriteHealth() {
+  if (!failed_.load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard lock(group_mu_);
+  return write_failure_;
+}
+
+Status CommitPipeline::FailWrites(Status failure) {
+  // What is queued behind a failed write was prepared on top of it: the pipeline stops
+  // accepting writes (RocksDB too is read-only after a failed write), and recovery at
+  // the next open restores a consistent log.
+  write_failure_ = std::move(failure);
+  failed_.store(true, std::memory_order_release);
+  return write_failure_;
+}
+
+Status CommitPipeline::WriteNow(rocksdb::WriteBatch& batch) {
+  if (failed_.load(std::memory_order_acquire)) return WriteHealth();
+  if (batch.Count() == 0) return Status::Ok();
+  Status s = wal_->Commit(batch);
+  if (!s.ok()) {
+    std::lock_guard lock(group_mu_);
+    return FailWrites(std::move(s));
+  }
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<CommitGroup>> CommitPipeline::OpenGroup() {
+  if (!write_failure_.ok()) return write_failure_;
+  if (!open_group_) open_group_ = std::make_shared<CommitGroup>();
+  return open_group_;
+}
+
+Status CommitPipeline::AwaitGroup(const std::shared_ptr<CommitGroup>& group) {
+  std::unique_lock lock(group_mu_);
+  while (!group->done) {
+    if (leader_active_) {
+      group_cv_.wait(lock);
+      continue;
+    }
+    // Lead. Groups are written in order and ours is not done, so it is the open one.
+    leader_active_ = true;
+    std::shared_ptr<CommitGroup> writing = std::move(open_group_);
+    lock.unlock();
+    Status s = writing->batch.Count() > 0 ? wal_->Commit(writing->batch) : Status::Ok();
+    // Make each shard's progress visible before the next group can be written, so that
+    // committed sequences only grow.
+    bool published = false;
+    for (const auto& progress : writing->shards) {
+      Shard& shard = *progress.shard;
+      std::lock_guard shard_lock(shard.commit_mu);
+      shard.pending -= progress.writes;
+      if (s.ok()) {
+        shard.durable_tag = std::max(shard.durable_tag, progress.last_tag);
+        std::erase_if(shard.overlay,
+                      [&](const auto& entry) { return entry.second.first <= progress.last_tag; });
+        if (progress.last_sequence != 0) {
+          shard.committed_sequence.store(progress.last_sequence, std::memory_order_release);
+          published = true;
+        }
+      }
+      shard.commit_cv.notify_all();
+    }
+    if (published) NotifyCommit();
+    lock.lock();
+    leader_active_ = false;
+    writing->done = true;
+    if (!s.ok()) {
+      writing->status = FailWrites(std::move(s));
+      if (open_group_) {
+        open_group_->done = true;
+        open_group_->status = write_failure_;
+        open_group_.reset();
+      }
+    }
+    group_cv_.notify_all();
+  }
+  return group->status;
+}
+
+void CommitPipeline::NotifyCommit() {
+  commit_epoch_.fetch_add(1, std::memory_order_release);
+  if (commit_waiters_.load(std::memory_order_acquire) > 0) {
+    std::lock_guard lock(notify_mu_);
+    notify_cv_.notify_all();
+  }
+}
+
+uint64_t CommitPipeline::WaitForCommit(uint64_t seen, std::chrono::milliseconds timeout) {
+  uint64_t epoch = commit_epoch_.load(std::memory_order_acquire);
+  if (epoch != seen) return epoch;
+  std::unique_lock lock(notify_mu_);
+  commit_waiters_.fetch_add(1, std::memory_order_acq_rel);
+  notify_cv_.wait_for(lock, timeout,
+                      [&] { return commit_epoch_.load(std::memory_order_acquire) != seen; });
+  commit_waiters_.fetch_sub(1, std::memory_order_acq_rel);
+  return commit_epoch_.load(std::memory_order_acquire);
+}
+
+// --- ShardWriter ---
+
+ShardWriter::ShardWriter(CommitPipeline& pipeline, Shard& shard)
+    : pipeline_(pipeline), shard_(shard), lock_(shard.commit_mu) {
+  shard_.commit_cv.wait(lock_, [&] { return shard_.exclusive_waiters == 0; });
+}
+
+Status ShardWriter::AwaitDurable(uint64_t depends_on_tag) {
+  if (depends_on_tag <= shard_.durable_tag) return Status::Ok();
+  // Join the open group: it is written after the one holding that write.
+  std::shared_ptr<CommitGroup> group;
+  {
+    std::lock_guard group_lock(pipeline_.group_mu_);
+    TW_ASSIGN_OR_RETURN(group, pipeline_.OpenGroup());
+  }
+  lock_.unlock();
+  return pipeline_.AwaitGroup(group);
+}
+
+Status ShardWriter::Commit(PreparedChange change, uint64_t sequence) {
+  const uint64_t tag = shard_.last_tag + 1;
+  if (!pipeline_.group_commit_) {
+    // A write without fsync costs microseconds: writing under the shard lock is cheaper
+    // than handing it to a group leader (a thread wake-up per write).
+    rocksdb::WriteBatch batch;
+    change.AddTo(batch);
+    TW_RETURN_IF_ERROR(pipeline_.WriteNow(batch));
+    shard_.last_tag = shard_.durable_tag = tag;
+    if (sequence != 0) {
+      shard_.last_sequence = sequence;
+      shard_.committed_sequence.store(sequence, std::memory_order_release);
+      pipeline_.NotifyCommit();
+    }
+    lock_.unlock();
+    return Status::Ok();
+  }
+  std::shared_ptr<CommitGroup> group;
+  {
+    std::lock_guard group_lock(pipeline_.group_mu_);
+    TW_ASSIGN_OR_RETURN(group, pipeline_.OpenGroup());
+    change.AddTo(group->batch);
+    group->Add(&shard_, sequence, tag);
+  }
+  if (sequence != 0) shard_.last_sequence = sequence;
+  shard_.last_tag = tag;
+  ++shard_.pending;
+  shard_.overlay[change.key] = {tag, std::move(change.stored)};
+  lock_.unlock();
+  return pipeline_.AwaitGroup(group);
+}
+
+// --- LockedShards ---
+
+LockedShards::LockedShards(CommitPipeline& pipeline, std::vector<Shard*> shards)
+    : pipeline_(pipeline), shards_(std::move(shards)) {
+  const auto order = [](const Shard* a, const Shard* b) {
+    return std::pair(a->table_id, a->index) < std::pair(b->table_id, b->index);
+  };
+  std::sort(shards_.begin(), shards_.end(), order);
+  shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
+  locks_.reserve(shards_.size());
+  for (Shard* shard : shards_) {
+    auto& lock = locks_.emplace_back(shard->commit_mu);
+    ++shard->exclusive_waiters;
+    shard->commit_cv.wait(lock, [&] { return shard->pending == 0; });
+    --shard->exclusive_waiters;
+  }
+}
+
+LockedShards::~LockedShards() {
+  for (Shard* shard : shards_) shard->commit_cv.notify_all();
+}
+
+uint64_t LockedShards::AssignSequence(Shard& shard) {
+  for (auto& [assigned_shard, sequence] : assigned_) {
+    if (assigned_shard == &shard) return ++sequence;
+  }
+  assigned_.emplace_back(&shard, shard.last_sequence + 1);
+  return assigned_.back().second;
+}
+
+Status LockedShards::Commit(rocksdb::WriteBatch& batch) {
+  TW_RETURN_IF_ERROR(pipeline_.WriteNow(batch));
+  for (const auto& [shard, sequence] : assigned_) {
+    shard->last_sequence = sequence;
+    shard->committed_sequence.store(sequence, std::memory_order_release);
+  }
+  if (!assigned_.empty()) pipeline_.NotifyCommit();
+  return Status::Ok();
+}
+
+}  // namespace tidewater

@@ -1,0 +1,114 @@
+// A reader: runs an application's BatchHandler over one table's change stream, shard by
+// shard, wherever the stream is read from. Two implementations:
+//  * StreamConsumer (consumer.h): a ChangeSource (the engine in this process, a remote
+//    tidewaterd's Streams API) with leases shared by the workers of one application;
+//  * connectors::KafkaStreamConsumer (connectors/kafka_consumer.h): the topics the Kafka
+//    publisher writes, with a consumer group in place of the leases.
+// connectors::StreamSource (connectors/stream_source.h) opens the right one for a source
+// configuration; code that only runs a handler works with this interface.
+//
+// Guarantees every reader gives:
+//  * At-least-once: every record is handed to the handler at least once; after a crash or
+//    a take-over by another worker, records after the last saved position may come again.
+//  * Order: within a shard, never out of order, one batch of a shard at a time; a parent
+//    shard is finished before its children start.
+//  * A batch the handler fails is delivered again (same first record) after a backoff;
+//    a position is saved only after the handler accepted the batch.
+//  * Stop() is graceful: the batch in progress finishes (its handler sees the stop
+//    request through ShardBatch::stop), accepted batches are saved, the worker leaves
+//    (leases released, consumer group left).
+//
+// Thread safety: Start, Stop and Progress may be called from any thread; the handler is
+// called from the reader's threads (concurrently across shards for StreamConsumer).
+// Ownership: destroying a reader stops it (gracefully) if it runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tidewater/core/engine.h"
+#include "tidewater/core/status.h"
+
+namespace tidewater::streams {
+
+// Records of one shard, consecutive in sequence order (non-empty).
+struct ShardBatch {
+  std::string table;
+  uint32_t shard = 0;
+  std::vector<ChangeRecord> records;
+  // Set when the reader is stopping or lost the shard: finish quickly; a handler that
+  // returns an error then is not retried here (another worker, or the next run, is).
+  std::stop_token stop;
+};
+
+// Ok: the whole batch is done; its position is saved. An error: nothing of it is; the
+// same records come again after a backoff.
+using BatchHandler = std::function<Status(const ShardBatch& batch)>;
+
+// Where a shard without a saved position starts.
+enum class StartingPosition { kTrimHorizon, kLatest };
+
+// Durable per-shard positions of one reader. By default a reader keeps them itself (with
+// the leases, or in the Kafka group's commits); a handler that commits its output and its
+// position together (exactly-once, e.g. in one PostgreSQL transaction) supplies its own
+// store whose Save is where its handler already wrote. A reader reads a shard's position
+// from the store when it takes the shard, and the store's position wins.
+// Thread safety: called from several reader threads at once.
+class CheckpointStore {
+ public:
+  virtual ~CheckpointStore() = default;
+  // The first sequence of `shard` not yet processed; nullopt when never checkpointed.
+  virtual Result<std::optional<uint64_t>> Load(const std::string& table, uint32_t shard) = 0;
+  // Called by StreamConsumer after each accepted batch and at a shard's end (the
+  // KafkaStreamConsumer never calls it: its handler stores positions).
+  virtual Status Save(const std::string& table, uint32_t shard, uint64_t next_sequence) = 0;
+};
+
+// Told of each failure a reader retries by itself while reading its source: `operation`
+// is "read" (a shard's records; with Kafka a message error, an undecodable message or a
+// gap in the sequences) or "list_shards" (the table's shards). For logs and metrics:
+// called from the reader's threads, it must be quick and thread-safe.
+using ReadErrorListener = std::function<void(std::string_view operation, const Status& status)>;
+
+// Where a reader stands in one shard (a Kafka partition), for metrics and progress lines.
+struct ConsumerShardStatus {
+  uint32_t shard = 0;
+  bool held = false;                    // this worker holds the shard (lease, assignment)
+  uint64_t next_sequence = 0;           // saved position: the first sequence not processed
+  int64_t last_record_time_micros = 0;  // creation time of the last record handed over
+  int64_t iterator_age_millis = 0;      // now minus that, while records are waiting; else 0
+  uint64_t records_processed = 0;       // accepted by the handler, this process
+  uint64_t handler_errors = 0;
+  uint64_t trimmed_records_skipped = 0;
+  // The newest sequence written to the shard, as last listed; nullopt when the source
+  // does not tell (Kafka: offsets also count the publisher's resent records).
+  std::optional<uint64_t> last_sequence;
+  std::string last_error;  // the last read/handler/checkpoint error ("" when none yet)
+
+  // Records written to the shard and not yet processed; nullopt when not known.
+  std::optional<uint64_t> RecordsBehind() const {
+    if (!last_sequence) return std::nullopt;
+    const uint64_t end = *last_sequence + 1;
+    return end > next_sequence ? end - next_sequence : 0;
+  }
+};
+
+class StreamReader {
+ public:
+  virtual ~StreamReader() = default;
+
+  // Starts reading in the background. Errors: the source cannot be reached or has no
+  // such table (StreamConsumer lists the shards first), or the reader was started before.
+  virtual Status Start() = 0;
+  // Graceful stop: see the file comment. Idempotent.
+  virtual void Stop() = 0;
+  // Per shard this worker has seen (held or not), in shard order.
+  virtual std::vector<ConsumerShardStatus> Progress() const = 0;
+};
+
+}  // namespace tidewater::streams
