@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "change_message.h"
-#include "tidewater/core/engine.h"
+#include "tidewater/core/change_log.h"
 
 namespace tidewater::connectors {
 
@@ -36,7 +36,7 @@ struct EncodedBatch {
 };
 
 // Reads up to `limit` records of the shard from `from` and encodes them.
-EncodedBatch ReadBatch(Engine& engine, const ChangeMessageEncoder& encoder,
+EncodedBatch ReadBatch(ChangeLog& log, const ChangeMessageEncoder& encoder,
                        const ShardSource& source, uint64_t from, size_t limit);
 
 // Runs ReadBatch jobs on one helper thread, in the order submitted. Destroying it waits for
@@ -44,7 +44,7 @@ EncodedBatch ReadBatch(Engine& engine, const ChangeMessageEncoder& encoder,
 // Thread safety: Submit from one thread at a time.
 class ReadAhead {
  public:
-  ReadAhead(Engine& engine, const ChangeMessageEncoder& encoder);
+  ReadAhead(ChangeLog& log, const ChangeMessageEncoder& encoder);
   ~ReadAhead();
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
@@ -54,7 +54,7 @@ class ReadAhead {
  private:
   void Loop();
 
-  Engine& engine_;
+  ChangeLog& log_;
   const ChangeMessageEncoder& encoder_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -155,7 +155,11 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
           target == request.end() ? std::string_view() : View(target->value());
       response = ApiAnswer(version, server_->router_->Handle(amz_target, request.body(), view));
     } else if (request.method() == http::verb::get && request.target() == "/healthz") {
-      response = TextAnswer(version, http::status::ok, "text/plain", "ok");
+      // Unhealthy while the engine cannot write (a storage error it is recovering from).
+      Status health = server_->health_();
+      response = health.ok() ? TextAnswer(version, http::status::ok, "text/plain", "ok")
+                             : TextAnswer(version, http::status::service_unavailable, "text/plain",
+                                          health.message() + "\n");
     } else if (request.method() == http::verb::get && request.target() == "/metrics") {
       response = TextAnswer(version, http::status::ok, "text/plain; version=0.0.4",
                             server_->metrics_->Serialize());
@@ -218,12 +222,13 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 };
 
 HttpServer::HttpServer(std::vector<net::io_context*> workers, const RequestRouter* router,
-                       ServerMetrics* metrics, Limits limits)
+                       ServerMetrics* metrics, Limits limits, std::function<Status()> health)
     : workers_(std::move(workers)),
       acceptor_(*workers_.front()),
       router_(router),
       metrics_(metrics),
-      limits_(limits) {}
+      limits_(limits),
+      health_(std::move(health)) {}
 
 Status HttpServer::Listen(const tcp::endpoint& endpoint) {
   beast::error_code ec;

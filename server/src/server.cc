@@ -45,8 +45,8 @@ class ServerImpl final : public Server {
                  &expressions_, &iterators_,   &tokens_,       &metrics_},
         router_(&service_, authenticator_.get()),
         workers_(MakeWorkers(WorkerThreads(options.worker_threads))),
-        http_(WorkerPointers(), &router_, &metrics_,
-              {options.max_body_bytes, options.read_timeout}) {}
+        http_(WorkerPointers(), &router_, &metrics_, {options.max_body_bytes, options.read_timeout},
+              [engine] { return engine->WriteHealth(); }) {}
 
   ~ServerImpl() override { Shutdown(); }
 
