@@ -382,8 +382,8 @@ TEST_F(ShortRetentionTest, StartingSequenceNumberAfterTrimmingIsAValidPosition) 
   for (int i = 0; i < 20; ++i) Put("Start", "later" + std::to_string(i), 1);
   size_t records = 0;
   for (const std::string& iterator : iterators) {
-    rapidjson::Document page = Ok("DynamoDBStreams_20120810.GetRecords",
-                                  R"({"ShardIterator":")" + iterator + "\"}");
+    rapidjson::Document page =
+        Ok("DynamoDBStreams_20120810.GetRecords", R"({"ShardIterator":")" + iterator + "\"}");
     for (const auto& record : page["Records"].GetArray()) {
       EXPECT_EQ(Str(record["dynamodb"]["Keys"]["pk"]["S"]).rfind("later", 0), 0u);
       ++records;
