@@ -28,7 +28,10 @@ using WriteCondition = std::function<Status(const Item* current)>;
 
 // Computes the new item from the current one (nullptr when absent) for UpdateItem.
 // Same calling rules as WriteCondition. The result must keep the key attributes.
-using ItemUpdater = std::function<Result<Item>(const Item* current)>;
+// nullopt means "the item stays absent" and is only allowed when `current` is nullptr:
+// the write then changes nothing and logs no change record (DynamoDB's UpdateItem that
+// only removes attributes of an item that does not exist).
+using ItemUpdater = std::function<Result<std::optional<Item>>(const Item* current)>;
 
 // Where a change came from (recorded as the record's provenance).
 struct WriteOrigin {
