@@ -5,6 +5,16 @@ set(CMAKE_CXX_FLAGS_ASAN "-O1 -g -fno-omit-frame-pointer -fsanitize=address,unde
 set(CMAKE_EXE_LINKER_FLAGS_ASAN "-fsanitize=address,undefined" CACHE STRING "" FORCE)
 set(CMAKE_SHARED_LINKER_FLAGS_ASAN "-fsanitize=address,undefined" CACHE STRING "" FORCE)
 
+# Named failure points (core/include/tidewater/core/failure_point.h): compiled in for tests,
+# out of Release builds. The default is taken when the build directory is first configured.
+if(CMAKE_BUILD_TYPE STREQUAL "Release")
+  set(TW_FAILURE_POINTS_DEFAULT OFF)
+else()
+  set(TW_FAILURE_POINTS_DEFAULT ON)
+endif()
+option(TIDEWATER_FAILURE_POINTS "Compile in the named failure points tests arm"
+       ${TW_FAILURE_POINTS_DEFAULT})
+
 # Warnings are errors in our own code; generated and third-party code is included as SYSTEM.
 # GCC 12 reports false maybe-uninitialized (std::variant) and restrict (std::string +)
 # warnings at -O3; they are off for GCC only.
