@@ -1,5 +1,5 @@
 // Locking the compiler checks: clang's thread-safety attributes (-Wthread-safety, an error in
-// clang builds) and a Mutex, MutexLock and CondVar that carry them. Under GCC the
+// clang builds) and a Mutex, MutexLock, CondVar and ThreadRole that carry them. Under GCC the
 // attributes are empty and the types are thin wrappers over the standard ones.
 //
 //   class Counter {
@@ -103,6 +103,34 @@ class TW_SCOPED_CAPABILITY MutexLock {
 
  private:
   Mutex& mu_;
+};
+
+// A capability that is not a lock but a role: "this code runs as the one thread that owns
+// some state" (a component's worker thread). State only that thread touches is
+// TW_GUARDED_BY(role); functions that run only there are TW_REQUIRES(role); the thread's
+// main function, and code that runs while the thread does not exist yet or any more (before
+// it starts, after it is joined), hold a ThreadRoleScope. Compile-time only: no run-time
+// cost or check. Not copyable or movable.
+class TW_CAPABILITY("role") ThreadRole {
+ public:
+  ThreadRole() = default;
+  ThreadRole(const ThreadRole&) = delete;
+  ThreadRole& operator=(const ThreadRole&) = delete;
+
+  void Enter() TW_ACQUIRE() {}
+  void Leave() TW_RELEASE() {}
+};
+
+// Holds a ThreadRole for its scope.
+class TW_SCOPED_CAPABILITY ThreadRoleScope {
+ public:
+  explicit ThreadRoleScope(ThreadRole& role) TW_ACQUIRE(role) : role_(role) { role_.Enter(); }
+  ~ThreadRoleScope() TW_RELEASE() { role_.Leave(); }
+  ThreadRoleScope(const ThreadRoleScope&) = delete;
+  ThreadRoleScope& operator=(const ThreadRoleScope&) = delete;
+
+ private:
+  ThreadRole& role_;
 };
 
 // A condition variable used with a Mutex the caller holds. Each wait releases the mutex
