@@ -15,6 +15,7 @@
 
 #include "sink_json.h"
 #include "sink_metrics.h"
+#include "tidewater/core/failure_point.h"
 
 namespace tidewater::connectors {
 namespace {
@@ -358,10 +359,13 @@ class FileSinkImpl final : public FileSink {
     const std::string dir = TableDir(key.table);
     const std::string final_path = dir + "/" + ShardPrefix(key.shard) + Padded(file.first, 20) +
                                    "-" + Padded(file.last, 20) + "." + Extension();
+    TW_FAILURE_POINT("file_sink.before_rename");
     if (::rename(file.temp_path.c_str(), final_path.c_str()) != 0) {
       return ErrnoStatus("cannot rename", file.temp_path);
     }
     TW_RETURN_IF_ERROR(SyncDirectory(dir));
+    // The file is complete under its final name; the manifest does not name it yet.
+    TW_FAILURE_POINT("file_sink.after_rename");
     committed_[key] = file.last + 1;
     metrics_.RowsCommitted(key.table, file.records);
     staged_.erase(it);

@@ -20,6 +20,7 @@
 #include "publish_cursor.h"
 #include "publisher_metrics.h"
 #include "shard_reader.h"
+#include "tidewater/core/failure_point.h"
 
 namespace tidewater::connectors {
 namespace {
@@ -162,6 +163,8 @@ class KafkaPublisher::Impl final : public DeliveryListener {
         static_cast<double>(engine_.options().clock->NowMicros() - record.created_micros) / 1e6;
     PublisherMetrics::Published(table.metrics, record.bytes, std::max(latency, 0.0));
     record.shard->Acknowledge(record);  // may free `record`
+    // Acknowledged, not saved as a checkpoint yet: a restart resends it (a duplicate).
+    TW_FAILURE_POINT("publisher.after_ack");
   }
 
  private:
@@ -505,6 +508,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
             engine_.SaveCheckpoint(options_.checkpoint_consumer, name, shard->index(), next, true);
         if (saved.ok()) {
           shard->Persisted(next);
+          TW_FAILURE_POINT("publisher.after_checkpoint");
         } else if (saved.code() != ErrorCode::kResourceNotFound) {
           spdlog::warn("event=kafka_checkpoint_failed table={} shard={} error=\"{}\"", name,
                        shard->index(), saved.ToString());

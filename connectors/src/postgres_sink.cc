@@ -11,6 +11,7 @@
 
 #include "sink_json.h"
 #include "sink_metrics.h"
+#include "tidewater/core/failure_point.h"
 
 namespace tidewater::connectors {
 namespace {
@@ -409,7 +410,10 @@ class PostgresSinkImpl final : public PostgresSink {
                 "EXCLUDED.next_sequence, updated_at = now()",
             {options_.sink_name, batch.table, shard, std::to_string(last + 1)})
             .status());
+    TW_RETURN_IF_FAILURE_POINT("postgres_sink.before_commit");
     TW_RETURN_IF_ERROR(Run(conn, "COMMIT").status());
+    // Committed with its position; the reader has not been told yet.
+    TW_FAILURE_POINT("postgres_sink.after_commit");
     return count;
   }
 
