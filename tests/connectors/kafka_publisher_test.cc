@@ -221,9 +221,10 @@ double Metric(prometheus::Registry& registry, const std::string& name,
     if (family.name != name) continue;
     for (const auto& metric : family.metric) {
       bool match = true;
-      for (const auto& [key, value] : labels) {
-        match &= std::any_of(metric.label.begin(), metric.label.end(),
-                             [&](const auto& l) { return l.name == key && l.value == value; });
+      for (const auto& wanted : labels) {
+        match &= std::any_of(metric.label.begin(), metric.label.end(), [&](const auto& l) {
+          return l.name == wanted.first && l.value == wanted.second;
+        });
       }
       if (!match) continue;
       sum += family.type == prometheus::MetricType::Counter ? metric.counter.value
