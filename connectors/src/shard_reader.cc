@@ -34,10 +34,10 @@ ReadAhead::ReadAhead(ChangeLog& log, const ChangeMessageEncoder& encoder)
 
 ReadAhead::~ReadAhead() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
   thread_.join();
 }
 
@@ -47,10 +47,10 @@ std::future<EncodedBatch> ReadAhead::Submit(ShardSource source, uint64_t from, s
   });
   std::future<EncodedBatch> result = job.get_future();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     jobs_.push_back(std::move(job));
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
   return result;
 }
 
@@ -59,8 +59,8 @@ void ReadAhead::Loop() {
   while (true) {
     std::packaged_task<EncodedBatch()> job;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && jobs_.empty()) cv_.Wait(mu_);
       if (stopping_) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();
