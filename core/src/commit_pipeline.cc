@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "tidewater/core/failure_point.h"
+
 namespace tidewater {
 
 // Writes committed together by one durable step (group commit), across shards.
@@ -74,7 +76,9 @@ Status CommitPipeline::FailWrites(Status failure) {
 Status CommitPipeline::WriteNow(rocksdb::WriteBatch& batch) {
   if (failed_.load(std::memory_order_acquire)) return WriteHealth();
   if (batch.Count() == 0) return Status::Ok();
+  TW_FAILURE_POINT("commit.before_durable");
   Status s = wal_->Commit(batch);
+  TW_FAILURE_POINT("commit.after_durable");
   if (!s.ok()) {
     std::lock_guard lock(group_mu_);
     return FailWrites(std::move(s));
@@ -99,7 +103,9 @@ Status CommitPipeline::AwaitGroup(const std::shared_ptr<CommitGroup>& group) {
     leader_active_ = true;
     std::shared_ptr<CommitGroup> writing = std::move(open_group_);
     lock.unlock();
+    TW_FAILURE_POINT("commit.before_durable");
     Status s = writing->batch.Count() > 0 ? wal_->Commit(writing->batch) : Status::Ok();
+    TW_FAILURE_POINT("commit.after_durable");
     // Make each shard's progress visible before the next group can be written, so that
     // committed sequences only grow.
     bool published = false;
