@@ -7,8 +7,7 @@ namespace {
 
 class EngineChangeSource final : public ChangeSource {
  public:
-  EngineChangeSource(ChangeLog& log, std::string table)
-      : log_(log), table_(std::move(table)) {}
+  EngineChangeSource(ChangeLog& log, std::string table) : log_(log), table_(std::move(table)) {}
 
   Result<std::vector<SourceShard>> ListShards() override {
     TW_ASSIGN_OR_RETURN(TableDescription table, log_.DescribeTable(table_));
