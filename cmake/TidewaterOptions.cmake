@@ -4,13 +4,31 @@ set(CMAKE_CXX_FLAGS_ASAN "-O1 -g -fno-omit-frame-pointer -fsanitize=address,unde
     CACHE STRING "Flags for the Asan build type" FORCE)
 set(CMAKE_EXE_LINKER_FLAGS_ASAN "-fsanitize=address,undefined" CACHE STRING "" FORCE)
 set(CMAKE_SHARED_LINKER_FLAGS_ASAN "-fsanitize=address,undefined" CACHE STRING "" FORCE)
+#   Tsan  -- ThreadSanitizer, used by CI on the suites that exercise concurrency
+#            (scripts/common.sh configures it with clang, so that it also runs -Wthread-safety).
+set(CMAKE_CXX_FLAGS_TSAN "-O1 -g -fno-omit-frame-pointer -fsanitize=thread"
+    CACHE STRING "Flags for the Tsan build type" FORCE)
+set(CMAKE_EXE_LINKER_FLAGS_TSAN "-fsanitize=thread" CACHE STRING "" FORCE)
+set(CMAKE_SHARED_LINKER_FLAGS_TSAN "-fsanitize=thread" CACHE STRING "" FORCE)
+
+# Named failure points (core/include/tidewater/core/failure_point.h): compiled in for tests,
+# out of Release builds. The default is taken when the build directory is first configured.
+if(CMAKE_BUILD_TYPE STREQUAL "Release")
+  set(TW_FAILURE_POINTS_DEFAULT OFF)
+else()
+  set(TW_FAILURE_POINTS_DEFAULT ON)
+endif()
+option(TIDEWATER_FAILURE_POINTS "Compile in the named failure points tests arm"
+       ${TW_FAILURE_POINTS_DEFAULT})
 
 # Warnings are errors in our own code; generated and third-party code is included as SYSTEM.
 # GCC 12 reports false maybe-uninitialized (std::variant) and restrict (std::string +)
-# warnings at -O3; they are off for GCC only.
+# warnings at -O3; they are off for GCC only. Clang checks the locking annotations
+# (core/include/tidewater/core/thread_annotations.h).
 function(tidewater_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers
-    $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized -Wno-restrict>)
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized -Wno-restrict>
+    $<$<CXX_COMPILER_ID:Clang>:-Wthread-safety>)
 endfunction()
 
 # Every test file is built: tidewater_add_test(name sources... LIBS libs...)
@@ -21,4 +39,21 @@ function(tidewater_add_test name)
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   include(GoogleTest)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+endfunction()
+
+# Tsan builds: every executable also gets cmake/tsan_c11_threads.cc (librdkafka's C11 threads
+# made visible to ThreadSanitizer; see there). Called at the end of the top-level
+# CMakeLists.txt, once every target exists.
+function(tidewater_tsan_executables directory)
+  get_property(targets DIRECTORY ${directory} PROPERTY BUILDSYSTEM_TARGETS)
+  foreach(target ${targets})
+    get_target_property(type ${target} TYPE)
+    if(type STREQUAL "EXECUTABLE")
+      target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/cmake/tsan_c11_threads.cc)
+    endif()
+  endforeach()
+  get_property(subdirectories DIRECTORY ${directory} PROPERTY SUBDIRECTORIES)
+  foreach(subdirectory ${subdirectories})
+    tidewater_tsan_executables(${subdirectory})
+  endforeach()
 endfunction()

@@ -3,7 +3,9 @@
 #
 # Environment:
 #   BUILD_DIR   build directory            (default: build)
-#   BUILD_TYPE  CMake build type or Asan    (default: RelWithDebInfo)
+#   BUILD_TYPE  CMake build type, Asan or Tsan (default: RelWithDebInfo); Tsan builds with
+#               clang, which also checks the locking annotations (-Wthread-safety)
+#   BUILD_TARGETS  targets to build, space-separated (default: all)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,9 +47,16 @@ install_packages() {
 build() {
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     log "configuring $BUILD_DIR ($BUILD_TYPE)"
-    cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null ||
-      die "cmake configure failed"
+    local compiler=()
+    [ "$BUILD_TYPE" = Tsan ] && compiler=(-DCMAKE_CXX_COMPILER=clang++)
+    cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+      "${compiler[@]}" >/dev/null || die "cmake configure failed"
   fi
-  log "building in $BUILD_DIR"
-  cmake --build "$BUILD_DIR" -- -j"$(nproc)" || die "build failed"
+  local targets=() target_args=()
+  if [ -n "${BUILD_TARGETS:-}" ]; then
+    read -r -a targets <<<"$BUILD_TARGETS"
+    target_args=(--target "${targets[@]}")
+  fi
+  log "building in $BUILD_DIR${BUILD_TARGETS:+ (targets: $BUILD_TARGETS)}"
+  cmake --build "$BUILD_DIR" "${target_args[@]}" -- -j"$(nproc)" || die "build failed"
 }

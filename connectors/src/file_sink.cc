@@ -8,13 +8,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <set>
 #include <sstream>
 #include <vector>
 
 #include "sink_json.h"
 #include "sink_metrics.h"
+#include "tidewater/core/failure_point.h"
+#include "tidewater/core/thread_annotations.h"
 
 namespace tidewater::connectors {
 namespace {
@@ -144,14 +145,14 @@ class FileSinkImpl final : public FileSink {
       : options_(std::move(options)), metrics_(options_.registry, options_.sink_name) {}
 
   ~FileSinkImpl() override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     for (auto& [key, file] : staged_) {
       if (file.fd >= 0) ::close(file.fd);
     }
   }
 
   Result<std::optional<uint64_t>> Load(const std::string& table, uint32_t shard) override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const ShardKey key{table, shard};
     Discard(key);
     TW_ASSIGN_OR_RETURN(std::optional<uint64_t> next, ReadCommittedPosition(table, shard));
@@ -160,7 +161,7 @@ class FileSinkImpl final : public FileSink {
   }
 
   Status Write(const streams::ShardBatch& batch) override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const ShardKey key{batch.table, batch.shard};
     Status status = WriteLocked(key, batch);
     if (!status.ok()) {
@@ -174,12 +175,12 @@ class FileSinkImpl final : public FileSink {
   }
 
   Status Tick() override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     return CompleteFiles(/*all=*/false);
   }
 
   Status Flush() override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     return CompleteFiles(/*all=*/true);
   }
 
@@ -227,7 +228,7 @@ class FileSinkImpl final : public FileSink {
     return next;
   }
 
-  Status WriteLocked(const ShardKey& key, const streams::ShardBatch& batch) {
+  Status WriteLocked(const ShardKey& key, const streams::ShardBatch& batch) TW_REQUIRES(mutex_) {
     auto committed = committed_.find(key);
     if (committed == committed_.end()) {
       TW_ASSIGN_OR_RETURN(std::optional<uint64_t> next,
@@ -346,7 +347,7 @@ class FileSinkImpl final : public FileSink {
 
   // Completes the shard's staged file: write, fsync, rename, fsync the directory, then
   // the manifest.
-  Status Complete(const ShardKey& key) {
+  Status Complete(const ShardKey& key) TW_REQUIRES(mutex_) {
     auto it = staged_.find(key);
     if (it == staged_.end()) return Status::Ok();
     StagedFile& file = it->second;
@@ -358,10 +359,13 @@ class FileSinkImpl final : public FileSink {
     const std::string dir = TableDir(key.table);
     const std::string final_path = dir + "/" + ShardPrefix(key.shard) + Padded(file.first, 20) +
                                    "-" + Padded(file.last, 20) + "." + Extension();
+    TW_FAILURE_POINT("file_sink.before_rename");
     if (::rename(file.temp_path.c_str(), final_path.c_str()) != 0) {
       return ErrnoStatus("cannot rename", file.temp_path);
     }
     TW_RETURN_IF_ERROR(SyncDirectory(dir));
+    // The file is complete under its final name; the manifest does not name it yet.
+    TW_FAILURE_POINT("file_sink.after_rename");
     committed_[key] = file.last + 1;
     metrics_.RowsCommitted(key.table, file.records);
     staged_.erase(it);
@@ -369,7 +373,7 @@ class FileSinkImpl final : public FileSink {
     return WriteManifest(key.table);
   }
 
-  Status WriteManifest(const std::string& table) {
+  Status WriteManifest(const std::string& table) TW_REQUIRES(mutex_) {
     rapidjson::StringBuffer buffer;
     json::Writer writer(buffer);
     writer.StartObject();
@@ -383,7 +387,7 @@ class FileSinkImpl final : public FileSink {
                                std::string_view(buffer.GetString(), buffer.GetSize()));
   }
 
-  Status CompleteFiles(bool all) {
+  Status CompleteFiles(bool all) TW_REQUIRES(mutex_) {
     std::vector<ShardKey> due;
     for (const auto& [key, file] : staged_) {
       if (all || Due(file)) due.push_back(key);
@@ -403,7 +407,7 @@ class FileSinkImpl final : public FileSink {
   }
 
   // Drops the shard's staged file (its records will be read again).
-  void Discard(const ShardKey& key) {
+  void Discard(const ShardKey& key) TW_REQUIRES(mutex_) {
     auto it = staged_.find(key);
     if (it == staged_.end()) return;
     if (it->second.fd >= 0) ::close(it->second.fd);
@@ -414,9 +418,10 @@ class FileSinkImpl final : public FileSink {
 
   const FileSinkOptions options_;
   SinkMetrics metrics_;
-  std::mutex mutex_;
-  std::map<ShardKey, uint64_t> committed_;  // next sequence after completed files (0: none)
-  std::map<ShardKey, StagedFile> staged_;
+  Mutex mutex_;
+  // The next sequence after completed files (0: none).
+  std::map<ShardKey, uint64_t> committed_ TW_GUARDED_BY(mutex_);
+  std::map<ShardKey, StagedFile> staged_ TW_GUARDED_BY(mutex_);
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "change_message.h"
+#include "tidewater/core/thread_annotations.h"
 #include "tidewater/streams/stream_record_json.h"
 
 namespace tidewater::connectors {
@@ -93,8 +94,8 @@ class KafkaStreamConsumer::Impl {
     return Status::Ok();
   }
 
-  Status Start() {
-    std::lock_guard lock(lifecycle_mu_);
+  Status Start() TW_EXCLUDES(lifecycle_mu_) {
+    MutexLock lock(lifecycle_mu_);
     if (started_) return Status::Validation("the consumer was already started");
     rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, options_.topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -108,16 +109,16 @@ class KafkaStreamConsumer::Impl {
     return Status::Ok();
   }
 
-  void Stop() {
-    std::lock_guard lock(lifecycle_mu_);
+  void Stop() TW_EXCLUDES(lifecycle_mu_) {
+    MutexLock lock(lifecycle_mu_);
     if (!started_ || stopped_) return;
     stopped_ = true;
     stop_.request_stop();
     thread_.join();
   }
 
-  std::vector<streams::ConsumerShardStatus> Progress() const {
-    std::lock_guard lock(mu_);
+  std::vector<streams::ConsumerShardStatus> Progress() const TW_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     std::vector<streams::ConsumerShardStatus> progress;
     for (const auto& [partition, status] : status_) progress.push_back(status);
     return progress;
@@ -136,13 +137,17 @@ class KafkaStreamConsumer::Impl {
     Clock::MonotonicTime first_pending;     // when the oldest pending record arrived
   };
 
+  // librdkafka calls it inside rd_kafka_consumer_poll and rd_kafka_consumer_close: on the
+  // poll thread.
   static void OnRebalance(rd_kafka_t* kafka, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque) {
-    static_cast<Impl*>(opaque)->Rebalance(kafka, err, partitions);
+    auto* impl = static_cast<Impl*>(opaque);
+    ThreadRoleScope poll_thread(impl->poll_thread_);
+    impl->Rebalance(kafka, err, partitions);
   }
 
   void Rebalance(rd_kafka_t* kafka, rd_kafka_resp_err_t err,
-                 rd_kafka_topic_partition_list_t* partitions) {
+                 rd_kafka_topic_partition_list_t* partitions) TW_REQUIRES(poll_thread_) {
     const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(kafka), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       // Where each shard stands: the metadata of the committed offset, unless the
@@ -176,7 +181,7 @@ class KafkaStreamConsumer::Impl {
                                                       : "starting_position");
           }
         }
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         streams::ConsumerShardStatus& status = status_[p.partition];
         status.shard = static_cast<uint32_t>(p.partition);
         status.held = true;
@@ -193,7 +198,7 @@ class KafkaStreamConsumer::Impl {
     // Revoked (or a rebalance error): what was not accepted is another worker's now.
     for (int i = 0; i < partitions->cnt; ++i) {
       partitions_.erase(partitions->elems[i].partition);
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       status_[partitions->elems[i].partition].held = false;
     }
     if (cooperative) {
@@ -218,7 +223,7 @@ class KafkaStreamConsumer::Impl {
           "error=\"{}\"",
           options_.group_id, options_.topic, partition, backoff.count(), stored.status().message());
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         streams::ConsumerShardStatus& status = status_[partition];
         ++status.handler_errors;
         status.last_error = "checkpoint store: " + stored.status().ToString();
@@ -229,6 +234,7 @@ class KafkaStreamConsumer::Impl {
   }
 
   void Run() {
+    ThreadRoleScope poll_thread(poll_thread_);
     const std::stop_token stop = stop_.get_token();
     while (!stop.stop_requested()) {
       rd_kafka_message_t* message =
@@ -245,11 +251,11 @@ class KafkaStreamConsumer::Impl {
       DeliverReady(stop);
     }
     rd_kafka_consumer_close(kafka_);  // leaves the group (revoking serves OnRebalance)
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [partition, status] : status_) status.held = false;
   }
 
-  void Receive(rd_kafka_message_t* message) {
+  void Receive(rd_kafka_message_t* message) TW_REQUIRES(poll_thread_) {
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         ReadError(message->partition,
@@ -265,7 +271,7 @@ class KafkaStreamConsumer::Impl {
       std::string skipped =
           "offset " + std::to_string(message->offset) + " skipped: " + record.status().ToString();
       if (options_.on_read_error) options_.on_read_error("read", Status::Serialization(skipped));
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       streams::ConsumerShardStatus& status = status_[message->partition];
       ++status.handler_errors;
       status.last_error = std::move(skipped);
@@ -308,7 +314,7 @@ class KafkaStreamConsumer::Impl {
     return streams::ParseStreamRecord(json, *table, static_cast<uint32_t>(*shard_index));
   }
 
-  void DeliverReady(const std::stop_token& stop) {
+  void DeliverReady(const std::stop_token& stop) TW_REQUIRES(poll_thread_) {
     const Clock::MonotonicTime now = options_.clock->MonotonicNow();
     for (auto& [index, partition] : partitions_) {
       while (!partition.pending.empty() && !stop.stop_requested()) {
@@ -336,7 +342,7 @@ class KafkaStreamConsumer::Impl {
       Status status = handler_(batch);
       if (status.ok()) break;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         streams::ConsumerShardStatus& progress = status_[index];
         ++progress.handler_errors;
         progress.last_error = status.ToString();
@@ -348,7 +354,7 @@ class KafkaStreamConsumer::Impl {
     partition.pending.erase(partition.pending.begin(),
                             partition.pending.begin() + static_cast<std::ptrdiff_t>(count));
     Commit(index, last_offset + 1, next_sequence);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     streams::ConsumerShardStatus& progress = status_[index];
     progress.records_processed += count;
     progress.next_sequence = next_sequence;
@@ -377,7 +383,7 @@ class KafkaStreamConsumer::Impl {
 
   void UpdateIteratorAge(int32_t index, const Partition& partition) {
     const int64_t now = options_.clock->NowMicros();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     status_[index].iterator_age_millis =
         partition.pending.empty()
             ? 0
@@ -392,7 +398,7 @@ class KafkaStreamConsumer::Impl {
   }
 
   void SetError(int32_t index, const Status& status) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     status_[index].last_error = status.ToString();
   }
 
@@ -400,16 +406,17 @@ class KafkaStreamConsumer::Impl {
   const streams::BatchHandler handler_;
   rd_kafka_t* kafka_ = nullptr;
 
-  std::mutex lifecycle_mu_;
-  bool started_ = false;
-  bool stopped_ = false;
+  Mutex lifecycle_mu_;
+  bool started_ TW_GUARDED_BY(lifecycle_mu_) = false;
+  bool stopped_ TW_GUARDED_BY(lifecycle_mu_) = false;
   std::stop_source stop_;
-  std::thread thread_;
+  std::thread thread_ TW_GUARDED_BY(lifecycle_mu_);
 
-  std::map<int32_t, Partition> partitions_;  // the poll thread's (rebalances run there too)
+  ThreadRole poll_thread_;  // Run, and the rebalances it serves
+  std::map<int32_t, Partition> partitions_ TW_GUARDED_BY(poll_thread_);
 
-  mutable std::mutex mu_;
-  std::map<int32_t, streams::ConsumerShardStatus> status_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<int32_t, streams::ConsumerShardStatus> status_ TW_GUARDED_BY(mu_);
 };
 
 Result<std::unique_ptr<KafkaStreamConsumer>> KafkaStreamConsumer::Create(

@@ -9,8 +9,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -20,6 +18,8 @@
 #include "publish_cursor.h"
 #include "publisher_metrics.h"
 #include "shard_reader.h"
+#include "tidewater/core/failure_point.h"
+#include "tidewater/core/thread_annotations.h"
 
 namespace tidewater::connectors {
 namespace {
@@ -72,14 +72,19 @@ class KafkaPublisher::Impl final : public DeliveryListener {
 
   ~Impl() override {
     Stop();
-    for (auto& [name, table] : tables_) RemoveMetrics(*table);
+    ThreadRoleScope publisher(publisher_thread_);  // the thread is gone
+    for (auto& [name, table] : tables()) RemoveMetrics(*table);
     for (auto& table : retired_) RemoveMetrics(*table);
   }
 
-  Status Start() {
+  Status Start() TW_EXCLUDES(join_mu_) {
     TW_RETURN_IF_ERROR(ValidateOptions(options_));
-    TW_ASSIGN_OR_RETURN(producer_, KafkaProducer::Create(options_, this));
-    TW_RETURN_IF_ERROR(RefreshTables());
+    {
+      ThreadRoleScope publisher(publisher_thread_);  // the thread does not exist yet
+      TW_ASSIGN_OR_RETURN(producer_, KafkaProducer::Create(options_, this));
+      TW_RETURN_IF_ERROR(RefreshTables());
+    }
+    MutexLock join_lock(join_mu_);
     thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "tw-kafka-pub");
       Run();
@@ -87,18 +92,18 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     return Status::Ok();
   }
 
-  void Stop() {
+  void Stop() TW_EXCLUDES(stop_mu_, join_mu_) {
     {
-      std::lock_guard lock(stop_mu_);
+      MutexLock lock(stop_mu_);
       stop_requested_ = true;
     }
-    stop_cv_.notify_all();
-    std::lock_guard join_lock(join_mu_);  // a second caller waits for the first
+    stop_cv_.NotifyAll();
+    MutexLock join_lock(join_mu_);  // a second caller waits for the first
     if (thread_.joinable()) thread_.join();
   }
 
-  std::vector<TablePublishState> Snapshot() const {
-    std::lock_guard lock(snapshot_mu_);
+  std::vector<TablePublishState> Snapshot() const TW_EXCLUDES(snapshot_mu_) {
+    MutexLock lock(snapshot_mu_);
     std::vector<TablePublishState> states;
     for (const auto& [name, table] : tables_) {
       TablePublishState& state = states.emplace_back();
@@ -115,7 +120,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
   uint64_t producer_restarts() const { return restarts_.load(); }
 
   // Runs on the publisher thread, inside KafkaProducer::Poll.
-  void OnDelivery(const rd_kafka_message_t& message) override {
+  void OnDelivery(const rd_kafka_message_t& message) override TW_REQUIRES(publisher_thread_) {
     auto& record = *static_cast<InFlightRecord*>(message._private);
     --in_flight_records_;
     in_flight_bytes_ -= record.bytes;
@@ -141,20 +146,29 @@ class KafkaPublisher::Impl final : public DeliveryListener {
         static_cast<double>(engine_.options().clock->NowMicros() - record.created_micros) / 1e6;
     PublisherMetrics::Published(table.metrics, record.bytes, std::max(latency, 0.0));
     record.shard->Acknowledge(record);  // may free `record`
+    // Acknowledged, not saved as a checkpoint yet: a restart resends it (a duplicate).
+    TW_FAILURE_POINT("publisher.after_ack");
   }
 
  private:
-  bool stop_requested() {
-    std::lock_guard lock(stop_mu_);
+  bool stop_requested() TW_EXCLUDES(stop_mu_) {
+    MutexLock lock(stop_mu_);
     return stop_requested_;
   }
 
-  bool BudgetLeft() const {
+  // The publisher thread reads tables_ without snapshot_mu_: it is the only writer.
+  const std::map<std::string, std::unique_ptr<TableCursor>>& tables() const
+      TW_REQUIRES(publisher_thread_) TW_NO_THREAD_SAFETY_ANALYSIS {
+    return tables_;
+  }
+
+  bool BudgetLeft() const TW_REQUIRES(publisher_thread_) {
     return !queue_full_ && in_flight_records_ < options_.max_in_flight_records &&
            in_flight_bytes_ < options_.max_in_flight_bytes;
   }
 
   void Run() {
+    ThreadRoleScope publisher(publisher_thread_);
     uint64_t epoch = 0;
     Clock& clock = *options_.clock;
     MonotonicTime next_refresh = clock.MonotonicNow() + options_.table_refresh_interval;
@@ -203,7 +217,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
 
   // Tracks new stream-enabled tables, retires deleted ones and verifies topics. Returns
   // the first topic error (Start fails with it; later they are logged and retried).
-  Status RefreshTables() {
+  Status RefreshTables() TW_REQUIRES(publisher_thread_) {
     std::vector<std::string> names;
     std::optional<std::string> start;
     do {
@@ -218,43 +232,45 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     for (const std::string& name : names) {
       auto description = engine_.DescribeTable(name);
       if (!description.ok()) continue;  // deleted meanwhile
-      auto it = tables_.find(name);
-      if (it != tables_.end() && it->second->table_id != description->table_id) {
-        Retire(it);  // deleted and created again
-        it = tables_.end();
+      auto it = tables().find(name);
+      if (it != tables().end() && it->second->table_id != description->table_id) {
+        Retire(name);  // deleted and created again
+        it = tables().end();
       }
-      if (it == tables_.end() && !description->stream.enabled) continue;
+      if (it == tables().end() && !description->stream.enabled) continue;
       present.insert(name);
-      TableCursor& table = it != tables_.end() ? *it->second : Track(*description);
+      TableCursor& table = it != tables().end() ? *it->second : Track(*description);
       AddShards(table, *description);
       if (!table.ready()) {
         Status verified = VerifyTopic(table);
         if (first_error.ok()) first_error = verified;
       }
     }
-    for (auto it = tables_.begin(); it != tables_.end();) {
-      auto next = std::next(it);
-      if (!present.contains(it->first)) Retire(it);
-      it = next;
+    std::vector<std::string> gone;
+    for (const auto& [name, table] : tables()) {
+      if (!present.contains(name)) gone.push_back(name);
     }
+    for (const std::string& name : gone) Retire(name);
     return first_error;
   }
 
-  TableCursor& Track(const TableDescription& description) {
+  TableCursor& Track(const TableDescription& description) TW_REQUIRES(publisher_thread_)
+      TW_EXCLUDES(snapshot_mu_) {
     auto table = std::make_unique<TableCursor>();
     table->name = description.name;
     table->table_id = description.table_id;
     table->partition_key = description.key_schema.partition_key.name;
     table->topic = KafkaTopicName(options_.topic_prefix, description.name);
     table->metrics = metrics_.AddTable(description.name);
-    std::lock_guard lock(snapshot_mu_);
+    MutexLock lock(snapshot_mu_);
     return *tables_.emplace(description.name, std::move(table)).first->second;
   }
 
   // Cursors for shards the table has and the publisher does not track yet, starting at
   // the saved checkpoint or, for a shard never published, at its oldest retained record
   // (then pinned at once with a checkpoint so that retention keeps it).
-  void AddShards(TableCursor& table, const TableDescription& description) {
+  void AddShards(TableCursor& table, const TableDescription& description)
+      TW_EXCLUDES(snapshot_mu_) {
     for (size_t i = table.shards.size(); i < description.shards.size(); ++i) {
       const ShardDescription& shard = description.shards[i];
       const uint32_t index = shard.index;
@@ -273,12 +289,12 @@ class KafkaPublisher::Impl final : public DeliveryListener {
       }
       auto cursor = std::make_unique<ShardCursor>(&table, index, start);
       cursor->metrics = metrics_.AddShard(table.name, index);
-      std::lock_guard lock(snapshot_mu_);
+      MutexLock lock(snapshot_mu_);
       table.shards.push_back(std::move(cursor));
     }
   }
 
-  Status VerifyTopic(TableCursor& table) {
+  Status VerifyTopic(TableCursor& table) TW_REQUIRES(publisher_thread_) TW_EXCLUDES(snapshot_mu_) {
     const int partitions = static_cast<int>(table.shards.size());
     Status status;
     if (table.topic.size() > kMaxTopicName) {
@@ -289,7 +305,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
                            {table.topic, table.name, partitions, options_.topic_replication_factor},
                            options_.admin_timeout);
     }
-    std::lock_guard lock(snapshot_mu_);
+    MutexLock lock(snapshot_mu_);
     if (status.ok()) {
       if (!table.error.empty()) {
         spdlog::info("event=kafka_topic_ready table={} topic={}", table.name, table.topic);
@@ -306,15 +322,16 @@ class KafkaPublisher::Impl final : public DeliveryListener {
 
   // The table is gone from the engine: stop publishing it; its cursor stays until the
   // reports of its records in flight are in.
-  void Retire(std::map<std::string, std::unique_ptr<TableCursor>>::iterator it) {
-    for (auto& shard : it->second->shards) DropReadAhead(*shard);
-    std::lock_guard lock(snapshot_mu_);
+  void Retire(const std::string& name) TW_REQUIRES(publisher_thread_) TW_EXCLUDES(snapshot_mu_) {
+    for (auto& shard : tables().at(name)->shards) DropReadAhead(*shard);
+    MutexLock lock(snapshot_mu_);
+    auto it = tables_.find(name);
     it->second->deleted = true;
     retired_.push_back(std::move(it->second));
     tables_.erase(it);
   }
 
-  void DropDrainedRetired() {
+  void DropDrainedRetired() TW_REQUIRES(publisher_thread_) {
     std::erase_if(retired_, [this](const std::unique_ptr<TableCursor>& table) {
       for (const auto& shard : table->shards) {
         if (shard->has_in_flight()) return false;
@@ -333,9 +350,9 @@ class KafkaPublisher::Impl final : public DeliveryListener {
 
   // Reads every ready shard from its send position and produces what it finds, while the
   // in-flight budget lasts. Returns whether anything was produced.
-  bool ProduceAvailable() {
+  bool ProduceAvailable() TW_REQUIRES(publisher_thread_) {
     bool produced = false;
-    for (auto& [name, table] : tables_) {
+    for (auto& [name, table] : tables()) {
       if (!table->ready()) continue;
       for (auto& shard : table->shards) {
         if (!BudgetLeft() || producer_failed_) return produced;
@@ -351,7 +368,8 @@ class KafkaPublisher::Impl final : public DeliveryListener {
 
   // Makes the shard's next records pending: the batch read ahead if it starts where the
   // shard stands, else a batch read now. A full batch starts reading the next one ahead.
-  void FillPending(TableCursor& table, ShardCursor& shard) {
+  void FillPending(TableCursor& table, ShardCursor& shard) TW_REQUIRES(publisher_thread_)
+      TW_EXCLUDES(snapshot_mu_) {
     EncodedBatch batch;
     bool have = false;
     if (shard.read_ahead.valid()) {
@@ -371,7 +389,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     if (batch.records.empty()) {
       if (!batch.error.ok() && batch.error.code() != ErrorCode::kResourceNotFound) {
         // A record that cannot be encoded is never skipped: the table stops here.
-        std::lock_guard lock(snapshot_mu_);
+        MutexLock lock(snapshot_mu_);
         table.topic_partitions = 0;
         table.error = batch.error.message();
         spdlog::error("event=kafka_encode_failed table={} error=\"{}\"", table.name, table.error);
@@ -393,7 +411,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     shard.SetPending(std::move(batch.records));
   }
 
-  bool ProduceShard(TableCursor& table, ShardCursor& shard) {
+  bool ProduceShard(TableCursor& table, ShardCursor& shard) TW_REQUIRES(publisher_thread_) {
     if (!shard.has_pending()) FillPending(table, shard);
     size_t sent = 0;
     for (; shard.has_pending() && BudgetLeft(); shard.PendingSent()) {
@@ -422,7 +440,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     return sent > 0;
   }
 
-  void DropReadAhead(ShardCursor& shard) {
+  void DropReadAhead(ShardCursor& shard) TW_REQUIRES(publisher_thread_) {
     if (!shard.read_ahead.valid()) return;
     shard.read_ahead = {};
     --read_aheads_;
@@ -431,7 +449,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
   // After a failed delivery or a fatal producer error: drop the producer (and whatever it
   // still holds), wait, and start a new one from the acknowledged positions. Records that
   // reached Kafka without being acknowledged are sent again (duplicates, in order).
-  void RestartProducer() {
+  void RestartProducer() TW_REQUIRES(publisher_thread_) TW_EXCLUDES(stop_mu_) {
     std::string reason = failure_;
     if (producer_) {
       reason = producer_->FatalError().value_or(failure_);
@@ -444,7 +462,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
       purging_ = false;
       producer_.reset();
     }
-    for (auto& [name, table] : tables_) {
+    for (auto& [name, table] : tables()) {
       for (auto& shard : table->shards) shard->Rewind();
     }
     for (auto& table : retired_) RemoveMetrics(*table);
@@ -459,8 +477,11 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     spdlog::warn("event=kafka_producer_restart reason=\"{}\" backoff_ms={}", reason,
                  backoff_.count());
     {
-      std::unique_lock lock(stop_mu_);
-      options_.clock->WaitFor(stop_cv_, lock, backoff_, [this] { return stop_requested_; });
+      MutexLock lock(stop_mu_);
+      options_.clock->WaitFor(stop_cv_, stop_mu_, backoff_, [this] {
+        stop_mu_.AssertHeld();
+        return stop_requested_;
+      });
     }
     backoff_ = std::min(backoff_ * 2, kMaxRestartBackoff);
     auto producer = KafkaProducer::Create(options_, this);
@@ -476,8 +497,8 @@ class KafkaPublisher::Impl final : public DeliveryListener {
 
   // --- Positions and lag ---
 
-  void PersistCheckpoints() {
-    for (auto& [name, table] : tables_) {
+  void PersistCheckpoints() TW_REQUIRES(publisher_thread_) {
+    for (auto& [name, table] : tables()) {
       for (auto& shard : table->shards) {
         const uint64_t next = shard->published_next();
         if (next == shard->persisted_next()) continue;
@@ -485,6 +506,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
             engine_.SaveCheckpoint(options_.checkpoint_consumer, name, shard->index(), next, true);
         if (saved.ok()) {
           shard->Persisted(next);
+          TW_FAILURE_POINT("publisher.after_checkpoint");
         } else if (saved.code() != ErrorCode::kResourceNotFound) {
           spdlog::warn("event=kafka_checkpoint_failed table={} shard={} error=\"{}\"", name,
                        shard->index(), saved.ToString());
@@ -493,9 +515,9 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     }
   }
 
-  void UpdateLag() {
+  void UpdateLag() TW_REQUIRES(publisher_thread_) {
     const int64_t now_micros = engine_.options().clock->NowMicros();
-    for (auto& [name, table] : tables_) {
+    for (auto& [name, table] : tables()) {
       auto description = engine_.DescribeTable(name);
       if (!description.ok() || description->table_id != table->table_id) continue;
       for (auto& shard : table->shards) {
@@ -525,29 +547,33 @@ class KafkaPublisher::Impl final : public DeliveryListener {
   PublisherMetrics metrics_;
   const ChangeMessageEncoder encoder_;
   ReadAhead read_ahead_{engine_, encoder_};
-  std::unique_ptr<KafkaProducer> producer_;
+  // The publisher thread (Run), and Start before it exists, the destructor after it ended.
+  ThreadRole publisher_thread_;
+  std::unique_ptr<KafkaProducer> producer_ TW_GUARDED_BY(publisher_thread_);
 
-  // Changed by the publisher thread only, under snapshot_mu_; read by it without.
-  std::map<std::string, std::unique_ptr<TableCursor>> tables_;
-  std::vector<std::unique_ptr<TableCursor>> retired_;
-  mutable std::mutex snapshot_mu_;
+  // Changed by the publisher thread with snapshot_mu_ held; read by Snapshot with it held
+  // and by the publisher thread through tables(). The cursors' fields Snapshot reads
+  // (error, topic, shards) change under snapshot_mu_ too.
+  mutable Mutex snapshot_mu_;
+  std::map<std::string, std::unique_ptr<TableCursor>> tables_ TW_GUARDED_BY(snapshot_mu_);
+  // Deleted tables with records in flight.
+  std::vector<std::unique_ptr<TableCursor>> retired_ TW_GUARDED_BY(publisher_thread_);
 
-  // Publisher thread only.
-  size_t in_flight_records_ = 0;
-  size_t in_flight_bytes_ = 0;
-  bool queue_full_ = false;
-  int read_aheads_ = 0;  // shards with a valid read_ahead future
-  bool producer_failed_ = false;
-  bool purging_ = false;
-  std::string failure_;
-  milliseconds backoff_;
+  size_t in_flight_records_ TW_GUARDED_BY(publisher_thread_) = 0;
+  size_t in_flight_bytes_ TW_GUARDED_BY(publisher_thread_) = 0;
+  bool queue_full_ TW_GUARDED_BY(publisher_thread_) = false;
+  int read_aheads_ TW_GUARDED_BY(publisher_thread_) = 0;  // shards with a valid read_ahead
+  bool producer_failed_ TW_GUARDED_BY(publisher_thread_) = false;
+  bool purging_ TW_GUARDED_BY(publisher_thread_) = false;
+  std::string failure_ TW_GUARDED_BY(publisher_thread_);
+  milliseconds backoff_ TW_GUARDED_BY(publisher_thread_);
 
   std::atomic<uint64_t> restarts_{0};
-  std::mutex stop_mu_;
-  std::condition_variable_any stop_cv_;  // waited on through options_.clock
-  bool stop_requested_ = false;          // guarded by stop_mu_
-  std::mutex join_mu_;
-  std::thread thread_;  // joined under join_mu_
+  Mutex stop_mu_;
+  CondVar stop_cv_;  // waited on through options_.clock
+  bool stop_requested_ TW_GUARDED_BY(stop_mu_) = false;
+  Mutex join_mu_;
+  std::thread thread_ TW_GUARDED_BY(join_mu_);
 };
 
 Result<std::unique_ptr<KafkaPublisher>> KafkaPublisher::Start(Engine& engine,

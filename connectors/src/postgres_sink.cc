@@ -10,6 +10,8 @@
 
 #include "sink_json.h"
 #include "sink_metrics.h"
+#include "tidewater/core/failure_point.h"
+#include "tidewater/core/thread_annotations.h"
 
 namespace tidewater::connectors {
 namespace {
@@ -175,7 +177,7 @@ class PostgresSinkImpl final : public PostgresSink {
   // A pooled connection: taken by one writer at a time, returned when healthy.
   Result<Connection> Acquire() {
     {
-      std::lock_guard lock(pool_mutex_);
+      MutexLock lock(pool_mutex_);
       if (!idle_.empty()) {
         Connection conn = std::move(idle_.back());
         idle_.pop_back();
@@ -198,12 +200,12 @@ class PostgresSinkImpl final : public PostgresSink {
       QueryResult rollback(PQexec(conn.get(), "ROLLBACK"));
       if (PQtransactionStatus(conn.get()) != PQTRANS_IDLE) return;
     }
-    std::lock_guard lock(pool_mutex_);
+    MutexLock lock(pool_mutex_);
     idle_.push_back(std::move(conn));
   }
 
   Status EnsureCheckpointTable(PGconn* conn) {
-    std::lock_guard lock(ddl_mutex_);
+    MutexLock lock(ddl_mutex_);
     TW_RETURN_IF_ERROR(
         Run(conn, "CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(options_.schema)).status());
     return Run(conn, "CREATE TABLE IF NOT EXISTS " + checkpoints_ +
@@ -230,7 +232,7 @@ class PostgresSinkImpl final : public PostgresSink {
   // from `keys` (a record's keys).
   Result<const TableStatements*> Prepare(PGconn* conn, const std::string& table,
                                          const v1::MapValue& keys) {
-    std::lock_guard lock(ddl_mutex_);
+    MutexLock lock(ddl_mutex_);
     auto it = tables_.find(table);
     if (it != tables_.end()) return &it->second;
     if (keys.attributes().empty()) {
@@ -400,7 +402,10 @@ class PostgresSinkImpl final : public PostgresSink {
                 "EXCLUDED.next_sequence, updated_at = now()",
             {options_.sink_name, batch.table, shard, std::to_string(last + 1)})
             .status());
+    TW_RETURN_IF_FAILURE_POINT("postgres_sink.before_commit");
     TW_RETURN_IF_ERROR(Run(conn, "COMMIT").status());
+    // Committed with its position; the reader has not been told yet.
+    TW_FAILURE_POINT("postgres_sink.after_commit");
     return count;
   }
 
@@ -408,11 +413,12 @@ class PostgresSinkImpl final : public PostgresSink {
   SinkMetrics metrics_;
   const std::string checkpoints_;
 
-  std::mutex pool_mutex_;
-  std::vector<Connection> idle_;
+  Mutex pool_mutex_;
+  std::vector<Connection> idle_ TW_GUARDED_BY(pool_mutex_);
 
-  std::mutex ddl_mutex_;
-  std::map<std::string, TableStatements> tables_;
+  Mutex ddl_mutex_;
+  // Never erased: Prepare's pointers stay valid.
+  std::map<std::string, TableStatements> tables_ TW_GUARDED_BY(ddl_mutex_);
 };
 
 }  // namespace

@@ -4,13 +4,13 @@
 
 namespace tidewater::connectors {
 
-EncodedBatch ReadBatch(Engine& engine, const ChangeMessageEncoder& encoder,
+EncodedBatch ReadBatch(ChangeLog& log, const ChangeMessageEncoder& encoder,
                        const ShardSource& source, uint64_t from, size_t limit) {
   EncodedBatch batch;
   batch.from = from;
   ShardReadRequest request{source.table, source.shard, from, limit};
   request.serialized = true;  // forwarded as stored
-  auto read = engine.ReadShard(request);
+  auto read = log.ReadShard(request);
   if (!read.ok()) {
     batch.error = read.status();
     return batch;
@@ -29,28 +29,28 @@ EncodedBatch ReadBatch(Engine& engine, const ChangeMessageEncoder& encoder,
   return batch;
 }
 
-ReadAhead::ReadAhead(Engine& engine, const ChangeMessageEncoder& encoder)
-    : engine_(engine), encoder_(encoder), thread_([this] { Loop(); }) {}
+ReadAhead::ReadAhead(ChangeLog& log, const ChangeMessageEncoder& encoder)
+    : log_(log), encoder_(encoder), thread_([this] { Loop(); }) {}
 
 ReadAhead::~ReadAhead() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
   thread_.join();
 }
 
 std::future<EncodedBatch> ReadAhead::Submit(ShardSource source, uint64_t from, size_t limit) {
   std::packaged_task<EncodedBatch()> job([this, source = std::move(source), from, limit] {
-    return ReadBatch(engine_, encoder_, source, from, limit);
+    return ReadBatch(log_, encoder_, source, from, limit);
   });
   std::future<EncodedBatch> result = job.get_future();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     jobs_.push_back(std::move(job));
   }
-  cv_.notify_one();
+  cv_.NotifyOne();
   return result;
 }
 
@@ -59,8 +59,8 @@ void ReadAhead::Loop() {
   while (true) {
     std::packaged_task<EncodedBatch()> job;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && jobs_.empty()) cv_.Wait(mu_);
       if (stopping_) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();

@@ -3,18 +3,17 @@
 // thread produces one batch while the next one is read.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <future>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "change_message.h"
-#include "tidewater/core/engine.h"
+#include "tidewater/core/change_log.h"
+#include "tidewater/core/thread_annotations.h"
 
 namespace tidewater::connectors {
 
@@ -36,7 +35,7 @@ struct EncodedBatch {
 };
 
 // Reads up to `limit` records of the shard from `from` and encodes them.
-EncodedBatch ReadBatch(Engine& engine, const ChangeMessageEncoder& encoder,
+EncodedBatch ReadBatch(ChangeLog& log, const ChangeMessageEncoder& encoder,
                        const ShardSource& source, uint64_t from, size_t limit);
 
 // Runs ReadBatch jobs on one helper thread, in the order submitted. Destroying it waits for
@@ -44,22 +43,23 @@ EncodedBatch ReadBatch(Engine& engine, const ChangeMessageEncoder& encoder,
 // Thread safety: Submit from one thread at a time.
 class ReadAhead {
  public:
-  ReadAhead(Engine& engine, const ChangeMessageEncoder& encoder);
+  ReadAhead(ChangeLog& log, const ChangeMessageEncoder& encoder);
   ~ReadAhead();
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
 
-  std::future<EncodedBatch> Submit(ShardSource source, uint64_t from, size_t limit);
+  std::future<EncodedBatch> Submit(ShardSource source, uint64_t from, size_t limit)
+      TW_EXCLUDES(mu_);
 
  private:
-  void Loop();
+  void Loop() TW_EXCLUDES(mu_);
 
-  Engine& engine_;
+  ChangeLog& log_;
   const ChangeMessageEncoder& encoder_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::packaged_task<EncodedBatch()>> jobs_;  // guarded by mu_
-  bool stopping_ = false;                                // guarded by mu_
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::packaged_task<EncodedBatch()>> jobs_ TW_GUARDED_BY(mu_);
+  bool stopping_ TW_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

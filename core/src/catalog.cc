@@ -232,6 +232,15 @@ void Catalog::RecoverShard(TableState& table, Shard& shard) {
   shard.first_sequence.store(first != 0 ? first : shard.last_sequence + 1);
 }
 
+void Catalog::ResetShards(TableState& table) {
+  for (uint32_t i = 0; i < table.shard_count(); ++i) {
+    Shard& shard = table.shard(i);
+    shard.overlay.clear();
+    shard.durable_tag = shard.last_tag;
+    RecoverShard(table, shard);
+  }
+}
+
 Result<TablePtr> Catalog::Find(const std::string& name) const {
   std::shared_lock lock(mu_);
   auto it = tables_.find(name);

@@ -82,6 +82,10 @@ class Catalog {
   // Releases every table (their column family handles) before the DB closes.
   void Close();
 
+  // After a storage failure, with `table`'s shards held (LockedShards): drops the queued
+  // state of failed writes and re-reads the counters from the log.
+  void ResetShards(TableState& table);
+
   Result<TablePtr> Find(const std::string& name) const;
   std::vector<TablePtr> All() const;
   TableDescription Describe(TableState& table) const;

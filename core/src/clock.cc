@@ -18,15 +18,15 @@ class SystemClock final : public Clock {
         std::chrono::steady_clock::now().time_since_epoch()));
   }
 
-  bool WaitUntil(std::condition_variable_any& cv, std::unique_lock<std::mutex>& lock,
+  bool WaitUntil(CondVar& cv, Mutex& mu,
                  std::stop_token stop, MonotonicTime deadline,
                  const std::function<bool()>& ready) override {
-    if (deadline == MonotonicTime::max()) return cv.wait(lock, stop, ready);
+    if (deadline == MonotonicTime::max()) return cv.Wait(mu, std::move(stop), ready);
     // MonotonicNow reads steady_clock: a deadline is a steady_clock time.
     const std::chrono::steady_clock::time_point steady_deadline(
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
             deadline.time_since_epoch()));
-    return cv.wait_until(lock, stop, steady_deadline, ready);
+    return cv.WaitUntil(mu, std::move(stop), steady_deadline, ready);
   }
 };
 
@@ -40,10 +40,10 @@ Clock::MonotonicTime Clock::DeadlineAfterNanos(std::chrono::nanoseconds timeout)
 }
 
 bool Clock::SleepUntil(MonotonicTime deadline, std::stop_token stop) {
-  std::mutex mutex;
-  std::condition_variable_any never_notified;
-  std::unique_lock lock(mutex);
-  WaitUntil(never_notified, lock, stop, deadline, [] { return false; });
+  Mutex mutex;
+  CondVar never_notified;
+  MutexLock lock(mutex);
+  WaitUntil(never_notified, mutex, stop, deadline, [] { return false; });
   return !stop.stop_requested();
 }
 
@@ -52,30 +52,30 @@ Clock* Clock::System() {
   return clock;
 }
 
-bool ManualClock::WaitUntil(std::condition_variable_any& cv, std::unique_lock<std::mutex>& lock,
+bool ManualClock::WaitUntil(CondVar& cv, Mutex& mu,
                             std::stop_token stop, MonotonicTime deadline,
                             const std::function<bool()>& ready) {
   const auto done = [&] { return ready() || MonotonicNow() >= deadline; };
   if (done() || stop.stop_requested()) return ready();
-  // Registered while `lock` is held: an advance that sees this waiter has to take `lock`'s
-  // mutex to notify, which it gets only once this thread waits (or has left).
-  Waiter self{lock.mutex(), &cv, deadline};
+  // Registered while `mu` is held: an advance that sees this waiter has to take `mu` to
+  // notify, which it gets only once this thread waits (or has left).
+  Waiter self{&mu, &cv, deadline};
   {
     std::lock_guard guard(waiters_mu_);
     waiters_.push_back(&self);
   }
   waiters_changed_.notify_all();
-  cv.wait(lock, stop, done);
+  cv.Wait(mu, stop, done);
   // Unregistering waits for an advance that is about to notify `cv`; that advance needs
-  // `lock`'s mutex, so it is released meanwhile.
-  lock.unlock();
+  // `mu`, so it is released meanwhile.
+  mu.unlock();
   {
     std::unique_lock guard(waiters_mu_);
     std::erase(waiters_, &self);
     waiters_changed_.wait(guard, [&] { return self.wakers == 0; });
   }
   waiters_changed_.notify_all();
-  lock.lock();
+  mu.lock();
   return ready();
 }
 
@@ -95,8 +95,8 @@ void ManualClock::AdvanceMicros(int64_t delta) {
     }
   }
   for (Waiter* waiter : due) {
-    std::lock_guard waiter_lock(*waiter->mutex);
-    waiter->cv->notify_all();
+    MutexLock waiter_lock(*waiter->mutex);
+    waiter->cv->NotifyAll();
   }
   if (due.empty()) return;
   {

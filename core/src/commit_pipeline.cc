@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "tidewater/core/failure_point.h"
+
 namespace tidewater {
 
 // Writes committed together by one durable step (group commit), across shards.
@@ -56,10 +58,16 @@ Status CommitPipeline::WriteHealth() {
   return write_failure_;
 }
 
+void CommitPipeline::ClearWriteFailure() {
+  std::lock_guard lock(group_mu_);
+  write_failure_ = Status::Ok();
+  failed_.store(false, std::memory_order_release);
+}
+
 Status CommitPipeline::FailWrites(Status failure) {
   // What is queued behind a failed write was prepared on top of it: the pipeline stops
-  // accepting writes (RocksDB too is read-only after a failed write), and recovery at
-  // the next open restores a consistent log.
+  // accepting writes (RocksDB too is read-only after a failed write) until the engine
+  // recovers the storage and re-reads every shard's counters from the log.
   write_failure_ = std::move(failure);
   failed_.store(true, std::memory_order_release);
   return write_failure_;
@@ -68,7 +76,9 @@ Status CommitPipeline::FailWrites(Status failure) {
 Status CommitPipeline::WriteNow(rocksdb::WriteBatch& batch) {
   if (failed_.load(std::memory_order_acquire)) return WriteHealth();
   if (batch.Count() == 0) return Status::Ok();
+  TW_FAILURE_POINT("commit.before_durable");
   Status s = wal_->Commit(batch);
+  TW_FAILURE_POINT("commit.after_durable");
   if (!s.ok()) {
     std::lock_guard lock(group_mu_);
     return FailWrites(std::move(s));
@@ -93,7 +103,9 @@ Status CommitPipeline::AwaitGroup(const std::shared_ptr<CommitGroup>& group) {
     leader_active_ = true;
     std::shared_ptr<CommitGroup> writing = std::move(open_group_);
     lock.unlock();
+    TW_FAILURE_POINT("commit.before_durable");
     Status s = writing->batch.Count() > 0 ? wal_->Commit(writing->batch) : Status::Ok();
+    TW_FAILURE_POINT("commit.after_durable");
     // Make each shard's progress visible before the next group can be written, so that
     // committed sequences only grow.
     bool published = false;
@@ -116,15 +128,26 @@ Status CommitPipeline::AwaitGroup(const std::shared_ptr<CommitGroup>& group) {
     lock.lock();
     leader_active_ = false;
     writing->done = true;
+    std::shared_ptr<CommitGroup> abandoned;  // queued behind the failed group: fails too
     if (!s.ok()) {
       writing->status = FailWrites(std::move(s));
       if (open_group_) {
         open_group_->done = true;
         open_group_->status = write_failure_;
-        open_group_.reset();
+        abandoned = std::move(open_group_);
       }
     }
     group_cv_.notify_all();
+    if (abandoned) {
+      // Its writes are no longer pending: a LockedShards (recovery) must not wait for them.
+      lock.unlock();
+      for (const auto& progress : abandoned->shards) {
+        std::lock_guard shard_lock(progress.shard->commit_mu);
+        progress.shard->pending -= progress.writes;
+        progress.shard->commit_cv.notify_all();
+      }
+      lock.lock();
+    }
   }
   return group->status;
 }

@@ -141,6 +141,9 @@ class CommitPipeline {
 
   // Ok while writes are accepted; after a failed durable step, the error that stopped them.
   Status WriteHealth();
+  // Accepts writes again after a failure. The caller has recovered the storage and reset
+  // every shard's counters and overlay while holding every shard (LockedShards).
+  void ClearWriteFailure();
   // Waits until a change record is committed after epoch `seen`, or `timeout` passes.
   uint64_t WaitForCommit(uint64_t seen, std::chrono::milliseconds timeout);
   // Wakes WaitForCommit callers (a record was committed).

@@ -76,6 +76,8 @@ class EngineImpl final : public Engine {
   Result<size_t> RunTtlSweep() override;
   Result<size_t> TrimStreams() override;
   Result<size_t> PurgeTombstones() override;
+  Status WriteHealth() override { return pipeline_->WriteHealth(); }
+  Status RecoverStorage() override;
 
   Result<ReplicationApplyResult> ApplyReplicationBatch(const ReplicationBatch& batch) override;
   Result<std::map<uint32_t, uint64_t>> LoadReplicationCheckpoints(
@@ -106,6 +108,7 @@ class EngineImpl final : public Engine {
   uint64_t RetentionPin(TableState& table, uint32_t shard);
 
   EngineOptions options_;
+  std::unique_ptr<rocksdb::Env> env_;  // over options_.file_system (null: the default Env)
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
   rocksdb::WriteOptions write_options_;  // for writes outside the pipeline (checkpoints)

@@ -32,10 +32,15 @@ Status Evaluate(Target& target) {
       break;
     case Mutation::Kind::kUpdate: {
       if (!target.mutation.updater) return Status::Validation("UpdateItem without an update");
-      TW_ASSIGN_OR_RETURN(Item updated, target.mutation.updater(current));
+      TW_ASSIGN_OR_RETURN(std::optional<Item> updated, target.mutation.updater(current));
+      if (!updated) {
+        if (current != nullptr) return Status::Internal("an updater removed an existing item");
+        target.next.reset();
+        break;
+      }
       TW_RETURN_IF_ERROR(
-          ValidateUpdatedItem(target.table->key_schema(), target.mutation.item, updated));
-      target.next = std::move(updated);
+          ValidateUpdatedItem(target.table->key_schema(), target.mutation.item, *updated));
+      target.next = std::move(*updated);
       break;
     }
     case Mutation::Kind::kConditionCheck:

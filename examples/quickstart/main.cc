@@ -70,11 +70,12 @@ int main(int argc, char** argv) {
     if (!put.ok()) return Fail(put.status());
   }
   const Item key{{"Artist", S("No One You Know")}, {"SongTitle", S("Call Me Today")}};
-  auto updated = engine.UpdateItem(request.name, key, [](const Item* current) -> Result<Item> {
-    Item next = *current;
-    next["Plays"] = AttributeValue::N(Number::FromInt64(1));
-    return next;
-  });
+  auto updated =
+      engine.UpdateItem(request.name, key, [](const Item* current) -> Result<std::optional<Item>> {
+        Item next = *current;
+        next["Plays"] = AttributeValue::N(Number::FromInt64(1));
+        return std::make_optional(std::move(next));
+      });
   if (!updated.ok()) return Fail(updated.status());
   auto deleted = engine.DeleteItem(request.name, key);
   if (!deleted.ok()) return Fail(deleted.status());

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "tidewater/core/failure_point.h"
+
 namespace tidewater::replicator {
 
 ReplicationCore::ReplicationCore(TableReplicatorOptions options,
@@ -22,12 +24,15 @@ void ReplicationCore::Error(std::string_view operation, const Status& status) {
 
 bool ReplicationCore::ApplyWithRetry(const v1::ReplicationBatch& batch) {
   v1::ReplicationApplyResult result;
+  TW_FAILURE_POINT("replicator.before_apply");
   const bool applied = Retry("apply", [&] {
     auto answer = target_->Apply(batch);
     if (answer.ok()) result = *answer;
     return answer.status();
   });
   if (!applied) return false;
+  // The target holds the batch and its checkpoint; nothing else of it is done yet.
+  TW_FAILURE_POINT("replicator.after_apply");
   if (options_.metrics != nullptr) {
     options_.metrics->Applied(table(), result.applied(), result.skipped(), result.duplicates());
     const int64_t now = options_.clock->NowMicros();

@@ -4,10 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-
 #include "tidewater/core/clock.h"
+#include "tidewater/core/thread_annotations.h"
 
 namespace tidewater::replicator {
 
@@ -15,26 +13,29 @@ namespace tidewater::replicator {
 class StopSignal {
  public:
   explicit StopSignal(Clock* clock) : clock_(clock) {}
-  void Stop() {
-    std::lock_guard lock(mu_);
+  void Stop() TW_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     stopped_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
-  bool stopped() {
-    std::lock_guard lock(mu_);
+  bool stopped() TW_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return stopped_;
   }
   // Sleeps for `duration` or until Stop; returns false when stopped.
-  bool SleepFor(std::chrono::milliseconds duration) {
-    std::unique_lock lock(mu_);
-    return !clock_->WaitFor(cv_, lock, duration, [this] { return stopped_; });
+  bool SleepFor(std::chrono::milliseconds duration) TW_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    return !clock_->WaitFor(cv_, mu_, duration, [this] {
+      mu_.AssertHeld();
+      return stopped_;
+    });
   }
 
  private:
   Clock* const clock_;
-  std::mutex mu_;
-  std::condition_variable_any cv_;
-  bool stopped_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  bool stopped_ TW_GUARDED_BY(mu_) = false;
 };
 
 // Not thread-safe: one per retrying loop.

@@ -23,31 +23,6 @@ bool ContainsKey(const std::vector<Item>& keys, const Item& key) {
 
 Status Duplicates() { return Status::Validation("Provided list of item keys contains duplicates"); }
 
-// The checks PutItem's engine call would make, done before any write of the batch.
-Status ValidatePut(Engine& engine, const std::string& table, const KeySchema& schema,
-                   const Item& item) {
-  for (const KeyAttribute* attribute :
-       {&schema.partition_key, schema.sort_key ? &*schema.sort_key : nullptr}) {
-    if (attribute == nullptr) continue;
-    auto it = item.find(attribute->name);
-    if (it == item.end()) {
-      return Status::Validation("One or more parameter values were invalid: Missing the key " +
-                                attribute->name + " in the item");
-    }
-    if (it->second.type() != attribute->type) {
-      return Status::Validation(
-          "One or more parameter values were invalid: Type mismatch for key " + attribute->name +
-          " expected: " + std::string(AttributeTypeName(attribute->type)) +
-          " actual: " + std::string(AttributeTypeName(it->second.type())));
-    }
-  }
-  TW_RETURN_IF_ERROR(engine.ValidateKey(table, KeyOf(schema, item)));
-  if (ItemSize(item) > kMaxItemSizeBytes) {
-    return Status::Validation("Item size has exceeded the maximum allowed size");
-  }
-  return Status::Ok();
-}
-
 // One table's part of a BatchGetItem.
 struct TableGets {
   std::string table;
@@ -227,7 +202,7 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
   for (const BatchWrite& write : writes) {
     TW_ASSIGN_OR_RETURN(KeySchema schema, service.schemas->Get(write.table));
     if (write.is_put) {
-      TW_RETURN_IF_ERROR(ValidatePut(*service.engine, write.table, schema, write.item));
+      TW_RETURN_IF_ERROR(ValidatePutItem(*service.engine, write.table, schema, write.item));
     } else {
       TW_RETURN_IF_ERROR(service.engine->ValidateKey(write.table, write.item));
     }

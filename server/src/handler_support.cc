@@ -11,12 +11,35 @@ void WriteProjectedItem(const Item& item, const std::optional<ProjectionExpressi
   }
 }
 
+Status CheckAttributeName(std::string_view name) {
+  if (name.empty()) {
+    return Status::Validation(
+        "One or more parameter values were invalid: An attribute name must not be empty");
+  }
+  if (name.size() > kMaxAttributeNameBytes) {
+    return Status::Validation(
+        "One or more parameter values were invalid: Size of attribute name has exceeded the "
+        "maximum size limit of " +
+        std::to_string(kMaxAttributeNameBytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
 Result<std::optional<Item>> ReadItemMember(const rapidjson::Value& object,
                                            std::string_view member) {
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* value, GetObject(object, member));
   if (value == nullptr) return std::optional<Item>();
   TW_ASSIGN_OR_RETURN(Item item, json::ParseItem(*value));
+  for (const auto& [name, attribute] : item) TW_RETURN_IF_ERROR(CheckAttributeName(name));
   return std::optional<Item>(std::move(item));
+}
+
+Result<std::optional<Item>> UpdatedItem(const std::optional<UpdateExpression>& update,
+                                        const Item* current, const Item& key) {
+  if (!update) return std::optional<Item>(current != nullptr ? *current : key);
+  if (current == nullptr && !update->AddsAttributes()) return std::optional<Item>();
+  TW_ASSIGN_OR_RETURN(Item updated, update->Apply(current, key));
+  return std::optional<Item>(std::move(updated));
 }
 
 Result<ReturnValues> ReadReturnValues(const rapidjson::Value& request, bool only_all_old,
@@ -74,6 +97,30 @@ Item KeyOf(const KeySchema& schema, const Item& item) {
     if (sk != item.end()) key.emplace(sk->first, sk->second);
   }
   return key;
+}
+
+Status ValidatePutItem(Engine& engine, const std::string& table, const KeySchema& schema,
+                       const Item& item) {
+  for (const KeyAttribute* attribute :
+       {&schema.partition_key, schema.sort_key ? &*schema.sort_key : nullptr}) {
+    if (attribute == nullptr) continue;
+    auto it = item.find(attribute->name);
+    if (it == item.end()) {
+      return Status::Validation("One or more parameter values were invalid: Missing the key " +
+                                attribute->name + " in the item");
+    }
+    if (it->second.type() != attribute->type) {
+      return Status::Validation(
+          "One or more parameter values were invalid: Type mismatch for key " + attribute->name +
+          " expected: " + std::string(AttributeTypeName(attribute->type)) +
+          " actual: " + std::string(AttributeTypeName(it->second.type())));
+    }
+  }
+  TW_RETURN_IF_ERROR(engine.ValidateKey(table, KeyOf(schema, item)));
+  if (ItemSize(item) > kMaxItemSizeBytes) {
+    return Status::Validation("Item size has exceeded the maximum allowed size");
+  }
+  return Status::Ok();
 }
 
 }  // namespace tidewater::server

@@ -11,6 +11,7 @@
 
 #include "json_request.h"
 #include "tidewater/core/attribute_value.h"
+#include "tidewater/core/engine.h"
 #include "tidewater/core/expression.h"
 #include "tidewater/core/json_codec.h"
 #include "tidewater/core/status.h"
@@ -29,9 +30,23 @@ inline void WriteKey(json::Writer& writer, std::string_view name) {
 void WriteProjectedItem(const Item& item, const std::optional<ProjectionExpression>& projection,
                         json::Writer& writer);
 
+// DynamoDB's limit on attribute names ("less than 64 KB"; 65535 bytes is accepted).
+inline constexpr size_t kMaxAttributeNameBytes = 65535;
+
+// An attribute name (of an item, a key, a legacy parameter): not empty, at most
+// kMaxAttributeNameBytes.
+Status CheckAttributeName(std::string_view name);
+
 // A map-of-attribute-values member (Item, Key, ExclusiveStartKey, ...) parsed with
-// DynamoDB's attribute value rules; nullopt when absent.
+// DynamoDB's attribute value rules, its attribute names checked; nullopt when absent.
 Result<std::optional<Item>> ReadItemMember(const rapidjson::Value& object, std::string_view member);
+
+// The item `update` makes of `current` (nullptr when absent; `key` is then the start), for
+// an engine ItemUpdater. Without an update the item exists afterwards, unchanged. An
+// update that only removes attributes (no SET or ADD) leaves an absent item absent:
+// nullopt, and DynamoDB then creates nothing and fails no document path.
+Result<std::optional<Item>> UpdatedItem(const std::optional<UpdateExpression>& update,
+                                        const Item* current, const Item& key);
 
 enum class ReturnValues { kNone, kAllOld, kUpdatedOld, kAllNew, kUpdatedNew };
 
@@ -52,5 +67,11 @@ Result<std::string> ReadTableName(const rapidjson::Value& request, std::string_v
 
 // The key attributes of `item` under `schema` (the item must hold them).
 Item KeyOf(const KeySchema& schema, const Item& item);
+
+// The checks the engine's PutItem makes of `item` (key attributes present, of the right
+// types and sizes; the item within 400 KB), with the same errors, for requests that
+// validate every item before writing any (BatchWriteItem, TransactWriteItems).
+Status ValidatePutItem(Engine& engine, const std::string& table, const KeySchema& schema,
+                       const Item& item);
 
 }  // namespace tidewater::server

@@ -9,6 +9,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <optional>
 
 #include "api_error.h"
@@ -65,6 +68,23 @@ http::response<http::string_body> TextAnswer(unsigned version, http::status stat
   response.body() = std::move(body);
   response.prepare_payload();
   return response;
+}
+
+// The Date header value (RFC 7231 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") of now;
+// clients use it to correct their clock skew when signing.
+std::string HttpDate() {
+  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
+                                                       "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[40];
+  std::snprintf(text, sizeof(text), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
+                utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
+                utc.tm_sec);
+  return text;
 }
 
 // An error the HTTP layer answers by itself (the request never reached an operation).
@@ -155,7 +175,11 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
           target == request.end() ? std::string_view() : View(target->value());
       response = ApiAnswer(version, server_->router_->Handle(amz_target, request.body(), view));
     } else if (request.method() == http::verb::get && request.target() == "/healthz") {
-      response = TextAnswer(version, http::status::ok, "text/plain", "ok");
+      // Unhealthy while the engine cannot write (a storage error it is recovering from).
+      Status health = server_->health_();
+      response = health.ok() ? TextAnswer(version, http::status::ok, "text/plain", "ok")
+                             : TextAnswer(version, http::status::service_unavailable, "text/plain",
+                                          health.message() + "\n");
     } else if (request.method() == http::verb::get && request.target() == "/metrics") {
       response = TextAnswer(version, http::status::ok, "text/plain; version=0.0.4",
                             server_->metrics_->Serialize());
@@ -168,6 +192,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   void Write(http::response<http::string_body> response, bool keep_alive) {
     keep_alive = keep_alive && !server_->stopping();
     response.keep_alive(keep_alive);
+    response.set(http::field::date, HttpDate());
     response_ = std::move(response);
     stream_.expires_after(server_->limits_.read_timeout);
     http::async_write(stream_, response_,
@@ -218,12 +243,13 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 };
 
 HttpServer::HttpServer(std::vector<net::io_context*> workers, const RequestRouter* router,
-                       ServerMetrics* metrics, Limits limits)
+                       ServerMetrics* metrics, Limits limits, std::function<Status()> health)
     : workers_(std::move(workers)),
       acceptor_(*workers_.front()),
       router_(router),
       metrics_(metrics),
-      limits_(limits) {}
+      limits_(limits),
+      health_(std::move(health)) {}
 
 Status HttpServer::Listen(const tcp::endpoint& endpoint) {
   beast::error_code ec;

@@ -1,7 +1,7 @@
 // The HTTP/1.1 listener (Boost.Beast): keep-alive connections, a per-request read
 // timeout (slow and idle clients are dropped), a body size limit (HTTP 413), and routing:
 //   POST <any path>   -> the DynamoDB / DynamoDB Streams API (RequestRouter)
-//   GET  /healthz     -> 200 "ok"
+//   GET  /healthz     -> 200 "ok" while `health` is ok, else 503 with its message
 //   GET  /metrics     -> Prometheus text exposition
 // Threading: one io_context per worker thread. Each accepted connection is bound to one
 // of them (round robin) and its requests are handled one after another on that thread,
@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -29,9 +30,9 @@ class HttpServer {
   };
 
   // `workers` (non-empty; the first also runs the listener), `router` and `metrics` must
-  // outlive the server and every connection.
+  // outlive the server and every connection. `health` answers /healthz (thread-safe).
   HttpServer(std::vector<boost::asio::io_context*> workers, const RequestRouter* router,
-             ServerMetrics* metrics, Limits limits);
+             ServerMetrics* metrics, Limits limits, std::function<Status()> health);
 
   // Binds and listens. Errors: IOError with the reason (address in use, ...).
   Status Listen(const boost::asio::ip::tcp::endpoint& endpoint);
@@ -53,6 +54,7 @@ class HttpServer {
   const RequestRouter* router_;
   ServerMetrics* metrics_;
   Limits limits_;
+  std::function<Status()> health_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};

@@ -133,9 +133,8 @@ Status UpdateItem(ServiceContext& service, const rapidjson::Value& request, Requ
   TW_RETURN_IF_ERROR(expressions.Finish());
 
   const Item& item_key = *key;
-  ItemUpdater updater = [&update, &item_key](const Item* current) -> Result<Item> {
-    if (update) return update->Apply(current, item_key);
-    return current != nullptr ? *current : item_key;  // no update: the item exists afterwards
+  ItemUpdater updater = [&update, &item_key](const Item* current) {
+    return UpdatedItem(update, current, item_key);
   };
   std::optional<Item> failed_item;
   auto result = service.engine->UpdateItem(

@@ -5,6 +5,7 @@
 #include "handler_support.h"
 #include "handlers.h"
 #include "request_expressions.h"
+#include "tidewater/core/key_codec.h"
 
 namespace tidewater::server {
 namespace {
@@ -96,6 +97,42 @@ Status CheckFilterSkipsKeys(const rapidjson::Value& request, const ConditionExpr
   return Status::Ok();
 }
 
+// ExclusiveStartKey must be a key of the table (exactly its key attributes).
+Status CheckStartKeySchema(ServiceContext& service, const std::string& table, const Item& key) {
+  Status valid = service.engine->ValidateKey(table, key);
+  if (valid.code() == ErrorCode::kValidation) {
+    return Status::Validation("The provided starting key is invalid: " + valid.message());
+  }
+  return valid;
+}
+
+// A Query's ExclusiveStartKey must lie in the queried partition.
+Status CheckStartKeyInPartition(ServiceContext& service, const std::string& table,
+                                const KeySchema& schema, const Item& key,
+                                const AttributeValue& partition_key) {
+  TW_RETURN_IF_ERROR(CheckStartKeySchema(service, table, key));
+  if (!(key.at(schema.partition_key.name) == partition_key)) {
+    return Status::Validation(
+        "The provided starting key is outside query boundaries based on provided conditions");
+  }
+  return Status::Ok();
+}
+
+// A parallel Scan's ExclusiveStartKey must lie in the scanned segment.
+Status CheckStartKeyInSegment(ServiceContext& service, const std::string& table,
+                              const KeySchema& schema, const Item& key, uint32_t segment,
+                              uint32_t total_segments) {
+  TW_RETURN_IF_ERROR(CheckStartKeySchema(service, table, key));
+  const uint64_t hash = keycodec::PartitionHash(key.at(schema.partition_key.name));
+  if (keycodec::ShardOf(hash, total_segments) != segment) {
+    return Status::Validation(
+        "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use "
+        "ExclusiveStartKey with correct Segment. TotalSegments: " +
+        std::to_string(total_segments) + " Segment: " + std::to_string(segment));
+  }
+  return Status::Ok();
+}
+
 // Writes the answer for one engine page.
 void WritePage(const ItemPage& page, const ReadInputs& inputs, json::Writer& w) {
   CapacityTally capacity(inputs.capacity);
@@ -141,6 +178,10 @@ Status Query(ServiceContext& service, const rapidjson::Value& request, RequestSc
   TW_RETURN_IF_ERROR(expressions.Finish());
   TW_RETURN_IF_ERROR(CheckSelect(request, inputs));
   if (inputs.filter) TW_RETURN_IF_ERROR(CheckFilterSkipsKeys(request, *inputs.filter, schema));
+  if (inputs.exclusive_start_key) {
+    TW_RETURN_IF_ERROR(CheckStartKeyInPartition(
+        service, inputs.table, schema, *inputs.exclusive_start_key, key_condition.partition_key));
+  }
 
   QueryRequest query;
   query.table = inputs.table;
@@ -185,6 +226,12 @@ Status Scan(ServiceContext& service, const rapidjson::Value& request, RequestSco
   scan.total_segments = static_cast<uint32_t>(total_segments.value_or(1));
   scan.limit = static_cast<size_t>(inputs.limit.value_or(0));
   scan.exclusive_start_key = inputs.exclusive_start_key;
+  if (scan.exclusive_start_key && scan.segment < scan.total_segments) {
+    TW_ASSIGN_OR_RETURN(KeySchema schema, service.schemas->Get(inputs.table));
+    TW_RETURN_IF_ERROR(CheckStartKeyInSegment(service, inputs.table, schema,
+                                              *scan.exclusive_start_key, scan.segment,
+                                              scan.total_segments));
+  }
   TW_ASSIGN_OR_RETURN(ItemPage page, service.engine->Scan(scan));
   WritePage(page, inputs, scope.writer);
   return Status::Ok();

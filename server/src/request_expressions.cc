@@ -1,5 +1,8 @@
 #include "request_expressions.h"
 
+#include <cctype>
+
+#include "handler_support.h"
 #include "json_request.h"
 #include "tidewater/core/json_codec.h"
 
@@ -30,6 +33,42 @@ Result<std::optional<AttributeValue>> ReadAttributeValue(const rapidjson::Value&
   return std::optional<AttributeValue>(std::move(parsed));
 }
 
+// Placeholders are `prefix` followed by letters, digits and underscores, at most 255 bytes.
+// (DynamoDB tells the size of a too long key for names but not for values.)
+Status CheckPlaceholderKey(std::string_view map, char prefix, std::string_view key) {
+  constexpr size_t kMaxPlaceholderBytes = 255;
+  const std::string invalid_key = std::string(map) + " contains invalid key: ";
+  if (key.size() > kMaxPlaceholderBytes) {
+    std::string message =
+        invalid_key + "The expression attribute map contains a key that is too long;";
+    if (prefix == '#') message += " size of key: " + std::to_string(key.size());
+    return Status::Validation(std::move(message));
+  }
+  bool valid = key.size() > 1 && key[0] == prefix;
+  for (size_t i = 1; valid && i < key.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(key[i]);
+    valid = std::isalnum(c) || c == '_';
+  }
+  if (!valid) {
+    return Status::Validation(invalid_key + "Syntax error; key: \"" + std::string(key) + "\"");
+  }
+  return Status::Ok();
+}
+
+Status CheckExpressionAttributeName(std::string_view placeholder, std::string_view name) {
+  const std::string invalid_value = "ExpressionAttributeNames contains invalid value: ";
+  if (name.empty()) {
+    return Status::Validation(invalid_value + "Empty attribute name for key " +
+                              std::string(placeholder));
+  }
+  if (name.size() > kMaxAttributeNameBytes) {
+    return Status::Validation(
+        invalid_value + "Size of attribute name has exceeded the maximum size limit of " +
+        std::to_string(kMaxAttributeNameBytes) + " bytes for key " + std::string(placeholder));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<RequestExpressions> RequestExpressions::Read(const rapidjson::Value& request,
@@ -44,9 +83,11 @@ Result<RequestExpressions> RequestExpressions::Read(const rapidjson::Value& requ
     expressions.has_names_ = true;
     for (const auto& member : names->GetObject()) {
       TW_RETURN_IF_ERROR(ExpectString(member.value));
-      expressions.names_.emplace(
-          std::string(member.name.GetString(), member.name.GetStringLength()),
-          std::string(member.value.GetString(), member.value.GetStringLength()));
+      std::string placeholder(member.name.GetString(), member.name.GetStringLength());
+      std::string name(member.value.GetString(), member.value.GetStringLength());
+      TW_RETURN_IF_ERROR(CheckPlaceholderKey("ExpressionAttributeNames", '#', placeholder));
+      TW_RETURN_IF_ERROR(CheckExpressionAttributeName(placeholder, name));
+      expressions.names_.emplace(std::move(placeholder), std::move(name));
     }
   }
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* values,
@@ -56,6 +97,11 @@ Result<RequestExpressions> RequestExpressions::Read(const rapidjson::Value& requ
       return Status::Validation("ExpressionAttributeValues must not be empty");
     }
     expressions.has_values_ = true;
+    for (const auto& member : values->GetObject()) {
+      TW_RETURN_IF_ERROR(CheckPlaceholderKey(
+          "ExpressionAttributeValues", ':',
+          std::string_view(member.name.GetString(), member.name.GetStringLength())));
+    }
     TW_ASSIGN_OR_RETURN(expressions.values_, json::ParseItem(*values));
   }
   TW_ASSIGN_OR_RETURN(std::optional<std::string_view> conditional_operator,
@@ -75,12 +121,12 @@ Result<std::vector<LegacyCondition>> RequestExpressions::ReadLegacyConditions(
   std::vector<LegacyCondition> conditions;
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* map, GetObject(request, member));
   if (map == nullptr || map->MemberCount() == 0) return conditions;
-  Note(legacy_parameters_, member);
   ConstraintErrors errors;
   for (const auto& entry : map->GetObject()) {
     TW_RETURN_IF_ERROR(ExpectObject(entry.value));
     LegacyCondition condition;
     condition.attribute.assign(entry.name.GetString(), entry.name.GetStringLength());
+    TW_RETURN_IF_ERROR(CheckAttributeName(condition.attribute));
     TW_ASSIGN_OR_RETURN(std::optional<std::string_view> op,
                         GetString(entry.value, "ComparisonOperator"));
     if (op) {
@@ -128,6 +174,7 @@ Result<std::optional<ConditionExpression>> RequestExpressions::Condition(
     const rapidjson::Value& request) {
   TW_ASSIGN_OR_RETURN(std::vector<LegacyCondition> expected,
                       ReadLegacyConditions(request, "Expected", /*older_form_allowed=*/true));
+  if (!expected.empty()) Note(legacy_parameters_, "Expected");
   TW_ASSIGN_OR_RETURN(std::optional<ConditionExpression> condition,
                       CompileCondition(request, "ConditionExpression", ExpressionType::kCondition));
   if (condition || expected.empty()) return condition;
@@ -143,6 +190,7 @@ Result<std::optional<ConditionExpression>> RequestExpressions::Filter(
       legacy_source == LegacyConditionSource::kQueryFilter ? "QueryFilter" : "ScanFilter";
   TW_ASSIGN_OR_RETURN(std::vector<LegacyCondition> legacy,
                       ReadLegacyConditions(request, legacy_member, /*older_form_allowed=*/false));
+  if (!legacy.empty()) Note(legacy_parameters_, legacy_member);
   TW_ASSIGN_OR_RETURN(std::optional<ConditionExpression> filter,
                       CompileCondition(request, "FilterExpression", ExpressionType::kFilter));
   if (filter || legacy.empty()) return filter;
@@ -174,6 +222,7 @@ Result<std::optional<UpdateExpression>> RequestExpressions::Update(const rapidjs
     TW_RETURN_IF_ERROR(ExpectObject(entry.value));
     LegacyAttributeUpdate update;
     update.attribute.assign(entry.name.GetString(), entry.name.GetStringLength());
+    TW_RETURN_IF_ERROR(CheckAttributeName(update.attribute));
     TW_ASSIGN_OR_RETURN(std::optional<std::string_view> action, GetString(entry.value, "Action"));
     if (action == "ADD") {
       update.action = LegacyAttributeUpdate::Action::kAdd;
@@ -215,6 +264,7 @@ Result<std::optional<ProjectionExpression>> RequestExpressions::Projection(
   for (const auto& name : attributes->GetArray()) {
     TW_RETURN_IF_ERROR(ExpectString(name));
     std::string attribute(name.GetString(), name.GetStringLength());
+    TW_RETURN_IF_ERROR(CheckAttributeName(attribute));
     for (const std::string& earlier : names) {
       if (earlier == attribute) {
         return Status::Validation(
@@ -235,6 +285,7 @@ Result<KeyCondition> RequestExpressions::KeyConditions(const rapidjson::Value& r
                       GetString(request, "KeyConditionExpression"));
   if (text) {
     Note(expression_parameters_, "KeyConditionExpression");
+    if (!legacy.empty()) Note(legacy_parameters_, "KeyConditions");
     TW_ASSIGN_OR_RETURN(KeyCondition condition,
                         CompileKeyCondition(*text, names_, values_, key_schema, cache_));
     used_.push_back(condition.placeholders);

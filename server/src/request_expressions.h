@@ -6,7 +6,8 @@
 // Each accessor also takes the legacy (pre-expression) parameter that does the same job
 // (Expected, QueryFilter / ScanFilter with ConditionalOperator, AttributeUpdates,
 // KeyConditions, AttributesToGet) and translates it (core/expression_legacy.h); a request
-// that mixes the two kinds is refused, as DynamoDB does.
+// that mixes the two kinds is refused, as DynamoDB does, except that legacy KeyConditions
+// go with ProjectionExpression and FilterExpression (DynamoDB allows that mix).
 #pragma once
 
 #include <rapidjson/document.h>

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 
+#include "content_encoding.h"
 #include "crc32.h"
 #include "handlers.h"
 #include "request_id.h"
@@ -102,8 +103,9 @@ Status ParseRequestBody(std::string& body, rapidjson::Document& document) {
 
 }  // namespace
 
-RequestRouter::RequestRouter(ServiceContext* service, const Authenticator* authenticator)
-    : service_(service), authenticator_(authenticator) {}
+RequestRouter::RequestRouter(ServiceContext* service, const Authenticator* authenticator,
+                             size_t max_body_bytes)
+    : service_(service), authenticator_(authenticator), max_body_bytes_(max_body_bytes) {}
 
 std::vector<std::string> RequestRouter::OperationNames() {
   std::vector<std::string> names;
@@ -126,6 +128,12 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
   } else {
     status = authenticator_->Authenticate(http_request);
   }
+  bool body_too_large = false;
+  if (status.ok()) {
+    status = DecodeBody(http_request.header("Content-Encoding"), max_body_bytes_, body);
+    body_too_large = status.code() == ErrorCode::kValidation;
+    if (body_too_large) service_->metrics->BodyTooLarge();
+  }
   const bool binary =
       operation_id != kUnknownOperationId && kOperations[operation_id].binary_handler != nullptr;
   std::string binary_body;
@@ -147,7 +155,7 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
     response.body.assign(scope.buffer.GetString(), scope.buffer.GetSize());
   } else {
     ApiError error = ToApiError(status, scope.error_details);
-    response.http_status = error.http_status;
+    response.http_status = body_too_large ? 413 : error.http_status;
     response.body = std::move(error.body);
     service_->metrics->ErrorReturned(operation_id, ErrorTypeName(status.code()));
   }

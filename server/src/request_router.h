@@ -1,9 +1,9 @@
 // The AWS JSON 1.0 front door: maps "X-Amz-Target: DynamoDB_20120810.<Operation>" (or
 // DynamoDBStreams_20120810.<Operation>) to its handler (and the internal
-// TidewaterReplication_20261126.<Operation>, whose bodies are Protobuf), authenticates, parses the
-// body, runs the handler and turns the outcome into the response body, status and headers (errors
-// via api_error.h). Records per-operation metrics. Thread safety: Handle is safe to call
-// concurrently.
+// TidewaterReplication_20261126.<Operation>, whose bodies are Protobuf), authenticates, decodes
+// a compressed body (Content-Encoding, content_encoding.h), parses the body, runs the handler and
+// turns the outcome into the response body, status and headers (errors via api_error.h). Records
+// per-operation metrics. Thread safety: Handle is safe to call concurrently.
 #pragma once
 
 #include <memory>
@@ -29,20 +29,22 @@ struct ApiResponse {
 
 class RequestRouter {
  public:
-  // `service` and `authenticator` must outlive the router.
-  RequestRouter(ServiceContext* service, const Authenticator* authenticator);
+  // `service` and `authenticator` must outlive the router. A compressed body may decode to
+  // at most `max_body_bytes` (more is answered 413, as an oversized body).
+  RequestRouter(ServiceContext* service, const Authenticator* authenticator, size_t max_body_bytes);
 
   // Every operation name served ("PutItem", "GetRecords", ...), then "Unknown"; an
   // operation's position is its id in ServerMetrics.
   static std::vector<std::string> OperationNames();
 
-  // `body` is parsed in place (its contents are destroyed).
+  // `body` is decoded and parsed in place (its contents are destroyed).
   ApiResponse Handle(std::string_view amz_target, std::string& body,
                      const HttpRequestView& http_request) const;
 
  private:
   ServiceContext* service_;
   const Authenticator* authenticator_;
+  size_t max_body_bytes_;
 };
 
 }  // namespace tidewater::server

@@ -43,10 +43,10 @@ class ServerImpl final : public Server {
         metrics_(RequestRouter::OperationNames(), engine, options.extra_metrics),
         service_{engine,        options.clock, options.region, &schemas_,
                  &expressions_, &iterators_,   &tokens_,       &metrics_},
-        router_(&service_, authenticator_.get()),
+        router_(&service_, authenticator_.get(), options.max_body_bytes),
         workers_(MakeWorkers(WorkerThreads(options.worker_threads))),
-        http_(WorkerPointers(), &router_, &metrics_,
-              {options.max_body_bytes, options.read_timeout}) {}
+        http_(WorkerPointers(), &router_, &metrics_, {options.max_body_bytes, options.read_timeout},
+              [engine] { return engine->WriteHealth(); }) {}
 
   ~ServerImpl() override { Shutdown(); }
 

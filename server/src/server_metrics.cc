@@ -103,6 +103,14 @@ std::string ServerMetrics::Serialize() const {
   } while (start);
   families.push_back(std::move(written));
   families.push_back(std::move(items));
+  prometheus::MetricFamily writable{
+      "tidewater_storage_writable",
+      "1 while the engine accepts writes; 0 while a storage error (full disk, failed write "
+      "or fsync) stops them until the engine recovers",
+      prometheus::MetricType::Gauge,
+      {}};
+  writable.metric.emplace_back().gauge.value = engine_->WriteHealth().ok() ? 1 : 0;
+  families.push_back(std::move(writable));
   for (const prometheus::Collectable* extra : extra_) {
     for (auto& family : extra->Collect()) families.push_back(std::move(family));
   }

@@ -10,7 +10,9 @@
 //   tidewater_stream_records_written_total{table}        records in the table's change log
 //                                                        (its shards' last sequence numbers)
 //   tidewater_table_items{table}                         approximate item count
-// The last two are read from the engine at scrape time.
+//   tidewater_storage_writable                           1 while the engine accepts writes, 0
+//                                                        while a storage error stops them
+// The last three are read from the engine at scrape time.
 //
 // Thread safety: every method is safe for concurrent use.
 #pragma once

@@ -39,16 +39,16 @@ Status TrimmedData() {
                 "The operation attempted to read past the oldest stream record in a shard.");
 }
 
-// The table behind a stream ARN, when the ARN names its current stream.
+// The table behind a stream ARN, when the ARN names its current stream. A malformed ARN
+// is a ValidationException, a well-formed one naming no stream ResourceNotFound.
 Result<TableDescription> FindStreamTable(ServiceContext& service, std::string_view arn) {
-  auto parsed = ParseStreamArn(arn);
-  if (!parsed.ok()) return StreamNotFound(arn);
-  auto table = service.engine->DescribeTable(parsed->table);
+  TW_ASSIGN_OR_RETURN(streams::ParsedStreamArn parsed, ParseStreamArn(arn));
+  auto table = service.engine->DescribeTable(parsed.table);
   if (!table.ok()) {
     if (table.status().code() == ErrorCode::kResourceNotFound) return StreamNotFound(arn);
     return table.status();
   }
-  if (table->stream_label.empty() || table->stream_label != parsed->label) {
+  if (table->stream_label.empty() || table->stream_label != parsed.label) {
     return StreamNotFound(arn);
   }
   return std::move(table).value();
@@ -58,6 +58,8 @@ bool StreamOpen(const TableDescription& table, std::string_view label) {
   return table.stream.enabled && table.stream_label == label;
 }
 
+// The shard's StartingSequenceNumber: its oldest retained record, or (none retained) the
+// sequence its next record will get.
 uint64_t FirstRetained(const ShardDescription& shard) {
   return shard.first_sequence != 0 ? shard.first_sequence : shard.last_sequence + 1;
 }
@@ -107,6 +109,11 @@ Status ListStreams(ServiceContext& service, const rapidjson::Value& request, Req
   errors.CheckLength("exclusiveStartStreamArn", start_arn, 37, 1024);
   TW_RETURN_IF_ERROR(errors.ToStatus());
 
+  std::optional<streams::ParsedStreamArn> start;
+  if (start_arn) {
+    TW_ASSIGN_OR_RETURN(start, ParseStreamArn(*start_arn));
+  }
+
   std::vector<TableDescription> streams;
   const size_t wanted = static_cast<size_t>(limit.value_or(kMaxListStreamsLimit));
   bool more = false;
@@ -119,11 +126,7 @@ Status ListStreams(ServiceContext& service, const rapidjson::Value& request, Req
     }
   } else {
     std::optional<std::string> after;
-    if (start_arn) {
-      auto parsed = ParseStreamArn(*start_arn);
-      if (!parsed.ok()) return parsed.status();
-      after = parsed->table;
-    }
+    if (start) after = start->table;
     do {
       TW_ASSIGN_OR_RETURN(ListTablesPage page, service.engine->ListTables(after, 100));
       for (const std::string& name : page.names) {
@@ -264,7 +267,10 @@ Status GetShardIterator(ServiceContext& service, const rapidjson::Value& request
     position.sequence = shard.last_sequence + 1;
   } else {
     TW_ASSIGN_OR_RETURN(uint64_t sequence, ParseSequenceNumber(*sequence_text));
-    if (sequence == 0 || sequence > shard.last_sequence) {
+    // The shard's StartingSequenceNumber is always a valid AT position, also when no
+    // record holds it yet (nothing retained): reading starts with the next record.
+    const bool starting = at && sequence == FirstRetained(shard);
+    if (sequence == 0 || (sequence > shard.last_sequence && !starting)) {
       return Status::Validation("Invalid SequenceNumber: " + std::string(*sequence_text) +
                                 " is not a sequence number of shard " + std::string(*shard_id));
     }

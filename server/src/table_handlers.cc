@@ -286,7 +286,12 @@ Status DeleteTable(ServiceContext& service, const rapidjson::Value& request, Req
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->DeleteTable(name));
   service.schemas->Forget(name);
-  return WriteTable("TableDescription", table, service.region, "DELETING", scope.writer);
+  json::Writer& w = scope.writer;
+  w.StartObject();
+  w.Key("TableDescription");
+  WriteDeletedTableDescription(table, service.region, w);
+  w.EndObject();
+  return Status::Ok();
 }
 
 Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, RequestScope& scope) {

@@ -63,6 +63,51 @@ void WriteKeySchema(const KeySchema& schema, json::Writer& writer) {
   writer.EndArray();
 }
 
+namespace {
+
+void WriteProvisionedThroughput(const TableDescription& table, json::Writer& writer) {
+  writer.Key("ProvisionedThroughput");
+  writer.StartObject();
+  writer.Key("NumberOfDecreasesToday");
+  writer.Int(0);
+  writer.Key("ReadCapacityUnits");
+  writer.Int64(table.provisioned.read_capacity_units);
+  writer.Key("WriteCapacityUnits");
+  writer.Int64(table.provisioned.write_capacity_units);
+  writer.EndObject();
+}
+
+void WriteBillingModeSummary(const TableDescription& table, json::Writer& writer) {
+  writer.Key("BillingModeSummary");
+  writer.StartObject();
+  writer.Key("BillingMode");
+  WriteString(writer, table.billing_mode == BillingMode::kPayPerRequest ? "PAY_PER_REQUEST"
+                                                                        : "PROVISIONED");
+  writer.EndObject();
+}
+
+}  // namespace
+
+void WriteDeletedTableDescription(const TableDescription& table, std::string_view region,
+                                  json::Writer& writer) {
+  writer.StartObject();
+  writer.Key("TableName");
+  WriteString(writer, table.name);
+  writer.Key("TableStatus");
+  WriteString(writer, "DELETING");
+  WriteProvisionedThroughput(table, writer);
+  writer.Key("TableSizeBytes");
+  writer.Uint64(table.approximate_size_bytes);
+  writer.Key("ItemCount");
+  writer.Uint64(table.approximate_item_count);
+  writer.Key("TableArn");
+  WriteString(writer, TableArn(region, table.name));
+  writer.Key("TableId");
+  WriteString(writer, TableIdText(table.table_id));
+  WriteBillingModeSummary(table, writer);
+  writer.EndObject();
+}
+
 void WriteTableDescription(const TableDescription& table, std::string_view region,
                            std::string_view status, json::Writer& writer) {
   writer.StartObject();
@@ -79,15 +124,7 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
   WriteString(writer, status);
   writer.Key("CreationDateTime");
   writer.Double(EpochSeconds(table.creation_time_micros));
-  writer.Key("ProvisionedThroughput");
-  writer.StartObject();
-  writer.Key("NumberOfDecreasesToday");
-  writer.Int(0);
-  writer.Key("ReadCapacityUnits");
-  writer.Int64(table.provisioned.read_capacity_units);
-  writer.Key("WriteCapacityUnits");
-  writer.Int64(table.provisioned.write_capacity_units);
-  writer.EndObject();
+  WriteProvisionedThroughput(table, writer);
   writer.Key("TableSizeBytes");
   writer.Uint64(table.approximate_size_bytes);
   writer.Key("ItemCount");
@@ -96,12 +133,7 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
   WriteString(writer, TableArn(region, table.name));
   writer.Key("TableId");
   WriteString(writer, TableIdText(table.table_id));
-  writer.Key("BillingModeSummary");
-  writer.StartObject();
-  writer.Key("BillingMode");
-  WriteString(writer, table.billing_mode == BillingMode::kPayPerRequest ? "PAY_PER_REQUEST"
-                                                                        : "PROVISIONED");
-  writer.EndObject();
+  WriteBillingModeSummary(table, writer);
   if (table.stream.enabled) {
     writer.Key("StreamSpecification");
     writer.StartObject();

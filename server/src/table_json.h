@@ -15,6 +15,11 @@ namespace tidewater::server {
 void WriteTableDescription(const TableDescription& table, std::string_view region,
                            std::string_view status, json::Writer& writer);
 
+// The shorter TableDescription DeleteTable answers: name, status DELETING, throughput,
+// size, item count, ARN, id and billing mode (no key schema, times or stream).
+void WriteDeletedTableDescription(const TableDescription& table, std::string_view region,
+                                  json::Writer& writer);
+
 // Writes the KeySchema array ([{"AttributeName":..,"KeyType":"HASH"}, ...]).
 void WriteKeySchema(const KeySchema& schema, json::Writer& writer);
 

@@ -12,6 +12,8 @@ namespace {
 
 constexpr size_t kMaxTransactionItems = 100;
 constexpr size_t kMaxClientRequestTokenLength = 36;
+// "The aggregate size of the items in the transaction cannot exceed 4 MB."
+constexpr size_t kMaxTransactionBytes = 4 * 1024 * 1024;
 
 // One TransactItems entry, compiled. Lives until the engine call returns: the mutation's
 // condition and updater refer to it.
@@ -95,6 +97,44 @@ Result<WriteAction> ReadWriteAction(ServiceContext& service, const rapidjson::Va
   return action;
 }
 
+// The items the transaction writes (Put) and the keys of its other actions, together at
+// most kMaxTransactionBytes.
+Status CheckTransactionSize(const std::vector<WriteAction>& actions) {
+  size_t total = 0;
+  for (const WriteAction& action : actions) total += ItemSize(action.item);
+  if (total > kMaxTransactionBytes) {
+    return Status::Validation(
+        "The aggregate size of the items in the transaction cannot exceed 4 MB");
+  }
+  return Status::Ok();
+}
+
+// The outcome of validating each action's item or key (`checks`, one per action): as
+// DynamoDB, an invalid action cancels the transaction with a ValidationError reason for it
+// and None for the others; an error other than a validation error is answered as is.
+Status CancelIfInvalid(std::vector<Status> checks) {
+  bool invalid = false;
+  for (const Status& check : checks) {
+    if (!check.ok() && check.code() != ErrorCode::kValidation) return check;
+    invalid = invalid || !check.ok();
+  }
+  return invalid ? Status::TransactionCanceled(std::move(checks)) : Status::Ok();
+}
+
+// Every action's item or key against its table's key schema (and the item size limit),
+// before the engine runs. Unknown tables are ResourceNotFoundException.
+Status ValidateActions(ServiceContext& service, const std::vector<WriteAction>& actions) {
+  std::vector<Status> checks;
+  checks.reserve(actions.size());
+  for (const WriteAction& action : actions) {
+    TW_ASSIGN_OR_RETURN(KeySchema schema, service.schemas->Get(action.table));
+    checks.push_back(action.kind == Mutation::Kind::kPut
+                         ? ValidatePutItem(*service.engine, action.table, schema, action.item)
+                         : service.engine->ValidateKey(action.table, action.item));
+  }
+  return CancelIfInvalid(std::move(checks));
+}
+
 Mutation ToMutation(WriteAction& action) {
   Mutation mutation;
   mutation.kind = action.kind;
@@ -108,8 +148,8 @@ Mutation ToMutation(WriteAction& action) {
     };
   }
   if (action.kind == Mutation::Kind::kUpdate) {
-    mutation.updater = [&action](const Item* current) -> Result<Item> {
-      return action.update->Apply(current, action.item);
+    mutation.updater = [&action](const Item* current) {
+      return UpdatedItem(action.update, current, action.item);
     };
   }
   return mutation;
@@ -173,6 +213,8 @@ Status TransactWriteItems(ServiceContext& service, const rapidjson::Value& reque
     actions.push_back(std::move(action));
   }
   TW_RETURN_IF_ERROR(errors.ToStatus());
+  TW_RETURN_IF_ERROR(CheckTransactionSize(actions));
+  TW_RETURN_IF_ERROR(ValidateActions(service, actions));
 
   std::string token_text = token ? std::string(*token) : std::string();
   if (token) {
@@ -252,9 +294,10 @@ Status TransactGetItems(ServiceContext& service, const rapidjson::Value& request
     gets.push_back(std::move(action));
   }
   TW_RETURN_IF_ERROR(errors.ToStatus());
-  for (const GetAction& get : gets) {
-    TW_RETURN_IF_ERROR(service.engine->ValidateKey(get.table, get.key));
-  }
+  std::vector<Status> checks;
+  for (const GetAction& get : gets)
+    checks.push_back(service.engine->ValidateKey(get.table, get.key));
+  TW_RETURN_IF_ERROR(CancelIfInvalid(std::move(checks)));
 
   CapacityTally capacity(capacity_detail);
   json::Writer& w = scope.writer;

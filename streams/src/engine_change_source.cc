@@ -7,11 +7,10 @@ namespace {
 
 class EngineChangeSource final : public ChangeSource {
  public:
-  EngineChangeSource(Engine& engine, std::string table)
-      : engine_(engine), table_(std::move(table)) {}
+  EngineChangeSource(ChangeLog& log, std::string table) : log_(log), table_(std::move(table)) {}
 
   Result<std::vector<SourceShard>> ListShards() override {
-    TW_ASSIGN_OR_RETURN(TableDescription table, engine_.DescribeTable(table_));
+    TW_ASSIGN_OR_RETURN(TableDescription table, log_.DescribeTable(table_));
     if (!table.stream.enabled) {
       return Status::NotFound("Table " + table_ + " has no stream enabled");
     }
@@ -37,7 +36,7 @@ class EngineChangeSource final : public ChangeSource {
       request.shard = shard;
       request.from_sequence = from_sequence;
       request.limit = max_records;
-      TW_ASSIGN_OR_RETURN(ShardReadResult result, engine_.ReadShard(request));
+      TW_ASSIGN_OR_RETURN(ShardReadResult result, log_.ReadShard(request));
       if (from_sequence < result.first_available) {
         return Status::TrimmedDataAccess(
             "The operation attempted to read past the oldest stream record in a shard.");
@@ -48,26 +47,26 @@ class EngineChangeSource final : public ChangeSource {
       if (!batch.records.empty()) return batch;
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) {
-        TW_ASSIGN_OR_RETURN(TableDescription table, engine_.DescribeTable(table_));
+        TW_ASSIGN_OR_RETURN(TableDescription table, log_.DescribeTable(table_));
         batch.end_of_shard = shard < table.shards.size() && table.shards[shard].closed &&
                              batch.next_sequence > table.shards[shard].last_sequence;
         return batch;
       }
       // A commit to any table wakes the wait; re-reading an idle shard is cheap.
-      seen_commit = engine_.WaitForCommit(
+      seen_commit = log_.WaitForCommit(
           seen_commit, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
     }
   }
 
  private:
-  Engine& engine_;
+  ChangeLog& log_;
   const std::string table_;
 };
 
 }  // namespace
 
-std::unique_ptr<ChangeSource> MakeEngineChangeSource(Engine& engine, std::string table) {
-  return std::make_unique<EngineChangeSource>(engine, std::move(table));
+std::unique_ptr<ChangeSource> MakeEngineChangeSource(ChangeLog& log, std::string table) {
+  return std::make_unique<EngineChangeSource>(log, std::move(table));
 }
 
 }  // namespace tidewater::streams

@@ -7,6 +7,8 @@ namespace tidewater::streams {
 namespace {
 
 constexpr std::string_view kArnPrefix = "arn:aws:dynamodb:";
+constexpr std::string_view kTableMarker = "table/";
+constexpr std::string_view kStreamMarker = "/stream/";
 constexpr std::string_view kShardIdPrefix = "shardId-";
 constexpr size_t kShardTimeDigits = 20;
 constexpr size_t kShardIndexDigits = 8;
@@ -19,6 +21,37 @@ bool AllDigits(std::string_view text) {
   return true;
 }
 
+bool IsRegion(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+// DynamoDB's table name rules: 3 to 255 of [a-zA-Z0-9_.-].
+bool IsTableName(std::string_view text) {
+  if (text.size() < 3 || text.size() > 255) return false;
+  for (char c : text) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A stream label: the stream's creation time as "2024-01-31T12:34:56.789".
+bool IsStreamLabel(std::string_view text) {
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.ddd";
+  if (text.size() != kShape.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string TableArn(std::string_view region, std::string_view table) {
@@ -26,14 +59,15 @@ std::string TableArn(std::string_view region, std::string_view table) {
   arn += region;
   arn += ':';
   arn += kAccountId;
-  arn += ":table/";
+  arn += ':';
+  arn += kTableMarker;
   arn += table;
   return arn;
 }
 
 std::string StreamArn(std::string_view region, std::string_view table, std::string_view label) {
   std::string arn = TableArn(region, table);
-  arn += "/stream/";
+  arn += kStreamMarker;
   arn += label;
   return arn;
 }
@@ -41,15 +75,23 @@ std::string StreamArn(std::string_view region, std::string_view table, std::stri
 Result<ParsedStreamArn> ParseStreamArn(std::string_view arn) {
   const Status invalid = Status::Validation("Invalid StreamArn");
   if (!arn.starts_with(kArnPrefix)) return invalid;
-  size_t table_marker = arn.find(":table/");
-  if (table_marker == std::string_view::npos) return invalid;
-  std::string_view rest = arn.substr(table_marker + 7);
-  size_t stream_marker = rest.find("/stream/");
-  if (stream_marker == std::string_view::npos || stream_marker == 0) return invalid;
+  std::string_view rest = arn.substr(kArnPrefix.size());
+  const size_t region_end = rest.find(':');
+  if (region_end == std::string_view::npos || !IsRegion(rest.substr(0, region_end))) {
+    return invalid;
+  }
+  rest.remove_prefix(region_end + 1);
+  const size_t account_end = rest.find(':');
+  if (account_end != kAccountId.size() || !AllDigits(rest.substr(0, account_end))) return invalid;
+  rest.remove_prefix(account_end + 1);
+  if (!rest.starts_with(kTableMarker)) return invalid;
+  rest.remove_prefix(kTableMarker.size());
+  const size_t stream_marker = rest.find(kStreamMarker);
+  if (stream_marker == std::string_view::npos) return invalid;
   ParsedStreamArn parsed;
   parsed.table = std::string(rest.substr(0, stream_marker));
-  parsed.label = std::string(rest.substr(stream_marker + 8));
-  if (parsed.label.empty()) return invalid;
+  parsed.label = std::string(rest.substr(stream_marker + kStreamMarker.size()));
+  if (!IsTableName(parsed.table) || !IsStreamLabel(parsed.label)) return invalid;
   return parsed;
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "tidewater/core/thread_annotations.h"
 #include "tidewater/streams/change_source.h"
 #include "tidewater/streams/consumer.h"
 #include "tidewater/streams/lease_store.h"
@@ -56,8 +57,8 @@ class Consumer final : public StreamConsumer {
 
   ~Consumer() override { Stop(); }
 
-  Status Start() override {
-    std::lock_guard lock(lifecycle_mu_);
+  Status Start() override TW_EXCLUDES(lifecycle_mu_) {
+    MutexLock lock(lifecycle_mu_);
     if (started_) return Status::Validation("the consumer was already started");
     TW_RETURN_IF_ERROR(source_.ListShards().status());
     started_ = true;
@@ -65,31 +66,32 @@ class Consumer final : public StreamConsumer {
     return Status::Ok();
   }
 
-  void Stop() override {
-    std::lock_guard lock(lifecycle_mu_);
+  void Stop() override TW_EXCLUDES(lifecycle_mu_, mu_) {
+    MutexLock lock(lifecycle_mu_);
     if (!started_ || stopped_) return;
     stopped_ = true;
     {
-      std::lock_guard state_lock(mu_);
+      MutexLock state_lock(mu_);
       stopping_ = true;
     }
-    wake_.notify_all();
+    wake_.NotifyAll();
     coordinator_.join();
     // The coordinator no longer touches held_: stop every shard, let each finish its batch,
     // checkpoint and release its lease.
+    ThreadRoleScope coordinator(coordinator_thread_);
     for (auto& [index, shard] : held_) shard->stop.request_stop();
     for (auto& [index, shard] : held_) shard->thread.join();
-    std::lock_guard state_lock(mu_);
+    MutexLock state_lock(mu_);
     for (auto& [index, status] : status_) status.held = false;
   }
 
-  Status LeaseError() const override {
-    std::lock_guard lock(mu_);
+  Status LeaseError() const override TW_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return coordinator_error_;
   }
 
-  std::vector<ConsumerShardStatus> Progress() const override {
-    std::lock_guard lock(mu_);
+  std::vector<ConsumerShardStatus> Progress() const override TW_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     std::vector<ConsumerShardStatus> progress;
     for (const auto& [index, status] : status_) progress.push_back(status);
     return progress;
@@ -99,11 +101,11 @@ class Consumer final : public StreamConsumer {
   // A lease this worker holds, and the thread that processes its shard.
   struct HeldShard {
     uint32_t index = 0;
-    std::mutex lease_mu;       // serializes the lease writes of renewal and checkpoint
-    Lease lease;               // as last written by us (guarded by lease_mu)
-    MonotonicTime last_write;  // when our last write succeeded (guarded by lease_mu)
-    bool lost = false;         // guarded by lease_mu
-    std::stop_source stop;     // consumer stopping, or the lease is lost
+    Mutex lease_mu;                       // serializes the lease writes of renewal and checkpoint
+    Lease lease TW_GUARDED_BY(lease_mu);  // as last written by us
+    MonotonicTime last_write TW_GUARDED_BY(lease_mu);  // when our last write succeeded
+    bool lost TW_GUARDED_BY(lease_mu) = false;
+    std::stop_source stop;  // consumer stopping, or the lease is lost
     std::atomic<bool> done{false};
     std::thread thread;
   };
@@ -117,28 +119,34 @@ class Consumer final : public StreamConsumer {
 
   // --- coordinator ---
 
-  void Coordinate() {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      lock.unlock();
+  void Coordinate() TW_EXCLUDES(mu_) {
+    ThreadRoleScope coordinator(coordinator_thread_);
+    while (true) {
+      {
+        MutexLock lock(mu_);
+        if (stopping_) return;
+      }
       RenewHeld();
       ReapFinished();
       RecordCoordinatorError(TakeLeases());
-      lock.lock();
-      clock_->WaitFor(wake_, lock, tick_, [this] { return stopping_; });
+      MutexLock lock(mu_);
+      clock_->WaitFor(wake_, mu_, tick_, [this] {
+        mu_.AssertHeld();
+        return stopping_;
+      });
     }
   }
 
-  void RecordCoordinatorError(const Status& status) {
-    std::lock_guard lock(mu_);
+  void RecordCoordinatorError(const Status& status) TW_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     coordinator_error_ = status;
   }
 
-  void RenewHeld() {
+  void RenewHeld() TW_REQUIRES(coordinator_thread_) {
     const MonotonicTime now = clock_->MonotonicNow();
     for (auto& [index, shard] : held_) {
       if (shard->done) continue;
-      std::lock_guard lease_lock(shard->lease_mu);
+      MutexLock lease_lock(shard->lease_mu);
       if (shard->lost || now - shard->last_write < renew_interval_) continue;
       Lease renewed = shard->lease;
       ++renewed.counter;
@@ -146,9 +154,9 @@ class Consumer final : public StreamConsumer {
     }
   }
 
-  // Writes `updated` over the held lease. Caller holds shard.lease_mu. A lost lease (or
-  // no successful write for a whole lease duration) stops the shard.
-  Status WriteLeaseLocked(HeldShard& shard, const Lease& updated) {
+  // Writes `updated` over the held lease. A lost lease (or no successful write for a whole
+  // lease duration) stops the shard.
+  Status WriteLeaseLocked(HeldShard& shard, const Lease& updated) TW_REQUIRES(shard.lease_mu) {
     Status status = leases_.UpdateLease(shard.lease, updated);
     const MonotonicTime now = clock_->MonotonicNow();
     if (status.ok()) {
@@ -164,7 +172,7 @@ class Consumer final : public StreamConsumer {
     return status;
   }
 
-  void ReapFinished() {
+  void ReapFinished() TW_REQUIRES(coordinator_thread_) {
     for (auto it = held_.begin(); it != held_.end();) {
       if (!it->second->done) {
         ++it;
@@ -172,14 +180,14 @@ class Consumer final : public StreamConsumer {
       }
       it->second->thread.join();
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         status_[it->first].held = false;
       }
       it = held_.erase(it);
     }
   }
 
-  Status TakeLeases() {
+  Status TakeLeases() TW_REQUIRES(coordinator_thread_) {
     Result<std::vector<SourceShard>> listed_shards = source_.ListShards();
     if (!listed_shards.ok()) {
       NotifyReadError("list_shards", listed_shards.status());
@@ -285,17 +293,21 @@ class Consumer final : public StreamConsumer {
     return created;
   }
 
-  void StartShard(const Lease& lease, const std::vector<SourceShard>& shards) {
+  void StartShard(const Lease& lease, const std::vector<SourceShard>& shards)
+      TW_REQUIRES(coordinator_thread_) {
     auto shard = std::make_unique<HeldShard>();
     shard->index = lease.shard;
-    shard->lease = lease;
-    shard->last_write = clock_->MonotonicNow();
+    {
+      MutexLock lease_lock(shard->lease_mu);  // the shard's thread does not exist yet
+      shard->lease = lease;
+      shard->last_write = clock_->MonotonicNow();
+    }
     SourceShard described{.index = lease.shard};
     for (const SourceShard& s : shards) {
       if (s.index == lease.shard) described = s;
     }
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       ConsumerShardStatus& status = status_[lease.shard];
       status.shard = lease.shard;
       status.held = true;
@@ -310,7 +322,7 @@ class Consumer final : public StreamConsumer {
   }
 
   void UpdateStatusFromLease(const Lease& lease) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ConsumerShardStatus& status = status_[lease.shard];
     status.shard = lease.shard;
     if (!status.held && lease.checkpoint) status.next_sequence = *lease.checkpoint;
@@ -373,13 +385,13 @@ class Consumer final : public StreamConsumer {
     milliseconds backoff = options_.retry_backoff_initial;
     while (!stop.stop_requested()) {
       if (options_.checkpoints == nullptr) {
-        std::lock_guard lease_lock(shard.lease_mu);
+        MutexLock lease_lock(shard.lease_mu);
         return shard.lease.checkpoint.value_or(0);
       }
       auto loaded = options_.checkpoints->Load(options_.table, shard.index);
       if (loaded.ok()) {
         if (*loaded) return **loaded;
-        std::lock_guard lease_lock(shard.lease_mu);
+        MutexLock lease_lock(shard.lease_mu);
         return shard.lease.checkpoint.value_or(0);
       }
       SetError(shard.index, loaded.status());
@@ -431,7 +443,7 @@ class Consumer final : public StreamConsumer {
     while (true) {
       Status status = handler_(batch);
       if (status.ok()) {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ConsumerShardStatus& progress = status_[shard.index];
         progress.records_processed += batch.records.size();
         progress.last_record_time_micros = batch.records.back().approximate_creation_time_micros();
@@ -439,7 +451,7 @@ class Consumer final : public StreamConsumer {
         return true;
       }
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ConsumerShardStatus& progress = status_[shard.index];
         ++progress.handler_errors;
         progress.last_error = status.ToString();
@@ -451,7 +463,7 @@ class Consumer final : public StreamConsumer {
 
   // Saves the position. False when the lease is lost (the shard thread ends).
   bool Checkpoint(HeldShard& shard, uint64_t next_sequence, bool finished) {
-    std::lock_guard lease_lock(shard.lease_mu);
+    MutexLock lease_lock(shard.lease_mu);
     if (shard.lost) return false;
     Lease updated = shard.lease;
     ++updated.counter;
@@ -476,7 +488,7 @@ class Consumer final : public StreamConsumer {
       Checkpoint(shard, *position, finished);
       if (finished) return;
     }
-    std::lock_guard lease_lock(shard.lease_mu);
+    MutexLock lease_lock(shard.lease_mu);
     if (shard.lost) return;
     Lease released = shard.lease;
     ++released.counter;
@@ -491,7 +503,7 @@ class Consumer final : public StreamConsumer {
   }
 
   void NoteShardEnds(const std::vector<SourceShard>& shards) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const SourceShard& shard : shards) {
       ConsumerShardStatus& status = status_[shard.index];
       status.shard = shard.index;
@@ -500,30 +512,30 @@ class Consumer final : public StreamConsumer {
   }
 
   void SetError(uint32_t index, const Status& status) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     status_[index].last_error = status.ToString();
   }
 
   void SetNextSequence(uint32_t index, uint64_t next_sequence) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     status_[index].next_sequence = next_sequence;
   }
 
   void CountTrimmed(uint32_t index, uint64_t lost, const Status& status) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     status_[index].trimmed_records_skipped += lost;
     status_[index].last_error = status.ToString();
   }
 
   void NoteRecordsWaiting(uint32_t index, const std::vector<ChangeRecord>& records) {
     const int64_t now = clock_->NowMicros();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     status_[index].iterator_age_millis =
         std::max<int64_t>(0, (now - records.front().approximate_creation_time_micros()) / 1000);
   }
 
   void ClearIteratorAge(uint32_t index) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     status_[index].iterator_age_millis = 0;
   }
 
@@ -535,21 +547,22 @@ class Consumer final : public StreamConsumer {
   const milliseconds renew_interval_;
   const milliseconds tick_;
 
-  std::mutex lifecycle_mu_;  // Start/Stop
-  bool started_ = false;
-  bool stopped_ = false;
-  std::thread coordinator_;
+  Mutex lifecycle_mu_;  // Start/Stop
+  bool started_ TW_GUARDED_BY(lifecycle_mu_) = false;
+  bool stopped_ TW_GUARDED_BY(lifecycle_mu_) = false;
+  std::thread coordinator_ TW_GUARDED_BY(lifecycle_mu_);
 
-  // Touched by the coordinator thread only (and by Stop after joining it).
-  std::map<uint32_t, std::unique_ptr<HeldShard>> held_;
-  std::map<uint32_t, Observation> observed_;
-  std::mt19937 random_{std::random_device{}()};
+  // The coordinator thread, and Stop after joining it.
+  ThreadRole coordinator_thread_;
+  std::map<uint32_t, std::unique_ptr<HeldShard>> held_ TW_GUARDED_BY(coordinator_thread_);
+  std::map<uint32_t, Observation> observed_ TW_GUARDED_BY(coordinator_thread_);
+  std::mt19937 random_ TW_GUARDED_BY(coordinator_thread_){std::random_device{}()};
 
-  mutable std::mutex mu_;
-  std::condition_variable_any wake_;                // the coordinator waits on it (through clock_)
-  bool stopping_ = false;                           // guarded by mu_
-  std::map<uint32_t, ConsumerShardStatus> status_;  // guarded by mu_
-  Status coordinator_error_;                        // guarded by mu_
+  mutable Mutex mu_;
+  CondVar wake_;  // the coordinator waits on it (through clock_)
+  bool stopping_ TW_GUARDED_BY(mu_) = false;
+  std::map<uint32_t, ConsumerShardStatus> status_ TW_GUARDED_BY(mu_);
+  Status coordinator_error_ TW_GUARDED_BY(mu_);
 };
 
 }  // namespace

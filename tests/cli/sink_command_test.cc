@@ -2,7 +2,7 @@
 // process while writes go on, (1) killed with SIGKILL mid-run and restarted, (2) with the
 // PostgreSQL server crashing (stop -m immediate) and coming back mid-run: afterwards the
 // PostgreSQL mirror equals the table, the change table and the files hold every record
-// exactly once.
+// exactly once; (3) killed by failure points right after its commits, with the same checks.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -20,6 +20,7 @@
 #include "support/test_engine.h"
 #include "support/tidewaterd_process.h"
 #include "support/wait_for.h"
+#include "tidewater/core/failure_point.h"
 #include "tidewater/streams/service_client.h"
 
 namespace tidewater::cli {
@@ -138,10 +139,12 @@ TEST(SinkConfigTest, ErrorsNameTheKey) {
   }
 }
 
-// `tidewater sink --config <config>` as a child process.
-std::unique_ptr<testing::ChildProcess> StartSink(const std::string& config) {
+// `tidewater sink --config <config>` as a child process, with `env` added to its
+// environment.
+std::unique_ptr<testing::ChildProcess> StartSink(const std::string& config,
+                                                 std::vector<std::string> env = {}) {
   return std::make_unique<testing::ChildProcess>(
-      TW_TIDEWATER, std::vector<std::string>{"sink", "--config", config});
+      TW_TIDEWATER, std::vector<std::string>{"sink", "--config", config}, std::move(env));
 }
 
 // The sink stops gracefully on SIGTERM with exit status 0.
@@ -232,6 +235,37 @@ TEST_F(SinkProcessTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
   // Both sinks catch up (files are completed by time rotation).
   WaitUntilCaughtUp(/*files=*/true, deadline);
   EXPECT_LT(committed_at_kill, Committed()) << "the kill was not mid-run";
+  ExpectGracefulStop(*sink);
+  ExpectEveryRecordOnce(/*files=*/true);
+}
+
+// Killed at exact steps of its commits, by failure points: right after a PostgreSQL COMMIT
+// (before the reader hears of it), then right after a file got its final name (before the
+// manifest names it). Each restart resumes from what was committed.
+TEST_F(SinkProcessTest, KilledRightAfterCommitsWritesEveryRecordOnce) {
+  if (!kFailurePointsCompiledIn) GTEST_SKIP() << "failure points are compiled out";
+  std::thread writer([&] {
+    Status written = testing::RunRemoteWorkload(*client_, "orders", 3000, 300, 5);
+    EXPECT_TRUE(written.ok()) << written.ToString();
+  });
+  const std::string config = WriteConfig(/*with_files=*/true);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (const auto& [point, hit] : {std::pair<std::string, int>{"postgres_sink.after_commit", 5},
+                                   {"file_sink.after_rename", 2}}) {
+    auto sink =
+        StartSink(config, {"TIDEWATER_FAILURE_POINTS=" + point + "=kill@" + std::to_string(hit)});
+    const std::string line =
+        "event=failure_point name=" + point + " action=kill hit=" + std::to_string(hit);
+    // Until the line shows or the process ends; checked after the end.
+    (void)sink->WaitForLog(line, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     deadline - std::chrono::steady_clock::now()));
+    const int status = sink->Wait();
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << sink->log();
+    EXPECT_NE(sink->log().find(line), std::string::npos) << sink->log();
+  }
+  auto sink = StartSink(config);
+  writer.join();
+  WaitUntilCaughtUp(/*files=*/true, deadline);
   ExpectGracefulStop(*sink);
   ExpectEveryRecordOnce(/*files=*/true);
 }

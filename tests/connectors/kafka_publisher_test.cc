@@ -22,14 +22,14 @@
 #include <set>
 #include <thread>
 
+#include "support/child_process.h"
 #include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
 #include "support/wait_for.h"
 #include "tidewater/core/engine.h"
+#include "tidewater/core/failure_point.h"
 #include "tidewater/streams/stream_record_json.h"
-
-extern char** environ;
 
 namespace tidewater::connectors {
 namespace {
@@ -228,9 +228,10 @@ double Metric(prometheus::Registry& registry, const std::string& name,
     if (family.name != name) continue;
     for (const auto& metric : family.metric) {
       bool match = true;
-      for (const auto& [key, value] : labels) {
-        match &= std::any_of(metric.label.begin(), metric.label.end(),
-                             [&](const auto& l) { return l.name == key && l.value == value; });
+      for (const auto& wanted : labels) {
+        match &= std::any_of(metric.label.begin(), metric.label.end(), [&](const auto& l) {
+          return l.name == wanted.first && l.value == wanted.second;
+        });
       }
       if (!match) continue;
       sum += family.type == prometheus::MetricType::Counter ? metric.counter.value
@@ -684,9 +685,10 @@ struct ChildRun {
   int status = 0;
 };
 
-// Runs the publishing child; kills it with SIGKILL after `kill_after` unless it is zero,
-// else waits for it to end.
-ChildRun RunChild(const std::vector<std::string>& args, milliseconds kill_after) {
+// Runs the publishing child (with `env` added to its environment); kills it with SIGKILL
+// after `kill_after` unless it is zero, else waits for it to end.
+ChildRun RunChild(const std::vector<std::string>& args, milliseconds kill_after,
+                  std::vector<std::string> env = {}) {
   int pipe_fds[2];
   EXPECT_EQ(pipe(pipe_fds), 0);
   posix_spawn_file_actions_t actions;
@@ -698,8 +700,9 @@ ChildRun RunChild(const std::vector<std::string>& args, milliseconds kill_after)
   std::vector<char*> argv;
   for (std::string& a : owned) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<char*> envp = testing::EnvironmentWith(env);
   pid_t pid = 0;
-  EXPECT_EQ(posix_spawn(&pid, owned[0].c_str(), &actions, nullptr, argv.data(), environ), 0);
+  EXPECT_EQ(posix_spawn(&pid, owned[0].c_str(), &actions, nullptr, argv.data(), envp.data()), 0);
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
 
@@ -732,6 +735,15 @@ ChildRun RunChild(const std::vector<std::string>& args, milliseconds kill_after)
   return run;
 }
 
+// The engine options the child opens its data directory with.
+EngineOptions ChildEngineOptions(const std::string& data_dir) {
+  EngineOptions options;
+  options.data_dir = data_dir;
+  options.ttl_sweep_interval_micros = 0;
+  options.retention_interval_micros = 0;
+  return options;
+}
+
 // tidewaterd-with-publisher (a child process) is killed with SIGKILL mid-publish and
 // restarted, four times; the mock cluster lives on in this process. Afterwards every
 // acknowledged write is in Kafka, each partition is in order, and the duplicates are
@@ -756,7 +768,7 @@ TEST(KafkaPublisherKillTest, KillNineMidPublishLosesNothing) {
   ASSERT_TRUE(last.done);
   acknowledged.insert(last.written.begin(), last.written.end());
 
-  auto engine = Engine::Open(testing::TestEngineOptions(data_dir));
+  auto engine = Engine::Open(ChildEngineOptions(data_dir));
   ASSERT_TRUE(engine.ok());
   auto messages = testing::ReadTopic(cluster.bootstraps(), "tidewater.killed", kShards);
   const TopicCheck check = ExpectTopicMatchesLog(**engine, "killed", messages);
@@ -765,6 +777,71 @@ TEST(KafkaPublisherKillTest, KillNineMidPublishLosesNothing) {
   EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged writes";
   ReportDuplicates("kill -9 (4 kills, " + std::to_string(check.messages) + " messages)",
                    check.duplicates);
+}
+
+// The child is stopped by the failure point `point`, armed to kill on its `hit`-th hit,
+// then run to the end. The restart resends each shard from its saved checkpoint, so
+// afterwards nothing acknowledged is missing and the duplicates are exactly the messages
+// the killed run had put in Kafka at or after their shard's checkpoint. Returns that number.
+size_t KillAtFailurePointThenRestart(const std::string& point, int hit) {
+  MockKafkaCluster cluster;
+  cluster.CreateTopic("tidewater.killed", kShards);
+  ::tidewater::testing::TempDir dir;
+  const std::string data_dir = dir.Sub("data");
+  const ChildRun killed =
+      RunChild({data_dir, cluster.bootstraps(), "killed"}, milliseconds(0),
+               {"TIDEWATER_FAILURE_POINTS=" + point + "=kill@" + std::to_string(hit)});
+  EXPECT_TRUE(WIFSIGNALED(killed.status) && WTERMSIG(killed.status) == SIGKILL)
+      << "the child was not killed at " << point << ", status " << killed.status;
+  EXPECT_GT(killed.written.size(), 0u);
+
+  std::map<uint32_t, uint64_t> saved;  // each shard's checkpoint when the child died
+  {
+    auto engine = Engine::Open(ChildEngineOptions(data_dir));
+    EXPECT_TRUE(engine.ok());
+    if (!engine.ok()) return 0;
+    for (uint32_t shard = 0; shard < kShards; ++shard) {
+      auto checkpoint = (*engine)->LoadCheckpoint("kafka-publisher", "killed", shard);
+      EXPECT_TRUE(checkpoint.ok() && checkpoint->has_value()) << "shard " << shard;
+      saved[shard] = checkpoint.ok() ? checkpoint->value_or(1) : 1;
+    }
+  }
+  size_t to_resend = 0;
+  for (const ConsumedMessage& m :
+       testing::ReadTopic(cluster.bootstraps(), "tidewater.killed", kShards)) {
+    const auto shard = static_cast<uint32_t>(std::stoul(m.headers.at("tw-shard")));
+    to_resend += std::stoull(m.headers.at("tw-seq")) >= saved[shard] ? 1 : 0;
+  }
+
+  const ChildRun last = RunChild({data_dir, cluster.bootstraps(), "final", "500"}, milliseconds(0));
+  EXPECT_TRUE(WIFEXITED(last.status) && WEXITSTATUS(last.status) == 0) << last.status;
+  EXPECT_TRUE(last.done);
+  auto engine = Engine::Open(ChildEngineOptions(data_dir));
+  EXPECT_TRUE(engine.ok());
+  if (!engine.ok()) return 0;
+  const TopicCheck check = ExpectTopicMatchesLog(
+      **engine, "killed", testing::ReadTopic(cluster.bootstraps(), "tidewater.killed", kShards));
+  size_t missing = 0;
+  for (const ChildRun* run : {&killed, &last}) {
+    for (const std::string& token : run->written) missing += check.tokens.contains(token) ? 0 : 1;
+  }
+  EXPECT_EQ(missing, 0u) << "acknowledged writes missing from Kafka";
+  EXPECT_EQ(check.duplicates, to_resend) << "killed at " << point;
+  ReportDuplicates("killed at " + point, check.duplicates);
+  return to_resend;
+}
+
+// Killed after a delivery report and before the checkpoint that would cover it: that
+// record (at least) is sent again, as a droppable duplicate.
+TEST(KafkaPublisherKillTest, KilledAfterAckBeforeCheckpointResendsTheUnsavedRecords) {
+  if (!kFailurePointsCompiledIn) GTEST_SKIP() << "failure points are compiled out";
+  EXPECT_GT(KillAtFailurePointThenRestart("publisher.after_ack", 300), 0u);
+}
+
+// Killed right after a checkpoint was saved: the restart starts there.
+TEST(KafkaPublisherKillTest, KilledAfterCheckpointResumesFromIt) {
+  if (!kFailurePointsCompiledIn) GTEST_SKIP() << "failure points are compiled out";
+  KillAtFailurePointThenRestart("publisher.after_checkpoint", 3);
 }
 
 }  // namespace

@@ -36,19 +36,19 @@ TEST(ManualClockTest, SleeperWakesWhenAnAdvanceReachesItsDeadlineAndNotBefore) {
 
 TEST(ManualClockTest, WaitEndsOnItsConditionWithoutTimeMoving) {
   ManualClock clock;
-  std::mutex mu;
-  std::condition_variable_any cv;
+  Mutex mu;
+  CondVar cv;
   bool ready = false;
   auto waiter = std::async(std::launch::async, [&] {
-    std::unique_lock lock(mu);
-    return clock.WaitFor(cv, lock, seconds(3600), [&] { return ready; });
+    MutexLock lock(mu);
+    return clock.WaitFor(cv, mu, seconds(3600), [&] { return ready; });
   });
   EXPECT_TRUE(clock.AwaitWaiters(1, kRealDeadline));
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     ready = true;
   }
-  cv.notify_all();
+  cv.NotifyAll();
   const bool returned = waiter.wait_for(kRealDeadline) == std::future_status::ready;
   if (!returned) clock.AdvanceSeconds(3600);  // let the thread end before failing
   ASSERT_TRUE(returned);
@@ -57,12 +57,11 @@ TEST(ManualClockTest, WaitEndsOnItsConditionWithoutTimeMoving) {
 
 TEST(ManualClockTest, WaitTimesOutAtItsDeadlineWithTheConditionFalse) {
   ManualClock clock;
-  std::mutex mu;
-  std::condition_variable_any cv;
+  Mutex mu;
+  CondVar cv;
   auto waiter = std::async(std::launch::async, [&] {
-    std::unique_lock lock(mu);
-    const bool ready = clock.WaitFor(cv, lock, milliseconds(400), [] { return false; });
-    EXPECT_TRUE(lock.owns_lock());
+    MutexLock lock(mu);
+    const bool ready = clock.WaitFor(cv, mu, milliseconds(400), [] { return false; });
     return ready;
   });
   EXPECT_TRUE(clock.AwaitWaiters(1, kRealDeadline));
@@ -123,11 +122,11 @@ TEST(SystemClockTest, WaitsTakeRealTime) {
   const auto started = std::chrono::steady_clock::now();
   const Clock::MonotonicTime before = clock.MonotonicNow();
   EXPECT_TRUE(clock.SleepFor(milliseconds(20)));
-  std::mutex mu;
-  std::condition_variable_any cv;
-  std::unique_lock lock(mu);
-  EXPECT_FALSE(clock.WaitFor(cv, lock, milliseconds(20), [] { return false; }));
-  EXPECT_TRUE(clock.WaitFor(cv, lock, milliseconds(20), [] { return true; }));
+  Mutex mu;
+  CondVar cv;
+  MutexLock lock(mu);
+  EXPECT_FALSE(clock.WaitFor(cv, mu, milliseconds(20), [] { return false; }));
+  EXPECT_TRUE(clock.WaitFor(cv, mu, milliseconds(20), [] { return true; }));
   EXPECT_GE(clock.MonotonicNow() - before, milliseconds(40));
   EXPECT_GE(std::chrono::steady_clock::now() - started, milliseconds(40));
   std::stop_source stop;

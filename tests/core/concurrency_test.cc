@@ -52,10 +52,10 @@ TEST_P(ConcurrencyTest, ConcurrentWritersKeepTheLogExact) {
         const std::string token = std::to_string(t) + "/" + std::to_string(op);
         const int kind = static_cast<int>(rng() % 10);
         if (kind < 6) {
-          const ItemUpdater set_token = [&](const Item* current) -> Result<Item> {
+          const ItemUpdater set_token = [&](const Item* current) -> Result<std::optional<Item>> {
             Item next = current ? *current : key;
             next["tok"] = AttributeValue::S(token);
-            return next;
+            return std::make_optional(std::move(next));
           };
           auto result = engine.UpdateItem("race", key, set_token);
           ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -73,15 +73,16 @@ TEST_P(ConcurrencyTest, ConcurrentWritersKeepTheLogExact) {
           for (const auto& k : keys) {
             const std::string action_token = token + "#" + std::to_string(n++);
             const Item action_key{{"pk", AttributeValue::S(k)}};
-            actions.push_back({Mutation::Kind::kUpdate,
-                               "race",
-                               action_key,
-                               {},
-                               [action_key, action_token](const Item* current) -> Result<Item> {
-                                 Item next = current ? *current : action_key;
-                                 next["tok"] = AttributeValue::S(action_token);
-                                 return next;
-                               }});
+            actions.push_back(
+                {Mutation::Kind::kUpdate,
+                 "race",
+                 action_key,
+                 {},
+                 [action_key, action_token](const Item* current) -> Result<std::optional<Item>> {
+                   Item next = current ? *current : action_key;
+                   next["tok"] = AttributeValue::S(action_token);
+                   return std::make_optional(std::move(next));
+                 }});
           }
           auto result = engine.TransactWrite(std::move(actions));
           ASSERT_TRUE(result.ok()) << result.status().ToString();

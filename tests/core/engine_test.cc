@@ -231,26 +231,52 @@ TEST_F(EngineTest, ConditionsSeeTheCurrentItemAndUpdatesComputeTheNext) {
   EXPECT_EQ(engine_->PutItem("tbl", Row("a", "1", "y"), absent).status().code(),
             ErrorCode::kConditionalCheckFailed);
 
-  const ItemUpdater append = [](const Item* current) -> Result<Item> {
+  const ItemUpdater append = [](const Item* current) -> Result<std::optional<Item>> {
     Item next = *current;
     next["data"] = AttributeValue::S(current->at("data").s() + "!");
-    return next;
+    return std::make_optional(std::move(next));
   };
   auto updated = engine_->UpdateItem("tbl", {{"pk", S("a")}, {"sk", N("1")}}, append);
   ASSERT_TRUE(updated.ok());
   EXPECT_EQ(updated->old_item->at("data"), S("x"));
   EXPECT_EQ(updated->new_item->at("data"), S("x!"));
 
-  const ItemUpdater change_key = [](const Item* current) -> Result<Item> {
+  const ItemUpdater change_key = [](const Item* current) -> Result<std::optional<Item>> {
     Item next = *current;
     next["pk"] = AttributeValue::S("other");
-    return next;
+    return std::make_optional(std::move(next));
   };
   auto bad = engine_->UpdateItem("tbl", {{"pk", S("a")}, {"sk", N("1")}}, change_key);
   EXPECT_EQ(bad.status().message(),
             "One or more parameter values were invalid: Cannot update attribute pk. This "
             "attribute is part of the key");
   EXPECT_EQ(AllRecords("tbl").size(), 2u);
+}
+
+TEST_F(EngineTest, UpdaterThatLeavesAnAbsentItemAbsentWritesNothing) {
+  CreateTable("tbl", true);
+  const Item key{{"pk", S("a")}, {"sk", N("1")}};
+  const ItemUpdater stays_absent = [](const Item*) -> Result<std::optional<Item>> {
+    return std::optional<Item>();
+  };
+  auto absent = engine_->UpdateItem("tbl", key, stays_absent);
+  ASSERT_TRUE(absent.ok()) << absent.status().ToString();
+  EXPECT_FALSE(absent->old_item);
+  EXPECT_FALSE(absent->new_item);
+  EXPECT_FALSE(*engine_->GetItem("tbl", key));
+  EXPECT_TRUE(AllRecords("tbl").empty());
+
+  auto in_transaction =
+      engine_->TransactWrite({Mutation{Mutation::Kind::kUpdate, "tbl", key, {}, stays_absent},
+                              Mutation{Mutation::Kind::kPut, "tbl", Row("b", "1", "x")}});
+  ASSERT_TRUE(in_transaction.ok()) << in_transaction.status().ToString();
+  EXPECT_FALSE(*engine_->GetItem("tbl", key));
+  EXPECT_EQ(AllRecords("tbl").size(), 1u);
+
+  // An existing item cannot be removed this way.
+  ASSERT_TRUE(engine_->PutItem("tbl", Row("a", "1", "x")).ok());
+  EXPECT_EQ(engine_->UpdateItem("tbl", key, stays_absent).status().code(), ErrorCode::kInternal);
+  EXPECT_TRUE(*engine_->GetItem("tbl", key));
 }
 
 TEST_F(EngineTest, QuerySortKeyConditionsAndPaging) {
@@ -526,10 +552,9 @@ class SweepWatchingClock final : public Clock {
     return wall_.NowMicros();
   }
   MonotonicTime MonotonicNow() const override { return Clock::System()->MonotonicNow(); }
-  bool WaitUntil(std::condition_variable_any& cv, std::unique_lock<std::mutex>& lock,
-                 std::stop_token stop, MonotonicTime deadline,
-                 const std::function<bool()>& ready) override {
-    return Clock::System()->WaitUntil(cv, lock, std::move(stop), deadline, ready);
+  bool WaitUntil(CondVar& cv, Mutex& mu, std::stop_token stop, MonotonicTime deadline,
+                 const std::function<bool()>& ready) TW_REQUIRES(mu) override {
+    return Clock::System()->WaitUntil(cv, mu, std::move(stop), deadline, ready);
   }
 
   // The real times of the background reads, those less than `gap` after the previous one

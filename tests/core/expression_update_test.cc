@@ -6,6 +6,7 @@
 
 #include "core/expression_test_util.h"
 #include "tidewater/core/expression.h"
+#include "tidewater/core/expression_legacy.h"
 
 namespace tidewater {
 namespace {
@@ -265,6 +266,30 @@ TEST(UpdateTest, ACompiledUpdateIsReusable) {
     item = std::move(*next);
   }
   EXPECT_EQ(item.at("n"), N("15"));
+}
+
+TEST(UpdateTest, OnlySetAndAddAddAttributes) {
+  const std::pair<std::string, bool> cases[] = {
+      {"SET a = :x", true},
+      {"ADD n :one", true},
+      {"REMOVE a, m.kid", false},
+      {"DELETE ss :ss_a", false},
+      {"REMOVE a DELETE ss :ss_a", false},
+      {"REMOVE a SET b = :x", true},
+  };
+  for (const auto& [text, adds] : cases) {
+    auto update = UpdateExpression::Compile(text, {}, Values(), HashRangeSchema());
+    ASSERT_TRUE(update.ok()) << text;
+    EXPECT_EQ(update->AddsAttributes(), adds) << text;
+  }
+  auto legacy_delete = TranslateAttributeUpdates(
+      {{"a", LegacyAttributeUpdate::Action::kDelete, std::nullopt}}, HashRangeSchema());
+  ASSERT_TRUE(legacy_delete.ok());
+  EXPECT_FALSE(legacy_delete->AddsAttributes());
+  auto legacy_put = TranslateAttributeUpdates({{"a", LegacyAttributeUpdate::Action::kPut, S("x")}},
+                                              HashRangeSchema());
+  ASSERT_TRUE(legacy_put.ok());
+  EXPECT_TRUE(legacy_put->AddsAttributes());
 }
 
 }  // namespace

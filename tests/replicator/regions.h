@@ -118,13 +118,16 @@ class Replicator {
   Replicator(const Region& source, const Region& target, std::vector<std::string> extra_args = {})
       : source_(source), target_(target), extra_args_(std::move(extra_args)) {}
 
-  void Start() {
+  // `env` ("NAME=VALUE") is added to the process's environment.
+  void Start(std::vector<std::string> env = {}) {
     std::vector<std::string> args = {
         "--source", source_.url(),      "--target",    target_.url(),  "--table",
         kTable,     "--metrics-listen", "127.0.0.1:0", "--batch-size", "100"};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-    process_ = std::make_unique<ChildProcess>(TW_REPLICATOR, std::move(args));
+    process_ = std::make_unique<ChildProcess>(TW_REPLICATOR, std::move(args), std::move(env));
   }
+  // Waits for the process to end; its wait status.
+  int Wait() { return process_ ? process_->Wait() : 0; }
   void Kill() {
     if (process_) {
       process_->Signal(SIGKILL);

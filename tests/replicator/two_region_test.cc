@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "regions.h"
+#include "tidewater/core/failure_point.h"
 
 namespace tidewater::testing {
 namespace {
@@ -132,6 +133,36 @@ TEST_F(TwoRegionsTest, ReplicatorKilledMidBatchResumesWithoutLoss) {
   auto contents = WaitForConvergence(east_, west_);
   ASSERT_TRUE(contents);
   writer.ExpectIn(*contents, "converged");
+}
+
+// Killed by a failure point right after the target applied a batch (with its checkpoint)
+// and before anything else: the restart resumes after that batch, so no change reaches the
+// target twice (the target counts re-sent changes as duplicates) and nothing is lost.
+TEST_F(TwoRegionsTest, ReplicatorKilledRightAfterApplyResumesAfterTheBatch) {
+  if (!kFailurePointsCompiledIn) GTEST_SKIP() << "failure points are compiled out";
+  Writer writer(east_, "east", 400, 3000);
+  east_to_west_.Start({"TIDEWATER_FAILURE_POINTS=replicator.after_apply=kill@10"});
+  const std::string line = "event=failure_point name=replicator.after_apply action=kill hit=10";
+  // Until the line shows or the process ends; checked after the end.
+  (void)east_to_west_.WaitForLog(line, std::chrono::seconds(30));
+  const int status = east_to_west_.Wait();
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << east_to_west_.log();
+  EXPECT_NE(east_to_west_.log().find(line), std::string::npos);
+  east_to_west_.Start();
+  writer.Finish();
+  auto contents = WaitForConvergence(east_, west_);
+  ASSERT_TRUE(contents);
+  writer.ExpectIn(*contents, "converged");
+  const std::string metrics = east_to_west_.Metrics();
+  EXPECT_NE(metrics.find("tidewater_replication_applied_total{table=\"orders\"}"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find("tidewater_replication_skipped_total{reason=\"duplicate\",table=\"orders\"} "
+                   "0\n"),
+      std::string::npos)
+      << "the restarted replicator re-sent applied changes:\n"
+      << metrics;
 }
 
 TEST_F(TwoRegionsTest, TargetRegionKilledAndRestarted) {

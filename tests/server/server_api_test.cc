@@ -361,6 +361,37 @@ TEST_F(ShortRetentionTest, ReadingTrimmedRecordsIsRefused) {
   EXPECT_TRUE(page["Records"].Empty());
 }
 
+TEST_F(ShortRetentionTest, StartingSequenceNumberAfterTrimmingIsAValidPosition) {
+  CreateTable("Start");
+  const std::string arn = StreamArnOf("Start");
+  for (int i = 0; i < 20; ++i) Put("Start", "k" + std::to_string(i), 1);
+  clock_.AdvanceMicros(11 * kMinute);
+  ASSERT_EQ(*engine_->TrimStreams(), 20u);
+  // Every shard now starts after its trimmed records (none is retained): AT its
+  // StartingSequenceNumber reads from the next record on.
+  rapidjson::Document described =
+      Ok("DynamoDBStreams_20120810.DescribeStream", R"({"StreamArn":")" + arn + "\"}");
+  std::vector<std::string> iterators;
+  size_t shards_past_one = 0;
+  for (const auto& shard : described["StreamDescription"]["Shards"].GetArray()) {
+    const std::string start = Str(shard["SequenceNumberRange"]["StartingSequenceNumber"]);
+    if (start != "000000000000000000001") ++shards_past_one;
+    iterators.push_back(Iterator(arn, Str(shard["ShardId"]), "AT_SEQUENCE_NUMBER", start));
+  }
+  EXPECT_GT(shards_past_one, 0u);
+  for (int i = 0; i < 20; ++i) Put("Start", "later" + std::to_string(i), 1);
+  size_t records = 0;
+  for (const std::string& iterator : iterators) {
+    rapidjson::Document page =
+        Ok("DynamoDBStreams_20120810.GetRecords", R"({"ShardIterator":")" + iterator + "\"}");
+    for (const auto& record : page["Records"].GetArray()) {
+      EXPECT_EQ(Str(record["dynamodb"]["Keys"]["pk"]["S"]).rfind("later", 0), 0u);
+      ++records;
+    }
+  }
+  EXPECT_EQ(records, 20u);
+}
+
 TEST_F(ServerApiTest, DisabledStreamClosesItsShards) {
   CreateTable("Off");
   const std::string arn = StreamArnOf("Off");

@@ -26,9 +26,19 @@ TEST(ResourceNamesTest, MalformedStreamArns) {
   for (std::string_view arn : {"", "Orders", "arn:aws:dynamodb:us-east-1:000000000000:table/Orders",
                                "arn:aws:dynamodb:us-east-1:000000000000:table//stream/x",
                                "arn:aws:dynamodb:us-east-1:000000000000:table/Orders/stream/",
-                               "arn:aws:s3:::bucket/table/Orders/stream/x"}) {
+                               "arn:aws:s3:::bucket/table/Orders/stream/x",
+                               "arn:aws:dynamodb:us-east-1:000000000000:table/Orders/stream/x",
+                               "arn:aws:dynamodb:us-east-1:12345:table/Orders/stream/"
+                               "2024-01-31T12:34:56.789",
+                               "arn:aws:dynamodb::000000000000:table/Orders/stream/"
+                               "2024-01-31T12:34:56.789",
+                               "arn:aws:dynamodb:us-east-1:000000000000:table/a!b/stream/"
+                               "2024-01-31T12:34:56.789",
+                               "arn:aws:dynamodb:us-east-1:000000000000:table/Orders/stream/"
+                               "2024-01-31T12:34:56.789x"}) {
     auto parsed = ParseStreamArn(arn);
-    EXPECT_FALSE(parsed.ok()) << arn;
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kValidation) << arn;
+    EXPECT_EQ(parsed.status().message(), "Invalid StreamArn") << arn;
   }
 }
 

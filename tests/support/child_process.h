@@ -9,11 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -21,11 +24,29 @@ extern char** environ;
 
 namespace tidewater::testing {
 
+// This process's environment with `extra` ("NAME=VALUE" entries) added or replacing the
+// entries of the same names, as a null-terminated array for posix_spawn. It points into
+// `extra` and environ: valid while both are unchanged.
+inline std::vector<char*> EnvironmentWith(std::vector<std::string>& extra) {
+  std::vector<char*> envp;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view name(*entry, std::strcspn(*entry, "=") + 1);  // with the '='
+    const bool replaced = std::any_of(extra.begin(), extra.end(),
+                                      [&](const std::string& e) { return e.starts_with(name); });
+    if (!replaced) envp.push_back(*entry);
+  }
+  for (std::string& entry : extra) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  return envp;
+}
+
 // A child process running `binary args...`; its stdout and stderr are kept in log().
+// It inherits this process's environment plus `env` ("NAME=VALUE" entries, which win).
 // The destructor kills it (SIGKILL) if it still runs.
 class ChildProcess {
  public:
-  ChildProcess(const std::string& binary, std::vector<std::string> args) {
+  ChildProcess(const std::string& binary, std::vector<std::string> args,
+               std::vector<std::string> env = {}) {
     int fds[2];
     if (pipe(fds) != 0) return;
     posix_spawn_file_actions_t actions;
@@ -37,7 +58,8 @@ class ChildProcess {
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = 0;
+    std::vector<char*> envp = EnvironmentWith(env);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = 0;
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
     reader_ = std::thread([this, fd = fds[0]] {

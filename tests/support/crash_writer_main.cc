@@ -50,12 +50,13 @@ int main(int argc, char** argv) {
       const Item key{{"pk", AttributeValue::S("k" + std::to_string(rng() % 200))}};
       const std::string token = incarnation + "/" + std::to_string(id) + "/" + std::to_string(op);
       if (rng() % 4 != 0) {
-        auto result = engine.UpdateItem("crash", key, [&](const Item* current) -> Result<Item> {
-          Item next = current ? *current : key;
-          next["tok"] = AttributeValue::S(token);
-          next["pad"] = AttributeValue::S(std::string(rng() % 512, 'p'));
-          return next;
-        });
+        auto result = engine.UpdateItem(
+            "crash", key, [&](const Item* current) -> Result<std::optional<Item>> {
+              Item next = current ? *current : key;
+              next["tok"] = AttributeValue::S(token);
+              next["pad"] = AttributeValue::S(std::string(rng() % 512, 'p'));
+              return std::make_optional(std::move(next));
+            });
         if (!result.ok()) std::_Exit(3);
         report('W', token);
       } else {

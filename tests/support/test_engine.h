@@ -1,5 +1,6 @@
 // Engine options for a test that drives the engine itself: its data directory and clock,
-// and no background threads (tests call RunTtlSweep / TrimStreams when they need them).
+// and no background threads (tests call RunTtlSweep / TrimStreams / RecoverStorage when they
+// need them).
 #pragma once
 
 #include <string>
@@ -15,6 +16,7 @@ inline EngineOptions TestEngineOptions(std::string data_dir, Clock* clock = Cloc
   options.clock = clock;
   options.ttl_sweep_interval_micros = 0;
   options.retention_interval_micros = 0;
+  options.storage_recovery_interval_micros = 0;
   return options;
 }
 

@@ -124,6 +124,15 @@ Item UpdateExpression::UpdatedAttributes(const Item& item) const {
   return expression_internal::ProjectPaths(paths, compiled_->binding, item);
 }
 
+bool UpdateExpression::AddsAttributes() const {
+  for (const UpdateAction& action : compiled_->ast->actions) {
+    if (action.kind == UpdateAction::Kind::kSet || action.kind == UpdateAction::Kind::kAdd) {
+      return true;
+    }
+  }
+  return false;
+}
+
 const ExpressionPlaceholders& UpdateExpression::placeholders() const {
   return compiled_->binding.used;
 }

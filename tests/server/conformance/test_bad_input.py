@@ -2,11 +2,15 @@
 unknown tables, oversized bodies and misbehaving connections. Every error must be a
 DynamoDB error the client can parse, and the server must keep serving."""
 
+import datetime
+import email.utils
+import gzip
 import json
 import socket
 import threading
 import time
 import unittest
+import zlib
 
 import tidewater_fixture as tw
 
@@ -77,6 +81,178 @@ class RawRequestTest(tw.ConformanceTestCase):
                                              json.dumps({"TableName": self.table}).encode())
         self.assertEqual(status, 400, response)
         self.assertEqual(error_type(response), "ValidationException", response)
+
+
+class HttpResponseHeadersTest(tw.ConformanceTestCase):
+
+    def test_date_header_in_rfc_7231_format(self):
+        for target, body in (("ListTables", b"{}"), ("NoSuchOperation", b"{}")):
+            with self.subTest(target):
+                _, headers, _ = tw.raw_request(target, body)
+                date = {k.lower(): v for k, v in headers.items()}.get("date")
+                self.assertIsNotNone(date, headers)
+                self.assertRegex(date, r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d "
+                                 r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                                 r"\d{4} \d\d:\d\d:\d\d GMT$")
+                sent = email.utils.parsedate_to_datetime(date)
+                skew = abs((sent - datetime.datetime.now(datetime.timezone.utc)).total_seconds())
+                self.assertLess(skew, 300, date)
+
+
+class CompressedRequestTest(tw.ConformanceTestCase):
+    """Request bodies compressed as the SDKs' request compression does (Content-Encoding:
+    gzip, also deflate); an encoding or body the server cannot decode is HTTP 500 and
+    writes nothing."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.table = cls.create_class_table("compressed")
+
+    def put_body(self, pk, **attributes):
+        item = {"pk": {"S": pk}}
+        item.update({name: {"S": value} for name, value in attributes.items()})
+        return json.dumps({"TableName": self.table, "Item": item}).encode()
+
+    def get(self, pk):
+        return self.ddb.get_item(TableName=self.table, Key={"pk": {"S": pk}},
+                                 ConsistentRead=True).get("Item")
+
+    def test_gzip_and_deflate_bodies_are_accepted(self):
+        bodies = {
+            "gzip": gzip.compress(self.put_body("gzip", v="x" * 20000)),
+            "deflate": zlib.compress(self.put_body("deflate", v="y")),
+            "gzip in two members": (lambda b: gzip.compress(b[:10]) + gzip.compress(b[10:]))(
+                self.put_body("two-members", v="z")),
+        }
+        for encoding_label, body in bodies.items():
+            with self.subTest(encoding_label):
+                encoding = encoding_label.split()[0]
+                status, _, response = tw.raw_request(
+                    "PutItem", body, extra_headers={"Content-Encoding": encoding})
+                self.assertEqual(status, 200, response)
+        self.assertEqual(self.get("gzip")["v"], {"S": "x" * 20000})
+        self.assertEqual(self.get("deflate")["v"], {"S": "y"})
+        self.assertEqual(self.get("two-members")["v"], {"S": "z"})
+
+    def test_undecodable_bodies_are_internal_errors_and_write_nothing(self):
+        plain = self.put_body("undecodable")
+        cases = {
+            "unknown encoding": ("garbage", plain),
+            "not gzip": ("gzip", plain),
+            "truncated gzip": ("gzip", gzip.compress(plain)[:-1]),
+            "empty gzip": ("gzip", b""),
+        }
+        for label, (encoding, body) in cases.items():
+            with self.subTest(label):
+                status, _, response = tw.raw_request(
+                    "PutItem", body, extra_headers={"Content-Encoding": encoding})
+                self.assertEqual(status, 500, response)
+        self.assertIsNone(self.get("undecodable"))
+
+    def test_decoded_body_is_limited(self):
+        if tw.managed_server() is None:
+            self.skipTest("DynamoDB does not limit the decoded size of a compressed body")
+        body = self.put_body("bomb", v=" " * (17 * 1024 * 1024))
+        status, _, response = tw.raw_request("PutItem", gzip.compress(body),
+                                             extra_headers={"Content-Encoding": "gzip"})
+        self.assertEqual(status, 413, response[:300])
+        self.assertIsNone(self.get("bomb"))
+
+
+class AttributeNameTest(tw.ConformanceTestCase):
+    """Attribute names: at least 1 byte and less than 64 KB (65535 bytes is the largest
+    accepted); key attribute names at most 255 bytes."""
+
+    LONGEST = "n" * 65535
+    TOO_LONG = "n" * 65536
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.table = cls.create_class_table("names")
+
+    def test_longest_name_is_usable(self):
+        self.ddb.put_item(TableName=self.table, Item={"pk": {"S": "long"},
+                                                      self.LONGEST: {"S": "v"}})
+        got = self.ddb.get_item(TableName=self.table, Key={"pk": {"S": "long"}},
+                                ProjectionExpression="#n",
+                                ExpressionAttributeNames={"#n": self.LONGEST})
+        self.assertEqual(got["Item"], {self.LONGEST: {"S": "v"}})
+
+    def test_empty_and_too_long_names_are_rejected(self):
+        key = {"pk": {"S": "bad-names"}}
+        for label, name in (("empty", ""), ("65536 bytes", self.TOO_LONG)):
+            calls = {
+                "PutItem": lambda: self.ddb.put_item(
+                    TableName=self.table, Item=dict(key, **{name: {"S": "v"}})),
+                "UpdateItem with a name placeholder": lambda: self.ddb.update_item(
+                    TableName=self.table, Key=key, UpdateExpression="SET #n = :v",
+                    ExpressionAttributeNames={"#n": name},
+                    ExpressionAttributeValues={":v": {"S": "v"}}),
+                "GetItem with AttributesToGet": lambda: self.ddb.get_item(
+                    TableName=self.table, Key=key, AttributesToGet=[name]),
+                "UpdateItem with AttributeUpdates": lambda: self.ddb.update_item(
+                    TableName=self.table, Key=key,
+                    AttributeUpdates={name: {"Action": "PUT", "Value": {"S": "v"}}}),
+            }
+            for operation, call in calls.items():
+                with self.subTest(name=label, operation=operation):
+                    self.assertClientError("ValidationException", call)
+        self.assertNotIn("Item", self.ddb.get_item(TableName=self.table, Key=key,
+                                                   ConsistentRead=True))
+
+    def test_empty_expression_attribute_name(self):
+        self.assertClientError(
+            "ValidationException", self.ddb.get_item, TableName=self.table,
+            Key={"pk": {"S": "x"}}, ProjectionExpression="#a",
+            ExpressionAttributeNames={"#a": ""},
+            message="ExpressionAttributeNames contains invalid value: Empty attribute name "
+                    "for key #a")
+
+    def test_malformed_placeholder_keys(self):
+        cases = {
+            "name key without name": dict(ProjectionExpression="#a",
+                                          ExpressionAttributeNames={"#a": "a", "#": "b"}),
+            "name key with a dash": dict(ProjectionExpression="#a",
+                                         ExpressionAttributeNames={"#a": "a", "#a-b": "b"}),
+            "name key too long": dict(ProjectionExpression="#a",
+                                      ExpressionAttributeNames={"#a": "a", "#" + "k" * 255: "b"}),
+        }
+        messages = {
+            "name key without name":
+                'ExpressionAttributeNames contains invalid key: Syntax error; key: "#"',
+            "name key with a dash":
+                'ExpressionAttributeNames contains invalid key: Syntax error; key: "#a-b"',
+            "name key too long":
+                "ExpressionAttributeNames contains invalid key: The expression attribute map "
+                "contains a key that is too long",
+        }
+        for label, request in cases.items():
+            with self.subTest(label):
+                self.assertClientError("ValidationException", self.ddb.get_item,
+                                       TableName=self.table, Key={"pk": {"S": "x"}},
+                                       message=messages[label], **request)
+        self.assertClientError(
+            "ValidationException", self.ddb.scan, TableName=self.table,
+            FilterExpression="pk = :v", ExpressionAttributeValues={":v": {"S": "x"},
+                                                                   ":v-w": {"S": "y"}},
+            message='ExpressionAttributeValues contains invalid key: Syntax error; key: ":v-w"')
+
+    def test_key_attribute_names_are_at_most_255_bytes(self):
+        longest = "k" * 255
+        name = tw.unique_name("keyname")
+        self._tables_to_drop.append(name)
+        tw.create_table(name, hash_key=(longest, "S"))
+        self.ddb.put_item(TableName=name, Item={longest: {"S": "v"}})
+        too_long = tw.unique_name("keyname")
+        self._tables_to_drop.append(too_long)
+        self.assertClientError(
+            "ValidationException", self.ddb.create_table, TableName=too_long,
+            KeySchema=[{"AttributeName": "k" * 256, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k" * 256, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST", message="Member must have length less than or equal "
+                                                   "to 255")
 
 
 class KeyValidationTest(tw.ConformanceTestCase):

@@ -232,6 +232,76 @@ class TransactTest(tw.ConformanceTestCase):
             {"Item": {"v": {"S": "A"}}},
         ])
 
+    def test_invalid_item_cancels_with_a_validation_error_reason(self):
+        cases = {
+            "Put with a key of the wrong type": {
+                "Put": {"TableName": self.table, "Item": {"pk": {"N": "1"}}}},
+            "Put without the key": {"Put": {"TableName": self.table,
+                                            "Item": {"other": {"S": "x"}}}},
+            "Update with a key of the wrong type": {
+                "Update": {"TableName": self.table, "Key": {"pk": {"N": "1"}},
+                           "UpdateExpression": "SET v = :v",
+                           "ExpressionAttributeValues": {":v": {"S": "x"}}}},
+            "Delete with an extra key attribute": {
+                "Delete": {"TableName": self.table,
+                           "Key": {"pk": {"S": "x"}, "sk": {"S": "y"}}}},
+            "ConditionCheck with an oversized key": {
+                "ConditionCheck": {"TableName": self.table, "Key": key("k" * 2049),
+                                   "ConditionExpression": "attribute_exists(pk)"}},
+        }
+        for label, invalid in cases.items():
+            with self.subTest(label):
+                p = uuid.uuid4().hex[:6] + "-"
+                error = self.assertClientError(
+                    "TransactionCanceledException", self.ddb.transact_write_items,
+                    TransactItems=[{"Put": {"TableName": self.table, "Item": key(p + "before")}},
+                                   invalid,
+                                   {"Put": {"TableName": self.other, "Item": key(p + "after")}}])
+                reasons = error.response["CancellationReasons"]
+                self.assertEqual([r["Code"] for r in reasons],
+                                 ["None", "ValidationError", "None"])
+                self.assertTrue(reasons[1].get("Message"), reasons)
+                self.assertIsNone(self.get(self.table, p + "before"))
+                self.assertIsNone(self.get(self.other, p + "after"))
+
+    def test_validation_error_reason_carries_the_items_message(self):
+        error = self.assertClientError(
+            "TransactionCanceledException", self.ddb.transact_write_items,
+            TransactItems=[{"Put": {"TableName": self.table, "Item": {"pk": {"N": "1"}}}}],
+            message="ValidationError")
+        self.assertIn("Type mismatch for key pk", error.response["CancellationReasons"][0]["Message"])
+
+    def test_transact_get_with_an_invalid_key_cancels(self):
+        error = self.assertClientError(
+            "TransactionCanceledException", self.ddb.transact_get_items,
+            TransactItems=[{"Get": {"TableName": self.table, "Key": key("fine")}},
+                           {"Get": {"TableName": self.table, "Key": {"pk": {"N": "1"}}}}])
+        self.assertEqual([r["Code"] for r in error.response["CancellationReasons"]],
+                         ["None", "ValidationError"])
+
+    def test_aggregate_size_over_4_mb_is_rejected(self):
+        # 50 items of 100 KB: 5 MB, each item well within the 400 KB item limit.
+        p = uuid.uuid4().hex[:6] + "-"
+        blob = "b" * (100 * 1024)
+        actions = [{"Put": {"TableName": self.table,
+                            "Item": {"pk": {"S": "%s%d" % (p, i)}, "blob": {"S": blob}}}}
+                   for i in range(50)]
+        self.assertClientError("ValidationException", self.ddb.transact_write_items,
+                               TransactItems=actions)
+        self.assertIsNone(self.get(self.table, p + "0"))
+        # 35 of them (3.5 MB) are within the limit.
+        self.ddb.transact_write_items(TransactItems=actions[:35])
+        self.assertIsNotNone(self.get(self.table, p + "0"))
+
+    def test_update_that_only_removes_creates_no_item(self):
+        p = uuid.uuid4().hex[:6] + "-"
+        self.ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": self.table, "Key": key(p + "ghost"),
+                        "UpdateExpression": "REMOVE a.b"}},
+            {"Put": {"TableName": self.table, "Item": key(p + "real")}}])
+        self.assertIsNone(self.get(self.table, p + "ghost"))
+        self.assertIsNotNone(self.get(self.table, p + "real"))
+
     def test_transact_on_unknown_table(self):
         missing = tw.unique_name("missing")
         self.assertClientError("ResourceNotFoundException", self.ddb.transact_get_items,

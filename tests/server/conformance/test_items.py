@@ -156,6 +156,36 @@ class UpdateItemTest(ItemsTestCase):
         self.assertEqual(response["Attributes"],
                          {"pk": {"S": "upsert"}, "a": {"S": "x"}, "c": {"N": "1"}})
 
+    def test_update_that_only_removes_creates_no_item(self):
+        # SET and ADD create a missing item; REMOVE and DELETE only take attributes away,
+        # so on a missing item they do nothing (AttributeValueUpdate: "DELETE - Nothing
+        # happens; there is no attribute to delete"), not even fail on a nested path.
+        cases = {
+            "REMOVE": dict(UpdateExpression="REMOVE a"),
+            "REMOVE of a nested path": dict(UpdateExpression="REMOVE x.y, l[3]"),
+            "DELETE": dict(UpdateExpression="DELETE s :members",
+                           ExpressionAttributeValues={":members": {"SS": ["m"]}}),
+            "REMOVE and DELETE": dict(UpdateExpression="REMOVE a DELETE s :members",
+                                      ExpressionAttributeValues={":members": {"SS": ["m"]}}),
+            "legacy DELETE": dict(AttributeUpdates={"a": {"Action": "DELETE"}}),
+        }
+        for label, request in cases.items():
+            with self.subTest(label):
+                pk = "removes-only-%s" % label.replace(" ", "-")
+                for return_values in ("ALL_NEW", "ALL_OLD", "UPDATED_NEW", "UPDATED_OLD"):
+                    response = self.ddb.update_item(TableName=self.table, Key=key(pk),
+                                                    ReturnValues=return_values, **request)
+                    self.assertNotIn("Attributes", response, return_values)
+                self.assertIsNone(self.get(pk))
+
+    def test_update_that_only_removes_changes_an_existing_item(self):
+        self.put({"pk": {"S": "removes-existing"}, "a": {"S": "x"}, "b": {"S": "y"}})
+        response = self.update("removes-existing", "REMOVE a", ReturnValues="ALL_NEW")
+        self.assertEqual(response["Attributes"], {"pk": {"S": "removes-existing"},
+                                                  "b": {"S": "y"}})
+        self.assertClientError("ValidationException", self.update, "removes-existing",
+                               "REMOVE x.y", message="document path")
+
     def test_delete_of_last_set_member_removes_attribute(self):
         self.put({"pk": {"S": "lastmember"}, "s": {"NS": ["1"]}})
         self.update("lastmember", "DELETE s :one", values={":one": {"NS": ["1"]}})

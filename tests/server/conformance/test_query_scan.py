@@ -149,6 +149,56 @@ class QueryTest(tw.ConformanceTestCase):
                               ProjectionExpression="v")
         self.assertEqual(response["Items"], [{"v": {"S": "value-3"}}])
 
+    def test_legacy_key_conditions_with_projection_and_filter_expressions(self):
+        # DynamoDB refuses to mix expressions only with QueryFilter, AttributesToGet and
+        # ConditionalOperator; legacy KeyConditions combine with the expression parameters.
+        key_conditions = {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]},
+                          "sk": {"ComparisonOperator": "LE",
+                                 "AttributeValueList": [{"N": "4"}]}}
+        response = self.ddb.query(TableName=self.table, KeyConditions=key_conditions,
+                                  ProjectionExpression="sk, #v",
+                                  ExpressionAttributeNames={"#v": "v"},
+                                  FilterExpression="even = :t",
+                                  ExpressionAttributeValues={":t": {"BOOL": True}})
+        self.assertEqual(response["Items"], [{"sk": {"N": "2"}, "v": {"S": "value-2"}},
+                                             {"sk": {"N": "4"}, "v": {"S": "value-4"}}])
+        self.assertEqual(response["ScannedCount"], 4)
+
+    def test_expressions_do_not_mix_with_legacy_filter_and_projection(self):
+        key_conditions = {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]}}
+        query_filter = {"even": {"ComparisonOperator": "EQ",
+                                 "AttributeValueList": [{"BOOL": True}]}}
+        cases = {
+            "QueryFilter with ProjectionExpression": dict(
+                KeyConditions=key_conditions, QueryFilter=query_filter,
+                ProjectionExpression="sk"),
+            "AttributesToGet with FilterExpression": dict(
+                KeyConditions=key_conditions, AttributesToGet=["sk"],
+                FilterExpression="even = :t", ExpressionAttributeValues={":t": {"BOOL": True}}),
+            "KeyConditions with KeyConditionExpression": dict(
+                KeyConditions=key_conditions, KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": "p"}}),
+        }
+        for label, request in cases.items():
+            with self.subTest(label):
+                self.assertClientError(
+                    "ValidationException", self.ddb.query, TableName=self.table,
+                    message="Can not use both expression and non-expression parameters",
+                    **request)
+
+    def test_exclusive_start_key_must_lie_in_the_queried_partition(self):
+        self.assertClientError(
+            "ValidationException", self.query, "pk = :p", {":p": {"S": "p"}},
+            ExclusiveStartKey={"pk": {"S": "q"}, "sk": {"N": "0"}},
+            message="The provided starting key is outside query boundaries based on provided "
+                    "conditions")
+        self.assertClientError(
+            "ValidationException", self.query, "pk = :p", {":p": {"S": "p"}},
+            ExclusiveStartKey={"pk": {"S": "p"}}, message="The provided starting key is invalid")
+        page = self.query("pk = :p", {":p": {"S": "p"}},
+                          ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"N": "18"}})
+        self.assertEqual(self.sort_keys(page), [19, 20])
+
     def test_unknown_table(self):
         self.assertClientError("ResourceNotFoundException", self.query, "pk = :p",
                                {":p": {"S": "p"}}, table=tw.unique_name("missing"),
@@ -259,6 +309,20 @@ class ScanTest(tw.ConformanceTestCase):
         response = self.ddb.scan(TableName=self.table, Select="COUNT")
         self.assertNotIn("Items", response)
         self.assertEqual(response["Count"], self.ITEM_COUNT)
+
+    def test_exclusive_start_key_must_lie_in_the_scanned_segment(self):
+        # The last key of segment 0's first page continues segment 0, not segment 1.
+        first = self.ddb.scan(TableName=self.table, Segment=0, TotalSegments=2, Limit=5)
+        start = first["LastEvaluatedKey"]
+        page = self.ddb.scan(TableName=self.table, Segment=0, TotalSegments=2, Limit=5,
+                             ExclusiveStartKey=start)
+        self.assertTrue(page["Items"])
+        self.assertClientError("ValidationException", self.ddb.scan, TableName=self.table,
+                               Segment=1, TotalSegments=2, ExclusiveStartKey=start,
+                               message="The provided starting key is invalid")
+        self.assertClientError("ValidationException", self.ddb.scan, TableName=self.table,
+                               ExclusiveStartKey={"other": {"S": "x"}},
+                               message="The provided starting key is invalid")
 
     def test_invalid_segments(self):
         cases = [dict(Segment=4, TotalSegments=4), dict(Segment=1),

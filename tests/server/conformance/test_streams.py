@@ -319,5 +319,93 @@ class UnchangedWritesTest(StreamTestCase):
                           ("MODIFY", item("k", a="1"), item("k", a="2"))])
 
 
+class RemoveOnlyUpdateTest(StreamTestCase):
+    """An UpdateItem that only removes attributes of a missing item changes nothing."""
+
+    def test_no_record_for_an_update_that_creates_nothing(self):
+        table, arn = self.stream_table("removeonly", "NEW_AND_OLD_IMAGES")
+        self.ddb.update_item(TableName=table, Key=key("ghost"), UpdateExpression="REMOVE a")
+        self.ddb.update_item(TableName=table, Key=key("ghost"), UpdateExpression="REMOVE a.b")
+        self.ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": key("ghost"),
+                        "UpdateExpression": "REMOVE a"}}])
+        # A later real change, to know the reader has seen everything before it.
+        self.ddb.put_item(TableName=table, Item=item("marker"))
+        records = StreamReader(arn).read(1)
+        self.assertEqual([(r["eventName"], r["dynamodb"]["Keys"]) for _, r in records],
+                         [("INSERT", key("marker"))])
+
+
+class StartingSequenceNumberTest(StreamTestCase):
+    """Every shard's StartingSequenceNumber (DescribeStream) is a valid AT_SEQUENCE_NUMBER
+    position, also for shards that hold no record yet, and reading from it sees every
+    record written to the shard."""
+
+    def test_at_each_shards_starting_sequence_number(self):
+        table, arn = self.stream_table("starting", "KEYS_ONLY")
+        self.ddb.put_item(TableName=table, Item=item("first"))
+        iterators = {}
+        for shard in StreamReader(arn).shards():
+            start = shard["SequenceNumberRange"]["StartingSequenceNumber"]
+            iterators[shard["ShardId"]] = tw.streams().get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="AT_SEQUENCE_NUMBER",
+                SequenceNumber=start)["ShardIterator"]
+        names = ["first"] + ["k%d" % i for i in range(20)]
+        for name in names[1:]:
+            self.ddb.put_item(TableName=table, Item=item(name))
+        seen, deadline = [], time.monotonic() + tw.STATE_TIMEOUT
+        while len(seen) < len(names) and time.monotonic() < deadline:
+            progressed = False
+            for shard_id, iterator in list(iterators.items()):
+                response = tw.streams().get_records(ShardIterator=iterator)
+                iterators[shard_id] = response["NextShardIterator"]
+                seen += [r["dynamodb"]["Keys"]["pk"]["S"] for r in response["Records"]]
+                progressed = progressed or bool(response["Records"])
+            if not progressed:
+                time.sleep(0.1)
+        self.assertCountEqual(seen, names)
+
+
+class StreamArnValidationTest(StreamTestCase):
+    """A malformed stream ARN is a ValidationException; a well-formed one that names no
+    stream is ResourceNotFoundException."""
+
+    MALFORMED = ("not-an-arn-but-long-enough-to-pass-the-length-check",
+                 "arn:aws:dynamodb:us-east-1:000000000000:table/only-a-table-arn",
+                 "arn:aws:dynamodb:us-east-1:000000000000:table/tbl/stream/not-a-label")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.table, cls.arn = cls.stream_table("arns", "KEYS_ONLY")
+
+    def test_describe_stream(self):
+        for arn in self.MALFORMED:
+            with self.subTest(arn):
+                self.assertClientError("ValidationException", tw.streams().describe_stream,
+                                       StreamArn=arn)
+        missing = self.arn.replace(self.table, tw.unique_name("missing"))
+        self.assertClientError("ResourceNotFoundException", tw.streams().describe_stream,
+                               StreamArn=missing)
+
+    def test_get_shard_iterator(self):
+        shard_id = StreamReader(self.arn).shards()[0]["ShardId"]
+        for arn in self.MALFORMED:
+            with self.subTest(arn):
+                self.assertClientError("ValidationException", tw.streams().get_shard_iterator,
+                                       StreamArn=arn, ShardId=shard_id,
+                                       ShardIteratorType="TRIM_HORIZON")
+
+    def test_list_streams_exclusive_start_stream_arn(self):
+        for arn in self.MALFORMED:
+            for request in ({}, {"TableName": self.table}):
+                with self.subTest(arn=arn, **request):
+                    self.assertClientError("ValidationException", tw.streams().list_streams,
+                                           ExclusiveStartStreamArn=arn, **request)
+        listed = tw.streams().list_streams(TableName=self.table,
+                                           ExclusiveStartStreamArn=self.arn)["Streams"]
+        self.assertEqual(listed, [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -63,6 +63,20 @@ class CreateDescribeDeleteTest(tw.ConformanceTestCase):
                                TableName=name, message="Requested resource not found")
         self.assertNotIn(name, self.ddb.list_tables()["TableNames"])
 
+    def test_delete_table_answers_the_short_description(self):
+        name = tw.unique_name("deletedesc")
+        self._tables_to_drop.append(name)
+        tw.create_table(name, range_key=("sk", "N"), stream_view_type="KEYS_ONLY")
+        deleted = self.ddb.delete_table(TableName=name)["TableDescription"]
+        self.assertEqual(deleted["TableName"], name)
+        self.assertEqual(deleted["TableStatus"], "DELETING")
+        self.assertRegex(deleted["TableArn"], table_arn_pattern(name))
+        for member in ("TableId", "ItemCount", "TableSizeBytes", "ProvisionedThroughput"):
+            self.assertIn(member, deleted)
+        for member in ("AttributeDefinitions", "KeySchema", "CreationDateTime",
+                       "StreamSpecification", "LatestStreamArn", "LatestStreamLabel"):
+            self.assertNotIn(member, deleted)
+
     def test_deleted_table_name_can_be_reused_empty(self):
         name = tw.unique_name("reuse")
         self._tables_to_drop.append(name)

@@ -297,9 +297,13 @@ def http_get(base_url, path, timeout=5):
         connection.close()
 
 
+def _service_endpoint(service_prefix):
+    return streams_endpoint() if service_prefix.startswith("DynamoDBStreams") else endpoint()
+
+
 def signed_headers(target, body, service_prefix="DynamoDB_20120810"):
     """Headers of a SigV4-signed JSON 1.0 POST of `body` (bytes) to X-Amz-Target `target`."""
-    url = endpoint() + "/"
+    url = _service_endpoint(service_prefix) + "/"
     request = botocore.awsrequest.AWSRequest(
         method="POST", url=url, data=body,
         headers={"Content-Type": "application/x-amz-json-1.0",
@@ -309,14 +313,19 @@ def signed_headers(target, body, service_prefix="DynamoDB_20120810"):
     return dict(request.headers.items())
 
 
-def raw_request(target, body, timeout=30):
-    """POST a signed request with an arbitrary body; returns (status, headers, body bytes)."""
-    parsed = urllib.parse.urlsplit(endpoint())
+def raw_request(target, body, timeout=30, extra_headers=None,
+                service_prefix="DynamoDB_20120810"):
+    """POST a signed request with an arbitrary body (and unsigned `extra_headers`, such as
+    Content-Encoding) to the DynamoDB endpoint, or to the Streams endpoint when
+    `service_prefix` is DynamoDBStreams_20120810; returns (status, headers, body bytes)."""
+    parsed = urllib.parse.urlsplit(_service_endpoint(service_prefix))
     connection_class = (http.client.HTTPSConnection if parsed.scheme == "https"
                         else http.client.HTTPConnection)
     connection = connection_class(parsed.hostname, parsed.port, timeout=timeout)
+    headers = signed_headers(target, body, service_prefix)
+    headers.update(extra_headers or {})
     try:
-        connection.request("POST", "/", body=body, headers=signed_headers(target, body))
+        connection.request("POST", "/", body=body, headers=headers)
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:

@@ -4,12 +4,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <stop_token>
 #include <vector>
+
+#include "tidewater/core/thread_annotations.h"
 
 namespace tidewater {
 
@@ -41,27 +41,29 @@ class Clock {
     return DeadlineAfterNanos(SaturatedNanos(timeout));
   }
 
-  // Called with `lock` held, where `lock` guards what `ready` reads: blocks until `ready()`
-  // holds, `stop` is requested or MonotonicNow() reaches `deadline`, releasing `lock` while
-  // blocked (as std::condition_variable_any::wait_until). Returns ready(), evaluated under
-  // `lock`. Whoever makes `ready` true notifies `cv`, as for any condition variable.
-  virtual bool WaitUntil(std::condition_variable_any& cv, std::unique_lock<std::mutex>& lock,
+  // Called with `mu` held, where `mu` guards what `ready` reads: blocks until `ready()`
+  // holds, `stop` is requested or MonotonicNow() reaches `deadline`, releasing `mu` while
+  // blocked. Returns ready(), evaluated with `mu` held. Whoever makes `ready` true notifies
+  // `cv`, as for any condition variable. (`ready` is a lambda the thread-safety analysis
+  // does not follow: one that reads guarded state starts with `mu.AssertHeld()`.)
+  virtual bool WaitUntil(CondVar& cv, Mutex& mu,
                          std::stop_token stop, MonotonicTime deadline,
-                         const std::function<bool()>& ready) = 0;
-  bool WaitUntil(std::condition_variable_any& cv, std::unique_lock<std::mutex>& lock,
-                 MonotonicTime deadline, const std::function<bool()>& ready) {
-    return WaitUntil(cv, lock, std::stop_token(), deadline, ready);
+                         const std::function<bool()>& ready) TW_REQUIRES(mu) = 0;
+  bool WaitUntil(CondVar& cv, Mutex& mu,
+                 MonotonicTime deadline, const std::function<bool()>& ready) TW_REQUIRES(mu) {
+    return WaitUntil(cv, mu, std::stop_token(), deadline, ready);
   }
   template <typename Rep, typename Period>
-  bool WaitFor(std::condition_variable_any& cv, std::unique_lock<std::mutex>& lock,
+  bool WaitFor(CondVar& cv, Mutex& mu,
                std::stop_token stop, std::chrono::duration<Rep, Period> timeout,
-               const std::function<bool()>& ready) {
-    return WaitUntil(cv, lock, std::move(stop), DeadlineAfter(timeout), ready);
+               const std::function<bool()>& ready) TW_REQUIRES(mu) {
+    return WaitUntil(cv, mu, std::move(stop), DeadlineAfter(timeout), ready);
   }
   template <typename Rep, typename Period>
-  bool WaitFor(std::condition_variable_any& cv, std::unique_lock<std::mutex>& lock,
-               std::chrono::duration<Rep, Period> timeout, const std::function<bool()>& ready) {
-    return WaitUntil(cv, lock, std::stop_token(), DeadlineAfter(timeout), ready);
+  bool WaitFor(CondVar& cv, Mutex& mu,
+               std::chrono::duration<Rep, Period> timeout, const std::function<bool()>& ready)
+      TW_REQUIRES(mu) {
+    return WaitUntil(cv, mu, std::stop_token(), DeadlineAfter(timeout), ready);
   }
 
   // Blocks until MonotonicNow() reaches `deadline` or `stop` is requested; false when
@@ -104,9 +106,9 @@ class ManualClock final : public Clock {
     return MonotonicTime(
         std::chrono::nanoseconds(monotonic_nanos_.load(std::memory_order_acquire)));
   }
-  bool WaitUntil(std::condition_variable_any& cv, std::unique_lock<std::mutex>& lock,
+  bool WaitUntil(CondVar& cv, Mutex& mu,
                  std::stop_token stop, MonotonicTime deadline,
-                 const std::function<bool()>& ready) override;
+                 const std::function<bool()>& ready) TW_REQUIRES(mu) override;
   using Clock::WaitUntil;
 
   void SetMicros(int64_t micros) { wall_micros_.store(micros, std::memory_order_release); }
@@ -125,8 +127,8 @@ class ManualClock final : public Clock {
 
  private:
   struct Waiter {
-    std::mutex* mutex;
-    std::condition_variable_any* cv;
+    Mutex* mutex;
+    CondVar* cv;
     MonotonicTime deadline;
     int wakers = 0;  // advances about to notify it (guarded by waiters_mu_)
   };

@@ -136,6 +136,11 @@ class UpdateExpression {
   // The parts of `item` this update wrote or removed (ReturnValues UPDATED_OLD/NEW).
   Item UpdatedAttributes(const Item& item) const;
 
+  // Whether the update has a SET or ADD action. An update of only REMOVE and DELETE
+  // actions can only take attributes away: on an item that does not exist DynamoDB does
+  // nothing (it creates no item and fails no path).
+  bool AddsAttributes() const;
+
   const ExpressionPlaceholders& placeholders() const;
 
   // Internal: built by Compile and the legacy translators.

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "tidewater/core/engine.h"
+#include "tidewater/core/change_log.h"
 #include "tidewater/core/status.h"
 
 namespace tidewater::streams {
@@ -56,7 +56,8 @@ class ChangeSource {
                                    std::chrono::milliseconds wait) = 0;
 };
 
-// Reads `table` from an engine in this process. The engine must outlive the source.
-std::unique_ptr<ChangeSource> MakeEngineChangeSource(Engine& engine, std::string table);
+// Reads `table` from the change log of an engine in this process (an Engine is one). The
+// log must outlive the source.
+std::unique_ptr<ChangeSource> MakeEngineChangeSource(ChangeLog& log, std::string table);
 
 }  // namespace tidewater::streams

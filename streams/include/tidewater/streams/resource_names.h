@@ -25,8 +25,9 @@ struct ParsedStreamArn {
   std::string table;
   std::string label;
 };
-// Accepts any region/account (the ARN is checked against the table afterwards).
-// Errors: ValidationException for text that is not a DynamoDB stream ARN.
+// Accepts any region and 12-digit account (the ARN is checked against the table
+// afterwards). Errors: ValidationException "Invalid StreamArn" for text that is not a
+// DynamoDB stream ARN: a valid table name and a label shaped "2024-01-31T12:34:56.789".
 Result<ParsedStreamArn> ParseStreamArn(std::string_view arn);
 
 std::string ShardId(int64_t table_creation_micros, uint32_t shard_index);

@@ -1,0 +1,118 @@
+// The item store role of the engine: reading and writing items, transactions, Query and
+// Scan. Every write that changes an item is committed together with its change record
+// (see change_log.h): an acknowledged write is in its shard's log exactly once, a failed
+// or rejected one changes nothing and leaves no record.
+//
+// Thread safety: every method is safe to call concurrently. Writes to one shard are
+// serialized in commit order; writes to different shards proceed in parallel.
+// Exceptions never escape.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tidewater/core/attribute_value.h"
+#include "tidewater/core/status.h"
+#include "tidewater/core/table.h"
+#include "tidewater/v1/change_record.pb.h"
+
+namespace tidewater {
+
+// Decides whether a write may proceed, given the item as it is now (nullptr when absent).
+// Return ok to proceed, or the error to fail the write with (ConditionalCheckFailed...).
+// Called under the shard's commit lock: keep it fast and do not call the engine.
+using WriteCondition = std::function<Status(const Item* current)>;
+
+// Computes the new item from the current one (nullptr when absent) for UpdateItem.
+// Same calling rules as WriteCondition. The result must keep the key attributes.
+// nullopt means "the item stays absent" and is only allowed when `current` is nullptr:
+// the write then changes nothing and logs no change record (DynamoDB's UpdateItem that
+// only removes attributes of an item that does not exist).
+using ItemUpdater = std::function<Result<std::optional<Item>>(const Item* current)>;
+
+// Where a change came from (recorded as the record's provenance).
+struct WriteOrigin {
+  v1::Provenance provenance = v1::USER_WRITE;
+};
+
+// One write of a batch or transaction.
+struct Mutation {
+  enum class Kind { kPut, kDelete, kUpdate, kConditionCheck };
+  Kind kind = Kind::kPut;
+  std::string table;
+  Item item;                 // kPut: the whole item; others: the key
+  WriteCondition condition;  // optional
+  ItemUpdater updater;       // kUpdate only
+};
+
+// The item before and after a write (absent when there was/is no item).
+struct WriteResult {
+  std::optional<Item> old_item;
+  std::optional<Item> new_item;
+};
+
+// The range condition on the sort key of a Query.
+struct SortKeyCondition {
+  enum class Op { kNone, kEq, kLt, kLe, kGt, kGe, kBetween, kBeginsWith };
+  Op op = Op::kNone;
+  AttributeValue value;   // the operand (lower bound for BETWEEN)
+  AttributeValue value2;  // upper bound for BETWEEN
+};
+
+struct QueryRequest {
+  std::string table;
+  AttributeValue partition_key;
+  SortKeyCondition sort_key;
+  bool forward = true;
+  size_t limit = 0;  // items to evaluate; 0 = no limit (the 1 MB page still applies)
+  std::optional<Item> exclusive_start_key;
+  size_t max_page_bytes = 1024 * 1024;
+};
+
+struct ScanRequest {
+  std::string table;
+  uint32_t segment = 0;
+  uint32_t total_segments = 1;
+  size_t limit = 0;
+  std::optional<Item> exclusive_start_key;
+  size_t max_page_bytes = 1024 * 1024;
+};
+
+struct ItemPage {
+  std::vector<Item> items;
+  std::optional<Item> last_evaluated_key;  // set when more may follow
+  size_t scanned_bytes = 0;                // sum of item sizes read (for capacity units)
+};
+
+class ItemStore {
+ public:
+  virtual ~ItemStore() = default;
+
+  virtual Result<WriteResult> PutItem(const std::string& table, Item item,
+                                      const WriteCondition& condition = {},
+                                      const WriteOrigin& origin = {}) = 0;
+  virtual Result<WriteResult> DeleteItem(const std::string& table, const Item& key,
+                                         const WriteCondition& condition = {},
+                                         const WriteOrigin& origin = {}) = 0;
+  virtual Result<WriteResult> UpdateItem(const std::string& table, const Item& key,
+                                         const ItemUpdater& updater,
+                                         const WriteCondition& condition = {},
+                                         const WriteOrigin& origin = {}) = 0;
+  virtual Result<std::optional<Item>> GetItem(const std::string& table, const Item& key) = 0;
+  // All mutations or none, across tables and shards, in one WriteBatch. A failed
+  // condition or invalid action cancels all: Status::TransactionCanceled with one reason
+  // per mutation. Each shard's records carry the transaction id and participant count.
+  virtual Result<std::vector<WriteResult>> TransactWrite(std::vector<Mutation> mutations,
+                                                         const WriteOrigin& origin = {}) = 0;
+
+  virtual Result<ItemPage> Query(const QueryRequest& request) = 0;
+  virtual Result<ItemPage> Scan(const ScanRequest& request) = 0;
+
+  // Validates that `key` has exactly the table's key attributes with the right types.
+  virtual Status ValidateKey(const std::string& table, const Item& key) = 0;
+};
+
+}  // namespace tidewater

@@ -1,0 +1,48 @@
+// The table catalog role of the engine: tables, their key schemas, streams and TTL
+// settings, and their lifecycle. `TableDirectory` is the read-only part that log readers
+// need (which tables exist, their shards); `TableCatalog` adds the changes.
+//
+// Thread safety: every method is safe to call concurrently. Exceptions never escape.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tidewater/core/status.h"
+#include "tidewater/core/table.h"
+
+namespace tidewater {
+
+struct ListTablesPage {
+  std::vector<std::string> names;
+  std::optional<std::string> last_evaluated_table_name;
+};
+
+// Which tables exist and how their streams are laid out (shards, sequence ranges).
+class TableDirectory {
+ public:
+  virtual ~TableDirectory() = default;
+  virtual Result<TableDescription> DescribeTable(const std::string& name) = 0;
+  // Table names in ascending order, after exclusive_start (if any), at most limit (0: all).
+  virtual Result<ListTablesPage> ListTables(const std::optional<std::string>& exclusive_start,
+                                            size_t limit) = 0;
+};
+
+// Creating, changing and deleting tables.
+class TableCatalog : public virtual TableDirectory {
+ public:
+  virtual Result<TableDescription> CreateTable(const CreateTableRequest& request) = 0;
+  virtual Result<TableDescription> DeleteTable(const std::string& name) = 0;
+  // Turns the stream on (a new stream label, with spec.view_type) or off. As DynamoDB,
+  // enabling an enabled stream is a ValidationException: to change the view type, turn
+  // the stream off and on again. Records already in the log stay until retention.
+  virtual Result<TableDescription> UpdateStream(const std::string& table,
+                                                const StreamSpecification& spec) = 0;
+  // Enables TTL on `attribute`, or disables it when nullopt.
+  virtual Status UpdateTimeToLive(const std::string& table,
+                                  const std::optional<std::string>& attribute) = 0;
+};
+
+}  // namespace tidewater
