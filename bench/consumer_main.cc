@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
 
   // 1. Local engine.
   {
-    auto source = streams::MakeEngineChangeSource(**engine, "orders");
+    auto source = streams::MakeEngineChangeSource(**engine, TableName("orders"));
     auto leases = streams::MakeEngineLeaseStore(**engine);
     if (!leases.ok()) return Fail("leases", leases.status());
     Counter counter(records);
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
     while (SteadyClock::now() < deadline) {
       uint64_t published = 0;
       for (const auto& table : (*publisher)->Snapshot()) {
-        for (const auto& shard : table.shards) published += shard.published_next - 1;
+        for (const auto& shard : table.shards) published += shard.published_next.value() - 1;
       }
       if (published >= records) break;
       std::this_thread::sleep_for(milliseconds(20));

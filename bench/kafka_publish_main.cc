@@ -217,7 +217,7 @@ Throughput PublisherThroughput(Engine& engine, const std::string& bootstraps, si
   const auto published = [](const connectors::KafkaPublisher& publisher) {
     size_t n = 0;
     for (const auto& state : publisher.Snapshot()) {
-      for (const auto& shard : state.shards) n += shard.published_next - 1;
+      for (const auto& shard : state.shards) n += shard.published_next.value() - 1;
     }
     return n;
   };
@@ -431,7 +431,7 @@ int main(int argc, char** argv) {
               Seconds(SteadyClock::now() - write_start));
 
   // The publisher's message sizes, from a record of the backlog.
-  auto sample = engine.ReadShard({"backlog", 0, 1, 1});
+  auto sample = engine.ReadShard({TableName("backlog"), ShardIndex(0), SequenceNumber(1), 1});
   if (!sample.ok() || sample->records.empty()) Die("no records");
   const ChangeRecord& record = sample->records.front();
   MessageShape shape;

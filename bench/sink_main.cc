@@ -27,7 +27,7 @@ double Seconds(Clock::time_point start) {
 
 // One writer thread per shard, as the consumer runs a sink.
 double RunSink(tw::connectors::Sink& sink, const std::vector<tw::streams::ShardBatch>& batches) {
-  std::map<uint32_t, std::vector<const tw::streams::ShardBatch*>> by_shard;
+  std::map<tw::ShardIndex, std::vector<const tw::streams::ShardBatch*>> by_shard;
   for (const auto& batch : batches) by_shard[batch.shard].push_back(&batch);
   const auto start = Clock::now();
   std::vector<std::thread> threads;
@@ -86,15 +86,17 @@ int main(int argc, char** argv) {
   for (int i = 0; i < rows; ++i) {
     if (!(*engine)->PutItem("orders", tw::testing::WorkloadItem(i, i)).ok()) return 1;
   }
-  auto source = tw::streams::MakeEngineChangeSource(**engine, "orders");
+  auto source = tw::streams::MakeEngineChangeSource(**engine, tw::TableName("orders"));
   std::vector<tw::streams::ShardBatch> batches;
-  for (uint32_t shard = 0; shard < 4; ++shard) {
-    uint64_t next = 1;
+  for (uint32_t index = 0; index < 4; ++index) {
+    const tw::ShardIndex shard(index);
+    tw::SequenceNumber next(1);
     while (true) {
       auto batch = source->Read(shard, next, batch_size, std::chrono::milliseconds(0));
       if (!batch.ok() || batch->records.empty()) break;
       next = batch->next_sequence;
-      batches.push_back({.table = "orders", .shard = shard, .records = std::move(batch->records)});
+      batches.push_back(
+          {.table = tw::TableName("orders"), .shard = shard, .records = std::move(batch->records)});
     }
   }
   std::printf("rows %d, batches of %zu, %zu batches over 4 shards\n", rows, batch_size,

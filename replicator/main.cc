@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
     // log line later. (A target that does not answer yet is checked by the replicator.)
     auto target = MakeRemoteReplicationApi(config.target_url, kCallTimeout);
     for (const std::string& table : config.tables) {
-      auto stored = target->GetCheckpoints(table, config.source_region);
+      auto stored = target->GetCheckpoints(tidewater::TableName(table), config.source_region);
       if (stored.ok() && stored->empty()) {
         return Fail("the target holds no checkpoint of " + config.source_region + " for " + table +
                     ": copying the table first needs the source's tidewaterd (--source "

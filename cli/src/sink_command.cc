@@ -128,7 +128,7 @@ Totals Observe(RunningSink& running, LagMetrics& lag) {
       // Records behind: the source's shard ends (the Streams API); a Kafka source does not
       // know them.
       const std::optional<uint64_t> behind = shard.RecordsBehind();
-      lag.Set(running.name, table, shard.shard,
+      lag.Set(running.name, table, shard.shard.value(),
               behind ? std::optional<double>(static_cast<double>(*behind)) : std::nullopt, seconds);
       if (behind) totals.lag_records = totals.lag_records.value_or(0) + *behind;
     }

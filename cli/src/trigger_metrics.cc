@@ -26,22 +26,22 @@ class TriggerMetrics::Listener final : public streams::TriggerListener {
       errors_.Increment();
       spdlog::warn(
           "event=handler_error trigger={} shard={} first_sequence={} records={} error=\"{}\"",
-          name_, invocation.shard, invocation.first_sequence, invocation.record_count,
-          outcome.message());
+          name_, invocation.shard.value(), invocation.first_sequence.value(),
+          invocation.record_count, outcome.message());
     }
   }
-  void Processed(uint32_t, size_t records) override {
+  void Processed(ShardIndex, size_t records) override {
     processed_.Increment(static_cast<double>(records));
   }
-  void Filtered(uint32_t, size_t records) override {
+  void Filtered(ShardIndex, size_t records) override {
     filtered_.Increment(static_cast<double>(records));
   }
-  void Discarded(uint32_t shard, size_t records, std::string_view condition,
+  void Discarded(ShardIndex shard, size_t records, std::string_view condition,
                  std::string_view record_json) override {
     metrics_.records_discarded_.Add({{"trigger", name_}, {"condition", std::string(condition)}})
         .Increment(static_cast<double>(records));
     spdlog::warn("event=records_discarded trigger={} shard={} records={} condition={} record={}",
-                 name_, shard, records, condition, record_json);
+                 name_, shard.value(), records, condition, record_json);
   }
 
  private:
@@ -94,7 +94,7 @@ streams::TriggerListener* TriggerMetrics::ListenerFor(const std::string& name) {
 void TriggerMetrics::UpdateProgress(const std::string& name,
                                     const std::vector<streams::ConsumerShardStatus>& progress) {
   for (const streams::ConsumerShardStatus& shard : progress) {
-    iterator_age_.Add({{"trigger", name}, {"shard", std::to_string(shard.shard)}})
+    iterator_age_.Add({{"trigger", name}, {"shard", std::to_string(shard.shard.value())}})
         .Set(shard.held ? static_cast<double>(shard.iterator_age_millis) : 0.0);
   }
 }

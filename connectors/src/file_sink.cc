@@ -151,24 +151,25 @@ class FileSinkImpl final : public FileSink {
     }
   }
 
-  Result<std::optional<uint64_t>> Load(const std::string& table, uint32_t shard) override {
+  Result<std::optional<SequenceNumber>> Load(const TableName& table, ShardIndex shard) override {
     MutexLock lock(mutex_);
-    const ShardKey key{table, shard};
+    const ShardKey key{table.value(), shard.value()};
     Discard(key);
-    TW_ASSIGN_OR_RETURN(std::optional<uint64_t> next, ReadCommittedPosition(table, shard));
+    TW_ASSIGN_OR_RETURN(std::optional<uint64_t> next, ReadCommittedPosition(key.table, key.shard));
     committed_[key] = next.value_or(0);
-    return next;
+    if (!next) return std::optional<SequenceNumber>();
+    return std::optional<SequenceNumber>(SequenceNumber(*next));
   }
 
   Status Write(const streams::ShardBatch& batch) override {
     MutexLock lock(mutex_);
-    const ShardKey key{batch.table, batch.shard};
+    const ShardKey key{batch.table.value(), batch.shard.value()};
     Status status = WriteLocked(key, batch);
     if (!status.ok()) {
       // The staged file may be incomplete: drop it; its records come again.
-      metrics_.Error(batch.table);
+      metrics_.Error(key.table);
       spdlog::warn("event=file_sink_error sink={} table={} shard={} error=\"{}\"",
-                   options_.sink_name, batch.table, batch.shard, status.message());
+                   options_.sink_name, key.table, key.shard, status.message());
       Discard(key);
     }
     return status;

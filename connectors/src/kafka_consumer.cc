@@ -183,9 +183,9 @@ class KafkaStreamConsumer::Impl {
         }
         MutexLock lock(mu_);
         streams::ConsumerShardStatus& status = status_[p.partition];
-        status.shard = static_cast<uint32_t>(p.partition);
+        status.shard = ShardIndex(static_cast<uint32_t>(p.partition));
         status.held = true;
-        if (state.next_expected) status.next_sequence = *state.next_expected;
+        if (state.next_expected) status.next_sequence = SequenceNumber(*state.next_expected);
       }
       if (cooperative) {
         rd_kafka_error_t* error = rd_kafka_incremental_assign(kafka, partitions);
@@ -215,9 +215,12 @@ class KafkaStreamConsumer::Impl {
     const std::stop_token stop = stop_.get_token();
     milliseconds backoff = options_.retry_backoff_initial;
     while (true) {
-      Result<std::optional<uint64_t>> stored =
-          options_.checkpoints->Load(options_.table, static_cast<uint32_t>(partition));
-      if (stored.ok()) return *stored;
+      Result<std::optional<SequenceNumber>> stored = options_.checkpoints->Load(
+          TableName(options_.table), ShardIndex(static_cast<uint32_t>(partition)));
+      if (stored.ok()) {
+        if (!stored->has_value()) return std::optional<uint64_t>();
+        return std::optional<uint64_t>((*stored)->value());
+      }
       spdlog::warn(
           "event=kafka_consumer_load_failed group={} topic={} partition={} retry_in_ms={} "
           "error=\"{}\"",
@@ -311,7 +314,8 @@ class KafkaStreamConsumer::Impl {
     json.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
         payload, message->len);
     if (json.HasParseError()) return Status::Serialization("malformed JSON value");
-    return streams::ParseStreamRecord(json, *table, static_cast<uint32_t>(*shard_index));
+    return streams::ParseStreamRecord(json, *table,
+                                      ShardIndex(static_cast<uint32_t>(*shard_index)));
   }
 
   void DeliverReady(const std::stop_token& stop) TW_REQUIRES(poll_thread_) {
@@ -332,10 +336,10 @@ class KafkaStreamConsumer::Impl {
   bool Deliver(int32_t index, Partition& partition, const std::stop_token& stop) {
     streams::ShardBatch batch;
     const size_t count = std::min(partition.pending.size(), options_.max_batch_records);
-    batch.shard = static_cast<uint32_t>(index);
+    batch.shard = ShardIndex(static_cast<uint32_t>(index));
     batch.stop = stop;
     for (size_t i = 0; i < count; ++i) batch.records.push_back(partition.pending[i].record);
-    batch.table = batch.records.front().table();
+    batch.table = TableName(batch.records.front().table());
     const int64_t last_offset = partition.pending[count - 1].offset;
     milliseconds backoff = options_.retry_backoff_initial;
     while (true) {
@@ -357,7 +361,7 @@ class KafkaStreamConsumer::Impl {
     MutexLock lock(mu_);
     streams::ConsumerShardStatus& progress = status_[index];
     progress.records_processed += count;
-    progress.next_sequence = next_sequence;
+    progress.next_sequence = SequenceNumber(next_sequence);
     progress.last_record_time_micros = batch.records.back().approximate_creation_time_micros();
     return true;
   }

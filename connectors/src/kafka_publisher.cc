@@ -107,11 +107,12 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     std::vector<TablePublishState> states;
     for (const auto& [name, table] : tables_) {
       TablePublishState& state = states.emplace_back();
-      state.table = name;
+      state.table = TableName(name);
       state.topic = table->topic;
       state.error = table->error;
       for (const auto& shard : table->shards) {
-        state.shards.push_back({shard->index(), shard->published_next(), shard->persisted_next()});
+        state.shards.push_back({ShardIndex(shard->index()), SequenceNumber(shard->published_next()),
+                                SequenceNumber(shard->persisted_next())});
       }
     }
     return states;
@@ -273,22 +274,24 @@ class KafkaPublisher::Impl final : public DeliveryListener {
       TW_EXCLUDES(snapshot_mu_) {
     for (size_t i = table.shards.size(); i < description.shards.size(); ++i) {
       const ShardDescription& shard = description.shards[i];
-      const uint32_t index = shard.index;
-      auto saved = engine_.LoadCheckpoint(options_.checkpoint_consumer, table.name, index);
-      uint64_t start = 0;
+      const ShardIndex index = shard.index;
+      const TableName table_name(table.name);
+      auto saved = engine_.LoadCheckpoint(options_.checkpoint_consumer, table_name, index);
+      SequenceNumber start;
       if (saved.ok() && saved->has_value()) {
         start = **saved;
       } else {
-        start = shard.first_sequence != 0 ? shard.first_sequence : shard.last_sequence + 1;
+        start = shard.first_sequence != SequenceNumber(0) ? shard.first_sequence
+                                                          : shard.last_sequence.Next();
         Status pinned =
-            engine_.SaveCheckpoint(options_.checkpoint_consumer, table.name, index, start, true);
+            engine_.SaveCheckpoint(options_.checkpoint_consumer, table_name, index, start, true);
         if (!pinned.ok()) {
           spdlog::warn("event=kafka_checkpoint_failed table={} shard={} error=\"{}\"", table.name,
-                       index, pinned.ToString());
+                       index.value(), pinned.ToString());
         }
       }
-      auto cursor = std::make_unique<ShardCursor>(&table, index, start);
-      cursor->metrics = metrics_.AddShard(table.name, index);
+      auto cursor = std::make_unique<ShardCursor>(&table, index.value(), start.value());
+      cursor->metrics = metrics_.AddShard(table.name, index.value());
       MutexLock lock(snapshot_mu_);
       table.shards.push_back(std::move(cursor));
     }
@@ -503,7 +506,8 @@ class KafkaPublisher::Impl final : public DeliveryListener {
         const uint64_t next = shard->published_next();
         if (next == shard->persisted_next()) continue;
         Status saved =
-            engine_.SaveCheckpoint(options_.checkpoint_consumer, name, shard->index(), next, true);
+            engine_.SaveCheckpoint(options_.checkpoint_consumer, TableName(name),
+                                   ShardIndex(shard->index()), SequenceNumber(next), true);
         if (saved.ok()) {
           shard->Persisted(next);
           TW_FAILURE_POINT("publisher.after_checkpoint");
@@ -522,14 +526,15 @@ class KafkaPublisher::Impl final : public DeliveryListener {
       if (!description.ok() || description->table_id != table->table_id) continue;
       for (auto& shard : table->shards) {
         if (shard->index() >= description->shards.size()) continue;
-        const uint64_t last = description->shards[shard->index()].last_sequence;
+        const uint64_t last = description->shards[shard->index()].last_sequence.value();
         const uint64_t next = shard->published_next();
         const uint64_t lag = last >= next ? last - next + 1 : 0;
         int64_t oldest_micros = now_micros;
         if (lag > 0 && shard->has_in_flight()) {
           oldest_micros = shard->oldest_in_flight().created_micros;
         } else if (lag > 0) {
-          auto oldest = engine_.ReadShard({name, shard->index(), next, 1});
+          auto oldest = engine_.ReadShard(
+              {TableName(name), ShardIndex(shard->index()), SequenceNumber(next), 1});
           if (oldest.ok() && !oldest->records.empty()) {
             oldest_micros = oldest->records.front().approximate_creation_time_micros();
           }

@@ -132,12 +132,12 @@ class PostgresSinkImpl final : public PostgresSink {
         metrics_(options_.registry, options_.sink_name),
         checkpoints_(Qualified(options_.checkpoint_table)) {}
 
-  Result<std::optional<uint64_t>> Load(const std::string& table, uint32_t shard) override {
-    Result<std::optional<uint64_t>> position = LoadOnce(table, shard);
+  Result<std::optional<SequenceNumber>> Load(const TableName& table, ShardIndex shard) override {
+    Result<std::optional<SequenceNumber>> position = LoadOnce(table, shard);
     if (!position.ok()) {
-      metrics_.Error(table);
+      metrics_.Error(table.value());
       spdlog::warn("event=postgres_sink_load_failed sink={} table={} shard={} error=\"{}\"",
-                   options_.sink_name, table, shard, position.status().message());
+                   options_.sink_name, table.value(), shard.value(), position.status().message());
     }
     return position;
   }
@@ -150,17 +150,18 @@ class PostgresSinkImpl final : public PostgresSink {
       if (written.ok()) {
         if (attempt > 1) {
           spdlog::info("event=postgres_sink_recovered sink={} table={} shard={} attempts={}",
-                       options_.sink_name, batch.table, batch.shard, attempt);
+                       options_.sink_name, batch.table.value(), batch.shard.value(), attempt);
         }
-        metrics_.RowsCommitted(batch.table, *written);
+        metrics_.RowsCommitted(batch.table.value(), *written);
         return Status::Ok();
       }
-      metrics_.Error(batch.table);
+      metrics_.Error(batch.table.value());
       spdlog::warn(
           "event=postgres_sink_retry sink={} table={} shard={} sequences={}..{} attempt={} "
           "retry_in_ms={} error=\"{}\"",
-          options_.sink_name, batch.table, batch.shard, batch.records.front().sequence(),
-          batch.records.back().sequence(), attempt, backoff.count(), written.status().message());
+          options_.sink_name, batch.table.value(), batch.shard.value(),
+          batch.records.front().sequence(), batch.records.back().sequence(), attempt,
+          backoff.count(), written.status().message());
       if (!options_.clock->SleepFor(backoff, batch.stop)) {
         return Status::Internal("PostgreSQL sink stopped before the batch was written: " +
                                 written.status().message());
@@ -215,17 +216,18 @@ class PostgresSinkImpl final : public PostgresSink {
         .status();
   }
 
-  Result<std::optional<uint64_t>> LoadOnce(const std::string& table, uint32_t shard) {
+  Result<std::optional<SequenceNumber>> LoadOnce(const TableName& table, ShardIndex shard) {
     TW_ASSIGN_OR_RETURN(Connection conn, Acquire());
     Result<QueryResult> result =
         Run(conn.get(),
             "SELECT next_sequence FROM " + checkpoints_ +
                 " WHERE sink_name = $1 AND table_name = $2 AND shard = $3",
-            {options_.sink_name, table, std::to_string(shard)}, PGRES_TUPLES_OK);
+            {options_.sink_name, table.value(), std::to_string(shard.value())}, PGRES_TUPLES_OK);
     Release(std::move(conn));
     if (!result.ok()) return result.status();
-    if (PQntuples(result->get()) == 0) return std::optional<uint64_t>();
-    return std::optional<uint64_t>(std::stoull(PQgetvalue(result->get(), 0, 0)));
+    if (PQntuples(result->get()) == 0) return std::optional<SequenceNumber>();
+    return std::optional<SequenceNumber>(
+        SequenceNumber(std::stoull(PQgetvalue(result->get(), 0, 0))));
   }
 
   // The statements of `table`, creating its tables when missing. The key columns come
@@ -364,15 +366,15 @@ class PostgresSinkImpl final : public PostgresSink {
 
   Result<size_t> Transaction(PGconn* conn, const streams::ShardBatch& batch) {
     TW_ASSIGN_OR_RETURN(const TableStatements* statements,
-                        Prepare(conn, batch.table, batch.records.front().keys()));
-    const std::string shard = std::to_string(batch.shard);
+                        Prepare(conn, batch.table.value(), batch.records.front().keys()));
+    const std::string shard = std::to_string(batch.shard.value());
     TW_RETURN_IF_ERROR(Run(conn, "BEGIN").status());
     TW_ASSIGN_OR_RETURN(QueryResult stored,
                         Run(conn,
                             "SELECT next_sequence FROM " + checkpoints_ +
                                 " WHERE sink_name = $1 AND table_name = $2 AND shard = $3 "
                                 "FOR UPDATE",
-                            {options_.sink_name, batch.table, shard}, PGRES_TUPLES_OK));
+                            {options_.sink_name, batch.table.value(), shard}, PGRES_TUPLES_OK));
     uint64_t committed_next = 0;
     if (PQntuples(stored.get()) > 0) committed_next = std::stoull(PQgetvalue(stored.get(), 0, 0));
 
@@ -400,7 +402,7 @@ class PostgresSinkImpl final : public PostgresSink {
                 " (sink_name, table_name, shard, next_sequence) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (sink_name, table_name, shard) DO UPDATE SET next_sequence = "
                 "EXCLUDED.next_sequence, updated_at = now()",
-            {options_.sink_name, batch.table, shard, std::to_string(last + 1)})
+            {options_.sink_name, batch.table.value(), shard, std::to_string(last + 1)})
             .status());
     TW_RETURN_IF_FAILURE_POINT("postgres_sink.before_commit");
     TW_RETURN_IF_ERROR(Run(conn, "COMMIT").status());

@@ -8,14 +8,15 @@ EncodedBatch ReadBatch(ChangeLog& log, const ChangeMessageEncoder& encoder,
                        const ShardSource& source, uint64_t from, size_t limit) {
   EncodedBatch batch;
   batch.from = from;
-  ShardReadRequest request{source.table, source.shard, from, limit};
+  ShardReadRequest request{TableName(source.table), ShardIndex(source.shard), SequenceNumber(from),
+                           limit};
   request.serialized = true;  // forwarded as stored
   auto read = log.ReadShard(request);
   if (!read.ok()) {
     batch.error = read.status();
     return batch;
   }
-  batch.first_available = read->first_available;
+  batch.first_available = read->first_available.value();
   batch.records.reserve(read->serialized.size());
   for (std::string& serialized : read->serialized) {
     auto encoded = encoder.Encode(std::move(serialized), source.table, source.shard,

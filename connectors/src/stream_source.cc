@@ -116,7 +116,8 @@ class ChangeSourceStreams final : public StreamSource {
   Result<std::unique_ptr<streams::StreamReader>> OpenReader(streams::ConsumerOptions options,
                                                             streams::BatchHandler handler,
                                                             std::string) override {
-    TW_ASSIGN_OR_RETURN(std::unique_ptr<streams::ChangeSource> source, sources_(options.table));
+    TW_ASSIGN_OR_RETURN(std::unique_ptr<streams::ChangeSource> source,
+                        sources_(TableName(options.table)));
     return ChangeSourceReader::Create(std::move(options), std::move(source), *leases_,
                                       std::move(handler));
   }
@@ -195,7 +196,7 @@ Result<std::unique_ptr<StreamSource>> OpenEngine(Engine& engine,
   TW_ASSIGN_OR_RETURN(auto leases, EngineLeases(engine, lease_table));
   Engine* const source_engine = &engine;
   auto sources =
-      [source_engine](const std::string& table) -> Result<std::unique_ptr<streams::ChangeSource>> {
+      [source_engine](const TableName& table) -> Result<std::unique_ptr<streams::ChangeSource>> {
     return streams::MakeEngineChangeSource(*source_engine, table);
   };
   auto identity =
@@ -216,7 +217,7 @@ Result<std::unique_ptr<StreamSource>> OpenEndpoint(const std::string& endpoint,
   } else {
     TW_ASSIGN_OR_RETURN(leases, streams::MakeRemoteLeaseStore(endpoint, lease_table));
   }
-  auto sources = [endpoint](const std::string& table) {
+  auto sources = [endpoint](const TableName& table) {
     return streams::MakeRemoteStreamsSource(endpoint, table);
   };
   auto identity =

@@ -282,12 +282,13 @@ TableDescription Catalog::Describe(TableState& table) const {
   for (uint32_t i = 0; i < table.shard_count(); ++i) {
     Shard& shard = table.shard(i);
     ShardDescription sd;
-    sd.index = i;
+    sd.index = ShardIndex(i);
     sd.hash_begin = shard.hash_begin;
     sd.hash_end = shard.hash_end;
-    sd.last_sequence = shard.committed_sequence.load();
+    const uint64_t last = shard.committed_sequence.load();
     const uint64_t first = shard.first_sequence.load();
-    sd.first_sequence = first <= sd.last_sequence ? first : 0;
+    sd.last_sequence = SequenceNumber(last);
+    sd.first_sequence = SequenceNumber(first <= last ? first : 0);
     d.shards.push_back(sd);
   }
   uint64_t keys = 0;

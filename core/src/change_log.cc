@@ -8,20 +8,24 @@
 namespace tidewater {
 
 Result<ShardReadResult> EngineImpl::ReadShard(const ShardReadRequest& request) {
-  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(request.table));
-  if (request.shard >= table->shard_count()) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(request.table.value()));
+  const uint32_t shard_index = request.shard.value();
+  if (shard_index >= table->shard_count()) {
     return Status::NotFound("Requested resource not found: Shard does not exist");
   }
-  Shard& shard = table->shard(request.shard);
+  Shard& shard = table->shard(shard_index);
   ShardReadResult result;
-  result.last_written = shard.committed_sequence.load(std::memory_order_acquire);
-  result.first_available = shard.first_sequence.load();
-  const uint64_t from = std::max<uint64_t>({request.from_sequence, result.first_available, 1});
-  result.next_sequence = from;
-  if (from > result.last_written || request.limit == 0) return result;
+  const uint64_t last_written = shard.committed_sequence.load(std::memory_order_acquire);
+  const uint64_t first_available = shard.first_sequence.load();
+  result.last_written = SequenceNumber(last_written);
+  result.first_available = SequenceNumber(first_available);
+  const uint64_t from =
+      std::max<uint64_t>({request.from_sequence.value(), first_available, uint64_t{1}});
+  result.next_sequence = SequenceNumber(from);
+  if (from > last_written || request.limit == 0) return result;
 
-  const std::string begin = storage::LogKey(request.shard, from);
-  const std::string end = storage::LogKey(request.shard, result.last_written + 1);
+  const std::string begin = storage::LogKey(shard_index, from);
+  const std::string end = storage::LogKey(shard_index, last_written + 1);
   rocksdb::ReadOptions read;
   rocksdb::Slice upper(end);
   read.iterate_upper_bound = &upper;
@@ -33,20 +37,21 @@ Result<ShardReadResult> EngineImpl::ReadShard(const ShardReadRequest& request) {
   size_t count = 0;
   for (it->Seek(begin); it->Valid() && count < request.limit; it->Next(), ++count) {
     if (request.serialized) {
-      result.next_sequence = storage::LogKeySequence(it->key()) + 1;
+      result.next_sequence = SequenceNumber(storage::LogKeySequence(it->key()) + 1);
       result.serialized.emplace_back(it->value().data(), it->value().size());
       continue;
     }
     ChangeRecord record;
     if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::IOError("corrupt change record in shard " + std::to_string(request.shard));
+      return Status::IOError("corrupt change record in shard " + std::to_string(shard_index));
     }
-    result.next_sequence = record.sequence() + 1;
+    result.next_sequence = SequenceNumber(record.sequence() + 1);
     result.records.push_back(std::move(record));
   }
   if (!it->status().ok()) return Status::IOError("storage: " + it->status().ToString());
   // Retention may have trimmed past `from` while we read.
-  result.first_available = std::max(result.first_available, shard.first_sequence.load());
+  result.first_available =
+      std::max(result.first_available, SequenceNumber(shard.first_sequence.load()));
   return result;
 }
 

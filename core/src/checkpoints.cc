@@ -18,29 +18,29 @@ std::string EncodeCheckpoint(uint64_t next_sequence, bool retain) {
 
 }  // namespace
 
-Status EngineImpl::SaveCheckpoint(const std::string& consumer, const std::string& table_name,
-                                  uint32_t shard, uint64_t next_sequence, bool retain) {
-  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
-  if (shard >= table->shard_count()) {
+Status EngineImpl::SaveCheckpoint(const std::string& consumer, const TableName& table_name,
+                                  ShardIndex shard, SequenceNumber next_sequence, bool retain) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name.value()));
+  if (shard.value() >= table->shard_count()) {
     return Status::NotFound("Requested resource not found: Shard does not exist");
   }
   if (consumer.empty()) return Status::Validation("checkpoint consumer name must not be empty");
-  rocksdb::Status s =
-      db_->Put(write_options_, default_cf_, storage::CheckpointKey(table->id(), shard, consumer),
-               EncodeCheckpoint(next_sequence, retain));
+  rocksdb::Status s = db_->Put(write_options_, default_cf_,
+                               storage::CheckpointKey(table->id(), shard.value(), consumer),
+                               EncodeCheckpoint(next_sequence.value(), retain));
   return s.ok() ? Status::Ok() : Status::IOError("storage: " + s.ToString());
 }
 
-Result<std::optional<uint64_t>> EngineImpl::LoadCheckpoint(const std::string& consumer,
-                                                           const std::string& table_name,
-                                                           uint32_t shard) {
-  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
+Result<std::optional<SequenceNumber>> EngineImpl::LoadCheckpoint(const std::string& consumer,
+                                                                 const TableName& table_name,
+                                                                 ShardIndex shard) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name.value()));
   std::string value;
-  rocksdb::Status s =
-      db_->Get({}, default_cf_, storage::CheckpointKey(table->id(), shard, consumer), &value);
-  if (s.IsNotFound()) return std::optional<uint64_t>();
+  rocksdb::Status s = db_->Get(
+      {}, default_cf_, storage::CheckpointKey(table->id(), shard.value(), consumer), &value);
+  if (s.IsNotFound()) return std::optional<SequenceNumber>();
   if (!s.ok() || value.size() != 9) return Status::IOError("storage: bad checkpoint " + consumer);
-  return std::optional<uint64_t>(keycodec::ReadHash(value));
+  return std::optional<SequenceNumber>(SequenceNumber(keycodec::ReadHash(value)));
 }
 
 uint64_t EngineImpl::RetentionPin(TableState& table, uint32_t shard) {

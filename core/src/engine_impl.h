@@ -69,10 +69,11 @@ class EngineImpl final : public Engine {
   uint64_t WaitForCommit(uint64_t seen, std::chrono::milliseconds timeout) override {
     return pipeline_->WaitForCommit(seen, timeout);
   }
-  Status SaveCheckpoint(const std::string& consumer, const std::string& table, uint32_t shard,
-                        uint64_t next_sequence, bool retain) override;
-  Result<std::optional<uint64_t>> LoadCheckpoint(const std::string& consumer,
-                                                 const std::string& table, uint32_t shard) override;
+  Status SaveCheckpoint(const std::string& consumer, const TableName& table, ShardIndex shard,
+                        SequenceNumber next_sequence, bool retain) override;
+  Result<std::optional<SequenceNumber>> LoadCheckpoint(const std::string& consumer,
+                                                       const TableName& table,
+                                                       ShardIndex shard) override;
   Result<size_t> RunTtlSweep() override;
   Result<size_t> TrimStreams() override;
   Result<size_t> PurgeTombstones() override;
@@ -80,8 +81,8 @@ class EngineImpl final : public Engine {
   Status RecoverStorage() override;
 
   Result<ReplicationApplyResult> ApplyReplicationBatch(const ReplicationBatch& batch) override;
-  Result<std::map<uint32_t, uint64_t>> LoadReplicationCheckpoints(
-      const std::string& table, const std::string& source_region) override;
+  Result<std::map<ShardIndex, SequenceNumber>> LoadReplicationCheckpoints(
+      const TableName& table, const std::string& source_region) override;
   Result<SnapshotPage> SnapshotScan(const SnapshotScanRequest& request) override;
   Result<std::vector<RangeDigest>> ComputeDigests(const std::string& table,
                                                   uint32_t ranges) override;

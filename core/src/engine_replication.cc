@@ -31,19 +31,20 @@ Status ValidateRegion(const std::string& region) {
 Status ValidateCheckpointOrder(const ReplicationBatch& batch) {
   if (!batch.checkpoint) return Status::Ok();
   const ReplicationCheckpoint& checkpoint = *batch.checkpoint;
-  if (checkpoint.next_sequence == 0) {
+  if (checkpoint.next_sequence == SequenceNumber(0)) {
     return Status::Validation("checkpoint next_sequence must be at least 1");
   }
   uint64_t previous = 0;
   for (size_t i = 0; i < batch.changes.size(); ++i) {
     const ChangeRecord& change = batch.changes[i];
     if (change.sequence() == 0) continue;
-    if (change.shard() != checkpoint.shard) {
+    if (ShardIndex(change.shard()) != checkpoint.shard) {
       return InvalidChange(i, "shard " + std::to_string(change.shard()) +
                                   " is not the checkpoint's shard " +
-                                  std::to_string(checkpoint.shard));
+                                  std::to_string(checkpoint.shard.value()));
     }
-    if (change.sequence() <= previous || change.sequence() >= checkpoint.next_sequence) {
+    if (change.sequence() <= previous ||
+        SequenceNumber(change.sequence()) >= checkpoint.next_sequence) {
       return InvalidChange(i, "sequence " + std::to_string(change.sequence()) +
                                   " is out of order or not below the checkpoint");
     }
@@ -105,7 +106,7 @@ std::string EncodeSequence(uint64_t sequence) {
 }  // namespace
 
 Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const ReplicationBatch& batch) {
-  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(batch.table));
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(batch.table.value()));
   TW_RETURN_IF_ERROR(ValidateRegion(batch.source_region));
   TW_RETURN_IF_ERROR(ValidateCheckpointOrder(batch));
   std::vector<Target> targets;
@@ -122,7 +123,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
   uint64_t stored_next = 0;
   if (batch.checkpoint) {
     checkpoint_key = storage::ReplicationCheckpointKey(table->id(), batch.source_region,
-                                                       batch.checkpoint->shard);
+                                                       batch.checkpoint->shard.value());
     stripe = std::unique_lock(replication_stripes_[std::hash<std::string>{}(checkpoint_key) %
                                                    replication_stripes_.size()]);
     std::string value;
@@ -132,9 +133,9 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
     } else if (!s.IsNotFound()) {
       return s.ok() ? Status::IOError("corrupt replication checkpoint") : StorageError(s);
     }
-    if (batch.checkpoint->next_sequence <= stored_next) {
+    if (batch.checkpoint->next_sequence <= SequenceNumber(stored_next)) {
       result.duplicates = batch.changes.size();
-      result.checkpoint_next_sequence = stored_next;
+      result.checkpoint_next_sequence = SequenceNumber(stored_next);
       return result;
     }
   }
@@ -189,7 +190,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
     ++result.applied;
   }
   if (batch.checkpoint) {
-    write.Put(default_cf_, checkpoint_key, EncodeSequence(batch.checkpoint->next_sequence));
+    write.Put(default_cf_, checkpoint_key, EncodeSequence(batch.checkpoint->next_sequence.value()));
     result.checkpoint_next_sequence = batch.checkpoint->next_sequence;
   }
 
@@ -199,12 +200,12 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
   return result;
 }
 
-Result<std::map<uint32_t, uint64_t>> EngineImpl::LoadReplicationCheckpoints(
-    const std::string& table_name, const std::string& source_region) {
-  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
+Result<std::map<ShardIndex, SequenceNumber>> EngineImpl::LoadReplicationCheckpoints(
+    const TableName& table_name, const std::string& source_region) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name.value()));
   TW_RETURN_IF_ERROR(ValidateRegion(source_region));
   const std::string prefix = storage::ReplicationCheckpointPrefix(table->id(), source_region);
-  std::map<uint32_t, uint64_t> checkpoints;
+  std::map<ShardIndex, SequenceNumber> checkpoints;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, default_cf_));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     const std::string shard(it->key().data() + prefix.size(), it->key().size() - prefix.size());
@@ -212,8 +213,8 @@ Result<std::map<uint32_t, uint64_t>> EngineImpl::LoadReplicationCheckpoints(
         shard.find_first_not_of("0123456789") != std::string::npos) {
       return Status::IOError("corrupt replication checkpoint " + it->key().ToString());
     }
-    checkpoints[static_cast<uint32_t>(std::stoul(shard))] =
-        keycodec::ReadHash(std::string_view(it->value().data(), 8));
+    checkpoints[ShardIndex(static_cast<uint32_t>(std::stoul(shard)))] =
+        SequenceNumber(keycodec::ReadHash(std::string_view(it->value().data(), 8)));
   }
   if (!it->status().ok()) return StorageError(it->status());
   return checkpoints;

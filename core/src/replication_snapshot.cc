@@ -165,7 +165,7 @@ Result<SnapshotPage> EngineImpl::SnapshotScan(const SnapshotScanRequest& request
     snapshot = db_->GetSnapshot();
     for (uint32_t i = 0; i < table->shard_count(); ++i) {
       page.shard_last_sequences.push_back(
-          table->shard(i).committed_sequence.load(std::memory_order_acquire));
+          SequenceNumber(table->shard(i).committed_sequence.load(std::memory_order_acquire)));
     }
   } else {
     snapshot = db_->GetSnapshot();

@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<streams::ChangeSource> source;
   std::unique_ptr<streams::LeaseStore> leases;
   if (!endpoint.empty()) {
-    auto remote = streams::MakeRemoteStreamsSource(endpoint, table);
+    auto remote = streams::MakeRemoteStreamsSource(endpoint, TableName(table));
     if (!remote.ok()) return Fail("source", remote.status());
     source = std::move(*remote);
     auto remote_leases = streams::MakeRemoteLeaseStore(endpoint);
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     auto opened = Engine::Open(options);
     if (!opened.ok()) return Fail("engine", opened.status());
     engine = std::move(*opened);
-    source = streams::MakeEngineChangeSource(*engine, table);
+    source = streams::MakeEngineChangeSource(*engine, TableName(table));
     auto local_leases = streams::MakeEngineLeaseStore(*engine);
     if (!local_leases.ok()) return Fail("lease table", local_leases.status());
     leases = std::move(*local_leases);

@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   auto description = engine.DescribeTable(request.name);
   if (!description.ok()) return Fail(description.status());
   for (const auto& shard : description->shards) {
-    auto read = engine.ReadShard({request.name, shard.index, 1, 1000});
+    auto read = engine.ReadShard({TableName(request.name), shard.index, SequenceNumber(1), 1000});
     if (!read.ok()) return Fail(read.status());
     for (const auto& record : read->records) PrintRecord(record);
   }

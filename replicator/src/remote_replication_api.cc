@@ -28,16 +28,16 @@ class RemoteReplicationApi final : public ReplicationApi {
   RemoteReplicationApi(std::string endpoint_url, std::chrono::milliseconds timeout)
       : endpoint_url_(std::move(endpoint_url)), timeout_(timeout) {}
 
-  Result<ShardPositions> GetCheckpoints(const std::string& table,
+  Result<ShardPositions> GetCheckpoints(const TableName& table,
                                         const std::string& source_region) override {
     v1::GetReplicationCheckpointsRequest request;
-    request.set_table(table);
+    request.set_table(table.value());
     request.set_source_region(source_region);
     v1::GetReplicationCheckpointsResponse response;
     TW_RETURN_IF_ERROR(Call("GetReplicationCheckpoints", request, &response));
     ShardPositions positions;
     for (const v1::ReplicationCheckpoint& checkpoint : response.checkpoints()) {
-      positions[checkpoint.shard()] = checkpoint.next_sequence();
+      positions[ShardIndex(checkpoint.shard())] = SequenceNumber(checkpoint.next_sequence());
     }
     return positions;
   }
@@ -48,11 +48,11 @@ class RemoteReplicationApi final : public ReplicationApi {
     return result;
   }
 
-  Result<SnapshotPage> SnapshotScan(const std::string& table,
+  Result<SnapshotPage> SnapshotScan(const TableName& table,
                                     const std::string& page_token) override {
-    TW_ASSIGN_OR_RETURN(TableFacts facts, Facts(table));
+    TW_ASSIGN_OR_RETURN(TableFacts facts, Facts(table.value()));
     v1::SnapshotScanRequest request;
-    request.set_table(table);
+    request.set_table(table.value());
     request.set_limit(kSnapshotPageItems);
     request.set_include_tombstones(true);  // so that a late older update cannot revive
     if (!page_token.empty() &&
@@ -65,7 +65,7 @@ class RemoteReplicationApi final : public ReplicationApi {
     page.items.reserve(static_cast<size_t>(response.items_size()));
     for (v1::VersionedItem& versioned : *response.mutable_items()) {
       ChangeRecord& change = page.items.emplace_back();
-      change.set_table(table);
+      change.set_table(table.value());
       change.set_event(versioned.deleted() ? v1::REMOVE : v1::MODIFY);
       change.set_provenance(v1::BACKFILL);
       change.set_origin_region(versioned.version().region());
@@ -78,7 +78,8 @@ class RemoteReplicationApi final : public ReplicationApi {
       if (!versioned.deleted()) *change.mutable_new_image() = std::move(*versioned.mutable_item());
     }
     for (const v1::ShardPosition& position : response.positions()) {
-      page.positions[position.shard()] = position.last_sequence() + 1;
+      page.positions[ShardIndex(position.shard())] =
+          SequenceNumber(position.last_sequence()).Next();
     }
     if (response.has_last_evaluated_key()) {
       page.next_page_token = response.last_evaluated_key().SerializeAsString();
@@ -86,8 +87,8 @@ class RemoteReplicationApi final : public ReplicationApi {
     return page;
   }
 
-  Result<std::string> Region(const std::string& table) override {
-    TW_ASSIGN_OR_RETURN(TableFacts facts, Facts(table));
+  Result<std::string> Region(const TableName& table) override {
+    TW_ASSIGN_OR_RETURN(TableFacts facts, Facts(table.value()));
     return facts.region;
   }
 

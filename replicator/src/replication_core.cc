@@ -79,7 +79,7 @@ bool ReplicationCore::Begin() {
       return false;
     }
     if (!Retry("describe_table", [&] {
-          auto region = source_api_->Region(table());
+          auto region = source_api_->Region(TableName(table()));
           if (region.ok()) source_region_ = *region;
           return region.status();
         })) {
@@ -88,7 +88,7 @@ bool ReplicationCore::Begin() {
   }
   ShardPositions positions;
   if (!Retry("get_checkpoints", [&] {
-        auto stored = target_->GetCheckpoints(table(), source_region_);
+        auto stored = target_->GetCheckpoints(TableName(table()), source_region_);
         if (stored.ok()) positions = std::move(*stored);
         return stored.status();
       })) {
@@ -118,7 +118,7 @@ bool ReplicationCore::CatchUp(ShardPositions* positions) {
   do {
     SnapshotPage page;
     if (!Retry("snapshot_scan", [&] {
-          auto answer = source_api_->SnapshotScan(table(), token);
+          auto answer = source_api_->SnapshotScan(TableName(table()), token);
           if (answer.ok()) {
             page = std::move(*answer);
           } else if (!token.empty() && answer.status().code() == ErrorCode::kValidation) {
@@ -146,8 +146,8 @@ bool ReplicationCore::CatchUp(ShardPositions* positions) {
   // point starts over on restart).
   for (const auto& [shard, next_sequence] : start) {
     v1::ReplicationBatch batch = NewBatch();
-    batch.mutable_checkpoint()->set_shard(shard);
-    batch.mutable_checkpoint()->set_next_sequence(next_sequence);
+    batch.mutable_checkpoint()->set_shard(shard.value());
+    batch.mutable_checkpoint()->set_next_sequence(next_sequence.value());
     if (!ApplyWithRetry(batch)) return false;
   }
   spdlog::info("event=catch_up_done table={} source_region={} items={}", table(), source_region_,

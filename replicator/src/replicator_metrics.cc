@@ -34,16 +34,17 @@ ReplicatorMetrics::ReplicatorMetrics(prometheus::Registry& registry)
                    .Help("From the source's commit of a change to its apply in the target")
                    .Register(registry)) {}
 
-void ReplicatorMetrics::SetLag(const std::string& table, uint32_t shard, uint64_t records,
+void ReplicatorMetrics::SetLag(const std::string& table, ShardIndex shard, uint64_t records,
                                double milliseconds) {
-  const prometheus::Labels labels{{"table", table}, {"shard", std::to_string(shard)}};
+  const prometheus::Labels labels{{"table", table}, {"shard", std::to_string(shard.value())}};
   lag_records_.Add(labels).Set(static_cast<double>(records));
   lag_milliseconds_.Add(labels).Set(milliseconds);
 }
 
-void ReplicatorMetrics::SetLagMilliseconds(const std::string& table, uint32_t shard,
+void ReplicatorMetrics::SetLagMilliseconds(const std::string& table, ShardIndex shard,
                                            double milliseconds) {
-  lag_milliseconds_.Add({{"table", table}, {"shard", std::to_string(shard)}}).Set(milliseconds);
+  lag_milliseconds_.Add({{"table", table}, {"shard", std::to_string(shard.value())}})
+      .Set(milliseconds);
 }
 
 void ReplicatorMetrics::Applied(const std::string& table, uint64_t applied, uint64_t skipped_older,

@@ -23,8 +23,8 @@ using std::chrono::milliseconds;
 // What this replicator knows of the target's position in one source shard.
 struct ShardPosition {
   std::mutex mu;             // held while a batch or a position of the shard is applied
-  uint64_t stored = 0;       // the target's checkpoint, as read or last written
-  uint64_t skipped = 0;      // a later position over skipped records, not yet stored; 0: none
+  SequenceNumber stored;     // the target's checkpoint, as read or last written
+  SequenceNumber skipped;    // a later position over skipped records, not yet stored; 0: none
   MonotonicTime stored_at;   // when `stored` was read or written
   MonotonicTime skipped_at;  // when `skipped` last moved
 };
@@ -38,7 +38,7 @@ class TargetPositions final : public streams::CheckpointStore {
   TargetPositions(ReplicationCore& core, milliseconds skipped_interval)
       : core_(core), skipped_interval_(skipped_interval) {}
 
-  Result<std::optional<uint64_t>> Load(const std::string& table, uint32_t shard) override {
+  Result<std::optional<SequenceNumber>> Load(const TableName& table, ShardIndex shard) override {
     auto stored = core_.target().GetCheckpoints(table, core_.source_region());
     if (!stored.ok()) {
       core_.Error("get_checkpoints", stored.status());
@@ -47,18 +47,18 @@ class TargetPositions final : public streams::CheckpointStore {
     // A shard the target has no position of (one the catch-up did not see) is read from
     // its first record: trimmed records are an error, never skipped silently.
     const auto found = stored->find(shard);
-    const uint64_t position = found == stored->end() ? 1 : found->second;
+    const SequenceNumber position = found == stored->end() ? SequenceNumber(1) : found->second;
     ShardPosition& state = Shard(shard);
     std::lock_guard lock(state.mu);
     state.stored = position;
     state.stored_at = Now();
-    state.skipped = 0;
-    return std::optional<uint64_t>(position);
+    state.skipped = SequenceNumber(0);
+    return std::optional<SequenceNumber>(position);
   }
 
   // The reader's position after an accepted batch or at a shard's end: stored already
   // when the batch had changes, else a skipped position to store later.
-  Status Save(const std::string&, uint32_t shard, uint64_t next_sequence) override {
+  Status Save(const TableName&, ShardIndex shard, SequenceNumber next_sequence) override {
     ShardPosition& state = Shard(shard);
     std::lock_guard lock(state.mu);
     NoteSkipped(state, next_sequence);
@@ -72,13 +72,13 @@ class TargetPositions final : public streams::CheckpointStore {
     ShardPosition& state = Shard(batch.shard);
     std::lock_guard lock(state.mu);
     v1::ReplicationBatch out = core_.OriginBatch(batch.records);
-    const uint64_t next = batch.records.back().sequence() + 1;
+    const SequenceNumber next = SequenceNumber(batch.records.back().sequence()).Next();
     if (out.changes_size() == 0 && Now() - state.stored_at < skipped_interval_) {
       NoteSkipped(state, next);
       return Status::Ok();
     }
-    out.mutable_checkpoint()->set_shard(batch.shard);
-    out.mutable_checkpoint()->set_next_sequence(next);
+    out.mutable_checkpoint()->set_shard(batch.shard.value());
+    out.mutable_checkpoint()->set_next_sequence(next.value());
     if (!core_.ApplyWithRetry(out)) {
       return Status::Internal("replicator stopping: batch not applied");
     }
@@ -103,7 +103,7 @@ class TargetPositions final : public streams::CheckpointStore {
     for (auto& [index, state] : Shards()) {
       std::lock_guard lock(state->mu);
       if (!StoreSkippedLocked(index, *state).ok()) {
-        spdlog::info("event=checkpoint_not_stored table={} shard={}", core_.table(), index);
+        spdlog::info("event=checkpoint_not_stored table={} shard={}", core_.table(), index.value());
       }
     }
   }
@@ -111,49 +111,49 @@ class TargetPositions final : public streams::CheckpointStore {
  private:
   MonotonicTime Now() const { return core_.options().clock->MonotonicNow(); }
 
-  ShardPosition& Shard(uint32_t shard) {
+  ShardPosition& Shard(ShardIndex shard) {
     std::lock_guard lock(mu_);
     std::unique_ptr<ShardPosition>& state = shards_[shard];
     if (state == nullptr) state = std::make_unique<ShardPosition>();
     return *state;
   }
 
-  std::vector<std::pair<uint32_t, ShardPosition*>> Shards() {
+  std::vector<std::pair<ShardIndex, ShardPosition*>> Shards() {
     std::lock_guard lock(mu_);
-    std::vector<std::pair<uint32_t, ShardPosition*>> shards;
+    std::vector<std::pair<ShardIndex, ShardPosition*>> shards;
     for (auto& [index, state] : shards_) shards.emplace_back(index, state.get());
     return shards;
   }
 
   // Caller holds state.mu.
-  Status StoreSkippedLocked(uint32_t shard, ShardPosition& state) {
+  Status StoreSkippedLocked(ShardIndex shard, ShardPosition& state) {
     if (state.skipped <= state.stored) return Status::Ok();
     v1::ReplicationBatch batch = core_.NewBatch();
-    batch.mutable_checkpoint()->set_shard(shard);
-    batch.mutable_checkpoint()->set_next_sequence(state.skipped);
+    batch.mutable_checkpoint()->set_shard(shard.value());
+    batch.mutable_checkpoint()->set_next_sequence(state.skipped.value());
     TW_RETURN_IF_ERROR(core_.target().Apply(batch).status());
     MarkStored(state, state.skipped);
     return Status::Ok();
   }
 
   // Caller holds state.mu.
-  void NoteSkipped(ShardPosition& state, uint64_t next_sequence) const {
+  void NoteSkipped(ShardPosition& state, SequenceNumber next_sequence) const {
     if (next_sequence <= std::max(state.stored, state.skipped)) return;
     state.skipped = next_sequence;
     state.skipped_at = Now();
   }
 
   // Caller holds state.mu.
-  void MarkStored(ShardPosition& state, uint64_t next_sequence) const {
+  void MarkStored(ShardPosition& state, SequenceNumber next_sequence) const {
     state.stored = next_sequence;
     state.stored_at = Now();
-    if (state.skipped <= next_sequence) state.skipped = 0;
+    if (state.skipped <= next_sequence) state.skipped = SequenceNumber(0);
   }
 
   ReplicationCore& core_;
   const milliseconds skipped_interval_;
   std::mutex mu_;
-  std::map<uint32_t, std::unique_ptr<ShardPosition>> shards_;  // guarded by mu_
+  std::map<ShardIndex, std::unique_ptr<ShardPosition>> shards_;  // guarded by mu_
 };
 
 class StreamTableReplicator final : public TableReplicator {
@@ -187,7 +187,7 @@ class StreamTableReplicator final : public TableReplicator {
     if (!options.group_id.empty()) return options.group_id + "." + table();
     std::string target_region;
     if (!core_.Retry("describe_table", [&] {
-          auto region = core_.target().Region(table());
+          auto region = core_.target().Region(TableName(table()));
           if (region.ok()) target_region = *region;
           return region.status();
         })) {

@@ -46,20 +46,20 @@ Status ApplyReplicationBatch(ServiceContext& service, std::string_view request,
   v1::ReplicationBatch message;
   TW_RETURN_IF_ERROR(Parse(request, message));
   ReplicationBatch batch;
-  batch.table = std::move(*message.mutable_table());
+  batch.table = TableName(std::move(*message.mutable_table()));
   batch.source_region = std::move(*message.mutable_source_region());
   batch.changes.reserve(message.changes_size());
   for (auto& change : *message.mutable_changes()) batch.changes.push_back(std::move(change));
   if (message.has_checkpoint()) {
-    batch.checkpoint =
-        ReplicationCheckpoint{message.checkpoint().shard(), message.checkpoint().next_sequence()};
+    batch.checkpoint = ReplicationCheckpoint{ShardIndex(message.checkpoint().shard()),
+                                             SequenceNumber(message.checkpoint().next_sequence())};
   }
   TW_ASSIGN_OR_RETURN(ReplicationApplyResult result, service.engine->ApplyReplicationBatch(batch));
   v1::ReplicationApplyResult reply;
   reply.set_applied(result.applied);
   reply.set_skipped(result.skipped);
   reply.set_duplicates(result.duplicates);
-  reply.set_checkpoint_next_sequence(result.checkpoint_next_sequence);
+  reply.set_checkpoint_next_sequence(result.checkpoint_next_sequence.value());
   return Reply(reply, response);
 }
 
@@ -68,12 +68,12 @@ Status GetReplicationCheckpoints(ServiceContext& service, std::string_view reque
   v1::GetReplicationCheckpointsRequest message;
   TW_RETURN_IF_ERROR(Parse(request, message));
   TW_ASSIGN_OR_RETURN(auto checkpoints, service.engine->LoadReplicationCheckpoints(
-                                            message.table(), message.source_region()));
+                                            TableName(message.table()), message.source_region()));
   v1::GetReplicationCheckpointsResponse reply;
   for (const auto& [shard, next_sequence] : checkpoints) {
     v1::ReplicationCheckpoint* checkpoint = reply.add_checkpoints();
-    checkpoint->set_shard(shard);
-    checkpoint->set_next_sequence(next_sequence);
+    checkpoint->set_shard(shard.value());
+    checkpoint->set_next_sequence(next_sequence.value());
   }
   return Reply(reply, response);
 }
@@ -100,7 +100,7 @@ Status SnapshotScan(ServiceContext& service, std::string_view request, std::stri
   for (size_t shard = 0; shard < page.shard_last_sequences.size(); ++shard) {
     v1::ShardPosition* position = reply.add_positions();
     position->set_shard(static_cast<uint32_t>(shard));
-    position->set_last_sequence(page.shard_last_sequences[shard]);
+    position->set_last_sequence(page.shard_last_sequences[shard].value());
   }
   return Reply(reply, response);
 }

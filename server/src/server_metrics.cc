@@ -94,7 +94,7 @@ std::string ServerMetrics::Serialize() const {
       auto table = engine_->DescribeTable(name);
       if (!table.ok()) continue;
       uint64_t records = 0;
-      for (const ShardDescription& shard : table->shards) records += shard.last_sequence;
+      for (const ShardDescription& shard : table->shards) records += shard.last_sequence.value();
       written.metric.push_back(TableSample(name, static_cast<double>(records), true));
       items.metric.push_back(
           TableSample(name, static_cast<double>(table->approximate_item_count), false));

@@ -60,8 +60,9 @@ bool StreamOpen(const TableDescription& table, std::string_view label) {
 
 // The shard's StartingSequenceNumber: its oldest retained record, or (none retained) the
 // sequence its next record will get.
-uint64_t FirstRetained(const ShardDescription& shard) {
-  return shard.first_sequence != 0 ? shard.first_sequence : shard.last_sequence + 1;
+SequenceNumber FirstRetained(const ShardDescription& shard) {
+  return shard.first_sequence != SequenceNumber(0) ? shard.first_sequence
+                                                   : shard.last_sequence.Next();
 }
 
 // With `tidewater_metadata`, also the shard's exact retained range:
@@ -80,7 +81,7 @@ void WriteShard(const TableDescription& table, const ShardDescription& shard, bo
   w.StartObject();
   w.Key("StartingSequenceNumber");
   WriteString(w, streams::SequenceNumberText(FirstRetained(shard)));
-  if ((shard.closed || !stream_open) && shard.last_sequence != 0) {
+  if ((shard.closed || !stream_open) && shard.last_sequence != SequenceNumber(0)) {
     w.Key("EndingSequenceNumber");
     WriteString(w, streams::SequenceNumberText(shard.last_sequence));
   }
@@ -89,9 +90,9 @@ void WriteShard(const TableDescription& table, const ShardDescription& shard, bo
     w.Key("tidewater");
     w.StartObject();
     w.Key("firstSequence");
-    w.Uint64(shard.first_sequence);
+    w.Uint64(shard.first_sequence.value());
     w.Key("lastSequence");
-    w.Uint64(shard.last_sequence);
+    w.Uint64(shard.last_sequence.value());
     w.EndObject();
   }
   w.EndObject();
@@ -184,7 +185,7 @@ Status DescribeStream(ServiceContext& service, const rapidjson::Value& request,
   if (start_shard) {
     auto index = ParseShardId(*start_shard, table.creation_time_micros);
     // An unknown start shard matches nothing: the listing is empty.
-    first = index.ok() ? *index + 1 : table.shards.size();
+    first = index.ok() ? size_t{index->value()} + 1 : table.shards.size();
   }
   const size_t wanted = static_cast<size_t>(limit.value_or(kMaxDescribeStreamLimit));
   json::Writer& w = scope.writer;
@@ -249,33 +250,34 @@ Status GetShardIterator(ServiceContext& service, const rapidjson::Value& request
                               std::string(*type));
   }
   TW_ASSIGN_OR_RETURN(TableDescription table, FindStreamTable(service, *arn));
-  TW_ASSIGN_OR_RETURN(uint32_t shard_index, ParseShardId(*shard_id, table.creation_time_micros));
-  if (shard_index >= table.shards.size()) {
+  TW_ASSIGN_OR_RETURN(ShardIndex shard_index, ParseShardId(*shard_id, table.creation_time_micros));
+  if (shard_index.value() >= table.shards.size()) {
     return Status::NotFound("Requested resource not found: Shard: " + std::string(*shard_id) +
                             " not found");
   }
-  const ShardDescription& shard = table.shards[shard_index];
+  const ShardDescription& shard = table.shards[shard_index.value()];
 
   ShardPosition position;
   position.table = table.name;
   position.table_id = table.table_id;
   position.stream_label = table.stream_label;
-  position.shard = shard_index;
+  position.shard = shard_index.value();
   if (*type == "TRIM_HORIZON") {
     position.sequence = kTrimHorizon;
   } else if (*type == "LATEST") {
-    position.sequence = shard.last_sequence + 1;
+    position.sequence = shard.last_sequence.Next().value();
   } else {
-    TW_ASSIGN_OR_RETURN(uint64_t sequence, ParseSequenceNumber(*sequence_text));
+    TW_ASSIGN_OR_RETURN(SequenceNumber sequence, ParseSequenceNumber(*sequence_text));
     // The shard's StartingSequenceNumber is always a valid AT position, also when no
     // record holds it yet (nothing retained): reading starts with the next record.
     const bool starting = at && sequence == FirstRetained(shard);
-    if (sequence == 0 || (sequence > shard.last_sequence && !starting)) {
+    if (sequence == SequenceNumber(0) || (sequence > shard.last_sequence && !starting)) {
       return Status::Validation("Invalid SequenceNumber: " + std::string(*sequence_text) +
                                 " is not a sequence number of shard " + std::string(*shard_id));
     }
-    position.sequence = after ? sequence + 1 : sequence;
-    if (position.sequence < FirstRetained(shard)) return TrimmedData();
+    const SequenceNumber first_wanted = after ? sequence.Next() : sequence;
+    if (first_wanted < FirstRetained(shard)) return TrimmedData();
+    position.sequence = first_wanted.value();
   }
   json::Writer& w = scope.writer;
   w.StartObject();
@@ -305,12 +307,13 @@ Status GetRecords(ServiceContext& service, const rapidjson::Value& request, Requ
     return StreamNotFound(arn);
   }
   ShardReadRequest read;
-  read.table = position.table;
-  read.shard = position.shard;
-  read.from_sequence = position.sequence == kTrimHorizon ? 1 : position.sequence;
+  read.table = TableName(position.table);
+  read.shard = ShardIndex(position.shard);
+  read.from_sequence = SequenceNumber(position.sequence == kTrimHorizon ? 1 : position.sequence);
   read.limit = static_cast<size_t>(limit.value_or(kMaxGetRecordsLimit));
   TW_ASSIGN_OR_RETURN(ShardReadResult result, service.engine->ReadShard(read));
-  if (position.sequence != kTrimHorizon && position.sequence < result.first_available) {
+  if (position.sequence != kTrimHorizon &&
+      SequenceNumber(position.sequence) < result.first_available) {
     return TrimmedData();
   }
 
@@ -318,11 +321,11 @@ Status GetRecords(ServiceContext& service, const rapidjson::Value& request, Requ
   w.StartObject();
   w.Key("Records");
   w.StartArray();
-  uint64_t next_sequence = result.next_sequence;
+  SequenceNumber next_sequence = result.next_sequence;
   size_t returned = 0;
   for (const ChangeRecord& record : result.records) {
     if (scope.buffer.GetSize() > kMaxGetRecordsBytes && returned > 0) {
-      next_sequence = record.sequence();
+      next_sequence = SequenceNumber(record.sequence());
       break;
     }
     if (record.stream_label() != position.stream_label) continue;
@@ -334,7 +337,7 @@ Status GetRecords(ServiceContext& service, const rapidjson::Value& request, Requ
   const bool closed =
       !StreamOpen(*table, position.stream_label) || table->shards[position.shard].closed;
   if (!closed || next_sequence <= result.last_written) {
-    position.sequence = next_sequence;
+    position.sequence = next_sequence.value();
     w.Key("NextShardIterator");
     WriteString(w, service.iterators->Encode(std::move(position)));
   }

@@ -7,12 +7,12 @@ namespace {
 
 class EngineChangeSource final : public ChangeSource {
  public:
-  EngineChangeSource(ChangeLog& log, std::string table) : log_(log), table_(std::move(table)) {}
+  EngineChangeSource(ChangeLog& log, TableName table) : log_(log), table_(std::move(table)) {}
 
   Result<std::vector<SourceShard>> ListShards() override {
-    TW_ASSIGN_OR_RETURN(TableDescription table, log_.DescribeTable(table_));
+    TW_ASSIGN_OR_RETURN(TableDescription table, log_.DescribeTable(table_.value()));
     if (!table.stream.enabled) {
-      return Status::NotFound("Table " + table_ + " has no stream enabled");
+      return Status::NotFound("Table " + table_.value() + " has no stream enabled");
     }
     std::vector<SourceShard> shards;
     shards.reserve(table.shards.size());
@@ -26,7 +26,7 @@ class EngineChangeSource final : public ChangeSource {
     return shards;
   }
 
-  Result<ChangeBatch> Read(uint32_t shard, uint64_t from_sequence, size_t max_records,
+  Result<ChangeBatch> Read(ShardIndex shard, SequenceNumber from_sequence, size_t max_records,
                            std::chrono::milliseconds wait) override {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     uint64_t seen_commit = 0;
@@ -47,9 +47,10 @@ class EngineChangeSource final : public ChangeSource {
       if (!batch.records.empty()) return batch;
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) {
-        TW_ASSIGN_OR_RETURN(TableDescription table, log_.DescribeTable(table_));
-        batch.end_of_shard = shard < table.shards.size() && table.shards[shard].closed &&
-                             batch.next_sequence > table.shards[shard].last_sequence;
+        TW_ASSIGN_OR_RETURN(TableDescription table, log_.DescribeTable(table_.value()));
+        const size_t index = shard.value();
+        batch.end_of_shard = index < table.shards.size() && table.shards[index].closed &&
+                             batch.next_sequence > table.shards[index].last_sequence;
         return batch;
       }
       // A commit to any table wakes the wait; re-reading an idle shard is cheap.
@@ -60,12 +61,12 @@ class EngineChangeSource final : public ChangeSource {
 
  private:
   ChangeLog& log_;
-  const std::string table_;
+  const TableName table_;
 };
 
 }  // namespace
 
-std::unique_ptr<ChangeSource> MakeEngineChangeSource(ChangeLog& log, std::string table) {
+std::unique_ptr<ChangeSource> MakeEngineChangeSource(ChangeLog& log, TableName table) {
   return std::make_unique<EngineChangeSource>(log, std::move(table));
 }
 

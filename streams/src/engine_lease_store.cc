@@ -12,7 +12,7 @@ class EngineLeaseStore final : public LeaseStore {
   EngineLeaseStore(Engine& engine, std::string table) : engine_(engine), table_(std::move(table)) {}
 
   Result<std::vector<Lease>> ListLeases(const std::string& application,
-                                        const std::string& table) override {
+                                        const TableName& table) override {
     std::vector<Lease> leases;
     ScanRequest scan;
     scan.table = table_;

@@ -24,18 +24,20 @@ const std::string* GetString(const Item& item, std::string_view name) {
 
 }  // namespace
 
-std::string Lease::Key() const { return application + "/" + table + "/" + std::to_string(shard); }
+std::string Lease::Key() const {
+  return application + "/" + table.value() + "/" + std::to_string(shard.value());
+}
 
 Item LeaseToItem(const Lease& lease) {
   Item item;
   item[kLeaseKeyAttribute] = AttributeValue::S(lease.Key());
   item["application"] = AttributeValue::S(lease.application);
-  item["tableName"] = AttributeValue::S(lease.table);
-  item["shard"] = Integer(lease.shard);
-  if (lease.parent) item["parentShard"] = Integer(*lease.parent);
+  item["tableName"] = AttributeValue::S(lease.table.value());
+  item["shard"] = Integer(lease.shard.value());
+  if (lease.parent) item["parentShard"] = Integer(lease.parent->value());
   if (!lease.owner.empty()) item["owner"] = AttributeValue::S(lease.owner);
   item["leaseCounter"] = Integer(lease.counter);
-  if (lease.checkpoint) item["checkpoint"] = Integer(*lease.checkpoint);
+  if (lease.checkpoint) item["checkpoint"] = Integer(lease.checkpoint->value());
   item["finished"] = AttributeValue::Bool(lease.finished);
   return item;
 }
@@ -52,12 +54,16 @@ Result<Lease> LeaseFromItem(const Item& item) {
   }
   Lease lease;
   lease.application = *application;
-  lease.table = *table;
-  lease.shard = static_cast<uint32_t>(*shard);
-  if (auto parent = GetInteger(item, "parentShard")) lease.parent = static_cast<uint32_t>(*parent);
+  lease.table = TableName(*table);
+  lease.shard = ShardIndex(static_cast<uint32_t>(*shard));
+  if (auto parent = GetInteger(item, "parentShard")) {
+    lease.parent = ShardIndex(static_cast<uint32_t>(*parent));
+  }
   if (const std::string* owner = GetString(item, "owner")) lease.owner = *owner;
   lease.counter = *counter;
-  lease.checkpoint = GetInteger(item, "checkpoint");
+  if (auto checkpoint = GetInteger(item, "checkpoint")) {
+    lease.checkpoint = SequenceNumber(*checkpoint);
+  }
   auto finished = item.find("finished");
   lease.finished = finished != item.end() && finished->second.is(AttributeType::kBool) &&
                    finished->second.boolean();

@@ -13,7 +13,7 @@ namespace {
 class MemoryLeaseStore final : public LeaseStore {
  public:
   Result<std::vector<Lease>> ListLeases(const std::string& application,
-                                        const std::string& table) override {
+                                        const TableName& table) override {
     std::lock_guard lock(mu_);
     std::vector<Lease> leases;
     for (const auto& [key, lease] : leases_) {

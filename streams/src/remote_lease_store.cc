@@ -59,7 +59,7 @@ class RemoteLeaseStore final : public LeaseStore {
   }
 
   Result<std::vector<Lease>> ListLeases(const std::string& application,
-                                        const std::string& table) override {
+                                        const TableName& table) override {
     std::vector<Lease> leases;
     std::optional<std::string> start_key;
     do {

@@ -27,7 +27,7 @@ std::string_view StringOf(const rapidjson::Value& object, const char* name) {
 }
 
 // tidewaterd's shard ids end in the shard index as 8 hex digits.
-Result<uint32_t> ShardIndex(std::string_view shard_id) {
+Result<ShardIndex> ShardIndexOf(std::string_view shard_id) {
   const size_t dash = shard_id.rfind('-');
   const std::string_view hex = dash == std::string_view::npos ? "" : shard_id.substr(dash + 1);
   uint64_t index = 0;
@@ -38,10 +38,10 @@ Result<uint32_t> ShardIndex(std::string_view shard_id) {
     if (digit < 0) return Status::Internal("unexpected shard id " + std::string(shard_id));
     index = index * 16 + static_cast<uint64_t>(digit);
   }
-  return static_cast<uint32_t>(index);
+  return ShardIndex(static_cast<uint32_t>(index));
 }
 
-Result<uint64_t> SequenceOf(std::string_view text) {
+Result<SequenceNumber> SequenceOf(std::string_view text) {
   uint64_t value = 0;
   if (text.empty()) return Status::Internal("missing sequence number");
   for (char c : text) {
@@ -50,7 +50,7 @@ Result<uint64_t> SequenceOf(std::string_view text) {
     }
     value = value * 10 + static_cast<uint64_t>(c - '0');
   }
-  return value;
+  return SequenceNumber(value);
 }
 
 class Body {
@@ -78,7 +78,7 @@ class Body {
 
 class RemoteStreamsSource final : public ChangeSource {
  public:
-  RemoteStreamsSource(std::unique_ptr<ClientPool> pool, std::string table)
+  RemoteStreamsSource(std::unique_ptr<ClientPool> pool, TableName table)
       : pool_(std::move(pool)), table_(std::move(table)) {}
 
   Result<std::vector<SourceShard>> ListShards() override {
@@ -90,7 +90,7 @@ class RemoteStreamsSource final : public ChangeSource {
     return shards;
   }
 
-  Result<ChangeBatch> Read(uint32_t shard, uint64_t from_sequence, size_t max_records,
+  Result<ChangeBatch> Read(ShardIndex shard, SequenceNumber from_sequence, size_t max_records,
                            std::chrono::milliseconds wait) override {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     const size_t limit = std::clamp<size_t>(max_records, 1, kMaxGetRecordsLimit);
@@ -106,8 +106,8 @@ class RemoteStreamsSource final : public ChangeSource {
       batch.next_sequence = from_sequence;
       if ((*page).HasMember("Records") && (*page)["Records"].IsArray()) {
         for (const auto& json : (*page)["Records"].GetArray()) {
-          TW_ASSIGN_OR_RETURN(ChangeRecord record, ParseStreamRecord(json, table_, shard));
-          batch.next_sequence = record.sequence() + 1;
+          TW_ASSIGN_OR_RETURN(ChangeRecord record, ParseStreamRecord(json, table_.value(), shard));
+          batch.next_sequence = SequenceNumber(record.sequence()).Next();
           batch.records.push_back(std::move(record));
         }
       }
@@ -127,7 +127,7 @@ class RemoteStreamsSource final : public ChangeSource {
  private:
   // A NextShardIterator and the sequence it starts at.
   struct Cursor {
-    uint64_t next_sequence = 0;
+    SequenceNumber next_sequence;
     std::string iterator;
   };
 
@@ -136,10 +136,11 @@ class RemoteStreamsSource final : public ChangeSource {
       std::lock_guard lock(mu_);
       if (!refresh && !stream_arn_.empty()) return stream_arn_;
     }
-    TW_ASSIGN_OR_RETURN(rapidjson::Document listed,
-                        pool_->Call(Target("ListStreams"), Body().Add("TableName", table_).Text()));
+    TW_ASSIGN_OR_RETURN(
+        rapidjson::Document listed,
+        pool_->Call(Target("ListStreams"), Body().Add("TableName", table_.value()).Text()));
     if (!listed.HasMember("Streams") || !listed["Streams"].IsArray() || listed["Streams"].Empty()) {
-      return Status::NotFound("Table " + table_ + " has no stream");
+      return Status::NotFound("Table " + table_.value() + " has no stream");
     }
     std::string arn(StringOf(listed["Streams"][0], "StreamArn"));
     std::lock_guard lock(mu_);
@@ -150,7 +151,7 @@ class RemoteStreamsSource final : public ChangeSource {
   Result<std::vector<SourceShard>> DescribeShards(bool refresh_arn) {
     TW_ASSIGN_OR_RETURN(std::string arn, StreamArn(refresh_arn));
     std::vector<SourceShard> shards;
-    std::map<uint32_t, std::string> ids;
+    std::map<ShardIndex, std::string> ids;
     std::string start;
     do {
       Body body;
@@ -165,10 +166,10 @@ class RemoteStreamsSource final : public ChangeSource {
       }
       for (const auto& json : description["Shards"].GetArray()) {
         const std::string_view id = StringOf(json, "ShardId");
-        TW_ASSIGN_OR_RETURN(uint32_t index, ShardIndex(id));
+        TW_ASSIGN_OR_RETURN(ShardIndex index, ShardIndexOf(id));
         SourceShard shard{.index = index};
         if (const std::string_view parent = StringOf(json, "ParentShardId"); !parent.empty()) {
-          TW_ASSIGN_OR_RETURN(shard.parent, ShardIndex(parent));
+          TW_ASSIGN_OR_RETURN(shard.parent, ShardIndexOf(parent));
         }
         const auto& range = json["SequenceNumberRange"];
         const std::string_view ending = StringOf(range, "EndingSequenceNumber");
@@ -176,8 +177,8 @@ class RemoteStreamsSource final : public ChangeSource {
         if (json.HasMember("tidewater") && json["tidewater"].IsObject()) {
           const auto& extension = json["tidewater"];
           if (extension["firstSequence"].IsUint64() && extension["lastSequence"].IsUint64()) {
-            shard.first_sequence = extension["firstSequence"].GetUint64();
-            shard.last_sequence = extension["lastSequence"].GetUint64();
+            shard.first_sequence = SequenceNumber(extension["firstSequence"].GetUint64());
+            shard.last_sequence = SequenceNumber(extension["lastSequence"].GetUint64());
           }
         } else {
           TW_ASSIGN_OR_RETURN(shard.first_sequence,
@@ -197,7 +198,7 @@ class RemoteStreamsSource final : public ChangeSource {
   }
 
   // The cached iterator when it starts at `from_sequence`, else a new one.
-  Result<std::string> TakeIterator(uint32_t shard, uint64_t from_sequence) {
+  Result<std::string> TakeIterator(ShardIndex shard, SequenceNumber from_sequence) {
     {
       std::lock_guard lock(mu_);
       auto it = cursors_.find(shard);
@@ -210,7 +211,7 @@ class RemoteStreamsSource final : public ChangeSource {
     return NewIterator(shard, from_sequence);
   }
 
-  Result<std::string> NewIterator(uint32_t shard, uint64_t from_sequence) {
+  Result<std::string> NewIterator(ShardIndex shard, SequenceNumber from_sequence) {
     std::string shard_id;
     {
       std::lock_guard lock(mu_);
@@ -222,13 +223,13 @@ class RemoteStreamsSource final : public ChangeSource {
       std::lock_guard lock(mu_);
       auto it = shard_ids_.find(shard);
       if (it == shard_ids_.end()) {
-        return Status::NotFound("Requested resource not found: Shard: " + std::to_string(shard) +
-                                " not found");
+        return Status::NotFound(
+            "Requested resource not found: Shard: " + std::to_string(shard.value()) + " not found");
       }
       shard_id = it->second;
     }
     TW_ASSIGN_OR_RETURN(std::string arn, StreamArn(false));
-    auto request = [&](std::string_view type, std::optional<uint64_t> sequence) {
+    auto request = [&](std::string_view type, std::optional<SequenceNumber> sequence) {
       Body body;
       body.Add("StreamArn", arn).Add("ShardId", shard_id).Add("ShardIteratorType", type);
       if (sequence) body.Add("SequenceNumber", SequenceNumberText(*sequence));
@@ -237,9 +238,11 @@ class RemoteStreamsSource final : public ChangeSource {
     // AFTER the previous record: valid up to one past the shard's last record (where a
     // follower waits). Sequence 1 has no previous record: AT 1, or LATEST when the shard
     // is still empty.
-    auto answer = from_sequence > 1 ? request("AFTER_SEQUENCE_NUMBER", from_sequence - 1)
-                                    : request("AT_SEQUENCE_NUMBER", 1);
-    if (!answer.ok() && from_sequence <= 1 && answer.status().code() == ErrorCode::kValidation) {
+    const SequenceNumber first(1);
+    auto answer = from_sequence > first ? request("AFTER_SEQUENCE_NUMBER", from_sequence.Previous())
+                                        : request("AT_SEQUENCE_NUMBER", first);
+    if (!answer.ok() && from_sequence <= first &&
+        answer.status().code() == ErrorCode::kValidation) {
       answer = request("LATEST", std::nullopt);
     }
     if (!answer.ok()) return answer.status();
@@ -260,17 +263,17 @@ class RemoteStreamsSource final : public ChangeSource {
   }
 
   std::unique_ptr<ClientPool> pool_;
-  const std::string table_;
+  const TableName table_;
   std::mutex mu_;
-  std::string stream_arn_;                     // guarded by mu_
-  std::map<uint32_t, std::string> shard_ids_;  // guarded by mu_
-  std::map<uint32_t, Cursor> cursors_;         // guarded by mu_
+  std::string stream_arn_;                       // guarded by mu_
+  std::map<ShardIndex, std::string> shard_ids_;  // guarded by mu_
+  std::map<ShardIndex, Cursor> cursors_;         // guarded by mu_
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ChangeSource>> MakeRemoteStreamsSource(std::string endpoint_url,
-                                                              std::string table,
+                                                              TableName table,
                                                               std::chrono::milliseconds timeout) {
   TW_ASSIGN_OR_RETURN(std::unique_ptr<ClientPool> pool,
                       ClientPool::Create(std::move(endpoint_url), timeout));

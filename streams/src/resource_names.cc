@@ -95,14 +95,14 @@ Result<ParsedStreamArn> ParseStreamArn(std::string_view arn) {
   return parsed;
 }
 
-std::string ShardId(int64_t table_creation_micros, uint32_t shard_index) {
+std::string ShardId(int64_t table_creation_micros, ShardIndex shard_index) {
   char buffer[64];
   std::snprintf(buffer, sizeof(buffer), "shardId-%020lld-%08x",
-                static_cast<long long>(table_creation_micros / 1000), shard_index);
+                static_cast<long long>(table_creation_micros / 1000), shard_index.value());
   return buffer;
 }
 
-Result<uint32_t> ParseShardId(std::string_view id, int64_t table_creation_micros) {
+Result<ShardIndex> ParseShardId(std::string_view id, int64_t table_creation_micros) {
   const Status not_found =
       Status::NotFound("Requested resource not found: Shard: " + std::string(id) + " not found");
   if (id.size() != kShardIdPrefix.size() + kShardTimeDigits + 1 + kShardIndexDigits ||
@@ -120,17 +120,17 @@ Result<uint32_t> ParseShardId(std::string_view id, int64_t table_creation_micros
   uint32_t shard = 0;
   auto [end, ec] = std::from_chars(index.data(), index.data() + index.size(), shard, 16);
   if (ec != std::errc() || end != index.data() + index.size()) return not_found;
-  return shard;
+  return ShardIndex(shard);
 }
 
-Result<uint64_t> ParseSequenceNumber(std::string_view text) {
+Result<SequenceNumber> ParseSequenceNumber(std::string_view text) {
   const Status invalid = Status::Validation("Invalid SequenceNumber: " + std::string(text) +
                                             " is not a sequence number");
   if (!AllDigits(text)) return invalid;
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return invalid;
-  return value;
+  return SequenceNumber(value);
 }
 
 }  // namespace tidewater::streams

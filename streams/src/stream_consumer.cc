@@ -35,8 +35,9 @@ std::string DefaultWorkerId() {
 }
 
 // Where a shard without a checkpoint starts reading (TRIM_HORIZON).
-uint64_t OldestRetained(const SourceShard& shard) {
-  return shard.first_sequence != 0 ? shard.first_sequence : shard.last_sequence + 1;
+SequenceNumber OldestRetained(const SourceShard& shard) {
+  return shard.first_sequence != SequenceNumber(0) ? shard.first_sequence
+                                                   : shard.last_sequence.Next();
 }
 
 bool LeaseLost(const Status& status) {
@@ -100,7 +101,7 @@ class Consumer final : public StreamConsumer {
  private:
   // A lease this worker holds, and the thread that processes its shard.
   struct HeldShard {
-    uint32_t index = 0;
+    ShardIndex index;
     Mutex lease_mu;                       // serializes the lease writes of renewal and checkpoint
     Lease lease TW_GUARDED_BY(lease_mu);  // as last written by us
     MonotonicTime last_write TW_GUARDED_BY(lease_mu);  // when our last write succeeded
@@ -196,14 +197,14 @@ class Consumer final : public StreamConsumer {
     const std::vector<SourceShard>& shards = *listed_shards;
     NoteShardEnds(shards);
     TW_ASSIGN_OR_RETURN(std::vector<Lease> leases,
-                        leases_.ListLeases(options_.application, options_.table));
+                        leases_.ListLeases(options_.application, table_));
     TW_ASSIGN_OR_RETURN(bool created, CreateMissingLeases(shards, leases));
     if (created) {
-      TW_ASSIGN_OR_RETURN(leases, leases_.ListLeases(options_.application, options_.table));
+      TW_ASSIGN_OR_RETURN(leases, leases_.ListLeases(options_.application, table_));
     }
-    std::map<uint32_t, const Lease*> by_shard;
+    std::map<ShardIndex, const Lease*> by_shard;
     for (const Lease& lease : leases) by_shard[lease.shard] = &lease;
-    std::set<uint32_t> listed;
+    std::set<ShardIndex> listed;
     for (const SourceShard& shard : shards) listed.insert(shard.index);
 
     const MonotonicTime now = clock_->MonotonicNow();
@@ -271,7 +272,7 @@ class Consumer final : public StreamConsumer {
   // later ones (children of splits) start at their beginning.
   Result<bool> CreateMissingLeases(const std::vector<SourceShard>& shards,
                                    const std::vector<Lease>& leases) {
-    std::set<uint32_t> existing;
+    std::set<ShardIndex> existing;
     for (const Lease& lease : leases) existing.insert(lease.shard);
     const bool first_sight = leases.empty();
     bool created = false;
@@ -279,11 +280,11 @@ class Consumer final : public StreamConsumer {
       if (existing.count(shard.index) != 0) continue;
       Lease lease;
       lease.application = options_.application;
-      lease.table = options_.table;
+      lease.table = table_;
       lease.shard = shard.index;
       lease.parent = shard.parent;
       if (first_sight && options_.starting_position == StartingPosition::kLatest) {
-        lease.checkpoint = shard.last_sequence + 1;
+        lease.checkpoint = shard.last_sequence.Next();
         lease.finished = shard.closed;
       }
       Status status = leases_.CreateLease(lease);
@@ -332,14 +333,14 @@ class Consumer final : public StreamConsumer {
 
   void ProcessShard(HeldShard& shard, SourceShard described) {
     const std::stop_token stop = shard.stop.get_token();
-    std::optional<uint64_t> position = LoadPosition(shard, stop);
+    std::optional<SequenceNumber> position = LoadPosition(shard, stop);
     if (!position) {
       ReleaseLease(shard, std::nullopt, false);
       return;
     }
     // Without a checkpoint the shard starts at its trim horizon, wherever trimming has
     // moved it by the time of the read.
-    bool at_horizon = *position == 0;
+    bool at_horizon = *position == SequenceNumber(0);
     if (at_horizon) position = OldestRetained(described);
     SetNextSequence(shard.index, *position);
     milliseconds backoff = options_.retry_backoff_initial;
@@ -350,7 +351,9 @@ class Consumer final : public StreamConsumer {
             (at_horizon || options_.skip_trimmed)) {
           auto oldest = Oldest(shard.index);
           if (oldest.ok() && *oldest > *position) {
-            if (!at_horizon) CountTrimmed(shard.index, *oldest - *position, batch.status());
+            if (!at_horizon) {
+              CountTrimmed(shard.index, SequenceDistance(*position, *oldest), batch.status());
+            }
             position = *oldest;
             continue;
           }
@@ -365,7 +368,7 @@ class Consumer final : public StreamConsumer {
       if (!batch->records.empty()) {
         at_horizon = false;
         if (!Deliver(shard, batch->records, stop)) break;
-        position = batch->records.back().sequence() + 1;
+        position = SequenceNumber(batch->records.back().sequence()).Next();
         if (!Checkpoint(shard, *position, false)) return;
       } else {
         ClearIteratorAge(shard.index);
@@ -381,18 +384,18 @@ class Consumer final : public StreamConsumer {
 
   // The checkpointed position; 0 when there is none (start at the trim horizon); nullopt
   // when stopping before it could be read.
-  std::optional<uint64_t> LoadPosition(HeldShard& shard, const std::stop_token& stop) {
+  std::optional<SequenceNumber> LoadPosition(HeldShard& shard, const std::stop_token& stop) {
     milliseconds backoff = options_.retry_backoff_initial;
     while (!stop.stop_requested()) {
       if (options_.checkpoints == nullptr) {
         MutexLock lease_lock(shard.lease_mu);
-        return shard.lease.checkpoint.value_or(0);
+        return shard.lease.checkpoint.value_or(SequenceNumber(0));
       }
-      auto loaded = options_.checkpoints->Load(options_.table, shard.index);
+      auto loaded = options_.checkpoints->Load(table_, shard.index);
       if (loaded.ok()) {
         if (*loaded) return **loaded;
         MutexLock lease_lock(shard.lease_mu);
-        return shard.lease.checkpoint.value_or(0);
+        return shard.lease.checkpoint.value_or(SequenceNumber(0));
       }
       SetError(shard.index, loaded.status());
       clock_->SleepFor(backoff, stop);
@@ -401,16 +404,17 @@ class Consumer final : public StreamConsumer {
     return std::nullopt;
   }
 
-  Result<uint64_t> Oldest(uint32_t index) {
+  Result<SequenceNumber> Oldest(ShardIndex index) {
     TW_ASSIGN_OR_RETURN(std::vector<SourceShard> shards, source_.ListShards());
     for (const SourceShard& shard : shards) {
       if (shard.index == index) return OldestRetained(shard);
     }
-    return Status::NotFound("shard " + std::to_string(index) + " is gone");
+    return Status::NotFound("shard " + std::to_string(index.value()) + " is gone");
   }
 
   // Up to max_batch_records, waiting up to the batching window to fill the batch.
-  Result<ChangeBatch> ReadBatch(uint32_t index, uint64_t from, const std::stop_token& stop) {
+  Result<ChangeBatch> ReadBatch(ShardIndex index, SequenceNumber from,
+                                const std::stop_token& stop) {
     TW_ASSIGN_OR_RETURN(ChangeBatch batch,
                         source_.Read(index, from, options_.max_batch_records, kReadWait));
     if (batch.records.empty()) return batch;
@@ -435,7 +439,7 @@ class Consumer final : public StreamConsumer {
   // Calls the handler until it accepts the records. False when stopping first.
   bool Deliver(HeldShard& shard, std::vector<ChangeRecord>& records, const std::stop_token& stop) {
     ShardBatch batch;
-    batch.table = options_.table;
+    batch.table = table_;
     batch.shard = shard.index;
     batch.records = std::move(records);
     batch.stop = stop;
@@ -462,14 +466,14 @@ class Consumer final : public StreamConsumer {
   }
 
   // Saves the position. False when the lease is lost (the shard thread ends).
-  bool Checkpoint(HeldShard& shard, uint64_t next_sequence, bool finished) {
+  bool Checkpoint(HeldShard& shard, SequenceNumber next_sequence, bool finished) {
     MutexLock lease_lock(shard.lease_mu);
     if (shard.lost) return false;
     Lease updated = shard.lease;
     ++updated.counter;
     updated.finished = finished;
     if (options_.checkpoints != nullptr) {
-      Status saved = options_.checkpoints->Save(options_.table, shard.index, next_sequence);
+      Status saved = options_.checkpoints->Save(table_, shard.index, next_sequence);
       if (!saved.ok()) SetError(shard.index, saved);
     } else {
       updated.checkpoint = next_sequence;
@@ -483,7 +487,7 @@ class Consumer final : public StreamConsumer {
 
   // Gives the lease up: with a final checkpoint when `position` is set (finished: the
   // shard's end was processed). Nothing is written when the lease was lost.
-  void ReleaseLease(HeldShard& shard, std::optional<uint64_t> position, bool finished) {
+  void ReleaseLease(HeldShard& shard, std::optional<SequenceNumber> position, bool finished) {
     if (position) {
       Checkpoint(shard, *position, finished);
       if (finished) return;
@@ -511,35 +515,36 @@ class Consumer final : public StreamConsumer {
     }
   }
 
-  void SetError(uint32_t index, const Status& status) {
+  void SetError(ShardIndex index, const Status& status) {
     MutexLock lock(mu_);
     status_[index].last_error = status.ToString();
   }
 
-  void SetNextSequence(uint32_t index, uint64_t next_sequence) {
+  void SetNextSequence(ShardIndex index, SequenceNumber next_sequence) {
     MutexLock lock(mu_);
     status_[index].next_sequence = next_sequence;
   }
 
-  void CountTrimmed(uint32_t index, uint64_t lost, const Status& status) {
+  void CountTrimmed(ShardIndex index, uint64_t lost, const Status& status) {
     MutexLock lock(mu_);
     status_[index].trimmed_records_skipped += lost;
     status_[index].last_error = status.ToString();
   }
 
-  void NoteRecordsWaiting(uint32_t index, const std::vector<ChangeRecord>& records) {
+  void NoteRecordsWaiting(ShardIndex index, const std::vector<ChangeRecord>& records) {
     const int64_t now = clock_->NowMicros();
     MutexLock lock(mu_);
     status_[index].iterator_age_millis =
         std::max<int64_t>(0, (now - records.front().approximate_creation_time_micros()) / 1000);
   }
 
-  void ClearIteratorAge(uint32_t index) {
+  void ClearIteratorAge(ShardIndex index) {
     MutexLock lock(mu_);
     status_[index].iterator_age_millis = 0;
   }
 
   const ConsumerOptions options_;
+  const TableName table_{options_.table};
   ChangeSource& source_;
   LeaseStore& leases_;
   const BatchHandler handler_;
@@ -554,14 +559,14 @@ class Consumer final : public StreamConsumer {
 
   // The coordinator thread, and Stop after joining it.
   ThreadRole coordinator_thread_;
-  std::map<uint32_t, std::unique_ptr<HeldShard>> held_ TW_GUARDED_BY(coordinator_thread_);
-  std::map<uint32_t, Observation> observed_ TW_GUARDED_BY(coordinator_thread_);
+  std::map<ShardIndex, std::unique_ptr<HeldShard>> held_ TW_GUARDED_BY(coordinator_thread_);
+  std::map<ShardIndex, Observation> observed_ TW_GUARDED_BY(coordinator_thread_);
   std::mt19937 random_ TW_GUARDED_BY(coordinator_thread_){std::random_device{}()};
 
   mutable Mutex mu_;
   CondVar wake_;  // the coordinator waits on it (through clock_)
   bool stopping_ TW_GUARDED_BY(mu_) = false;
-  std::map<uint32_t, ConsumerShardStatus> status_ TW_GUARDED_BY(mu_);
+  std::map<ShardIndex, ConsumerShardStatus> status_ TW_GUARDED_BY(mu_);
   Status coordinator_error_ TW_GUARDED_BY(mu_);
 };
 

@@ -122,10 +122,10 @@ Status ParseTidewaterMetadata(const rapidjson::Value& metadata, ChangeRecord& re
 }  // namespace
 
 Result<ChangeRecord> ParseStreamRecord(const rapidjson::Value& json, std::string_view table,
-                                       uint32_t shard) {
+                                       ShardIndex shard) {
   ChangeRecord record;
   record.set_table(std::string(table));
-  record.set_shard(shard);
+  record.set_shard(shard.value());
   auto event = StringMember(json, "eventName");
   v1::EventName event_name;
   if (!event || !v1::EventName_Parse(std::string(*event), &event_name)) {
@@ -176,17 +176,17 @@ Result<ChangeRecord> ParseStreamRecord(const rapidjson::Value& json, std::string
   return record;
 }
 
-std::string SequenceNumberText(uint64_t sequence) {
-  std::string digits = std::to_string(sequence);
+std::string SequenceNumberText(SequenceNumber sequence) {
+  std::string digits = std::to_string(sequence.value());
   if (digits.size() >= kSequenceDigits) return digits;
   return std::string(kSequenceDigits - digits.size(), '0') + digits;
 }
 
-std::string EventId(uint64_t table_id, uint32_t shard, uint64_t sequence) {
+std::string EventId(uint64_t table_id, ShardIndex shard, SequenceNumber sequence) {
   char buffer[48];
   std::snprintf(buffer, sizeof(buffer), "%016llx%08x%016llx",
-                static_cast<unsigned long long>(table_id), shard,
-                static_cast<unsigned long long>(sequence));
+                static_cast<unsigned long long>(table_id), shard.value(),
+                static_cast<unsigned long long>(sequence.value()));
   return buffer;
 }
 
@@ -194,7 +194,7 @@ Status WriteStreamRecord(const ChangeRecord& record, uint64_t table_id, std::str
                          json::Writer& w, bool tidewater_metadata) {
   w.StartObject();
   w.Key("eventID");
-  WriteString(w, EventId(table_id, record.shard(), record.sequence()));
+  WriteString(w, EventId(table_id, ShardIndex(record.shard()), SequenceNumber(record.sequence())));
   w.Key("eventName");
   WriteString(w, v1::EventName_Name(record.event()));
   w.Key("eventVersion");
@@ -211,7 +211,7 @@ Status WriteStreamRecord(const ChangeRecord& record, uint64_t table_id, std::str
   if (record.has_new_image()) TW_RETURN_IF_ERROR(WriteImage("NewImage", record.new_image(), w));
   if (record.has_old_image()) TW_RETURN_IF_ERROR(WriteImage("OldImage", record.old_image(), w));
   w.Key("SequenceNumber");
-  WriteString(w, SequenceNumberText(record.sequence()));
+  WriteString(w, SequenceNumberText(SequenceNumber(record.sequence())));
   w.Key("SizeBytes");
   w.Uint64(record.size_bytes());
   w.Key("StreamViewType");

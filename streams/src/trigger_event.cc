@@ -101,10 +101,10 @@ BatchResponse ReadBatchResponse(std::string_view payload, const std::vector<uint
     if (!failure.IsObject() || !failure.HasMember("itemIdentifier")) return whole_batch;
     const rapidjson::Value& id = failure["itemIdentifier"];
     if (!id.IsString()) return whole_batch;
-    Result<uint64_t> sequence =
+    Result<SequenceNumber> sequence =
         ParseSequenceNumber(std::string_view(id.GetString(), id.GetStringLength()));
     if (!sequence.ok()) return whole_batch;
-    auto it = std::find(sequences.begin(), sequences.end(), *sequence);
+    auto it = std::find(sequences.begin(), sequences.end(), sequence->value());
     if (it == sequences.end()) return whole_batch;
     first = std::min(first, static_cast<size_t>(it - sequences.begin()));
   }

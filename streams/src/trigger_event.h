@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tidewater/core/engine.h"
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 
 namespace tidewater::streams {
@@ -36,8 +37,8 @@ struct FailureRecordInfo {
   int approximate_invoke_count = 0;
   bool function_error = false;  // the last invocation failed with a function error
   std::string shard_id;
-  uint64_t start_sequence = 0;
-  uint64_t end_sequence = 0;
+  SequenceNumber start_sequence;
+  SequenceNumber end_sequence;
   int64_t first_arrival_micros = 0;
   int64_t last_arrival_micros = 0;
   size_t batch_size = 0;

@@ -84,7 +84,8 @@ class Processor final : public TriggerProcessor {
     std::map<std::string, std::string> arns;  // stream label -> ARN
     for (const ChangeRecord& change : batch.records) {
       auto [arn, fresh] = arns.try_emplace(change.stream_label());
-      if (fresh) arn->second = StreamArn(options_.region, batch.table, change.stream_label());
+      if (fresh)
+        arn->second = StreamArn(options_.region, batch.table.value(), change.stream_label());
       TW_ASSIGN_OR_RETURN(std::string json,
                           EventRecordJson(change, options_.table_id, options_.region, arn->second));
       records.push_back(EventRecord{&change, std::move(json), arn->second});
@@ -186,7 +187,8 @@ class Processor final : public TriggerProcessor {
           TW_RETURN_IF_ERROR(GiveUp(batch, group, pending, kRetryAttemptsExhausted));
           continue;
         }
-        if (!options_.clock->SleepFor(Backoff(options_, pending.retries), batch.stop)) return Stopped();
+        if (!options_.clock->SleepFor(Backoff(options_, pending.retries), batch.stop))
+          return Stopped();
       }
       todo.push_front(pending);
     }
@@ -199,8 +201,8 @@ class Processor final : public TriggerProcessor {
     invocation.shard = batch.shard;
     invocation.stop = batch.stop;
     invocation.record_count = end - begin;
-    invocation.first_sequence = group[begin]->change->sequence();
-    invocation.last_sequence = group[end - 1]->change->sequence();
+    invocation.first_sequence = SequenceNumber(group[begin]->change->sequence());
+    invocation.last_sequence = SequenceNumber(group[end - 1]->change->sequence());
     std::vector<const std::string*> texts;
     std::vector<uint64_t> sequences;
     texts.reserve(end - begin);
@@ -241,8 +243,8 @@ class Processor final : public TriggerProcessor {
     info.approximate_invoke_count = pending.invocations;
     info.function_error = pending.function_error;
     info.shard_id = ShardId(options_.table_creation_micros, batch.shard);
-    info.start_sequence = first.sequence();
-    info.end_sequence = last.sequence();
+    info.start_sequence = SequenceNumber(first.sequence());
+    info.end_sequence = SequenceNumber(last.sequence());
     info.first_arrival_micros = first.approximate_creation_time_micros();
     info.last_arrival_micros = last.approximate_creation_time_micros();
     info.batch_size = pending.end - pending.begin;

@@ -188,9 +188,10 @@ class SinkProcessTest : public ::testing::Test {
 
   // Waits until PostgreSQL (and the files, if `files`) hold every record of the stream.
   void WaitUntilCaughtUp(bool files, std::chrono::steady_clock::time_point deadline) {
-    const std::map<uint32_t, uint64_t> last = testing::RemoteLastSequences(daemon_.url(), "orders");
+    const std::map<ShardIndex, SequenceNumber> last =
+        testing::RemoteLastSequences(daemon_.url(), "orders");
     uint64_t records = 0;
-    for (const auto& [shard, sequence] : last) records += sequence;
+    for (const auto& [shard, sequence] : last) records += sequence.value();
     auto done = [&] {
       return Committed() >= records &&
              (!files || testing::FilePositionsAt(dir_.Sub("files/orders"), last));

@@ -75,9 +75,10 @@ TEST(SinkKafkaTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
   writer.join();
 
   // Both sinks catch up with the stream (files are completed by time rotation).
-  const std::map<uint32_t, uint64_t> last = testing::RemoteLastSequences(daemon.url(), "orders");
+  const std::map<ShardIndex, SequenceNumber> last =
+      testing::RemoteLastSequences(daemon.url(), "orders");
   uint64_t records = 0;
-  for (const auto& [shard, sequence] : last) records += sequence;
+  for (const auto& [shard, sequence] : last) records += sequence.value();
   auto done = [&] {
     return committed() >= records && testing::FilePositionsAt(dir.Sub("files/orders"), last);
   };

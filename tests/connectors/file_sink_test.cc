@@ -79,7 +79,7 @@ class FileSinkTest : public ::testing::Test {
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(*engine);
     ASSERT_TRUE(testing::CreateSinkTable(*engine_, "orders").ok());
-    source_ = streams::MakeEngineChangeSource(*engine_, "orders");
+    source_ = streams::MakeEngineChangeSource(*engine_, TableName("orders"));
   }
 
   std::unique_ptr<FileSink> MakeSink(FileFormat format, size_t rotate_bytes) {
@@ -137,8 +137,9 @@ TEST_F(FileSinkTest, JsonLinesRotateBySizeWithEveryRecordOnce) {
   manifest.Parse(ReadFile(dir_.Sub("out/orders/_positions.json")).c_str());
   const TableDescription table = *engine_->DescribeTable("orders");
   for (const ShardDescription& shard : table.shards) {
-    if (shard.last_sequence == 0) continue;
-    EXPECT_EQ(manifest[std::to_string(shard.index).c_str()].GetUint64(), shard.last_sequence + 1);
+    if (shard.last_sequence == SequenceNumber(0)) continue;
+    EXPECT_EQ(SequenceNumber(manifest[std::to_string(shard.index.value()).c_str()].GetUint64()),
+              shard.last_sequence.Next());
   }
 }
 
@@ -206,7 +207,7 @@ TEST_F(FileSinkTest, CsvHeaderIsTheUnionOfTheFilesColumns) {
                                       {"tags", AttributeValue::SS({"x"})}})
                   .ok());
   ASSERT_TRUE(engine_->DeleteItem("small", {{"id", AttributeValue::S("a")}, {"n", n(1)}}).ok());
-  auto source = streams::MakeEngineChangeSource(*engine_, "small");
+  auto source = streams::MakeEngineChangeSource(*engine_, TableName("small"));
   auto sink = MakeSink(FileFormat::kCsv, 1 << 20);
   ASSERT_TRUE(testing::DrainIntoSink(*source, *sink, "small", 10).ok());
   ASSERT_TRUE(sink->Flush().ok());

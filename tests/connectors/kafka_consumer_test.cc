@@ -31,8 +31,8 @@ class Recorder {
   void Add(const streams::ShardBatch& batch) {
     std::lock_guard lock(mu_);
     for (const ChangeRecord& record : batch.records) {
-      EXPECT_EQ(record.shard(), batch.shard);
-      seen_[batch.shard].push_back(record.sequence());
+      EXPECT_EQ(ShardIndex(record.shard()), batch.shard);
+      seen_[batch.shard.value()].push_back(record.sequence());
       keys_.push_back(record.keys().attributes(0).value().s());
     }
   }
@@ -110,7 +110,9 @@ class KafkaConsumerTest : public ::testing::Test {
     std::map<uint32_t, std::vector<uint64_t>> expected;
     auto table = engine_->DescribeTable("orders");
     for (const ShardDescription& shard : table->shards) {
-      for (uint64_t s = 1; s <= shard.last_sequence; ++s) expected[shard.index].push_back(s);
+      for (uint64_t s = 1; s <= shard.last_sequence.value(); ++s) {
+        expected[shard.index.value()].push_back(s);
+      }
     }
     return expected;
   }
@@ -118,7 +120,10 @@ class KafkaConsumerTest : public ::testing::Test {
   // Makes the publisher resend everything, as after a crash before its checkpoint.
   void ResendFromTheStart() {
     for (uint32_t shard = 0; shard < kShards; ++shard) {
-      ASSERT_TRUE(engine_->SaveCheckpoint("kafka-publisher", "orders", shard, 1, true).ok());
+      ASSERT_TRUE(engine_
+                      ->SaveCheckpoint("kafka-publisher", TableName("orders"), ShardIndex(shard),
+                                       SequenceNumber(1), true)
+                      .ok());
     }
   }
 
@@ -261,14 +266,15 @@ class FakeStore : public streams::CheckpointStore {
  public:
   explicit FakeStore(std::map<uint32_t, uint64_t> positions, int failures)
       : positions_(std::move(positions)), failures_(failures) {}
-  Result<std::optional<uint64_t>> Load(const std::string& table, uint32_t shard) override {
-    EXPECT_EQ(table, "orders");
+  Result<std::optional<SequenceNumber>> Load(const TableName& table, ShardIndex shard) override {
+    EXPECT_EQ(table, TableName("orders"));
     std::lock_guard lock(mu_);
     if (failures_-- > 0) return Status::Internal("store unreachable");
-    auto it = positions_.find(shard);
-    return it == positions_.end() ? std::optional<uint64_t>() : std::optional(it->second);
+    auto it = positions_.find(shard.value());
+    if (it == positions_.end()) return std::optional<SequenceNumber>();
+    return std::optional(SequenceNumber(it->second));
   }
-  Status Save(const std::string&, uint32_t, uint64_t) override {
+  Status Save(const TableName&, ShardIndex, SequenceNumber) override {
     ADD_FAILURE() << "the consumer must not save into the handler's store";
     return Status::Ok();
   }

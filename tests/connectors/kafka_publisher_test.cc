@@ -88,14 +88,15 @@ KafkaPublisherOptions Options(const MockKafkaCluster& cluster) {
     const auto states = publisher.Snapshot();
     for (const std::string& name : tables) {
       auto description = engine.DescribeTable(name);
-      auto state = std::find_if(states.begin(), states.end(),
-                                [&](const TablePublishState& s) { return s.table == name; });
+      auto state = std::find_if(states.begin(), states.end(), [&](const TablePublishState& s) {
+        return s.table == TableName(name);
+      });
       if (!description.ok() || state == states.end() ||
           state->shards.size() != description->shards.size()) {
         return false;
       }
       for (const ShardPublishState& shard : state->shards) {
-        if (shard.published_next != description->shards[shard.shard].last_sequence + 1) {
+        if (shard.published_next != description->shards[shard.shard.value()].last_sequence.Next()) {
           return false;
         }
       }
@@ -109,16 +110,18 @@ uint64_t LogRecords(Engine& engine, const std::string& table) {
   auto description = engine.DescribeTable(table);
   uint64_t records = 0;
   if (description.ok()) {
-    for (const ShardDescription& shard : description->shards) records += shard.last_sequence;
+    for (const ShardDescription& shard : description->shards) {
+      records += shard.last_sequence.value();
+    }
   }
   return records;
 }
 
-std::vector<ChangeRecord> ReadLog(Engine& engine, const std::string& table, uint32_t shard) {
+std::vector<ChangeRecord> ReadLog(Engine& engine, const std::string& table, ShardIndex shard) {
   std::vector<ChangeRecord> records;
-  uint64_t next = 1;
+  SequenceNumber next(1);
   while (true) {
-    auto read = engine.ReadShard({table, shard, next, 1000});
+    auto read = engine.ReadShard({TableName(table), shard, next, 1000});
     EXPECT_TRUE(read.ok());
     if (!read.ok() || read->records.empty()) return records;
     next = read->next_sequence;
@@ -190,9 +193,9 @@ TopicCheck ExpectTopicMatchesLog(Engine& engine, const std::string& table,
   for (const ShardDescription& shard : description->shards) {
     for (const ChangeRecord& record : ReadLog(engine, table, shard.index)) {
       ++records;
-      auto it = first_copy.find({shard.index, record.sequence()});
+      auto it = first_copy.find({shard.index.value(), record.sequence()});
       const std::string where =
-          "record " + std::to_string(shard.index) + "/" + std::to_string(record.sequence());
+          "record " + std::to_string(shard.index.value()) + "/" + std::to_string(record.sequence());
       if (it == first_copy.end()) {
         problem(where + " is missing from Kafka");
         continue;
@@ -330,9 +333,9 @@ TEST_F(KafkaPublisherTest, EveryRecordOncePerPartitionInOrder) {
   publisher->Stop();
   auto description = engine_->DescribeTable("orders");
   for (const ShardDescription& shard : description->shards) {
-    auto saved = engine_->LoadCheckpoint("kafka-publisher", "orders", shard.index);
+    auto saved = engine_->LoadCheckpoint("kafka-publisher", TableName("orders"), shard.index);
     ASSERT_TRUE(saved.ok() && saved->has_value());
-    EXPECT_EQ(**saved, shard.last_sequence + 1);
+    EXPECT_EQ(**saved, shard.last_sequence.Next());
   }
 }
 
@@ -437,8 +440,8 @@ TEST_F(KafkaPublisherTest, RestartResumesFromCheckpointAndRetentionKeepsUnpublis
   size_t published_before = 0;
   auto description = engine_->DescribeTable("orders");
   for (const ShardDescription& shard : description->shards) {
-    auto saved = engine_->LoadCheckpoint("kafka-publisher", "orders", shard.index);
-    published_before += **saved - 1;
+    auto saved = engine_->LoadCheckpoint("kafka-publisher", TableName("orders"), shard.index);
+    published_before += (*saved)->value() - 1;
   }
   EXPECT_EQ(*trimmed, published_before) << "only published records may be trimmed";
 
@@ -603,7 +606,7 @@ TEST_F(KafkaPublisherTest, DeletedTableIsDropped) {
   clock_.Advance(options.table_refresh_interval);
   ASSERT_TRUE(testing::WaitFor([&] { return publisher->Snapshot().size() == 1; }));
   const auto states = publisher->Snapshot();
-  EXPECT_EQ(states[0].table, "orders");
+  EXPECT_EQ(states[0].table, TableName("orders"));
   EXPECT_TRUE(testing::WaitFor([&] {
     return Metric(registry_, "tidewater_kafka_publisher_lag_records", {{"table", "gone"}}) == 0;
   }));
@@ -660,10 +663,12 @@ TEST_F(KafkaPublisherTest, JsonFormatReadsWithKcat) {
     EXPECT_STREQ(record["eventVersion"].GetString(), "1.1");
     EXPECT_STREQ(record["awsRegion"].GetString(), "local");
     EXPECT_EQ(record["eventID"].GetString(),
-              streams::EventId(table_id, static_cast<uint32_t>(partition), sequence));
+              streams::EventId(table_id, ShardIndex(static_cast<uint32_t>(partition)),
+                               SequenceNumber(sequence)));
     const auto& dynamodb = record["dynamodb"];
     EXPECT_STREQ(dynamodb["Keys"]["pk"]["S"].GetString(), line["key"].GetString());
-    EXPECT_EQ(dynamodb["SequenceNumber"].GetString(), streams::SequenceNumberText(sequence));
+    EXPECT_EQ(dynamodb["SequenceNumber"].GetString(),
+              streams::SequenceNumberText(SequenceNumber(sequence)));
     EXPECT_STREQ(dynamodb["StreamViewType"].GetString(), "NEW_AND_OLD_IMAGES");
     const std::string event = headers.at("tw-event");
     EXPECT_EQ(dynamodb.HasMember("NewImage"), event != "REMOVE");
@@ -801,9 +806,10 @@ size_t KillAtFailurePointThenRestart(const std::string& point, int hit) {
     EXPECT_TRUE(engine.ok());
     if (!engine.ok()) return 0;
     for (uint32_t shard = 0; shard < kShards; ++shard) {
-      auto checkpoint = (*engine)->LoadCheckpoint("kafka-publisher", "killed", shard);
+      auto checkpoint =
+          (*engine)->LoadCheckpoint("kafka-publisher", TableName("killed"), ShardIndex(shard));
       EXPECT_TRUE(checkpoint.ok() && checkpoint->has_value()) << "shard " << shard;
-      saved[shard] = checkpoint.ok() ? checkpoint->value_or(1) : 1;
+      saved[shard] = checkpoint.ok() ? checkpoint->value_or(SequenceNumber(1)).value() : 1;
     }
   }
   size_t to_resend = 0;

@@ -45,7 +45,7 @@ class PostgresSinkTest : public ::testing::Test {
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(*engine);
     ASSERT_TRUE(testing::CreateSinkTable(*engine_, "orders").ok());
-    source_ = streams::MakeEngineChangeSource(*engine_, "orders");
+    source_ = streams::MakeEngineChangeSource(*engine_, TableName("orders"));
   }
 
   std::unique_ptr<PostgresSink> MakeSink(PostgresSinkOptions options = {}) {
@@ -76,17 +76,19 @@ class PostgresSinkTest : public ::testing::Test {
     uint64_t records = 0;
     const TableDescription description = *engine_->DescribeTable(table);
     for (const ShardDescription& shard : description.shards) {
-      records += shard.last_sequence;
+      records += shard.last_sequence.value();
     }
     return records;
   }
 
   // The first batch of the first shard that has records.
   streams::ShardBatch FirstBatch(size_t max_records) {
-    for (uint32_t shard = 0; shard < 4; ++shard) {
-      auto batch = source_->Read(shard, 1, max_records, std::chrono::milliseconds(0));
+    for (uint32_t index = 0; index < 4; ++index) {
+      const ShardIndex shard(index);
+      auto batch =
+          source_->Read(shard, SequenceNumber(1), max_records, std::chrono::milliseconds(0));
       if (batch.ok() && !batch->records.empty()) {
-        return {.table = "orders", .shard = shard, .records = std::move(batch->records)};
+        return {.table = TableName("orders"), .shard = shard, .records = std::move(batch->records)};
       }
     }
     ADD_FAILURE() << "no records";
@@ -137,9 +139,9 @@ TEST_F(PostgresSinkTest, MirrorAndChangeTableMatchTheTable) {
   // Positions: the next sequence of each shard.
   auto table = engine_->DescribeTable("orders");
   for (const ShardDescription& shard : table->shards) {
-    auto position = sink->Load("orders", shard.index);
+    auto position = sink->Load(TableName("orders"), shard.index);
     ASSERT_TRUE(position.ok());
-    EXPECT_EQ(position->value_or(1), shard.last_sequence + 1);
+    EXPECT_EQ(position->value_or(SequenceNumber(1)), shard.last_sequence.Next());
   }
 }
 
@@ -203,7 +205,7 @@ TEST_F(PostgresSinkTest, BinaryAndNumberPartitionKeys) {
         ASSERT_TRUE(engine_->DeleteItem(name, {{"k", key}}).ok());
       }
     }
-    auto source = streams::MakeEngineChangeSource(*engine_, name);
+    auto source = streams::MakeEngineChangeSource(*engine_, TableName(name));
     auto sink = MakeSink();
     ASSERT_TRUE(testing::DrainIntoSink(*source, *sink, name, 7).ok());
     const std::string conninfo = conninfo_;
@@ -241,7 +243,7 @@ TEST_F(PostgresSinkTest, UnreachableDatabaseIsRetriedUntilStopped) {
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("cannot connect"), std::string::npos) << status.message();
   EXPECT_EQ(errors(), 2);
-  EXPECT_FALSE(sink->Load("orders", 0).ok());
+  EXPECT_FALSE(sink->Load(TableName("orders"), ShardIndex(0)).ok());
 }
 
 TEST_F(PostgresSinkTest, ConstraintErrorIsRetriedNotSkipped) {
@@ -287,12 +289,12 @@ TEST_F(PostgresSinkTest, DatabaseRestartMidRun) {
   });
   // One drain loop per shard, as the consumer runs them.
   std::vector<std::thread> readers;
-  for (uint32_t shard = 0; shard < 4; ++shard) {
-    readers.emplace_back([&, shard] {
-      uint64_t next = 0;
-      while (next == 0) {
-        auto position = sink->Load("orders", shard);
-        if (position.ok()) next = position->value_or(1);
+  for (uint32_t index = 0; index < 4; ++index) {
+    readers.emplace_back([&, shard = ShardIndex(index)] {
+      SequenceNumber next(0);
+      while (next == SequenceNumber(0)) {
+        auto position = sink->Load(TableName("orders"), shard);
+        if (position.ok()) next = position->value_or(SequenceNumber(1));
       }
       while (true) {
         const bool last_round = !writing && restarted;
@@ -303,7 +305,7 @@ TEST_F(PostgresSinkTest, DatabaseRestartMidRun) {
           continue;
         }
         streams::ShardBatch shard_batch{
-            .table = "orders", .shard = shard, .records = std::move(batch->records)};
+            .table = TableName("orders"), .shard = shard, .records = std::move(batch->records)};
         ASSERT_TRUE(sink->Write(shard_batch).ok());
         next = batch->next_sequence;
       }

@@ -53,7 +53,9 @@ class StreamSourceTest : public ::testing::Test {
     ASSERT_TRUE(description.ok());
     table_id_ = description->table_id;
     for (const ShardDescription& shard : description->shards) {
-      for (uint64_t s = 1; s <= shard.last_sequence; ++s) expected_[shard.index].push_back(s);
+      for (uint64_t s = 1; s <= shard.last_sequence.value(); ++s) {
+        expected_[shard.index.value()].push_back(s);
+      }
     }
   }
 
@@ -72,9 +74,9 @@ class StreamSourceTest : public ::testing::Test {
     auto reader = source.OpenReader(options, [&](const streams::ShardBatch& batch) {
       std::lock_guard lock(mu);
       for (const ChangeRecord& record : batch.records) {
-        EXPECT_EQ(record.shard(), batch.shard);
+        EXPECT_EQ(ShardIndex(record.shard()), batch.shard);
         EXPECT_EQ(record.table(), kTable);
-        seen[batch.shard].push_back(record.sequence());
+        seen[batch.shard.value()].push_back(record.sequence());
         ++count;
       }
       return Status::Ok();
@@ -111,7 +113,8 @@ class StreamSourceTest : public ::testing::Test {
     ASSERT_EQ(progress.size(), kShards);
     for (const streams::ConsumerShardStatus& shard : progress) {
       ASSERT_TRUE(shard.last_sequence.has_value()) << shard.shard;
-      EXPECT_EQ(*shard.last_sequence, expected_[shard.shard].size()) << shard.shard;
+      EXPECT_EQ(*shard.last_sequence, SequenceNumber(expected_[shard.shard.value()].size()))
+          << shard.shard;
       EXPECT_EQ(shard.RecordsBehind(), 0u) << shard.shard;
     }
   }
@@ -146,7 +149,7 @@ TEST_F(StreamSourceTest, RefusesAConfigWithoutExactlyOneSource) {
 
   // A caller's ChangeSource has no table to keep leases in.
   StreamSourceConfig custom;
-  custom.change_sources = [this](const std::string& table) {
+  custom.change_sources = [this](const TableName& table) {
     return Result<std::unique_ptr<streams::ChangeSource>>(
         streams::MakeEngineChangeSource(*engine_, table));
   };
@@ -232,7 +235,7 @@ TEST_F(StreamSourceTest, KafkaTopics) {
 
 TEST_F(StreamSourceTest, CallersChangeSourcesWithLeasesInThisProcess) {
   StreamSourceConfig config;
-  config.change_sources = [this](const std::string& table) {
+  config.change_sources = [this](const TableName& table) {
     return Result<std::unique_ptr<streams::ChangeSource>>(
         streams::MakeEngineChangeSource(*engine_, table));
   };

@@ -24,8 +24,8 @@ using std::chrono::milliseconds;
 
 streams::TriggerInvocation Invocation(std::string event_json) {
   streams::TriggerInvocation invocation;
-  invocation.table = "orders";
-  invocation.shard = 1;
+  invocation.table = TableName("orders");
+  invocation.shard = ShardIndex(1);
   invocation.event_json = std::move(event_json);
   invocation.record_count = 1;
   return invocation;
@@ -111,7 +111,7 @@ TEST(ExecFunctionTest, AHangingHandlerFailsTheBatchInTheTrigger) {
   auto processor = streams::TriggerProcessor::Create(options, Exec("sleep 30", milliseconds(200)));
   ASSERT_TRUE(processor.ok());
   streams::ShardBatch batch;
-  batch.table = "orders";
+  batch.table = TableName("orders");
   ChangeRecord record;
   record.set_sequence(4);
   record.set_event(v1::INSERT);

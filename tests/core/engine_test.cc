@@ -59,7 +59,7 @@ class EngineTest : public ::testing::Test {
     auto description = engine_->DescribeTable(table);
     EXPECT_TRUE(description.ok());
     for (const auto& shard : description->shards) {
-      auto read = engine_->ReadShard({table, shard.index, 1, 10000});
+      auto read = engine_->ReadShard({TableName(table), shard.index, SequenceNumber(1), 10000});
       EXPECT_TRUE(read.ok());
       for (auto& r : read->records) records.push_back(r);
     }
@@ -480,9 +480,9 @@ TEST_F(EngineTest, RetentionTrimsOldRecordsAndSequencesContinueAfterReopen) {
   EXPECT_EQ(*engine_->TrimStreams(), 0u);
   clock_.AdvanceSeconds(3600 + 1);
   EXPECT_EQ(*engine_->TrimStreams(), 5u);
-  auto read = engine_->ReadShard({"tbl", 0, 1, 100});
+  auto read = engine_->ReadShard({TableName("tbl"), ShardIndex(0), SequenceNumber(1), 100});
   ASSERT_TRUE(read.ok());
-  EXPECT_EQ(read->first_available, 6u);
+  EXPECT_EQ(read->first_available, SequenceNumber(6));
   ASSERT_EQ(read->records.size(), 3u);
   EXPECT_EQ(read->records.front().sequence(), 6u);
 
@@ -491,11 +491,11 @@ TEST_F(EngineTest, RetentionTrimsOldRecordsAndSequencesContinueAfterReopen) {
   Reopen();
   // Every record is gone, but the counter is not reset: no sequence is reused.
   ASSERT_TRUE(engine_->PutItem("tbl", {{"pk", S("after")}}).ok());
-  auto after = engine_->ReadShard({"tbl", 0, 1, 100});
+  auto after = engine_->ReadShard({TableName("tbl"), ShardIndex(0), SequenceNumber(1), 100});
   ASSERT_TRUE(after.ok());
   ASSERT_EQ(after->records.size(), 1u);
   EXPECT_EQ(after->records.front().sequence(), 9u);
-  EXPECT_EQ(after->first_available, 9u);
+  EXPECT_EQ(after->first_available, SequenceNumber(9));
 }
 
 TEST_F(EngineTest, TtlSweeperDeletesExpiredItemsAsTheService) {
@@ -613,17 +613,19 @@ TEST_F(EngineTest, ReadShardBounds) {
   CreateTable("tbl", false, StreamViewType::kKeysOnly, 1);
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE(engine_->PutItem("tbl", {{"pk", S(std::to_string(i))}}).ok());
-  auto read = engine_->ReadShard({"tbl", 0, 4, 3});
+  auto read = engine_->ReadShard({TableName("tbl"), ShardIndex(0), SequenceNumber(4), 3});
   ASSERT_TRUE(read.ok());
   ASSERT_EQ(read->records.size(), 3u);
   EXPECT_EQ(read->records[0].sequence(), 4u);
-  EXPECT_EQ(read->next_sequence, 7u);
-  EXPECT_EQ(read->last_written, 10u);
-  auto end = engine_->ReadShard({"tbl", 0, 11, 3});
+  EXPECT_EQ(read->next_sequence, SequenceNumber(7));
+  EXPECT_EQ(read->last_written, SequenceNumber(10));
+  auto end = engine_->ReadShard({TableName("tbl"), ShardIndex(0), SequenceNumber(11), 3});
   ASSERT_TRUE(end.ok());
   EXPECT_TRUE(end->records.empty());
-  EXPECT_EQ(end->next_sequence, 11u);
-  EXPECT_EQ(engine_->ReadShard({"tbl", 1, 1, 3}).status().code(), ErrorCode::kResourceNotFound);
+  EXPECT_EQ(end->next_sequence, SequenceNumber(11));
+  EXPECT_EQ(
+      engine_->ReadShard({TableName("tbl"), ShardIndex(1), SequenceNumber(1), 3}).status().code(),
+      ErrorCode::kResourceNotFound);
 }
 
 TEST_F(EngineTest, ReadShardSerializedGivesTheStoredRecords) {
@@ -633,8 +635,8 @@ TEST_F(EngineTest, ReadShardSerializedGivesTheStoredRecords) {
         engine_->PutItem("tbl", {{"pk", S(std::to_string(i % 4))}, {"v", S(std::to_string(i))}})
             .ok());
   }
-  auto parsed = engine_->ReadShard({"tbl", 0, 4, 3});
-  ShardReadRequest request{"tbl", 0, 4, 3};
+  auto parsed = engine_->ReadShard({TableName("tbl"), ShardIndex(0), SequenceNumber(4), 3});
+  ShardReadRequest request{TableName("tbl"), ShardIndex(0), SequenceNumber(4), 3};
   request.serialized = true;
   auto serialized = engine_->ReadShard(request);
   ASSERT_TRUE(parsed.ok() && serialized.ok());
@@ -644,8 +646,8 @@ TEST_F(EngineTest, ReadShardSerializedGivesTheStoredRecords) {
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(serialized->serialized[i], parsed->records[i].SerializeAsString());
   }
-  EXPECT_EQ(serialized->next_sequence, 7u);
-  EXPECT_EQ(serialized->last_written, 10u);
+  EXPECT_EQ(serialized->next_sequence, SequenceNumber(7));
+  EXPECT_EQ(serialized->last_written, SequenceNumber(10));
 }
 
 }  // namespace
@@ -659,19 +661,32 @@ TEST_F(EngineTest, CheckpointsPersistAndPinRetention) {
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(engine_->PutItem("tbl", {{"pk", S(std::to_string(i))}}).ok());
   }
-  EXPECT_FALSE(*engine_->LoadCheckpoint("publisher", "tbl", 0));
-  ASSERT_TRUE(engine_->SaveCheckpoint("publisher", "tbl", 0, 4, /*retain=*/true).ok());
-  ASSERT_TRUE(engine_->SaveCheckpoint("reader", "tbl", 0, 6, /*retain=*/false).ok());
+  EXPECT_FALSE(*engine_->LoadCheckpoint("publisher", TableName("tbl"), ShardIndex(0)));
+  ASSERT_TRUE(engine_
+                  ->SaveCheckpoint("publisher", TableName("tbl"), ShardIndex(0), SequenceNumber(4),
+                                   /*retain=*/true)
+                  .ok());
+  ASSERT_TRUE(engine_
+                  ->SaveCheckpoint("reader", TableName("tbl"), ShardIndex(0), SequenceNumber(6),
+                                   /*retain=*/false)
+                  .ok());
   Reopen();
-  EXPECT_EQ(*engine_->LoadCheckpoint("publisher", "tbl", 0), std::optional<uint64_t>(4));
+  EXPECT_EQ(*engine_->LoadCheckpoint("publisher", TableName("tbl"), ShardIndex(0)),
+            std::optional<SequenceNumber>(4));
   clock_.AdvanceSeconds(25 * 3600);
   // Sequences 1..3 may go; 4.. are still needed by the retaining publisher.
   EXPECT_EQ(*engine_->TrimStreams(), 3u);
-  EXPECT_EQ(engine_->ReadShard({"tbl", 0, 1, 100})->first_available, 4u);
-  ASSERT_TRUE(engine_->SaveCheckpoint("publisher", "tbl", 0, 7, true).ok());
+  EXPECT_EQ(engine_->ReadShard({TableName("tbl"), ShardIndex(0), SequenceNumber(1), 100})
+                ->first_available,
+            SequenceNumber(4));
+  ASSERT_TRUE(
+      engine_->SaveCheckpoint("publisher", TableName("tbl"), ShardIndex(0), SequenceNumber(7), true)
+          .ok());
   EXPECT_EQ(*engine_->TrimStreams(), 3u);
-  EXPECT_EQ(engine_->SaveCheckpoint("publisher", "tbl", 3, 1, true).code(),
-            ErrorCode::kResourceNotFound);
+  EXPECT_EQ(
+      engine_->SaveCheckpoint("publisher", TableName("tbl"), ShardIndex(3), SequenceNumber(1), true)
+          .code(),
+      ErrorCode::kResourceNotFound);
 }
 
 // A waiter is woken by the commit, long before its timeout: one that is not would return
@@ -690,7 +705,9 @@ TEST_F(EngineTest, WaitForCommitWakesOnANewRecord) {
   ASSERT_EQ(waiter.wait_for(std::chrono::seconds(10)), std::future_status::ready)
       << "the waiter was not woken by the commit";
   EXPECT_NE(waiter.get(), seen);
-  EXPECT_EQ(engine_->ReadShard({"tbl", 0, 1, 10})->records.size(), 1u);
+  EXPECT_EQ(
+      engine_->ReadShard({TableName("tbl"), ShardIndex(0), SequenceNumber(1), 10})->records.size(),
+      1u);
 }
 
 }  // namespace

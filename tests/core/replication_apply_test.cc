@@ -87,7 +87,7 @@ std::vector<ChangeRecord> AllRecords(Engine& engine) {
   auto description = engine.DescribeTable(kTable);
   EXPECT_TRUE(description.ok());
   for (const auto& shard : description->shards) {
-    auto read = engine.ReadShard({kTable, shard.index, 1, 100000});
+    auto read = engine.ReadShard({TableName(kTable), shard.index, SequenceNumber(1), 100000});
     EXPECT_TRUE(read.ok());
     for (auto& record : read->records) records.push_back(std::move(record));
   }
@@ -125,7 +125,8 @@ class ReplicationApplyTest : public ::testing::Test {
   Result<ReplicationApplyResult> Apply(std::vector<ChangeRecord> changes,
                                        std::optional<ReplicationCheckpoint> checkpoint = {},
                                        const std::string& source = "us-test-1") {
-    return engine_->ApplyReplicationBatch({kTable, source, std::move(changes), checkpoint});
+    return engine_->ApplyReplicationBatch(
+        {TableName(kTable), source, std::move(changes), checkpoint});
   }
 
   std::optional<Item> Get(const std::string& pk) {
@@ -197,38 +198,40 @@ TEST_F(ReplicationApplyTest, ReplayingABatchChangesNothing) {
   std::vector<ChangeRecord> changes = {FromLog(PutChange(Row("a", "1"), t, "us-test-1"), 2, 5),
                                        FromLog(PutChange(Row("b", "1"), t + 1, "us-test-1"), 2, 6),
                                        FromLog(RemoveChange("a", t + 2, "us-test-1"), 2, 8)};
-  auto first = Apply(changes, ReplicationCheckpoint{2, 9});
+  auto first = Apply(changes, ReplicationCheckpoint{ShardIndex(2), SequenceNumber(9)});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->applied, 3u);
-  EXPECT_EQ(first->checkpoint_next_sequence, 9u);
+  EXPECT_EQ(first->checkpoint_next_sequence, SequenceNumber(9));
   const auto items = AllItems(*engine_);
   const auto records = AllRecords(*engine_);
 
-  auto again = Apply(changes, ReplicationCheckpoint{2, 9});
+  auto again = Apply(changes, ReplicationCheckpoint{ShardIndex(2), SequenceNumber(9)});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->applied, 0u);
   EXPECT_EQ(again->duplicates, 3u);
   EXPECT_EQ(AllItems(*engine_), items);
   EXPECT_EQ(AllRecords(*engine_).size(), records.size());
-  EXPECT_EQ(*engine_->LoadReplicationCheckpoints(kTable, "us-test-1"),
-            (std::map<uint32_t, uint64_t>{{2, 9}}));
+  EXPECT_EQ(*engine_->LoadReplicationCheckpoints(TableName(kTable), "us-test-1"),
+            (std::map<ShardIndex, SequenceNumber>{{ShardIndex(2), SequenceNumber(9)}}));
 
   // A batch overlapping the stored checkpoint applies only what lies beyond it.
   changes.push_back(FromLog(PutChange(Row("c", "1"), t + 3, "us-test-1"), 2, 9));
-  auto overlapping = Apply(changes, ReplicationCheckpoint{2, 10});
+  auto overlapping = Apply(changes, ReplicationCheckpoint{ShardIndex(2), SequenceNumber(10)});
   ASSERT_TRUE(overlapping.ok());
   EXPECT_EQ(overlapping->duplicates, 3u);
   EXPECT_EQ(overlapping->applied, 1u);
   EXPECT_EQ(AllRecords(*engine_).size(), records.size() + 1);
-  EXPECT_EQ(engine_->LoadReplicationCheckpoints(kTable, "us-test-1")->at(2), 10u);
+  EXPECT_EQ(engine_->LoadReplicationCheckpoints(TableName(kTable), "us-test-1")->at(ShardIndex(2)),
+            SequenceNumber(10));
 
   // An older checkpoint never moves the stored one back.
-  auto stale = Apply({}, ReplicationCheckpoint{2, 4});
+  auto stale = Apply({}, ReplicationCheckpoint{ShardIndex(2), SequenceNumber(4)});
   ASSERT_TRUE(stale.ok());
-  EXPECT_EQ(stale->checkpoint_next_sequence, 10u);
-  EXPECT_EQ(engine_->LoadReplicationCheckpoints(kTable, "us-test-1")->at(2), 10u);
+  EXPECT_EQ(stale->checkpoint_next_sequence, SequenceNumber(10));
+  EXPECT_EQ(engine_->LoadReplicationCheckpoints(TableName(kTable), "us-test-1")->at(ShardIndex(2)),
+            SequenceNumber(10));
   // Checkpoints are per source region.
-  EXPECT_TRUE(engine_->LoadReplicationCheckpoints(kTable, "ap-test-2")->empty());
+  EXPECT_TRUE(engine_->LoadReplicationCheckpoints(TableName(kTable), "ap-test-2")->empty());
 }
 
 TEST_F(ReplicationApplyTest, AnInvalidBatchWritesNeitherChangesNorCheckpoint) {
@@ -249,14 +252,16 @@ TEST_F(ReplicationApplyTest, AnInvalidBatchWritesNeitherChangesNorCheckpoint) {
       {"not below checkpoint", {FromLog(good, 0, 3)}},
   };
   for (const auto& [name, changes] : cases) {
-    auto result = Apply(changes, ReplicationCheckpoint{0, 3});
+    auto result = Apply(changes, ReplicationCheckpoint{ShardIndex(0), SequenceNumber(3)});
     ASSERT_FALSE(result.ok()) << name;
     EXPECT_EQ(result.status().code(), ErrorCode::kValidation) << name;
   }
   EXPECT_TRUE(AllItems(*engine_).empty());
   EXPECT_TRUE(AllRecords(*engine_).empty());
-  EXPECT_TRUE(engine_->LoadReplicationCheckpoints(kTable, "us-test-1")->empty());
-  EXPECT_EQ(Apply({good}, ReplicationCheckpoint{0, 3}, "bad/region").status().code(),
+  EXPECT_TRUE(engine_->LoadReplicationCheckpoints(TableName(kTable), "us-test-1")->empty());
+  EXPECT_EQ(Apply({good}, ReplicationCheckpoint{ShardIndex(0), SequenceNumber(3)}, "bad/region")
+                .status()
+                .code(),
             ErrorCode::kValidation);
 }
 
@@ -372,7 +377,7 @@ TEST_F(ReplicationApplyTest, ChangesOfOneSourceShardMaySpreadOverTargetShards) {
     changes.push_back(FromLog(PutChange(Row("k" + std::to_string(i), "v"), t + i, "us-test-1"), 0,
                               static_cast<uint64_t>(i + 1)));
   }
-  auto result = Apply(changes, ReplicationCheckpoint{0, 51});
+  auto result = Apply(changes, ReplicationCheckpoint{ShardIndex(0), SequenceNumber(51)});
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->applied, 50u);
   EXPECT_EQ(AllItems(*engine_).size(), 50u);
@@ -432,7 +437,8 @@ TEST(ReplicationConcurrencyTest, ApplyAndLocalWritesKeepTheLogExactUnderGroupCom
         changes.push_back(FromLog(std::move(change), 1, ++sequence));
       }
       auto result = engine.ApplyReplicationBatch(
-          {kTable, "us-test-1", changes, ReplicationCheckpoint{1, sequence + 1}});
+          {TableName(kTable), "us-test-1", changes,
+           ReplicationCheckpoint{ShardIndex(1), SequenceNumber(sequence + 1)}});
       ASSERT_TRUE(result.ok()) << result.status().ToString();
       applied += result->applied;
     }
@@ -443,7 +449,8 @@ TEST(ReplicationConcurrencyTest, ApplyAndLocalWritesKeepTheLogExactUnderGroupCom
 
   const testing::ChainSummary summary = testing::CheckChains(engine, kTable);
   testing::ExpectContentsMatchChains(engine, kTable, summary);
-  EXPECT_EQ(engine.LoadReplicationCheckpoints(kTable, "us-test-1")->at(1), 301u);
+  EXPECT_EQ(engine.LoadReplicationCheckpoints(TableName(kTable), "us-test-1")->at(ShardIndex(1)),
+            SequenceNumber(301));
   size_t replicated = 0;
   for (const auto& record : AllRecords(engine)) {
     if (record.provenance() == v1::REPLICATION) ++replicated;
@@ -493,7 +500,7 @@ TEST(ReplicationCatchUpTest, SnapshotThenLogFromItsPositionsLosesNothingUnderCon
   request.table = kTable;
   request.limit = 7;
   request.include_tombstones = true;
-  std::vector<uint64_t> positions;
+  std::vector<SequenceNumber> positions;
   size_t pages = 0;
   while (true) {
     auto page = source->SnapshotScan(request);
@@ -505,7 +512,9 @@ TEST(ReplicationCatchUpTest, SnapshotThenLogFromItsPositionsLosesNothingUnderCon
     }
     std::vector<ChangeRecord> changes;
     for (const auto& entry : page->items) changes.push_back(FromSnapshot(entry));
-    ASSERT_TRUE(target->ApplyReplicationBatch({kTable, "us-test-1", changes, std::nullopt}).ok());
+    ASSERT_TRUE(
+        target->ApplyReplicationBatch({TableName(kTable), "us-test-1", changes, std::nullopt})
+            .ok());
     if (!page->last_evaluated_key) break;
     request.exclusive_start_key = page->last_evaluated_key;
   }
@@ -516,14 +525,16 @@ TEST(ReplicationCatchUpTest, SnapshotThenLogFromItsPositionsLosesNothingUnderCon
   EXPECT_GT(acked.load(), 0);
 
   // Follow each shard's log from its position, with checkpoints.
-  for (uint32_t shard = 0; shard < 4; ++shard) {
-    uint64_t next = positions[shard] + 1;
+  for (uint32_t index = 0; index < 4; ++index) {
+    const ShardIndex shard(index);
+    SequenceNumber next = positions[index].Next();
     while (true) {
-      auto read = source->ReadShard({kTable, shard, next, 50});
+      auto read =
+          source->ReadShard({TableName(kTable), ShardIndex(shard), SequenceNumber(next), 50});
       ASSERT_TRUE(read.ok());
       if (read->records.empty()) break;
-      ASSERT_EQ(read->records.front().sequence(), next);
-      ReplicationBatch batch{kTable, "us-test-1", read->records,
+      ASSERT_EQ(SequenceNumber(read->records.front().sequence()), next);
+      ReplicationBatch batch{TableName(kTable), "us-test-1", read->records,
                              ReplicationCheckpoint{shard, read->next_sequence}};
       ASSERT_TRUE(target->ApplyReplicationBatch(batch).ok());
       next = read->next_sequence;

@@ -24,20 +24,21 @@ class EngineReplicationApi final : public ReplicationApi {
  public:
   explicit EngineReplicationApi(Engine& engine) : engine_(engine) {}
 
-  Result<ShardPositions> GetCheckpoints(const std::string& table,
+  Result<ShardPositions> GetCheckpoints(const TableName& table,
                                         const std::string& source_region) override {
     TW_ASSIGN_OR_RETURN(auto stored, engine_.LoadReplicationCheckpoints(table, source_region));
     return ShardPositions(stored.begin(), stored.end());
   }
 
   Result<v1::ReplicationApplyResult> Apply(const v1::ReplicationBatch& batch) override {
-    ReplicationBatch request{batch.table(),
+    ReplicationBatch request{TableName(batch.table()),
                              batch.source_region(),
                              {batch.changes().begin(), batch.changes().end()},
                              std::nullopt};
     if (batch.has_checkpoint()) {
       request.checkpoint =
-          ReplicationCheckpoint{batch.checkpoint().shard(), batch.checkpoint().next_sequence()};
+          ReplicationCheckpoint{ShardIndex(batch.checkpoint().shard()),
+                                SequenceNumber(batch.checkpoint().next_sequence())};
     }
     TW_ASSIGN_OR_RETURN(ReplicationApplyResult result, engine_.ApplyReplicationBatch(request));
     v1::ReplicationApplyResult answer;
@@ -47,9 +48,9 @@ class EngineReplicationApi final : public ReplicationApi {
     return answer;
   }
 
-  Result<SnapshotPage> SnapshotScan(const std::string& table,
+  Result<SnapshotPage> SnapshotScan(const TableName& table,
                                     const std::string& page_token) override {
-    SnapshotScanRequest request{.table = table, .limit = 100, .include_tombstones = true};
+    SnapshotScanRequest request{.table = table.value(), .limit = 100, .include_tombstones = true};
     if (!page_token.empty()) {
       v1::MapValue start;
       start.ParseFromString(page_token);
@@ -59,7 +60,7 @@ class EngineReplicationApi final : public ReplicationApi {
     SnapshotPage page;
     for (const VersionedItem& versioned : scanned.items) {
       ChangeRecord& change = page.items.emplace_back();
-      change.set_table(table);
+      change.set_table(table.value());
       change.set_event(versioned.deleted ? v1::REMOVE : v1::MODIFY);
       change.set_origin_region(versioned.version.region());
       *change.mutable_version() = versioned.version;
@@ -67,7 +68,8 @@ class EngineReplicationApi final : public ReplicationApi {
       if (!versioned.deleted) ToProto(versioned.item, change.mutable_new_image());
     }
     for (size_t shard = 0; shard < scanned.shard_last_sequences.size(); ++shard) {
-      page.positions[static_cast<uint32_t>(shard)] = scanned.shard_last_sequences[shard] + 1;
+      page.positions[ShardIndex(static_cast<uint32_t>(shard))] =
+          scanned.shard_last_sequences[shard].Next();
     }
     if (scanned.last_evaluated_key) {
       v1::MapValue key;
@@ -77,7 +79,7 @@ class EngineReplicationApi final : public ReplicationApi {
     return page;
   }
 
-  Result<std::string> Region(const std::string&) override { return engine_.options().region; }
+  Result<std::string> Region(const TableName&) override { return engine_.options().region; }
 
  private:
   Engine& engine_;

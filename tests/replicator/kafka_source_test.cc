@@ -31,14 +31,14 @@ std::optional<double> MetricValue(const std::string& text, const std::string& se
 // Every record of `region`'s change log of kTable, shard by shard.
 std::vector<ChangeRecord> ChangeLog(const Region& region) {
   std::vector<ChangeRecord> log;
-  auto source = streams::MakeRemoteStreamsSource(region.url(), kTable);
+  auto source = streams::MakeRemoteStreamsSource(region.url(), TableName(kTable));
   EXPECT_TRUE(source.ok());
   if (!source.ok()) return log;
   auto shards = (*source)->ListShards();
   EXPECT_TRUE(shards.ok()) << shards.status().ToString();
   if (!shards.ok()) return log;
   for (const streams::SourceShard& shard : *shards) {
-    uint64_t from = 1;
+    SequenceNumber from(1);
     while (true) {
       auto read = (*source)->Read(shard.index, from, 1000, milliseconds(0));
       EXPECT_TRUE(read.ok()) << read.status().ToString();

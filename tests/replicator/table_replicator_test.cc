@@ -39,6 +39,15 @@ ChangeRecord Put(const std::string& key, uint64_t hlc, const std::string& origin
 
 std::string KeyOf(const ChangeRecord& record) { return record.keys().attributes(0).value().s(); }
 
+// Positions as the test writes them: shard index -> next sequence.
+using RawPositions = std::map<uint32_t, uint64_t>;
+
+ShardPositions Typed(const RawPositions& raw) {
+  ShardPositions positions;
+  for (const auto& [shard, next] : raw) positions[ShardIndex(shard)] = SequenceNumber(next);
+  return positions;
+}
+
 // The source region's stream: shards of records, appended by the test.
 class FakeSource final : public streams::ChangeSource {
  public:
@@ -67,17 +76,21 @@ class FakeSource final : public streams::ChangeSource {
     std::lock_guard lock(mu_);
     std::vector<streams::SourceShard> shards;
     for (uint32_t i = 0; i < shards_.size(); ++i) {
-      shards.push_back({.index = i,
-                        .parent = shards_[i].parent,
+      std::optional<ShardIndex> parent;
+      if (shards_[i].parent) parent = ShardIndex(*shards_[i].parent);
+      shards.push_back({.index = ShardIndex(i),
+                        .parent = parent,
                         .closed = shards_[i].closed,
-                        .first_sequence = shards_[i].records.empty() ? 0u : 1u,
-                        .last_sequence = shards_[i].records.size()});
+                        .first_sequence = SequenceNumber(shards_[i].records.empty() ? 0u : 1u),
+                        .last_sequence = SequenceNumber(shards_[i].records.size())});
     }
     return shards;
   }
 
-  Result<streams::ChangeBatch> Read(uint32_t shard, uint64_t from_sequence, size_t max_records,
+  Result<streams::ChangeBatch> Read(ShardIndex shard_index, SequenceNumber from, size_t max_records,
                                     milliseconds wait) override {
+    const uint32_t shard = shard_index.value();
+    const uint64_t from_sequence = from.value();
     std::unique_lock lock(mu_);
     read_from_[shard] = std::max(read_from_[shard], from_sequence);
     cv_.notify_all();
@@ -88,8 +101,8 @@ class FakeSource final : public streams::ChangeSource {
          seq <= s.records.size() && batch.records.size() < max_records; ++seq) {
       batch.records.push_back(s.records[seq - 1]);
     }
-    batch.next_sequence = from_sequence + batch.records.size();
-    batch.end_of_shard = s.closed && batch.next_sequence > s.records.size();
+    batch.next_sequence = SequenceNumber(from_sequence + batch.records.size());
+    batch.end_of_shard = s.closed && batch.next_sequence > SequenceNumber(s.records.size());
     return batch;
   }
 
@@ -118,12 +131,12 @@ class FakeRegion {
     int times = 0;
   };
 
-  Result<ShardPositions> GetCheckpoints(const std::string& table, const std::string& region) {
+  Result<ShardPositions> GetCheckpoints(const TableName& table, const std::string& region) {
     std::lock_guard lock(mu_);
-    EXPECT_EQ(table, kTable);
+    EXPECT_EQ(table, TableName(kTable));
     EXPECT_EQ(region, kSource);
     if (down_) return Status::Internal("region down");
-    return checkpoints_;
+    return Typed(checkpoints_);
   }
 
   Result<v1::ReplicationApplyResult> Apply(const v1::ReplicationBatch& batch) {
@@ -156,28 +169,28 @@ class FakeRegion {
     return result;
   }
 
-  Result<SnapshotPage> SnapshotScan(const std::string& table, const std::string& token) {
+  Result<SnapshotPage> SnapshotScan(const TableName& table, const std::string& token) {
     std::lock_guard lock(mu_);
-    EXPECT_EQ(table, kTable);
+    EXPECT_EQ(table, TableName(kTable));
     const size_t index = token.empty() ? 0 : std::stoul(token);
     SnapshotPage page;
     page.items = pages_.at(index);
-    if (index == 0) page.positions = snapshot_positions_;
+    if (index == 0) page.positions = Typed(snapshot_positions_);
     if (index + 1 < pages_.size()) page.next_page_token = std::to_string(index + 1);
     return page;
   }
 
   // Waits until the checkpoints equal `expected`; false after 5 s.
-  bool WaitForCheckpoints(const ShardPositions& expected) {
+  bool WaitForCheckpoints(const RawPositions& expected) {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return checkpoints_ == expected; });
   }
 
-  void SetCheckpoints(ShardPositions positions) {
+  void SetCheckpoints(RawPositions positions) {
     std::lock_guard lock(mu_);
     checkpoints_ = std::move(positions);
   }
-  void SetSnapshot(std::vector<std::vector<ChangeRecord>> pages, ShardPositions positions) {
+  void SetSnapshot(std::vector<std::vector<ChangeRecord>> pages, RawPositions positions) {
     std::lock_guard lock(mu_);
     pages_ = std::move(pages);
     snapshot_positions_ = std::move(positions);
@@ -212,12 +225,12 @@ class FakeRegion {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  ShardPositions checkpoints_;
+  RawPositions checkpoints_;
   std::map<std::string, ChangeRecord> items_;
   std::map<std::pair<uint32_t, uint64_t>, int> applied_times_;
   std::vector<uint32_t> apply_order_;
   std::vector<std::vector<ChangeRecord>> pages_;
-  ShardPositions snapshot_positions_;
+  RawPositions snapshot_positions_;
   int failures_ = 0;
   int apply_calls_ = 0;
   bool down_ = false;
@@ -227,17 +240,17 @@ class FakeRegion {
 class RegionApi final : public ReplicationApi {
  public:
   explicit RegionApi(FakeRegion& region) : region_(region) {}
-  Result<ShardPositions> GetCheckpoints(const std::string& table,
+  Result<ShardPositions> GetCheckpoints(const TableName& table,
                                         const std::string& source_region) override {
     return region_.GetCheckpoints(table, source_region);
   }
   Result<v1::ReplicationApplyResult> Apply(const v1::ReplicationBatch& batch) override {
     return region_.Apply(batch);
   }
-  Result<SnapshotPage> SnapshotScan(const std::string& table, const std::string& token) override {
+  Result<SnapshotPage> SnapshotScan(const TableName& table, const std::string& token) override {
     return region_.SnapshotScan(table, token);
   }
-  Result<std::string> Region(const std::string&) override { return std::string(kSource); }
+  Result<std::string> Region(const TableName&) override { return std::string(kSource); }
 
  private:
   FakeRegion& region_;
@@ -248,7 +261,7 @@ class SourceView final : public streams::ChangeSource {
  public:
   explicit SourceView(FakeSource& source) : source_(source) {}
   Result<std::vector<streams::SourceShard>> ListShards() override { return source_.ListShards(); }
-  Result<streams::ChangeBatch> Read(uint32_t shard, uint64_t from, size_t max,
+  Result<streams::ChangeBatch> Read(ShardIndex shard, SequenceNumber from, size_t max,
                                     milliseconds wait) override {
     return source_.Read(shard, from, max, wait);
   }
@@ -280,7 +293,7 @@ class TableReplicatorTest : public ::testing::Test {
   static std::unique_ptr<connectors::StreamSource> OpenStreamSource(FakeSource& source) {
     connectors::StreamSourceConfig config;
     config.change_sources =
-        [&source](const std::string&) -> Result<std::unique_ptr<streams::ChangeSource>> {
+        [&source](const TableName&) -> Result<std::unique_ptr<streams::ChangeSource>> {
       return std::unique_ptr<streams::ChangeSource>(std::make_unique<SourceView>(source));
     };
     config.lease_table = "";

@@ -33,7 +33,7 @@ class Recorder {
   void Add(const ShardBatch& batch) {
     std::lock_guard lock(mu_);
     for (const ChangeRecord& record : batch.records) {
-      seen_[batch.shard].push_back(record.sequence());
+      seen_[batch.shard.value()].push_back(record.sequence());
     }
   }
   std::map<uint32_t, std::vector<uint64_t>> seen() const {
@@ -57,7 +57,7 @@ class CountingSource final : public ChangeSource {
  public:
   explicit CountingSource(ChangeSource& source) : source_(source) {}
   Result<std::vector<SourceShard>> ListShards() override { return source_.ListShards(); }
-  Result<ChangeBatch> Read(uint32_t shard, uint64_t from_sequence, size_t max_records,
+  Result<ChangeBatch> Read(ShardIndex shard, SequenceNumber from_sequence, size_t max_records,
                            milliseconds wait) override {
     auto batch = source_.Read(shard, from_sequence, max_records, wait);
     if (batch.ok()) records_ += batch->records.size();
@@ -77,7 +77,7 @@ class FreezableLeaseStore final : public LeaseStore {
   explicit FreezableLeaseStore(LeaseStore& store) : store_(store) {}
   void Freeze() { frozen_ = true; }
   Result<std::vector<Lease>> ListLeases(const std::string& application,
-                                        const std::string& table) override {
+                                        const TableName& table) override {
     if (frozen_) return Status::IOError("frozen");
     return store_.ListLeases(application, table);
   }
@@ -107,7 +107,7 @@ class ConsumerTest : public ::testing::Test {
     request.stream = {true, StreamViewType::kNewAndOldImages};
     request.shard_count = kShards;
     ASSERT_TRUE(engine_->CreateTable(request).ok());
-    source_ = MakeEngineChangeSource(*engine_, kTable);
+    source_ = MakeEngineChangeSource(*engine_, TableName(kTable));
     auto leases = MakeEngineLeaseStore(*engine_);
     ASSERT_TRUE(leases.ok()) << leases.status().ToString();
     leases_ = std::move(*leases);
@@ -126,7 +126,9 @@ class ConsumerTest : public ::testing::Test {
     std::map<uint32_t, uint64_t> last;
     auto table = engine_->DescribeTable(kTable);
     EXPECT_TRUE(table.ok());
-    for (const auto& shard : table->shards) last[shard.index] = shard.last_sequence;
+    for (const auto& shard : table->shards) {
+      last[shard.index.value()] = shard.last_sequence.value();
+    }
     return last;
   }
 
@@ -155,11 +157,11 @@ class ConsumerTest : public ::testing::Test {
   }
 
   std::map<uint32_t, Lease> Leases(const std::string& application = "app") {
-    auto leases = leases_->ListLeases(application, kTable);
+    auto leases = leases_->ListLeases(application, TableName(kTable));
     EXPECT_TRUE(leases.ok()) << leases.status().ToString();
     std::map<uint32_t, Lease> by_shard;
     if (leases.ok()) {
-      for (const Lease& lease : *leases) by_shard[lease.shard] = lease;
+      for (const Lease& lease : *leases) by_shard[lease.shard.value()] = lease;
     }
     return by_shard;
   }
@@ -170,7 +172,9 @@ class ConsumerTest : public ::testing::Test {
     auto leases = Leases();
     if (leases.size() != kShards) return false;
     for (const auto& [shard, lease] : leases) {
-      if (lease.checkpoint.value_or(1) != last[shard] + 1) return false;
+      if (lease.checkpoint.value_or(SequenceNumber(1)) != SequenceNumber(last[shard] + 1)) {
+        return false;
+      }
     }
     return true;
   }
@@ -206,8 +210,9 @@ TEST_F(ConsumerTest, DeliversEveryShardInOrderAndCheckpoints) {
   size_t largest_batch = 0;
   std::mutex mu;
   auto consumer = Consumer(Options(), [&](const ShardBatch& batch) {
-    EXPECT_EQ(batch.table, kTable);
-    for (const ChangeRecord& record : batch.records) EXPECT_EQ(record.shard(), batch.shard);
+    EXPECT_EQ(batch.table, TableName(kTable));
+    for (const ChangeRecord& record : batch.records)
+      EXPECT_EQ(ShardIndex(record.shard()), batch.shard);
     std::lock_guard lock(mu);
     largest_batch = std::max(largest_batch, batch.records.size());
     recorder.Add(batch);
@@ -221,7 +226,7 @@ TEST_F(ConsumerTest, DeliversEveryShardInOrderAndCheckpoints) {
   for (const ConsumerShardStatus& status : consumer->Progress()) {
     processed += status.records_processed;
     EXPECT_TRUE(status.held);
-    EXPECT_EQ(status.next_sequence, LastSequences()[status.shard] + 1);
+    EXPECT_EQ(status.next_sequence, SequenceNumber(LastSequences()[status.shard.value()] + 1));
   }
   EXPECT_EQ(processed, 200u);
   EXPECT_TRUE(consumer->LeaseError().ok()) << consumer->LeaseError().ToString();
@@ -310,7 +315,7 @@ TEST_F(ConsumerTest, CheckpointsOnlyWhatTheHandlerAccepted) {
     for (const ChangeRecord& record : batch.records) {
       if (record.new_image().attributes_size() > 0 &&
           record.keys().attributes(0).value().s() == "item-13") {
-        poison_shard = batch.shard;
+        poison_shard = batch.shard.value();
         poison_sequence = record.sequence();
         return Status::Internal("poison");
       }
@@ -323,13 +328,15 @@ TEST_F(ConsumerTest, CheckpointsOnlyWhatTheHandlerAccepted) {
     return leases.size() == kShards &&
            std::all_of(leases.begin(), leases.end(), [&](const auto& entry) {
              return entry.first == poison_shard ||
-                    entry.second.checkpoint.value_or(0) == LastSequences()[entry.first] + 1;
+                    entry.second.checkpoint.value_or(SequenceNumber(0)) ==
+                        SequenceNumber(LastSequences()[entry.first] + 1);
            });
   }));
   consumer->Stop();
   // The poison record's batch was never accepted: its shard's checkpoint is below it.
   auto leases = Leases();
-  EXPECT_LE(leases[poison_shard].checkpoint.value_or(1), poison_sequence.load());
+  EXPECT_LE(leases[poison_shard].checkpoint.value_or(SequenceNumber(1)),
+            SequenceNumber(poison_sequence.load()));
   // The next run starts there and sees the poison record first or in its first batch.
   Recorder recorder;
   auto second = Consumer(Options(), [&](const ShardBatch& batch) {
@@ -339,7 +346,8 @@ TEST_F(ConsumerTest, CheckpointsOnlyWhatTheHandlerAccepted) {
   ASSERT_TRUE(WaitFor([&] { return AllCheckpointed(); }));
   auto seen = recorder.seen();
   ASSERT_FALSE(seen[poison_shard].empty());
-  EXPECT_EQ(seen[poison_shard].front(), leases[poison_shard].checkpoint.value_or(1));
+  EXPECT_EQ(SequenceNumber(seen[poison_shard].front()),
+            leases[poison_shard].checkpoint.value_or(SequenceNumber(1)));
   EXPECT_LE(seen[poison_shard].front(), poison_sequence.load());
 }
 
@@ -368,7 +376,7 @@ TEST_F(ConsumerTest, GracefulStopFinishesTheBatchCheckpointsAndReleases) {
     EXPECT_EQ(lease.owner, "") << "shard " << shard << " not released";
     auto it = seen.find(shard);
     if (it != seen.end()) {
-      EXPECT_EQ(lease.checkpoint, it->second.back() + 1) << "shard " << shard;
+      EXPECT_EQ(lease.checkpoint, SequenceNumber(it->second.back() + 1)) << "shard " << shard;
     } else {
       EXPECT_FALSE(lease.checkpoint.has_value()) << "shard " << shard;
     }
@@ -421,7 +429,8 @@ TEST_F(ConsumerTest, StartingPositions) {
       auto leases = Leases(c.application);
       return recorder.Count() == wanted &&
              std::all_of(after.begin(), after.end(), [&](const auto& entry) {
-               return leases[entry.first].checkpoint.value_or(1) == entry.second + 1;
+               return leases[entry.first].checkpoint.value_or(SequenceNumber(1)) ==
+                      SequenceNumber(entry.second + 1);
              });
     }));
     consumer->Stop();
@@ -434,7 +443,10 @@ TEST_F(ConsumerTest, TrimmedDataIsSurfacedOrSkippedOnRequest) {
   // Checkpoints at 1 that retention then trims away.
   for (uint32_t shard = 0; shard < kShards; ++shard) {
     for (const char* application : {"strict", "skipping"}) {
-      Lease lease{.application = application, .table = kTable, .shard = shard, .checkpoint = 1};
+      Lease lease{.application = application,
+                  .table = TableName(kTable),
+                  .shard = ShardIndex(shard),
+                  .checkpoint = SequenceNumber(1)};
       ASSERT_TRUE(leases_->CreateLease(lease).ok());
     }
   }
@@ -479,22 +491,27 @@ TEST_F(ConsumerTest, TrimmedDataIsSurfacedOrSkippedOnRequest) {
 class SplitSource final : public ChangeSource {
  public:
   Result<std::vector<SourceShard>> ListShards() override {
-    return std::vector<SourceShard>{
-        {.index = 0, .closed = true, .first_sequence = 1, .last_sequence = 5},
-        {.index = 1, .parent = 0, .first_sequence = 1, .last_sequence = 5}};
+    return std::vector<SourceShard>{{.index = ShardIndex(0),
+                                     .closed = true,
+                                     .first_sequence = SequenceNumber(1),
+                                     .last_sequence = SequenceNumber(5)},
+                                    {.index = ShardIndex(1),
+                                     .parent = ShardIndex(0),
+                                     .first_sequence = SequenceNumber(1),
+                                     .last_sequence = SequenceNumber(5)}};
   }
-  Result<ChangeBatch> Read(uint32_t shard, uint64_t from_sequence, size_t max_records,
+  Result<ChangeBatch> Read(ShardIndex shard, SequenceNumber from_sequence, size_t max_records,
                            milliseconds wait) override {
     ChangeBatch batch;
     batch.next_sequence = from_sequence;
-    for (uint64_t s = from_sequence; s <= 5 && batch.records.size() < max_records; ++s) {
+    for (uint64_t s = from_sequence.value(); s <= 5 && batch.records.size() < max_records; ++s) {
       ChangeRecord record;
-      record.set_shard(shard);
+      record.set_shard(shard.value());
       record.set_sequence(s);
       batch.records.push_back(record);
-      batch.next_sequence = s + 1;
+      batch.next_sequence = SequenceNumber(s + 1);
     }
-    batch.end_of_shard = shard == 0 && batch.next_sequence > 5;
+    batch.end_of_shard = shard == ShardIndex(0) && batch.next_sequence > SequenceNumber(5);
     if (batch.records.empty()) std::this_thread::sleep_for(wait);
     return batch;
   }
@@ -510,7 +527,8 @@ TEST_F(ConsumerTest, ParentShardIsFinishedBeforeItsChild) {
       options,
       [&](const ShardBatch& batch) {
         std::lock_guard lock(mu);
-        for (const ChangeRecord& r : batch.records) order.emplace_back(batch.shard, r.sequence());
+        for (const ChangeRecord& r : batch.records)
+          order.emplace_back(batch.shard.value(), r.sequence());
         return Status::Ok();
       },
       nullptr, &source);
@@ -596,7 +614,7 @@ TEST_F(ConsumerTest, AWorkerThatStopsRenewingLosesItsLeasesToAnother) {
   auto seen = second_seen.seen();
   for (const auto& [shard, lease] : checkpoints) {
     ASSERT_FALSE(seen[shard].empty()) << "shard " << shard;
-    EXPECT_EQ(seen[shard].front(), *lease.checkpoint) << "shard " << shard;
+    EXPECT_EQ(SequenceNumber(seen[shard].front()), *lease.checkpoint) << "shard " << shard;
   }
   for (const auto& [shard, last] : LastSequences()) {
     const std::vector<uint64_t> by_first = first_seen.seen()[shard];

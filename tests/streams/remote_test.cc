@@ -56,13 +56,13 @@ class RemoteTest : public ::testing::Test {
   // Every record of every shard through `source`, once each shard has `at_least` in all.
   std::vector<ChangeRecord> ReadAll(ChangeSource& source, size_t at_least) {
     std::vector<ChangeRecord> all;
-    std::map<uint32_t, uint64_t> next;
+    std::map<ShardIndex, SequenceNumber> next;
     for (int round = 0; round < 200 && all.size() < at_least; ++round) {
       auto shards = source.ListShards();
       EXPECT_TRUE(shards.ok()) << shards.status().ToString();
       if (!shards.ok()) return all;
       for (const SourceShard& shard : *shards) {
-        uint64_t& from = next.try_emplace(shard.index, 1).first->second;
+        SequenceNumber& from = next.try_emplace(shard.index, 1).first->second;
         auto batch = source.Read(shard.index, from, 1000, milliseconds(0));
         EXPECT_TRUE(batch.ok()) << batch.status().ToString();
         if (!batch.ok()) return all;
@@ -98,7 +98,7 @@ TEST_F(RemoteTest, RemoteSourceReturnsEveryFieldOfTheLog) {
   const int64_t a_minute_ago = Clock::System()->NowSeconds() - 60;
   Put(R"({"pk":{"S":"expired"},"expires":{"N":")" + std::to_string(a_minute_ago) + R"("}})");
   // 1 + 3 + 3 + 1 writes, and the TTL sweeper's delete (within its 1 s interval).
-  auto source = MakeRemoteStreamsSource(daemon_->url(), "orders");
+  auto source = MakeRemoteStreamsSource(daemon_->url(), TableName("orders"));
   ASSERT_TRUE(source.ok()) << source.status().ToString();
   const std::vector<ChangeRecord> remote = ReadAll(**source, 9);
   ASSERT_EQ(remote.size(), 9u);
@@ -147,10 +147,10 @@ TEST_F(RemoteTest, RemoteSourceReturnsEveryFieldOfTheLog) {
   ASSERT_TRUE(table.ok());
   std::vector<ChangeRecord> logged;
   for (const ShardDescription& shard : table->shards) {
-    auto read = (*engine)->ReadShard({"orders", shard.index, 1, 1000});
+    auto read = (*engine)->ReadShard({TableName("orders"), shard.index, SequenceNumber(1), 1000});
     ASSERT_TRUE(read.ok());
     for (ChangeRecord& record : read->records) logged.push_back(std::move(record));
-    const SourceShard& remote_shard = (*remote_shards)[shard.index];
+    const SourceShard& remote_shard = (*remote_shards)[shard.index.value()];
     EXPECT_EQ(remote_shard.index, shard.index);
     EXPECT_EQ(remote_shard.first_sequence, shard.first_sequence);
     EXPECT_EQ(remote_shard.last_sequence, shard.last_sequence);
@@ -174,7 +174,7 @@ TEST_F(RemoteTest, RemoteSourceReturnsEveryFieldOfTheLog) {
 }
 
 TEST_F(RemoteTest, ConsumerRunsOnRemoteSourceAndRemoteLeases) {
-  auto source = MakeRemoteStreamsSource(daemon_->url(), "orders");
+  auto source = MakeRemoteStreamsSource(daemon_->url(), TableName("orders"));
   ASSERT_TRUE(source.ok()) << source.status().ToString();
   auto leases = MakeRemoteLeaseStore(daemon_->url(), "consumer_leases");
   ASSERT_TRUE(leases.ok()) << leases.status().ToString();
@@ -190,7 +190,8 @@ TEST_F(RemoteTest, ConsumerRunsOnRemoteSourceAndRemoteLeases) {
   options.lease_duration = milliseconds(1000);
   auto consumer = StreamConsumer::Create(options, **source, **leases, [&](const ShardBatch& batch) {
     std::lock_guard lock(mu);
-    for (const ChangeRecord& record : batch.records) seen[batch.shard].push_back(record.sequence());
+    for (const ChangeRecord& record : batch.records)
+      seen[batch.shard.value()].push_back(record.sequence());
     return Status::Ok();
   });
   ASSERT_TRUE(consumer.ok());
@@ -200,11 +201,14 @@ TEST_F(RemoteTest, ConsumerRunsOnRemoteSourceAndRemoteLeases) {
   auto shards = (*source)->ListShards();
   ASSERT_TRUE(shards.ok());
   auto all_checkpointed = [&] {
-    auto listed = (*leases)->ListLeases("remote-app", "orders");
+    auto listed = (*leases)->ListLeases("remote-app", TableName("orders"));
     if (!listed.ok() || listed->size() != shards->size()) return false;
     auto now = (*source)->ListShards();
     for (const Lease& lease : *listed) {
-      if (lease.checkpoint.value_or(1) != (*now)[lease.shard].last_sequence + 1) return false;
+      if (lease.checkpoint.value_or(SequenceNumber(1)) !=
+          (*now)[lease.shard.value()].last_sequence.Next()) {
+        return false;
+      }
     }
     return true;
   };
@@ -215,12 +219,12 @@ TEST_F(RemoteTest, ConsumerRunsOnRemoteSourceAndRemoteLeases) {
   ASSERT_TRUE(final_shards.ok());
   for (const SourceShard& shard : *final_shards) {
     std::vector<uint64_t> expected;
-    for (uint64_t s = 1; s <= shard.last_sequence; ++s) expected.push_back(s);
-    EXPECT_EQ(seen[shard.index], expected) << "shard " << shard.index;
-    total += seen[shard.index].size();
+    for (uint64_t s = 1; s <= shard.last_sequence.value(); ++s) expected.push_back(s);
+    EXPECT_EQ(seen[shard.index.value()], expected) << "shard " << shard.index;
+    total += seen[shard.index.value()].size();
   }
   EXPECT_EQ(total, 100u);
-  auto listed = (*leases)->ListLeases("remote-app", "orders");
+  auto listed = (*leases)->ListLeases("remote-app", TableName("orders"));
   ASSERT_TRUE(listed.ok());
   for (const Lease& lease : *listed) EXPECT_EQ(lease.owner, "") << "released on Stop";
 }
@@ -228,7 +232,10 @@ TEST_F(RemoteTest, ConsumerRunsOnRemoteSourceAndRemoteLeases) {
 TEST_F(RemoteTest, RemoteLeaseWritesAreConditional) {
   auto leases = MakeRemoteLeaseStore(daemon_->url(), "leases");
   ASSERT_TRUE(leases.ok()) << leases.status().ToString();
-  Lease lease{.application = "app", .table = "orders", .shard = 2, .parent = 1};
+  Lease lease{.application = "app",
+              .table = TableName("orders"),
+              .shard = ShardIndex(2),
+              .parent = ShardIndex(1)};
   ASSERT_TRUE((*leases)->CreateLease(lease).ok());
   EXPECT_EQ((*leases)->CreateLease(lease).code(), ErrorCode::kConditionalCheckFailed);
   Lease taken = lease;
@@ -242,13 +249,13 @@ TEST_F(RemoteTest, RemoteLeaseWritesAreConditional) {
   EXPECT_EQ((*leases)->UpdateLease(lease, other).code(), ErrorCode::kConditionalCheckFailed);
   Lease checkpointed = taken;
   checkpointed.counter = 2;
-  checkpointed.checkpoint = 42;
+  checkpointed.checkpoint = SequenceNumber(42);
   ASSERT_TRUE((*leases)->UpdateLease(taken, checkpointed).ok());
-  auto listed = (*leases)->ListLeases("app", "orders");
+  auto listed = (*leases)->ListLeases("app", TableName("orders"));
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0], checkpointed);
-  EXPECT_TRUE((*leases)->ListLeases("other-app", "orders")->empty());
+  EXPECT_TRUE((*leases)->ListLeases("other-app", TableName("orders"))->empty());
 }
 
 }  // namespace

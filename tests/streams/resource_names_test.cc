@@ -43,8 +43,9 @@ TEST(ResourceNamesTest, MalformedStreamArns) {
 }
 
 TEST(ResourceNamesTest, ShardIdsEncodeTheShardIndex) {
-  EXPECT_EQ(ShardId(kCreatedMicros, 0xabcd), "shardId-00000001700000000123-0000abcd");
-  for (uint32_t shard : {0u, 1u, 7u, 255u, 0xffffffffu}) {
+  EXPECT_EQ(ShardId(kCreatedMicros, ShardIndex(0xabcd)), "shardId-00000001700000000123-0000abcd");
+  for (uint32_t index : {0u, 1u, 7u, 255u, 0xffffffffu}) {
+    const ShardIndex shard(index);
     std::string id = ShardId(kCreatedMicros, shard);
     EXPECT_EQ(id.size(), 37u);  // within DynamoDB's 28..65
     auto parsed = ParseShardId(id, kCreatedMicros);
@@ -54,7 +55,7 @@ TEST(ResourceNamesTest, ShardIdsEncodeTheShardIndex) {
 }
 
 TEST(ResourceNamesTest, ShardIdOfAnotherTableIsNotFound) {
-  std::string id = ShardId(kCreatedMicros, 2);
+  std::string id = ShardId(kCreatedMicros, ShardIndex(2));
   EXPECT_EQ(ParseShardId(id, kCreatedMicros + 1000).status().code(), ErrorCode::kResourceNotFound);
   for (std::string_view bad :
        {"", "shardId-", "shardId-00000001700000000123-0000abcz",
@@ -68,9 +69,10 @@ TEST(ResourceNamesTest, ShardIdOfAnotherTableIsNotFound) {
 TEST(ResourceNamesTest, SequenceNumbersReadBackAsWritten) {
   const uint64_t values[] = {1, 2, 9, 10, 99, 100, 123456789, 1ULL << 40, UINT64_MAX};
   for (uint64_t v : values) {
-    EXPECT_EQ(*ParseSequenceNumber(streams::SequenceNumberText(v)), v);
+    EXPECT_EQ(*ParseSequenceNumber(streams::SequenceNumberText(SequenceNumber(v))),
+              SequenceNumber(v));
   }
-  EXPECT_EQ(*ParseSequenceNumber("42"), 42u);
+  EXPECT_EQ(*ParseSequenceNumber("42"), SequenceNumber(42));
 }
 
 TEST(ResourceNamesTest, MalformedSequenceNumbers) {

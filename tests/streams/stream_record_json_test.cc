@@ -31,15 +31,16 @@ ChangeRecord MakeRecord(v1::EventName event, v1::Provenance provenance) {
 }
 
 TEST(StreamRecordJsonTest, SequenceNumbersAreTwentyOneDigits) {
-  EXPECT_EQ(SequenceNumberText(1), "000000000000000000001");
-  EXPECT_EQ(SequenceNumberText(18446744073709551615ULL), "018446744073709551615");
+  EXPECT_EQ(SequenceNumberText(SequenceNumber(1)), "000000000000000000001");
+  EXPECT_EQ(SequenceNumberText(SequenceNumber(18446744073709551615ULL)), "018446744073709551615");
 }
 
 TEST(StreamRecordJsonTest, EventIdNamesTableShardAndSequence) {
-  EXPECT_EQ(EventId(1, 3, 42),
+  EXPECT_EQ(EventId(1, ShardIndex(3), SequenceNumber(42)),
             "00000000000000010000000300000000000000"
             "2a");
-  EXPECT_NE(EventId(1, 3, 42), EventId(2, 3, 42));
+  EXPECT_NE(EventId(1, ShardIndex(3), SequenceNumber(42)),
+            EventId(2, ShardIndex(3), SequenceNumber(42)));
 }
 
 TEST(StreamRecordJsonTest, RecordShapes) {
@@ -48,7 +49,7 @@ TEST(StreamRecordJsonTest, RecordShapes) {
     v1::Provenance provenance;
     std::string expected;
   };
-  const std::string id = EventId(5, 3, 42);
+  const std::string id = EventId(5, ShardIndex(3), SequenceNumber(42));
   const std::string head = R"({"eventID":")" + id + R"(","eventName":")";
   const std::string source =
       R"(","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":"eu-west-1",)"

@@ -40,8 +40,8 @@ ChangeRecord MakeRecord(uint64_t sequence, const std::string& pk, v1::EventName 
 
 ShardBatch MakeBatch(uint64_t first, uint64_t last, std::stop_token stop = {}) {
   ShardBatch batch;
-  batch.table = "orders";
-  batch.shard = 2;
+  batch.table = TableName("orders");
+  batch.shard = ShardIndex(2);
   for (uint64_t s = first; s <= last; ++s) batch.records.push_back(MakeRecord(s, "k"));
   batch.stop = stop;
   return batch;
@@ -74,15 +74,16 @@ class Recorder : public TriggerListener, public FailureDestination {
     invocations.push_back(Sequences(invocation.event_json));
     if (!outcome.ok()) ++function_errors;
   }
-  void Processed(uint32_t, size_t records) override {
+  void Processed(ShardIndex, size_t records) override {
     std::lock_guard lock(mutex_);
     processed += records;
   }
-  void Filtered(uint32_t, size_t records) override {
+  void Filtered(ShardIndex, size_t records) override {
     std::lock_guard lock(mutex_);
     filtered += records;
   }
-  void Discarded(uint32_t, size_t records, std::string_view condition, std::string_view) override {
+  void Discarded(ShardIndex, size_t records, std::string_view condition,
+                 std::string_view) override {
     std::lock_guard lock(mutex_);
     discarded += records;
     conditions.emplace_back(condition);
@@ -104,8 +105,8 @@ class Recorder : public TriggerListener, public FailureDestination {
     return [this, decide](const TriggerInvocation& invocation) -> Result<std::string> {
       std::vector<uint64_t> sequences = Sequences(invocation.event_json);
       EXPECT_EQ(sequences.size(), invocation.record_count);
-      EXPECT_EQ(sequences.front(), invocation.first_sequence);
-      EXPECT_EQ(sequences.back(), invocation.last_sequence);
+      EXPECT_EQ(SequenceNumber(sequences.front()), invocation.first_sequence);
+      EXPECT_EQ(SequenceNumber(sequences.back()), invocation.last_sequence);
       for (size_t i = 1; i < sequences.size(); ++i) EXPECT_EQ(sequences[i], sequences[i - 1] + 1);
       {
         std::lock_guard lock(mutex_);
@@ -200,7 +201,7 @@ TEST(TriggerProcessorTest, EventHasLambdaDynamoDbShape) {
   ASSERT_FALSE(event.HasParseError());
   ASSERT_EQ(event["Records"].Size(), 2u);
   const auto& record = event["Records"][0];
-  EXPECT_STREQ(record["eventID"].GetString(), EventId(7, 2, 1).c_str());
+  EXPECT_STREQ(record["eventID"].GetString(), EventId(7, ShardIndex(2), SequenceNumber(1)).c_str());
   EXPECT_STREQ(record["eventName"].GetString(), "INSERT");
   EXPECT_STREQ(record["eventVersion"].GetString(), "1.1");
   EXPECT_STREQ(record["eventSource"].GetString(), "aws:dynamodb");
@@ -230,7 +231,7 @@ TEST(TriggerProcessorTest, OrderIsKeptUnderRetriesBisectionAndPartialFailures) {
           if (++calls % 3 == 0) return Status::Internal("flaky");
           for (uint64_t s : seqs) {
             if (s % 7 == 3 && reported[s]++ < 2) {
-              return BatchItemFailuresJson({SequenceNumberText(s)});
+              return BatchItemFailuresJson({SequenceNumberText(SequenceNumber(s))});
             }
           }
           return std::string();
@@ -345,7 +346,8 @@ TEST(TriggerProcessorTest, PartialBatchFailureRetriesFromTheFirstFailedRecord) {
     std::vector<uint64_t> second_invocation;
   };
   const Case cases[] = {
-      {"one failed item", BatchItemFailuresJson({SequenceNumberText(3)}), Range(3, 5)},
+      {"one failed item", BatchItemFailuresJson({SequenceNumberText(SequenceNumber(3))}),
+       Range(3, 5)},
       {"lowest of several", BatchItemFailuresJson({"000000000000000000004", "2"}), Range(2, 5)},
       {"unknown identifier fails the whole batch", BatchItemFailuresJson({"99"}), Range(1, 5)},
       {"empty identifier fails the whole batch", BatchItemFailuresJson({""}), Range(1, 5)},
@@ -426,8 +428,8 @@ TEST(TriggerProcessorTest, RecordsOlderThanMaximumAgeAreSkippedToTheDestination)
   options.maximum_record_age_seconds = 60;
   options.clock = &clock;
   ShardBatch batch;
-  batch.table = "orders";
-  batch.shard = 2;
+  batch.table = TableName("orders");
+  batch.shard = ShardIndex(2);
   batch.records.push_back(MakeRecord(1, "k", v1::INSERT, kNow - 120'000'000));
   batch.records.push_back(MakeRecord(2, "k", v1::MODIFY, kNow - 61'000'000));
   batch.records.push_back(MakeRecord(3, "k", v1::MODIFY, kNow - 59'000'000));
@@ -519,8 +521,8 @@ TEST(TriggerProcessorTest, ParallelizationRunsGroupsConcurrentlyKeepingKeyOrder)
   options.parallelization_factor = 10;
   options.partition_key_attribute = "pk";
   ShardBatch batch;
-  batch.table = "orders";
-  batch.shard = 2;
+  batch.table = TableName("orders");
+  batch.shard = ShardIndex(2);
   for (uint64_t s = 1; s <= 100; ++s) {
     batch.records.push_back(MakeRecord(s, "key" + std::to_string(s % 10)));
   }

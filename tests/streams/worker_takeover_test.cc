@@ -78,7 +78,7 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
   a->Wait();
   write(100);
 
-  auto source = MakeRemoteStreamsSource(daemon.url(), "events");
+  auto source = MakeRemoteStreamsSource(daemon.url(), TableName("events"));
   ASSERT_TRUE(source.ok());
   auto shards = (*source)->ListShards();
   ASSERT_TRUE(shards.ok());
@@ -86,9 +86,10 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
     auto from_a = ReadLog(log_a);
     auto from_b = ReadLog(log_b);
     for (const SourceShard& shard : *shards) {
-      std::set<uint64_t> all(from_a[shard.index].begin(), from_a[shard.index].end());
-      all.insert(from_b[shard.index].begin(), from_b[shard.index].end());
-      if (all.size() != shard.last_sequence) return false;
+      const uint32_t index = shard.index.value();
+      std::set<uint64_t> all(from_a[index].begin(), from_a[index].end());
+      all.insert(from_b[index].begin(), from_b[index].end());
+      if (all.size() != shard.last_sequence.value()) return false;
     }
     return true;
   };
@@ -108,7 +109,7 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
       }
     }
   }
-  for (const SourceShard& shard : *shards) total += shard.last_sequence;
+  for (const SourceShard& shard : *shards) total += shard.last_sequence.value();
   EXPECT_EQ(total, 250u);
 }
 

@@ -38,10 +38,10 @@ inline ChainSummary CheckChains(Engine& engine, const std::string& table) {
   EXPECT_TRUE(description.ok());
   if (!description.ok()) return summary;
   for (const auto& shard : description->shards) {
-    uint64_t from = 1;
+    SequenceNumber from(1);
     uint64_t expected = 0;
     while (true) {
-      auto read = engine.ReadShard({table, shard.index, from, 1000});
+      auto read = engine.ReadShard({TableName(table), shard.index, from, 1000});
       EXPECT_TRUE(read.ok()) << read.status().ToString();
       if (!read.ok() || read->records.empty()) break;
       for (const auto& record : read->records) {
@@ -80,7 +80,7 @@ inline ChainSummary CheckChains(Engine& engine, const std::string& table) {
       }
       from = read->next_sequence;
     }
-    EXPECT_EQ(expected == 0 ? 0 : expected - 1, shard.last_sequence);
+    EXPECT_EQ(SequenceNumber(expected == 0 ? 0 : expected - 1), shard.last_sequence);
   }
   return summary;
 }

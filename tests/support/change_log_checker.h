@@ -32,32 +32,34 @@ inline std::vector<LoggedChange> ReadWholeLog(Engine& engine, const std::string&
   std::map<std::string, uint32_t> shard_of_key;
   for (const auto& shard : description->shards) {
     uint64_t expected = 0;
-    uint64_t from = 1;
+    SequenceNumber from(1);
     while (true) {
-      auto read = engine.ReadShard({table, shard.index, from, 1000});
+      auto read = engine.ReadShard({TableName(table), shard.index, from, 1000});
       EXPECT_TRUE(read.ok()) << read.status().ToString();
       if (!read.ok() || read->records.empty()) break;
       for (const auto& record : read->records) {
         if (expected == 0) {
           expected = record.sequence();
-          EXPECT_EQ(record.sequence(), read->first_available) << "shard " << shard.index;
+          EXPECT_EQ(SequenceNumber(record.sequence()), read->first_available)
+              << "shard " << shard.index;
         }
         EXPECT_EQ(record.sequence(), expected) << "gap or repeat in shard " << shard.index;
         expected = record.sequence() + 1;
-        EXPECT_EQ(record.shard(), shard.index);
-        LoggedChange change{shard.index, record.sequence(), record.event(), "", {}};
+        EXPECT_EQ(ShardIndex(record.shard()), shard.index);
+        LoggedChange change{shard.index.value(), record.sequence(), record.event(), "", {}};
         change.key_id = record.keys().SerializeAsString();
         if (record.has_new_image()) {
           auto image = FromProto(record.new_image());
           if (image.ok()) change.new_image = std::move(*image);
         }
-        auto [it, inserted] = shard_of_key.emplace(change.key_id, shard.index);
-        EXPECT_EQ(it->second, shard.index) << "item " << change.key_id << " in two shards";
+        auto [it, inserted] = shard_of_key.emplace(change.key_id, shard.index.value());
+        EXPECT_EQ(it->second, shard.index.value()) << "item " << change.key_id << " in two shards";
         all.push_back(std::move(change));
       }
       from = read->next_sequence;
     }
-    EXPECT_EQ(expected == 0 ? shard.last_sequence : expected - 1, shard.last_sequence)
+    EXPECT_EQ(expected == 0 ? shard.last_sequence : SequenceNumber(expected - 1),
+              shard.last_sequence)
         << "shard " << shard.index << " log ends before its last sequence";
   }
   return all;

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   const std::string endpoint = argv[1];
   const int fd = open(argv[4], O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd < 0) return 1;
-  auto source = streams::MakeRemoteStreamsSource(endpoint, argv[2]);
+  auto source = streams::MakeRemoteStreamsSource(endpoint, TableName(argv[2]));
   auto leases = streams::MakeRemoteLeaseStore(endpoint);
   if (!source.ok() || !leases.ok()) {
     std::fprintf(stderr, "setup failed: %s %s\n", source.status().ToString().c_str(),
@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
       options, **source, **leases, [fd](const streams::ShardBatch& batch) {
         std::string lines;
         for (const ChangeRecord& record : batch.records) {
-          lines += std::to_string(batch.shard) + " " + std::to_string(record.sequence()) + "\n";
+          lines +=
+              std::to_string(batch.shard.value()) + " " + std::to_string(record.sequence()) + "\n";
         }
         if (write(fd, lines.data(), lines.size()) != static_cast<ssize_t>(lines.size())) {
           return Status::IOError("write failed");

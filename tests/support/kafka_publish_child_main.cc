@@ -29,10 +29,10 @@ bool AllPublished(tidewater::Engine& engine, const tidewater::connectors::KafkaP
   auto description = engine.DescribeTable(kTable);
   if (!description.ok()) return false;
   for (const auto& table : p.Snapshot()) {
-    if (table.table != kTable) continue;
+    if (table.table != tidewater::TableName(kTable)) continue;
     if (table.shards.size() != description->shards.size()) return false;
     for (const auto& shard : table.shards) {
-      if (shard.published_next != description->shards[shard.shard].last_sequence + 1) {
+      if (shard.published_next != description->shards[shard.shard.value()].last_sequence.Next()) {
         return false;
       }
     }

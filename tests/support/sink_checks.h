@@ -91,10 +91,10 @@ inline uint64_t PgRowCount(const std::string& conninfo, const std::string& table
 }
 
 // Each shard's last sequence, through the Streams API of the tidewaterd at `url`.
-inline std::map<uint32_t, uint64_t> RemoteLastSequences(const std::string& url,
-                                                        const std::string& table) {
-  std::map<uint32_t, uint64_t> last;
-  auto source = streams::MakeRemoteStreamsSource(url, table);
+inline std::map<ShardIndex, SequenceNumber> RemoteLastSequences(const std::string& url,
+                                                                const std::string& table) {
+  std::map<ShardIndex, SequenceNumber> last;
+  auto source = streams::MakeRemoteStreamsSource(url, TableName(table));
   EXPECT_TRUE(source.ok()) << source.status().ToString();
   if (!source.ok()) return last;
   auto shards = (*source)->ListShards();
@@ -106,7 +106,7 @@ inline std::map<uint32_t, uint64_t> RemoteLastSequences(const std::string& url,
 
 // Whether the file sink's <table_dir>/_positions.json is past every shard's last sequence.
 inline bool FilePositionsAt(const std::string& table_dir,
-                            const std::map<uint32_t, uint64_t>& last_sequences) {
+                            const std::map<ShardIndex, SequenceNumber>& last_sequences) {
   std::ifstream in(table_dir + "/_positions.json");
   std::stringstream text;
   text << in.rdbuf();
@@ -114,9 +114,10 @@ inline bool FilePositionsAt(const std::string& table_dir,
   positions.Parse(text.str().c_str());
   if (positions.HasParseError() || !positions.IsObject()) return false;
   for (const auto& [shard, last] : last_sequences) {
-    if (last == 0) continue;
-    const std::string key = std::to_string(shard);
-    if (!positions.HasMember(key.c_str()) || positions[key.c_str()].GetUint64() != last + 1) {
+    if (last == SequenceNumber(0)) continue;
+    const std::string key = std::to_string(shard.value());
+    if (!positions.HasMember(key.c_str()) ||
+        SequenceNumber(positions[key.c_str()].GetUint64()) != last.Next()) {
       return false;
     }
   }
@@ -144,16 +145,16 @@ inline void ExpectPostgresMirrorsTable(Engine& engine, const std::string& table_
   ASSERT_TRUE(table.ok());
   uint64_t records = 0;
   for (const ShardDescription& shard : table->shards) {
-    records += shard.last_sequence;
-    const std::string index = std::to_string(shard.index);
+    const uint64_t last = shard.last_sequence.value();
+    records += last;
+    const std::string index = std::to_string(shard.index.value());
     // Sequences 1..last, each once (the primary key forbids a second copy).
     EXPECT_EQ(PgQuery(conninfo,
                       "SELECT count(*), coalesce(min(sequence), 0), coalesce(max(sequence), 0) "
                       "FROM \"" +
                           mirror + "_changes\" WHERE shard = $1",
                       {index}),
-              (PgRows{{std::to_string(shard.last_sequence), shard.last_sequence > 0 ? "1" : "0",
-                       std::to_string(shard.last_sequence)}}))
+              (PgRows{{std::to_string(last), last > 0 ? "1" : "0", std::to_string(last)}}))
         << "shard " << index;
   }
   EXPECT_EQ(PgValue(conninfo, "SELECT count(*) FROM \"" + mirror + "_changes\""),
@@ -164,7 +165,7 @@ inline void ExpectPostgresMirrorsTable(Engine& engine, const std::string& table_
 // of `table`, each exactly once (no .tmp file counts).
 inline void ExpectFilesHoldEveryRecordOnce(Engine& engine, const std::string& table_name,
                                            const std::string& table_dir) {
-  std::map<uint32_t, std::set<uint64_t>> seen;
+  std::map<ShardIndex, std::set<uint64_t>> seen;
   for (const auto& entry : std::filesystem::directory_iterator(table_dir)) {
     const std::string name = entry.path().filename().string();
     if (!name.ends_with(".jsonl")) continue;
@@ -175,7 +176,7 @@ inline void ExpectFilesHoldEveryRecordOnce(Engine& engine, const std::string& ta
       rapidjson::Document record;
       record.Parse(line.c_str());
       ASSERT_TRUE(record.IsObject()) << name << ": " << line;
-      const uint32_t shard = record["shard"].GetUint();
+      const ShardIndex shard(record["shard"].GetUint());
       const uint64_t sequence = record["sequence"].GetUint64();
       EXPECT_TRUE(seen[shard].insert(sequence).second)
           << "shard " << shard << " sequence " << sequence << " twice";
@@ -194,7 +195,7 @@ inline void ExpectFilesHoldEveryRecordOnce(Engine& engine, const std::string& ta
   ASSERT_TRUE(table.ok());
   for (const ShardDescription& shard : table->shards) {
     std::set<uint64_t> expected;
-    for (uint64_t s = 1; s <= shard.last_sequence; ++s) expected.insert(s);
+    for (uint64_t s = 1; s <= shard.last_sequence.value(); ++s) expected.insert(s);
     std::vector<uint64_t> missing, extra;
     std::set_difference(expected.begin(), expected.end(), seen[shard.index].begin(),
                         seen[shard.index].end(), std::back_inserter(missing));

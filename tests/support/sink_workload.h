@@ -109,14 +109,15 @@ inline Result<size_t> DrainIntoSink(streams::ChangeSource& source, connectors::S
   TW_ASSIGN_OR_RETURN(std::vector<streams::SourceShard> shards, source.ListShards());
   size_t written = 0;
   for (const streams::SourceShard& shard : shards) {
-    TW_ASSIGN_OR_RETURN(std::optional<uint64_t> position, sink.Load(table, shard.index));
-    uint64_t next = position.value_or(1);
+    TW_ASSIGN_OR_RETURN(std::optional<SequenceNumber> position,
+                        sink.Load(TableName(table), shard.index));
+    SequenceNumber next = position.value_or(SequenceNumber(1));
     while (true) {
       TW_ASSIGN_OR_RETURN(streams::ChangeBatch batch, source.Read(shard.index, next, batch_records,
                                                                   std::chrono::milliseconds(0)));
       if (batch.records.empty()) break;
       streams::ShardBatch shard_batch;
-      shard_batch.table = table;
+      shard_batch.table = TableName(table);
       shard_batch.shard = shard.index;
       shard_batch.records = std::move(batch.records);
       TW_RETURN_IF_ERROR(sink.Write(shard_batch));

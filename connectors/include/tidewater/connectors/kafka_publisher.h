@@ -46,6 +46,7 @@
 #include "tidewater/connectors/kafka_wire.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/core/engine.h"
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 
 namespace prometheus {
@@ -90,13 +91,13 @@ struct KafkaPublisherOptions {
 
 // Where publishing stands in one shard.
 struct ShardPublishState {
-  uint32_t shard = 0;
-  uint64_t published_next = 1;  // the first sequence Kafka has not acknowledged
-  uint64_t persisted_next = 1;  // the same, as last saved in the checkpoint
+  ShardIndex shard;
+  SequenceNumber published_next{1};  // the first sequence Kafka has not acknowledged
+  SequenceNumber persisted_next{1};  // the same, as last saved in the checkpoint
 };
 
 struct TablePublishState {
-  std::string table;
+  TableName table;
   std::string topic;
   std::string error;  // why the table is not being published ("" when it is)
   std::vector<ShardPublishState> shards;

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/consumer.h"
 
@@ -57,7 +58,7 @@ class Sink : public streams::CheckpointStore {
   virtual Status Flush() { return Status::Ok(); }
 
   // The position travels with the output (see the file comment).
-  Status Save(const std::string&, uint32_t, uint64_t) override { return Status::Ok(); }
+  Status Save(const TableName&, ShardIndex, SequenceNumber) override { return Status::Ok(); }
 };
 
 }  // namespace tidewater::connectors

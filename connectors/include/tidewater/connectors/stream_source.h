@@ -32,6 +32,7 @@
 
 #include "tidewater/connectors/kafka_wire.h"
 #include "tidewater/core/engine.h"
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/change_source.h"
 #include "tidewater/streams/consumer.h"
@@ -52,7 +53,7 @@ struct KafkaSourceConfig {
 
 // A ChangeSource for `table`, for StreamSourceConfig::change_sources.
 using ChangeSourceMaker =
-    std::function<Result<std::unique_ptr<streams::ChangeSource>>(const std::string& table)>;
+    std::function<Result<std::unique_ptr<streams::ChangeSource>>(const TableName& table)>;
 
 // Exactly one of data_dir, engine, endpoint, kafka.brokers and change_sources is set.
 struct StreamSourceConfig {

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 #include "tidewater/core/table_catalog.h"
 #include "tidewater/v1/change_record.pb.h"
@@ -32,9 +33,9 @@ using ChangeRecord = v1::ChangeRecord;
 
 // Reading a shard's change log.
 struct ShardReadRequest {
-  std::string table;
-  uint32_t shard = 0;
-  uint64_t from_sequence = 1;  // first sequence wanted (inclusive)
+  TableName table;
+  ShardIndex shard;
+  SequenceNumber from_sequence{1};  // first sequence wanted (inclusive)
   size_t limit = 1000;
   // Return the records as stored (each one's Protobuf serialization) in
   // ShardReadResult::serialized, not parsed in `records`. For readers that forward
@@ -46,9 +47,9 @@ struct ShardReadResult {
   std::vector<ChangeRecord> records;
   std::vector<std::string> serialized;  // instead of `records` when requested
   // The sequence to ask for next. Records below first_available were trimmed.
-  uint64_t next_sequence = 1;
-  uint64_t first_available = 1;
-  uint64_t last_written = 0;
+  SequenceNumber next_sequence{1};
+  SequenceNumber first_available{1};
+  SequenceNumber last_written;
 };
 
 class ChangeLog : public virtual TableDirectory {
@@ -64,11 +65,11 @@ class ChangeLog : public virtual TableDirectory {
   // `next_sequence` is the first sequence the consumer still needs. With `retain`,
   // retention never trims records at or after it, so a consumer that falls behind sees
   // lag instead of losing records. Deleting the table deletes its checkpoints.
-  virtual Status SaveCheckpoint(const std::string& consumer, const std::string& table,
-                                uint32_t shard, uint64_t next_sequence, bool retain) = 0;
-  virtual Result<std::optional<uint64_t>> LoadCheckpoint(const std::string& consumer,
-                                                         const std::string& table,
-                                                         uint32_t shard) = 0;
+  virtual Status SaveCheckpoint(const std::string& consumer, const TableName& table,
+                                ShardIndex shard, SequenceNumber next_sequence, bool retain) = 0;
+  virtual Result<std::optional<SequenceNumber>> LoadCheckpoint(const std::string& consumer,
+                                                               const TableName& table,
+                                                               ShardIndex shard) = 0;
 };
 
 }  // namespace tidewater

@@ -15,14 +15,15 @@
 
 #include "tidewater/core/attribute_value.h"
 #include "tidewater/core/change_log.h"
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 
 namespace tidewater {
 
 // A source region's position in one of its shards: the first sequence not yet applied.
 struct ReplicationCheckpoint {
-  uint32_t shard = 0;
-  uint64_t next_sequence = 0;
+  ShardIndex shard;
+  SequenceNumber next_sequence;
 };
 
 // Changes of ONE source shard, in sequence order, from `source_region`. Each change needs
@@ -30,7 +31,7 @@ struct ReplicationCheckpoint {
 // region. With a checkpoint, every change with a sequence (!= 0) must belong to its shard
 // and lie below checkpoint.next_sequence, sequences increasing.
 struct ReplicationBatch {
-  std::string table;
+  TableName table;
   std::string source_region;
   std::vector<ChangeRecord> changes;
   std::optional<ReplicationCheckpoint> checkpoint;  // none: the catch-up copy
@@ -41,7 +42,7 @@ struct ReplicationApplyResult {
   uint64_t skipped = 0;     // not newer: last writer wins, nothing written
   uint64_t duplicates = 0;  // below the stored checkpoint: applied by an earlier batch
   // The stored checkpoint of the batch's source shard after the call (0: none).
-  uint64_t checkpoint_next_sequence = 0;
+  SequenceNumber checkpoint_next_sequence;
 };
 
 // An item with its hidden version, or (deleted) a tombstone holding only the key.
@@ -64,7 +65,7 @@ struct SnapshotPage {
   std::optional<Item> last_evaluated_key;  // set when more may follow
   // First page only: per shard (index = shard), the last sequence contained in the page's
   // snapshot. Follow each shard's log from last_sequence + 1 after copying every page.
-  std::vector<uint64_t> shard_last_sequences;
+  std::vector<SequenceNumber> shard_last_sequences;
 };
 
 // A content digest of the items whose key hash lies in [hash_begin, hash_end].
@@ -106,8 +107,8 @@ class ReplicationTarget {
   // are duplicates. An invalid batch (ValidationException) writes nothing.
   virtual Result<ReplicationApplyResult> ApplyReplicationBatch(const ReplicationBatch& batch) = 0;
   // source shard -> stored next_sequence (absent: nothing applied from that shard).
-  virtual Result<std::map<uint32_t, uint64_t>> LoadReplicationCheckpoints(
-      const std::string& table, const std::string& source_region) = 0;
+  virtual Result<std::map<ShardIndex, SequenceNumber>> LoadReplicationCheckpoints(
+      const TableName& table, const std::string& source_region) = 0;
   // One page of items with versions in storage order. Each page reads one RocksDB
   // snapshot; the first also returns each shard's last sequence in it. Later pages may
   // show newer states: replaying the logs from the first page's positions converges

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tidewater/core/attribute_value.h"
+#include "tidewater/core/identifiers.h"
 
 namespace tidewater {
 
@@ -50,13 +51,13 @@ struct CreateTableRequest {
 
 // One stream shard: a contiguous range of partition-key hashes.
 struct ShardDescription {
-  uint32_t index = 0;
-  uint64_t hash_begin = 0;         // inclusive
-  uint64_t hash_end = 0;           // inclusive
-  std::optional<uint32_t> parent;  // the shard this one was split from
-  uint64_t first_sequence = 0;     // oldest record still retained (0: none retained yet)
-  uint64_t last_sequence = 0;      // newest record written (0: none written)
-  bool closed = false;             // no further records (after a split)
+  ShardIndex index;
+  uint64_t hash_begin = 0;           // inclusive
+  uint64_t hash_end = 0;             // inclusive
+  std::optional<ShardIndex> parent;  // the shard this one was split from
+  SequenceNumber first_sequence;     // oldest record still retained (0: none retained yet)
+  SequenceNumber last_sequence;      // newest record written (0: none written)
+  bool closed = false;               // no further records (after a split)
 };
 
 struct TableDescription {

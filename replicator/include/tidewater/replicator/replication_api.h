@@ -20,13 +20,14 @@
 #include <vector>
 
 #include "tidewater/core/engine.h"
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 #include "tidewater/v1/replication.pb.h"
 
 namespace tidewater::replicator {
 
 // Per source shard: the first sequence not yet applied.
-using ShardPositions = std::map<uint32_t, uint64_t>;
+using ShardPositions = std::map<ShardIndex, SequenceNumber>;
 
 // One page of a consistent scan of a table.
 struct SnapshotPage {
@@ -45,17 +46,17 @@ class ReplicationApi {
 
   // The checkpoints of `source_region` for `table` stored in this tidewaterd; empty when
   // nothing was ever applied from that region.
-  virtual Result<ShardPositions> GetCheckpoints(const std::string& table,
+  virtual Result<ShardPositions> GetCheckpoints(const TableName& table,
                                                 const std::string& source_region) = 0;
 
   virtual Result<v1::ReplicationApplyResult> Apply(const v1::ReplicationBatch& batch) = 0;
 
   // A page of the table's items; an empty token starts a new scan.
-  virtual Result<SnapshotPage> SnapshotScan(const std::string& table,
+  virtual Result<SnapshotPage> SnapshotScan(const TableName& table,
                                             const std::string& page_token) = 0;
 
   // The region this tidewaterd runs as (the region in its table ARNs).
-  virtual Result<std::string> Region(const std::string& table) = 0;
+  virtual Result<std::string> Region(const TableName& table) = 0;
 };
 
 // The replication API of the tidewaterd at `endpoint_url` ("http://127.0.0.1:8000"):

@@ -34,6 +34,8 @@
 #include <mutex>
 #include <string>
 
+#include "tidewater/core/identifiers.h"
+
 namespace tidewater::replicator {
 
 class ReplicatorMetrics {
@@ -41,9 +43,9 @@ class ReplicatorMetrics {
   // `registry` must outlive this object.
   explicit ReplicatorMetrics(prometheus::Registry& registry);
 
-  void SetLag(const std::string& table, uint32_t shard, uint64_t records, double milliseconds);
+  void SetLag(const std::string& table, ShardIndex shard, uint64_t records, double milliseconds);
   // Only the age (a Kafka source does not tell the records behind).
-  void SetLagMilliseconds(const std::string& table, uint32_t shard, double milliseconds);
+  void SetLagMilliseconds(const std::string& table, ShardIndex shard, double milliseconds);
   void Applied(const std::string& table, uint64_t applied, uint64_t skipped_older,
                uint64_t duplicates);
   void SkippedNotOrigin(const std::string& table, uint64_t count);

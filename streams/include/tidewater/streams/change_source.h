@@ -23,23 +23,24 @@
 #include <vector>
 
 #include "tidewater/core/change_log.h"
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 
 namespace tidewater::streams {
 
 // One shard of a table's stream as a source describes it.
 struct SourceShard {
-  uint32_t index = 0;
-  std::optional<uint32_t> parent;  // shard lineage: finish the parent before this one
-  bool closed = false;             // no record will follow last_sequence
-  uint64_t first_sequence = 0;     // oldest retained record (0: none retained)
-  uint64_t last_sequence = 0;      // newest record written (0: none written)
+  ShardIndex index;
+  std::optional<ShardIndex> parent;  // shard lineage: finish the parent before this one
+  bool closed = false;               // no record will follow last_sequence
+  SequenceNumber first_sequence;     // oldest retained record (0: none retained)
+  SequenceNumber last_sequence;      // newest record written (0: none written)
 };
 
 // What Read returns.
 struct ChangeBatch {
   std::vector<ChangeRecord> records;
-  uint64_t next_sequence = 1;  // the from_sequence of the next Read
+  SequenceNumber next_sequence{1};  // the from_sequence of the next Read
   // The shard is closed and every record of it has been returned.
   bool end_of_shard = false;
 };
@@ -52,12 +53,12 @@ class ChangeSource {
   // when the table does not exist or has no stream.
   virtual Result<std::vector<SourceShard>> ListShards() = 0;
 
-  virtual Result<ChangeBatch> Read(uint32_t shard, uint64_t from_sequence, size_t max_records,
-                                   std::chrono::milliseconds wait) = 0;
+  virtual Result<ChangeBatch> Read(ShardIndex shard, SequenceNumber from_sequence,
+                                   size_t max_records, std::chrono::milliseconds wait) = 0;
 };
 
 // Reads `table` from the change log of an engine in this process (an Engine is one). The
 // log must outlive the source.
-std::unique_ptr<ChangeSource> MakeEngineChangeSource(ChangeLog& log, std::string table);
+std::unique_ptr<ChangeSource> MakeEngineChangeSource(ChangeLog& log, TableName table);
 
 }  // namespace tidewater::streams

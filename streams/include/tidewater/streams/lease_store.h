@@ -25,18 +25,19 @@
 #include <vector>
 
 #include "tidewater/core/engine.h"
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 
 namespace tidewater::streams {
 
 struct Lease {
   std::string application;
-  std::string table;
-  uint32_t shard = 0;
-  std::optional<uint32_t> parent;
+  TableName table;
+  ShardIndex shard;
+  std::optional<ShardIndex> parent;
   std::string owner;  // "" when free
   uint64_t counter = 0;
-  std::optional<uint64_t> checkpoint;
+  std::optional<SequenceNumber> checkpoint;
   bool finished = false;
 
   // "<application>/<table>/<shard>": the item's partition key.
@@ -50,7 +51,7 @@ class LeaseStore {
 
   // Every lease of `application` on `table`, in shard order.
   virtual Result<std::vector<Lease>> ListLeases(const std::string& application,
-                                                const std::string& table) = 0;
+                                                const TableName& table) = 0;
   // Writes a new lease. ConditionalCheckFailed when one exists for its key.
   virtual Status CreateLease(const Lease& lease) = 0;
   // Replaces the lease `expected` with `updated` (same key) if the stored lease still has

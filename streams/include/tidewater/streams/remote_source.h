@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/change_source.h"
 
@@ -26,7 +27,7 @@ namespace tidewater::streams {
 // `endpoint_url`: "http://HOST:PORT". Validation when the URL is unusable; the endpoint
 // is first contacted by ListShards/Read.
 Result<std::unique_ptr<ChangeSource>> MakeRemoteStreamsSource(
-    std::string endpoint_url, std::string table,
+    std::string endpoint_url, TableName table,
     std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
 
 }  // namespace tidewater::streams

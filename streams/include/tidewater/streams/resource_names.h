@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 
 namespace tidewater::streams {
@@ -30,11 +31,11 @@ struct ParsedStreamArn {
 // DynamoDB stream ARN: a valid table name and a label shaped "2024-01-31T12:34:56.789".
 Result<ParsedStreamArn> ParseStreamArn(std::string_view arn);
 
-std::string ShardId(int64_t table_creation_micros, uint32_t shard_index);
+std::string ShardId(int64_t table_creation_micros, ShardIndex shard_index);
 // The shard index, when `id` is a shard id of the table created at table_creation_micros.
-Result<uint32_t> ParseShardId(std::string_view id, int64_t table_creation_micros);
+Result<ShardIndex> ParseShardId(std::string_view id, int64_t table_creation_micros);
 
 // Decimal digits (leading zeros allowed) that fit uint64; ValidationException otherwise.
-Result<uint64_t> ParseSequenceNumber(std::string_view text);
+Result<SequenceNumber> ParseSequenceNumber(std::string_view text);
 
 }  // namespace tidewater::streams

@@ -32,14 +32,15 @@
 #include <vector>
 
 #include "tidewater/core/engine.h"
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 
 namespace tidewater::streams {
 
 // Records of one shard, consecutive in sequence order (non-empty).
 struct ShardBatch {
-  std::string table;
-  uint32_t shard = 0;
+  TableName table;
+  ShardIndex shard;
   std::vector<ChangeRecord> records;
   // Set when the reader is stopping or lost the shard: finish quickly; a handler that
   // returns an error then is not retried here (another worker, or the next run, is).
@@ -63,10 +64,10 @@ class CheckpointStore {
  public:
   virtual ~CheckpointStore() = default;
   // The first sequence of `shard` not yet processed; nullopt when never checkpointed.
-  virtual Result<std::optional<uint64_t>> Load(const std::string& table, uint32_t shard) = 0;
+  virtual Result<std::optional<SequenceNumber>> Load(const TableName& table, ShardIndex shard) = 0;
   // Called by StreamConsumer after each accepted batch and at a shard's end (the
   // KafkaStreamConsumer never calls it: its handler stores positions).
-  virtual Status Save(const std::string& table, uint32_t shard, uint64_t next_sequence) = 0;
+  virtual Status Save(const TableName& table, ShardIndex shard, SequenceNumber next_sequence) = 0;
 };
 
 // Told of each failure a reader retries by itself while reading its source: `operation`
@@ -77,9 +78,9 @@ using ReadErrorListener = std::function<void(std::string_view operation, const S
 
 // Where a reader stands in one shard (a Kafka partition), for metrics and progress lines.
 struct ConsumerShardStatus {
-  uint32_t shard = 0;
+  ShardIndex shard;
   bool held = false;                    // this worker holds the shard (lease, assignment)
-  uint64_t next_sequence = 0;           // saved position: the first sequence not processed
+  SequenceNumber next_sequence;         // saved position: the first sequence not processed
   int64_t last_record_time_micros = 0;  // creation time of the last record handed over
   int64_t iterator_age_millis = 0;      // now minus that, while records are waiting; else 0
   uint64_t records_processed = 0;       // accepted by the handler, this process
@@ -87,14 +88,13 @@ struct ConsumerShardStatus {
   uint64_t trimmed_records_skipped = 0;
   // The newest sequence written to the shard, as last listed; nullopt when the source
   // does not tell (Kafka: offsets also count the publisher's resent records).
-  std::optional<uint64_t> last_sequence;
+  std::optional<SequenceNumber> last_sequence;
   std::string last_error;  // the last read/handler/checkpoint error ("" when none yet)
 
   // Records written to the shard and not yet processed; nullopt when not known.
   std::optional<uint64_t> RecordsBehind() const {
     if (!last_sequence) return std::nullopt;
-    const uint64_t end = *last_sequence + 1;
-    return end > next_sequence ? end - next_sequence : 0;
+    return SequenceDistance(next_sequence, last_sequence->Next());
   }
 };
 

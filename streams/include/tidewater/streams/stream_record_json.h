@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "tidewater/core/engine.h"
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/json_codec.h"
 #include "tidewater/core/status.h"
 
@@ -20,10 +21,10 @@ namespace tidewater::streams {
 
 // The engine's per-shard sequence as DynamoDB Streams shows it: decimal, zero-padded to
 // 21 digits, so that text order and numeric order agree.
-std::string SequenceNumberText(uint64_t sequence);
+std::string SequenceNumberText(SequenceNumber sequence);
 
 // The record's eventID: hex of (table id, shard, sequence), unique and stable per record.
-std::string EventId(uint64_t table_id, uint32_t shard, uint64_t sequence);
+std::string EventId(uint64_t table_id, ShardIndex shard, SequenceNumber sequence);
 
 // Writes the record as one JSON object. `table_id` is TableDescription::table_id of the
 // record's table; `region` is the awsRegion shown. Errors: Internal when the record holds
@@ -53,6 +54,6 @@ inline constexpr char kRecordMetadataHeader[] = "X-Tidewater-Record-Metadata";
 // userIdentity (else USER_WRITE), no origin, version or transaction.
 // Errors: Serialization for a malformed record.
 Result<ChangeRecord> ParseStreamRecord(const rapidjson::Value& json, std::string_view table,
-                                       uint32_t shard);
+                                       ShardIndex shard);
 
 }  // namespace tidewater::streams

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "tidewater/core/clock.h"
+#include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/consumer.h"
 
@@ -49,12 +50,12 @@ namespace tidewater::streams {
 
 // One invocation of a trigger's function.
 struct TriggerInvocation {
-  std::string table;
-  uint32_t shard = 0;
+  TableName table;
+  ShardIndex shard;
   std::string event_json;  // the Lambda DynamoDB event, {"Records":[...]}
   size_t record_count = 0;
-  uint64_t first_sequence = 0;
-  uint64_t last_sequence = 0;
+  SequenceNumber first_sequence;
+  SequenceNumber last_sequence;
   std::stop_token stop;  // the consumer is stopping: finish quickly
 };
 
@@ -85,11 +86,11 @@ class TriggerListener {
   virtual void Invoked(const TriggerInvocation& /*invocation*/,
                        std::chrono::nanoseconds /*duration*/, const Status& /*outcome*/) {}
   // Records the function accepted.
-  virtual void Processed(uint32_t /*shard*/, size_t /*records*/) {}
+  virtual void Processed(ShardIndex /*shard*/, size_t /*records*/) {}
   // Records dropped by FilterCriteria.
-  virtual void Filtered(uint32_t /*shard*/, size_t /*records*/) {}
+  virtual void Filtered(ShardIndex /*shard*/, size_t /*records*/) {}
   // Records given up on; condition is "RetryAttemptsExhausted" or "RecordAgeExceeded".
-  virtual void Discarded(uint32_t /*shard*/, size_t /*records*/, std::string_view /*condition*/,
+  virtual void Discarded(ShardIndex /*shard*/, size_t /*records*/, std::string_view /*condition*/,
                          std::string_view /*record_json*/) {}
 };
 
