@@ -195,7 +195,11 @@ Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_
       return Status::IOError("column families of table '" + meta.name() + "' are missing");
     }
     auto table = std::make_shared<TableState>(&db_, meta, items.mapped(), log.mapped());
-    for (uint32_t s = 0; s < table->shard_count(); ++s) RecoverShard(*table, table->shard(s));
+    for (uint32_t s = 0; s < table->shard_count(); ++s) {
+      Shard& shard = table->shard(s);
+      MutexLock shard_lock(shard.commit_mu);  // not yet shared: uncontended
+      RecoverShard(*table, shard);
+    }
     tables_[meta.name()] = std::move(table);
   }
   // Column families no catalog entry names belong to a table whose creation or deletion
@@ -235,6 +239,7 @@ void Catalog::RecoverShard(TableState& table, Shard& shard) {
 void Catalog::ResetShards(TableState& table) {
   for (uint32_t i = 0; i < table.shard_count(); ++i) {
     Shard& shard = table.shard(i);
+    shard.commit_mu.AssertHeld();  // the caller holds every shard (LockedShards)
     shard.overlay.clear();
     shard.durable_tag = shard.last_tag;
     RecoverShard(table, shard);

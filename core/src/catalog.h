@@ -100,7 +100,7 @@ class Catalog {
  private:
   Status PersistMeta(const v1::TableMeta& meta);
   // Sets a shard's counters from its log and retention floor.
-  void RecoverShard(TableState& table, Shard& shard);
+  void RecoverShard(TableState& table, Shard& shard) TW_REQUIRES(shard.commit_mu);
 
   rocksdb::DB& db_;
   rocksdb::ColumnFamilyHandle& default_cf_;

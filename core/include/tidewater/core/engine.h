@@ -58,6 +58,11 @@ struct EngineOptions {
   // While writes are refused after a storage error, how often the background loop tries
   // to recover (RocksDB's Resume, then the shards' counters re-read from the log).
   int64_t storage_recovery_interval_micros = 1'000'000;
+  // Writes are refused, before they reach storage, while the data directory's filesystem
+  // has less free space than this (checked at most every 100 ms): RocksDB is kept from
+  // ever writing to a full disk, and writes resume by themselves once space is freed.
+  // WriteHealth reports the refusal. 0: no reserve.
+  uint64_t min_free_disk_bytes = 0;
 };
 
 class Engine : public TableCatalog, public ItemStore, public ChangeLog, public ReplicationTarget {
@@ -76,8 +81,9 @@ class Engine : public TableCatalog, public ItemStore, public ChangeLog, public R
   virtual Result<size_t> PurgeTombstones() = 0;
 
   // --- Storage health ---
-  // Ok while writes are accepted. After a storage error (a full disk, a failed write or
-  // fsync) writes fail with that error until the engine has recovered; reads go on.
+  // Ok while writes are accepted. While free space is below min_free_disk_bytes, or after
+  // a storage error (a full disk, a failed write or fsync), writes fail with that error
+  // until space is freed or the engine has recovered; reads go on.
   virtual Status WriteHealth() = 0;
   // Tries to recover from a storage error now (the background loop also tries every
   // storage_recovery_interval_micros): RocksDB resumes, and every shard's counters are
