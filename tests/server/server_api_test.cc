@@ -438,188 +438,181 @@ TEST_F(ServerApiTest, StreamHistoryAcrossReenableAndDeleteForADay) {
     for (const auto& stream : page["Streams"].GetArray()) arns.push_back(Str(stream["StreamArn"]));
     return arns;
   };
-  auto status_of =
-      [&](const std::string& arn) {
+  auto status_of = [&](const std::string& arn) {
     rapidjson::Document d =
-        Ok("DynamoDBStreams_20120810.DescribeStream", R"({"StreamArn":")" + arn + ""
-      } ");
-      return Str(d["StreamDescription"]["StreamStatus"]);
-};
-CreateTable("Hist");
-const std::string first = StreamArnOf("Hist");
-Put("Hist", "a", 1);
-Ok("UpdateTable", R"({"TableName":"Hist","StreamSpecification":{"StreamEnabled":false}})");
-Ok("UpdateTable", R"({"TableName":"Hist","StreamSpecification":{"StreamEnabled":true,
+        Ok("DynamoDBStreams_20120810.DescribeStream", R"({"StreamArn":")" + arn + "\"}");
+    return Str(d["StreamDescription"]["StreamStatus"]);
+  };
+  CreateTable("Hist");
+  const std::string first = StreamArnOf("Hist");
+  Put("Hist", "a", 1);
+  Ok("UpdateTable", R"({"TableName":"Hist","StreamSpecification":{"StreamEnabled":false}})");
+  Ok("UpdateTable", R"({"TableName":"Hist","StreamSpecification":{"StreamEnabled":true,
       "StreamViewType":"KEYS_ONLY"}})");
-const std::string second = StreamArnOf("Hist");
-ASSERT_NE(first, second);
-Put("Hist", "a", 2);
-EXPECT_EQ(status_of(first), "DISABLED");
-EXPECT_EQ(status_of(second), "ENABLED");
-EXPECT_EQ(records_of(first), std::vector<std::string>{"000000000000000000001"});
-EXPECT_EQ(records_of(second), std::vector<std::string>{"000000000000000000002"});
-EXPECT_EQ(listed(R"({"TableName":"Hist"})"), (std::vector<std::string>{first, second}));
+  const std::string second = StreamArnOf("Hist");
+  ASSERT_NE(first, second);
+  Put("Hist", "a", 2);
+  EXPECT_EQ(status_of(first), "DISABLED");
+  EXPECT_EQ(status_of(second), "ENABLED");
+  EXPECT_EQ(records_of(first), std::vector<std::string>{"000000000000000000001"});
+  EXPECT_EQ(records_of(second), std::vector<std::string>{"000000000000000000002"});
+  EXPECT_EQ(listed(R"({"TableName":"Hist"})"), (std::vector<std::string>{first, second}));
 
-clock_.AdvanceMicros(kMinute);
-Ok("DeleteTable", R"({"TableName":"Hist"})");
-CreateTable("Hist");
-const std::string third = StreamArnOf("Hist");
-Put("Hist", "a", 3);
-EXPECT_EQ(status_of(second), "DISABLED");
-EXPECT_EQ(records_of(second), std::vector<std::string>{"000000000000000000002"});
-// Sequence numbers go on after the deleted table's: (shard, sequence) stays unique.
-EXPECT_EQ(records_of(third), std::vector<std::string>{"000000000000000000003"});
-EXPECT_EQ(listed(R"({"TableName":"Hist"})"), (std::vector<std::string>{first, second, third}));
-EXPECT_EQ(listed("{}"), (std::vector<std::string>{first, second, third}));
-  EXPECT_EQ(listed(R"({"Limit":1,"ExclusiveStartStreamArn":")" + first + ""
-  }"),
+  clock_.AdvanceMicros(kMinute);
+  Ok("DeleteTable", R"({"TableName":"Hist"})");
+  CreateTable("Hist");
+  const std::string third = StreamArnOf("Hist");
+  Put("Hist", "a", 3);
+  EXPECT_EQ(status_of(second), "DISABLED");
+  EXPECT_EQ(records_of(second), std::vector<std::string>{"000000000000000000002"});
+  // Sequence numbers go on after the deleted table's: (shard, sequence) stays unique.
+  EXPECT_EQ(records_of(third), std::vector<std::string>{"000000000000000000003"});
+  EXPECT_EQ(listed(R"({"TableName":"Hist"})"), (std::vector<std::string>{first, second, third}));
+  EXPECT_EQ(listed("{}"), (std::vector<std::string>{first, second, third}));
+  EXPECT_EQ(listed(R"({"Limit":1,"ExclusiveStartStreamArn":")" + first + "\"}"),
             std::vector<std::string>{second});
 
   // A day after the first was disabled it is gone; the second (deleted a minute later)
   // is not yet.
   clock_.AdvanceMicros(24 * 60 * kMinute - kMinute / 2);
   const std::string iterator = Iterator(second, ShardIds(second)[0], "TRIM_HORIZON");
-  EXPECT_EQ(ErrorType("DynamoDBStreams_20120810.DescribeStream",
-                      R"({"StreamArn":")" + first + ""
-  }"),
-            "ResourceNotFoundException");
+  EXPECT_EQ(
+      ErrorType("DynamoDBStreams_20120810.DescribeStream", R"({"StreamArn":")" + first + "\"}"),
+      "ResourceNotFoundException");
   EXPECT_EQ(listed(R"({"TableName":"Hist"})"), (std::vector<std::string>{second, third}));
   clock_.AdvanceMicros(kMinute);
-  EXPECT_EQ(ErrorType("DynamoDBStreams_20120810.GetRecords",
-                      R"({"ShardIterator":")" + iterator + ""
-  }"),
-            "ResourceNotFoundException");
+  EXPECT_EQ(
+      ErrorType("DynamoDBStreams_20120810.GetRecords", R"({"ShardIterator":")" + iterator + "\"}"),
+      "ResourceNotFoundException");
   EXPECT_EQ(ErrorType("DynamoDBStreams_20120810.GetShardIterator",
                       R"({"StreamArn":")" + second + R"(","ShardId":")" + ShardIds(third)[0] +
                           R"(","ShardIteratorType":"TRIM_HORIZON"})"),
             "ResourceNotFoundException");
   ASSERT_TRUE(engine_->TrimStreams().ok());
   EXPECT_EQ(listed("{}"), std::vector<std::string>{third});
+}
+
+TEST_F(ServerApiTest, BatchOperations) {
+  CreateTable("Bat");
+  std::string writes;
+  for (int i = 0; i < 25; ++i) {
+    if (i > 0) writes += ",";
+    writes += R"({"PutRequest":{"Item":{"pk":{"S":"b"},"sk":{"N":")" + std::to_string(i) + "\"}}}}";
   }
+  rapidjson::Document written = Ok("BatchWriteItem", R"({"RequestItems":{"Bat":[)" + writes +
+                                                         R"(]},"ReturnConsumedCapacity":"TOTAL"})");
+  EXPECT_TRUE(written["UnprocessedItems"].ObjectEmpty());
+  EXPECT_EQ(written["ConsumedCapacity"][0]["CapacityUnits"].GetDouble(), 25.0);
+  std::string message;
+  EXPECT_EQ(ErrorType("BatchWriteItem",
+                      R"({"RequestItems":{"Bat":[)" + writes + "," +
+                          R"({"DeleteRequest":{"Key":{"pk":{"S":"z"},"sk":{"N":"1"}}}}]}})",
+                      &message),
+            "ValidationException");
+  EXPECT_EQ(
+      ErrorType("BatchWriteItem",
+                R"({"RequestItems":{"Bat":[{"PutRequest":{"Item":{"pk":{"S":"z"}}}}]}})", &message),
+      "ValidationException");
+  EXPECT_EQ(message, "One or more parameter values were invalid: Missing the key sk in the item");
 
-  TEST_F(ServerApiTest, BatchOperations) {
-    CreateTable("Bat");
-    std::string writes;
-    for (int i = 0; i < 25; ++i) {
-      if (i > 0) writes += ",";
-      writes +=
-          R"({"PutRequest":{"Item":{"pk":{"S":"b"},"sk":{"N":")" + std::to_string(i) + "\"}}}}";
-    }
-    rapidjson::Document written =
-        Ok("BatchWriteItem",
-           R"({"RequestItems":{"Bat":[)" + writes + R"(]},"ReturnConsumedCapacity":"TOTAL"})");
-    EXPECT_TRUE(written["UnprocessedItems"].ObjectEmpty());
-    EXPECT_EQ(written["ConsumedCapacity"][0]["CapacityUnits"].GetDouble(), 25.0);
-    std::string message;
-    EXPECT_EQ(ErrorType("BatchWriteItem",
-                        R"({"RequestItems":{"Bat":[)" + writes + "," +
-                            R"({"DeleteRequest":{"Key":{"pk":{"S":"z"},"sk":{"N":"1"}}}}]}})",
-                        &message),
-              "ValidationException");
-    EXPECT_EQ(ErrorType("BatchWriteItem",
-                        R"({"RequestItems":{"Bat":[{"PutRequest":{"Item":{"pk":{"S":"z"}}}}]}})",
-                        &message),
-              "ValidationException");
-    EXPECT_EQ(message, "One or more parameter values were invalid: Missing the key sk in the item");
-
-    rapidjson::Document got = Ok("BatchGetItem", R"({"RequestItems":{"Bat":{"Keys":[
+  rapidjson::Document got = Ok("BatchGetItem", R"({"RequestItems":{"Bat":{"Keys":[
       {"pk":{"S":"b"},"sk":{"N":"3"}},{"pk":{"S":"b"},"sk":{"N":"99"}}]}}})");
-    EXPECT_EQ(got["Responses"]["Bat"].Size(), 1u);
-    EXPECT_TRUE(got["UnprocessedKeys"].ObjectEmpty());
-    EXPECT_EQ(ErrorType("BatchGetItem", R"({"RequestItems":{"Bat":{"Keys":[
+  EXPECT_EQ(got["Responses"]["Bat"].Size(), 1u);
+  EXPECT_TRUE(got["UnprocessedKeys"].ObjectEmpty());
+  EXPECT_EQ(ErrorType("BatchGetItem", R"({"RequestItems":{"Bat":{"Keys":[
       {"pk":{"S":"b"},"sk":{"N":"3"}},{"pk":{"S":"b"},"sk":{"N":"3"}}]}}})",
-                        &message),
-              "ValidationException");
-    EXPECT_EQ(message, "Provided list of item keys contains duplicates");
-    EXPECT_EQ(
-        ErrorType("BatchGetItem", R"({"RequestItems":{"Missing":{"Keys":[{"pk":{"S":"b"}}]}}})"),
-        "ResourceNotFoundException");
-  }
+                      &message),
+            "ValidationException");
+  EXPECT_EQ(message, "Provided list of item keys contains duplicates");
+  EXPECT_EQ(
+      ErrorType("BatchGetItem", R"({"RequestItems":{"Missing":{"Keys":[{"pk":{"S":"b"}}]}}})"),
+      "ResourceNotFoundException");
+}
 
-  TEST_F(ServerApiTest, LegacyParameters) {
-    CreateTable("Legacy");
-    Put("Legacy", "a", 1, R"(,"n":{"N":"1"})");
-    EXPECT_EQ(ErrorType("PutItem", R"({"TableName":"Legacy","Item":{"pk":{"S":"a"},"sk":{"N":"1"}},
+TEST_F(ServerApiTest, LegacyParameters) {
+  CreateTable("Legacy");
+  Put("Legacy", "a", 1, R"(,"n":{"N":"1"})");
+  EXPECT_EQ(ErrorType("PutItem", R"({"TableName":"Legacy","Item":{"pk":{"S":"a"},"sk":{"N":"1"}},
       "Expected":{"pk":{"Exists":false}}})"),
-              "ConditionalCheckFailedException");
-    rapidjson::Document updated = Ok("UpdateItem", R"({"TableName":"Legacy",
+            "ConditionalCheckFailedException");
+  rapidjson::Document updated = Ok("UpdateItem", R"({"TableName":"Legacy",
       "Key":{"pk":{"S":"a"},"sk":{"N":"1"}},
       "AttributeUpdates":{"n":{"Action":"ADD","Value":{"N":"4"}},"t":{"Value":{"S":"x"}}},
       "Expected":{"n":{"ComparisonOperator":"EQ","AttributeValueList":[{"N":"1"}]}},
       "ReturnValues":"ALL_NEW"})");
-    EXPECT_EQ(Str(updated["Attributes"]["n"]["N"]), "5");
-    EXPECT_EQ(Str(updated["Attributes"]["t"]["S"]), "x");
-    Put("Legacy", "a", 2, R"(,"n":{"N":"9"})");
-    rapidjson::Document queried = Ok("Query", R"({"TableName":"Legacy",
+  EXPECT_EQ(Str(updated["Attributes"]["n"]["N"]), "5");
+  EXPECT_EQ(Str(updated["Attributes"]["t"]["S"]), "x");
+  Put("Legacy", "a", 2, R"(,"n":{"N":"9"})");
+  rapidjson::Document queried = Ok("Query", R"({"TableName":"Legacy",
       "KeyConditions":{"pk":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"a"}]}},
       "QueryFilter":{"n":{"ComparisonOperator":"GT","AttributeValueList":[{"N":"6"}]}},
       "AttributesToGet":["sk"]})");
-    EXPECT_EQ(queried["Count"].GetInt(), 1);
-    EXPECT_EQ(queried["ScannedCount"].GetInt(), 2);
-    EXPECT_EQ(Str(queried["Items"][0]["sk"]["N"]), "2");
-    EXPECT_FALSE(queried["Items"][0].HasMember("n"));
-    rapidjson::Document scanned = Ok("Scan", R"({"TableName":"Legacy","ConditionalOperator":"OR",
+  EXPECT_EQ(queried["Count"].GetInt(), 1);
+  EXPECT_EQ(queried["ScannedCount"].GetInt(), 2);
+  EXPECT_EQ(Str(queried["Items"][0]["sk"]["N"]), "2");
+  EXPECT_FALSE(queried["Items"][0].HasMember("n"));
+  rapidjson::Document scanned = Ok("Scan", R"({"TableName":"Legacy","ConditionalOperator":"OR",
       "ScanFilter":{"n":{"ComparisonOperator":"LT","AttributeValueList":[{"N":"6"}]},
                     "t":{"ComparisonOperator":"NULL"}}})");
-    EXPECT_EQ(scanned["Count"].GetInt(), 2);
-    std::string message;
-    EXPECT_EQ(
-        ErrorType("PutItem", R"json({"TableName":"Legacy","Item":{"pk":{"S":"b"},"sk":{"N":"1"}},
+  EXPECT_EQ(scanned["Count"].GetInt(), 2);
+  std::string message;
+  EXPECT_EQ(
+      ErrorType("PutItem", R"json({"TableName":"Legacy","Item":{"pk":{"S":"b"},"sk":{"N":"1"}},
       "Expected":{"pk":{"Exists":false}},"ConditionExpression":"attribute_exists(n)"})json",
-                  &message),
-        "ValidationException");
-    EXPECT_EQ(message,
-              "Can not use both expression and non-expression parameters in the same "
-              "request: Non-expression parameters: {Expected} Expression parameters: "
-              "{ConditionExpression}");
-    EXPECT_EQ(ErrorType("Scan", R"({"TableName":"Legacy",
+                &message),
+      "ValidationException");
+  EXPECT_EQ(message,
+            "Can not use both expression and non-expression parameters in the same "
+            "request: Non-expression parameters: {Expected} Expression parameters: "
+            "{ConditionExpression}");
+  EXPECT_EQ(ErrorType("Scan", R"({"TableName":"Legacy",
       "ScanFilter":{"n":{"ComparisonOperator":"SIMILAR","AttributeValueList":[{"N":"6"}]}}})"),
-              "ValidationException");
-  }
+            "ValidationException");
+}
 
-  TEST_F(ServerApiTest, TableAdministration) {
-    CreateTable("Admin1");
-    CreateTable("Admin2");
-    EXPECT_EQ(ErrorType("CreateTable", R"({"TableName":"Admin1",
+TEST_F(ServerApiTest, TableAdministration) {
+  CreateTable("Admin1");
+  CreateTable("Admin2");
+  EXPECT_EQ(ErrorType("CreateTable", R"({"TableName":"Admin1",
       "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
       "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})"),
-              "ResourceInUseException");
-    std::string message;
-    EXPECT_EQ(ErrorType("CreateTable", R"({"TableName":"Admin3",
+            "ResourceInUseException");
+  std::string message;
+  EXPECT_EQ(ErrorType("CreateTable", R"({"TableName":"Admin3",
       "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
       "KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})",
-                        &message),
-              "ValidationException");
-    EXPECT_EQ(message,
-              "One or more parameter values were invalid: Some index key attributes are not "
-              "defined in AttributeDefinitions. Keys: [id], AttributeDefinitions: [pk]");
-    EXPECT_EQ(ErrorType("CreateTable", R"({"TableName":"Admin3",
+                      &message),
+            "ValidationException");
+  EXPECT_EQ(message,
+            "One or more parameter values were invalid: Some index key attributes are not "
+            "defined in AttributeDefinitions. Keys: [id], AttributeDefinitions: [pk]");
+  EXPECT_EQ(ErrorType("CreateTable", R"({"TableName":"Admin3",
       "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
       "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}]})",
-                        &message),
-              "ValidationException");
+                      &message),
+            "ValidationException");
 
-    rapidjson::Document page = Ok("ListTables", R"({"Limit":1})");
-    EXPECT_EQ(Str(page["TableNames"][0]), "Admin1");
-    EXPECT_EQ(Str(page["LastEvaluatedTableName"]), "Admin1");
-    page = Ok("ListTables", R"({"ExclusiveStartTableName":"Admin1"})");
-    EXPECT_EQ(page["TableNames"].Size(), 1u);
-    EXPECT_FALSE(page.HasMember("LastEvaluatedTableName"));
+  rapidjson::Document page = Ok("ListTables", R"({"Limit":1})");
+  EXPECT_EQ(Str(page["TableNames"][0]), "Admin1");
+  EXPECT_EQ(Str(page["LastEvaluatedTableName"]), "Admin1");
+  page = Ok("ListTables", R"({"ExclusiveStartTableName":"Admin1"})");
+  EXPECT_EQ(page["TableNames"].Size(), 1u);
+  EXPECT_FALSE(page.HasMember("LastEvaluatedTableName"));
 
-    rapidjson::Document ttl = Ok("DescribeTimeToLive", R"({"TableName":"Admin1"})");
-    EXPECT_EQ(Str(ttl["TimeToLiveDescription"]["TimeToLiveStatus"]), "DISABLED");
+  rapidjson::Document ttl = Ok("DescribeTimeToLive", R"({"TableName":"Admin1"})");
+  EXPECT_EQ(Str(ttl["TimeToLiveDescription"]["TimeToLiveStatus"]), "DISABLED");
 
-    rapidjson::Document deleted = Ok("DeleteTable", R"({"TableName":"Admin2"})");
-    EXPECT_EQ(Str(deleted["TableDescription"]["TableStatus"]), "DELETING");
-    EXPECT_EQ(ErrorType("DescribeTable", R"({"TableName":"Admin2"})"), "ResourceNotFoundException");
-    // A re-created table with another key schema is not confused with the old one.
-    Ok("CreateTable", R"({"TableName":"Admin2",
+  rapidjson::Document deleted = Ok("DeleteTable", R"({"TableName":"Admin2"})");
+  EXPECT_EQ(Str(deleted["TableDescription"]["TableStatus"]), "DELETING");
+  EXPECT_EQ(ErrorType("DescribeTable", R"({"TableName":"Admin2"})"), "ResourceNotFoundException");
+  // A re-created table with another key schema is not confused with the old one.
+  Ok("CreateTable", R"({"TableName":"Admin2",
       "AttributeDefinitions":[{"AttributeName":"id","AttributeType":"N"}],
       "KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})");
-    Ok("UpdateItem",
-       R"({"TableName":"Admin2","Key":{"id":{"N":"1"}},"UpdateExpression":"SET v = :v",
+  Ok("UpdateItem",
+     R"({"TableName":"Admin2","Key":{"id":{"N":"1"}},"UpdateExpression":"SET v = :v",
       "ExpressionAttributeValues":{":v":{"S":"x"}}})");
-  }
+}
 
-  }  // namespace
-  }  // namespace tidewater::server::testing
+}  // namespace
+}  // namespace tidewater::server::testing
