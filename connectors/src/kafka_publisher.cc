@@ -336,9 +336,15 @@ class KafkaPublisher::Impl final : public DeliveryListener {
       for (const auto& shard : table->shards) {
         if (shard->has_in_flight()) return false;
       }
-      RemoveMetrics(*table);
+      RemoveRetiredMetrics(*table);
       return true;
     });
+  }
+
+  // A deleted table's metrics, unless a table created again under its name shares them
+  // (the same labels are the same series).
+  void RemoveRetiredMetrics(TableCursor& table) TW_REQUIRES(publisher_thread_) {
+    if (tables().count(table.name) == 0) RemoveMetrics(table);
   }
 
   void RemoveMetrics(TableCursor& table) {
@@ -465,7 +471,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     for (auto& [name, table] : tables()) {
       for (auto& shard : table->shards) shard->Rewind();
     }
-    for (auto& table : retired_) RemoveMetrics(*table);
+    for (auto& table : retired_) RemoveRetiredMetrics(*table);
     retired_.clear();
     in_flight_records_ = 0;
     in_flight_bytes_ = 0;

@@ -42,6 +42,14 @@ class EngineImpl final : public Engine {
                                     size_t limit) override {
     return catalog_->List(exclusive_start, limit);
   }
+  Result<std::vector<StreamDescription>> ListStreams(
+      const std::optional<std::string>& table) override {
+    return catalog_->ListStreams(table);
+  }
+  Result<StreamDescription> DescribeStream(const std::string& table,
+                                           const std::string& label) override {
+    return catalog_->DescribeStream(table, label);
+  }
   Result<TableDescription> UpdateStream(const std::string& table,
                                         const StreamSpecification& spec) override {
     return catalog_->UpdateStream(table, spec);

@@ -95,8 +95,9 @@ Status EngineImpl::OpenDatabase() {
   pipeline_ = std::make_unique<CommitPipeline>(
       std::make_unique<LocalWriteAheadLog>(*db_, options_.sync, std::move(disk_space)),
       /*group_commit=*/options_.sync);
-  catalog_ = std::make_unique<Catalog>(*db_, *default_cf_, *pipeline_, *options_.clock,
-                                       options_.block_cache_bytes);
+  catalog_ =
+      std::make_unique<Catalog>(*db_, *default_cf_, *pipeline_, *options_.clock,
+                                options_.block_cache_bytes, options_.stream_retention_micros);
   return catalog_->Load(std::move(by_name));
 }
 

@@ -5,7 +5,8 @@
 //  * An acknowledged write (ok Status) is durable per EngineOptions::sync and its change
 //    record is in its shard's log exactly once; a failed or rejected write changes
 //    nothing and leaves no record.
-//  * Per shard, sequence numbers start at 1 and strictly increase with no gaps; all
+//  * Per shard, sequence numbers start at 1 (a table created again under a deleted
+//    table's name: after the deleted table's last) and strictly increase with no gaps; all
 //    changes of one item are in one shard, in commit order. This holds after a crash
 //    (kill -9) and reopen.
 //  * Item and change record are committed in ONE RocksDB WriteBatch.
