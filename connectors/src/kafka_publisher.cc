@@ -332,13 +332,16 @@ class KafkaPublisher::Impl final : public DeliveryListener {
   }
 
   void DropDrainedRetired() TW_REQUIRES(publisher_thread_) {
-    std::erase_if(retired_, [this](const std::unique_ptr<TableCursor>& table) {
-      for (const auto& shard : table->shards) {
-        if (shard->has_in_flight()) return false;
+    for (auto it = retired_.begin(); it != retired_.end();) {
+      const auto& shards = (*it)->shards;
+      if (std::any_of(shards.begin(), shards.end(),
+                      [](const auto& shard) { return shard->has_in_flight(); })) {
+        ++it;
+        continue;
       }
-      RemoveRetiredMetrics(*table);
-      return true;
-    });
+      RemoveRetiredMetrics(**it);
+      it = retired_.erase(it);
+    }
   }
 
   // A deleted table's metrics, unless a table created again under its name shares them
