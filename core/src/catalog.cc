@@ -269,7 +269,11 @@ Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_
     // Its items column family, if the deletion was interrupted before dropping it, goes
     // with the orphans below.
     auto table = std::make_shared<TableState>(&db_, meta, nullptr, log.mapped());
-    for (uint32_t s = 0; s < table->shard_count(); ++s) RecoverShard(*table, table->shard(s));
+    for (uint32_t s = 0; s < table->shard_count(); ++s) {
+      Shard& shard = table->shard(s);
+      MutexLock shard_lock(shard.commit_mu);  // not yet shared: uncontended
+      RecoverShard(*table, shard);
+    }
     retired_[meta.table_id()] = std::move(table);
   }
   // Column families no catalog entry names belong to a table whose creation or deletion
@@ -482,6 +486,7 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   auto table = std::make_shared<TableState>(&db_, meta, items, log);
   for (uint32_t i = 0; i < table->shard_count(); ++i) {
     Shard& shard = table->shard(i);
+    MutexLock shard_lock(shard.commit_mu);  // not yet shared: uncontended
     shard.last_sequence = meta.stream_first_sequence(static_cast<int>(i)) - 1;
     shard.committed_sequence.store(shard.last_sequence);
     shard.first_sequence.store(shard.last_sequence + 1);
