@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   int threads = 0;
   size_t max_body_bytes = options.max_body_bytes;
   bool sync = false;
+  uint64_t min_free_disk_mb = options.min_free_disk_bytes >> 20;
 
   CLI::App app{"tidewaterd: DynamoDB-compatible table engine with change streams"};
   auto* data_dir_flag =
@@ -59,6 +60,11 @@ int main(int argc, char** argv) {
   auto* body_flag = app.add_option("--max-body-bytes", max_body_bytes, "Largest request body")
                         ->capture_default_str();
   auto* sync_flag = app.add_flag("--sync", sync, "fsync the write-ahead log on every write");
+  auto* min_free_flag =
+      app.add_option("--min-free-disk-mb", min_free_disk_mb,
+                     "Refuse writes while the data directory's disk has less free space (MB); 0: "
+                     "never")
+          ->capture_default_str();
   auto* log_flag = app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error")
                        ->capture_default_str();
   auto* kafka_brokers_flag = app.add_option("--kafka-brokers", flags.kafka_brokers,
@@ -82,6 +88,9 @@ int main(int argc, char** argv) {
     if (config->threads && threads_flag->count() == 0) threads = *config->threads;
     if (config->max_body_bytes && body_flag->count() == 0) max_body_bytes = *config->max_body_bytes;
     if (config->sync && sync_flag->count() == 0) sync = *config->sync;
+    if (config->min_free_disk_mb && min_free_flag->count() == 0) {
+      min_free_disk_mb = *config->min_free_disk_mb;
+    }
     if (config->log_level && log_flag->count() == 0) flags.log_level = *config->log_level;
     if (config->kafka_brokers && kafka_brokers_flag->count() == 0) {
       flags.kafka_brokers = *config->kafka_brokers;
@@ -101,6 +110,7 @@ int main(int argc, char** argv) {
   options.worker_threads = threads;
   options.max_body_bytes = max_body_bytes;
   options.sync_writes = sync;
+  options.min_free_disk_bytes = min_free_disk_mb << 20;
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
 

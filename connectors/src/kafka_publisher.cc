@@ -335,13 +335,22 @@ class KafkaPublisher::Impl final : public DeliveryListener {
   }
 
   void DropDrainedRetired() TW_REQUIRES(publisher_thread_) {
-    std::erase_if(retired_, [this](const std::unique_ptr<TableCursor>& table) {
-      for (const auto& shard : table->shards) {
-        if (shard->has_in_flight()) return false;
+    for (auto it = retired_.begin(); it != retired_.end();) {
+      const auto& shards = (*it)->shards;
+      if (std::any_of(shards.begin(), shards.end(),
+                      [](const auto& shard) { return shard->has_in_flight(); })) {
+        ++it;
+        continue;
       }
-      RemoveMetrics(*table);
-      return true;
-    });
+      RemoveRetiredMetrics(**it);
+      it = retired_.erase(it);
+    }
+  }
+
+  // A deleted table's metrics, unless a table created again under its name shares them
+  // (the same labels are the same series).
+  void RemoveRetiredMetrics(TableCursor& table) TW_REQUIRES(publisher_thread_) {
+    if (tables().count(table.name) == 0) RemoveMetrics(table);
   }
 
   void RemoveMetrics(TableCursor& table) {
@@ -468,7 +477,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     for (auto& [name, table] : tables()) {
       for (auto& shard : table->shards) shard->Rewind();
     }
-    for (auto& table : retired_) RemoveMetrics(*table);
+    for (auto& table : retired_) RemoveRetiredMetrics(*table);
     retired_.clear();
     in_flight_records_ = 0;
     in_flight_bytes_ = 0;

@@ -1,6 +1,9 @@
 // Private: the table catalog: the tables of one engine, their column families, shards and
 // stream configuration, and their lifecycle (create, describe, list, update, delete).
-// Catalog entries live in the default column family (`table/<name>`, TableMeta).
+// Catalog entries live in the default column family (`table/<name>`, TableMeta). A deleted
+// table whose stream is still readable is kept as `retired_table/<id>` (its log column
+// family with it) until the stream expires; `sequence_base/<name>` keeps where the
+// sequences of a name's deleted tables ended, so that a table created again continues.
 #pragma once
 
 #include <rocksdb/cache.h>
@@ -32,6 +35,7 @@ struct TableConfig {
 // destroyed with the last reference, after DeleteTable dropped them. Thread-safe.
 class TableState {
  public:
+  // `items` is null for a deleted table kept for its disabled streams.
   TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamilyHandle* items,
              rocksdb::ColumnFamilyHandle* log);
   ~TableState();
@@ -68,8 +72,9 @@ using TablePtr = std::shared_ptr<TableState>;
 // exclusively. The DB, the default column family and the pipeline must outlive it.
 class Catalog {
  public:
+  // Disabled streams stay readable for `stream_retention_micros` after they are disabled.
   Catalog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle& default_cf, CommitPipeline& pipeline,
-          const Clock& clock, size_t block_cache_bytes);
+          const Clock& clock, size_t block_cache_bytes, int64_t stream_retention_micros);
 
   // RocksDB options for a column family named at open (items.<id>, log.<id>, other).
   static rocksdb::ColumnFamilyOptions ColumnFamilyOptions(
@@ -87,7 +92,11 @@ class Catalog {
   void ResetShards(TableState& table);
 
   Result<TablePtr> Find(const std::string& name) const;
+  // The table `id` named `name`: the live one, or a deleted one kept for its streams.
+  Result<TablePtr> FindById(const std::string& name, uint64_t id) const;
   std::vector<TablePtr> All() const;
+  // The deleted tables kept for their disabled streams (retention trims their logs too).
+  std::vector<TablePtr> Retired() const;
   TableDescription Describe(TableState& table) const;
 
   Result<TableDescription> Create(const CreateTableRequest& request);
@@ -97,19 +106,37 @@ class Catalog {
   Result<TableDescription> UpdateStream(const std::string& name, const StreamSpecification& spec);
   Status UpdateTimeToLive(const std::string& name, const std::optional<std::string>& attribute);
 
+  // Streams (TableDirectory::ListStreams, DescribeStream).
+  Result<std::vector<StreamDescription>> ListStreams(const std::optional<std::string>& table) const;
+  Result<StreamDescription> DescribeStream(const std::string& table,
+                                           const std::string& label) const;
+  // Forgets disabled streams whose retention has passed, and reclaims the storage of
+  // deleted tables left without a readable stream.
+  Status ExpireStreams();
+
  private:
+  // The streams of `table` still readable (disabled after `cutoff_micros`), by label.
+  std::vector<StreamDescription> StreamsOf(TableState& table, int64_t cutoff_micros) const;
+  // When a new stream or table of `name` may be created: `now_micros`, or later if an
+  // earlier one of the name already holds that millisecond (labels and shard ids must
+  // differ). Requires mu_ held.
+  int64_t CreationMicros(const std::string& name, int64_t now_micros) const;
+  // Drops the disabled streams whose retention has passed from `meta`; true if any.
+  bool PruneStreams(v1::TableMeta& meta) const;
   Status PersistMeta(const v1::TableMeta& meta);
   // Sets a shard's counters from its log and retention floor.
-  void RecoverShard(TableState& table, Shard& shard);
+  void RecoverShard(TableState& table, Shard& shard) TW_REQUIRES(shard.commit_mu);
 
   rocksdb::DB& db_;
   rocksdb::ColumnFamilyHandle& default_cf_;
   CommitPipeline& pipeline_;
   const Clock& clock_;
   const size_t block_cache_bytes_;
+  const int64_t stream_retention_micros_;
 
   mutable std::shared_mutex mu_;
   std::map<std::string, TablePtr> tables_;  // guarded by mu_
+  std::map<uint64_t, TablePtr> retired_;    // guarded by mu_: deleted tables, by id
   uint64_t next_table_id_ = 1;              // guarded by mu_ (exclusive)
 };
 

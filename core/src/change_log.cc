@@ -1,5 +1,5 @@
 // Reading a shard's change log, and retention (trimming records older than the
-// retention period by range delete).
+// retention period by range delete; expiring disabled streams).
 #include <rocksdb/write_batch.h>
 
 #include "engine_impl.h"
@@ -8,7 +8,10 @@
 namespace tidewater {
 
 Result<ShardReadResult> EngineImpl::ReadShard(const ShardReadRequest& request) {
-  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(request.table.value()));
+  TW_ASSIGN_OR_RETURN(TablePtr table,
+                      request.table_id != 0
+                          ? catalog_->FindById(request.table.value(), request.table_id)
+                          : FindTable(request.table.value()));
   const uint32_t shard_index = request.shard.value();
   if (shard_index >= table->shard_count()) {
     return Status::NotFound("Requested resource not found: Shard does not exist");
@@ -58,7 +61,11 @@ Result<ShardReadResult> EngineImpl::ReadShard(const ShardReadRequest& request) {
 Result<size_t> EngineImpl::TrimStreams() {
   const int64_t cutoff = options_.clock->NowMicros() - options_.stream_retention_micros;
   size_t trimmed = 0;
-  for (const TablePtr& table : AllTables()) {
+  // Disabled streams past retention go first (with the logs of deleted tables they kept).
+  TW_RETURN_IF_ERROR(catalog_->ExpireStreams());
+  std::vector<TablePtr> tables = AllTables();
+  for (TablePtr& retired : catalog_->Retired()) tables.push_back(std::move(retired));
+  for (const TablePtr& table : tables) {
     for (uint32_t s = 0; s < table->shard_count(); ++s) {
       TW_ASSIGN_OR_RETURN(size_t n, TrimShard(*table, table->shard(s), cutoff));
       trimmed += n;

@@ -18,8 +18,7 @@ class SystemClock final : public Clock {
         std::chrono::steady_clock::now().time_since_epoch()));
   }
 
-  bool WaitUntil(CondVar& cv, Mutex& mu,
-                 std::stop_token stop, MonotonicTime deadline,
+  bool WaitUntil(CondVar& cv, Mutex& mu, std::stop_token stop, MonotonicTime deadline,
                  const std::function<bool()>& ready) override {
     if (deadline == MonotonicTime::max()) return cv.Wait(mu, std::move(stop), ready);
     // MonotonicNow reads steady_clock: a deadline is a steady_clock time.
@@ -52,8 +51,7 @@ Clock* Clock::System() {
   return clock;
 }
 
-bool ManualClock::WaitUntil(CondVar& cv, Mutex& mu,
-                            std::stop_token stop, MonotonicTime deadline,
+bool ManualClock::WaitUntil(CondVar& cv, Mutex& mu, std::stop_token stop, MonotonicTime deadline,
                             const std::function<bool()>& ready) {
   const auto done = [&] { return ready() || MonotonicNow() >= deadline; };
   if (done() || stop.stop_requested()) return ready();

@@ -53,13 +53,18 @@ CommitPipeline::CommitPipeline(std::unique_ptr<WriteAheadLog> wal, bool group_co
 CommitPipeline::~CommitPipeline() = default;
 
 Status CommitPipeline::WriteHealth() {
+  TW_RETURN_IF_ERROR(WriteFailure());
+  return wal_->Admit();
+}
+
+Status CommitPipeline::WriteFailure() {
   if (!failed_.load(std::memory_order_acquire)) return Status::Ok();
-  std::lock_guard lock(group_mu_);
+  MutexLock lock(group_mu_);
   return write_failure_;
 }
 
 void CommitPipeline::ClearWriteFailure() {
-  std::lock_guard lock(group_mu_);
+  MutexLock lock(group_mu_);
   write_failure_ = Status::Ok();
   failed_.store(false, std::memory_order_release);
 }
@@ -74,13 +79,13 @@ Status CommitPipeline::FailWrites(Status failure) {
 }
 
 Status CommitPipeline::WriteNow(rocksdb::WriteBatch& batch) {
-  if (failed_.load(std::memory_order_acquire)) return WriteHealth();
-  if (batch.Count() == 0) return Status::Ok();
+  if (batch.Count() == 0) return WriteFailure();
+  TW_RETURN_IF_ERROR(WriteHealth());
   TW_FAILURE_POINT("commit.before_durable");
   Status s = wal_->Commit(batch);
   TW_FAILURE_POINT("commit.after_durable");
   if (!s.ok()) {
-    std::lock_guard lock(group_mu_);
+    MutexLock lock(group_mu_);
     return FailWrites(std::move(s));
   }
   return Status::Ok();
@@ -92,17 +97,22 @@ Result<std::shared_ptr<CommitGroup>> CommitPipeline::OpenGroup() {
   return open_group_;
 }
 
+void CommitPipeline::FinishPending(Shard& shard, size_t writes) {
+  shard.pending -= writes;
+  shard.commit_cv.NotifyAll();
+}
+
 Status CommitPipeline::AwaitGroup(const std::shared_ptr<CommitGroup>& group) {
-  std::unique_lock lock(group_mu_);
+  group_mu_.lock();
   while (!group->done) {
     if (leader_active_) {
-      group_cv_.wait(lock);
+      group_cv_.Wait(group_mu_);
       continue;
     }
     // Lead. Groups are written in order and ours is not done, so it is the open one.
     leader_active_ = true;
     std::shared_ptr<CommitGroup> writing = std::move(open_group_);
-    lock.unlock();
+    group_mu_.unlock();
     TW_FAILURE_POINT("commit.before_durable");
     Status s = writing->batch.Count() > 0 ? wal_->Commit(writing->batch) : Status::Ok();
     TW_FAILURE_POINT("commit.after_durable");
@@ -111,8 +121,7 @@ Status CommitPipeline::AwaitGroup(const std::shared_ptr<CommitGroup>& group) {
     bool published = false;
     for (const auto& progress : writing->shards) {
       Shard& shard = *progress.shard;
-      std::lock_guard shard_lock(shard.commit_mu);
-      shard.pending -= progress.writes;
+      MutexLock shard_lock(shard.commit_mu);
       if (s.ok()) {
         shard.durable_tag = std::max(shard.durable_tag, progress.last_tag);
         std::erase_if(shard.overlay,
@@ -122,10 +131,10 @@ Status CommitPipeline::AwaitGroup(const std::shared_ptr<CommitGroup>& group) {
           published = true;
         }
       }
-      shard.commit_cv.notify_all();
+      FinishPending(shard, progress.writes);
     }
     if (published) NotifyCommit();
-    lock.lock();
+    group_mu_.lock();
     leader_active_ = false;
     writing->done = true;
     std::shared_ptr<CommitGroup> abandoned;  // queued behind the failed group: fails too
@@ -137,36 +146,39 @@ Status CommitPipeline::AwaitGroup(const std::shared_ptr<CommitGroup>& group) {
         abandoned = std::move(open_group_);
       }
     }
-    group_cv_.notify_all();
+    group_cv_.NotifyAll();
     if (abandoned) {
       // Its writes are no longer pending: a LockedShards (recovery) must not wait for them.
-      lock.unlock();
+      group_mu_.unlock();
       for (const auto& progress : abandoned->shards) {
-        std::lock_guard shard_lock(progress.shard->commit_mu);
-        progress.shard->pending -= progress.writes;
-        progress.shard->commit_cv.notify_all();
+        MutexLock shard_lock(progress.shard->commit_mu);
+        FinishPending(*progress.shard, progress.writes);
       }
-      lock.lock();
+      group_mu_.lock();
     }
   }
-  return group->status;
+  Status status = group->status;
+  group_mu_.unlock();
+  return status;
 }
 
 void CommitPipeline::NotifyCommit() {
   commit_epoch_.fetch_add(1, std::memory_order_release);
   if (commit_waiters_.load(std::memory_order_acquire) > 0) {
-    std::lock_guard lock(notify_mu_);
-    notify_cv_.notify_all();
+    MutexLock lock(notify_mu_);
+    notify_cv_.NotifyAll();
   }
 }
 
 uint64_t CommitPipeline::WaitForCommit(uint64_t seen, std::chrono::milliseconds timeout) {
   uint64_t epoch = commit_epoch_.load(std::memory_order_acquire);
   if (epoch != seen) return epoch;
-  std::unique_lock lock(notify_mu_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(notify_mu_);
   commit_waiters_.fetch_add(1, std::memory_order_acq_rel);
-  notify_cv_.wait_for(lock, timeout,
-                      [&] { return commit_epoch_.load(std::memory_order_acquire) != seen; });
+  while (commit_epoch_.load(std::memory_order_acquire) == seen &&
+         notify_cv_.WaitUntil(notify_mu_, deadline)) {
+  }
   commit_waiters_.fetch_sub(1, std::memory_order_acq_rel);
   return commit_epoch_.load(std::memory_order_acquire);
 }
@@ -174,43 +186,74 @@ uint64_t CommitPipeline::WaitForCommit(uint64_t seen, std::chrono::milliseconds 
 // --- ShardWriter ---
 
 ShardWriter::ShardWriter(CommitPipeline& pipeline, Shard& shard)
-    : pipeline_(pipeline), shard_(shard), lock_(shard.commit_mu) {
-  shard_.commit_cv.wait(lock_, [&] { return shard_.exclusive_waiters == 0; });
+    : pipeline_(pipeline), shard_(shard) {
+  shard_.commit_mu.lock();
+  while (shard_.exclusive_waiters != 0) shard_.commit_cv.Wait(shard_.commit_mu);
+}
+
+ShardWriter::~ShardWriter() {
+  if (locked_) Unlock();
+}
+
+void ShardWriter::Unlock() TW_NO_THREAD_SAFETY_ANALYSIS {
+  // Held since construction (locked_): the analysis does not follow a lock held by an
+  // object across member functions.
+  locked_ = false;
+  shard_.commit_mu.unlock();
+}
+
+uint64_t ShardWriter::NextSequence() const {
+  shard_.commit_mu.AssertHeld();  // held from construction until a release
+  return shard_.last_sequence + 1;
 }
 
 Status ShardWriter::AwaitDurable(uint64_t depends_on_tag) {
-  if (depends_on_tag <= shard_.durable_tag) return Status::Ok();
+  shard_.commit_mu.AssertHeld();
+  const bool durable = depends_on_tag <= shard_.durable_tag;
+  Unlock();
+  if (durable) return Status::Ok();
   // Join the open group: it is written after the one holding that write.
   std::shared_ptr<CommitGroup> group;
   {
-    std::lock_guard group_lock(pipeline_.group_mu_);
+    MutexLock group_lock(pipeline_.group_mu_);
     TW_ASSIGN_OR_RETURN(group, pipeline_.OpenGroup());
   }
-  lock_.unlock();
   return pipeline_.AwaitGroup(group);
 }
 
 Status ShardWriter::Commit(PreparedChange change, uint64_t sequence) {
+  shard_.commit_mu.AssertHeld();
+  if (Status admitted = pipeline_.wal_->Admit(); !admitted.ok()) {
+    Unlock();
+    return admitted;
+  }
   const uint64_t tag = shard_.last_tag + 1;
   if (!pipeline_.group_commit_) {
     // A write without fsync costs microseconds: writing under the shard lock is cheaper
     // than handing it to a group leader (a thread wake-up per write).
     rocksdb::WriteBatch batch;
     change.AddTo(batch);
-    TW_RETURN_IF_ERROR(pipeline_.WriteNow(batch));
-    shard_.last_tag = shard_.durable_tag = tag;
-    if (sequence != 0) {
-      shard_.last_sequence = sequence;
-      shard_.committed_sequence.store(sequence, std::memory_order_release);
-      pipeline_.NotifyCommit();
+    Status written = pipeline_.WriteNow(batch);
+    if (written.ok()) {
+      shard_.last_tag = shard_.durable_tag = tag;
+      if (sequence != 0) {
+        shard_.last_sequence = sequence;
+        shard_.committed_sequence.store(sequence, std::memory_order_release);
+        pipeline_.NotifyCommit();
+      }
     }
-    lock_.unlock();
-    return Status::Ok();
+    Unlock();
+    return written;
   }
   std::shared_ptr<CommitGroup> group;
   {
-    std::lock_guard group_lock(pipeline_.group_mu_);
-    TW_ASSIGN_OR_RETURN(group, pipeline_.OpenGroup());
+    MutexLock group_lock(pipeline_.group_mu_);
+    Result<std::shared_ptr<CommitGroup>> opened = pipeline_.OpenGroup();
+    if (!opened.ok()) {
+      Unlock();
+      return opened.status();
+    }
+    group = std::move(*opened);
     change.AddTo(group->batch);
     group->Add(&shard_, sequence, tag);
   }
@@ -218,36 +261,42 @@ Status ShardWriter::Commit(PreparedChange change, uint64_t sequence) {
   shard_.last_tag = tag;
   ++shard_.pending;
   shard_.overlay[change.key] = {tag, std::move(change.stored)};
-  lock_.unlock();
+  Unlock();
   return pipeline_.AwaitGroup(group);
 }
 
 // --- LockedShards ---
 
-LockedShards::LockedShards(CommitPipeline& pipeline, std::vector<Shard*> shards)
-    : pipeline_(pipeline), shards_(std::move(shards)) {
+// The locks are a run-time set the analysis cannot follow (see the class comment).
+LockedShards::LockedShards(CommitPipeline& pipeline,
+                           std::vector<Shard*> shards) TW_NO_THREAD_SAFETY_ANALYSIS
+    : pipeline_(pipeline),
+      shards_(std::move(shards)) {
   const auto order = [](const Shard* a, const Shard* b) {
     return std::pair(a->table_id, a->index) < std::pair(b->table_id, b->index);
   };
   std::sort(shards_.begin(), shards_.end(), order);
   shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
-  locks_.reserve(shards_.size());
   for (Shard* shard : shards_) {
-    auto& lock = locks_.emplace_back(shard->commit_mu);
+    shard->commit_mu.lock();
     ++shard->exclusive_waiters;
-    shard->commit_cv.wait(lock, [&] { return shard->pending == 0; });
+    while (shard->pending != 0) shard->commit_cv.Wait(shard->commit_mu);
     --shard->exclusive_waiters;
   }
 }
 
-LockedShards::~LockedShards() {
-  for (Shard* shard : shards_) shard->commit_cv.notify_all();
+LockedShards::~LockedShards() TW_NO_THREAD_SAFETY_ANALYSIS {
+  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) {
+    (*it)->commit_cv.NotifyAll();
+    (*it)->commit_mu.unlock();
+  }
 }
 
 uint64_t LockedShards::AssignSequence(Shard& shard) {
   for (auto& [assigned_shard, sequence] : assigned_) {
     if (assigned_shard == &shard) return ++sequence;
   }
+  shard.commit_mu.AssertHeld();  // one of ours
   assigned_.emplace_back(&shard, shard.last_sequence + 1);
   return assigned_.back().second;
 }
@@ -255,6 +304,7 @@ uint64_t LockedShards::AssignSequence(Shard& shard) {
 Status LockedShards::Commit(rocksdb::WriteBatch& batch) {
   TW_RETURN_IF_ERROR(pipeline_.WriteNow(batch));
   for (const auto& [shard, sequence] : assigned_) {
+    shard->commit_mu.AssertHeld();
     shard->last_sequence = sequence;
     shard->committed_sequence.store(sequence, std::memory_order_release);
   }

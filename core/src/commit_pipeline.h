@@ -20,10 +20,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -31,6 +29,7 @@
 #include <vector>
 
 #include "tidewater/core/status.h"
+#include "tidewater/core/thread_annotations.h"
 #include "write_ahead_log.h"
 
 namespace tidewater {
@@ -48,15 +47,18 @@ struct Shard {
   uint32_t index = 0;
   uint64_t hash_begin = 0;
   uint64_t hash_end = 0;
-  std::mutex commit_mu;
-  std::condition_variable commit_cv;  // pending reached 0, or exclusive_waiters dropped
-  // All below guarded by commit_mu.
-  uint64_t last_sequence = 0;  // newest sequence assigned (durable or queued)
-  uint64_t last_tag = 0;       // newest write tag assigned
-  uint64_t durable_tag = 0;    // newest write tag known durable
-  size_t pending = 0;          // writes queued in commit groups, not yet durable
-  int exclusive_waiters = 0;   // LockedShards waiting for this shard to drain
-  std::unordered_map<std::string, PendingValue> overlay;  // item key -> queued state
+  Mutex commit_mu;
+  CondVar commit_cv;  // pending reached 0, or exclusive_waiters dropped
+  // newest sequence assigned (durable or queued)
+  uint64_t last_sequence TW_GUARDED_BY(commit_mu) = 0;
+  uint64_t last_tag TW_GUARDED_BY(commit_mu) = 0;     // newest write tag assigned
+  uint64_t durable_tag TW_GUARDED_BY(commit_mu) = 0;  // newest write tag known durable
+  // Writes queued in commit groups, not yet durable.
+  size_t pending TW_GUARDED_BY(commit_mu) = 0;
+  // LockedShards waiting for this shard to drain.
+  int exclusive_waiters TW_GUARDED_BY(commit_mu) = 0;
+  // Item key -> queued state.
+  std::unordered_map<std::string, PendingValue> overlay TW_GUARDED_BY(commit_mu);
 
   // The newest sequence whose record is committed; readers never look past it.
   std::atomic<uint64_t> committed_sequence{0};
@@ -81,34 +83,39 @@ struct PreparedChange {
 class CommitPipeline;
 struct CommitGroup;
 
-// One write to one shard, holding the shard's commit lock from construction until it
-// commits, awaits, or is destroyed. Waits at construction while a LockedShards is
-// draining the shard. Not thread-safe; use on the writing thread only.
-class ShardWriter {
+// One write to one shard, holding the shard's commit lock (a scoped capability over
+// `shard.commit_mu`) from construction until AwaitDurable or Commit, which release it, or
+// destruction. Waits at construction while a LockedShards is draining the shard. Not
+// thread-safe; use on the writing thread only.
+class TW_SCOPED_CAPABILITY ShardWriter {
  public:
-  ShardWriter(CommitPipeline& pipeline, Shard& shard);
+  ShardWriter(CommitPipeline& pipeline, Shard& shard) TW_ACQUIRE(shard.commit_mu);
+  ~ShardWriter() TW_RELEASE();
   ShardWriter(const ShardWriter&) = delete;
   ShardWriter& operator=(const ShardWriter&) = delete;
 
-  Shard& shard() { return shard_; }
-  // The sequence the next record of this shard gets.
-  uint64_t NextSequence() const { return shard_.last_sequence + 1; }
+  // The sequence the next record of this shard gets. Before a release.
+  uint64_t NextSequence() const;
   // For an answer that rests on queued state (the write tagged `depends_on_tag`, 0: none):
   // releases the lock and returns once that state is durable (or the pipeline failed).
-  Status AwaitDurable(uint64_t depends_on_tag);
-  // Commits `change` (its record, if any, has `sequence`; 0: none) and returns once it is
-  // durable. Releases the lock.
-  Status Commit(PreparedChange change, uint64_t sequence);
+  Status AwaitDurable(uint64_t depends_on_tag) TW_RELEASE();
+  // Commits `change` (its record, if any, has `sequence`; 0: none), releases the lock and
+  // returns once the change is durable (or failed).
+  Status Commit(PreparedChange change, uint64_t sequence) TW_RELEASE();
 
  private:
+  void Unlock();
+
   CommitPipeline& pipeline_;
   Shard& shard_;
-  std::unique_lock<std::mutex> lock_;
+  bool locked_ = true;
 };
 
 // A set of shards, possibly of several tables, locked in (table id, shard) order and
 // drained of queued writes, for one multi-shard commit or a quiescent read. Destroying it
 // wakes the writers that waited. Not thread-safe; use on the owning thread only.
+// The set is known at run time only, so the analysis cannot see these locks: code that
+// touches a locked shard's guarded state says so with `shard.commit_mu.AssertHeld()`.
 class LockedShards {
  public:
   // `shards` may repeat and come in any order.
@@ -125,8 +132,7 @@ class LockedShards {
 
  private:
   CommitPipeline& pipeline_;
-  std::vector<Shard*> shards_;  // sorted, unique
-  std::vector<std::unique_lock<std::mutex>> locks_;
+  std::vector<Shard*> shards_;                         // sorted, unique; each one's commit_mu held
   std::vector<std::pair<Shard*, uint64_t>> assigned_;  // shard -> last assigned sequence
 };
 
@@ -139,8 +145,11 @@ class CommitPipeline {
   CommitPipeline(std::unique_ptr<WriteAheadLog> wal, bool group_commit);
   ~CommitPipeline();
 
-  // Ok while writes are accepted; after a failed durable step, the error that stopped them.
+  // Ok while writes are accepted; otherwise why not: the failure of a durable step, or
+  // the durable step's refusal (a full disk).
   Status WriteHealth();
+  // Ok unless a durable step failed; then the error that stopped writes until recovery.
+  Status WriteFailure();
   // Accepts writes again after a failure. The caller has recovered the storage and reset
   // every shard's counters and overlay while holding every shard (LockedShards).
   void ClearWriteFailure();
@@ -153,29 +162,31 @@ class CommitPipeline {
   friend class ShardWriter;
   friend class LockedShards;
 
-  // The open commit group to join; fails once a write has failed. group_mu_ held.
-  Result<std::shared_ptr<CommitGroup>> OpenGroup();
+  // The open commit group to join; fails once a write has failed.
+  Result<std::shared_ptr<CommitGroup>> OpenGroup() TW_REQUIRES(group_mu_);
   // Leads or waits until `group` is durable (or failed). No shard lock held.
-  Status AwaitGroup(const std::shared_ptr<CommitGroup>& group);
+  Status AwaitGroup(const std::shared_ptr<CommitGroup>& group) TW_EXCLUDES(group_mu_);
   // The durable step for a batch written outside commit groups; records a failure.
-  Status WriteNow(rocksdb::WriteBatch& batch);
-  // Records `failure` as the reason writes stop; returns it. group_mu_ held.
-  Status FailWrites(Status failure);
+  Status WriteNow(rocksdb::WriteBatch& batch) TW_EXCLUDES(group_mu_);
+  // Records `failure` as the reason writes stop; returns it.
+  Status FailWrites(Status failure) TW_REQUIRES(group_mu_);
+  // Takes `writes` of a finished group off `shard`'s pending count and wakes its waiters.
+  static void FinishPending(Shard& shard, size_t writes) TW_REQUIRES(shard.commit_mu);
 
   std::unique_ptr<WriteAheadLog> wal_;
   const bool group_commit_;
 
-  std::mutex group_mu_;
-  std::condition_variable group_cv_;
-  bool leader_active_ = false;               // guarded by group_mu_
-  std::shared_ptr<CommitGroup> open_group_;  // guarded by group_mu_
-  Status write_failure_;                     // guarded by group_mu_
-  std::atomic<bool> failed_{false};          // write_failure_ is set (lock-free check)
+  Mutex group_mu_;  // after any shard's commit_mu
+  CondVar group_cv_;
+  bool leader_active_ TW_GUARDED_BY(group_mu_) = false;
+  std::shared_ptr<CommitGroup> open_group_ TW_GUARDED_BY(group_mu_);
+  Status write_failure_ TW_GUARDED_BY(group_mu_);
+  std::atomic<bool> failed_{false};  // write_failure_ is set (lock-free check)
 
   std::atomic<uint64_t> commit_epoch_{0};
   std::atomic<int> commit_waiters_{0};
-  std::mutex notify_mu_;
-  std::condition_variable notify_cv_;
+  Mutex notify_mu_;  // last in the lock order
+  CondVar notify_cv_;
 };
 
 }  // namespace tidewater

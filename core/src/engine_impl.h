@@ -10,7 +10,6 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +20,7 @@
 #include "commit_pipeline.h"
 #include "hybrid_clock.h"
 #include "tidewater/core/engine.h"
+#include "tidewater/core/thread_annotations.h"
 
 namespace tidewater {
 
@@ -41,6 +41,14 @@ class EngineImpl final : public Engine {
   Result<ListTablesPage> ListTables(const std::optional<std::string>& exclusive_start,
                                     size_t limit) override {
     return catalog_->List(exclusive_start, limit);
+  }
+  Result<std::vector<StreamDescription>> ListStreams(
+      const std::optional<std::string>& table) override {
+    return catalog_->ListStreams(table);
+  }
+  Result<StreamDescription> DescribeStream(const std::string& table,
+                                           const std::string& label) override {
+    return catalog_->DescribeStream(table, label);
   }
   Result<TableDescription> UpdateStream(const std::string& table,
                                         const StreamSpecification& spec) override {
@@ -104,7 +112,7 @@ class EngineImpl final : public Engine {
                              bool forward, size_t limit, size_t max_page_bytes);
   Result<size_t> TrimShard(TableState& table, Shard& shard, int64_t cutoff_micros);
 
-  void BackgroundLoop();
+  void BackgroundLoop() TW_EXCLUDES(background_mu_);
   // The lowest sequence a retaining checkpoint still needs in `shard` (UINT64_MAX: none).
   uint64_t RetentionPin(TableState& table, uint32_t shard);
 
@@ -122,9 +130,9 @@ class EngineImpl final : public Engine {
   std::array<std::mutex, 16> replication_stripes_;
   std::atomic<uint64_t> next_transaction_{1};
 
-  std::mutex background_mu_;
-  std::condition_variable background_cv_;
-  bool stopping_ = false;  // guarded by background_mu_
+  Mutex background_mu_;
+  CondVar background_cv_;
+  bool stopping_ TW_GUARDED_BY(background_mu_) = false;
   std::thread background_;
 };
 

@@ -21,10 +21,10 @@ EngineImpl::EngineImpl(const EngineOptions& options)
 
 EngineImpl::~EngineImpl() {
   {
-    std::lock_guard lock(background_mu_);
+    MutexLock lock(background_mu_);
     stopping_ = true;
   }
-  background_cv_.notify_all();
+  background_cv_.NotifyAll();
   if (background_.joinable()) background_.join();
   if (catalog_) catalog_->Close();  // destroys the column family handles before the DB closes
   if (db_) {
@@ -89,10 +89,15 @@ Status EngineImpl::OpenDatabase() {
       by_name[handle->GetName()] = handle;
     }
   }
+  auto disk_space = std::make_unique<DiskSpaceGuard>(
+      options_.file_system ? options_.file_system : rocksdb::FileSystem::Default(),
+      options_.data_dir, options_.min_free_disk_bytes);
   pipeline_ = std::make_unique<CommitPipeline>(
-      std::make_unique<LocalWriteAheadLog>(*db_, options_.sync), /*group_commit=*/options_.sync);
-  catalog_ = std::make_unique<Catalog>(*db_, *default_cf_, *pipeline_, *options_.clock,
-                                       options_.block_cache_bytes);
+      std::make_unique<LocalWriteAheadLog>(*db_, options_.sync, std::move(disk_space)),
+      /*group_commit=*/options_.sync);
+  catalog_ =
+      std::make_unique<Catalog>(*db_, *default_cf_, *pipeline_, *options_.clock,
+                                options_.block_cache_bytes, options_.stream_retention_micros);
   return catalog_->Load(std::move(by_name));
 }
 
@@ -102,7 +107,7 @@ Result<TableDescription> EngineImpl::DescribeTable(const std::string& name) {
 }
 
 Status EngineImpl::RecoverStorage() {
-  if (pipeline_->WriteHealth().ok()) return Status::Ok();
+  if (pipeline_->WriteFailure().ok()) return Status::Ok();
   const std::vector<TablePtr> tables = AllTables();
   std::vector<Shard*> shards;
   for (const TablePtr& table : tables) {
@@ -124,11 +129,14 @@ void EngineImpl::BackgroundLoop() {
   Steady::time_point next_sweep = options_.ttl_sweep_interval_micros > 0 ? Steady::now() : kNever;
   Steady::time_point next_trim = options_.retention_interval_micros > 0 ? Steady::now() : kNever;
   Steady::time_point next_recovery = Steady::now();
-  std::unique_lock lock(background_mu_);
-  while (!stopping_) {
-    lock.unlock();
+  while (true) {
+    {
+      MutexLock lock(background_mu_);
+      if (stopping_) return;
+    }
     const Steady::time_point now = Steady::now();
-    const bool writable = pipeline_->WriteHealth().ok();
+    // A full disk's refusal (DiskSpaceGuard) is not a failure: trimming may free space.
+    const bool writable = pipeline_->WriteFailure().ok();
     if (!writable && options_.storage_recovery_interval_micros > 0 && now >= next_recovery) {
       (void)RecoverStorage();
       next_recovery = now + every(options_.storage_recovery_interval_micros);
@@ -142,15 +150,16 @@ void EngineImpl::BackgroundLoop() {
       (void)PurgeTombstones();
       next_trim = now + every(options_.retention_interval_micros);
     }
-    lock.lock();
     Steady::time_point wake = std::min(next_sweep, next_trim);
     if (options_.storage_recovery_interval_micros > 0) {
       // Look at the storage's health at least this often; retry recovery when it fails.
-      wake = std::min(wake, pipeline_->WriteHealth().ok()
+      wake = std::min(wake, pipeline_->WriteFailure().ok()
                                 ? Steady::now() + every(options_.storage_recovery_interval_micros)
                                 : next_recovery);
     }
-    background_cv_.wait_until(lock, wake, [this] { return stopping_; });
+    MutexLock lock(background_mu_);
+    while (!stopping_ && background_cv_.WaitUntil(background_mu_, wake)) {
+    }
   }
 }
 

@@ -81,7 +81,8 @@ Status ParseStored(std::string_view value, Target& target) {
   return Status::Ok();
 }
 
-Status LoadCurrent(rocksdb::DB& db, const Shard& shard, Target& target) {
+Status LoadCurrent(rocksdb::DB& db, const Shard& shard, Target& target)
+    TW_REQUIRES(shard.commit_mu) {
   std::string value;
   auto pending = shard.overlay.find(target.key);
   if (pending != shard.overlay.end()) {
@@ -211,8 +212,9 @@ Result<Target> Resolve(Mutation mutation, const FindTable& find) {
 Result<WriteResult> EngineImpl::WriteOne(Mutation mutation, const WriteOrigin& origin) {
   const auto find = [this](const std::string& name) { return FindTable(name); };
   TW_ASSIGN_OR_RETURN(Target t, Resolve(std::move(mutation), find));
-  ShardWriter writer(*pipeline_, t.table->shard(t.shard));
-  TW_RETURN_IF_ERROR(LoadCurrent(*db_, writer.shard(), t));
+  Shard& shard = t.table->shard(t.shard);
+  ShardWriter writer(*pipeline_, shard);
+  TW_RETURN_IF_ERROR(LoadCurrent(*db_, shard, t));
   Status evaluated = Evaluate(t);
   if (!evaluated.ok() || !t.changes) {
     // An answer that rests on a queued write is given only once that write is durable.
@@ -276,7 +278,9 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
   std::vector<Status> reasons(targets.size());
   bool canceled = false;
   for (size_t i = 0; i < targets.size(); ++i) {
-    TW_RETURN_IF_ERROR(LoadCurrent(*db_, targets[i].table->shard(targets[i].shard), targets[i]));
+    Shard& shard = targets[i].table->shard(targets[i].shard);
+    shard.commit_mu.AssertHeld();  // by `locked`
+    TW_RETURN_IF_ERROR(LoadCurrent(*db_, shard, targets[i]));
     reasons[i] = Evaluate(targets[i]);
     if (!reasons[i].ok()) canceled = true;
   }

@@ -11,6 +11,9 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <memory>
+
+#include "disk_space_guard.h"
 #include "tidewater/core/status.h"
 
 namespace tidewater {
@@ -22,17 +25,25 @@ namespace tidewater {
 // storage recovers (the pipeline's write-failure state).
 // [Ordering] Batches are committed in the order Commit is called; the pipeline never
 // calls it concurrently for batches that share a shard.
-// [Threading] Commit may be called from several threads at once.
+// [Admission] Admit says whether a commit may be attempted now; a refusal (a full disk)
+// is not a failure: nothing was written, and writes are admitted again once it passes.
+// [Threading] Commit and Admit may be called from several threads at once.
 class WriteAheadLog {
  public:
   virtual ~WriteAheadLog() = default;
+  virtual Status Admit() = 0;
   virtual Status Commit(rocksdb::WriteBatch& batch) = 0;
 };
 
-// RocksDB's write-ahead log. The DB must outlive it.
+// RocksDB's write-ahead log, admitting writes while the disk has its reserve of free
+// space. The DB must outlive it.
 class LocalWriteAheadLog final : public WriteAheadLog {
  public:
-  LocalWriteAheadLog(rocksdb::DB& db, bool sync) : db_(db) { options_.sync = sync; }
+  LocalWriteAheadLog(rocksdb::DB& db, bool sync, std::unique_ptr<DiskSpaceGuard> disk_space)
+      : db_(db), disk_space_(std::move(disk_space)) {
+    options_.sync = sync;
+  }
+  Status Admit() override { return disk_space_->Admit(); }
   Status Commit(rocksdb::WriteBatch& batch) override {
     rocksdb::Status s = db_.Write(options_, &batch);
     return s.ok() ? Status::Ok() : Status::IOError("storage: " + s.ToString());
@@ -40,6 +51,7 @@ class LocalWriteAheadLog final : public WriteAheadLog {
 
  private:
   rocksdb::DB& db_;
+  const std::unique_ptr<DiskSpaceGuard> disk_space_;
   rocksdb::WriteOptions options_;
 };
 

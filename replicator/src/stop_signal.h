@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+
 #include "tidewater/core/clock.h"
 #include "tidewater/core/thread_annotations.h"
 

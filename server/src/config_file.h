@@ -1,11 +1,12 @@
 // tidewaterd --config FILE: a YAML mapping whose keys mirror the command-line flags
-// (data-dir, listen, region, threads, max-body-bytes, sync, log-level, kafka-brokers,
-// kafka-topic-prefix, kafka-format), plus kafka-properties: a mapping of librdkafka
+// (data-dir, listen, region, threads, max-body-bytes, sync, min-free-disk-mb, log-level,
+// kafka-brokers, kafka-topic-prefix, kafka-format), plus kafka-properties: a mapping of librdkafka
 // properties passed to the Kafka publisher. Flags given on the command line win over the
 // file.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@ struct ConfigFileValues {
   std::optional<int> threads;
   std::optional<size_t> max_body_bytes;
   std::optional<bool> sync;
+  std::optional<uint64_t> min_free_disk_mb;
   std::optional<std::string> log_level;
   std::optional<std::string> kafka_brokers;
   std::optional<std::string> kafka_topic_prefix;

@@ -140,6 +140,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     engine_options.region = options.region;
     engine_options.clock = options.clock;
     engine_options.sync = options.sync_writes;
+    engine_options.min_free_disk_bytes = options.min_free_disk_bytes;
     engine_options.stream_retention_micros = options.stream_retention_micros;
     TW_ASSIGN_OR_RETURN(owned_engine, Engine::Open(engine_options));
     engine = owned_engine.get();

@@ -1,10 +1,15 @@
 // The DynamoDB Streams API over the engine's per-shard change log: ListStreams,
 // DescribeStream, GetShardIterator, GetRecords.
 //
-// A table's stream is named by its current stream label. When the stream is disabled (or
-// replaced by re-enabling it, which issues a new label) the old stream's shards are
-// closed: reading one to its end answers no NextShardIterator. Records carry the label of
-// the stream they were written under; an iterator returns only its own stream's records.
+// A stream is named by its table and label. When it is disabled (turned off, replaced by
+// re-enabling the stream, which issues a new label, or its table deleted) it stays
+// readable for the stream retention (24 h), as DynamoDB's DISABLED streams: ListStreams
+// lists it, DescribeStream shows every shard closed with its EndingSequenceNumber, and
+// reading a shard to its end answers no NextShardIterator. Afterwards it is gone
+// (ResourceNotFoundException). Records carry the label of the stream they were written
+// under; an iterator returns only its own stream's records.
+#include <tuple>
+
 #include "handler_support.h"
 #include "handlers.h"
 #include "table_json.h"
@@ -39,23 +44,21 @@ Status TrimmedData() {
                 "The operation attempted to read past the oldest stream record in a shard.");
 }
 
-// The table behind a stream ARN, when the ARN names its current stream. A malformed ARN
-// is a ValidationException, a well-formed one naming no stream ResourceNotFound.
-Result<TableDescription> FindStreamTable(ServiceContext& service, std::string_view arn) {
-  TW_ASSIGN_OR_RETURN(streams::ParsedStreamArn parsed, ParseStreamArn(arn));
-  auto table = service.engine->DescribeTable(parsed.table);
-  if (!table.ok()) {
-    if (table.status().code() == ErrorCode::kResourceNotFound) return StreamNotFound(arn);
-    return table.status();
-  }
-  if (table->stream_label.empty() || table->stream_label != parsed.label) {
+// The stream `label` of `table`; ResourceNotFound (naming `arn`) when it is not readable.
+Result<StreamDescription> FindStream(ServiceContext& service, const std::string& table,
+                                     const std::string& label, std::string_view arn) {
+  auto stream = service.engine->DescribeStream(table, label);
+  if (!stream.ok() && stream.status().code() == ErrorCode::kResourceNotFound) {
     return StreamNotFound(arn);
   }
-  return std::move(table).value();
+  return stream;
 }
 
-bool StreamOpen(const TableDescription& table, std::string_view label) {
-  return table.stream.enabled && table.stream_label == label;
+// The stream an ARN names. A malformed ARN is a ValidationException, a well-formed one
+// naming no readable stream ResourceNotFound.
+Result<StreamDescription> FindStream(ServiceContext& service, std::string_view arn) {
+  TW_ASSIGN_OR_RETURN(streams::ParsedStreamArn parsed, ParseStreamArn(arn));
+  return FindStream(service, parsed.table, parsed.label, arn);
 }
 
 // The shard's StartingSequenceNumber: its oldest retained record, or (none retained) the
@@ -68,20 +71,22 @@ SequenceNumber FirstRetained(const ShardDescription& shard) {
 // With `tidewater_metadata`, also the shard's exact retained range:
 // "tidewater":{"firstSequence":n,"lastSequence":n} (0: none), which DynamoDB's shape
 // does not tell for an open shard.
-void WriteShard(const TableDescription& table, const ShardDescription& shard, bool stream_open,
+// A closed shard (every shard of a disabled stream) has an EndingSequenceNumber, also when
+// the stream wrote nothing in it: then it is one below the StartingSequenceNumber.
+void WriteShard(const StreamDescription& stream, const ShardDescription& shard,
                 bool tidewater_metadata, json::Writer& w) {
   w.StartObject();
   w.Key("ShardId");
-  WriteString(w, ShardId(table.creation_time_micros, shard.index));
+  WriteString(w, ShardId(stream.table_creation_time_micros, shard.index));
   if (shard.parent) {
     w.Key("ParentShardId");
-    WriteString(w, ShardId(table.creation_time_micros, *shard.parent));
+    WriteString(w, ShardId(stream.table_creation_time_micros, *shard.parent));
   }
   w.Key("SequenceNumberRange");
   w.StartObject();
   w.Key("StartingSequenceNumber");
   WriteString(w, streams::SequenceNumberText(FirstRetained(shard)));
-  if ((shard.closed || !stream_open) && shard.last_sequence != SequenceNumber(0)) {
+  if (shard.closed || !stream.enabled) {
     w.Key("EndingSequenceNumber");
     WriteString(w, streams::SequenceNumberText(shard.last_sequence));
   }
@@ -109,59 +114,48 @@ Status ListStreams(ServiceContext& service, const rapidjson::Value& request, Req
   errors.CheckRange("limit", limit, 1, kMaxListStreamsLimit);
   errors.CheckLength("exclusiveStartStreamArn", start_arn, 37, 1024);
   TW_RETURN_IF_ERROR(errors.ToStatus());
-
   std::optional<streams::ParsedStreamArn> start;
   if (start_arn) {
     TW_ASSIGN_OR_RETURN(start, ParseStreamArn(*start_arn));
   }
 
-  std::vector<TableDescription> streams;
+  std::optional<std::string> table_filter;
+  if (table_name) table_filter = std::string(*table_name);
+  TW_ASSIGN_OR_RETURN(std::vector<StreamDescription> all,
+                      service.engine->ListStreams(table_filter));
+  // In (table, label) order, after the start ARN's stream.
+  std::vector<const StreamDescription*> streams;
   const size_t wanted = static_cast<size_t>(limit.value_or(kMaxListStreamsLimit));
   bool more = false;
-  if (table_name) {
-    TW_ASSIGN_OR_RETURN(TableDescription table,
-                        service.engine->DescribeTable(std::string(*table_name)));
-    if (!table.stream_label.empty() &&
-        (!start_arn || *start_arn != StreamArn(service.region, table.name, table.stream_label))) {
-      streams.push_back(std::move(table));
+  for (const StreamDescription& stream : all) {
+    if (start && std::tie(stream.table, stream.label) <= std::tie(start->table, start->label)) {
+      continue;
     }
-  } else {
-    std::optional<std::string> after;
-    if (start) after = start->table;
-    do {
-      TW_ASSIGN_OR_RETURN(ListTablesPage page, service.engine->ListTables(after, 100));
-      for (const std::string& name : page.names) {
-        auto table = service.engine->DescribeTable(name);
-        if (!table.ok() || table->stream_label.empty()) continue;  // dropped meanwhile, or none
-        if (streams.size() == wanted) {
-          more = true;
-          break;
-        }
-        streams.push_back(std::move(table).value());
-      }
-      after = page.last_evaluated_table_name;
-    } while (after && !more);
+    if (streams.size() == wanted) {
+      more = true;
+      break;
+    }
+    streams.push_back(&stream);
   }
 
   json::Writer& w = scope.writer;
   w.StartObject();
   w.Key("Streams");
   w.StartArray();
-  for (const TableDescription& table : streams) {
+  for (const StreamDescription* stream : streams) {
     w.StartObject();
     w.Key("StreamArn");
-    WriteString(w, StreamArn(service.region, table.name, table.stream_label));
+    WriteString(w, StreamArn(service.region, stream->table, stream->label));
     w.Key("TableName");
-    WriteString(w, table.name);
+    WriteString(w, stream->table);
     w.Key("StreamLabel");
-    WriteString(w, table.stream_label);
+    WriteString(w, stream->label);
     w.EndObject();
   }
   w.EndArray();
   if (more) {
     w.Key("LastEvaluatedStreamArn");
-    const TableDescription& last = streams.back();
-    WriteString(w, StreamArn(service.region, last.name, last.stream_label));
+    WriteString(w, StreamArn(service.region, streams.back()->table, streams.back()->label));
   }
   w.EndObject();
   return Status::Ok();
@@ -178,14 +172,13 @@ Status DescribeStream(ServiceContext& service, const rapidjson::Value& request,
   errors.CheckRange("limit", limit, 1, kMaxDescribeStreamLimit);
   errors.CheckLength("exclusiveStartShardId", start_shard, 28, 65);
   TW_RETURN_IF_ERROR(errors.ToStatus());
-  TW_ASSIGN_OR_RETURN(TableDescription table, FindStreamTable(service, *arn));
-  const bool open = StreamOpen(table, table.stream_label);
+  TW_ASSIGN_OR_RETURN(StreamDescription stream, FindStream(service, *arn));
 
   size_t first = 0;
   if (start_shard) {
-    auto index = ParseShardId(*start_shard, table.creation_time_micros);
+    auto index = ParseShardId(*start_shard, stream.table_creation_time_micros);
     // An unknown start shard matches nothing: the listing is empty.
-    first = index.ok() ? size_t{index->value()} + 1 : table.shards.size();
+    first = index.ok() ? size_t{index->value()} + 1 : stream.shards.size();
   }
   const size_t wanted = static_cast<size_t>(limit.value_or(kMaxDescribeStreamLimit));
   json::Writer& w = scope.writer;
@@ -195,28 +188,28 @@ Status DescribeStream(ServiceContext& service, const rapidjson::Value& request,
   w.Key("StreamArn");
   WriteString(w, *arn);
   w.Key("StreamLabel");
-  WriteString(w, table.stream_label);
+  WriteString(w, stream.label);
   w.Key("StreamStatus");
-  WriteString(w, open ? "ENABLED" : "DISABLED");
+  WriteString(w, stream.enabled ? "ENABLED" : "DISABLED");
   w.Key("StreamViewType");
-  WriteString(w, StreamViewTypeName(table.stream.view_type));
+  WriteString(w, StreamViewTypeName(stream.view_type));
   w.Key("CreationRequestDateTime");
-  w.Double(EpochSeconds(StreamLabelMicros(table.stream_label)));
+  w.Double(EpochSeconds(StreamLabelMicros(stream.label)));
   w.Key("TableName");
-  WriteString(w, table.name);
+  WriteString(w, stream.table);
   w.Key("KeySchema");
-  WriteKeySchema(table.key_schema, w);
+  WriteKeySchema(stream.key_schema, w);
   w.Key("Shards");
   w.StartArray();
   size_t written = 0;
   size_t index = first;
-  for (; index < table.shards.size() && written < wanted; ++index, ++written) {
-    WriteShard(table, table.shards[index], open, scope.tidewater_metadata, w);
+  for (; index < stream.shards.size() && written < wanted; ++index, ++written) {
+    WriteShard(stream, stream.shards[index], scope.tidewater_metadata, w);
   }
   w.EndArray();
-  if (index < table.shards.size()) {
+  if (index < stream.shards.size()) {
     w.Key("LastEvaluatedShardId");
-    WriteString(w, ShardId(table.creation_time_micros, table.shards[index - 1].index));
+    WriteString(w, ShardId(stream.table_creation_time_micros, stream.shards[index - 1].index));
   }
   w.EndObject();
   w.EndObject();
@@ -249,18 +242,19 @@ Status GetShardIterator(ServiceContext& service, const rapidjson::Value& request
     return Status::Validation("SequenceNumber must not be given for ShardIteratorType " +
                               std::string(*type));
   }
-  TW_ASSIGN_OR_RETURN(TableDescription table, FindStreamTable(service, *arn));
-  TW_ASSIGN_OR_RETURN(ShardIndex shard_index, ParseShardId(*shard_id, table.creation_time_micros));
-  if (shard_index.value() >= table.shards.size()) {
+  TW_ASSIGN_OR_RETURN(StreamDescription stream, FindStream(service, *arn));
+  TW_ASSIGN_OR_RETURN(ShardIndex shard_index,
+                      ParseShardId(*shard_id, stream.table_creation_time_micros));
+  if (shard_index.value() >= stream.shards.size()) {
     return Status::NotFound("Requested resource not found: Shard: " + std::string(*shard_id) +
                             " not found");
   }
-  const ShardDescription& shard = table.shards[shard_index.value()];
+  const ShardDescription& shard = stream.shards[shard_index.value()];
 
   ShardPosition position;
-  position.table = table.name;
-  position.table_id = table.table_id;
-  position.stream_label = table.stream_label;
+  position.table = stream.table;
+  position.table_id = stream.table_id;
+  position.stream_label = stream.label;
   position.shard = shard_index.value();
   if (*type == "TRIM_HORIZON") {
     position.sequence = kTrimHorizon;
@@ -298,18 +292,21 @@ Status GetRecords(ServiceContext& service, const rapidjson::Value& request, Requ
   TW_ASSIGN_OR_RETURN(ShardPosition position, service.iterators->Decode(*iterator));
 
   const std::string arn = StreamArn(service.region, position.table, position.stream_label);
-  auto table = service.engine->DescribeTable(position.table);
-  if (!table.ok()) {
-    if (table.status().code() == ErrorCode::kResourceNotFound) return StreamNotFound(arn);
-    return table.status();
-  }
-  if (table->table_id != position.table_id || position.shard >= table->shards.size()) {
+  TW_ASSIGN_OR_RETURN(StreamDescription stream,
+                      FindStream(service, position.table, position.stream_label, arn));
+  if (stream.table_id != position.table_id || position.shard >= stream.shards.size()) {
     return StreamNotFound(arn);
   }
+  const ShardDescription& shard = stream.shards[position.shard];
+  // A closed shard (a disabled stream's) ends at its last sequence, though the table's log
+  // may go on with a newer stream's records.
+  const bool closed = !stream.enabled || shard.closed;
   ShardReadRequest read;
   read.table = TableName(position.table);
+  read.table_id = position.table_id;
   read.shard = ShardIndex(position.shard);
-  read.from_sequence = SequenceNumber(position.sequence == kTrimHorizon ? 1 : position.sequence);
+  read.from_sequence =
+      position.sequence == kTrimHorizon ? FirstRetained(shard) : SequenceNumber(position.sequence);
   read.limit = static_cast<size_t>(limit.value_or(kMaxGetRecordsLimit));
   TW_ASSIGN_OR_RETURN(ShardReadResult result, service.engine->ReadShard(read));
   if (position.sequence != kTrimHorizon &&
@@ -324,19 +321,19 @@ Status GetRecords(ServiceContext& service, const rapidjson::Value& request, Requ
   SequenceNumber next_sequence = result.next_sequence;
   size_t returned = 0;
   for (const ChangeRecord& record : result.records) {
-    if (scope.buffer.GetSize() > kMaxGetRecordsBytes && returned > 0) {
+    if ((scope.buffer.GetSize() > kMaxGetRecordsBytes && returned > 0) ||
+        (closed && SequenceNumber(record.sequence()) > shard.last_sequence)) {
       next_sequence = SequenceNumber(record.sequence());
       break;
     }
     if (record.stream_label() != position.stream_label) continue;
     TW_RETURN_IF_ERROR(streams::WriteStreamRecord(record, position.table_id, service.region, w,
-                                                  scope.tidewater_metadata));
+                                                  scope.tidewater_metadata,
+                                                  streams::IdentityNames::kStreamsApi));
     ++returned;
   }
   w.EndArray();
-  const bool closed =
-      !StreamOpen(*table, position.stream_label) || table->shards[position.shard].closed;
-  if (!closed || next_sequence <= result.last_written) {
+  if (!closed || next_sequence <= shard.last_sequence) {
     position.sequence = next_sequence.value();
     w.Key("NextShardIterator");
     WriteString(w, service.iterators->Encode(std::move(position)));

@@ -113,7 +113,10 @@ class RemoteStreamsSource final : public ChangeSource {
       }
       const std::string_view next = StringOf(*page, "NextShardIterator");
       if (next.empty()) {
-        batch.end_of_shard = true;
+        // The stream was disabled. When the table has a newer stream (enabled again, or
+        // the table created again), reading goes on there: its sequences continue.
+        TW_ASSIGN_OR_RETURN(bool moved, MoveToNewerStream());
+        batch.end_of_shard = !moved;
       } else {
         std::lock_guard lock(mu_);
         cursors_[shard] = Cursor{batch.next_sequence, std::string(next)};
@@ -142,7 +145,17 @@ class RemoteStreamsSource final : public ChangeSource {
     if (!listed.HasMember("Streams") || !listed["Streams"].IsArray() || listed["Streams"].Empty()) {
       return Status::NotFound("Table " + table_.value() + " has no stream");
     }
-    std::string arn(StringOf(listed["Streams"][0], "StreamArn"));
+    // The newest stream: labels are creation times, in text order.
+    std::string_view arn_text;
+    std::string_view newest_label;
+    for (const auto& stream : listed["Streams"].GetArray()) {
+      const std::string_view label = StringOf(stream, "StreamLabel");
+      if (arn_text.empty() || label > newest_label) {
+        arn_text = StringOf(stream, "StreamArn");
+        newest_label = label;
+      }
+    }
+    std::string arn(arn_text);
     std::lock_guard lock(mu_);
     stream_arn_ = arn;
     return arn;
@@ -195,6 +208,21 @@ class RemoteStreamsSource final : public ChangeSource {
     std::lock_guard lock(mu_);
     shard_ids_ = std::move(ids);
     return shards;
+  }
+
+  // Whether the table has a stream newer than the one read so far; if so, reads go there.
+  Result<bool> MoveToNewerStream() {
+    std::string current;
+    {
+      std::lock_guard lock(mu_);
+      current = stream_arn_;
+    }
+    TW_ASSIGN_OR_RETURN(std::string newest, StreamArn(/*refresh=*/true));
+    if (newest == current) return false;
+    std::lock_guard lock(mu_);
+    shard_ids_.clear();
+    cursors_.clear();
+    return true;
   }
 
   // The cached iterator when it starts at `from_sequence`, else a new one.

@@ -191,7 +191,7 @@ std::string EventId(uint64_t table_id, ShardIndex shard, SequenceNumber sequence
 }
 
 Status WriteStreamRecord(const ChangeRecord& record, uint64_t table_id, std::string_view region,
-                         json::Writer& w, bool tidewater_metadata) {
+                         json::Writer& w, bool tidewater_metadata, IdentityNames identity_names) {
   w.StartObject();
   w.Key("eventID");
   WriteString(w, EventId(table_id, ShardIndex(record.shard()), SequenceNumber(record.sequence())));
@@ -220,9 +220,10 @@ Status WriteStreamRecord(const ChangeRecord& record, uint64_t table_id, std::str
   if (record.provenance() == v1::TTL) {
     w.Key("userIdentity");
     w.StartObject();
-    w.Key("type");
+    const bool model_names = identity_names == IdentityNames::kStreamsApi;
+    w.Key(model_names ? "Type" : "type");
     WriteString(w, "Service");
-    w.Key("principalId");
+    w.Key(model_names ? "PrincipalId" : "principalId");
     WriteString(w, "dynamodb.amazonaws.com");
     w.EndObject();
   }

@@ -1,8 +1,10 @@
 #include <rapidjson/document.h>
 
+#include <condition_variable>
 #include <deque>
 #include <exception>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -52,6 +54,15 @@ struct Pending {
   int invocations = 0;  // invocations of these records
   bool function_error = false;
 };
+
+// Waits `delay` or until `stop`; false when stopped.
+bool SleepUnlessStopped(std::chrono::milliseconds delay, const std::stop_token& stop) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  std::unique_lock lock(mutex);
+  wake.wait_for(lock, stop, delay, [] { return false; });
+  return !stop.stop_requested();
+}
 
 std::chrono::milliseconds Backoff(const TriggerOptions& options, int retries) {
   std::chrono::milliseconds delay = options.retry_backoff_initial;
@@ -187,8 +198,7 @@ class Processor final : public TriggerProcessor {
           TW_RETURN_IF_ERROR(GiveUp(batch, group, pending, kRetryAttemptsExhausted));
           continue;
         }
-        if (!options_.clock->SleepFor(Backoff(options_, pending.retries), batch.stop))
-          return Stopped();
+        if (!SleepUnlessStopped(Backoff(options_, pending.retries), batch.stop)) return Stopped();
       }
       todo.push_front(pending);
     }
@@ -258,7 +268,7 @@ class Processor final : public TriggerProcessor {
     for (int attempt = 1;; ++attempt) {
       Status sent = options_.on_failure->Send(record);
       if (sent.ok()) return Status::Ok();
-      if (!options_.clock->SleepFor(Backoff(options_, attempt), batch.stop)) {
+      if (!SleepUnlessStopped(Backoff(options_, attempt), batch.stop)) {
         return Status(sent.code(), "on-failure destination: " + sent.message());
       }
     }

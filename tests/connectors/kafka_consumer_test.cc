@@ -348,6 +348,40 @@ TEST_F(KafkaConsumerTest, TheStoresPositionWinsOverTheCommittedOffsets) {
   publisher->Stop();
 }
 
+// A table deleted and created again under its name keeps its topic; its sequence numbers
+// go on after the deleted table's, so the consumer (dropping what is below the next
+// expected sequence of a partition) takes every record of the new table.
+TEST_F(KafkaConsumerTest, TableCreatedAgainLosesNothingToDeduplication) {
+  auto publisher = Publish(KafkaFormat::kProtobuf);
+  ASSERT_NE(publisher, nullptr);
+  Write(0, 40);
+  Recorder accepted;
+  auto consumer = Consume(KafkaFormat::kProtobuf, [&](const streams::ShardBatch& batch) {
+    accepted.Add(batch);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(testing::WaitFor([&] { return accepted.Count() == 40; })) << accepted.Count();
+
+  ASSERT_TRUE(engine_->DeleteTable("orders").ok());
+  CreateTableRequest request;
+  request.name = "orders";
+  request.key_schema.partition_key = {"pk", AttributeType::kS};
+  request.stream = {true, StreamViewType::kNewAndOldImages};
+  request.shard_count = kShards;
+  ASSERT_TRUE(engine_->CreateTable(request).ok());
+  Write(100, 140);
+  ASSERT_TRUE(testing::WaitFor([&] { return accepted.Count() == 80; }))
+      << accepted.Count() << " records accepted; 80 written";
+  // Per shard: the old table's records, then the new one's, each once, in order.
+  for (const auto& [shard, sequences] : accepted.seen()) {
+    for (size_t i = 1; i < sequences.size(); ++i) {
+      EXPECT_EQ(sequences[i], sequences[i - 1] + 1) << "shard " << shard;
+    }
+  }
+  consumer->Stop();
+  publisher->Stop();
+}
+
 TEST_F(KafkaConsumerTest, BadOptionsAreRejected) {
   KafkaConsumerOptions options;
   auto handler = [](const streams::ShardBatch&) { return Status::Ok(); };

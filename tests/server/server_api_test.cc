@@ -252,8 +252,10 @@ TEST_F(ServerApiTest, StreamRecordsInDynamoDbShape) {
       if (Str(record["eventName"]) == "REMOVE") {
         EXPECT_FALSE(record["dynamodb"].HasMember("NewImage"));
         ASSERT_TRUE(record.HasMember("userIdentity"));
-        EXPECT_EQ(Str(record["userIdentity"]["type"]), "Service");
-        EXPECT_EQ(Str(record["userIdentity"]["principalId"]), "dynamodb.amazonaws.com");
+        // The Streams API model's names (what boto3 and the JS SDK read).
+        EXPECT_EQ(Str(record["userIdentity"]["Type"]), "Service");
+        EXPECT_EQ(Str(record["userIdentity"]["PrincipalId"]), "dynamodb.amazonaws.com");
+        EXPECT_FALSE(record["userIdentity"].HasMember("type"));
         ttl_identity = true;
       } else {
         EXPECT_FALSE(record.HasMember("userIdentity"));
@@ -400,6 +402,12 @@ TEST_F(ServerApiTest, DisabledStreamClosesItsShards) {
   rapidjson::Document described =
       Ok("DynamoDBStreams_20120810.DescribeStream", R"({"StreamArn":")" + arn + "\"}");
   EXPECT_EQ(Str(described["StreamDescription"]["StreamStatus"]), "DISABLED");
+  // Every shard ends, also those the stream wrote nothing in.
+  for (const auto& shard : described["StreamDescription"]["Shards"].GetArray()) {
+    const auto& range = shard["SequenceNumberRange"];
+    ASSERT_TRUE(range.HasMember("EndingSequenceNumber")) << Str(shard["ShardId"]);
+    EXPECT_EQ(Str(range["EndingSequenceNumber"]).size(), 21u);
+  }
   size_t records = 0;
   for (const rapidjson::Document& page : ReadAll(arn)) {
     records += page["Records"].Size();
@@ -409,6 +417,79 @@ TEST_F(ServerApiTest, DisabledStreamClosesItsShards) {
   rapidjson::Document streams =
       Ok("DynamoDBStreams_20120810.ListStreams", R"({"TableName":"Off"})");
   EXPECT_EQ(streams["Streams"].Size(), 1u);
+}
+
+// A replaced stream and a deleted table's stream stay readable (DISABLED) for 24 hours by
+// the engine's clock, listed beside the newer ones; then they answer ResourceNotFound.
+// The table created again continues the sequence numbers.
+TEST_F(ServerApiTest, StreamHistoryAcrossReenableAndDeleteForADay) {
+  auto records_of = [&](const std::string& arn) {
+    std::vector<std::string> sequences;
+    for (const rapidjson::Document& page : ReadAll(arn)) {
+      for (const auto& record : page["Records"].GetArray()) {
+        sequences.push_back(Str(record["dynamodb"]["SequenceNumber"]));
+      }
+    }
+    return sequences;
+  };
+  auto listed = [&](const std::string& body) {
+    std::vector<std::string> arns;
+    rapidjson::Document page = Ok("DynamoDBStreams_20120810.ListStreams", body);
+    for (const auto& stream : page["Streams"].GetArray()) arns.push_back(Str(stream["StreamArn"]));
+    return arns;
+  };
+  auto status_of = [&](const std::string& arn) {
+    rapidjson::Document d =
+        Ok("DynamoDBStreams_20120810.DescribeStream", R"({"StreamArn":")" + arn + "\"}");
+    return Str(d["StreamDescription"]["StreamStatus"]);
+  };
+  CreateTable("Hist");
+  const std::string first = StreamArnOf("Hist");
+  Put("Hist", "a", 1);
+  Ok("UpdateTable", R"({"TableName":"Hist","StreamSpecification":{"StreamEnabled":false}})");
+  Ok("UpdateTable", R"({"TableName":"Hist","StreamSpecification":{"StreamEnabled":true,
+      "StreamViewType":"KEYS_ONLY"}})");
+  const std::string second = StreamArnOf("Hist");
+  ASSERT_NE(first, second);
+  Put("Hist", "a", 2);
+  EXPECT_EQ(status_of(first), "DISABLED");
+  EXPECT_EQ(status_of(second), "ENABLED");
+  EXPECT_EQ(records_of(first), std::vector<std::string>{"000000000000000000001"});
+  EXPECT_EQ(records_of(second), std::vector<std::string>{"000000000000000000002"});
+  EXPECT_EQ(listed(R"({"TableName":"Hist"})"), (std::vector<std::string>{first, second}));
+
+  clock_.AdvanceMicros(kMinute);
+  Ok("DeleteTable", R"({"TableName":"Hist"})");
+  CreateTable("Hist");
+  const std::string third = StreamArnOf("Hist");
+  Put("Hist", "a", 3);
+  EXPECT_EQ(status_of(second), "DISABLED");
+  EXPECT_EQ(records_of(second), std::vector<std::string>{"000000000000000000002"});
+  // Sequence numbers go on after the deleted table's: (shard, sequence) stays unique.
+  EXPECT_EQ(records_of(third), std::vector<std::string>{"000000000000000000003"});
+  EXPECT_EQ(listed(R"({"TableName":"Hist"})"), (std::vector<std::string>{first, second, third}));
+  EXPECT_EQ(listed("{}"), (std::vector<std::string>{first, second, third}));
+  EXPECT_EQ(listed(R"({"Limit":1,"ExclusiveStartStreamArn":")" + first + "\"}"),
+            std::vector<std::string>{second});
+
+  // A day after the first was disabled it is gone; the second (deleted a minute later)
+  // is not yet.
+  clock_.AdvanceMicros(24 * 60 * kMinute - kMinute / 2);
+  const std::string iterator = Iterator(second, ShardIds(second)[0], "TRIM_HORIZON");
+  EXPECT_EQ(
+      ErrorType("DynamoDBStreams_20120810.DescribeStream", R"({"StreamArn":")" + first + "\"}"),
+      "ResourceNotFoundException");
+  EXPECT_EQ(listed(R"({"TableName":"Hist"})"), (std::vector<std::string>{second, third}));
+  clock_.AdvanceMicros(kMinute);
+  EXPECT_EQ(
+      ErrorType("DynamoDBStreams_20120810.GetRecords", R"({"ShardIterator":")" + iterator + "\"}"),
+      "ResourceNotFoundException");
+  EXPECT_EQ(ErrorType("DynamoDBStreams_20120810.GetShardIterator",
+                      R"({"StreamArn":")" + second + R"(","ShardId":")" + ShardIds(third)[0] +
+                          R"(","ShardIteratorType":"TRIM_HORIZON"})"),
+            "ResourceNotFoundException");
+  ASSERT_TRUE(engine_->TrimStreams().ok());
+  EXPECT_EQ(listed("{}"), std::vector<std::string>{third});
 }
 
 TEST_F(ServerApiTest, BatchOperations) {
@@ -528,7 +609,8 @@ TEST_F(ServerApiTest, TableAdministration) {
   Ok("CreateTable", R"({"TableName":"Admin2",
       "AttributeDefinitions":[{"AttributeName":"id","AttributeType":"N"}],
       "KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"})");
-  Ok("UpdateItem", R"({"TableName":"Admin2","Key":{"id":{"N":"1"}},"UpdateExpression":"SET v = :v",
+  Ok("UpdateItem",
+     R"({"TableName":"Admin2","Key":{"id":{"N":"1"}},"UpdateExpression":"SET v = :v",
       "ExpressionAttributeValues":{":v":{"S":"x"}}})");
 }
 

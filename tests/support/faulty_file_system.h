@@ -2,6 +2,8 @@
 // filesystem until a test injects a fault, then fails writes to new and open files as a
 // full disk or a broken device would (Append / PositionedAppend, and, for a sync fault,
 // Sync / Fsync). Clearing the fault makes the "disk" work again, as when space is freed.
+// SetFreeSpace makes GetFreeSpace report a chosen number of free bytes (what the engine's
+// free-space reserve reads) instead of the real disk's.
 //
 // Thread safety: Inject/Clear may be called from the test thread while RocksDB's threads
 // write; the fault is one atomic read per file operation.
@@ -26,6 +28,16 @@ class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
   void Clear() { Inject(Fault::kNone); }
   // How many file operations failed because of an injected fault.
   int failures() const { return failures_.load(std::memory_order_acquire); }
+  // -1: report the real disk's free space again.
+  void SetFreeSpace(int64_t bytes) { free_space_.store(bytes, std::memory_order_release); }
+
+  rocksdb::IOStatus GetFreeSpace(const std::string& path, const rocksdb::IOOptions& options,
+                                 uint64_t* free_bytes, rocksdb::IODebugContext* dbg) override {
+    const int64_t reported = free_space_.load(std::memory_order_acquire);
+    if (reported < 0) return target()->GetFreeSpace(path, options, free_bytes, dbg);
+    *free_bytes = static_cast<uint64_t>(reported);
+    return rocksdb::IOStatus::OK();
+  }
 
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
@@ -116,6 +128,7 @@ class FaultyFileSystem final : public rocksdb::FileSystemWrapper {
 
   std::atomic<Fault> fault_{Fault::kNone};
   std::atomic<int> failures_{0};
+  std::atomic<int64_t> free_space_{-1};
 };
 
 }  // namespace tidewater::testing

@@ -3,7 +3,8 @@
 // followers (the Kafka publisher, stream sources, sinks) depend on.
 //
 // Stream semantics (tested in tests/core):
-//  * Per shard, sequence numbers start at 1 and strictly increase with no gaps; all
+//  * Per shard, sequence numbers start at 1 (a table created again under a deleted
+//    table's name: after the deleted table's last) and strictly increase with no gaps; all
 //    changes of one item are in one shard, in commit order; an acknowledged write's record
 //    is in the log exactly once. This holds after a crash (kill -9) and reopen.
 //  * ReadShard never returns a record past the last committed one. A reader that is caught
@@ -41,6 +42,9 @@ struct ShardReadRequest {
   // ShardReadResult::serialized, not parsed in `records`. For readers that forward
   // records (the Kafka publisher): it saves a parse and a serialization per record.
   bool serialized = false;
+  // 0: the table now named `table`; else the table with this id, also one deleted whose
+  // disabled stream is still readable (TableDirectory::DescribeStream tells the id).
+  uint64_t table_id = 0;
 };
 
 struct ShardReadResult {

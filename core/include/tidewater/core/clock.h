@@ -46,23 +46,21 @@ class Clock {
   // blocked. Returns ready(), evaluated with `mu` held. Whoever makes `ready` true notifies
   // `cv`, as for any condition variable. (`ready` is a lambda the thread-safety analysis
   // does not follow: one that reads guarded state starts with `mu.AssertHeld()`.)
-  virtual bool WaitUntil(CondVar& cv, Mutex& mu,
-                         std::stop_token stop, MonotonicTime deadline,
+  virtual bool WaitUntil(CondVar& cv, Mutex& mu, std::stop_token stop, MonotonicTime deadline,
                          const std::function<bool()>& ready) TW_REQUIRES(mu) = 0;
-  bool WaitUntil(CondVar& cv, Mutex& mu,
-                 MonotonicTime deadline, const std::function<bool()>& ready) TW_REQUIRES(mu) {
+  bool WaitUntil(CondVar& cv, Mutex& mu, MonotonicTime deadline, const std::function<bool()>& ready)
+      TW_REQUIRES(mu) {
     return WaitUntil(cv, mu, std::stop_token(), deadline, ready);
   }
   template <typename Rep, typename Period>
-  bool WaitFor(CondVar& cv, Mutex& mu,
-               std::stop_token stop, std::chrono::duration<Rep, Period> timeout,
-               const std::function<bool()>& ready) TW_REQUIRES(mu) {
+  bool WaitFor(CondVar& cv, Mutex& mu, std::stop_token stop,
+               std::chrono::duration<Rep, Period> timeout, const std::function<bool()>& ready)
+      TW_REQUIRES(mu) {
     return WaitUntil(cv, mu, std::move(stop), DeadlineAfter(timeout), ready);
   }
   template <typename Rep, typename Period>
-  bool WaitFor(CondVar& cv, Mutex& mu,
-               std::chrono::duration<Rep, Period> timeout, const std::function<bool()>& ready)
-      TW_REQUIRES(mu) {
+  bool WaitFor(CondVar& cv, Mutex& mu, std::chrono::duration<Rep, Period> timeout,
+               const std::function<bool()>& ready) TW_REQUIRES(mu) {
     return WaitUntil(cv, mu, std::stop_token(), DeadlineAfter(timeout), ready);
   }
 
@@ -106,8 +104,7 @@ class ManualClock final : public Clock {
     return MonotonicTime(
         std::chrono::nanoseconds(monotonic_nanos_.load(std::memory_order_acquire)));
   }
-  bool WaitUntil(CondVar& cv, Mutex& mu,
-                 std::stop_token stop, MonotonicTime deadline,
+  bool WaitUntil(CondVar& cv, Mutex& mu, std::stop_token stop, MonotonicTime deadline,
                  const std::function<bool()>& ready) TW_REQUIRES(mu) override;
   using Clock::WaitUntil;
 

@@ -5,7 +5,8 @@
 //  * An acknowledged write (ok Status) is durable per EngineOptions::sync and its change
 //    record is in its shard's log exactly once; a failed or rejected write changes
 //    nothing and leaves no record.
-//  * Per shard, sequence numbers start at 1 and strictly increase with no gaps; all
+//  * Per shard, sequence numbers start at 1 (a table created again under a deleted
+//    table's name: after the deleted table's last) and strictly increase with no gaps; all
 //    changes of one item are in one shard, in commit order. This holds after a crash
 //    (kill -9) and reopen.
 //  * Item and change record are committed in ONE RocksDB WriteBatch.
@@ -58,6 +59,11 @@ struct EngineOptions {
   // While writes are refused after a storage error, how often the background loop tries
   // to recover (RocksDB's Resume, then the shards' counters re-read from the log).
   int64_t storage_recovery_interval_micros = 1'000'000;
+  // Writes are refused, before they reach storage, while the data directory's filesystem
+  // has less free space than this (checked at most every 100 ms): RocksDB is kept from
+  // ever writing to a full disk, and writes resume by themselves once space is freed.
+  // WriteHealth reports the refusal. 0: no reserve.
+  uint64_t min_free_disk_bytes = 0;
 };
 
 class Engine : public TableCatalog, public ItemStore, public ChangeLog, public ReplicationTarget {
@@ -76,8 +82,9 @@ class Engine : public TableCatalog, public ItemStore, public ChangeLog, public R
   virtual Result<size_t> PurgeTombstones() = 0;
 
   // --- Storage health ---
-  // Ok while writes are accepted. After a storage error (a full disk, a failed write or
-  // fsync) writes fail with that error until the engine has recovered; reads go on.
+  // Ok while writes are accepted. While free space is below min_free_disk_bytes, or after
+  // a storage error (a full disk, a failed write or fsync), writes fail with that error
+  // until space is freed or the engine has recovered; reads go on.
   virtual Status WriteHealth() = 0;
   // Tries to recover from a storage error now (the background loop also tries every
   // storage_recovery_interval_micros): RocksDB resumes, and every shard's counters are

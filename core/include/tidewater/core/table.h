@@ -75,4 +75,21 @@ struct TableDescription {
   uint64_t approximate_size_bytes = 0;
 };
 
+// A stream of a table: its current one, or a disabled one (the stream was turned off or
+// replaced, or its table deleted) that stays readable until the stream retention has
+// passed since it was disabled. Shards describe this stream's part of each shard's log:
+// first_sequence its oldest retained record (0: none retained), last_sequence its newest;
+// a disabled stream's shards are all closed, last_sequence being where the stream ended
+// (below the stream's first record when it wrote none in the shard).
+struct StreamDescription {
+  std::string table;
+  uint64_t table_id = 0;
+  std::string label;
+  StreamViewType view_type = StreamViewType::kNewAndOldImages;
+  bool enabled = false;
+  KeySchema key_schema;
+  int64_t table_creation_time_micros = 0;
+  std::vector<ShardDescription> shards;
+};
+
 }  // namespace tidewater

@@ -28,16 +28,29 @@ class TableDirectory {
   // Table names in ascending order, after exclusive_start (if any), at most limit (0: all).
   virtual Result<ListTablesPage> ListTables(const std::optional<std::string>& exclusive_start,
                                             size_t limit) = 0;
+  // The readable streams of `table` (of every table when nullopt): each enabled stream and
+  // each disabled one, also of deleted tables, until retention has passed since it was
+  // disabled; ordered by table name, then stream label. NotFound when `table` names
+  // neither a table nor a readable stream.
+  virtual Result<std::vector<StreamDescription>> ListStreams(
+      const std::optional<std::string>& table) = 0;
+  // The readable stream `label` of `table` (NotFound when there is none).
+  virtual Result<StreamDescription> DescribeStream(const std::string& table,
+                                                   const std::string& label) = 0;
 };
 
 // Creating, changing and deleting tables.
 class TableCatalog : public virtual TableDirectory {
  public:
   virtual Result<TableDescription> CreateTable(const CreateTableRequest& request) = 0;
+  // Deletes the table. Its stream (if enabled) becomes a disabled stream, readable until
+  // retention passes (ListStreams, DescribeStream, ReadShard by table id). A table created
+  // again under the name continues each shard's sequence numbers after the deleted one's.
   virtual Result<TableDescription> DeleteTable(const std::string& name) = 0;
   // Turns the stream on (a new stream label, with spec.view_type) or off. As DynamoDB,
   // enabling an enabled stream is a ValidationException: to change the view type, turn
-  // the stream off and on again. Records already in the log stay until retention.
+  // the stream off and on again. The stream turned off (or replaced) stays readable
+  // as a disabled stream until retention passes (ListStreams, DescribeStream).
   virtual Result<TableDescription> UpdateStream(const std::string& table,
                                                 const StreamSpecification& spec) = 0;
   // Enables TTL on `attribute`, or disables it when nullopt.

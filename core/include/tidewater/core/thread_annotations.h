@@ -157,15 +157,13 @@ class CondVar {
 
   // Waits until `ready()` holds or `stop` is requested; returns ready(). `ready` runs with
   // `mu` held.
-  bool Wait(Mutex& mu, std::stop_token stop, const std::function<bool()>& ready)
-      TW_REQUIRES(mu) {
+  bool Wait(Mutex& mu, std::stop_token stop, const std::function<bool()>& ready) TW_REQUIRES(mu) {
     return cv_.wait(mu, std::move(stop), ready);
   }
 
   // As Wait, also ending at `deadline`.
   template <typename Clock, typename Duration>
-  bool WaitUntil(Mutex& mu, std::stop_token stop,
-                 std::chrono::time_point<Clock, Duration> deadline,
+  bool WaitUntil(Mutex& mu, std::stop_token stop, std::chrono::time_point<Clock, Duration> deadline,
                  const std::function<bool()>& ready) TW_REQUIRES(mu) {
     return cv_.wait_until(mu, std::move(stop), deadline, ready);
   }

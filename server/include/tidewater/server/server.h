@@ -43,6 +43,9 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_grace{10'000};
   // Engine settings used when the server opens its own engine.
   bool sync_writes = false;
+  // Writes are refused while the data directory's disk has less free space (see
+  // EngineOptions::min_free_disk_bytes).
+  uint64_t min_free_disk_bytes = 64ULL << 20;
   int64_t stream_retention_micros = 24LL * 3600 * 1'000'000;
   Clock* clock = Clock::System();  // not owned; iterator expiry, request timing
   // When set, the server uses this engine (not owned; must outlive the server) instead

@@ -3,9 +3,12 @@
 //    "awsRegion":..,"dynamodb":{"ApproximateCreationDateTime":<epoch seconds>,"Keys":{..},
 //    "NewImage":{..},"OldImage":{..},"SequenceNumber":"000..","SizeBytes":n,
 //    "StreamViewType":".."},
-//    "userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}}  (TTL deletes)
-// Used by the Streams API and by the Kafka publisher's JSON format, so that both show a
-// record identically. Functions only; thread-safe.
+//    "userIdentity":{"Type":"Service","PrincipalId":"dynamodb.amazonaws.com"}}  (TTL deletes)
+// Used by the Streams API, Lambda-style trigger events and the Kafka publisher's JSON
+// format, so that all show a record alike. One difference: userIdentity's members are
+// named as the DynamoDB Streams API model names them ("Type", "PrincipalId", what the AWS
+// SDKs read) in GetRecords, and as Lambda events name them ("type", "principalId") in
+// trigger events and Kafka messages. Functions only; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +29,9 @@ std::string SequenceNumberText(SequenceNumber sequence);
 // The record's eventID: hex of (table id, shard, sequence), unique and stable per record.
 std::string EventId(uint64_t table_id, ShardIndex shard, SequenceNumber sequence);
 
+// How userIdentity's members are spelled (see the file comment).
+enum class IdentityNames { kStreamsApi, kLambdaEvent };
+
 // Writes the record as one JSON object. `table_id` is TableDescription::table_id of the
 // record's table; `region` is the awsRegion shown. Errors: Internal when the record holds
 // a malformed value (for example a bad number text).
@@ -38,9 +44,10 @@ std::string EventId(uint64_t table_id, ShardIndex shard, SequenceNumber sequence
 //     "streamLabel":".."}
 // Standard clients never ask for it and see exactly DynamoDB's shape.
 Status WriteStreamRecord(const ChangeRecord& record, uint64_t table_id, std::string_view region,
-                         json::Writer& writer, bool tidewater_metadata = false);
+                         json::Writer& writer, bool tidewater_metadata = false,
+                         IdentityNames identity_names = IdentityNames::kLambdaEvent);
 
-// The same, as text.
+// The same, as text, with Lambda's userIdentity names.
 Result<std::string> StreamRecordJson(const ChangeRecord& record, uint64_t table_id,
                                      std::string_view region, bool tidewater_metadata = false);
 
@@ -51,7 +58,7 @@ inline constexpr char kRecordMetadataHeader[] = "X-Tidewater-Record-Metadata";
 // Streams API or of JSON Kafka messages). `table` and `shard` are where it was read from
 // (the JSON does not name them). Without the "tidewater" member the record gets what the
 // DynamoDB shape tells: creation time in whole seconds, provenance TTL for the service's
-// userIdentity (else USER_WRITE), no origin, version or transaction.
+// userIdentity in either spelling (else USER_WRITE), no origin, version or transaction.
 // Errors: Serialization for a malformed record.
 Result<ChangeRecord> ParseStreamRecord(const rapidjson::Value& json, std::string_view table,
                                        ShardIndex shard);

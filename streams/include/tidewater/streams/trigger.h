@@ -121,7 +121,7 @@ struct TriggerOptions {
   // Wait between retries of a failed batch: doubles from initial up to max.
   std::chrono::milliseconds retry_backoff_initial{100};
   std::chrono::milliseconds retry_backoff_max{10'000};
-  Clock* clock = Clock::System();  // record age, timestamps, retry waits; not owned
+  Clock* clock = Clock::System();  // record age and timestamps; not owned
 };
 
 // Checks the options against Lambda's limits. Errors: Validation naming the option.
