@@ -57,13 +57,17 @@ class KafkaConsumerTest : public ::testing::Test {
     auto opened = Engine::Open(testing::TestEngineOptions(dir_.Sub("data")));
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     engine_ = std::move(*opened);
+    ASSERT_TRUE(CreateOrders().ok());
+    cluster_.CreateTopic("tidewater.orders", kShards);
+  }
+
+  Status CreateOrders() {
     CreateTableRequest request;
     request.name = "orders";
     request.key_schema.partition_key = {"pk", AttributeType::kS};
     request.stream = {true, StreamViewType::kNewAndOldImages};
     request.shard_count = kShards;
-    ASSERT_TRUE(engine_->CreateTable(request).ok());
-    cluster_.CreateTopic("tidewater.orders", kShards);
+    return engine_->CreateTable(request).status();
   }
 
   void Write(int from, int to) {
@@ -363,12 +367,7 @@ TEST_F(KafkaConsumerTest, TableCreatedAgainLosesNothingToDeduplication) {
   ASSERT_TRUE(testing::WaitFor([&] { return accepted.Count() == 40; })) << accepted.Count();
 
   ASSERT_TRUE(engine_->DeleteTable("orders").ok());
-  CreateTableRequest request;
-  request.name = "orders";
-  request.key_schema.partition_key = {"pk", AttributeType::kS};
-  request.stream = {true, StreamViewType::kNewAndOldImages};
-  request.shard_count = kShards;
-  ASSERT_TRUE(engine_->CreateTable(request).ok());
+  ASSERT_TRUE(CreateOrders().ok());
   Write(100, 140);
   ASSERT_TRUE(testing::WaitFor([&] { return accepted.Count() == 80; }))
       << accepted.Count() << " records accepted; 80 written";
