@@ -19,7 +19,7 @@ class SystemClock final : public Clock {
   }
 
   bool WaitUntil(CondVar& cv, Mutex& mu, std::stop_token stop, MonotonicTime deadline,
-                 const std::function<bool()>& ready) override {
+                 const std::function<bool()>& ready) TW_REQUIRES(mu) override {
     if (deadline == MonotonicTime::max()) return cv.Wait(mu, std::move(stop), ready);
     // MonotonicNow reads steady_clock: a deadline is a steady_clock time.
     const std::chrono::steady_clock::time_point steady_deadline(

@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   document.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
       text.data(), text.size());
   if (document.HasParseError()) return 0;
-  auto record = tidewater::streams::ParseStreamRecord(document, "table", 3);
+  auto record = tidewater::streams::ParseStreamRecord(document, "table", tidewater::ShardIndex(3));
   if (!record.ok()) {
     if (record.status().message().empty()) Fail("error without a message", text);
     return 0;
@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   rapidjson::Document again;
   again.Parse(written->data(), written->size());
   if (again.HasParseError()) Fail("written record is not JSON", *written);
-  auto reparsed = tidewater::streams::ParseStreamRecord(again, "table", 3);
+  auto reparsed = tidewater::streams::ParseStreamRecord(again, "table", tidewater::ShardIndex(3));
   if (!reparsed.ok()) Fail("written record does not parse", *written);
   if (reparsed->SerializeAsString() != record->SerializeAsString()) {
     Fail("round trip changed the record", text + "\n" + *written);
