@@ -223,14 +223,10 @@ Status ShardWriter::AwaitDurable(uint64_t depends_on_tag) {
 
 Status ShardWriter::Commit(PreparedChange change, uint64_t sequence) {
   shard_.commit_mu.AssertHeld();
-  if (Status admitted = pipeline_.wal_->Admit(); !admitted.ok()) {
-    Unlock();
-    return admitted;
-  }
   const uint64_t tag = shard_.last_tag + 1;
   if (!pipeline_.group_commit_) {
     // A write without fsync costs microseconds: writing under the shard lock is cheaper
-    // than handing it to a group leader (a thread wake-up per write).
+    // than handing it to a group leader (a thread wake-up per write). WriteNow admits it.
     rocksdb::WriteBatch batch;
     change.AddTo(batch);
     Status written = pipeline_.WriteNow(batch);
@@ -244,6 +240,10 @@ Status ShardWriter::Commit(PreparedChange change, uint64_t sequence) {
     }
     Unlock();
     return written;
+  }
+  if (Status admitted = pipeline_.wal_->Admit(); !admitted.ok()) {
+    Unlock();
+    return admitted;
   }
   std::shared_ptr<CommitGroup> group;
   {
