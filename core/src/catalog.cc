@@ -249,11 +249,7 @@ Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_
       return Status::IOError("column families of table '" + meta.name() + "' are missing");
     }
     auto table = std::make_shared<TableState>(&db_, meta, items.mapped(), log.mapped());
-    for (uint32_t s = 0; s < table->shard_count(); ++s) {
-      Shard& shard = table->shard(s);
-      MutexLock shard_lock(shard.commit_mu);  // not yet shared: uncontended
-      RecoverShard(*table, shard);
-    }
+    RecoverShards(*table);
     tables_[meta.name()] = std::move(table);
   }
   it.reset(db_.NewIterator({}, &default_cf_));
@@ -270,11 +266,7 @@ Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_
     // Its items column family, if the deletion was interrupted before dropping it, goes
     // with the orphans below.
     auto table = std::make_shared<TableState>(&db_, meta, nullptr, log.mapped());
-    for (uint32_t s = 0; s < table->shard_count(); ++s) {
-      Shard& shard = table->shard(s);
-      MutexLock shard_lock(shard.commit_mu);  // not yet shared: uncontended
-      RecoverShard(*table, shard);
-    }
+    RecoverShards(*table);
     retired_[meta.table_id()] = std::move(table);
   }
   // Column families no catalog entry names belong to a table whose creation or deletion
@@ -290,6 +282,14 @@ void Catalog::Close() {
   std::unique_lock lock(mu_);
   tables_.clear();
   retired_.clear();
+}
+
+void Catalog::RecoverShards(TableState& table) {
+  for (uint32_t s = 0; s < table.shard_count(); ++s) {
+    Shard& shard = table.shard(s);
+    MutexLock shard_lock(shard.commit_mu);  // not yet shared: uncontended
+    RecoverShard(table, shard);
+  }
 }
 
 void Catalog::RecoverShard(TableState& table, Shard& shard) {
@@ -354,12 +354,29 @@ std::vector<TablePtr> Catalog::All() const {
   return tables;
 }
 
-Status Catalog::PersistMeta(const v1::TableMeta& meta) {
+Result<v1::SequenceBase> Catalog::LoadSequenceBase(const std::string& name) const {
+  v1::SequenceBase base;
+  std::string stored;
+  rocksdb::Status s = db_.Get({}, &default_cf_, SequenceBaseKey(name), &stored);
+  if (s.IsNotFound()) return base;
+  if (!s.ok()) return ToStatus(s);
+  if (!base.ParseFromString(stored)) {
+    return Status::IOError("corrupt catalog entry " + SequenceBaseKey(name));
+  }
+  return base;
+}
+
+Status Catalog::WriteSynced(rocksdb::WriteBatch& batch) {
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  rocksdb::Status s = db_.Put(sync, &default_cf_, std::string(kTablePrefix) + meta.name(),
-                              meta.SerializeAsString());
+  rocksdb::Status s = db_.Write(sync, &batch);
   return s.ok() ? Status::Ok() : ToStatus(s);
+}
+
+Status Catalog::PersistMeta(const v1::TableMeta& meta) {
+  rocksdb::WriteBatch batch;
+  batch.Put(&default_cf_, std::string(kTablePrefix) + meta.name(), meta.SerializeAsString());
+  return WriteSynced(batch);
 }
 
 TableDescription Catalog::Describe(TableState& table) const {
@@ -376,18 +393,7 @@ TableDescription Catalog::Describe(TableState& table) const {
   d.provisioned.read_capacity_units = meta.read_capacity_units();
   d.provisioned.write_capacity_units = meta.write_capacity_units();
   if (!meta.ttl_attribute().empty()) d.ttl_attribute = meta.ttl_attribute();
-  for (uint32_t i = 0; i < table.shard_count(); ++i) {
-    Shard& shard = table.shard(i);
-    ShardDescription sd;
-    sd.index = ShardIndex(i);
-    sd.hash_begin = shard.hash_begin;
-    sd.hash_end = shard.hash_end;
-    const uint64_t last = shard.committed_sequence.load();
-    const uint64_t first = shard.first_sequence.load();
-    sd.last_sequence = SequenceNumber(last);
-    sd.first_sequence = SequenceNumber(first <= last ? first : 0);
-    d.shards.push_back(sd);
-  }
+  d.shards = StreamShards(table, {}, nullptr);  // the whole retained log of each shard
   uint64_t keys = 0;
   uint64_t bytes = 0;
   db_.GetIntProperty(table.items(), "rocksdb.estimate-num-keys", &keys);
@@ -422,15 +428,9 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   if (tables_.count(request.name) != 0) {
     return Status::InUse("Table already exists: " + request.name);
   }
-  v1::SequenceBase base;
-  std::string stored_base;
-  rocksdb::Status s = db_.Get({}, &default_cf_, SequenceBaseKey(request.name), &stored_base);
-  if (s.ok() && !base.ParseFromString(stored_base)) {
-    return Status::IOError("corrupt catalog entry " + SequenceBaseKey(request.name));
-  }
-  if (!s.ok() && !s.IsNotFound()) return ToStatus(s);
+  TW_ASSIGN_OR_RETURN(const v1::SequenceBase base, LoadSequenceBase(request.name));
   const uint64_t id = next_table_id_++;
-  s = db_.Put({}, &default_cf_, kNextTableIdKey, std::to_string(next_table_id_));
+  rocksdb::Status s = db_.Put({}, &default_cf_, kNextTableIdKey, std::to_string(next_table_id_));
   if (!s.ok()) return ToStatus(s);
 
   auto cache = rocksdb::NewLRUCache(block_cache_bytes_);
@@ -475,15 +475,12 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
     if (last != 0) batch.Put(&default_cf_, storage::ShardFloorKey(id, i), std::to_string(last));
   }
   batch.Put(&default_cf_, std::string(kTablePrefix) + meta.name(), meta.SerializeAsString());
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  s = db_.Write(sync, &batch);
-  if (!s.ok()) {
+  if (Status written = WriteSynced(batch); !written.ok()) {
     db_.DropColumnFamily(items).PermitUncheckedError();
     db_.DropColumnFamily(log).PermitUncheckedError();
     db_.DestroyColumnFamilyHandle(items);
     db_.DestroyColumnFamilyHandle(log);
-    return ToStatus(s);
+    return written;
   }
   auto table = std::make_shared<TableState>(&db_, meta, items, log);
   for (uint32_t i = 0; i < table->shard_count(); ++i) {
@@ -517,11 +514,7 @@ Result<TableDescription> Catalog::Delete(const std::string& name) {
   PruneStreams(meta);
   const bool keep_streams = meta.disabled_streams_size() > 0;
 
-  v1::SequenceBase base;
-  std::string stored_base;
-  if (db_.Get({}, &default_cf_, SequenceBaseKey(name), &stored_base).ok()) {
-    base.ParseFromString(stored_base);
-  }
+  TW_ASSIGN_OR_RETURN(v1::SequenceBase base, LoadSequenceBase(name));
   for (uint32_t s = 0; s < table->shard_count(); ++s) {
     if (static_cast<int>(s) >= base.last_sequence_size()) base.add_last_sequence(0);
     const uint64_t last = table->shard(s).committed_sequence.load();
@@ -547,10 +540,7 @@ Result<TableDescription> Catalog::Delete(const std::string& name) {
                                     storage::ReplicationCheckpointPrefix(table->id())}) {
     batch.DeleteRange(&default_cf_, prefix, prefix + '\xff');
   }
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  rocksdb::Status s = db_.Write(sync, &batch);
-  if (!s.ok()) return ToStatus(s);
+  TW_RETURN_IF_ERROR(WriteSynced(batch));
   table->set_meta(std::move(meta));
   tables_.erase(it);
   db_.DropColumnFamily(table->items()).PermitUncheckedError();
@@ -774,10 +764,7 @@ Status Catalog::ExpireStreams() {
     } else {
       batch.Put(&default_cf_, RetiredTableKey(table.id()), meta.SerializeAsString());
     }
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
-    rocksdb::Status s = db_.Write(sync, &batch);
-    if (!s.ok()) return ToStatus(s);
+    TW_RETURN_IF_ERROR(WriteSynced(batch));
     if (!reclaim) {
       table.set_meta(std::move(meta));
       ++it;

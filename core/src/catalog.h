@@ -124,6 +124,12 @@ class Catalog {
   // Drops the disabled streams whose retention has passed from `meta`; true if any.
   bool PruneStreams(v1::TableMeta& meta) const;
   Status PersistMeta(const v1::TableMeta& meta);
+  // A catalog change, synced.
+  Status WriteSynced(rocksdb::WriteBatch& batch);
+  // Where the sequences of `name`'s deleted tables ended (empty: none was deleted).
+  Result<v1::SequenceBase> LoadSequenceBase(const std::string& name) const;
+  // RecoverShard for every shard of a table not yet shared (at open).
+  void RecoverShards(TableState& table);
   // Sets a shard's counters from its log and retention floor.
   void RecoverShard(TableState& table, Shard& shard) TW_REQUIRES(shard.commit_mu);
 
