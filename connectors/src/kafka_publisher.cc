@@ -323,10 +323,20 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     return status;
   }
 
-  // The table is gone from the engine: stop publishing it; its cursor stays until the
-  // reports of its records in flight are in.
+  // The table is gone from the engine: its cursor moves to retired_, where the records
+  // it has not sent yet are still sent (read by table id: a deleted table's stream stays
+  // readable), until all are acknowledged. A table whose topic was never usable has
+  // nowhere to send them: it is dropped as it stands.
   void Retire(const std::string& name) TW_REQUIRES(publisher_thread_) TW_EXCLUDES(snapshot_mu_) {
-    for (auto& shard : tables().at(name)->shards) DropReadAhead(*shard);
+    TableCursor& table = *tables().at(name);
+    for (auto& shard : table.shards) {
+      DropReadAhead(*shard);
+      if (!table.ready()) shard->read_to_end = true;
+    }
+    if (!table.ready()) {
+      spdlog::warn("event=kafka_deleted_table_unpublished table={} error=\"{}\"", name,
+                   table.error);
+    }
     MutexLock lock(snapshot_mu_);
     auto it = tables_.find(name);
     it->second->deleted = true;
@@ -336,12 +346,12 @@ class KafkaPublisher::Impl final : public DeliveryListener {
 
   void DropDrainedRetired() TW_REQUIRES(publisher_thread_) {
     for (auto it = retired_.begin(); it != retired_.end();) {
-      const auto& shards = (*it)->shards;
-      if (std::any_of(shards.begin(), shards.end(),
-                      [](const auto& shard) { return shard->has_in_flight(); })) {
+      if (!(*it)->drained()) {
         ++it;
         continue;
       }
+      spdlog::info("event=kafka_deleted_table_drained table={} table_id={}", (*it)->name,
+                   (*it)->table_id);
       RemoveRetiredMetrics(**it);
       it = retired_.erase(it);
     }
@@ -361,11 +371,25 @@ class KafkaPublisher::Impl final : public DeliveryListener {
   // --- Producing ---
 
   // Reads every ready shard from its send position and produces what it finds, while the
-  // in-flight budget lasts. Returns whether anything was produced.
+  // in-flight budget lasts: first what is left of deleted tables, then the live tables. A
+  // table created again under a deleted one's name shares its topic: it waits until the
+  // deleted table's records are all sent, so that each partition keeps sequence order.
+  // Returns whether anything was produced.
   bool ProduceAvailable() TW_REQUIRES(publisher_thread_) {
     bool produced = false;
-    for (auto& [name, table] : tables()) {
+    std::set<std::string> draining;
+    for (auto& table : retired_) {
+      if (table->drained()) continue;
+      draining.insert(table->name);
       if (!table->ready()) continue;
+      for (auto& shard : table->shards) {
+        if (shard->read_to_end) continue;
+        if (!BudgetLeft() || producer_failed_) return produced;
+        produced |= ProduceShard(*table, *shard);
+      }
+    }
+    for (auto& [name, table] : tables()) {
+      if (!table->ready() || draining.contains(name)) continue;
       for (auto& shard : table->shards) {
         if (!BudgetLeft() || producer_failed_) return produced;
         produced |= ProduceShard(*table, *shard);
@@ -399,6 +423,10 @@ class KafkaPublisher::Impl final : public DeliveryListener {
       shard.SkipTo(batch.first_available);
     }
     if (batch.records.empty()) {
+      // A deleted table's log is final: an empty read (or one after its stream expired)
+      // is its end.
+      const bool gone = batch.error.ok() || batch.error.code() == ErrorCode::kResourceNotFound;
+      if (table.deleted && gone) shard.read_to_end = true;
       if (!batch.error.ok() && batch.error.code() != ErrorCode::kResourceNotFound) {
         // A record that cannot be encoded is never skipped: the table stops here.
         MutexLock lock(snapshot_mu_);
@@ -477,8 +505,9 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     for (auto& [name, table] : tables()) {
       for (auto& shard : table->shards) shard->Rewind();
     }
-    for (auto& table : retired_) RemoveRetiredMetrics(*table);
-    retired_.clear();
+    for (auto& table : retired_) {
+      for (auto& shard : table->shards) shard->Rewind();
+    }
     in_flight_records_ = 0;
     in_flight_bytes_ = 0;
     queue_full_ = false;

@@ -7,6 +7,7 @@
 // rewinds send_next to it, so nothing after an unacknowledged record counts as published.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -87,6 +88,7 @@ class ShardCursor {
   // After the producer that had these records in flight is gone: send again from the
   // first unacknowledged record.
   void Rewind() {
+    if (has_in_flight() || has_pending()) read_to_end = false;  // they are read again
     in_flight_.clear();
     send_next_ = published_next();
     pending_.clear();
@@ -119,6 +121,8 @@ class ShardCursor {
   std::future<EncodedBatch> read_ahead;
   // Records per read, sized from the shard's recent records to about kReadBatchBytes.
   size_t read_limit = 64;
+  // A deleted table's shard whose final record has been read: nothing more will come.
+  bool read_to_end = false;
 
  private:
   TableCursor* table_;
@@ -140,11 +144,19 @@ struct TableCursor {
   std::string topic;
   int topic_partitions = 0;  // verified in Kafka; 0 until the topic is verified
   std::string error;         // why the table is not published now ("" when it is)
-  bool deleted = false;      // gone from the engine; dropped once nothing is in flight
+  // Gone from the engine (deleted, or deleted and created again): its log is final. The
+  // publisher sends what is left of it, then drops it once all of it is acknowledged.
+  bool deleted = false;
   std::vector<std::unique_ptr<ShardCursor>> shards;
   PublisherMetrics::Table metrics{};
 
-  bool ready() const { return !deleted && topic_partitions >= static_cast<int>(shards.size()); }
+  bool ready() const { return topic_partitions >= static_cast<int>(shards.size()); }
+  // A deleted table whose every record was read and acknowledged.
+  bool drained() const {
+    return std::all_of(shards.begin(), shards.end(), [](const auto& shard) {
+      return shard->read_to_end && !shard->has_pending() && !shard->has_in_flight();
+    });
+  }
 };
 
 }  // namespace tidewater::connectors

@@ -10,7 +10,8 @@ EncodedBatch ReadBatch(ChangeLog& log, const ChangeMessageEncoder& encoder,
   batch.from = from;
   ShardReadRequest request{TableName(source.table), ShardIndex(source.shard), SequenceNumber(from),
                            limit};
-  request.serialized = true;  // forwarded as stored
+  request.serialized = true;           // forwarded as stored
+  request.table_id = source.table_id;  // also a deleted table's final records
   auto read = log.ReadShard(request);
   if (!read.ok()) {
     batch.error = read.status();

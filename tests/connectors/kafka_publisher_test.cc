@@ -21,6 +21,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "support/child_process.h"
 #include "support/kafka_cluster.h"
@@ -610,6 +611,62 @@ TEST_F(KafkaPublisherTest, DeletedTableIsDropped) {
   EXPECT_TRUE(testing::WaitFor([&] {
     return Metric(registry_, "tidewater_kafka_publisher_lag_records", {{"table", "gone"}}) == 0;
   }));
+}
+
+// A table deleted with records not yet in Kafka: they are still published (read from its
+// disabled stream), and a table created again under its name, sharing the topic, follows
+// them, so that every partition holds the shard's sequences in order, each once.
+TEST_F(KafkaPublisherTest, DeletedTablesUnsentRecordsArePublishedBeforeTheNewTables) {
+  ASSERT_TRUE(CreateStreamTable(*engine_, "orders", AttributeType::kS).ok());
+  cluster_.CreateTopic("tidewater.orders", kShards);
+  // Slow acknowledgements and a small in-flight budget keep most records unsent.
+  for (int broker = 1; broker <= 3; ++broker) {
+    rd_kafka_mock_broker_set_rtt(cluster_.mock(), broker, 100);
+  }
+  KafkaPublisherOptions options = Options(cluster_);
+  options.clock = &clock_;  // the table refresh that sees the delete waits for the test
+  options.max_in_flight_records = 4;
+  auto publisher = StartPublisher(options);
+  ASSERT_NE(publisher, nullptr);
+  WriteItems(*engine_, "orders", "old", 300);
+  const uint64_t old_records = LogRecords(*engine_, "orders");
+  ASSERT_TRUE(engine_->DeleteTable("orders").ok());
+  uint64_t published = 0;
+  const auto states = publisher->Snapshot();
+  for (const ShardPublishState& shard : states.at(0).shards) {
+    published += shard.published_next.value() - 1;
+  }
+  ASSERT_LT(published, old_records) << "the deleted table had nothing left to send";
+
+  ASSERT_TRUE(CreateStreamTable(*engine_, "orders", AttributeType::kS).ok());
+  clock_.Advance(options.table_refresh_interval);
+  WriteItems(*engine_, "orders", "new", 100);
+  // The new table's sequences go on after the deleted table's: this counts both.
+  const uint64_t all_records = LogRecords(*engine_, "orders");
+  ASSERT_GT(all_records, old_records);
+  for (int broker = 1; broker <= 3; ++broker) {
+    rd_kafka_mock_broker_set_rtt(cluster_.mock(), broker, 0);
+  }
+  ASSERT_TRUE(WaitPublished(*engine_, *publisher, {"orders"}));
+
+  auto messages = testing::ReadTopic(cluster_.bootstraps(), "tidewater.orders", kShards);
+  std::map<int32_t, std::vector<uint64_t>> sequences;  // per partition, in offset order
+  std::sort(messages.begin(), messages.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.partition, a.offset) < std::tie(b.partition, b.offset);
+  });
+  for (const ConsumedMessage& message : messages) {
+    ChangeRecord record;
+    ASSERT_TRUE(record.ParseFromString(message.value));
+    sequences[message.partition].push_back(record.sequence());
+  }
+  uint64_t total = 0;
+  for (const auto& [partition, list] : sequences) {
+    for (size_t i = 0; i < list.size(); ++i) {
+      ASSERT_EQ(list[i], i + 1) << "partition " << partition << " offset " << i;
+    }
+    total += list.size();
+  }
+  EXPECT_EQ(total, all_records);
 }
 
 // The JSON format, read with kcat: each message's payload is the DynamoDB Streams record,
