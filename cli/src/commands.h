@@ -16,6 +16,9 @@ void AddSinkCommand(CLI::App& app);
 // `tidewater trigger --config FILE` (trigger_command.cc).
 void AddTriggerCommand(CLI::App& app);
 
+// `tidewater tail --endpoint URL --table NAME` (tail_command.cc).
+void AddTailCommand(CLI::App& app);
+
 // tidewater verify --a URL --b URL --table NAME (verify_command.cc).
 void AddVerifyCommand(CLI::App& app);
 
