@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   // Subcommands, one line each.
   tidewater::cli::AddSinkCommand(app);
   tidewater::cli::AddTriggerCommand(app);
+  tidewater::cli::AddLagCommand(app);
   tidewater::cli::AddTailCommand(app);
   tidewater::cli::AddVerifyCommand(app);
   CLI11_PARSE(app, argc, argv);

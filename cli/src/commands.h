@@ -16,6 +16,9 @@ void AddSinkCommand(CLI::App& app);
 // `tidewater trigger --config FILE` (trigger_command.cc).
 void AddTriggerCommand(CLI::App& app);
 
+// `tidewater lag --endpoint URL` (lag_command.cc).
+void AddLagCommand(CLI::App& app);
+
 // `tidewater tail --endpoint URL --table NAME` (tail_command.cc).
 void AddTailCommand(CLI::App& app);
 

@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <utility>
 
 #include "lease_item.h"
@@ -11,8 +10,7 @@ class EngineLeaseStore final : public LeaseStore {
  public:
   EngineLeaseStore(Engine& engine, std::string table) : engine_(engine), table_(std::move(table)) {}
 
-  Result<std::vector<Lease>> ListLeases(const std::string& application,
-                                        const TableName& table) override {
+  Result<std::vector<Lease>> ListAllLeases() override {
     std::vector<Lease> leases;
     ScanRequest scan;
     scan.table = table_;
@@ -20,14 +18,10 @@ class EngineLeaseStore final : public LeaseStore {
       TW_ASSIGN_OR_RETURN(ItemPage page, engine_.Scan(scan));
       for (const Item& item : page.items) {
         TW_ASSIGN_OR_RETURN(Lease lease, LeaseFromItem(item));
-        if (lease.application == application && lease.table == table) {
-          leases.push_back(std::move(lease));
-        }
+        leases.push_back(std::move(lease));
       }
       scan.exclusive_start_key = std::move(page.last_evaluated_key);
     } while (scan.exclusive_start_key);
-    std::sort(leases.begin(), leases.end(),
-              [](const Lease& a, const Lease& b) { return a.shard < b.shard; });
     return leases;
   }
 

@@ -1,5 +1,8 @@
 #include "lease_item.h"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace tidewater::streams {
 namespace {
 
@@ -28,6 +31,20 @@ std::string Lease::Key() const {
   return application + "/" + table.value() + "/" + std::to_string(shard.value());
 }
 
+Result<std::vector<Lease>> LeaseStore::ListLeases(const std::string& application,
+                                                  const TableName& table) {
+  TW_ASSIGN_OR_RETURN(std::vector<Lease> all, ListAllLeases());
+  std::vector<Lease> leases;
+  for (Lease& lease : all) {
+    if (lease.application == application && lease.table == table) {
+      leases.push_back(std::move(lease));
+    }
+  }
+  std::sort(leases.begin(), leases.end(),
+            [](const Lease& a, const Lease& b) { return a.shard < b.shard; });
+  return leases;
+}
+
 Item LeaseToItem(const Lease& lease) {
   Item item;
   item[kLeaseKeyAttribute] = AttributeValue::S(lease.Key());
@@ -38,6 +55,9 @@ Item LeaseToItem(const Lease& lease) {
   if (!lease.owner.empty()) item["owner"] = AttributeValue::S(lease.owner);
   item["leaseCounter"] = Integer(lease.counter);
   if (lease.checkpoint) item["checkpoint"] = Integer(lease.checkpoint->value());
+  if (lease.checkpoint_millis > 0) {
+    item["checkpointTime"] = Integer(static_cast<uint64_t>(lease.checkpoint_millis));
+  }
   item["finished"] = AttributeValue::Bool(lease.finished);
   return item;
 }
@@ -63,6 +83,9 @@ Result<Lease> LeaseFromItem(const Item& item) {
   lease.counter = *counter;
   if (auto checkpoint = GetInteger(item, "checkpoint")) {
     lease.checkpoint = SequenceNumber(*checkpoint);
+  }
+  if (auto millis = GetInteger(item, "checkpointTime"); millis && *millis <= INT64_MAX) {
+    lease.checkpoint_millis = static_cast<int64_t>(*millis);
   }
   auto finished = item.find("finished");
   lease.finished = finished != item.end() && finished->second.is(AttributeType::kBool) &&

@@ -1,6 +1,5 @@
 // Leases in a remote tidewaterd's table through its DynamoDB API: Scan to list, PutItem
 // with a ConditionExpression for every write.
-#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -58,8 +57,7 @@ class RemoteLeaseStore final : public LeaseStore {
     return Status::Internal("lease table " + table_ + " did not become ACTIVE");
   }
 
-  Result<std::vector<Lease>> ListLeases(const std::string& application,
-                                        const TableName& table) override {
+  Result<std::vector<Lease>> ListAllLeases() override {
     std::vector<Lease> leases;
     std::optional<std::string> start_key;
     do {
@@ -81,9 +79,7 @@ class RemoteLeaseStore final : public LeaseStore {
       for (const auto& json_item : page["Items"].GetArray()) {
         TW_ASSIGN_OR_RETURN(Item item, json::ParseItem(json_item));
         TW_ASSIGN_OR_RETURN(Lease lease, LeaseFromItem(item));
-        if (lease.application == application && lease.table == table) {
-          leases.push_back(std::move(lease));
-        }
+        leases.push_back(std::move(lease));
       }
       start_key.reset();
       if (page.HasMember("LastEvaluatedKey")) {
@@ -93,8 +89,6 @@ class RemoteLeaseStore final : public LeaseStore {
         start_key = Text(key_buffer);
       }
     } while (start_key);
-    std::sort(leases.begin(), leases.end(),
-              [](const Lease& a, const Lease& b) { return a.shard < b.shard; });
     return leases;
   }
 

@@ -472,6 +472,7 @@ class Consumer final : public StreamConsumer {
     Lease updated = shard.lease;
     ++updated.counter;
     updated.finished = finished;
+    updated.checkpoint_millis = clock_->NowMicros() / 1000;
     if (options_.checkpoints != nullptr) {
       Status saved = options_.checkpoints->Save(table_, shard.index, next_sequence);
       if (!saved.ok()) SetError(shard.index, saved);

@@ -76,10 +76,9 @@ class FreezableLeaseStore final : public LeaseStore {
  public:
   explicit FreezableLeaseStore(LeaseStore& store) : store_(store) {}
   void Freeze() { frozen_ = true; }
-  Result<std::vector<Lease>> ListLeases(const std::string& application,
-                                        const TableName& table) override {
+  Result<std::vector<Lease>> ListAllLeases() override {
     if (frozen_) return Status::IOError("frozen");
-    return store_.ListLeases(application, table);
+    return store_.ListAllLeases();
   }
   Status CreateLease(const Lease& lease) override {
     return frozen_ ? Status::IOError("frozen") : store_.CreateLease(lease);

@@ -6,7 +6,8 @@
 //   application (S), tableName (S), shard (N), parentShard (N, when the shard has one),
 //   owner (S, absent while nobody holds the lease), leaseCounter (N: bumped by every
 //   write, so that other workers see a live owner), checkpoint (N: the first sequence not
-//   yet processed, absent before the first checkpoint), finished (BOOL: every record of
+//   yet processed, absent before the first checkpoint), checkpointTime (N: when the
+//   worker last saved its progress, epoch milliseconds), finished (BOOL: every record of
 //   the closed shard was processed).
 //
 // Every write is conditional on the counter (and owner) the writer last saw, so exactly
@@ -38,6 +39,7 @@ struct Lease {
   std::string owner;  // "" when free
   uint64_t counter = 0;
   std::optional<SequenceNumber> checkpoint;
+  int64_t checkpoint_millis = 0;  // wall time of the last progress saved (0: none yet)
   bool finished = false;
 
   // "<application>/<table>/<shard>": the item's partition key.
@@ -49,9 +51,11 @@ class LeaseStore {
  public:
   virtual ~LeaseStore() = default;
 
+  // Every lease in the store, of every application and table (what `tidewater lag`
+  // shows).
+  virtual Result<std::vector<Lease>> ListAllLeases() = 0;
   // Every lease of `application` on `table`, in shard order.
-  virtual Result<std::vector<Lease>> ListLeases(const std::string& application,
-                                                const TableName& table) = 0;
+  Result<std::vector<Lease>> ListLeases(const std::string& application, const TableName& table);
   // Writes a new lease. ConditionalCheckFailed when one exists for its key.
   virtual Status CreateLease(const Lease& lease) = 0;
   // Replaces the lease `expected` with `updated` (same key) if the stored lease still has
