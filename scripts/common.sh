@@ -19,7 +19,7 @@ TIDEWATER_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-system-dev rapidjson-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
   libssl-dev libpq-dev zlib1g-dev
-  awscli python3-boto3 kcat postgresql curl
+  awscli python3-boto3 python3-yaml kcat postgresql curl prometheus
 )
 
 log() { printf '[tidewater] %s\n' "$*" >&2; }
