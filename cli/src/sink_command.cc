@@ -56,6 +56,7 @@ Result<std::unique_ptr<streams::StreamReader>> StartReader(const SinkConfig& con
   options.table = table;
   options.application = config.application + "." + sink_name;
   options.starting_position = config.starting_position;
+  options.starting_time_micros = config.starting_time_micros;
   options.max_batch_records = config.max_batch_records;
   options.max_batching_window = config.max_batching_window;
   options.lease_duration = config.lease_duration;

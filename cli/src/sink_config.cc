@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "starting_time.h"
+
 namespace tidewater::cli {
 namespace {
 
@@ -96,10 +98,10 @@ Status ParseKafka(const YAML::Node& node, SinkKafkaConfig* kafka) {
 
 Result<SinkConfig> Parse(const YAML::Node& root) {
   SinkConfig config;
-  TW_RETURN_IF_ERROR(
-      CheckKeys(root, "config",
-                {"source", "tables", "application", "starting_position", "max_batch_records",
-                 "max_batching_window_ms", "lease_duration_ms", "sinks", "metrics"}));
+  TW_RETURN_IF_ERROR(CheckKeys(
+      root, "config",
+      {"source", "tables", "application", "starting_position", "starting_timestamp",
+       "max_batch_records", "max_batching_window_ms", "lease_duration_ms", "sinks", "metrics"}));
   const YAML::Node source = root["source"];
   if (!source) return Invalid("source is required");
   TW_RETURN_IF_ERROR(CheckKeys(source, "source", {"endpoint", "data_dir", "region", "kafka"}));
@@ -123,9 +125,22 @@ Result<SinkConfig> Parse(const YAML::Node& root) {
       config.starting_position = streams::StartingPosition::kTrimHorizon;
     } else if (position == "latest") {
       config.starting_position = streams::StartingPosition::kLatest;
+    } else if (position == "at_timestamp") {
+      config.starting_position = streams::StartingPosition::kAtTimestamp;
     } else {
-      return Invalid("starting_position must be trim_horizon or latest");
+      return Invalid("starting_position must be trim_horizon, latest or at_timestamp");
     }
+  }
+  const bool at_timestamp = config.starting_position == streams::StartingPosition::kAtTimestamp;
+  if (at_timestamp != static_cast<bool>(root["starting_timestamp"])) {
+    return Invalid(at_timestamp ? "starting_timestamp is required with starting_position "
+                                  "at_timestamp"
+                                : "starting_timestamp is only for starting_position at_timestamp");
+  }
+  if (at_timestamp) {
+    auto micros = ParseStartingTime(root["starting_timestamp"].as<std::string>());
+    if (!micros.ok()) return Invalid("starting_timestamp: " + micros.status().message());
+    config.starting_time_micros = *micros;
   }
   if (root["max_batch_records"]) {
     config.max_batch_records = root["max_batch_records"].as<size_t>();

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,6 +48,7 @@ struct SinkConfig {
   std::vector<std::string> tables;
   std::string application = "tidewater-sink";
   streams::StartingPosition starting_position = streams::StartingPosition::kTrimHorizon;
+  int64_t starting_time_micros = 0;  // with at_timestamp: starting_timestamp
   size_t max_batch_records = 1000;
   std::chrono::milliseconds max_batching_window{200};
   // A lease not renewed for this long is taken over (after a crash, the restarted sink

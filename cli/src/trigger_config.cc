@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "starting_time.h"
 #include "tidewater/streams/filter_pattern.h"
 
 namespace tidewater::cli {
@@ -106,9 +107,9 @@ Result<TriggerConfig> ParseTrigger(const YAML::Node& node, const std::string& wh
   TW_RETURN_IF_ERROR(
       CheckKeys(node, where,
                 {"name", "table", "handler", "BatchSize", "MaximumBatchingWindowInSeconds",
-                 "StartingPosition", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
-                 "BisectBatchOnFunctionError", "FunctionResponseTypes", "FilterCriteria",
-                 "ParallelizationFactor", "PartitionKey", "DestinationConfig"}));
+                 "StartingPosition", "StartingPositionTimestamp", "MaximumRetryAttempts",
+                 "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "FunctionResponseTypes",
+                 "FilterCriteria", "ParallelizationFactor", "PartitionKey", "DestinationConfig"}));
   TriggerConfig trigger;
   TW_ASSIGN_OR_RETURN(trigger.table, Scalar<std::string>(node["table"], where + ".table"));
   trigger.name = trigger.table;
@@ -131,15 +132,31 @@ Result<TriggerConfig> ParseTrigger(const YAML::Node& node, const std::string& wh
                                                            at + ".MaximumBatchingWindowInSeconds"));
   }
   if (!node["StartingPosition"])
-    return Invalid(at, "StartingPosition is required (TRIM_HORIZON or LATEST)");
+    return Invalid(at, "StartingPosition is required (TRIM_HORIZON, LATEST or AT_TIMESTAMP)");
   TW_ASSIGN_OR_RETURN(std::string position,
                       Scalar<std::string>(node["StartingPosition"], at + ".StartingPosition"));
   if (position == "TRIM_HORIZON") {
     o.starting_position = streams::StartingPosition::kTrimHorizon;
   } else if (position == "LATEST") {
     o.starting_position = streams::StartingPosition::kLatest;
+  } else if (position == "AT_TIMESTAMP") {
+    o.starting_position = streams::StartingPosition::kAtTimestamp;
   } else {
-    return Invalid(at + ".StartingPosition", "must be TRIM_HORIZON or LATEST");
+    return Invalid(at + ".StartingPosition", "must be TRIM_HORIZON, LATEST or AT_TIMESTAMP");
+  }
+  const bool at_timestamp = o.starting_position == streams::StartingPosition::kAtTimestamp;
+  if (at_timestamp != static_cast<bool>(node["StartingPositionTimestamp"])) {
+    return Invalid(at + ".StartingPositionTimestamp",
+                   at_timestamp ? "is required with StartingPosition AT_TIMESTAMP"
+                                : "is only for StartingPosition AT_TIMESTAMP");
+  }
+  if (at_timestamp) {
+    const std::string key = at + ".StartingPositionTimestamp";
+    TW_ASSIGN_OR_RETURN(std::string time,
+                        Scalar<std::string>(node["StartingPositionTimestamp"], key));
+    auto micros = ParseStartingTime(time);
+    if (!micros.ok()) return Invalid(key, micros.status().message());
+    o.starting_position_timestamp_micros = *micros;
   }
   if (node["MaximumRetryAttempts"]) {
     TW_ASSIGN_OR_RETURN(o.maximum_retry_attempts,

@@ -135,6 +135,8 @@ class KafkaStreamConsumer::Impl {
     std::optional<uint64_t> next_expected;  // records below it are duplicates
     std::deque<Pending> pending;            // received, not yet accepted by the handler
     Clock::MonotonicTime first_pending;     // when the oldest pending record arrived
+    // AT_TIMESTAMP: records created before this time are dropped until one is not.
+    std::optional<int64_t> drop_created_before;
   };
 
   // librdkafka calls it inside rd_kafka_consumer_poll and rd_kafka_consumer_close: on the
@@ -157,6 +159,8 @@ class KafkaStreamConsumer::Impl {
         rd_kafka_topic_partition_t& p = partitions->elems[i];
         Partition& state = partitions_[p.partition];
         state = Partition{};
+        const bool committed = p.offset >= 0;
+        bool stored_position = false;
         if (p.offset >= 0 && p.metadata != nullptr && p.metadata_size > 0) {
           // The metadata is the next expected sequence in decimal text, as tw-seq.
           state.next_expected = ParseHeaderNumber(
@@ -164,6 +168,7 @@ class KafkaStreamConsumer::Impl {
         }
         if (options_.checkpoints != nullptr) {
           if (std::optional<std::optional<uint64_t>> stored = LoadStored(p.partition)) {
+            stored_position = stored->has_value();
             const bool store_at_or_past_commit =
                 stored->has_value() && state.next_expected && **stored >= *state.next_expected;
             if (!store_at_or_past_commit &&
@@ -180,6 +185,18 @@ class KafkaStreamConsumer::Impl {
                 : p.offset >= 0                       ? "offset " + std::to_string(p.offset)
                                                       : "starting_position");
           }
+        }
+        if (options_.starting_position == streams::StartingPosition::kAtTimestamp && !committed &&
+            !stored_position) {
+          // From the earliest offset, dropping what was created before the time. Kafka's
+          // offset-for-time lookup would shorten the read but answers from message
+          // timestamps, which a topic may set at append (LogAppendTime), not creation.
+          p.offset = RD_KAFKA_OFFSET_BEGINNING;
+          state.drop_created_before = options_.starting_time_micros;
+          spdlog::info(
+              "event=kafka_consumer_position group={} topic={} partition={} start=earliest "
+              "created_from_micros={}",
+              options_.group_id, options_.topic, p.partition, options_.starting_time_micros);
         }
         MutexLock lock(mu_);
         streams::ConsumerShardStatus& status = status_[p.partition];
@@ -281,6 +298,10 @@ class KafkaStreamConsumer::Impl {
       return;
     }
     Partition& partition = it->second;
+    if (partition.drop_created_before) {
+      if (record->approximate_creation_time_micros() < *partition.drop_created_before) return;
+      partition.drop_created_before.reset();
+    }
     if (partition.next_expected && record->sequence() < *partition.next_expected) return;
     if (partition.next_expected && record->sequence() > *partition.next_expected) {
       // The records in between are not in the topic (retention): never silently.

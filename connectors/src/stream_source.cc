@@ -151,6 +151,7 @@ class KafkaStreams final : public StreamSource {
     kafka.group_id = kafka_group_id.empty() ? options.application : std::move(kafka_group_id);
     kafka.format = config_.format;
     kafka.starting_position = options.starting_position;
+    kafka.starting_time_micros = options.starting_time_micros;
     kafka.max_batch_records = options.max_batch_records;
     kafka.max_batching_window = options.max_batching_window;
     kafka.retry_backoff_initial = options.retry_backoff_initial;

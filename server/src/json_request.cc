@@ -1,5 +1,6 @@
 #include "json_request.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -89,6 +90,21 @@ Result<std::optional<int64_t>> GetInteger(const rapidjson::Value& object, std::s
   if (d >= 9.2e18) return std::optional<int64_t>(std::numeric_limits<int64_t>::max());
   if (d <= -9.2e18) return std::optional<int64_t>(std::numeric_limits<int64_t>::min());
   return std::optional<int64_t>(static_cast<int64_t>(d));
+}
+
+Result<std::optional<int64_t>> GetTimestampMicros(const rapidjson::Value& object,
+                                                  std::string_view name) {
+  const rapidjson::Value* value = FindMember(object, name);
+  if (value == nullptr) return std::optional<int64_t>();
+  if (!value->IsNumber()) return CannotConvert(*value, "Timestamp");
+  if (value->IsInt64()) {
+    constexpr int64_t kLimit = std::numeric_limits<int64_t>::max() / 1'000'000;
+    return std::optional<int64_t>(std::clamp(value->GetInt64(), -kLimit, kLimit) * 1'000'000);
+  }
+  const double micros = std::round(value->GetDouble() * 1e6);
+  if (micros >= 9.2e18) return std::optional<int64_t>(std::numeric_limits<int64_t>::max());
+  if (micros <= -9.2e18) return std::optional<int64_t>(std::numeric_limits<int64_t>::min());
+  return std::optional<int64_t>(static_cast<int64_t>(micros));
 }
 
 Result<const rapidjson::Value*> GetObject(const rapidjson::Value& object, std::string_view name) {

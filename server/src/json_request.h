@@ -29,6 +29,11 @@ Result<std::optional<bool>> GetBool(const rapidjson::Value& object, std::string_
 // Integers: JSON numbers (a fraction is truncated, as DynamoDB does); out-of-range values
 // saturate so that range constraints report them.
 Result<std::optional<int64_t>> GetInteger(const rapidjson::Value& object, std::string_view name);
+// Timestamps as the AWS JSON protocol sends them: JSON numbers of seconds since the epoch,
+// a fraction allowed. In micro-seconds, rounded to the nearest (a decimal fraction of
+// micro-seconds may not be exact as a double); out-of-range values saturate.
+Result<std::optional<int64_t>> GetTimestampMicros(const rapidjson::Value& object,
+                                                  std::string_view name);
 // Structures and maps (JSON objects) and lists; nullptr when absent.
 Result<const rapidjson::Value*> GetObject(const rapidjson::Value& object, std::string_view name);
 Result<const rapidjson::Value*> GetArray(const rapidjson::Value& object, std::string_view name);

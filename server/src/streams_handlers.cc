@@ -8,11 +8,17 @@
 // reading a shard to its end answers no NextShardIterator. Afterwards it is gone
 // (ResourceNotFoundException). Records carry the label of the stream they were written
 // under; an iterator returns only its own stream's records.
+//
+// Extension (as Kinesis): GetShardIterator's AT_TIMESTAMP with `Timestamp` (epoch
+// seconds) starts at the shard's first record created at or after it (the lookup is
+// streams::FindShardPositionAtTime); a time after the newest record reads what is written
+// from then on (as LATEST), one at or before the oldest retained record is TRIM_HORIZON.
 #include <tuple>
 
 #include "handler_support.h"
 #include "handlers.h"
 #include "table_json.h"
+#include "tidewater/streams/change_source.h"
 #include "tidewater/streams/resource_names.h"
 #include "tidewater/streams/stream_record_json.h"
 
@@ -223,13 +229,15 @@ Status GetShardIterator(ServiceContext& service, const rapidjson::Value& request
   TW_ASSIGN_OR_RETURN(auto shard_id, GetString(request, "ShardId"));
   TW_ASSIGN_OR_RETURN(auto type, GetString(request, "ShardIteratorType"));
   TW_ASSIGN_OR_RETURN(auto sequence_text, GetString(request, "SequenceNumber"));
+  TW_ASSIGN_OR_RETURN(auto timestamp_micros, GetTimestampMicros(request, "Timestamp"));
   errors.RequireNotNull("streamArn", arn.has_value());
   errors.CheckLength("streamArn", arn, 37, 1024);
   errors.RequireNotNull("shardId", shard_id.has_value());
   errors.CheckLength("shardId", shard_id, 28, 65);
   errors.RequireNotNull("shardIteratorType", type.has_value());
-  errors.CheckEnum("shardIteratorType", type,
-                   {"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"});
+  errors.CheckEnum(
+      "shardIteratorType", type,
+      {"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "AT_TIMESTAMP"});
   errors.CheckLength("sequenceNumber", sequence_text, 21, 40);
   TW_RETURN_IF_ERROR(errors.ToStatus());
   const bool at = *type == "AT_SEQUENCE_NUMBER";
@@ -240,6 +248,15 @@ Status GetShardIterator(ServiceContext& service, const rapidjson::Value& request
   }
   if (!at && !after && sequence_text) {
     return Status::Validation("SequenceNumber must not be given for ShardIteratorType " +
+                              std::string(*type));
+  }
+  const bool at_timestamp = *type == "AT_TIMESTAMP";
+  if (at_timestamp && !timestamp_micros) {
+    return Status::Validation(
+        "Missing required parameter Timestamp for ShardIteratorType AT_TIMESTAMP");
+  }
+  if (!at_timestamp && timestamp_micros) {
+    return Status::Validation("Timestamp must not be given for ShardIteratorType " +
                               std::string(*type));
   }
   TW_ASSIGN_OR_RETURN(StreamDescription stream, FindStream(service, *arn));
@@ -260,6 +277,17 @@ Status GetShardIterator(ServiceContext& service, const rapidjson::Value& request
     position.sequence = kTrimHorizon;
   } else if (*type == "LATEST") {
     position.sequence = shard.last_sequence.Next().value();
+  } else if (at_timestamp) {
+    ShardReadRequest in_shard;
+    in_shard.table = TableName(stream.table);
+    in_shard.table_id = stream.table_id;
+    in_shard.shard = shard_index;
+    std::optional<SequenceNumber> stream_end;
+    if (shard.closed || !stream.enabled) stream_end = shard.last_sequence;
+    TW_ASSIGN_OR_RETURN(
+        streams::TimePosition found,
+        streams::FindShardPositionAtTime(*service.engine, in_shard, *timestamp_micros, stream_end));
+    position.sequence = found.at_trim_horizon ? kTrimHorizon : found.sequence.value();
   } else {
     TW_ASSIGN_OR_RETURN(SequenceNumber sequence, ParseSequenceNumber(*sequence_text));
     // The shard's StartingSequenceNumber is always a valid AT position, also when no
@@ -273,10 +301,24 @@ Status GetShardIterator(ServiceContext& service, const rapidjson::Value& request
     if (first_wanted < FirstRetained(shard)) return TrimmedData();
     position.sequence = first_wanted.value();
   }
+  // With the extension header: where the iterator starts, which its opaque text hides
+  // (a remote ChangeSource's PositionAtTime needs it).
+  const bool at_horizon = position.sequence == kTrimHorizon;
+  const SequenceNumber starts_at =
+      at_horizon ? FirstRetained(shard) : SequenceNumber(position.sequence);
   json::Writer& w = scope.writer;
   w.StartObject();
   w.Key("ShardIterator");
   WriteString(w, service.iterators->Encode(std::move(position)));
+  if (scope.tidewater_metadata) {
+    w.Key("tidewater");
+    w.StartObject();
+    w.Key("sequence");
+    w.Uint64(starts_at.value());
+    w.Key("trimHorizon");
+    w.Bool(at_horizon);
+    w.EndObject();
+  }
   w.EndObject();
   return Status::Ok();
 }

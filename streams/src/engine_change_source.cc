@@ -59,6 +59,13 @@ class EngineChangeSource final : public ChangeSource {
     }
   }
 
+  Result<TimePosition> PositionAtTime(ShardIndex shard, int64_t time_micros) override {
+    ShardReadRequest request;
+    request.table = table_;
+    request.shard = shard;
+    return FindShardPositionAtTime(log_, request, time_micros);
+  }
+
  private:
   ChangeLog& log_;
   const TableName table_;

@@ -66,6 +66,11 @@ class Body {
     writer_.Uint64(value);
     return *this;
   }
+  Body& Add(const char* key, double value) {
+    writer_.Key(key);
+    writer_.Double(value);
+    return *this;
+  }
   std::string Text() {
     writer_.EndObject();
     return std::string(buffer_.GetString(), buffer_.GetSize());
@@ -239,23 +244,25 @@ class RemoteStreamsSource final : public ChangeSource {
     return NewIterator(shard, from_sequence);
   }
 
-  Result<std::string> NewIterator(ShardIndex shard, SequenceNumber from_sequence) {
-    std::string shard_id;
+  // The Streams API's id of `shard`, listing the shards when it is not known yet.
+  Result<std::string> ShardIdOf(ShardIndex shard) {
     {
       std::lock_guard lock(mu_);
       auto it = shard_ids_.find(shard);
-      if (it != shard_ids_.end()) shard_id = it->second;
+      if (it != shard_ids_.end()) return it->second;
     }
-    if (shard_id.empty()) {
-      TW_RETURN_IF_ERROR(ListShards().status());
-      std::lock_guard lock(mu_);
-      auto it = shard_ids_.find(shard);
-      if (it == shard_ids_.end()) {
-        return Status::NotFound(
-            "Requested resource not found: Shard: " + std::to_string(shard.value()) + " not found");
-      }
-      shard_id = it->second;
+    TW_RETURN_IF_ERROR(ListShards().status());
+    std::lock_guard lock(mu_);
+    auto it = shard_ids_.find(shard);
+    if (it == shard_ids_.end()) {
+      return Status::NotFound(
+          "Requested resource not found: Shard: " + std::to_string(shard.value()) + " not found");
     }
+    return it->second;
+  }
+
+  Result<std::string> NewIterator(ShardIndex shard, SequenceNumber from_sequence) {
+    TW_ASSIGN_OR_RETURN(std::string shard_id, ShardIdOf(shard));
     TW_ASSIGN_OR_RETURN(std::string arn, StreamArn(false));
     auto request = [&](std::string_view type, std::optional<SequenceNumber> sequence) {
       Body body;
@@ -277,6 +284,33 @@ class RemoteStreamsSource final : public ChangeSource {
     std::string iterator(StringOf(*answer, "ShardIterator"));
     if (iterator.empty()) return Status::Internal("GetShardIterator answered no ShardIterator");
     return iterator;
+  }
+
+  // GetShardIterator AT_TIMESTAMP; with the extension header tidewaterd tells where the
+  // iterator starts ("tidewater": {"sequence", "trimHorizon"}).
+  Result<TimePosition> PositionAtTime(ShardIndex shard, int64_t time_micros) override {
+    TW_ASSIGN_OR_RETURN(std::string shard_id, ShardIdOf(shard));
+    TW_ASSIGN_OR_RETURN(std::string arn, StreamArn(false));
+    // Seconds with a micro-second fraction; tidewaterd rounds back to the micro-second.
+    const double seconds = static_cast<double>(time_micros) / 1e6;
+    Body body;
+    body.Add("StreamArn", arn)
+        .Add("ShardId", shard_id)
+        .Add("ShardIteratorType", "AT_TIMESTAMP")
+        .Add("Timestamp", seconds);
+    TW_ASSIGN_OR_RETURN(rapidjson::Document answer,
+                        pool_->Call(Target("GetShardIterator"), body.Text(), Headers()));
+    if (!answer.IsObject() || !answer.HasMember("tidewater") || !answer["tidewater"].IsObject() ||
+        !answer["tidewater"].HasMember("sequence") || !answer["tidewater"]["sequence"].IsUint64() ||
+        !answer["tidewater"].HasMember("trimHorizon") ||
+        !answer["tidewater"]["trimHorizon"].IsBool()) {
+      return Status::Internal(
+          "GetShardIterator AT_TIMESTAMP answered no position: the endpoint lacks Tidewater's "
+          "Streams API extension");
+    }
+    const auto& extension = answer["tidewater"];
+    return TimePosition{.sequence = SequenceNumber(extension["sequence"].GetUint64()),
+                        .at_trim_horizon = extension["trimHorizon"].GetBool()};
   }
 
   Result<rapidjson::Document> GetRecords(const std::string& iterator, size_t limit) {

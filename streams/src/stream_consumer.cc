@@ -268,13 +268,24 @@ class Consumer final : public StreamConsumer {
   }
 
   // Creates leases for shards that have none. Returns whether it tried to create any. Shards
-  // present when the application first sees the table start at the starting position;
-  // later ones (children of splits) start at their beginning.
+  // present when the application first sees the table start at the starting position
+  // (LATEST and AT_TIMESTAMP are resolved now and written into the leases); later ones
+  // (children of splits) start at their beginning.
   Result<bool> CreateMissingLeases(const std::vector<SourceShard>& shards,
                                    const std::vector<Lease>& leases) {
     std::set<ShardIndex> existing;
     for (const Lease& lease : leases) existing.insert(lease.shard);
     const bool first_sight = leases.empty();
+    // Every shard's time position before any lease: a failed lookup creates none, so the
+    // next round still sees the table for the first time.
+    std::map<ShardIndex, TimePosition> at_time;
+    if (first_sight && options_.starting_position == StartingPosition::kAtTimestamp) {
+      for (const SourceShard& shard : shards) {
+        if (existing.count(shard.index) != 0) continue;
+        TW_ASSIGN_OR_RETURN(at_time[shard.index],
+                            source_.PositionAtTime(shard.index, options_.starting_time_micros));
+      }
+    }
     bool created = false;
     for (const SourceShard& shard : shards) {
       if (existing.count(shard.index) != 0) continue;
@@ -286,6 +297,12 @@ class Consumer final : public StreamConsumer {
       if (first_sight && options_.starting_position == StartingPosition::kLatest) {
         lease.checkpoint = shard.last_sequence.Next();
         lease.finished = shard.closed;
+      }
+      // At the trim horizon no checkpoint: the shard starts wherever retention has moved it.
+      if (auto found = at_time.find(shard.index);
+          found != at_time.end() && !found->second.at_trim_horizon) {
+        lease.checkpoint = found->second.sequence;
+        lease.finished = shard.closed && found->second.sequence > shard.last_sequence;
       }
       Status status = leases_.CreateLease(lease);
       if (!status.ok() && status.code() != ErrorCode::kConditionalCheckFailed) return status;

@@ -329,6 +329,7 @@ ConsumerOptions ConsumerOptionsFor(const TriggerOptions& options, std::string ta
   consumer.table = std::move(table);
   consumer.application = std::move(application);
   consumer.starting_position = options.starting_position;
+  consumer.starting_time_micros = options.starting_position_timestamp_micros;
   consumer.max_batch_records = options.batch_size;
   consumer.max_batching_window = options.maximum_batching_window;
   consumer.retry_backoff_initial = options.retry_backoff_initial;

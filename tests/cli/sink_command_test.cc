@@ -7,9 +7,12 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "sink_config.h"
@@ -139,6 +142,32 @@ TEST(SinkConfigTest, ErrorsNameTheKey) {
   }
 }
 
+TEST(SinkConfigTest, AtTimestamp) {
+  const std::string head = "source: {data_dir: /d}\ntables: [t]\nsinks: [{type: files, dir: /x}]\n";
+  auto config =
+      ParseSinkConfig(head + "starting_position: at_timestamp\nstarting_timestamp: 1733356800.5\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->starting_position, streams::StartingPosition::kAtTimestamp);
+  EXPECT_EQ(config->starting_time_micros, 1'733'356'800'500'000);
+  config = ParseSinkConfig(head +
+                           "starting_position: at_timestamp\nstarting_timestamp: "
+                           "2024-12-05T00:00:00Z\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->starting_time_micros, 1'733'356'800'000'000);
+  const std::pair<std::string, std::string> errors[] = {
+      {"starting_position: at_timestamp\n", "starting_timestamp is required"},
+      {"starting_timestamp: 1733356800\n", "starting_timestamp is only for"},
+      {"starting_position: at_timestamp\nstarting_timestamp: soon\n", "starting_timestamp:"},
+      {"starting_position: sometime\n", "trim_horizon, latest or at_timestamp"},
+  };
+  for (const auto& [yaml, message] : errors) {
+    auto parsed = ParseSinkConfig(head + yaml);
+    ASSERT_FALSE(parsed.ok()) << yaml;
+    EXPECT_NE(parsed.status().message().find(message), std::string::npos)
+        << yaml << " -> " << parsed.status().message();
+  }
+}
+
 // `tidewater sink --config <config>` as a child process, with `env` added to its
 // environment.
 std::unique_ptr<testing::ChildProcess> StartSink(const std::string& config,
@@ -215,6 +244,81 @@ class SinkProcessTest : public ::testing::Test {
   testing::TidewaterdProcess daemon_{TW_TIDEWATERD, dir_.Sub("data"), "us-test-1"};
   std::unique_ptr<streams::ServiceClient> client_;
 };
+
+// `starting_position: at_timestamp` end to end: a files sink started after two groups of
+// writes holds exactly the records of the second group and those written after it
+// started.
+TEST(SinkAtTimestampTest, FilesHoldExactlyTheRecordsFromTheTime) {
+  testing::TempDir dir;
+  testing::TidewaterdProcess daemon{TW_TIDEWATERD, dir.Sub("data"), "us-test-1"};
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  auto client = streams::ServiceClient::Create(daemon.url());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(testing::CreateSinkTableRemote(**client, "orders").ok());
+  auto put = [&](int first, int count) {
+    for (int i = first; i < first + count; ++i) {
+      ASSERT_TRUE((*client)
+                      ->CallJson("DynamoDB_20120810.PutItem",
+                                 R"({"TableName":"orders","Item":{"id":{"S":"k)" +
+                                     std::to_string(i) + R"("},"n":{"N":"1"}}})")
+                      .ok());
+    }
+  };
+  put(0, 20);
+  const auto before = testing::RemoteLastSequences(daemon.url(), "orders");
+  // The time: after every acknowledged write of the first group, in whole micro-seconds
+  // the daemon's clock (this machine's) has passed.
+  const int64_t time = Clock::System()->NowMicros() + 1;
+  ASSERT_TRUE(testing::WaitFor([&] { return Clock::System()->NowMicros() > time; }));
+  put(20, 40);
+  const std::string config = dir.Sub("sink.yaml");
+  {
+    std::ofstream out(config);
+    char seconds[64];
+    std::snprintf(seconds, sizeof(seconds), "%lld.%06lld", static_cast<long long>(time / 1'000'000),
+                  static_cast<long long>(time % 1'000'000));
+    out << "source: {endpoint: \"" << daemon.url() << "\"}\n"
+        << "tables: [orders]\n"
+        << "starting_position: at_timestamp\n"
+        << "starting_timestamp: " << seconds << "\n"
+        << "lease_duration_ms: 1000\n"
+        << "sinks:\n"
+        << "  - {type: files, dir: " << dir.Sub("files") << ", rotate_seconds: 1}\n";
+  }
+  auto sink = StartSink(config);
+  put(60, 20);
+  const auto after = testing::RemoteLastSequences(daemon.url(), "orders");
+  // Only shards with records after the time get files and positions.
+  std::map<ShardIndex, SequenceNumber> written;
+  std::set<std::pair<uint32_t, uint64_t>> expected;
+  for (const auto& [shard, last] : after) {
+    if (last == before.at(shard)) continue;
+    written[shard] = last;
+    for (uint64_t s = before.at(shard).value() + 1; s <= last.value(); ++s) {
+      expected.emplace(shard.value(), s);
+    }
+  }
+  ASSERT_EQ(expected.size(), 60u);
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return testing::FilePositionsAt(dir.Sub("files/orders"), written); },
+                       std::chrono::seconds(60), std::chrono::milliseconds(20)))
+      << sink->log();
+  ExpectGracefulStop(*sink);
+  std::set<std::pair<uint32_t, uint64_t>> seen;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.Sub("files/orders"))) {
+    if (!entry.path().string().ends_with(".jsonl")) continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      rapidjson::Document record;
+      record.Parse(line.c_str());
+      ASSERT_TRUE(record.IsObject()) << line;
+      EXPECT_TRUE(seen.emplace(record["shard"].GetUint(), record["sequence"].GetUint64()).second)
+          << line;
+    }
+  }
+  EXPECT_EQ(seen, expected);
+}
 
 TEST_F(SinkProcessTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
   // Writes through tidewaterd while the sink runs, is killed and restarts.

@@ -114,6 +114,29 @@ TEST(TriggerConfigTest, Sources) {
   EXPECT_EQ(defaults->kafka.format, connectors::KafkaFormat::kProtobuf);
 }
 
+TEST(TriggerConfigTest, AtTimestampTakesEpochSecondsOrIso8601) {
+  const std::string head =
+      "source: {data-dir: d}\ntriggers:\n  - table: t\n    handler: {type: exec, command: x}\n"
+      "    StartingPosition: AT_TIMESTAMP\n    StartingPositionTimestamp: ";
+  const std::pair<std::string, int64_t> cases[] = {
+      {"1733356800", 1'733'356'800'000'000},
+      {"1733356800.25", 1'733'356'800'250'000},
+      {"2024-12-05T00:00:00Z", 1'733'356'800'000'000},
+      {"2024-12-05T01:30:00.000001+01:30", 1'733'356'800'000'001},
+      {"'2024-12-04T23:00:00.5-01:00'", 1'733'356'800'500'000},
+  };
+  for (const auto& [text, micros] : cases) {
+    auto parsed = ParseTriggerConfig(head + text + "\n");
+    ASSERT_TRUE(parsed.ok()) << text << ": " << parsed.status().ToString();
+    const streams::TriggerOptions& o = parsed->triggers[0].options;
+    EXPECT_EQ(o.starting_position, streams::StartingPosition::kAtTimestamp);
+    EXPECT_EQ(o.starting_position_timestamp_micros, micros) << text;
+    const streams::ConsumerOptions consumer = streams::ConsumerOptionsFor(o, "t", "app");
+    EXPECT_EQ(consumer.starting_position, streams::StartingPosition::kAtTimestamp);
+    EXPECT_EQ(consumer.starting_time_micros, micros);
+  }
+}
+
 TEST(TriggerConfigTest, MistakesNameTheKey) {
   const std::string head = "source: {data-dir: d}\ntriggers:\n  - table: t\n";
   const std::string exec = "    handler: {type: exec, command: run}\n";
@@ -133,7 +156,17 @@ TEST(TriggerConfigTest, MistakesNameTheKey) {
       {"sauce: {data-dir: d}", "unknown key \"sauce\""},
       {head + exec + start + "    Batchsize: 5\n", "unknown key \"Batchsize\""},
       {head + exec, "StartingPosition is required"},
-      {head + exec + "    StartingPosition: AT_TIMESTAMP\n", "StartingPosition"},
+      {head + exec + "    StartingPosition: SOMETIME\n", "StartingPosition"},
+      {head + exec + "    StartingPosition: AT_TIMESTAMP\n",
+       "StartingPositionTimestamp: is required"},
+      {head + exec + start + "    StartingPositionTimestamp: 1733356800\n",
+       "StartingPositionTimestamp: is only for"},
+      {head + exec + "    StartingPosition: AT_TIMESTAMP\n    StartingPositionTimestamp: noon\n",
+       "StartingPositionTimestamp"},
+      {head + exec +
+           "    StartingPosition: AT_TIMESTAMP\n    StartingPositionTimestamp: "
+           "2024-02-30T00:00:00Z\n",
+       "StartingPositionTimestamp"},
       {head + start, "handler is required"},
       {head + "    handler: {type: lambda}\n" + start, "handler.type"},
       {head + "    handler: {type: exec}\n" + start, "handler.command"},

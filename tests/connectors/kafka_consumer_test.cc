@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "support/kafka_cluster.h"
@@ -92,8 +93,14 @@ class KafkaConsumerTest : public ::testing::Test {
     return publisher.ok() ? std::move(*publisher) : nullptr;
   }
 
-  std::unique_ptr<KafkaStreamConsumer> Consume(KafkaFormat format, streams::BatchHandler handler) {
+  std::unique_ptr<KafkaStreamConsumer> Consume(
+      KafkaFormat format, streams::BatchHandler handler,
+      std::optional<int64_t> starting_time_micros = std::nullopt) {
     KafkaConsumerOptions options;
+    if (starting_time_micros) {
+      options.starting_position = streams::StartingPosition::kAtTimestamp;
+      options.starting_time_micros = *starting_time_micros;
+    }
     options.brokers = cluster_.bootstraps();
     options.topic = "tidewater.orders";
     options.group_id = "readers";
@@ -217,6 +224,38 @@ TEST_F(KafkaConsumerTest, ProtobufInOrderOncePerShardDespiteFailuresAndResends) 
 
 TEST_F(KafkaConsumerTest, JsonInOrderOncePerShardDespiteFailuresAndResends) {
   InOrderOncePerShardDespiteFailuresAndResends(KafkaFormat::kJson);
+}
+
+// AT_TIMESTAMP: a group without commits starts at the first record created at or after
+// the time (its Kafka timestamp is the creation time in milli-seconds).
+TEST_F(KafkaConsumerTest, StartsAtATime) {
+  auto publisher = Publish(KafkaFormat::kProtobuf);
+  ASSERT_NE(publisher, nullptr);
+  Write(0, 40);
+  const auto before = Written();
+  const int64_t time = Clock::System()->NowMicros() + 1;
+  ASSERT_TRUE(testing::WaitFor([&] { return Clock::System()->NowMicros() > time; }));
+  Write(40, 80);
+  Recorder accepted;
+  auto consumer = Consume(
+      KafkaFormat::kProtobuf,
+      [&](const streams::ShardBatch& batch) {
+        accepted.Add(batch);
+        return Status::Ok();
+      },
+      time);
+  Write(80, 100);
+  std::map<uint32_t, std::vector<uint64_t>> expected;
+  for (const auto& [shard, sequences] : Expected()) {
+    if (sequences.size() > before.at(shard)) {
+      expected[shard].assign(sequences.begin() + static_cast<ptrdiff_t>(before.at(shard)),
+                             sequences.end());
+    }
+  }
+  ASSERT_TRUE(testing::WaitFor([&] { return accepted.seen() == expected; }))
+      << accepted.Count() << " records accepted; 60 wanted";
+  consumer->Stop();
+  publisher->Stop();
 }
 
 TEST_F(KafkaConsumerTest, RestartedConsumerDropsResentRecordsThroughTheCommitMetadata) {

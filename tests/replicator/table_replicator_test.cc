@@ -106,6 +106,19 @@ class FakeSource final : public streams::ChangeSource {
     return batch;
   }
 
+  // The replicator always starts at the trim horizon; a linear search serves the contract.
+  Result<streams::TimePosition> PositionAtTime(ShardIndex shard, int64_t time_micros) override {
+    std::lock_guard lock(mu_);
+    const std::vector<ChangeRecord>& records = shards_[shard.value()].records;
+    for (const ChangeRecord& record : records) {
+      if (record.approximate_creation_time_micros() >= time_micros) {
+        return streams::TimePosition{.sequence = SequenceNumber(record.sequence()),
+                                     .at_trim_horizon = record.sequence() == 1};
+      }
+    }
+    return streams::TimePosition{.sequence = SequenceNumber(records.size() + 1)};
+  }
+
   // Waits until `shard` was read from `sequence` on (the records before it were handled);
   // false after 5 s.
   bool WaitForReadFrom(uint32_t shard, uint64_t sequence) {
@@ -264,6 +277,9 @@ class SourceView final : public streams::ChangeSource {
   Result<streams::ChangeBatch> Read(ShardIndex shard, SequenceNumber from, size_t max,
                                     milliseconds wait) override {
     return source_.Read(shard, from, max, wait);
+  }
+  Result<streams::TimePosition> PositionAtTime(ShardIndex shard, int64_t time_micros) override {
+    return source_.PositionAtTime(shard, time_micros);
   }
 
  private:

@@ -314,6 +314,106 @@ TEST_F(ServerApiTest, IteratorPositions) {
       "ResourceNotFoundException");
 }
 
+// The AT_TIMESTAMP extension (Kinesis's request shape: Timestamp in epoch seconds).
+TEST_F(ServerApiTest, AtTimestampIterators) {
+  CreateTable("Times", "KEYS_ONLY");
+  const std::string arn = StreamArnOf("Times");
+  // The clock starts at 1700000000 s: record 1 at +0 s, 2 and 3 at +10 s, 4 at
+  // +20.123456 s.
+  Put("Times", "a", 1);
+  std::string shard;
+  for (const std::string& id : ShardIds(arn)) {
+    rapidjson::Document page =
+        Ok("DynamoDBStreams_20120810.GetRecords",
+           R"({"ShardIterator":")" + Iterator(arn, id, "TRIM_HORIZON") + "\"}");
+    if (!page["Records"].Empty()) shard = id;
+  }
+  ASSERT_FALSE(shard.empty());
+  clock_.AdvanceMicros(10'000'000);
+  Put("Times", "a", 2);
+  Put("Times", "a", 3);
+  clock_.AdvanceMicros(10'123'456);
+  Put("Times", "a", 4);
+  const std::string request_head =
+      R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard + R"(","ShardIteratorType":)";
+  auto at_time = [&](const std::string& timestamp) {
+    rapidjson::Document d = Ok("DynamoDBStreams_20120810.GetShardIterator",
+                               request_head + R"("AT_TIMESTAMP","Timestamp":)" + timestamp + "}");
+    EXPECT_FALSE(d.HasMember("tidewater"));  // only with the extension header
+    return Str(d["ShardIterator"]);
+  };
+  auto first_sk = [&](const std::string& iterator) {
+    rapidjson::Document page =
+        Ok("DynamoDBStreams_20120810.GetRecords", R"({"ShardIterator":")" + iterator + "\"}");
+    if (page["Records"].Empty()) return std::string("none");
+    return Str(page["Records"][0]["dynamodb"]["Keys"]["sk"]["N"]);
+  };
+  EXPECT_EQ(first_sk(at_time("1699999000")), "1");  // before every record
+  EXPECT_EQ(first_sk(at_time("1700000000")), "1");
+  EXPECT_EQ(first_sk(at_time("1700000000.000001")), "2");
+  EXPECT_EQ(first_sk(at_time("1.70000001e9")), "2");  // equal times: the first of them
+  EXPECT_EQ(first_sk(at_time("1700000010.5")), "4");
+  EXPECT_EQ(first_sk(at_time("1700000020.123456")), "4");
+  // After the newest record: LATEST now, whatever the later records' times.
+  const std::string after = at_time("1700000020.123457");
+  EXPECT_EQ(first_sk(after), "none");
+  Put("Times", "a", 5);
+  EXPECT_EQ(first_sk(after), "5");
+
+  // With the extension header the answer tells where the iterator starts.
+  using Start = std::pair<uint64_t, bool>;  // sequence, at the trim horizon
+  auto extension = [&](const std::string& body) {
+    http::request<http::string_body> request{http::verb::post, "/", 11};
+    request.set(http::field::host, "localhost");
+    request.set(http::field::content_type, "application/x-amz-json-1.0");
+    request.set("X-Amz-Target", "DynamoDBStreams_20120810.GetShardIterator");
+    request.set("X-Tidewater-Record-Metadata", "1");
+    request.body() = body;
+    request.prepare_payload();
+    Response response = client_->Send(request);
+    EXPECT_EQ(response.result_int(), 200u) << response.body();
+    rapidjson::Document d = ParseJson(response.body());
+    EXPECT_TRUE(d.HasMember("tidewater")) << response.body();
+    if (!d.HasMember("tidewater")) return Start(0, false);
+    return std::pair(d["tidewater"]["sequence"].GetUint64(),
+                     d["tidewater"]["trimHorizon"].GetBool());
+  };
+  EXPECT_EQ(extension(request_head + R"("AT_TIMESTAMP","Timestamp":1700000005})"), Start(2, false));
+  EXPECT_EQ(extension(request_head + R"("AT_TIMESTAMP","Timestamp":1})"), Start(1, true));
+  EXPECT_EQ(extension(request_head + R"("AT_TIMESTAMP","Timestamp":1800000000})"), Start(6, false));
+  EXPECT_EQ(extension(request_head + R"("LATEST"})"), Start(6, false));
+  EXPECT_EQ(extension(request_head + R"("TRIM_HORIZON"})"), Start(1, true));
+
+  // Validated like the other types.
+  std::string message;
+  EXPECT_EQ(ErrorType("DynamoDBStreams_20120810.GetShardIterator",
+                      request_head + R"("AT_TIMESTAMP"})", &message),
+            "ValidationException");
+  EXPECT_EQ(message, "Missing required parameter Timestamp for ShardIteratorType AT_TIMESTAMP");
+  EXPECT_EQ(ErrorType("DynamoDBStreams_20120810.GetShardIterator",
+                      request_head + R"("LATEST","Timestamp":1700000000})", &message),
+            "ValidationException");
+  EXPECT_EQ(message, "Timestamp must not be given for ShardIteratorType LATEST");
+  EXPECT_EQ(ErrorType("DynamoDBStreams_20120810.GetShardIterator",
+                      request_head + R"("AT_SEQUENCE_NUMBER","SequenceNumber":)"
+                                     R"("000000000000000000002","Timestamp":1700000000})"),
+            "ValidationException");
+  EXPECT_EQ(
+      ErrorType("DynamoDBStreams_20120810.GetShardIterator",
+                request_head +
+                    R"("AT_TIMESTAMP","Timestamp":1,"SequenceNumber":"000000000000000000002"})",
+                &message),
+      "ValidationException");
+  EXPECT_EQ(message, "SequenceNumber must not be given for ShardIteratorType AT_TIMESTAMP");
+  EXPECT_EQ(ErrorType("DynamoDBStreams_20120810.GetShardIterator",
+                      request_head + R"("AT_TIMESTAMP","Timestamp":"yesterday"})", &message),
+            "SerializationException");
+  EXPECT_EQ(ErrorType("DynamoDBStreams_20120810.GetShardIterator",
+                      request_head + R"("AT_TIME","Timestamp":1})", &message),
+            "ValidationException");
+  EXPECT_NE(message.find("AT_TIMESTAMP"), std::string::npos) << message;
+}
+
 TEST_F(ServerApiTest, IteratorsExpireAfterFifteenMinutes) {
   CreateTable("Exp");
   const std::string arn = StreamArnOf("Exp");
@@ -361,6 +461,34 @@ TEST_F(ShortRetentionTest, ReadingTrimmedRecordsIsRefused) {
       Ok("DynamoDBStreams_20120810.GetRecords",
          R"({"ShardIterator":")" + Iterator(arn, shards[0], "TRIM_HORIZON") + "\"}");
   EXPECT_TRUE(page["Records"].Empty());
+}
+
+// AT_TIMESTAMP before the trim horizon is TRIM_HORIZON: it follows retention instead of
+// failing on records trimmed after the iterator was taken.
+TEST_F(ShortRetentionTest, AtTimestampBeforeTheTrimHorizonIsTrimHorizon) {
+  CreateTable("TrimTs");
+  const std::string arn = StreamArnOf("TrimTs");
+  for (int i = 0; i < 20; ++i) Put("TrimTs", "k" + std::to_string(i), 1);
+  std::vector<std::string> iterators;
+  for (const std::string& shard : ShardIds(arn)) {
+    rapidjson::Document d = Ok("DynamoDBStreams_20120810.GetShardIterator",
+                               R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard +
+                                   R"(","ShardIteratorType":"AT_TIMESTAMP","Timestamp":1})");
+    iterators.push_back(Str(d["ShardIterator"]));
+  }
+  clock_.AdvanceMicros(11 * kMinute);
+  ASSERT_EQ(*engine_->TrimStreams(), 20u);
+  for (int i = 0; i < 20; ++i) Put("TrimTs", "later" + std::to_string(i), 1);
+  size_t records = 0;
+  for (const std::string& iterator : iterators) {
+    rapidjson::Document page =
+        Ok("DynamoDBStreams_20120810.GetRecords", R"({"ShardIterator":")" + iterator + "\"}");
+    for (const auto& record : page["Records"].GetArray()) {
+      EXPECT_EQ(Str(record["dynamodb"]["Keys"]["pk"]["S"]).rfind("later", 0), 0u);
+      ++records;
+    }
+  }
+  EXPECT_EQ(records, 20u);
 }
 
 TEST_F(ShortRetentionTest, StartingSequenceNumberAfterTrimmingIsAValidPosition) {

@@ -63,6 +63,9 @@ class CountingSource final : public ChangeSource {
     if (batch.ok()) records_ += batch->records.size();
     return batch;
   }
+  Result<TimePosition> PositionAtTime(ShardIndex shard, int64_t time_micros) override {
+    return source_.PositionAtTime(shard, time_micros);
+  }
   size_t records() const { return records_; }
 
  private:
@@ -437,6 +440,75 @@ TEST_F(ConsumerTest, StartingPositions) {
   }
 }
 
+// AT_TIMESTAMP: a shard without a checkpoint starts at its first record created at or
+// after the time; a time before every record is the trim horizon, one after every record
+// reads what is written from the leases' creation on.
+TEST_F(ConsumerTest, StartsAtATime) {
+  const int64_t early = engine_clock_.NowMicros();
+  Write(0, 20);
+  const auto before_middle = LastSequences();
+  engine_clock_.AdvanceSeconds(10);
+  const int64_t middle = engine_clock_.NowMicros();
+  Write(20, 40);
+  struct Case {
+    const char* application;
+    int64_t time_micros;
+  };
+  int next_item = 40;
+  for (const Case& c : {Case{"from-middle", middle}, Case{"from-before", early - 1},
+                        Case{"from-future", middle + 3'600'000'000LL}}) {
+    SCOPED_TRACE(c.application);
+    const auto at_creation = LastSequences();
+    auto options = Options();
+    options.application = c.application;
+    options.starting_position = StartingPosition::kAtTimestamp;
+    options.starting_time_micros = c.time_micros;
+    Recorder recorder;
+    std::atomic<int64_t> oldest_time{INT64_MAX};
+    auto handler = [&](const ShardBatch& batch) {
+      recorder.Add(batch);
+      for (const ChangeRecord& record : batch.records) {
+        int64_t seen = oldest_time.load();
+        while (
+            record.approximate_creation_time_micros() < seen &&
+            !oldest_time.compare_exchange_weak(seen, record.approximate_creation_time_micros())) {
+        }
+      }
+      return Status::Ok();
+    };
+    auto consumer = Consumer(options, handler);
+    ASSERT_TRUE(WaitFor([&] { return Leases(c.application).size() == kShards; }));
+    ASSERT_TRUE(WaitFor([&] { return HeldShards(*consumer) == kShards; }));
+    Write(next_item, next_item + 10);  // written after the position was fixed: read
+    next_item += 10;
+    const auto after = LastSequences();
+    std::map<uint32_t, std::vector<uint64_t>> expected;
+    size_t wanted = 0;
+    for (const auto& [shard, last] : after) {
+      uint64_t first = 1;
+      if (c.time_micros == middle) first = before_middle.at(shard) + 1;
+      if (c.time_micros > middle) first = at_creation.at(shard) + 1;
+      for (uint64_t s = first; s <= last; ++s) {
+        expected[shard].push_back(s);
+        ++wanted;
+      }
+    }
+    ASSERT_TRUE(WaitFor([&] {
+      auto leases = Leases(c.application);
+      return recorder.Count() == wanted &&
+             std::all_of(after.begin(), after.end(), [&](const auto& entry) {
+               return leases[entry.first].checkpoint.value_or(SequenceNumber(1)) ==
+                      SequenceNumber(entry.second + 1);
+             });
+    }));
+    consumer->Stop();
+    EXPECT_EQ(recorder.seen(), expected);
+    if (c.time_micros == middle) {
+      EXPECT_EQ(oldest_time.load(), middle);
+    }
+  }
+}
+
 TEST_F(ConsumerTest, TrimmedDataIsSurfacedOrSkippedOnRequest) {
   Write(0, 40);
   // Checkpoints at 1 that retention then trims away.
@@ -513,6 +585,10 @@ class SplitSource final : public ChangeSource {
     batch.end_of_shard = shard == ShardIndex(0) && batch.next_sequence > SequenceNumber(5);
     if (batch.records.empty()) std::this_thread::sleep_for(wait);
     return batch;
+  }
+  // Its records carry no times: every time is after them.
+  Result<TimePosition> PositionAtTime(ShardIndex, int64_t) override {
+    return TimePosition{.sequence = SequenceNumber(6)};
   }
 };
 

@@ -173,6 +173,38 @@ TEST_F(RemoteTest, RemoteSourceReturnsEveryFieldOfTheLog) {
   EXPECT_TRUE(saw_transaction);
 }
 
+// PositionAtTime over the Streams API (GetShardIterator AT_TIMESTAMP with the extension)
+// answers what a scan of the shard's records does, to the micro-second.
+TEST_F(RemoteTest, RemoteSourceFindsPositionsByTime) {
+  for (int i = 0; i < 30; ++i) Put(R"({"pk":{"S":"item-)" + std::to_string(i) + R"("}})");
+  auto source = MakeRemoteStreamsSource(daemon_->url(), TableName("orders"));
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  const std::vector<ChangeRecord> records = ReadAll(**source, 30);
+  ASSERT_EQ(records.size(), 30u);
+  std::map<uint32_t, std::vector<const ChangeRecord*>> by_shard;  // in sequence order
+  for (const ChangeRecord& record : records) by_shard[record.shard()].push_back(&record);
+  for (const auto& [shard, in_shard] : by_shard) {
+    auto expected = [&](int64_t time) {
+      for (const ChangeRecord* record : in_shard) {
+        if (record->approximate_creation_time_micros() >= time) {
+          return TimePosition{.sequence = SequenceNumber(record->sequence()),
+                              .at_trim_horizon = record == in_shard.front()};
+        }
+      }
+      return TimePosition{.sequence = SequenceNumber(in_shard.back()->sequence()).Next()};
+    };
+    for (const ChangeRecord* record : in_shard) {
+      for (int64_t time : {record->approximate_creation_time_micros() - 1,
+                           record->approximate_creation_time_micros(),
+                           record->approximate_creation_time_micros() + 1}) {
+        auto found = (*source)->PositionAtTime(ShardIndex(shard), time);
+        ASSERT_TRUE(found.ok()) << found.status().ToString();
+        EXPECT_EQ(*found, expected(time)) << "shard " << shard << " time " << time;
+      }
+    }
+  }
+}
+
 TEST_F(RemoteTest, ConsumerRunsOnRemoteSourceAndRemoteLeases) {
   auto source = MakeRemoteStreamsSource(daemon_->url(), TableName("orders"));
   ASSERT_TRUE(source.ok()) << source.status().ToString();

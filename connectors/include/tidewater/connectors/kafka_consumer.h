@@ -50,8 +50,13 @@ struct KafkaConsumerOptions {
   std::string topic;     // the publisher's topic, e.g. "tidewater.orders"; required
   std::string group_id;  // the consumer's name: workers with one group_id share; required
   KafkaFormat format = KafkaFormat::kProtobuf;  // as the publisher was configured
-  // Where a group without committed offsets starts (auto.offset.reset).
+  // Where a partition without a committed offset (nor a store position) starts
+  // (auto.offset.reset). AT_TIMESTAMP: at its first record created at or after the time:
+  // the partition is read from its earliest offset and the records created before the
+  // time are dropped (also those produced later: unlike the Streams readers, a time in
+  // the future is not "LATEST now").
   streams::StartingPosition starting_position = streams::StartingPosition::kTrimHorizon;
+  int64_t starting_time_micros = 0;  // with kAtTimestamp
   size_t max_batch_records = 100;
   std::chrono::milliseconds max_batching_window{0};
   std::chrono::milliseconds retry_backoff_initial{100};

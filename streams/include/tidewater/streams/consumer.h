@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,9 @@ struct ConsumerOptions {
   std::string application;
   std::string worker_id;  // default: host name, process id and a random suffix
   StartingPosition starting_position = StartingPosition::kTrimHorizon;
+  // With kAtTimestamp: the time, in micro-seconds since the epoch, compared with each
+  // record's approximate_creation_time_micros.
+  int64_t starting_time_micros = 0;
   size_t max_batch_records = 100;  // Lambda BatchSize
   // Wait up to this long to fill a batch (Lambda MaximumBatchingWindowInSeconds); 0:
   // deliver what is there as soon as there is something.

@@ -51,8 +51,10 @@ struct ShardBatch {
 // same records come again after a backoff.
 using BatchHandler = std::function<Status(const ShardBatch& batch)>;
 
-// Where a shard without a saved position starts.
-enum class StartingPosition { kTrimHorizon, kLatest };
+// Where a shard without a saved position starts: its oldest retained record, after its
+// newest record, or its first record created at or after a time (the reader options'
+// starting time; a time after the newest record reads what is written from then on).
+enum class StartingPosition { kTrimHorizon, kLatest, kAtTimestamp };
 
 // Durable per-shard positions of one reader. By default a reader keeps them itself (with
 // the leases, or in the Kafka group's commits); a handler that commits its output and its

@@ -100,6 +100,8 @@ struct TriggerOptions {
   size_t batch_size = 100;                               // BatchSize: 1..10000
   std::chrono::milliseconds maximum_batching_window{0};  // MaximumBatchingWindowInSeconds 0..300
   StartingPosition starting_position = StartingPosition::kLatest;  // StartingPosition
+  // StartingPositionTimestamp (with AT_TIMESTAMP), in micro-seconds since the epoch.
+  int64_t starting_position_timestamp_micros = 0;
   int maximum_retry_attempts = -1;              // MaximumRetryAttempts: -1 (infinite)..10000
   int64_t maximum_record_age_seconds = -1;      // MaximumRecordAgeInSeconds: -1 (infinite)..604800
   bool bisect_batch_on_function_error = false;  // BisectBatchOnFunctionError
