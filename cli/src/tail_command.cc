@@ -2,7 +2,8 @@
 // children), and prints one line per record until SIGINT/SIGTERM (or --max-records).
 //
 // The reader keeps its leases in this process and saves no position: every run starts
-// where --from says. Lines of one shard come in sequence order; shards interleave.
+// where --from says (latest, trim-horizon, or a time: AT_TIMESTAMP). Lines of one shard come in
+// sequence order; shards interleave.
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "starting_time.h"
 #include "tidewater/connectors/stream_source.h"
 #include "tidewater/core/json_codec.h"
 #include "tidewater/streams/filter_pattern.h"
@@ -158,8 +160,20 @@ int RunTail(const TailFlags& flags) {
   streams::ConsumerOptions options;
   options.table = flags.table;
   options.application = "tidewater-tail";
-  options.starting_position = flags.from == "trim-horizon" ? streams::StartingPosition::kTrimHorizon
-                                                           : streams::StartingPosition::kLatest;
+  if (flags.from == "trim-horizon") {
+    options.starting_position = streams::StartingPosition::kTrimHorizon;
+  } else if (flags.from == "latest") {
+    options.starting_position = streams::StartingPosition::kLatest;
+  } else {
+    auto time = ParseStartingTime(flags.from);
+    if (!time.ok()) {
+      std::cerr << "error: --from: latest, trim-horizon or a time: " << time.status().message()
+                << "\n";
+      return 2;
+    }
+    options.starting_position = streams::StartingPosition::kAtTimestamp;
+    options.starting_time_micros = *time;
+  }
   auto reader = (*source)->OpenReader(
       options, [&printer](const streams::ShardBatch& batch) { return printer.Print(batch); });
   if (reader.ok()) {
@@ -186,8 +200,10 @@ void AddTailCommand(CLI::App& app) {
   command->add_option("--endpoint", flags->endpoint, "tidewaterd URL, http://HOST:PORT")
       ->required();
   command->add_option("--table", flags->table, "Table name")->required();
-  command->add_option("--from", flags->from, "Where to start: latest or trim-horizon")
-      ->check(CLI::IsMember({"latest", "trim-horizon"}))
+  command
+      ->add_option("--from", flags->from,
+                   "Where to start: latest, trim-horizon, or a time (ISO-8601 with its offset, "
+                   "or epoch seconds): the first record written at or after it")
       ->capture_default_str();
   command->add_option("--format", flags->format, "text (one summary line) or json (the record)")
       ->check(CLI::IsMember({"text", "json"}))

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <chrono>
+#include <cstdio>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -148,6 +150,26 @@ TEST_F(TailCommandTest, FollowsFromLatestUntilInterrupted) {
   const auto values = ValuesPerKey(RecordLines(tail->log(), "20"));
   EXPECT_EQ(values.count("old"), 0u) << "records from before the start were shown";
   EXPECT_EQ(values.at("live"), (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST_F(TailCommandTest, FromATimeStartsAtTheFirstRecordWrittenAtOrAfterIt) {
+  for (int n = 0; n < 3; ++n) Put("before", n);
+  // Every "before" record is acknowledged, so written before this time; every "after" one
+  // is written later (the server shares this machine's clock).
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  for (int n = 0; n < 3; ++n) Put("after", n);
+  char from[32];
+  std::snprintf(from, sizeof(from), "%lld.%06lld", static_cast<long long>(micros / 1'000'000),
+                static_cast<long long>(micros % 1'000'000));
+  auto tail = Tail({"--from", from, "--max-records", "3"});
+  ASSERT_EQ(WaitForExit(*tail), 0) << tail->log();
+  const auto values = ValuesPerKey(RecordLines(tail->log(), "20"));
+  EXPECT_EQ(values, (std::map<std::string, std::vector<int>>{{"after", {0, 1, 2}}})) << tail->log();
+
+  auto bad = Tail({"--from", "yesterday"});
+  EXPECT_EQ(WaitForExit(*bad), 2);
+  EXPECT_NE(bad->log().find("--from"), std::string::npos) << bad->log();
 }
 
 TEST_F(TailCommandTest, BadInputIsAnErrorWithoutOutput) {
