@@ -2,6 +2,7 @@
 deletion protection, DescribeLimits, DescribeEndpoints, and UpdateTable's billing mode and
 provisioned throughput changes."""
 
+import json
 import time
 
 import tidewater_fixture as tw
@@ -128,42 +129,63 @@ class TagTest(tw.ConformanceTestCase):
         self.assertEqual(all_tags(arn)[0], {})
 
 
+def raw_call(operation, request):
+    """An operation boto3 cannot send or read here (the Debian botocore predates
+    DeletionProtectionEnabled): a signed raw request; (HTTP status, parsed body)."""
+    status, _, body = tw.raw_request(operation, json.dumps(request).encode())
+    return status, json.loads(body or b"{}")
+
+
 class DeletionProtectionTest(tw.ConformanceTestCase):
+
+    def assertRawError(self, expected_type, operation, request, message=None):
+        status, body = raw_call(operation, request)
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["__type"].split("#")[-1], expected_type, body)
+        if message is not None:
+            self.assertEqual(body.get("message", body.get("Message")), message)
+
+    def unprotect(self, name):
+        status, body = raw_call("UpdateTable", {"TableName": name,
+                                                "DeletionProtectionEnabled": False})
+        self.assertEqual(status, 200, body)
+        self.assertFalse(body["TableDescription"]["DeletionProtectionEnabled"])
+        tw.wait_for_table_status(name)
 
     def test_protected_table_cannot_be_deleted(self):
         name = tw.unique_name("protected")
         self._tables_to_drop.append(name)
-        created = self.ddb.create_table(
-            TableName=name, KeySchema=KEY_SCHEMA, AttributeDefinitions=ATTRIBUTES,
-            BillingMode="PAY_PER_REQUEST", DeletionProtectionEnabled=True)["TableDescription"]
-        self.assertTrue(created["DeletionProtectionEnabled"])
+        status, body = raw_call("CreateTable", {
+            "TableName": name, "KeySchema": KEY_SCHEMA, "AttributeDefinitions": ATTRIBUTES,
+            "BillingMode": "PAY_PER_REQUEST", "DeletionProtectionEnabled": True})
+        self.assertEqual(status, 200, body)
+        self.assertTrue(body["TableDescription"]["DeletionProtectionEnabled"])
         tw.wait_for_table_status(name)
         try:
-            self.assertClientError(
-                "ValidationException", self.ddb.delete_table, TableName=name,
+            self.assertRawError(
+                "ValidationException", "DeleteTable", {"TableName": name},
                 message="Resource cannot be deleted as it is currently protected against "
                         "deletion. Disable deletion protection first.")
-            self.assertTrue(self.ddb.describe_table(TableName=name)["Table"]
-                            ["DeletionProtectionEnabled"])
+            _, described = raw_call("DescribeTable", {"TableName": name})
+            self.assertTrue(described["Table"]["DeletionProtectionEnabled"])
         finally:
-            updated = self.ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
-        self.assertFalse(updated["TableDescription"]["DeletionProtectionEnabled"])
-        tw.wait_for_table_status(name)
+            self.unprotect(name)
         self.ddb.delete_table(TableName=name)
 
     def test_protection_turned_on_by_update_table(self):
         name = tw.unique_name("protectlater")
         self._tables_to_drop.append(name)
         tw.create_table(name)
-        self.assertFalse(self.ddb.describe_table(TableName=name)["Table"]
-                         ["DeletionProtectionEnabled"])
-        self.ddb.update_table(TableName=name, DeletionProtectionEnabled=True)
+        _, described = raw_call("DescribeTable", {"TableName": name})
+        self.assertFalse(described["Table"]["DeletionProtectionEnabled"])
+        status, body = raw_call("UpdateTable", {"TableName": name,
+                                                "DeletionProtectionEnabled": True})
+        self.assertEqual(status, 200, body)
         tw.wait_for_table_status(name)
         try:
-            self.assertClientError("ValidationException", self.ddb.delete_table, TableName=name)
+            self.assertRawError("ValidationException", "DeleteTable", {"TableName": name})
         finally:
-            self.ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
-            tw.wait_for_table_status(name)
+            self.unprotect(name)
 
 
 class AccountTest(tw.ConformanceTestCase):
