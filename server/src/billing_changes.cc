@@ -1,8 +1,8 @@
 #include "billing_changes.h"
 
-#include <algorithm>
 #include <ctime>
 #include <string>
+#include <vector>
 
 namespace tidewater::server {
 namespace {

@@ -1,12 +1,13 @@
 // CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, UpdateTimeToLive,
 // DescribeTimeToLive; TagResource, UntagResource, ListTagsOfResource; DescribeLimits,
 // DescribeEndpoints.
+#include <functional>
+
 #include "billing_changes.h"
 #include "handler_support.h"
 #include "handlers.h"
 #include "table_json.h"
 #include "table_tags.h"
-#include "tidewater/streams/resource_names.h"
 
 namespace tidewater::server {
 namespace {

@@ -1,5 +1,7 @@
 #include "table_tags.h"
 
+#include <cctype>
+
 #include "json_request.h"
 #include "tidewater/streams/resource_names.h"
 
