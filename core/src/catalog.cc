@@ -86,6 +86,42 @@ std::shared_ptr<const TableConfig> ConfigOf(const v1::TableMeta& meta) {
   return config;
 }
 
+TableSettings SettingsOf(const v1::TableMeta& meta) {
+  TableSettings settings;
+  settings.billing_mode =
+      meta.provisioned() ? BillingMode::kProvisioned : BillingMode::kPayPerRequest;
+  settings.provisioned.read_capacity_units = meta.read_capacity_units();
+  settings.provisioned.write_capacity_units = meta.write_capacity_units();
+  settings.deletion_protection = meta.deletion_protection();
+  settings.tags.insert(meta.tags().begin(), meta.tags().end());
+  CapacityHistory& capacity = settings.capacity;
+  capacity.last_increase_micros = meta.last_increase_micros();
+  capacity.last_decrease_micros = meta.last_decrease_micros();
+  capacity.decreases_on_last_decrease_day = meta.decreases_on_last_decrease_day();
+  capacity.last_pay_per_request_micros = meta.last_pay_per_request_micros();
+  capacity.pay_per_request_switch_micros.assign(meta.pay_per_request_switch_micros().begin(),
+                                                meta.pay_per_request_switch_micros().end());
+  return settings;
+}
+
+void SetSettings(const TableSettings& settings, v1::TableMeta& meta) {
+  meta.set_provisioned(settings.billing_mode == BillingMode::kProvisioned);
+  meta.set_read_capacity_units(settings.provisioned.read_capacity_units);
+  meta.set_write_capacity_units(settings.provisioned.write_capacity_units);
+  meta.set_deletion_protection(settings.deletion_protection);
+  meta.mutable_tags()->clear();
+  meta.mutable_tags()->insert(settings.tags.begin(), settings.tags.end());
+  const CapacityHistory& capacity = settings.capacity;
+  meta.set_last_increase_micros(capacity.last_increase_micros);
+  meta.set_last_decrease_micros(capacity.last_decrease_micros);
+  meta.set_decreases_on_last_decrease_day(capacity.decreases_on_last_decrease_day);
+  meta.set_last_pay_per_request_micros(capacity.last_pay_per_request_micros);
+  meta.clear_pay_per_request_switch_micros();
+  for (int64_t micros : capacity.pay_per_request_switch_micros) {
+    meta.add_pay_per_request_switch_micros(micros);
+  }
+}
+
 // DynamoDB's stream label: the stream's creation time, ISO 8601 with milliseconds.
 std::string StreamLabel(int64_t micros) {
   const std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
@@ -389,9 +425,7 @@ TableDescription Catalog::Describe(TableState& table) const {
   d.stream.view_type = FromProto(meta.view_type());
   d.stream_label = meta.stream_label();
   d.creation_time_micros = meta.creation_time_micros();
-  d.billing_mode = meta.provisioned() ? BillingMode::kProvisioned : BillingMode::kPayPerRequest;
-  d.provisioned.read_capacity_units = meta.read_capacity_units();
-  d.provisioned.write_capacity_units = meta.write_capacity_units();
+  d.settings = SettingsOf(meta);
   if (!meta.ttl_attribute().empty()) d.ttl_attribute = meta.ttl_attribute();
   d.shards = StreamShards(table, {}, nullptr);  // the whole retained log of each shard
   uint64_t keys = 0;
@@ -460,9 +494,12 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   meta.set_stream_enabled(request.stream.enabled);
   meta.set_view_type(ToProto(request.stream.view_type));
   if (request.stream.enabled) meta.set_stream_label(StreamLabel(now));
-  meta.set_provisioned(request.billing_mode == BillingMode::kProvisioned);
-  meta.set_read_capacity_units(request.provisioned.read_capacity_units);
-  meta.set_write_capacity_units(request.provisioned.write_capacity_units);
+  TableSettings settings = request.settings;
+  settings.capacity = CapacityHistory();
+  if (settings.billing_mode == BillingMode::kPayPerRequest) {
+    settings.capacity.last_pay_per_request_micros = now;
+  }
+  SetSettings(settings, meta);
 
   // A table created again under a deleted one's name continues each shard's sequences
   // after the deleted table's last, so that readers deduplicating by (shard, sequence)
@@ -501,6 +538,11 @@ Result<TableDescription> Catalog::Delete(const std::string& name) {
     return TableNotFound(name);
   }
   TablePtr table = it->second;
+  if (table->meta().deletion_protection()) {
+    return Status::Validation(
+        "Resource cannot be deleted as it is currently protected against deletion. Disable "
+        "deletion protection first.");
+  }
   TableDescription description = Describe(*table);
   // With every shard held and drained, the shards' last sequences are final: a write that
   // found the table before it went sees the stream disabled and logs nothing.
@@ -604,6 +646,24 @@ Result<TableDescription> Catalog::UpdateStream(const std::string& name,
     TW_RETURN_IF_ERROR(PersistMeta(meta));
     table.set_meta(std::move(meta));
   }
+  return Describe(table);
+}
+
+Result<TableDescription> Catalog::UpdateSettings(const std::string& name,
+                                                 const TableSettingsUpdater& update) {
+  std::unique_lock lock(mu_);
+  auto it = tables_.find(name);
+  if (it == tables_.end()) {
+    return TableNotFound(name);
+  }
+  TableState& table = *it->second;
+  const TableDescription current = Describe(table);
+  TableSettings settings = current.settings;
+  TW_RETURN_IF_ERROR(update(current, clock_.NowMicros(), settings));
+  v1::TableMeta meta = table.meta();
+  SetSettings(settings, meta);
+  TW_RETURN_IF_ERROR(PersistMeta(meta));
+  table.set_meta(std::move(meta));
   return Describe(table);
 }
 

@@ -105,6 +105,9 @@ class Catalog {
                               size_t limit) const;
   Result<TableDescription> UpdateStream(const std::string& name, const StreamSpecification& spec);
   Status UpdateTimeToLive(const std::string& name, const std::optional<std::string>& attribute);
+  // TableCatalog::UpdateTableSettings.
+  Result<TableDescription> UpdateSettings(const std::string& name,
+                                          const TableSettingsUpdater& update);
 
   // Streams (TableDirectory::ListStreams, DescribeStream).
   Result<std::vector<StreamDescription>> ListStreams(const std::optional<std::string>& table) const;

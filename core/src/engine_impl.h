@@ -54,6 +54,10 @@ class EngineImpl final : public Engine {
                                         const StreamSpecification& spec) override {
     return catalog_->UpdateStream(table, spec);
   }
+  Result<TableDescription> UpdateTableSettings(const std::string& table,
+                                               const TableSettingsUpdater& update) override {
+    return catalog_->UpdateSettings(table, update);
+  }
   Status UpdateTimeToLive(const std::string& table,
                           const std::optional<std::string>& attribute) override {
     return catalog_->UpdateTimeToLive(table, attribute);

@@ -36,6 +36,11 @@ constexpr std::array kOperations = {
     Operation{kDynamoDbPrefix, "UpdateTable", &UpdateTable},
     Operation{kDynamoDbPrefix, "UpdateTimeToLive", &UpdateTimeToLive},
     Operation{kDynamoDbPrefix, "DescribeTimeToLive", &DescribeTimeToLive},
+    Operation{kDynamoDbPrefix, "TagResource", &TagResource},
+    Operation{kDynamoDbPrefix, "UntagResource", &UntagResource},
+    Operation{kDynamoDbPrefix, "ListTagsOfResource", &ListTagsOfResource},
+    Operation{kDynamoDbPrefix, "DescribeLimits", &DescribeLimits},
+    Operation{kDynamoDbPrefix, "DescribeEndpoints", &DescribeEndpoints},
     Operation{kDynamoDbPrefix, "PutItem", &PutItem},
     Operation{kDynamoDbPrefix, "GetItem", &GetItem},
     Operation{kDynamoDbPrefix, "UpdateItem", &UpdateItem},
@@ -120,6 +125,7 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
   thread_local ParseArena arena;
   RequestScope scope;
   scope.tidewater_metadata = http_request.header(streams::kRecordMetadataHeader) == "1";
+  scope.host = http_request.header("Host");
   Status status;
   if (operation_id == kUnknownOperationId) {
     status = Status(

@@ -43,6 +43,8 @@ struct RequestScope {
   // The client sent `X-Tidewater-Record-Metadata: 1`: the Streams API adds Tidewater's
   // own fields (streams/stream_record_json.h).
   bool tidewater_metadata = false;
+  // The Host header the client sent (DescribeEndpoints); valid while the request is handled.
+  std::string_view host;
 };
 
 // An API operation: reads `request` (a JSON object), answers through `scope`.

@@ -1,13 +1,27 @@
 // CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, UpdateTimeToLive,
-// DescribeTimeToLive.
+// DescribeTimeToLive; TagResource, UntagResource, ListTagsOfResource; DescribeLimits,
+// DescribeEndpoints.
+#include <functional>
+
+#include "billing_changes.h"
 #include "handler_support.h"
 #include "handlers.h"
 #include "table_json.h"
+#include "table_tags.h"
 
 namespace tidewater::server {
 namespace {
 
 constexpr int64_t kMaxListTablesLimit = 100;
+// ListTagsOfResource answers at most this many tags, with a NextToken when more follow
+// (DynamoDB does not document its page size).
+constexpr size_t kTagsPerPage = 10;
+// DescribeLimits: DynamoDB's default quotas (provisioned capacity units per table and per
+// account in a region).
+constexpr int64_t kTableMaxCapacityUnits = 40'000;
+constexpr int64_t kAccountMaxCapacityUnits = 80'000;
+// DescribeEndpoints: how long clients may cache the endpoint (DynamoDB's value).
+constexpr int64_t kEndpointCacheMinutes = 1440;
 
 bool ParseKeyType(std::string_view text, AttributeType* type) {
   if (text == "S")
@@ -163,15 +177,12 @@ Result<std::optional<StreamSpecification>> ReadStreamSpecification(const rapidjs
   return std::optional<StreamSpecification>(result);
 }
 
-struct Billing {
-  std::optional<std::string_view> mode;
-  std::optional<ProvisionedThroughput> throughput;
-};
-
-Result<Billing> ReadBilling(const rapidjson::Value& request, ConstraintErrors& errors) {
-  Billing billing;
-  TW_ASSIGN_OR_RETURN(billing.mode, GetString(request, "BillingMode"));
-  errors.CheckEnum("billingMode", billing.mode, {"PROVISIONED", "PAY_PER_REQUEST"});
+Result<BillingChange> ReadBilling(const rapidjson::Value& request, ConstraintErrors& errors) {
+  BillingChange billing;
+  TW_ASSIGN_OR_RETURN(auto mode, GetString(request, "BillingMode"));
+  errors.CheckEnum("billingMode", mode, {"PROVISIONED", "PAY_PER_REQUEST"});
+  if (mode == "PROVISIONED") billing.mode = BillingMode::kProvisioned;
+  if (mode == "PAY_PER_REQUEST") billing.mode = BillingMode::kPayPerRequest;
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* throughput,
                       GetObject(request, "ProvisionedThroughput"));
   if (throughput != nullptr) {
@@ -197,11 +208,15 @@ Status RejectSecondaryIndexes(const rapidjson::Value& request) {
   return Status::Ok();
 }
 
-Status WriteTable(const char* member, const TableDescription& table, std::string_view region,
-                  std::string_view status, json::Writer& writer) {
+int64_t EngineNow(const ServiceContext& service) {
+  return service.engine->options().clock->NowMicros();
+}
+
+Status WriteTable(const char* member, const TableDescription& table, const ServiceContext& service,
+                  json::Writer& writer) {
   writer.StartObject();
   writer.Key(member);
-  WriteTableDescription(table, region, status, writer);
+  WriteTableDescription(table, service.region, "ACTIVE", EngineNow(service), writer);
   writer.EndObject();
   return Status::Ok();
 }
@@ -212,36 +227,42 @@ Status CreateTable(ServiceContext& service, const rapidjson::Value& request, Req
   ConstraintErrors errors;
   TW_ASSIGN_OR_RETURN(std::string name, ReadTableName(request, "tableName", errors));
   TW_ASSIGN_OR_RETURN(KeyInput key_input, ReadKeyInput(request, errors));
-  TW_ASSIGN_OR_RETURN(Billing billing, ReadBilling(request, errors));
+  TW_ASSIGN_OR_RETURN(BillingChange billing, ReadBilling(request, errors));
   TW_ASSIGN_OR_RETURN(std::optional<StreamSpecification> stream,
                       ReadStreamSpecification(request, errors));
+  TW_ASSIGN_OR_RETURN(std::optional<bool> protection,
+                      GetBool(request, "DeletionProtectionEnabled"));
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* tags, GetArray(request, "Tags"));
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_RETURN_IF_ERROR(RejectSecondaryIndexes(request));
 
   CreateTableRequest create;
   create.name = name;
   TW_ASSIGN_OR_RETURN(create.key_schema, ResolveKeySchema(key_input));
-  const bool on_demand = billing.mode && *billing.mode == "PAY_PER_REQUEST";
-  if (on_demand) {
+  if (tags != nullptr) {
+    TW_ASSIGN_OR_RETURN(create.settings.tags, ReadTagList(*tags));
+  }
+  create.settings.deletion_protection = protection.value_or(false);
+  if (billing.mode == BillingMode::kPayPerRequest) {
     if (billing.throughput) {
       return Status::Validation(
           "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
           "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
     }
-    create.billing_mode = BillingMode::kPayPerRequest;
+    create.settings.billing_mode = BillingMode::kPayPerRequest;
   } else {
     if (!billing.throughput) {
       return Status::Validation(
           "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
           "must both be specified when BillingMode is PROVISIONED");
     }
-    create.billing_mode = BillingMode::kProvisioned;
-    create.provisioned = *billing.throughput;
+    create.settings.billing_mode = BillingMode::kProvisioned;
+    create.settings.provisioned = *billing.throughput;
   }
   if (stream) create.stream = *stream;
   service.schemas->Forget(name);
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->CreateTable(create));
-  return WriteTable("TableDescription", table, service.region, "ACTIVE", scope.writer);
+  return WriteTable("TableDescription", table, service, scope.writer);
 }
 
 Status DescribeTable(ServiceContext& service, const rapidjson::Value& request,
@@ -250,7 +271,7 @@ Status DescribeTable(ServiceContext& service, const rapidjson::Value& request,
   TW_ASSIGN_OR_RETURN(std::string name, ReadTableName(request, "tableName", errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->DescribeTable(name));
-  return WriteTable("Table", table, service.region, "ACTIVE", scope.writer);
+  return WriteTable("Table", table, service, scope.writer);
 }
 
 Status ListTables(ServiceContext& service, const rapidjson::Value& request, RequestScope& scope) {
@@ -289,7 +310,7 @@ Status DeleteTable(ServiceContext& service, const rapidjson::Value& request, Req
   json::Writer& w = scope.writer;
   w.StartObject();
   w.Key("TableDescription");
-  WriteDeletedTableDescription(table, service.region, w);
+  WriteDeletedTableDescription(table, service.region, EngineNow(service), w);
   w.EndObject();
   return Status::Ok();
 }
@@ -297,33 +318,39 @@ Status DeleteTable(ServiceContext& service, const rapidjson::Value& request, Req
 Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, RequestScope& scope) {
   ConstraintErrors errors;
   TW_ASSIGN_OR_RETURN(std::string name, ReadTableName(request, "tableName", errors));
-  TW_ASSIGN_OR_RETURN(Billing billing, ReadBilling(request, errors));
+  TW_ASSIGN_OR_RETURN(BillingChange billing, ReadBilling(request, errors));
   TW_ASSIGN_OR_RETURN(std::optional<StreamSpecification> stream,
                       ReadStreamSpecification(request, errors));
+  TW_ASSIGN_OR_RETURN(std::optional<bool> protection,
+                      GetBool(request, "DeletionProtectionEnabled"));
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_RETURN_IF_ERROR(RejectSecondaryIndexes(request));
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->DescribeTable(name));
-  if (!stream && !billing.mode && !billing.throughput) {
+  const bool settings_change = billing.mode || billing.throughput || protection;
+  if (!stream && !settings_change) {
     return Status::Validation(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
   }
-  // The engine keeps billing settings as created; a request may restate them unchanged.
-  const bool mode_changes = billing.mode && (*billing.mode == "PAY_PER_REQUEST") !=
-                                                (table.billing_mode == BillingMode::kPayPerRequest);
-  const bool throughput_changes =
-      billing.throughput &&
-      (billing.throughput->read_capacity_units != table.provisioned.read_capacity_units ||
-       billing.throughput->write_capacity_units != table.provisioned.write_capacity_units);
-  if (mode_changes || throughput_changes) {
-    return Status::Validation(
-        "One or more parameter values were invalid: Tidewater does not support changing "
-        "BillingMode or ProvisionedThroughput of an existing table");
+  // The stream's own refusals come first, so that a refused request changes nothing.
+  if (stream && stream->enabled == table.stream.enabled) {
+    return Status::Validation(stream->enabled
+                                  ? "Table already has an enabled stream: TableName: " + name
+                                  : "Table already has no stream: TableName: " + name);
+  }
+  if (settings_change) {
+    TW_ASSIGN_OR_RETURN(
+        table, service.engine->UpdateTableSettings(
+                   name, [&](const TableDescription&, int64_t now_micros, TableSettings& settings) {
+                     TW_RETURN_IF_ERROR(ApplyBillingChange(billing, now_micros, settings));
+                     if (protection) settings.deletion_protection = *protection;
+                     return Status::Ok();
+                   }));
   }
   if (stream) {
     TW_ASSIGN_OR_RETURN(table, service.engine->UpdateStream(name, *stream));
   }
-  return WriteTable("TableDescription", table, service.region, "ACTIVE", scope.writer);
+  return WriteTable("TableDescription", table, service, scope.writer);
 }
 
 Status UpdateTimeToLive(ServiceContext& service, const rapidjson::Value& request,
@@ -384,6 +411,167 @@ Status DescribeTimeToLive(ServiceContext& service, const rapidjson::Value& reque
     WriteString(w, *table.ttl_attribute);
   }
   w.EndObject();
+  w.EndObject();
+  return Status::Ok();
+}
+
+namespace {
+
+// The ResourceArn member of a tagging request (its shape checks collected in `errors`).
+Status ReadResourceArn(const rapidjson::Value& request, ConstraintErrors& errors,
+                       std::optional<std::string_view>* arn) {
+  TW_ASSIGN_OR_RETURN(*arn, GetString(request, "ResourceArn"));
+  errors.RequireNotNull("resourceArn", arn->has_value());
+  errors.CheckLength("resourceArn", *arn, 1, 1283);
+  return Status::Ok();
+}
+
+// The table `arn` names, which must exist.
+Result<std::string> ExistingTableOfArn(ServiceContext& service, std::string_view arn) {
+  TW_ASSIGN_OR_RETURN(std::string table, TableOfArn(arn, service.region));
+  Result<TableDescription> described = service.engine->DescribeTable(table);
+  if (!described.ok()) {
+    if (described.status().code() == ErrorCode::kResourceNotFound) return UnknownResource(arn);
+    return described.status();
+  }
+  return table;
+}
+
+// Runs a tag change under the catalog's lock; an ARN whose table went meanwhile is unknown.
+Status UpdateTags(ServiceContext& service, std::string_view arn, const std::string& table,
+                  const std::function<Status(TagMap&)>& change) {
+  Result<TableDescription> updated = service.engine->UpdateTableSettings(
+      table, [&](const TableDescription&, int64_t, TableSettings& settings) {
+        TagMap tags = settings.tags;
+        TW_RETURN_IF_ERROR(change(tags));
+        TW_RETURN_IF_ERROR(CheckTagCount(tags.size()));
+        settings.tags = std::move(tags);
+        return Status::Ok();
+      });
+  if (!updated.ok() && updated.status().code() == ErrorCode::kResourceNotFound) {
+    return UnknownResource(arn);
+  }
+  return updated.status();
+}
+
+}  // namespace
+
+Status TagResource(ServiceContext& service, const rapidjson::Value& request, RequestScope& scope) {
+  ConstraintErrors errors;
+  std::optional<std::string_view> arn;
+  TW_RETURN_IF_ERROR(ReadResourceArn(request, errors, &arn));
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* tags, GetArray(request, "Tags"));
+  errors.RequireNotNull("tags", tags != nullptr);
+  TW_RETURN_IF_ERROR(errors.ToStatus());
+  TW_RETURN_IF_ERROR(TableOfArn(*arn, service.region).status());
+  if (tags->Empty()) return Status::Validation("Atleast one Tag needs to be provided as Input.");
+  TW_ASSIGN_OR_RETURN(TagMap added, ReadTagList(*tags));
+  TW_ASSIGN_OR_RETURN(std::string table, ExistingTableOfArn(service, *arn));
+  TW_RETURN_IF_ERROR(UpdateTags(service, *arn, table, [&](TagMap& current) {
+    for (const auto& [key, value] : added) current[key] = value;
+    return Status::Ok();
+  }));
+  scope.writer.StartObject();
+  scope.writer.EndObject();
+  return Status::Ok();
+}
+
+Status UntagResource(ServiceContext& service, const rapidjson::Value& request,
+                     RequestScope& scope) {
+  ConstraintErrors errors;
+  std::optional<std::string_view> arn;
+  TW_RETURN_IF_ERROR(ReadResourceArn(request, errors, &arn));
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* keys, GetArray(request, "TagKeys"));
+  errors.RequireNotNull("tagKeys", keys != nullptr);
+  TW_RETURN_IF_ERROR(errors.ToStatus());
+  TW_RETURN_IF_ERROR(TableOfArn(*arn, service.region).status());
+  if (keys->Empty())
+    return Status::Validation("Atleast one Tag Key needs to be provided as Input.");
+  TW_RETURN_IF_ERROR(CheckTagCount(keys->Size()));
+  std::vector<std::string> removed;
+  for (const rapidjson::Value& key : keys->GetArray()) {
+    TW_RETURN_IF_ERROR(ExpectString(key));
+    std::string_view text(key.GetString(), key.GetStringLength());
+    TW_RETURN_IF_ERROR(CheckTagKey(text));
+    removed.emplace_back(text);
+  }
+  TW_ASSIGN_OR_RETURN(std::string table, ExistingTableOfArn(service, *arn));
+  TW_RETURN_IF_ERROR(UpdateTags(service, *arn, table, [&](TagMap& current) {
+    for (const std::string& key : removed) current.erase(key);
+    return Status::Ok();
+  }));
+  scope.writer.StartObject();
+  scope.writer.EndObject();
+  return Status::Ok();
+}
+
+Status ListTagsOfResource(ServiceContext& service, const rapidjson::Value& request,
+                          RequestScope& scope) {
+  ConstraintErrors errors;
+  std::optional<std::string_view> arn;
+  TW_RETURN_IF_ERROR(ReadResourceArn(request, errors, &arn));
+  TW_ASSIGN_OR_RETURN(auto next_token, GetString(request, "NextToken"));
+  TW_RETURN_IF_ERROR(errors.ToStatus());
+  TW_ASSIGN_OR_RETURN(std::string table, TableOfArn(*arn, service.region));
+  Result<TableDescription> described = service.engine->DescribeTable(table);
+  if (!described.ok()) {
+    if (described.status().code() == ErrorCode::kResourceNotFound) return UnknownResource(*arn);
+    return described.status();
+  }
+  const TagMap& tags = described->settings.tags;
+  // NextToken is the last key of the previous page: the next page starts after it.
+  auto it = next_token ? tags.upper_bound(std::string(*next_token)) : tags.begin();
+  json::Writer& w = scope.writer;
+  w.StartObject();
+  w.Key("Tags");
+  w.StartArray();
+  size_t written = 0;
+  std::string_view last_key;
+  for (; it != tags.end() && written < kTagsPerPage; ++it, ++written) {
+    w.StartObject();
+    w.Key("Key");
+    WriteString(w, it->first);
+    w.Key("Value");
+    WriteString(w, it->second);
+    w.EndObject();
+    last_key = it->first;
+  }
+  w.EndArray();
+  if (it != tags.end()) {
+    w.Key("NextToken");
+    WriteString(w, last_key);
+  }
+  w.EndObject();
+  return Status::Ok();
+}
+
+Status DescribeLimits(ServiceContext&, const rapidjson::Value&, RequestScope& scope) {
+  json::Writer& w = scope.writer;
+  w.StartObject();
+  w.Key("AccountMaxReadCapacityUnits");
+  w.Int64(kAccountMaxCapacityUnits);
+  w.Key("AccountMaxWriteCapacityUnits");
+  w.Int64(kAccountMaxCapacityUnits);
+  w.Key("TableMaxReadCapacityUnits");
+  w.Int64(kTableMaxCapacityUnits);
+  w.Key("TableMaxWriteCapacityUnits");
+  w.Int64(kTableMaxCapacityUnits);
+  w.EndObject();
+  return Status::Ok();
+}
+
+Status DescribeEndpoints(ServiceContext&, const rapidjson::Value&, RequestScope& scope) {
+  json::Writer& w = scope.writer;
+  w.StartObject();
+  w.Key("Endpoints");
+  w.StartArray();
+  w.StartObject();
+  w.Key("Address");
+  WriteString(w, scope.host);
+  w.Key("CachePeriodInMinutes");
+  w.Int64(kEndpointCacheMinutes);
+  w.EndObject();
+  w.EndArray();
   w.EndObject();
   return Status::Ok();
 }

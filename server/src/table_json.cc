@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "billing_changes.h"
 #include "handler_support.h"
 #include "tidewater/streams/resource_names.h"
 
@@ -65,15 +66,25 @@ void WriteKeySchema(const KeySchema& schema, json::Writer& writer) {
 
 namespace {
 
-void WriteProvisionedThroughput(const TableDescription& table, json::Writer& writer) {
+void WriteProvisionedThroughput(const TableDescription& table, int64_t now_micros,
+                                json::Writer& writer) {
+  const CapacityHistory& capacity = table.settings.capacity;
   writer.Key("ProvisionedThroughput");
   writer.StartObject();
+  if (capacity.last_increase_micros != 0) {
+    writer.Key("LastIncreaseDateTime");
+    writer.Double(EpochSeconds(capacity.last_increase_micros));
+  }
+  if (capacity.last_decrease_micros != 0) {
+    writer.Key("LastDecreaseDateTime");
+    writer.Double(EpochSeconds(capacity.last_decrease_micros));
+  }
   writer.Key("NumberOfDecreasesToday");
-  writer.Int(0);
+  writer.Uint(DecreasesToday(capacity, now_micros));
   writer.Key("ReadCapacityUnits");
-  writer.Int64(table.provisioned.read_capacity_units);
+  writer.Int64(table.settings.provisioned.read_capacity_units);
   writer.Key("WriteCapacityUnits");
-  writer.Int64(table.provisioned.write_capacity_units);
+  writer.Int64(table.settings.provisioned.write_capacity_units);
   writer.EndObject();
 }
 
@@ -81,21 +92,25 @@ void WriteBillingModeSummary(const TableDescription& table, json::Writer& writer
   writer.Key("BillingModeSummary");
   writer.StartObject();
   writer.Key("BillingMode");
-  WriteString(writer, table.billing_mode == BillingMode::kPayPerRequest ? "PAY_PER_REQUEST"
-                                                                        : "PROVISIONED");
+  WriteString(writer, table.settings.billing_mode == BillingMode::kPayPerRequest ? "PAY_PER_REQUEST"
+                                                                                 : "PROVISIONED");
+  if (table.settings.capacity.last_pay_per_request_micros != 0) {
+    writer.Key("LastUpdateToPayPerRequestDateTime");
+    writer.Double(EpochSeconds(table.settings.capacity.last_pay_per_request_micros));
+  }
   writer.EndObject();
 }
 
 }  // namespace
 
 void WriteDeletedTableDescription(const TableDescription& table, std::string_view region,
-                                  json::Writer& writer) {
+                                  int64_t now_micros, json::Writer& writer) {
   writer.StartObject();
   writer.Key("TableName");
   WriteString(writer, table.name);
   writer.Key("TableStatus");
   WriteString(writer, "DELETING");
-  WriteProvisionedThroughput(table, writer);
+  WriteProvisionedThroughput(table, now_micros, writer);
   writer.Key("TableSizeBytes");
   writer.Uint64(table.approximate_size_bytes);
   writer.Key("ItemCount");
@@ -109,7 +124,7 @@ void WriteDeletedTableDescription(const TableDescription& table, std::string_vie
 }
 
 void WriteTableDescription(const TableDescription& table, std::string_view region,
-                           std::string_view status, json::Writer& writer) {
+                           std::string_view status, int64_t now_micros, json::Writer& writer) {
   writer.StartObject();
   writer.Key("AttributeDefinitions");
   writer.StartArray();
@@ -124,7 +139,7 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
   WriteString(writer, status);
   writer.Key("CreationDateTime");
   writer.Double(EpochSeconds(table.creation_time_micros));
-  WriteProvisionedThroughput(table, writer);
+  WriteProvisionedThroughput(table, now_micros, writer);
   writer.Key("TableSizeBytes");
   writer.Uint64(table.approximate_size_bytes);
   writer.Key("ItemCount");
@@ -150,7 +165,7 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
     WriteString(writer, StreamArn(region, table.name, table.stream_label));
   }
   writer.Key("DeletionProtectionEnabled");
-  writer.Bool(false);
+  writer.Bool(table.settings.deletion_protection);
   writer.EndObject();
 }
 

@@ -11,14 +11,15 @@
 namespace tidewater::server {
 
 // Writes the TableDescription object (without the enclosing member name).
-// `status` is the TableStatus to report ("ACTIVE", "DELETING").
+// `status` is the TableStatus to report ("ACTIVE", "DELETING"); `now_micros` (the engine
+// clock's time) decides which throughput decreases were "today".
 void WriteTableDescription(const TableDescription& table, std::string_view region,
-                           std::string_view status, json::Writer& writer);
+                           std::string_view status, int64_t now_micros, json::Writer& writer);
 
 // The shorter TableDescription DeleteTable answers: name, status DELETING, throughput,
 // size, item count, ARN, id and billing mode (no key schema, times or stream).
 void WriteDeletedTableDescription(const TableDescription& table, std::string_view region,
-                                  json::Writer& writer);
+                                  int64_t now_micros, json::Writer& writer);
 
 // Writes the KeySchema array ([{"AttributeName":..,"KeyType":"HASH"}, ...]).
 void WriteKeySchema(const KeySchema& schema, json::Writer& writer);

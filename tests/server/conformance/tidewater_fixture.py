@@ -72,6 +72,14 @@ class _ManagedServer:
         self._log.write(b"\n==== conformance fixture: restarting after a crash ====\n")
         self._start()
 
+    def restart(self):
+        """Stops the server cleanly (SIGTERM) and starts it again on the same data directory
+        and port: what was acknowledged before must be there afterwards."""
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self._log.write(b"\n==== conformance fixture: restart ====\n")
+        self._start()
+
     def _wait_healthy(self, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -133,6 +141,14 @@ def managed_server():
     """The tidewaterd process this suite started, or None when TIDEWATER_ENDPOINT is used."""
     endpoint()
     return _server
+
+
+def restart_managed_server():
+    """Restarts the tidewaterd this suite started (SkipTest against another endpoint)."""
+    server = managed_server()
+    if server is None:
+        raise unittest.SkipTest("restarting needs the tidewaterd this suite started")
+    server.restart()
 
 
 def endpoint():

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,32 @@ enum class BillingMode { kPayPerRequest, kProvisioned };
 struct ProvisionedThroughput {
   int64_t read_capacity_units = 0;
   int64_t write_capacity_units = 0;
+  friend bool operator==(const ProvisionedThroughput&, const ProvisionedThroughput&) = default;
+};
+
+// When a table's provisioned throughput and billing mode changed, for the limits on how
+// often they may change. Times are epoch microseconds by the engine's clock; 0: never.
+struct CapacityHistory {
+  int64_t last_increase_micros = 0;
+  int64_t last_decrease_micros = 0;
+  // Decreases during the UTC day of last_decrease_micros.
+  uint32_t decreases_on_last_decrease_day = 0;
+  // When the table last became PAY_PER_REQUEST (created so, or switched).
+  int64_t last_pay_per_request_micros = 0;
+  // The recent switches from PROVISIONED to PAY_PER_REQUEST, oldest first.
+  std::vector<int64_t> pay_per_request_switch_micros;
+  friend bool operator==(const CapacityHistory&, const CapacityHistory&) = default;
+};
+
+// The settings of a table that UpdateTableSettings changes: billing, throughput, deletion
+// protection and tags, with the capacity history that limits billing changes.
+struct TableSettings {
+  BillingMode billing_mode = BillingMode::kPayPerRequest;
+  ProvisionedThroughput provisioned;  // zero while PAY_PER_REQUEST
+  bool deletion_protection = false;   // DeleteTable is refused while set
+  std::map<std::string, std::string> tags;
+  CapacityHistory capacity;
+  friend bool operator==(const TableSettings&, const TableSettings&) = default;
 };
 
 struct CreateTableRequest {
@@ -45,8 +72,8 @@ struct CreateTableRequest {
   KeySchema key_schema;
   StreamSpecification stream;
   uint32_t shard_count = 4;  // stream shards = hash ranges of the partition key
-  BillingMode billing_mode = BillingMode::kPayPerRequest;
-  ProvisionedThroughput provisioned;
+  // The table's first settings; `capacity` is ignored (the catalog starts the history).
+  TableSettings settings;
 };
 
 // One stream shard: a contiguous range of partition-key hashes.
@@ -67,8 +94,7 @@ struct TableDescription {
   StreamSpecification stream;
   std::string stream_label;  // ISO-8601 time the current stream was enabled ("" if never)
   int64_t creation_time_micros = 0;
-  BillingMode billing_mode = BillingMode::kPayPerRequest;
-  ProvisionedThroughput provisioned;
+  TableSettings settings;
   std::optional<std::string> ttl_attribute;  // TTL enabled on this attribute
   std::vector<ShardDescription> shards;
   uint64_t approximate_item_count = 0;

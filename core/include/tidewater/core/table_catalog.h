@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,13 +41,19 @@ class TableDirectory {
                                                    const std::string& label) = 0;
 };
 
+// Edits `settings` (the table's current ones, as `table` describes) into the new ones, or
+// refuses the change with an error Status. `now_micros` is the engine clock's time.
+using TableSettingsUpdater = std::function<Status(const TableDescription& table, int64_t now_micros,
+                                                  TableSettings& settings)>;
+
 // Creating, changing and deleting tables.
 class TableCatalog : public virtual TableDirectory {
  public:
   virtual Result<TableDescription> CreateTable(const CreateTableRequest& request) = 0;
-  // Deletes the table. Its stream (if enabled) becomes a disabled stream, readable until
-  // retention passes (ListStreams, DescribeStream, ReadShard by table id). A table created
-  // again under the name continues each shard's sequence numbers after the deleted one's.
+  // Deletes the table, unless its settings protect it from deletion (then
+  // ValidationException, DynamoDB's message). Its stream (if enabled) becomes a disabled stream,
+  // readable until retention passes (ListStreams, DescribeStream, ReadShard by table id). A table
+  // created again under the name continues each shard's sequence numbers after the deleted one's.
   virtual Result<TableDescription> DeleteTable(const std::string& name) = 0;
   // Turns the stream on (a new stream label, with spec.view_type) or off. As DynamoDB,
   // enabling an enabled stream is a ValidationException: to change the view type, turn
@@ -53,6 +61,12 @@ class TableCatalog : public virtual TableDirectory {
   // as a disabled stream until retention passes (ListStreams, DescribeStream).
   virtual Result<TableDescription> UpdateStream(const std::string& table,
                                                 const StreamSpecification& spec) = 0;
+  // Changes the table's settings in one step: `update` runs once, under the catalog's
+  // lock (it must be quick and must not call the catalog), and what it leaves in its
+  // `settings` is persisted and answered. An error from `update` changes nothing and is
+  // returned.
+  virtual Result<TableDescription> UpdateTableSettings(const std::string& table,
+                                                       const TableSettingsUpdater& update) = 0;
   // Enables TTL on `attribute`, or disables it when nullopt.
   virtual Status UpdateTimeToLive(const std::string& table,
                                   const std::optional<std::string>& attribute) = 0;
