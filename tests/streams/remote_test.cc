@@ -184,14 +184,16 @@ TEST_F(RemoteTest, RemoteSourceFindsPositionsByTime) {
   std::map<uint32_t, std::vector<const ChangeRecord*>> by_shard;  // in sequence order
   for (const ChangeRecord& record : records) by_shard[record.shard()].push_back(&record);
   for (const auto& [shard, in_shard] : by_shard) {
-    auto expected = [&](int64_t time) {
-      for (const ChangeRecord* record : in_shard) {
+    // (A structured binding is captured through an init-capture: clang 14 refuses it
+    // otherwise.)
+    auto expected = [&list = in_shard](int64_t time) {
+      for (const ChangeRecord* record : list) {
         if (record->approximate_creation_time_micros() >= time) {
           return TimePosition{.sequence = SequenceNumber(record->sequence()),
-                              .at_trim_horizon = record == in_shard.front()};
+                              .at_trim_horizon = record == list.front()};
         }
       }
-      return TimePosition{.sequence = SequenceNumber(in_shard.back()->sequence()).Next()};
+      return TimePosition{.sequence = SequenceNumber(list.back()->sequence()).Next()};
     };
     for (const ChangeRecord* record : in_shard) {
       for (int64_t time : {record->approximate_creation_time_micros() - 1,
