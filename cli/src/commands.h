@@ -3,12 +3,18 @@
 // process's. One subcommand per file: <name>_command.cc.
 #pragma once
 
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 
 namespace tidewater::cli {
 
 // Set by a subcommand's callback: what `tidewater` exits with.
 int& ExitCode();
+
+// Blocks SIGINT and SIGTERM in the calling thread (and the threads it starts later) and
+// returns them, for a subcommand that waits for them with sigtimedwait to stop gracefully.
+sigset_t BlockStopSignals();
 
 // `tidewater sink --config FILE` (sink_command.cc).
 void AddSinkCommand(CLI::App& app);

@@ -135,11 +135,7 @@ int RunTail(const TailFlags& flags) {
     return 2;
   }
   // Signals are taken by sigtimedwait below; the reader's threads inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t signals = BlockStopSignals();
 
   connectors::StreamSourceConfig config;
   config.endpoint = flags.endpoint;

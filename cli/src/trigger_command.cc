@@ -81,11 +81,7 @@ int RunTriggers(const std::string& config_path) {
 
   // SIGINT/SIGTERM are taken with sigtimedwait below: block them before any thread starts
   // so that every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t stop_signals = BlockStopSignals();
 
   // The source: a local engine, a remote tidewaterd (leases in either), or Kafka (leases
   // are the consumer group's assignment).
