@@ -120,6 +120,7 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
   thread_local ParseArena arena;
   RequestScope scope;
   scope.tidewater_metadata = http_request.header(streams::kRecordMetadataHeader) == "1";
+  scope.watermark = http_request.header(streams::kWatermarkHeader) == "1";
   Status status;
   if (operation_id == kUnknownOperationId) {
     status = Status(

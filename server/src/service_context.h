@@ -43,6 +43,9 @@ struct RequestScope {
   // The client sent `X-Tidewater-Record-Metadata: 1`: the Streams API adds Tidewater's
   // own fields (streams/stream_record_json.h).
   bool tidewater_metadata = false;
+  // The client sent `X-Tidewater-Watermark: 1`: GetRecords adds the shard's resolved
+  // time when it read the shard to its end (streams/stream_record_json.h).
+  bool watermark = false;
 };
 
 // An API operation: reads `request` (a JSON object), answers through `scope`.

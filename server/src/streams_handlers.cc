@@ -8,6 +8,7 @@
 // reading a shard to its end answers no NextShardIterator. Afterwards it is gone
 // (ResourceNotFoundException). Records carry the label of the stream they were written
 // under; an iterator returns only its own stream's records.
+#include <optional>
 #include <tuple>
 
 #include "handler_support.h"
@@ -308,6 +309,12 @@ Status GetRecords(ServiceContext& service, const rapidjson::Value& request, Requ
   read.from_sequence =
       position.sequence == kTrimHorizon ? FirstRetained(shard) : SequenceNumber(position.sequence);
   read.limit = static_cast<size_t>(limit.value_or(kMaxGetRecordsLimit));
+  // Taken before the read, so that the read reaches the sequence it covers unless it
+  // stops short.
+  std::optional<ShardWatermark> watermark;
+  if (scope.watermark && !closed) {
+    TW_ASSIGN_OR_RETURN(watermark, service.engine->ResolvedWatermark(read.table, read.shard));
+  }
   TW_ASSIGN_OR_RETURN(ShardReadResult result, service.engine->ReadShard(read));
   if (position.sequence != kTrimHorizon &&
       SequenceNumber(position.sequence) < result.first_available) {
@@ -337,6 +344,10 @@ Status GetRecords(ServiceContext& service, const rapidjson::Value& request, Requ
     position.sequence = next_sequence.value();
     w.Key("NextShardIterator");
     WriteString(w, service.iterators->Encode(std::move(position)));
+  }
+  if (watermark && next_sequence > watermark->last_sequence) {
+    w.Key(streams::kResolvedTimeMember);
+    w.Int64(watermark->resolved_micros);
   }
   w.EndObject();
   service.metrics->StreamRecordsRead(returned);
