@@ -1,7 +1,8 @@
 // tidewaterd: the Tidewater table engine server.
 //
 //   tidewaterd --data-dir DIR --listen HOST:PORT --region NAME [--config FILE]
-//              [--kafka-brokers HOST:PORT,... [--kafka-topic-prefix P] [--kafka-format F]]
+//              [--kafka-brokers HOST:PORT,... [--kafka-topic-prefix P] [--kafka-format F]
+//               [--kafka-watermark-interval-ms N]]
 //
 // With Kafka brokers, the change log of every stream-enabled table is published to Kafka
 // as well (docs/KAFKA.md).
@@ -29,6 +30,7 @@ struct Flags {
   std::string kafka_brokers;
   std::string kafka_topic_prefix = "tidewater.";
   std::string kafka_format = "protobuf";
+  int64_t kafka_watermark_interval_ms = 0;
 };
 
 int Fail(const std::string& message) {
@@ -75,6 +77,10 @@ int main(int argc, char** argv) {
   auto* kafka_format_flag =
       app.add_option("--kafka-format", flags.kafka_format, "Kafka message value: protobuf, json")
           ->capture_default_str();
+  app.add_option("--kafka-watermark-interval-ms", flags.kafka_watermark_interval_ms,
+                 "Send each partition a watermark message this often (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   std::map<std::string, std::string> kafka_properties;  // config file only
   CLI11_PARSE(app, argc, argv);
 
@@ -134,6 +140,7 @@ int main(int argc, char** argv) {
     kafka.topic_prefix = flags.kafka_topic_prefix;
     kafka.format = kafka_format;
     kafka.properties = std::move(kafka_properties);
+    kafka.watermark_interval = std::chrono::milliseconds(flags.kafka_watermark_interval_ms);
     kafka.registry = &kafka_metrics;
     auto started = tidewater::connectors::KafkaPublisher::Start((*server)->engine(), kafka);
     if (!started.ok()) {

@@ -20,6 +20,16 @@ void AddNumberHeader(rd_kafka_headers_t* headers, std::string_view name, uint64_
 
 }  // namespace
 
+KafkaMessage WatermarkMessage(const std::string& table, uint32_t shard, int64_t resolved_ms) {
+  KafkaMessage message;
+  message.timestamp_ms = resolved_ms;
+  message.headers.reset(rd_kafka_headers_new(3));
+  AddNumberHeader(message.headers.get(), kShardHeader, shard);
+  AddHeader(message.headers.get(), kTableHeader, table);
+  AddNumberHeader(message.headers.get(), kWatermarkHeader, static_cast<uint64_t>(resolved_ms));
+  return message;
+}
+
 Result<EncodedRecord> ChangeMessageEncoder::Encode(std::string serialized, const std::string& table,
                                                    uint32_t shard, uint64_t table_id,
                                                    std::string_view partition_key) const {

@@ -19,6 +19,10 @@ struct EncodedRecord {
   int64_t created_micros = 0;
 };
 
+// The watermark message of `table`'s `shard` (kafka_wire.h): no key, no value, headers
+// tw-shard, tw-table and tw-watermark = `resolved_ms`, timestamp `resolved_ms`.
+KafkaMessage WatermarkMessage(const std::string& table, uint32_t shard, int64_t resolved_ms);
+
 // Thread safety: immutable after construction; Encode may run concurrently.
 class ChangeMessageEncoder {
  public:

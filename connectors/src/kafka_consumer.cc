@@ -137,6 +137,9 @@ class KafkaStreamConsumer::Impl {
     Clock::MonotonicTime first_pending;     // when the oldest pending record arrived
     // AT_TIMESTAMP: records created before this time are dropped until one is not.
     std::optional<int64_t> drop_created_before;
+    // Watermark messages received (offset, resolved time in microseconds): each holds
+    // once the pending records before it are accepted.
+    std::deque<std::pair<int64_t, int64_t>> watermarks;
   };
 
   // librdkafka calls it inside rd_kafka_consumer_poll and rd_kafka_consumer_close: on the
@@ -285,6 +288,13 @@ class KafkaStreamConsumer::Impl {
     }
     auto it = partitions_.find(message->partition);
     if (it == partitions_.end()) return;  // revoked meanwhile
+    if (const auto watermark = Header(message, kWatermarkHeader)) {
+      // Progress, not a record: it holds once what came before it is accepted.
+      if (const std::optional<uint64_t> ms = ParseHeaderNumber(*watermark)) {
+        it->second.watermarks.emplace_back(message->offset, static_cast<int64_t>(*ms) * 1000);
+      }
+      return;
+    }
     Result<ChangeRecord> record = Decode(message);
     if (!record.ok()) {
       // Not a change record the publisher wrote: it cannot be handed over; say so.
@@ -348,6 +358,7 @@ class KafkaStreamConsumer::Impl {
         if (!Deliver(index, partition, stop)) return;
         partition.first_pending = now;
       }
+      ApplyWatermarks(index, partition);
       UpdateIteratorAge(index, partition);
     }
   }
@@ -406,6 +417,32 @@ class KafkaStreamConsumer::Impl {
     }
   }
 
+  // Takes the watermarks whose preceding records are all accepted as the shard's resolved
+  // time; tells on_resolved_time when the table's (over the held shards) advances.
+  void ApplyWatermarks(int32_t index, Partition& partition) TW_REQUIRES(poll_thread_) {
+    std::optional<int64_t> resolved;
+    while (!partition.watermarks.empty() &&
+           (partition.pending.empty() ||
+            partition.watermarks.front().first < partition.pending.front().offset)) {
+      resolved = partition.watermarks.front().second;
+      partition.watermarks.pop_front();
+    }
+    if (!resolved) return;
+    std::vector<streams::ConsumerShardStatus> progress;
+    {
+      MutexLock lock(mu_);
+      std::optional<int64_t>& shard_resolved = status_[index].resolved_time_micros;
+      shard_resolved = std::max(shard_resolved.value_or(*resolved), *resolved);
+      if (!options_.on_resolved_time) return;
+      for (const auto& [shard, status] : status_) progress.push_back(status);
+    }
+    // Only the poll thread gets here: the reports come in order.
+    const std::optional<int64_t> table = streams::TableResolvedTime(progress);
+    if (!table || (reported_resolved_ && *table <= *reported_resolved_)) return;
+    reported_resolved_ = table;
+    options_.on_resolved_time(*table);
+  }
+
   void UpdateIteratorAge(int32_t index, const Partition& partition) {
     const int64_t now = options_.clock->NowMicros();
     MutexLock lock(mu_);
@@ -439,6 +476,7 @@ class KafkaStreamConsumer::Impl {
 
   ThreadRole poll_thread_;  // Run, and the rebalances it serves
   std::map<int32_t, Partition> partitions_ TW_GUARDED_BY(poll_thread_);
+  std::optional<int64_t> reported_resolved_ TW_GUARDED_BY(poll_thread_);
 
   mutable Mutex mu_;
   std::map<int32_t, streams::ConsumerShardStatus> status_ TW_GUARDED_BY(mu_);

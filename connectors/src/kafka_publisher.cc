@@ -122,6 +122,18 @@ class KafkaPublisher::Impl final : public DeliveryListener {
 
   // Runs on the publisher thread, inside KafkaProducer::Poll.
   void OnDelivery(const rd_kafka_message_t& message) override TW_REQUIRES(publisher_thread_) {
+    if (message._private == nullptr) {  // a watermark message: nothing to acknowledge
+      if (message.err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+          message.err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+          message.err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+        if (!producer_failed_ && !purging_) {
+          failure_ = std::string("delivery of a watermark message failed: ") +
+                     rd_kafka_err2str(message.err);
+        }
+        producer_failed_ = true;
+      }
+      return;
+    }
     auto& record = *static_cast<InFlightRecord*>(message._private);
     --in_flight_records_;
     in_flight_bytes_ -= record.bytes;
@@ -175,6 +187,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     MonotonicTime next_refresh = clock.MonotonicNow() + options_.table_refresh_interval;
     MonotonicTime next_checkpoint = clock.MonotonicNow() + options_.checkpoint_interval;
     MonotonicTime next_lag = clock.MonotonicNow();
+    MonotonicTime next_watermark = clock.MonotonicNow() + options_.watermark_interval;
     while (!stop_requested()) {
       if (producer_failed_ || !producer_ || producer_->FatalError()) {
         RestartProducer();
@@ -196,6 +209,10 @@ class KafkaPublisher::Impl final : public DeliveryListener {
       if (now >= next_lag) {
         UpdateLag();
         next_lag = now + kLagInterval;
+      }
+      if (options_.watermark_interval > milliseconds(0) && now >= next_watermark) {
+        ProduceWatermarks();
+        next_watermark = now + options_.watermark_interval;
       }
       DropDrainedRetired();
       if (produced) continue;
@@ -478,6 +495,42 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     }
     metrics_.SetInFlight(in_flight_records_);
     return sent > 0;
+  }
+
+  // A watermark message per shard whose resolved time advanced, after the records it
+  // covers: the shard's watermark when every record it covers was handed over, else the
+  // creation time of the last record handed over.
+  void ProduceWatermarks() TW_REQUIRES(publisher_thread_) {
+    // While a deleted table's last records are still being sent to a topic, a new table
+    // of its name gets no watermark there: they would not cover those records.
+    std::set<std::string> draining;
+    for (const auto& table : retired_) draining.insert(table->name);
+    for (auto& [name, table] : tables()) {
+      if (!table->ready() || draining.contains(name)) continue;
+      for (auto& shard : table->shards) {
+        if (producer_failed_ || queue_full_) return;
+        Result<ShardWatermark> watermark =
+            engine_.ResolvedWatermark(TableName(table->name), ShardIndex(shard->index()));
+        if (!watermark.ok()) continue;  // deleted meanwhile: the next refresh retires it
+        const int64_t resolved_micros = shard->send_next() > watermark->last_sequence.value()
+                                            ? watermark->resolved_micros
+                                            : shard->sent_created_micros();
+        const int64_t resolved_ms = resolved_micros / 1000;
+        if (resolved_ms <= shard->watermark_sent_ms) continue;
+        KafkaMessage message = WatermarkMessage(table->name, shard->index(), resolved_ms);
+        const rd_kafka_resp_err_t error = producer_->Produce(
+            table->topic, static_cast<int32_t>(shard->index()), message, {}, nullptr);
+        if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+          queue_full_ = true;
+        } else if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          failure_ = "produce to " + table->topic + " [" + std::to_string(shard->index()) +
+                     "] failed: " + rd_kafka_err2str(error);
+          producer_failed_ = true;
+        } else {
+          shard->watermark_sent_ms = resolved_ms;
+        }
+      }
+    }
   }
 
   void DropReadAhead(ShardCursor& shard) TW_REQUIRES(publisher_thread_) {

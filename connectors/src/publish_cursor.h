@@ -61,6 +61,7 @@ class ShardCursor {
   // Takes over the record's value (see InFlightRecord::value).
   InFlightRecord* Sent(EncodedRecord& record) {
     send_next_ = record.sequence + 1;
+    sent_created_micros_ = record.created_micros;
     const size_t bytes = record.message.key.size() + record.message.value.size();
     return &in_flight_.emplace_back(InFlightRecord{this, record.sequence, record.created_micros,
                                                    bytes, /*acknowledged=*/false,
@@ -72,6 +73,7 @@ class ShardCursor {
     record.message.value = std::move(in_flight_.back().value);
     send_next_ = in_flight_.back().sequence;
     in_flight_.pop_back();
+    sent_created_micros_ = in_flight_.empty() ? 0 : in_flight_.back().created_micros;
   }
 
   // Kafka acknowledged `record`.
@@ -90,6 +92,7 @@ class ShardCursor {
   void Rewind() {
     if (has_in_flight() || has_pending()) read_to_end = false;  // they are read again
     in_flight_.clear();
+    sent_created_micros_ = 0;
     send_next_ = published_next();
     pending_.clear();
     pending_index_ = 0;
@@ -115,6 +118,11 @@ class ShardCursor {
 
   void Persisted(uint64_t next) { persisted_next_.store(next, std::memory_order_relaxed); }
 
+  // The creation time of the last record handed to this producer (0: none since the last
+  // rewind). Record times never decrease in a shard, so every record created before it
+  // was handed over before it.
+  int64_t sent_created_micros() const { return sent_created_micros_; }
+
   PublisherMetrics::Shard metrics{};
   // The next batch, being read ahead (see ReadAhead); it is used only if it starts at
   // send_next() when the publisher gets to it.
@@ -123,6 +131,8 @@ class ShardCursor {
   size_t read_limit = 64;
   // A deleted table's shard whose final record has been read: nothing more will come.
   bool read_to_end = false;
+  // The resolved time of the last watermark message produced (milliseconds).
+  int64_t watermark_sent_ms = 0;
 
  private:
   TableCursor* table_;
@@ -133,6 +143,7 @@ class ShardCursor {
   std::deque<InFlightRecord> in_flight_;
   std::vector<EncodedRecord> pending_;
   size_t pending_index_ = 0;
+  int64_t sent_created_micros_ = 0;
 };
 
 // A table being published. Owned by the publisher; the publisher thread changes it, with

@@ -161,6 +161,7 @@ class KafkaStreams final : public StreamSource {
     kafka.checkpoints = options.checkpoints;
     kafka.table = options.table;
     kafka.on_read_error = std::move(options.on_read_error);
+    kafka.on_resolved_time = std::move(options.on_resolved_time);
     TW_ASSIGN_OR_RETURN(auto consumer,
                         KafkaStreamConsumer::Create(std::move(kafka), std::move(handler)));
     return std::unique_ptr<streams::StreamReader>(std::move(consumer));

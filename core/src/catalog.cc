@@ -337,7 +337,15 @@ void Catalog::RecoverShard(TableState& table, Shard& shard) {
   it->Seek(begin);
   if (it->Valid() && it->key().compare(end) < 0) first = storage::LogKeySequence(it->key());
   it->SeekForPrev(storage::LogKey(shard.index, UINT64_MAX));
-  if (it->Valid() && it->key().compare(begin) >= 0) last = storage::LogKeySequence(it->key());
+  if (it->Valid() && it->key().compare(begin) >= 0) {
+    last = storage::LogKeySequence(it->key());
+    // Later records' times continue from the last one's (ChangeLog: non-decreasing). A
+    // corrupt record is reported to whoever reads it.
+    ChangeRecord record;
+    if (record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      shard.AssignTime(record.approximate_creation_time_micros());
+    }
+  }
   std::string floor;
   uint64_t trimmed = 0;
   if (db_.Get({}, &default_cf_, storage::ShardFloorKey(table.id(), shard.index), &floor).ok()) {
@@ -353,6 +361,7 @@ void Catalog::ResetShards(TableState& table) {
     Shard& shard = table.shard(i);
     shard.commit_mu.AssertHeld();  // the caller holds every shard (LockedShards)
     shard.overlay.clear();
+    shard.queued_records.clear();
     shard.durable_tag = shard.last_tag;
     RecoverShard(table, shard);
   }

@@ -58,6 +58,20 @@ Result<ShardReadResult> EngineImpl::ReadShard(const ShardReadRequest& request) {
   return result;
 }
 
+Result<ShardWatermark> EngineImpl::ResolvedWatermark(const TableName& table_name,
+                                                     ShardIndex shard_index) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name.value()));
+  if (shard_index.value() >= table->shard_count()) {
+    return Status::NotFound("Requested resource not found: Shard does not exist");
+  }
+  Shard& shard = table->shard(shard_index.value());
+  // Under the commit lock no write of this shard is between taking its time and
+  // committing or queuing it: a later one gets a time at or after the watermark.
+  MutexLock lock(shard.commit_mu);
+  const auto [resolved_micros, last_sequence] = shard.Watermark(options_.clock->NowMicros());
+  return ShardWatermark{resolved_micros, SequenceNumber(last_sequence)};
+}
+
 Result<size_t> EngineImpl::TrimStreams() {
   const int64_t cutoff = options_.clock->NowMicros() - options_.stream_retention_micros;
   size_t trimmed = 0;

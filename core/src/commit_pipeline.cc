@@ -128,6 +128,10 @@ Status CommitPipeline::AwaitGroup(const std::shared_ptr<CommitGroup>& group) {
                       [&](const auto& entry) { return entry.second.first <= progress.last_tag; });
         if (progress.last_sequence != 0) {
           shard.committed_sequence.store(progress.last_sequence, std::memory_order_release);
+          while (!shard.queued_records.empty() &&
+                 shard.queued_records.front().first <= progress.last_sequence) {
+            shard.queued_records.pop_front();
+          }
           published = true;
         }
       }
@@ -207,6 +211,12 @@ uint64_t ShardWriter::NextSequence() const {
   return shard_.last_sequence + 1;
 }
 
+int64_t ShardWriter::AssignTime(int64_t now_micros) {
+  shard_.commit_mu.AssertHeld();  // held from construction until a release
+  record_micros_ = shard_.AssignTime(now_micros);
+  return record_micros_;
+}
+
 Status ShardWriter::AwaitDurable(uint64_t depends_on_tag) {
   shard_.commit_mu.AssertHeld();
   const bool durable = depends_on_tag <= shard_.durable_tag;
@@ -257,7 +267,10 @@ Status ShardWriter::Commit(PreparedChange change, uint64_t sequence) {
     change.AddTo(group->batch);
     group->Add(&shard_, sequence, tag);
   }
-  if (sequence != 0) shard_.last_sequence = sequence;
+  if (sequence != 0) {
+    shard_.last_sequence = sequence;
+    shard_.queued_records.emplace_back(sequence, record_micros_);
+  }
   shard_.last_tag = tag;
   ++shard_.pending;
   shard_.overlay[change.key] = {tag, std::move(change.stored)};
@@ -299,6 +312,19 @@ uint64_t LockedShards::AssignSequence(Shard& shard) {
   shard.commit_mu.AssertHeld();  // one of ours
   assigned_.emplace_back(&shard, shard.last_sequence + 1);
   return assigned_.back().second;
+}
+
+int64_t LockedShards::AssignTime(int64_t now_micros) {
+  int64_t micros = now_micros;
+  for (Shard* shard : shards_) {
+    shard->commit_mu.AssertHeld();  // one of ours
+    micros = std::max(micros, shard->last_micros);
+  }
+  for (Shard* shard : shards_) {
+    shard->commit_mu.AssertHeld();
+    shard->AssignTime(micros);
+  }
+  return micros;
 }
 
 Status LockedShards::Commit(rocksdb::WriteBatch& batch) {

@@ -18,9 +18,11 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,9 +39,13 @@ namespace tidewater {
 // One stream shard: a hash range with its own commit order and sequence counter.
 //
 // A writer takes commit_mu, reads the current item (from `overlay` when a queued, not yet
-// durable write changed it, else from storage), assigns the next sequence and commits or
-// queues its change before releasing commit_mu. A record is visible to readers
-// (committed_sequence) and acknowledged only once durable.
+// durable write changed it, else from storage), assigns the next sequence and record time
+// and commits or queues its change before releasing commit_mu. A record is visible to
+// readers (committed_sequence) and acknowledged only once durable.
+//
+// Record times never decrease in sequence order: a writer's time is the clock raised to
+// `last_micros`, which also holds the resolved watermarks given (Watermark), so that no
+// later record falls below one.
 struct Shard {
   using PendingValue = std::pair<uint64_t, std::optional<std::string>>;  // tag, stored item
 
@@ -59,11 +65,31 @@ struct Shard {
   int exclusive_waiters TW_GUARDED_BY(commit_mu) = 0;
   // Item key -> queued state.
   std::unordered_map<std::string, PendingValue> overlay TW_GUARDED_BY(commit_mu);
+  // The newest record time assigned or resolved watermark given (microseconds).
+  int64_t last_micros TW_GUARDED_BY(commit_mu) = 0;
+  // (sequence, time) of the records queued in commit groups and not yet published, in
+  // sequence order: the oldest holds the resolved watermark back.
+  std::deque<std::pair<uint64_t, int64_t>> queued_records TW_GUARDED_BY(commit_mu);
 
   // The newest sequence whose record is committed; readers never look past it.
   std::atomic<uint64_t> committed_sequence{0};
   // The oldest sequence retention has not trimmed.
   std::atomic<uint64_t> first_sequence{1};
+
+  // The time for a record assigned now, `now_micros` being the clock's reading: never
+  // below an earlier record's time or a given watermark. Records it as assigned.
+  int64_t AssignTime(int64_t now_micros) TW_REQUIRES(commit_mu) {
+    last_micros = std::max(last_micros, now_micros);
+    return last_micros;
+  }
+  // The resolved watermark at `now_micros` (see ChangeLog::ResolvedWatermark): the time of
+  // the oldest queued record, or else `now_micros` (raised to last_micros, which it then
+  // becomes), with the committed sequence it covers.
+  std::pair<int64_t, uint64_t> Watermark(int64_t now_micros) TW_REQUIRES(commit_mu) {
+    const uint64_t committed = committed_sequence.load(std::memory_order_acquire);
+    if (!queued_records.empty()) return {queued_records.front().second, committed};
+    return {AssignTime(now_micros), committed};
+  }
 };
 
 // An item change and its change record, encoded, ready to go into a WriteBatch.
@@ -96,6 +122,8 @@ class TW_SCOPED_CAPABILITY ShardWriter {
 
   // The sequence the next record of this shard gets. Before a release.
   uint64_t NextSequence() const;
+  // The time of the record this writer commits (Shard::AssignTime). Before a release.
+  int64_t AssignTime(int64_t now_micros);
   // For an answer that rests on queued state (the write tagged `depends_on_tag`, 0: none):
   // releases the lock and returns once that state is durable (or the pipeline failed).
   Status AwaitDurable(uint64_t depends_on_tag) TW_RELEASE();
@@ -109,6 +137,7 @@ class TW_SCOPED_CAPABILITY ShardWriter {
   CommitPipeline& pipeline_;
   Shard& shard_;
   bool locked_ = true;
+  int64_t record_micros_ = 0;  // from AssignTime
 };
 
 // A set of shards, possibly of several tables, locked in (table id, shard) order and
@@ -126,6 +155,9 @@ class LockedShards {
 
   // The sequence of the next record of `shard` (one of the locked shards) in this commit.
   uint64_t AssignSequence(Shard& shard);
+  // One time for every record of this commit: `now_micros` raised to each locked shard's
+  // last assigned time, and recorded as every locked shard's (Shard::AssignTime).
+  int64_t AssignTime(int64_t now_micros);
   // Writes `batch` through the durable step, then publishes the assigned sequences. Call
   // at most once. On error nothing is published and the pipeline stops accepting writes.
   Status Commit(rocksdb::WriteBatch& batch);

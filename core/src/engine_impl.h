@@ -78,6 +78,7 @@ class EngineImpl final : public Engine {
   Result<ItemPage> Scan(const ScanRequest& request) override;
 
   Result<ShardReadResult> ReadShard(const ShardReadRequest& request) override;
+  Result<ShardWatermark> ResolvedWatermark(const TableName& table, ShardIndex shard) override;
   uint64_t WaitForCommit(uint64_t seen, std::chrono::milliseconds timeout) override {
     return pipeline_->WaitForCommit(seen, timeout);
   }

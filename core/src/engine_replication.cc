@@ -153,7 +153,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
   const auto config = table->config();
   const WriteOrigin origin{v1::REPLICATION};
   static const std::string kNoTransaction;
-  const int64_t now = options_.clock->NowMicros();
+  const int64_t now = locked.AssignTime(options_.clock->NowMicros());
   rocksdb::WriteBatch write;
   // Items this batch already wrote (later changes of the same key see them).
   std::unordered_map<std::string, std::optional<std::string>> written;

@@ -226,8 +226,9 @@ Result<WriteResult> EngineImpl::WriteOne(Mutation mutation, const WriteOrigin& o
   const auto config = t.table->config();
   const uint64_t sequence = config->stream.enabled ? writer.NextSequence() : 0;
   static const std::string kNoTransaction;
-  const RecordContext context{&options_.region, &origin, options_.clock->NowMicros(),
-                              &kNoTransaction,  0,       TombstoneIndex()};
+  const RecordContext context{
+      &options_.region, &origin, writer.AssignTime(options_.clock->NowMicros()),
+      &kNoTransaction,  0,       TombstoneIndex()};
   TW_RETURN_IF_ERROR(writer.Commit(
       PrepareChange(t, hlc_.LocalVersion(t.current_version), sequence, *config, context),
       sequence));
@@ -296,7 +297,8 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
       participants.empty() ? std::string()
                            : options_.region + "-" + std::to_string(options_.clock->NowMicros()) +
                                  "-" + std::to_string(next_transaction_.fetch_add(1));
-  const int64_t now = options_.clock->NowMicros();
+  // One time for the whole transaction, not below any involved shard's last record.
+  const int64_t now = locked.AssignTime(options_.clock->NowMicros());
   rocksdb::WriteBatch batch;
   for (auto& t : targets) {
     if (!t.changes) continue;

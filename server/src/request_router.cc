@@ -126,6 +126,7 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
   RequestScope scope;
   scope.tidewater_metadata = http_request.header(streams::kRecordMetadataHeader) == "1";
   scope.host = http_request.header("Host");
+  scope.watermark = http_request.header(streams::kWatermarkHeader) == "1";
   Status status;
   if (operation_id == kUnknownOperationId) {
     status = Status(

@@ -45,6 +45,9 @@ struct RequestScope {
   bool tidewater_metadata = false;
   // The Host header the client sent (DescribeEndpoints); valid while the request is handled.
   std::string_view host;
+  // The client sent `X-Tidewater-Watermark: 1`: GetRecords adds the shard's resolved
+  // time when it read the shard to its end (streams/stream_record_json.h).
+  bool watermark = false;
 };
 
 // An API operation: reads `request` (a JSON object), answers through `scope`.

@@ -13,6 +13,8 @@
 // seconds) starts at the shard's first record created at or after it (the lookup is
 // streams::FindShardPositionAtTime); a time after the newest record reads what is written
 // from then on (as LATEST), one at or before the oldest retained record is TRIM_HORIZON.
+
+#include <optional>
 #include <tuple>
 
 #include "handler_support.h"
@@ -350,6 +352,12 @@ Status GetRecords(ServiceContext& service, const rapidjson::Value& request, Requ
   read.from_sequence =
       position.sequence == kTrimHorizon ? FirstRetained(shard) : SequenceNumber(position.sequence);
   read.limit = static_cast<size_t>(limit.value_or(kMaxGetRecordsLimit));
+  // Taken before the read, so that the read reaches the sequence it covers unless it
+  // stops short.
+  std::optional<ShardWatermark> watermark;
+  if (scope.watermark && !closed) {
+    TW_ASSIGN_OR_RETURN(watermark, service.engine->ResolvedWatermark(read.table, read.shard));
+  }
   TW_ASSIGN_OR_RETURN(ShardReadResult result, service.engine->ReadShard(read));
   if (position.sequence != kTrimHorizon &&
       SequenceNumber(position.sequence) < result.first_available) {
@@ -379,6 +387,10 @@ Status GetRecords(ServiceContext& service, const rapidjson::Value& request, Requ
     position.sequence = next_sequence.value();
     w.Key("NextShardIterator");
     WriteString(w, service.iterators->Encode(std::move(position)));
+  }
+  if (watermark && next_sequence > watermark->last_sequence) {
+    w.Key(streams::kResolvedTimeMember);
+    w.Int64(watermark->resolved_micros);
   }
   w.EndObject();
   service.metrics->StreamRecordsRead(returned);

@@ -36,6 +36,9 @@ class EngineChangeSource final : public ChangeSource {
       request.shard = shard;
       request.from_sequence = from_sequence;
       request.limit = max_records;
+      // Taken before the read, which then reaches the sequence it covers unless the limit
+      // stops it short.
+      TW_ASSIGN_OR_RETURN(ShardWatermark watermark, log_.ResolvedWatermark(table_, shard));
       TW_ASSIGN_OR_RETURN(ShardReadResult result, log_.ReadShard(request));
       if (from_sequence < result.first_available) {
         return Status::TrimmedDataAccess(
@@ -44,6 +47,9 @@ class EngineChangeSource final : public ChangeSource {
       ChangeBatch batch;
       batch.next_sequence = result.next_sequence;
       batch.records = std::move(result.records);
+      if (batch.next_sequence > watermark.last_sequence) {
+        batch.resolved_micros = watermark.resolved_micros;
+      }
       if (!batch.records.empty()) return batch;
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) {

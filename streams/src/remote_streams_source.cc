@@ -116,6 +116,10 @@ class RemoteStreamsSource final : public ChangeSource {
           batch.records.push_back(std::move(record));
         }
       }
+      if (auto resolved = (*page).FindMember(kResolvedTimeMember);
+          resolved != (*page).MemberEnd() && resolved->value.IsInt64()) {
+        batch.resolved_micros = resolved->value.GetInt64();
+      }
       const std::string_view next = StringOf(*page, "NextShardIterator");
       if (next.empty()) {
         // The stream was disabled. When the table has a newer stream (enabled again, or
@@ -320,7 +324,7 @@ class RemoteStreamsSource final : public ChangeSource {
   }
 
   static const HttpHeaders& Headers() {
-    static const HttpHeaders headers{{kRecordMetadataHeader, "1"}};
+    static const HttpHeaders headers{{kRecordMetadataHeader, "1"}, {kWatermarkHeader, "1"}};
     return headers;
   }
 

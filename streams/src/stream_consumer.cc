@@ -391,6 +391,8 @@ class Consumer final : public StreamConsumer {
         ClearIteratorAge(shard.index);
         position = std::max(*position, batch->next_sequence);
       }
+      // Every record below the watermark is handled now.
+      if (batch->resolved_micros) NoteResolvedTime(shard.index, *batch->resolved_micros);
       if (batch->end_of_shard) {
         ReleaseLease(shard, *position, true);
         return;
@@ -449,6 +451,7 @@ class Consumer final : public StreamConsumer {
       for (ChangeRecord& record : more.records) batch.records.push_back(std::move(record));
       batch.next_sequence = more.next_sequence;
       batch.end_of_shard = more.end_of_shard;
+      batch.resolved_micros = more.resolved_micros;
     }
     return batch;
   }
@@ -556,6 +559,27 @@ class Consumer final : public StreamConsumer {
         std::max<int64_t>(0, (now - records.front().approximate_creation_time_micros()) / 1000);
   }
 
+  // Raises the shard's resolved time to `micros`; tells on_resolved_time when the table's
+  // advances. One report at a time, so that they come in increasing order.
+  void NoteResolvedTime(ShardIndex index, int64_t micros) TW_EXCLUDES(mu_, resolved_report_mu_) {
+    MutexLock report_lock(resolved_report_mu_);
+    std::optional<int64_t> table_resolved;
+    {
+      MutexLock lock(mu_);
+      std::optional<int64_t>& shard_resolved = status_[index].resolved_time_micros;
+      shard_resolved = std::max(shard_resolved.value_or(micros), micros);
+      for (const auto& [held_index, status] : status_) {
+        if (!status.held) continue;
+        if (!status.resolved_time_micros) return;
+        table_resolved = std::min(table_resolved.value_or(*status.resolved_time_micros),
+                                  *status.resolved_time_micros);
+      }
+    }
+    if (!table_resolved || (reported_resolved_ && *table_resolved <= *reported_resolved_)) return;
+    reported_resolved_ = table_resolved;
+    if (options_.on_resolved_time) options_.on_resolved_time(*table_resolved);
+  }
+
   void ClearIteratorAge(ShardIndex index) {
     MutexLock lock(mu_);
     status_[index].iterator_age_millis = 0;
@@ -585,6 +609,9 @@ class Consumer final : public StreamConsumer {
   CondVar wake_;  // the coordinator waits on it (through clock_)
   bool stopping_ TW_GUARDED_BY(mu_) = false;
   std::map<ShardIndex, ConsumerShardStatus> status_ TW_GUARDED_BY(mu_);
+  // Before mu_: on_resolved_time is called holding it, and not mu_.
+  Mutex resolved_report_mu_;
+  std::optional<int64_t> reported_resolved_ TW_GUARDED_BY(resolved_report_mu_);
   Status coordinator_error_ TW_GUARDED_BY(mu_);
 };
 

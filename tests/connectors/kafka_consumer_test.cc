@@ -8,9 +8,11 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "support/kafka_cluster.h"
@@ -80,8 +82,10 @@ class KafkaConsumerTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<KafkaPublisher> Publish(KafkaFormat format) {
+  std::unique_ptr<KafkaPublisher> Publish(KafkaFormat format,
+                                          milliseconds watermark_interval = milliseconds(0)) {
     KafkaPublisherOptions options;
+    options.watermark_interval = watermark_interval;
     options.brokers = cluster_.bootstraps();
     options.format = format;
     options.checkpoint_interval = milliseconds(50);
@@ -95,12 +99,14 @@ class KafkaConsumerTest : public ::testing::Test {
 
   std::unique_ptr<KafkaStreamConsumer> Consume(
       KafkaFormat format, streams::BatchHandler handler,
-      std::optional<int64_t> starting_time_micros = std::nullopt) {
+      std::optional<int64_t> starting_time_micros = std::nullopt,
+      std::function<void(int64_t)> on_resolved_time = nullptr) {
     KafkaConsumerOptions options;
     if (starting_time_micros) {
       options.starting_position = streams::StartingPosition::kAtTimestamp;
       options.starting_time_micros = *starting_time_micros;
     }
+    options.on_resolved_time = std::move(on_resolved_time);
     options.brokers = cluster_.bootstraps();
     options.topic = "tidewater.orders";
     options.group_id = "readers";
@@ -418,6 +424,70 @@ TEST_F(KafkaConsumerTest, TableCreatedAgainLosesNothingToDeduplication) {
   }
   consumer->Stop();
   publisher->Stop();
+}
+
+// With watermark messages the consumer hands over the same records, and reports a table
+// resolved time that advances (also while idle) and never passes a record the handler has
+// not accepted.
+TEST_F(KafkaConsumerTest, WatermarkMessagesAreProgressNotRecords) {
+  Write(0, 200);
+  std::mutex mu;
+  std::set<std::pair<uint32_t, uint64_t>> accepted;
+  std::vector<int64_t> reports;
+  std::vector<std::string> violations;
+  const auto on_resolved = [&](int64_t resolved) {
+    std::lock_guard lock(mu);
+    if (!reports.empty() && resolved <= reports.back()) violations.push_back("went back");
+    reports.push_back(resolved);
+    for (uint32_t shard = 0; shard < kShards; ++shard) {
+      auto log =
+          engine_->ReadShard({TableName("orders"), ShardIndex(shard), SequenceNumber(1), 100'000});
+      ASSERT_TRUE(log.ok());
+      for (const ChangeRecord& record : log->records) {
+        if (record.approximate_creation_time_micros() >= resolved) break;
+        if (!accepted.contains({shard, record.sequence()})) {
+          violations.push_back("shard " + std::to_string(shard) + " sequence " +
+                               std::to_string(record.sequence()) + " not accepted below " +
+                               std::to_string(resolved));
+        }
+      }
+    }
+  };
+  auto publisher = Publish(KafkaFormat::kProtobuf, milliseconds(20));
+  ASSERT_NE(publisher, nullptr);
+  auto consumer = Consume(
+      KafkaFormat::kProtobuf,
+      [&](const streams::ShardBatch& batch) {
+        std::lock_guard lock(mu);
+        for (const ChangeRecord& record : batch.records) {
+          accepted.emplace(batch.shard.value(), record.sequence());
+        }
+        return Status::Ok();
+      },
+      std::nullopt, on_resolved);
+  ASSERT_NE(consumer, nullptr);
+  Write(200, 1200);  // while the publisher sends watermarks and the consumer reads
+  const int64_t written = Clock::System()->NowMicros();
+  const auto last_report = [&] {
+    std::lock_guard lock(mu);
+    return reports.empty() ? 0 : reports.back();
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return last_report() > written; }))
+      << "the resolved time did not pass the last write";
+  const int64_t idle_since = Clock::System()->NowMicros();
+  ASSERT_TRUE(testing::WaitFor([&] { return last_report() > idle_since; }))
+      << "the resolved time did not advance while idle";
+  for (const streams::ConsumerShardStatus& shard : consumer->Progress()) {
+    EXPECT_TRUE(shard.resolved_time_micros.has_value()) << "shard " << shard.shard.value();
+    EXPECT_EQ(shard.handler_errors, 0u) << shard.last_error;  // no watermark taken as a record
+  }
+  consumer->Stop();
+  publisher->Stop();
+  std::lock_guard lock(mu);
+  size_t expected = 0;
+  for (const auto& [shard, sequences] : Expected()) expected += sequences.size();
+  EXPECT_EQ(accepted.size(), expected);
+  EXPECT_TRUE(violations.empty()) << violations.front();
 }
 
 TEST_F(KafkaConsumerTest, BadOptionsAreRejected) {

@@ -907,5 +907,70 @@ TEST(KafkaPublisherKillTest, KilledAfterCheckpointResumesFromIt) {
   KillAtFailurePointThenRestart("publisher.after_checkpoint", 3);
 }
 
+// With watermark_interval, each partition gets watermark messages (no key, no value,
+// tw-watermark) after every record they cover: each record of the shard created before a
+// watermark's time is earlier in the partition. Idle shards get them as the clock moves;
+// the change records are exactly the log's, as without them.
+TEST_F(KafkaPublisherTest, WatermarkMessagesFollowTheRecordsTheyCover) {
+  ASSERT_TRUE(CreateStreamTable(*engine_, "orders", AttributeType::kS).ok());
+  cluster_.CreateTopic("tidewater.orders", kShards);
+  KafkaPublisherOptions options = Options(cluster_);
+  options.watermark_interval = milliseconds(5);
+  auto publisher = StartPublisher(options);
+  ASSERT_NE(publisher, nullptr);
+  for (int round = 0; round < 40; ++round) {  // the clock moves while records are published
+    clock_.AdvanceMicros(1000);
+    WriteItems(*engine_, "orders", "r" + std::to_string(round), 20);
+  }
+  ASSERT_TRUE(WaitPublished(*engine_, *publisher, {"orders"}));
+  clock_.AdvanceSeconds(1);  // idle from here
+  const int64_t idle_ms = clock_.NowMicros() / 1000;
+  std::vector<ConsumedMessage> messages;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    messages = testing::ReadTopic(cluster_.bootstraps(), "tidewater.orders", kShards);
+    std::set<int32_t> reached;
+    for (const ConsumedMessage& m : messages) {
+      auto w = m.headers.find(std::string(kWatermarkHeader));
+      if (w != m.headers.end() && std::stoll(w->second) >= idle_ms) reached.insert(m.partition);
+    }
+    return reached.size() == static_cast<size_t>(kShards);
+  })) << "not every idle partition got a watermark at the clock's time";
+  publisher->Stop();
+
+  std::vector<ConsumedMessage> records;
+  size_t watermarks = 0;
+  for (int32_t partition = 0; partition < kShards; ++partition) {
+    const std::vector<ChangeRecord> log = ReadLog(*engine_, "orders", ShardIndex(partition));
+    std::set<uint64_t> seen;
+    int64_t last_watermark = 0;
+    for (const ConsumedMessage& m : messages) {
+      if (m.partition != partition) continue;
+      auto w = m.headers.find(std::string(kWatermarkHeader));
+      if (w == m.headers.end()) {
+        seen.insert(std::stoull(m.headers.at(std::string(kSequenceHeader))));
+        records.push_back(m);
+        continue;
+      }
+      ++watermarks;
+      const int64_t watermark_ms = std::stoll(w->second);
+      EXPECT_TRUE(m.key.empty() && m.value.empty());
+      EXPECT_EQ(m.headers.at(std::string(kShardHeader)), std::to_string(partition));
+      EXPECT_EQ(m.headers.count(std::string(kSequenceHeader)), 0u);
+      EXPECT_EQ(m.timestamp_ms, watermark_ms);
+      EXPECT_GT(watermark_ms, last_watermark) << "partition " << partition;
+      last_watermark = watermark_ms;
+      for (const ChangeRecord& record : log) {
+        if (record.approximate_creation_time_micros() >= watermark_ms * 1000) break;
+        ASSERT_TRUE(seen.contains(record.sequence()))
+            << "partition " << partition << ": record " << record.sequence() << " (created "
+            << record.approximate_creation_time_micros() << ") is after watermark " << watermark_ms;
+      }
+    }
+  }
+  EXPECT_GT(watermarks, static_cast<size_t>(kShards));
+  const TopicCheck check = ExpectTopicMatchesLog(*engine_, "orders", records);
+  EXPECT_EQ(check.duplicates, 0u);
+}
+
 }  // namespace
 }  // namespace tidewater::connectors

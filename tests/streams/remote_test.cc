@@ -292,5 +292,63 @@ TEST_F(RemoteTest, RemoteLeaseWritesAreConditional) {
   EXPECT_TRUE((*leases)->ListLeases("other-app", TableName("orders"))->empty());
 }
 
+TEST_F(RemoteTest, RemoteSourceCarriesTheResolvedTimeOnlyWhenReadToTheEnd) {
+  for (int i = 0; i < 20; ++i) Put(R"({"pk":{"S":"w)" + std::to_string(i) + R"("}})");
+  auto source = MakeRemoteStreamsSource(daemon_->url(), TableName("orders"));
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  auto shards = (*source)->ListShards();
+  ASSERT_TRUE(shards.ok()) << shards.status().ToString();
+  bool stopped_short = false;
+  for (const SourceShard& shard : *shards) {
+    auto all = (*source)->Read(shard.index, SequenceNumber(1), 1000, milliseconds(0));
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    ASSERT_TRUE(all->resolved_micros.has_value()) << "shard " << shard.index.value();
+    for (const ChangeRecord& record : all->records) {
+      EXPECT_GT(*all->resolved_micros, record.approximate_creation_time_micros());
+    }
+    // Idle: a later read of the shard's end tells a later time.
+    const int64_t first = *all->resolved_micros;
+    EXPECT_TRUE(testing::WaitFor([&] {
+      auto again = (*source)->Read(shard.index, all->next_sequence, 1000, milliseconds(0));
+      return again.ok() && again->resolved_micros.value_or(0) > first;
+    })) << "the resolved time of idle shard "
+        << shard.index.value() << " did not advance";
+    if (all->records.size() >= 2) {
+      auto part = (*source)->Read(shard.index, SequenceNumber(1), 1, milliseconds(0));
+      ASSERT_TRUE(part.ok()) << part.status().ToString();
+      EXPECT_EQ(part->records.size(), 1u);
+      EXPECT_FALSE(part->resolved_micros.has_value()) << "the read stopped short of the end";
+      stopped_short = true;
+    }
+  }
+  EXPECT_TRUE(stopped_short);
+
+  // Only a client that asks gets the member (a standard client sees DynamoDB's shape).
+  rapidjson::Document described;
+  described.Parse(
+      Call("DynamoDBStreams_20120810.ListStreams", R"({"TableName":"orders"})").c_str());
+  const std::string arn = described["Streams"][0]["StreamArn"].GetString();
+  rapidjson::Document stream;
+  stream.Parse(
+      Call("DynamoDBStreams_20120810.DescribeStream", R"({"StreamArn":")" + arn + R"("})").c_str());
+  const std::string shard_id = stream["StreamDescription"]["Shards"][0]["ShardId"].GetString();
+  for (const bool asked : {false, true}) {
+    rapidjson::Document iterator;
+    iterator.Parse(Call("DynamoDBStreams_20120810.GetShardIterator",
+                        R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard_id +
+                            R"(","ShardIteratorType":"TRIM_HORIZON"})")
+                       .c_str());
+    HttpHeaders headers;
+    if (asked) headers.emplace_back(kWatermarkHeader, "1");
+    rapidjson::Document records;
+    records.Parse(
+        Call("DynamoDBStreams_20120810.GetRecords",
+             std::string(R"({"ShardIterator":")") + iterator["ShardIterator"].GetString() + R"("})",
+             headers)
+            .c_str());
+    EXPECT_EQ(records.HasMember(kResolvedTimeMember), asked);
+  }
+}
+
 }  // namespace
 }  // namespace tidewater::streams

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -71,6 +72,10 @@ struct KafkaConsumerOptions {
   std::string table;  // the table the topic carries; required with checkpoints
   // Told of each Kafka error, undecodable message and sequence gap ("read"). Optional.
   streams::ReadErrorListener on_read_error;
+  // Told each time the table's resolved time (streams::TableResolvedTime over Progress())
+  // advances, from the publisher's watermark messages (kafka_wire.h), as
+  // streams::ConsumerOptions::on_resolved_time. Optional.
+  std::function<void(int64_t resolved_micros)> on_resolved_time;
   // Times retry backoff and the batching window; iterator ages are measured against its
   // wall time. Not owned; must outlive the consumer.
   Clock* clock = Clock::System();

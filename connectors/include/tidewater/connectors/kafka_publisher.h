@@ -77,6 +77,10 @@ struct KafkaPublisherOptions {
   // Stop waits this long for deliveries in flight before giving up on them (they are
   // resent after the next start).
   std::chrono::milliseconds stop_timeout{5'000};
+  // How often each partition of a table being published gets a watermark message
+  // (kafka_wire.h) telling the shard's resolved time, once everything before it was
+  // sent; idle shards get them too. 0: none (the topics hold change records only).
+  std::chrono::milliseconds watermark_interval{0};
   // The first wait before a new producer after a failure; doubles up to 10 s.
   std::chrono::milliseconds restart_backoff{100};
   // Times the checkpoint, table refresh and lag intervals and the restart backoff. Not

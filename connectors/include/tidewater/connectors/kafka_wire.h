@@ -21,6 +21,13 @@
 // Within a partition tw-seq increases; after a publisher failure records may appear again
 // (in order), so a reader drops a record whose (tw-shard, tw-seq) it has already seen.
 //
+// Watermark messages (only with KafkaPublisherOptions::watermark_interval > 0): in
+// partition S, a message with no key and no value and headers tw-shard = S, tw-table = T
+// and tw-watermark = W (decimal text, milliseconds since the Unix epoch; also its
+// timestamp): every change record of shard S created before W is in the partition before
+// this message. It carries no record and no tw-seq; W never decreases within a partition
+// while one publisher runs. A reader uses it as progress and skips it as a record.
+//
 // Values and functions only; thread-safe.
 #pragma once
 
@@ -44,6 +51,7 @@ inline constexpr std::string_view kSequenceHeader = "tw-seq";
 inline constexpr std::string_view kEventHeader = "tw-event";
 inline constexpr std::string_view kOriginHeader = "tw-origin";
 inline constexpr std::string_view kTableHeader = "tw-table";
+inline constexpr std::string_view kWatermarkHeader = "tw-watermark";
 
 inline constexpr std::string_view kDefaultTopicPrefix = "tidewater.";
 inline constexpr size_t kMaxTopicName = 249;

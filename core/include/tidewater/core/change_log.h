@@ -9,6 +9,9 @@
 //    is in the log exactly once. This holds after a crash (kill -9) and reopen.
 //  * ReadShard never returns a record past the last committed one. A reader that is caught
 //    up gets no records: that is not the end of the shard (a closed shard says so).
+//  * Per shard, record times (approximate_creation_time_micros) never decrease in sequence
+//    order, even when the wall clock steps back: a record's time is the clock's reading,
+//    raised to the shard's last assigned time (records, and resolved watermarks given).
 //  * To resume, read from the checkpointed next sequence. Records below
 //    ShardReadResult::first_available were trimmed by retention: a reader whose position
 //    is below it has lost those records and must treat it as such.
@@ -56,9 +59,25 @@ struct ShardReadResult {
   SequenceNumber last_written;
 };
 
+// A shard's resolved watermark: every record the shard holds or will ever hold with a time
+// (approximate_creation_time_micros) below `resolved_micros` has a sequence at most
+// `last_sequence` and is readable now. A reader that has read the shard up to
+// `last_sequence` has therefore seen every change committed before `resolved_micros`.
+struct ShardWatermark {
+  int64_t resolved_micros = 0;
+  SequenceNumber last_sequence;  // 0: the shard holds no record yet
+};
+
 class ChangeLog : public virtual TableDirectory {
  public:
   virtual Result<ShardReadResult> ReadShard(const ShardReadRequest& request) = 0;
+
+  // The resolved watermark of `table`'s `shard` now. On an idle shard it follows the wall
+  // clock (never back); a write queued for group commit and not yet durable holds it at
+  // that write's time. Giving a watermark raises the shard's last assigned time to it,
+  // so later records get a time at or after it. (That floor lives in memory: after a
+  // restart, only the last record's time is recovered.)
+  virtual Result<ShardWatermark> ResolvedWatermark(const TableName& table, ShardIndex shard) = 0;
 
   // Waits until a change record is committed to any table after `seen` (a value returned
   // earlier, or 0), or until `timeout` passes. Returns the current commit epoch. Readers

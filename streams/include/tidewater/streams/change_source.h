@@ -58,6 +58,11 @@ struct ChangeBatch {
   SequenceNumber next_sequence{1};  // the from_sequence of the next Read
   // The shard is closed and every record of it has been returned.
   bool end_of_shard = false;
+  // The shard's resolved watermark when this read reached the sequence it covers: every
+  // record of the shard with a creation time (approximate_creation_time_micros) below it
+  // has a sequence below next_sequence. nullopt: not known (a source without watermarks,
+  // or a read that stopped short of it).
+  std::optional<int64_t> resolved_micros;
 };
 
 class ChangeSource {

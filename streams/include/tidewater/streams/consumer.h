@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -66,6 +67,10 @@ struct ConsumerOptions {
   // Told of each failed read or shard listing, which the consumer retries by itself.
   // Optional.
   ReadErrorListener on_read_error;
+  // Told each time the table's resolved time (TableResolvedTime over Progress()) advances,
+  // with the new value, in increasing order. Called from the reader's threads, one call at
+  // a time; it must be quick and may call Progress(). Optional.
+  std::function<void(int64_t resolved_micros)> on_resolved_time;
 };
 
 class LeaseStore;  // lease_store.h: where leases live (a Tidewater table)

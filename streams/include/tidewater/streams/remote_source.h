@@ -7,6 +7,9 @@
 // sequence): records read here equal the records in the remote log. Against an endpoint
 // without the extension, records carry only what DynamoDB's shape tells (see
 // ParseStreamRecord) and an open shard's last_sequence is unknown (0).
+// GetRecords also carries `X-Tidewater-Watermark: 1`: a batch that read the shard to its
+// end gets the shard's resolved time (ChangeBatch::resolved_micros); an endpoint without
+// the extension answers none.
 //
 // Iterators are kept per shard between Reads: a reader that follows a shard does one
 // GetRecords per poll. While a shard is idle, Read polls every 20 ms until `wait` passes.

@@ -92,6 +92,12 @@ struct ConsumerShardStatus {
   // does not tell (Kafka: offsets also count the publisher's resent records).
   std::optional<SequenceNumber> last_sequence;
   std::string last_error;  // the last read/handler/checkpoint error ("" when none yet)
+  // The shard's resolved time (microseconds since the Unix epoch): every change of the
+  // shard committed before it has been handed to the handler and accepted, by this worker
+  // or, before it took the shard, by the position it started from. It advances while the
+  // shard is idle (the source's watermark heartbeats) and never goes back. nullopt: not
+  // known yet (nothing read to the shard's end yet, or a source without watermarks).
+  std::optional<int64_t> resolved_time_micros;
 
   // Records written to the shard and not yet processed; nullopt when not known.
   std::optional<uint64_t> RecordsBehind() const {
@@ -99,6 +105,12 @@ struct ConsumerShardStatus {
     return SequenceDistance(next_sequence, last_sequence->Next());
   }
 };
+
+// The table's resolved time as `progress` (StreamReader::Progress) tells it: the lowest
+// resolved time of the shards held there. nullopt when no shard is held or a held one's is
+// not known. With every open shard held by this worker (one worker), every change of the
+// table committed before it has been processed.
+std::optional<int64_t> TableResolvedTime(const std::vector<ConsumerShardStatus>& progress);
 
 class StreamReader {
  public:

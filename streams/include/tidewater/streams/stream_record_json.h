@@ -54,6 +54,15 @@ Result<std::string> StreamRecordJson(const ChangeRecord& record, uint64_t table_
 // The header that asks tidewaterd's Streams API for the extension above (value "1").
 inline constexpr char kRecordMetadataHeader[] = "X-Tidewater-Record-Metadata";
 
+// The header that asks tidewaterd's GetRecords for the shard's resolved watermark (value
+// "1"): a response that read the shard up to the watermark's last sequence then has the
+// top-level member kResolvedTimeMember, the resolved time in microseconds since the Unix
+// epoch (ChangeLog::ResolvedWatermark): every record of the shard committed before it is
+// in this response or an earlier one of the iterator chain. Without the header, or when
+// the response stopped short (limit, size) or the shard is closed, the member is absent.
+inline constexpr char kWatermarkHeader[] = "X-Tidewater-Watermark";
+inline constexpr char kResolvedTimeMember[] = "TidewaterResolvedTimeMicros";
+
 // Reads a record written by WriteStreamRecord back (the inverse, for readers of a remote
 // Streams API or of JSON Kafka messages). `table` and `shard` are where it was read from
 // (the JSON does not name them). Without the "tidewater" member the record gets what the
