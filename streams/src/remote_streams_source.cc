@@ -116,9 +116,8 @@ class RemoteStreamsSource final : public ChangeSource {
           batch.records.push_back(std::move(record));
         }
       }
-      if (auto resolved = (*page).FindMember(kResolvedTimeMember);
-          resolved != (*page).MemberEnd() && resolved->value.IsInt64()) {
-        batch.resolved_micros = resolved->value.GetInt64();
+      if ((*page).HasMember(kResolvedTimeMember) && (*page)[kResolvedTimeMember].IsInt64()) {
+        batch.resolved_micros = (*page)[kResolvedTimeMember].GetInt64();
       }
       const std::string_view next = StringOf(*page, "NextShardIterator");
       if (next.empty()) {
