@@ -49,6 +49,23 @@ class RemoteTest : public ::testing::Test {
     return answer.ok() ? *answer : std::string();
   }
 
+  // The first GetRecords page of a shard from TRIM_HORIZON, sent with `headers`.
+  rapidjson::Document FirstPage(const std::string& arn, const std::string& shard_id,
+                                const HttpHeaders& headers) {
+    rapidjson::Document iterator;
+    iterator.Parse(Call("DynamoDBStreams_20120810.GetShardIterator",
+                        R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard_id +
+                            R"(","ShardIteratorType":"TRIM_HORIZON"})")
+                       .c_str());
+    rapidjson::Document records;
+    records.Parse(
+        Call("DynamoDBStreams_20120810.GetRecords",
+             std::string(R"({"ShardIterator":")") + iterator["ShardIterator"].GetString() + R"("})",
+             headers)
+            .c_str());
+    return records;
+  }
+
   void Put(const std::string& item) {
     Call("PutItem", R"({"TableName":"orders","Item":)" + item + "}");
   }
@@ -120,19 +137,9 @@ TEST_F(RemoteTest, RemoteSourceReturnsEveryFieldOfTheLog) {
     return std::string(d["StreamDescription"]["Shards"][remote[0].shard()]["ShardId"].GetString());
   }();
   for (const bool extension : {false, true}) {
-    rapidjson::Document iterator;
-    iterator.Parse(Call("DynamoDBStreams_20120810.GetShardIterator",
-                        R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard_id +
-                            R"(","ShardIteratorType":"TRIM_HORIZON"})")
-                       .c_str());
     HttpHeaders headers;
     if (extension) headers.emplace_back(kRecordMetadataHeader, "1");
-    rapidjson::Document records;
-    records.Parse(
-        Call("DynamoDBStreams_20120810.GetRecords",
-             std::string(R"({"ShardIterator":")") + iterator["ShardIterator"].GetString() + R"("})",
-             headers)
-            .c_str());
+    const rapidjson::Document records = FirstPage(arn, shard_id, headers);
     ASSERT_FALSE(records["Records"].Empty());
     for (const auto& record : records["Records"].GetArray()) {
       EXPECT_EQ(record.HasMember("tidewater"), extension);
@@ -333,19 +340,9 @@ TEST_F(RemoteTest, RemoteSourceCarriesTheResolvedTimeOnlyWhenReadToTheEnd) {
       Call("DynamoDBStreams_20120810.DescribeStream", R"({"StreamArn":")" + arn + R"("})").c_str());
   const std::string shard_id = stream["StreamDescription"]["Shards"][0]["ShardId"].GetString();
   for (const bool asked : {false, true}) {
-    rapidjson::Document iterator;
-    iterator.Parse(Call("DynamoDBStreams_20120810.GetShardIterator",
-                        R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard_id +
-                            R"(","ShardIteratorType":"TRIM_HORIZON"})")
-                       .c_str());
     HttpHeaders headers;
     if (asked) headers.emplace_back(kWatermarkHeader, "1");
-    rapidjson::Document records;
-    records.Parse(
-        Call("DynamoDBStreams_20120810.GetRecords",
-             std::string(R"({"ShardIterator":")") + iterator["ShardIterator"].GetString() + R"("})",
-             headers)
-            .c_str());
+    const rapidjson::Document records = FirstPage(arn, shard_id, headers);
     EXPECT_EQ(records.HasMember(kResolvedTimeMember), asked);
   }
 }
