@@ -36,9 +36,6 @@ class EngineChangeSource final : public ChangeSource {
       request.shard = shard;
       request.from_sequence = from_sequence;
       request.limit = max_records;
-      // Taken before the read, which then reaches the sequence it covers unless the limit
-      // stops it short.
-      TW_ASSIGN_OR_RETURN(ShardWatermark watermark, log_.ResolvedWatermark(table_, shard));
       TW_ASSIGN_OR_RETURN(ShardReadResult result, log_.ReadShard(request));
       if (from_sequence < result.first_available) {
         return Status::TrimmedDataAccess(
@@ -47,8 +44,14 @@ class EngineChangeSource final : public ChangeSource {
       ChangeBatch batch;
       batch.next_sequence = result.next_sequence;
       batch.records = std::move(result.records);
-      if (batch.next_sequence > watermark.last_sequence) {
-        batch.resolved_micros = watermark.resolved_micros;
+      // A read that reached the shard's end asks for the watermark (the shard's commit lock;
+      // a reader still catching up never takes it). It holds for this reader if the read
+      // also covers every record the watermark covers (more may have been committed since).
+      if (batch.next_sequence > result.last_written) {
+        TW_ASSIGN_OR_RETURN(ShardWatermark watermark, log_.ResolvedWatermark(table_, shard));
+        if (batch.next_sequence > watermark.last_sequence) {
+          batch.resolved_micros = watermark.resolved_micros;
+        }
       }
       if (!batch.records.empty()) return batch;
       const auto now = std::chrono::steady_clock::now();
