@@ -3,7 +3,11 @@
 // processed was written), from what the server knows:
 //  * consumer applications: their leases in the lease table (position = checkpoint,
 //    owner = the worker holding the lease, last progress = when it last checkpointed);
-//  * the Kafka publisher: its lag metrics on /metrics.
+//  * the Kafka publisher: its lag metrics on /metrics;
+//  * replicators writing into it from other regions: the progress they report to it
+//    (ReportReplicatorProgress; owner = the replicator's reader name, last progress = when
+//    its position last advanced). A replicator silent for more than a minute shows its
+//    reported lag plus the silence, so a stopped replicator passes --max-lag-seconds.
 // Exit status: 0; 1 when a lag passes --max-lag-records or --max-lag-seconds; 2 when the
 // server cannot be read.
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -27,6 +31,7 @@
 #include "tidewater/streams/remote_source.h"
 #include "tidewater/streams/resource_names.h"
 #include "tidewater/streams/service_client.h"
+#include "tidewater/v1/replication.pb.h"
 
 namespace tidewater::cli {
 namespace {
@@ -40,7 +45,7 @@ struct LagFlags {
 
 // One reader in one shard.
 struct ReaderLag {
-  std::string reader;  // "consumer:<application>", "kafka-publisher"
+  std::string reader;  // "consumer:<application>", "kafka-publisher", "replicator:<region>"
   std::string table;
   std::string shard;                 // the shard id, as the Streams API names it
   std::string owner;                 // the worker holding the lease ("-": none, or not leased)
@@ -182,6 +187,40 @@ Result<std::vector<ReaderLag>> PublisherLags(const LagFlags& flags,
   return result;
 }
 
+// The replicators writing into the server, from their progress reports.
+Result<std::vector<ReaderLag>> ReplicatorLags(const LagFlags& flags, connectors::StreamSource&) {
+  constexpr int64_t kSilentAfterMillis = 60'000;
+  TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(flags.endpoint));
+  TW_ASSIGN_OR_RETURN(std::string body,
+                      client->CallBinary("TidewaterReplication_20261126.ListReplicatorProgress",
+                                         v1::ListReplicatorProgressRequest().SerializeAsString()));
+  v1::ListReplicatorProgressResponse listed;
+  if (!listed.ParseFromString(body)) {
+    return Status::Internal("malformed ListReplicatorProgress response");
+  }
+  const int64_t now_millis = Clock::System()->NowMicros() / 1000;
+  std::vector<ReaderLag> rows;
+  for (const v1::ReplicatorShardReport& report : listed.reports()) {
+    const v1::ReplicatorShardProgress& shard = report.progress();
+    ReaderLag& row = rows.emplace_back();
+    row.reader = "replicator:" + report.source_region();
+    row.table = report.table();
+    row.shard = shard.shard_id().empty() ? std::to_string(shard.shard()) : shard.shard_id();
+    row.owner = report.replicator();
+    row.position = shard.next_sequence();
+    if (shard.last_sequence_known()) {
+      row.lag_records = SequenceDistance(SequenceNumber(shard.next_sequence()),
+                                         SequenceNumber(shard.last_sequence()).Next());
+    }
+    int64_t lag_millis = shard.iterator_age_millis();
+    const int64_t silent_millis = now_millis - report.received_millis();
+    if (silent_millis > kSilentAfterMillis) lag_millis += silent_millis;
+    row.lag_seconds = static_cast<double>(lag_millis) / 1000;
+    row.last_progress_millis = report.last_progress_millis();
+  }
+  return rows;
+}
+
 std::string Text(const std::optional<uint64_t>& value) {
   return value ? std::to_string(*value) : "-";
 }
@@ -197,7 +236,7 @@ int RunLag(const LagFlags& flags) {
     return 2;
   }
   std::vector<ReaderLag> rows;
-  for (auto* collect : {&ConsumerLags, &PublisherLags}) {
+  for (auto* collect : {&ConsumerLags, &PublisherLags, &ReplicatorLags}) {
     auto found = collect(flags, **describer);
     if (!found.ok()) {
       std::cerr << "error: " << found.status().ToString() << "\n";
@@ -226,8 +265,9 @@ int RunLag(const LagFlags& flags) {
 
 void AddLagCommand(CLI::App& app) {
   auto flags = std::make_shared<LagFlags>();
-  CLI::App* command = app.add_subcommand(
-      "lag", "Show every reader of a tidewaterd (consumers, the Kafka publisher) and its lag");
+  CLI::App* command = app.add_subcommand("lag",
+                                         "Show every reader of a tidewaterd (consumers, the Kafka "
+                                         "publisher, replicators) and its lag");
   command->add_option("--endpoint", flags->endpoint, "tidewaterd URL, http://HOST:PORT")
       ->required();
   command->add_option("--lease-table", flags->lease_table, "The consumers' lease table")

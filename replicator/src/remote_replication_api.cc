@@ -92,6 +92,21 @@ class RemoteReplicationApi final : public ReplicationApi {
     return facts.region;
   }
 
+  Result<uint64_t> ApproximateItemCount(const TableName& table) override {
+    TW_ASSIGN_OR_RETURN(rapidjson::Document document, DescribeTable(table.value()));
+    const auto& description = document["Table"];
+    if (!description.HasMember("ItemCount") || !description["ItemCount"].IsUint64()) {
+      return Status::Internal("DescribeTable of " + table.value() + " at " + endpoint_url_ +
+                              " shows no ItemCount");
+    }
+    return description["ItemCount"].GetUint64();
+  }
+
+  Status ReportProgress(const v1::ReplicatorProgress& progress) override {
+    v1::ReportReplicatorProgressResponse response;
+    return Call("ReportReplicatorProgress", progress, &response);
+  }
+
  private:
   // A client per concurrent caller (ServiceClient is single-threaded), kept for reuse.
   class Lease {
@@ -140,20 +155,7 @@ class RemoteReplicationApi final : public ReplicationApi {
       auto known = facts_.find(table);
       if (known != facts_.end()) return known->second;
     }
-    TW_ASSIGN_OR_RETURN(auto client, Client());
-    std::string body = R"({"TableName":")";
-    for (char c : table) {  // table names are [a-zA-Z0-9_.-]; escape anyway
-      if (c == '"' || c == '\\') body += '\\';
-      body += c;
-    }
-    body += R"("})";
-    TW_ASSIGN_OR_RETURN(std::string answer,
-                        (*client)->CallJson("DynamoDB_20120810.DescribeTable", body));
-    rapidjson::Document document;
-    document.Parse(answer.c_str());
-    if (document.HasParseError() || !document.IsObject() || !document.HasMember("Table")) {
-      return Status::Internal("malformed DescribeTable response from " + endpoint_url_);
-    }
+    TW_ASSIGN_OR_RETURN(rapidjson::Document document, DescribeTable(table));
     const auto& description = document["Table"];
     TableFacts facts;
     // arn:aws:dynamodb:REGION:ACCOUNT:table/NAME
@@ -179,6 +181,26 @@ class RemoteReplicationApi final : public ReplicationApi {
     std::lock_guard lock(mu_);
     facts_[table] = facts;
     return facts;
+  }
+
+  // The DescribeTable answer; it has a "Table" object.
+  Result<rapidjson::Document> DescribeTable(const std::string& table) {
+    TW_ASSIGN_OR_RETURN(auto client, Client());
+    std::string body = R"({"TableName":")";
+    for (char c : table) {  // table names are [a-zA-Z0-9_.-]; escape anyway
+      if (c == '"' || c == '\\') body += '\\';
+      body += c;
+    }
+    body += R"("})";
+    TW_ASSIGN_OR_RETURN(std::string answer,
+                        (*client)->CallJson("DynamoDB_20120810.DescribeTable", body));
+    rapidjson::Document document;
+    document.Parse(answer.c_str());
+    if (document.HasParseError() || !document.IsObject() || !document.HasMember("Table") ||
+        !document["Table"].IsObject()) {
+      return Status::Internal("malformed DescribeTable response from " + endpoint_url_);
+    }
+    return document;
   }
 
   const std::string endpoint_url_;

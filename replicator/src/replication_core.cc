@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "tidewater/core/failure_point.h"
+#include "tidewater/core/progress_meter.h"
 
 namespace tidewater::replicator {
 
@@ -114,7 +115,14 @@ bool ReplicationCore::Begin() {
 bool ReplicationCore::CatchUp(ShardPositions* positions) {
   std::string token;
   ShardPositions start;
-  uint64_t copied = 0;
+  ProgressMeter progress = ProgressMeter::ForLines(
+      {.unit = "items", .clock = options_.clock}, [this](const std::string& line) {
+        spdlog::info("event=catch_up_progress table={} source_region={} progress=\"{}\"", table(),
+                     source_region_, line);
+      });
+  if (auto count = source_api_->ApproximateItemCount(TableName(table())); count.ok()) {
+    progress.SetTotal(*count);
+  }
   do {
     SnapshotPage page;
     if (!Retry("snapshot_scan", [&] {
@@ -138,7 +146,7 @@ bool ReplicationCore::CatchUp(ShardPositions* positions) {
       for (size_t i = begin; i < end; ++i) *batch.add_changes() = std::move(page.items[i]);
       if (!ApplyWithRetry(batch)) return false;
     }
-    copied += page.items.size();
+    progress.Advance(page.items.size());
     if (options_.metrics != nullptr) options_.metrics->SnapshotItems(table(), page.items.size());
     token = std::move(page.next_page_token);
   } while (!token.empty());
@@ -150,8 +158,9 @@ bool ReplicationCore::CatchUp(ShardPositions* positions) {
     batch.mutable_checkpoint()->set_next_sequence(next_sequence.value());
     if (!ApplyWithRetry(batch)) return false;
   }
+  progress.Finish();
   spdlog::info("event=catch_up_done table={} source_region={} items={}", table(), source_region_,
-               copied);
+               progress.done());
   *positions = std::move(start);
   return true;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "replication_core.h"
+#include "tidewater/streams/resource_names.h"
 
 namespace tidewater::replicator {
 namespace {
@@ -228,12 +229,53 @@ class StreamTableReplicator final : public TableReplicator {
     }
     spdlog::info("event=reader_started table={} source={} reader={}", table(),
                  connectors::StreamSource::KindName(source_.kind()), reader_options.application);
+    const ProgressReport report{reader_options.application, SourceCreationMicros()};
     while (core_.stop().SleepFor(options.shard_refresh_interval)) {
       positions_.StoreIdleSkipped(options.shard_refresh_interval);
-      ReportLag(reader->Progress());
+      const std::vector<streams::ConsumerShardStatus> progress = reader->Progress();
+      ReportLag(progress);
+      ReportProgress(report, progress);
     }
     reader->Stop();
     positions_.StoreAllSkipped();
+  }
+
+  // What the progress reports name: this reader, and the source table's creation time
+  // (0: not known), from which the source shards' ids follow.
+  struct ProgressReport {
+    std::string replicator;
+    int64_t source_creation_micros = 0;
+  };
+
+  int64_t SourceCreationMicros() {
+    auto identity = source_.DescribeTable(table());
+    return identity.ok() && identity->has_value() ? (*identity)->creation_time_micros : 0;
+  }
+
+  // Tells the target how far this replicator is (for `tidewater lag` there). Best effort:
+  // a report that fails is only logged, the next one follows a refresh interval later.
+  void ReportProgress(const ProgressReport& report,
+                      const std::vector<streams::ConsumerShardStatus>& progress) {
+    v1::ReplicatorProgress message;
+    message.set_table(table());
+    message.set_source_region(core_.source_region());
+    message.set_replicator(report.replicator);
+    for (const streams::ConsumerShardStatus& shard : progress) {
+      if (!shard.held) continue;
+      v1::ReplicatorShardProgress* out = message.add_shards();
+      out->set_shard(shard.shard.value());
+      if (report.source_creation_micros != 0) {
+        out->set_shard_id(streams::ShardId(report.source_creation_micros, shard.shard));
+      }
+      out->set_next_sequence(shard.next_sequence.value());
+      out->set_last_sequence_known(shard.last_sequence.has_value());
+      if (shard.last_sequence) out->set_last_sequence(shard.last_sequence->value());
+      out->set_iterator_age_millis(shard.iterator_age_millis);
+    }
+    if (message.shards_size() == 0) return;
+    if (Status sent = core_.target().ReportProgress(message); !sent.ok()) {
+      spdlog::debug("event=progress_report_failed table={} error={}", table(), sent.ToString());
+    }
   }
 
   void ReportLag(const std::vector<streams::ConsumerShardStatus>& progress) {

@@ -51,6 +51,8 @@ TW_BINARY_OPERATION(ApplyReplicationBatch);
 TW_BINARY_OPERATION(GetReplicationCheckpoints);
 TW_BINARY_OPERATION(SnapshotScan);
 TW_BINARY_OPERATION(ShardDigests);
+TW_BINARY_OPERATION(ReportReplicatorProgress);
+TW_BINARY_OPERATION(ListReplicatorProgress);
 
 #undef TW_BINARY_OPERATION
 

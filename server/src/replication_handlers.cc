@@ -140,4 +140,27 @@ Status ShardDigests(ServiceContext& service, std::string_view request, std::stri
   return Reply(reply, response);
 }
 
+Status ReportReplicatorProgress(ServiceContext& service, std::string_view request,
+                                std::string* response) {
+  v1::ReplicatorProgress message;
+  TW_RETURN_IF_ERROR(Parse(request, message));
+  if (message.table().empty() || message.replicator().empty()) {
+    return Status::Validation("a progress report names its table and replicator");
+  }
+  service.replicators->Report(message, service.clock->NowMicros() / 1000);
+  return Reply(v1::ReportReplicatorProgressResponse(), response);
+}
+
+Status ListReplicatorProgress(ServiceContext& service, std::string_view request,
+                              std::string* response) {
+  v1::ListReplicatorProgressRequest message;
+  TW_RETURN_IF_ERROR(Parse(request, message));
+  v1::ListReplicatorProgressResponse reply;
+  for (v1::ReplicatorShardReport& report :
+       service.replicators->List(service.clock->NowMicros() / 1000)) {
+    *reply.add_reports() = std::move(report);
+  }
+  return Reply(reply, response);
+}
+
 }  // namespace tidewater::server

@@ -59,6 +59,8 @@ constexpr std::array kOperations = {
     Operation{kReplicationPrefix, "GetReplicationCheckpoints", nullptr, &GetReplicationCheckpoints},
     Operation{kReplicationPrefix, "SnapshotScan", nullptr, &SnapshotScan},
     Operation{kReplicationPrefix, "ShardDigests", nullptr, &ShardDigests},
+    Operation{kReplicationPrefix, "ReportReplicatorProgress", nullptr, &ReportReplicatorProgress},
+    Operation{kReplicationPrefix, "ListReplicatorProgress", nullptr, &ListReplicatorProgress},
 };
 constexpr size_t kUnknownOperationId = kOperations.size();
 

@@ -41,8 +41,8 @@ class ServerImpl final : public Server {
         iterators_(std::move(secret), options.region, options.clock),
         tokens_(options.clock),
         metrics_(RequestRouter::OperationNames(), engine, options.extra_metrics),
-        service_{engine,        options.clock, options.region, &schemas_,
-                 &expressions_, &iterators_,   &tokens_,       &metrics_},
+        service_{engine,      options.clock, options.region, &schemas_,    &expressions_,
+                 &iterators_, &tokens_,      &metrics_,      &replicators_},
         router_(&service_, authenticator_.get(), options.max_body_bytes),
         workers_(MakeWorkers(WorkerThreads(options.worker_threads))),
         http_(WorkerPointers(), &router_, &metrics_, {options.max_body_bytes, options.read_timeout},
@@ -119,6 +119,7 @@ class ServerImpl final : public Server {
   ShardIteratorCodec iterators_;
   TransactionTokens tokens_;
   ServerMetrics metrics_;
+  ReplicatorProgressBoard replicators_;
   ServiceContext service_;
   RequestRouter router_;
   std::vector<std::unique_ptr<Worker>> workers_;

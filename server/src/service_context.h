@@ -1,5 +1,6 @@
 // What every API handler works with: the shared service state (engine, clock, region,
-// key schemas, expression cache, iterator codec, transaction tokens, metrics) and the per-request
+// key schemas, expression cache, iterator codec, transaction tokens, metrics, replicator
+// reports) and the per-request
 // scope (response writer, error details).
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "api_error.h"
+#include "replicator_progress.h"
 #include "server_metrics.h"
 #include "shard_iterator.h"
 #include "table_schemas.h"
@@ -31,6 +33,7 @@ struct ServiceContext {
   ShardIteratorCodec* iterators;
   TransactionTokens* transaction_tokens;
   ServerMetrics* metrics;
+  ReplicatorProgressBoard* replicators;
 };
 
 // One request in progress. A handler writes its whole response document (one JSON object)

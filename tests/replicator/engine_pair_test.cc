@@ -80,6 +80,11 @@ class EngineReplicationApi final : public ReplicationApi {
   }
 
   Result<std::string> Region(const TableName&) override { return engine_.options().region; }
+  Result<uint64_t> ApproximateItemCount(const TableName& table) override {
+    TW_ASSIGN_OR_RETURN(TableDescription description, engine_.DescribeTable(table.value()));
+    return description.approximate_item_count;
+  }
+  Status ReportProgress(const v1::ReplicatorProgress&) override { return Status::Ok(); }
 
  private:
   Engine& engine_;

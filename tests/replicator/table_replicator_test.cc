@@ -264,6 +264,10 @@ class RegionApi final : public ReplicationApi {
     return region_.SnapshotScan(table, token);
   }
   Result<std::string> Region(const TableName&) override { return std::string(kSource); }
+  Result<uint64_t> ApproximateItemCount(const TableName&) override {
+    return Status::Internal("the fake region does not count its items");
+  }
+  Status ReportProgress(const v1::ReplicatorProgress&) override { return Status::Ok(); }
 
  private:
   FakeRegion& region_;

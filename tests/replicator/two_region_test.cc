@@ -3,9 +3,12 @@
 // region stopped for a while, a new region joining). Each test is bounded in time (a
 // convergence wait of at most 20 s) and in size (a few thousand writes).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <optional>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "regions.h"
@@ -203,6 +206,64 @@ TEST_F(TwoRegionsTest, RegionStoppedForAWhileCatchesUpOnRestart) {
   for (int i = 0; i < 100; i += 3) {
     EXPECT_FALSE(contents->contains("early-" + std::to_string(i))) << "deleted item came back";
   }
+}
+
+// `tidewater lag --endpoint TARGET`: the replicator's rows (one per source shard), from
+// the progress it reports to the target.
+struct ReplicatorRows {
+  int exit_code = -1;
+  std::string output;
+  int rows = 0;
+  uint64_t position_sum = 0;  // the positions (first sequence not applied) added up
+  uint64_t lag_sum = 0;
+};
+
+ReplicatorRows LagOfReplicator(const Region& target, const std::string& source_region) {
+  ChildProcess lag(TW_TIDEWATER_CLI, {"lag", "--endpoint", target.url(), "--max-lag-records", "0"});
+  ReplicatorRows found;
+  if (!WaitFor([&] { return lag.Exited(); })) return found;
+  const int status = lag.Wait();
+  found.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  found.output = lag.log();
+  const std::regex row(
+      "^replicator:" + source_region +
+      R"re( +orders +shardId-\S+ +tidewater-replicator\.\S+\.orders +(\d+) +(\d+) .*)re");
+  std::istringstream lines(found.output);
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch match;
+    if (!std::regex_match(line, match, row)) continue;
+    ++found.rows;
+    found.position_sum += std::stoull(match[1]);
+    found.lag_sum += std::stoull(match[2]);
+  }
+  return found;
+}
+
+TEST_F(TwoRegionsTest, LagShowsTheReplicatorsWritingIntoARegion) {
+  east_to_west_.Start();
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(east_.Put("first-" + std::to_string(i), "v").ok());
+  ASSERT_TRUE(WaitForConvergence(east_, west_));
+  ReplicatorRows before;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        before = LagOfReplicator(west_, "us-east-1");
+        return before.rows > 0 && before.lag_sum == 0 && before.exit_code == 0;
+      },
+      std::chrono::seconds(20), milliseconds(200)))
+      << before.output;
+  // Each new key is one record of one source shard: the positions advance by exactly that.
+  for (int i = 0; i < 17; ++i) ASSERT_TRUE(east_.Put("second-" + std::to_string(i), "v").ok());
+  ReplicatorRows after;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        after = LagOfReplicator(west_, "us-east-1");
+        return after.position_sum == before.position_sum + 17 && after.lag_sum == 0;
+      },
+      std::chrono::seconds(20), milliseconds(200)))
+      << after.output;
+  EXPECT_EQ(after.rows, before.rows);
+  // Nothing replicates into east.
+  EXPECT_EQ(LagOfReplicator(east_, "eu-west-1").rows, 0);
 }
 
 TEST_F(TwoRegionsTest, NewEmptyRegionJoinsATableWithDataAndLiveWrites) {

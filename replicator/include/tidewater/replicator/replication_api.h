@@ -57,6 +57,13 @@ class ReplicationApi {
 
   // The region this tidewaterd runs as (the region in its table ARNs).
   virtual Result<std::string> Region(const TableName& table) = 0;
+
+  // The table's item count as DescribeTable shows it (an estimate; for progress only).
+  virtual Result<uint64_t> ApproximateItemCount(const TableName& table) = 0;
+
+  // Tells this tidewaterd how far a replicator writing into it has applied each source
+  // shard (shown by `tidewater lag`). Reports are informational: losing one loses nothing.
+  virtual Status ReportProgress(const v1::ReplicatorProgress& progress) = 0;
 };
 
 // The replication API of the tidewaterd at `endpoint_url` ("http://127.0.0.1:8000"):
