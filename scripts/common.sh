@@ -19,7 +19,7 @@ TIDEWATER_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-system-dev rapidjson-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
   libssl-dev libpq-dev zlib1g-dev
-  awscli python3-boto3 python3-yaml kcat postgresql curl prometheus
+  awscli python3-boto3 python3-yaml kcat postgresql curl prometheus prometheus-node-exporter
 )
 
 log() { printf '[tidewater] %s\n' "$*" >&2; }

@@ -1,15 +1,27 @@
 // tidewater verify --a URL --b URL --table NAME: compares two replicas of a table range
 // by range (hash ranges, ShardDigests) and lists the keys whose items differ.
 // Exit code 0: identical; 1: different; 2: error.
+// --metrics-file FILE writes the outcome in Prometheus's text format (replaced atomically),
+// for node_exporter's textfile collector: run verify from cron, alert on divergence.
 //
 // Replicas that are still replicating differ by what is in flight; verify after writes
 // stopped and the replicators' lag is 0.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 #include "commands.h"
+#include "tidewater/core/clock.h"
 #include "tidewater/core/json_codec.h"
+#include "tidewater/core/progress_meter.h"
 #include "tidewater/core/record_codec.h"
 #include "tidewater/streams/service_client.h"
 #include "tidewater/v1/replication.pb.h"
@@ -24,7 +36,67 @@ struct VerifyFlags {
   std::string b;
   std::string table;
   int timeout_ms = 30'000;
+  std::string metrics_file;  // "": none
 };
+
+// What one run found, for --metrics-file.
+struct VerifyOutcome {
+  bool equal = false;
+  uint32_t ranges = 0;
+  size_t differing_ranges = 0;
+  size_t differing_keys = 0;
+};
+
+std::string LabelValue(const std::string& value) {
+  std::string escaped;
+  for (char c : value) {
+    if (c == '\\' || c == '"') escaped += '\\';
+    if (c == '\n') {
+      escaped += "\\n";
+      continue;
+    }
+    escaped += c;
+  }
+  return escaped;
+}
+
+// Writes the run's outcome (nullopt: verify failed) to flags.metrics_file.
+Status WriteMetricsFile(const VerifyFlags& flags, const std::optional<VerifyOutcome>& outcome) {
+  const std::string labels = "{table=\"" + LabelValue(flags.table) + "\",replica_a=\"" +
+                             LabelValue(flags.a) + "\",replica_b=\"" + LabelValue(flags.b) + "\"} ";
+  std::ostringstream text;
+  auto gauge = [&](const char* name, const char* help, double value) {
+    text << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
+         << name << labels << std::fixed << std::setprecision(3) << value << "\n";
+  };
+  gauge("tidewater_verify_success", "1 when the last tidewater verify compared the replicas",
+        outcome ? 1 : 0);
+  gauge("tidewater_verify_last_run_timestamp_seconds",
+        "When the last tidewater verify ended (Unix time)",
+        static_cast<double>(Clock::System()->NowMicros()) / 1e6);
+  if (outcome) {
+    gauge("tidewater_verify_ranges", "Hash ranges compared by the last tidewater verify",
+          outcome->ranges);
+    gauge("tidewater_verify_differing_ranges",
+          "Hash ranges whose items differ between the replicas at the last tidewater verify",
+          static_cast<double>(outcome->differing_ranges));
+    gauge("tidewater_verify_differing_keys",
+          "Keys whose items differ between the replicas at the last tidewater verify",
+          static_cast<double>(outcome->differing_keys));
+  }
+  // Written beside the file and renamed over it: a scrape never sees half a file.
+  const std::string partial = flags.metrics_file + ".partial";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << text.str();
+    if (!out.flush()) return Status::IOError("cannot write " + partial);
+  }
+  if (std::rename(partial.c_str(), flags.metrics_file.c_str()) != 0) {
+    return Status::IOError("cannot rename " + partial + " to " + flags.metrics_file + ": " +
+                           std::strerror(errno));
+  }
+  return Status::Ok();
+}
 
 // One replica's endpoint.
 class Replica {
@@ -113,7 +185,7 @@ Result<size_t> ListDifferences(Replica& a, Replica& b, const std::string& table,
   return differing;
 }
 
-Result<bool> Verify(const VerifyFlags& flags) {
+Result<VerifyOutcome> Verify(const VerifyFlags& flags) {
   const std::chrono::milliseconds timeout(flags.timeout_ms);
   TW_ASSIGN_OR_RETURN(Replica a, Replica::Open(flags.a, timeout));
   TW_ASSIGN_OR_RETURN(Replica b, Replica::Open(flags.b, timeout));
@@ -126,11 +198,21 @@ Result<bool> Verify(const VerifyFlags& flags) {
     return Status::Internal(b.url() + " answered " + std::to_string(digests_b.digests_size()) +
                             " ranges for " + std::to_string(ranges));
   }
+  uint64_t items = 0;
+  for (uint32_t i = 0; i < ranges; ++i) {
+    items += std::max(digests_a.digests(static_cast<int>(i)).item_count(),
+                      digests_b.digests(static_cast<int>(i)).item_count());
+  }
+  // On stderr, so that the report on stdout stays plain.
+  ProgressMeter progress = ProgressMeter::ForStream(
+      {.label = "verifying " + flags.table, .unit = "items", .total = items}, stderr,
+      ProgressMeter::StyleFor(stderr));
   size_t differing_ranges = 0;
   size_t differing_keys = 0;
   for (uint32_t i = 0; i < ranges; ++i) {
     const v1::RangeDigest& da = digests_a.digests(static_cast<int>(i));
     const v1::RangeDigest& db = digests_b.digests(static_cast<int>(i));
+    progress.Advance(std::max(da.item_count(), db.item_count()));
     if (da.digest() == db.digest() && da.item_count() == db.item_count()) {
       std::cout << "range " << i << ": equal (" << da.item_count() << " items)\n";
       continue;
@@ -141,13 +223,15 @@ Result<bool> Verify(const VerifyFlags& flags) {
     TW_ASSIGN_OR_RETURN(size_t keys, ListDifferences(a, b, flags.table, ranges, i));
     differing_keys += keys;
   }
-  if (differing_ranges == 0) {
+  progress.Finish();
+  const VerifyOutcome outcome{differing_ranges == 0, ranges, differing_ranges, differing_keys};
+  if (outcome.equal) {
     std::cout << "replicas of " << flags.table << " are identical (" << ranges << " ranges)\n";
-    return true;
+  } else {
+    std::cout << "replicas of " << flags.table << " differ: " << differing_keys << " keys in "
+              << differing_ranges << " of " << ranges << " ranges\n";
   }
-  std::cout << "replicas of " << flags.table << " differ: " << differing_keys << " keys in "
-            << differing_ranges << " of " << ranges << " ranges\n";
-  return false;
+  return outcome;
 }
 
 }  // namespace
@@ -161,14 +245,20 @@ void AddVerifyCommand(CLI::App& app) {
   command->add_option("--table", flags->table, "Table name")->required();
   command->add_option("--timeout-ms", flags->timeout_ms, "Timeout of each call")
       ->capture_default_str();
+  command->add_option("--metrics-file", flags->metrics_file,
+                      "Also write the outcome as Prometheus metrics to this file (node_exporter's "
+                      "textfile collector)");
   command->callback([flags] {
-    auto equal = Verify(*flags);
-    if (!equal.ok()) {
-      std::cerr << "error: " << equal.status().ToString() << "\n";
+    auto outcome = Verify(*flags);
+    if (!outcome.ok()) std::cerr << "error: " << outcome.status().ToString() << "\n";
+    ExitCode() = !outcome.ok() ? 2 : outcome->equal ? 0 : 1;
+    if (flags->metrics_file.empty()) return;
+    const Status written =
+        WriteMetricsFile(*flags, outcome.ok() ? std::optional(*outcome) : std::nullopt);
+    if (!written.ok()) {
+      std::cerr << "error: " << written.ToString() << "\n";
       ExitCode() = 2;
-      return;
     }
-    ExitCode() = *equal ? 0 : 1;
   });
 }
 

@@ -7,7 +7,10 @@ regions (one publishing to a mock Kafka cluster process), a replicator between t
   * every dashboard query returns series through Prometheus's HTTP API (no panel refers to
     a metric that does not exist);
   * every alert expression evaluates, and every metric it names is exported by a process;
-  * stopping the replicator (SIGKILL) while writes go on makes TidewaterReplicatorDown fire.
+  * stopping the replicator (SIGKILL) while writes go on makes TidewaterReplicatorDown fire;
+  * a key written into one replica only, found by `tidewater verify --metrics-file` (through
+    node_exporter's textfile collector, Debian's `prometheus-node-exporter`), makes
+    TidewaterReplicaDivergence fire.
 
 Binaries come from the environment (set by CTest): TIDEWATERD, TIDEWATER, REPLICATOR,
 MOCK_KAFKA; PROJECT_DIR is the source tree.
@@ -93,7 +96,8 @@ def expressions_of(dashboard):
 # Metric names in a PromQL expression: identifiers that are not functions, keywords or
 # label names (label names are inside {...} or by/without (...)).
 PROMQL_WORDS = {"sum", "max", "min", "avg", "count", "rate", "increase", "histogram_quantile",
-                "by", "without", "and", "or", "unless", "on", "ignoring", "bool", "offset"}
+                "by", "without", "and", "or", "unless", "on", "ignoring", "bool", "offset",
+                "time"}
 
 
 def metric_names(expression):
@@ -160,7 +164,18 @@ class DashboardsTest(unittest.TestCase):
         cls.client(cls.east, "us-east-1").put_item(TableName="unmatched",
                                                    Item={"pk": {"S": "x"}})
 
-        ports = {job: free_port() for job in ("replicator", "sink", "trigger", "prometheus")}
+        ports = {job: free_port() for job in ("replicator", "sink", "trigger", "node", "prometheus")}
+        # node_exporter reads what `tidewater verify --metrics-file` writes; a first verify,
+        # of the two empty tables, finds them equal.
+        cls.textfile_dir = os.path.join(cls.dir, "textfile")
+        os.makedirs(cls.textfile_dir)
+        cls.start("node", ["/usr/bin/prometheus-node-exporter", "--collector.disable-defaults",
+                           "--collector.textfile",
+                           f"--collector.textfile.directory={cls.textfile_dir}",
+                           f"--web.listen-address=127.0.0.1:{ports['node']}"])
+        first = cls.verify()
+        if first.returncode != 0:
+            raise AssertionError("verify of two empty tables:\n" + first.stdout + first.stderr)
         cls.start("replicator", [os.environ["REPLICATOR"], "--source", f"http://{cls.east}",
                                  "--target", f"http://{cls.west}", "--table", "orders",
                                  "--table", "unmatched",
@@ -197,7 +212,8 @@ class DashboardsTest(unittest.TestCase):
         jobs = {"tidewaterd": [cls.east, cls.west],
                 "tidewater-replicator": [f"127.0.0.1:{ports['replicator']}"],
                 "tidewater-sink": [f"127.0.0.1:{ports['sink']}"],
-                "tidewater-trigger": [f"127.0.0.1:{ports['trigger']}"]}
+                "tidewater-trigger": [f"127.0.0.1:{ports['trigger']}"],
+                "node": [f"127.0.0.1:{ports['node']}"]}
         with open(prometheus_config, "w") as f:
             yaml.safe_dump({"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
                             "rule_files": [RULES],
@@ -242,6 +258,14 @@ class DashboardsTest(unittest.TestCase):
         for process in reversed(list(cls.processes.values())):
             process.stop()
         shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def verify(cls):
+        return subprocess.run(
+            [os.environ["TIDEWATER"], "verify", "--a", f"http://{cls.east}", "--b",
+             f"http://{cls.west}", "--table", "orders", "--metrics-file",
+             os.path.join(cls.textfile_dir, "tidewater_verify_orders.prom")],
+            capture_output=True, text=True, timeout=60)
 
     @classmethod
     def prometheus_ready(cls):
@@ -312,6 +336,22 @@ class DashboardsTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: self.query('up{job="tidewater-replicator"} == 1')))
         self.assertEqual(firing(), [])
         self.processes["replicator"].stop(signal.SIGKILL)
+        self.assertTrue(wait_for(firing), self.api("alerts"))
+
+    def test_4_a_diverged_replica_fires_its_alert(self):
+        def firing():
+            alerts = self.api("alerts")["alerts"]
+            return [a for a in alerts if a["labels"]["alertname"] == "TidewaterReplicaDivergence"
+                    and a["state"] == "firing"]
+
+        # The first verify (two empty tables) exported 0 differing keys: nothing fires.
+        self.assertTrue(wait_for(lambda: self.query("tidewater_verify_differing_keys == 0")))
+        self.assertEqual(firing(), [])
+        self.client(self.west, "us-west-2").put_item(TableName="orders",
+                                                      Item={"pk": {"S": "only-in-west"}})
+        run = self.verify()
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn('only in b: {"pk":{"S":"only-in-west"}}', run.stdout)
         self.assertTrue(wait_for(firing), self.api("alerts"))
 
 
