@@ -120,7 +120,12 @@ struct Totals {
 Totals Observe(RunningSink& running, LagMetrics& lag) {
   Totals totals;
   for (auto& [table, reader] : running.readers) {
-    for (const streams::ConsumerShardStatus& shard : reader->Progress()) {
+    const std::vector<streams::ConsumerShardStatus> progress = reader->Progress();
+    if (Status recorded = running.sink->RecordProgress(TableName(table), progress);
+        !recorded.ok()) {
+      spdlog::warn("sink {} table {}: {}", running.name, table, recorded.message());
+    }
+    for (const streams::ConsumerShardStatus& shard : progress) {
       totals.rows += shard.records_processed;
       totals.errors += shard.handler_errors;
       if (!shard.held) continue;

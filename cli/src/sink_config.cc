@@ -34,9 +34,9 @@ Result<SinkTargetConfig> ParseTarget(const YAML::Node& node, size_t index) {
     return Invalid(where + ".image_json must be plain or dynamodb");
   }
   if (type == "postgres") {
-    TW_RETURN_IF_ERROR(CheckKeys(
-        node, where,
-        {"type", "name", "conninfo", "schema", "table_prefix", "checkpoint_table", "image_json"}));
+    TW_RETURN_IF_ERROR(CheckKeys(node, where,
+                                 {"type", "name", "conninfo", "schema", "table_prefix",
+                                  "checkpoint_table", "resolved_table", "image_json"}));
     target.type = SinkTargetConfig::Type::kPostgres;
     auto& options = target.postgres;
     if (!node["conninfo"]) return Invalid(where + ".conninfo is required");
@@ -46,6 +46,7 @@ Result<SinkTargetConfig> ParseTarget(const YAML::Node& node, size_t index) {
     if (node["checkpoint_table"]) {
       options.checkpoint_table = node["checkpoint_table"].as<std::string>();
     }
+    if (node["resolved_table"]) options.resolved_table = node["resolved_table"].as<std::string>();
     options.sink_name = target.name;
     options.image_json = image_json;
   } else if (type == "files") {

@@ -130,7 +130,9 @@ class PostgresSinkImpl final : public PostgresSink {
   explicit PostgresSinkImpl(PostgresSinkOptions options)
       : options_(std::move(options)),
         metrics_(options_.registry, options_.sink_name),
-        checkpoints_(Qualified(options_.checkpoint_table)) {}
+        checkpoints_(Qualified(options_.checkpoint_table)),
+        resolved_shards_(Qualified(options_.resolved_table + "_shards")),
+        resolved_view_(Qualified(options_.resolved_table)) {}
 
   Result<std::optional<SequenceNumber>> Load(const TableName& table, ShardIndex shard) override {
     Result<std::optional<SequenceNumber>> position = LoadOnce(table, shard);
@@ -209,11 +211,73 @@ class PostgresSinkImpl final : public PostgresSink {
     MutexLock lock(ddl_mutex_);
     TW_RETURN_IF_ERROR(
         Run(conn, "CREATE SCHEMA IF NOT EXISTS " + QuoteIdentifier(options_.schema)).status());
-    return Run(conn, "CREATE TABLE IF NOT EXISTS " + checkpoints_ +
-                         " (sink_name text NOT NULL, table_name text NOT NULL, shard integer "
-                         "NOT NULL, next_sequence bigint NOT NULL, updated_at timestamptz NOT "
-                         "NULL DEFAULT now(), PRIMARY KEY (sink_name, table_name, shard))")
+    TW_RETURN_IF_ERROR(Run(conn, "CREATE TABLE IF NOT EXISTS " + checkpoints_ +
+                                     " (sink_name text NOT NULL, table_name text NOT NULL, shard "
+                                     "integer NOT NULL, next_sequence bigint NOT NULL, updated_at "
+                                     "timestamptz NOT NULL DEFAULT now(), PRIMARY KEY "
+                                     "(sink_name, table_name, shard))")
+                           .status());
+    TW_RETURN_IF_ERROR(Run(conn, "CREATE TABLE IF NOT EXISTS " + resolved_shards_ +
+                                     " (sink_name text NOT NULL, table_name text NOT NULL, shard "
+                                     "integer NOT NULL, resolved_time timestamptz NOT NULL, "
+                                     "table_shards integer NOT NULL, updated_at timestamptz NOT "
+                                     "NULL DEFAULT now(), PRIMARY KEY (sink_name, table_name, "
+                                     "shard))")
+                           .status());
+    return Run(conn, "CREATE OR REPLACE VIEW " + resolved_view_ +
+                         " AS SELECT sink_name, table_name, CASE WHEN count(*) >= "
+                         "max(table_shards) THEN min(resolved_time) END AS resolved_time, "
+                         "max(updated_at) AS updated_at FROM " +
+                         resolved_shards_ + " GROUP BY sink_name, table_name")
         .status();
+  }
+
+  Status RecordProgress(const TableName& table,
+                        const std::vector<streams::ConsumerShardStatus>& progress) override {
+    // Accepted batches are committed (Write returns after COMMIT), so a held shard's
+    // resolved time is already true of the database.
+    std::vector<std::pair<uint32_t, int64_t>> advanced;
+    {
+      MutexLock lock(resolved_mutex_);
+      for (const streams::ConsumerShardStatus& shard : progress) {
+        if (!shard.held || !shard.resolved_time_micros) continue;
+        auto recorded = recorded_resolved_.find({table.value(), shard.shard.value()});
+        if (recorded != recorded_resolved_.end() &&
+            recorded->second >= *shard.resolved_time_micros) {
+          continue;
+        }
+        advanced.emplace_back(shard.shard.value(), *shard.resolved_time_micros);
+      }
+    }
+    if (advanced.empty()) return Status::Ok();
+    TW_ASSIGN_OR_RETURN(Connection conn, Acquire());
+    const std::string upsert =
+        "INSERT INTO " + resolved_shards_ +
+        " AS r (sink_name, table_name, shard, resolved_time, table_shards, updated_at) VALUES "
+        "($1, $2, $3, TIMESTAMPTZ 'epoch' + $4::bigint * INTERVAL '1 microsecond', $5, now()) "
+        "ON CONFLICT (sink_name, table_name, shard) DO UPDATE SET resolved_time = "
+        "GREATEST(r.resolved_time, EXCLUDED.resolved_time), table_shards = "
+        "EXCLUDED.table_shards, updated_at = now()";
+    Status status = Run(conn.get(), "BEGIN").status();
+    for (const auto& [shard, resolved_micros] : advanced) {
+      if (!status.ok()) break;
+      status = Run(conn.get(), upsert,
+                   {options_.sink_name, table.value(), std::to_string(shard),
+                    std::to_string(resolved_micros), std::to_string(progress.size())})
+                   .status();
+    }
+    if (status.ok()) status = Run(conn.get(), "COMMIT").status();
+    Release(std::move(conn));
+    if (!status.ok()) {
+      metrics_.Error(table.value());
+      return status;  // recorded again at the next call
+    }
+    MutexLock lock(resolved_mutex_);
+    for (const auto& [shard, resolved_micros] : advanced) {
+      int64_t& recorded = recorded_resolved_[{table.value(), shard}];
+      recorded = std::max(recorded, resolved_micros);
+    }
+    return Status::Ok();
   }
 
   Result<std::optional<SequenceNumber>> LoadOnce(const TableName& table, ShardIndex shard) {
@@ -414,11 +478,17 @@ class PostgresSinkImpl final : public PostgresSink {
   const PostgresSinkOptions options_;
   SinkMetrics metrics_;
   const std::string checkpoints_;
+  const std::string resolved_shards_;
+  const std::string resolved_view_;
 
   Mutex pool_mutex_;
   std::vector<Connection> idle_ TW_GUARDED_BY(pool_mutex_);
 
   Mutex ddl_mutex_;
+  // The resolved times last committed to resolved_shards_, per (table, shard).
+  Mutex resolved_mutex_;
+  std::map<std::pair<std::string, uint32_t>, int64_t> recorded_resolved_
+      TW_GUARDED_BY(resolved_mutex_);
   // Never erased: Prepare's pointers stay valid.
   std::map<std::string, TableStatements> tables_ TW_GUARDED_BY(ddl_mutex_);
 };

@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +25,7 @@
 #include "support/test_engine.h"
 #include "support/tidewaterd_process.h"
 #include "support/wait_for.h"
+#include "tidewater/core/clock.h"
 #include "tidewater/core/failure_point.h"
 #include "tidewater/streams/service_client.h"
 
@@ -318,6 +321,113 @@ TEST(SinkAtTimestampTest, FilesHoldExactlyTheRecordsFromTheTime) {
     }
   }
   EXPECT_EQ(seen, expected);
+}
+
+// The per-shard resolved times, as text (for failure messages).
+std::string ResolvedRows(const std::string& conninfo) {
+  std::string text = "\nresolved shards:";
+  for (const auto& row : testing::PgQuery(conninfo,
+                                          "SELECT shard, resolved_time, table_shards FROM "
+                                          "tidewater_sink_resolved_shards ORDER BY shard")) {
+    text += "\n ";
+    for (const std::string& value : row) text += " " + value;
+  }
+  return text;
+}
+
+// The resolved-time view, sampled while writes go on: every change committed before a
+// sampled time was already in PostgreSQL when the time was read. Once writes stop, the
+// time passes the last write (idle shards advance).
+TEST_F(SinkProcessTest, ResolvedTimeSaysEveryEarlierChangeIsInPostgres) {
+  const std::string conninfo = postgres_.conninfo();
+  // nullopt until the view exists and has a time for the table.
+  auto resolved = [&]() -> std::optional<int64_t> {
+    const testing::PgRows rows =
+        testing::PgQuery(conninfo,
+                         "SELECT (extract(epoch FROM resolved_time) * 1000000)::bigint FROM "
+                         "tidewater_sink_resolved WHERE sink_name = 'postgres' AND "
+                         "table_name = 'orders'");
+    if (rows.size() != 1 || rows[0].size() != 1 || rows[0][0].empty() ||
+        !std::isdigit(static_cast<unsigned char>(rows[0][0][0]))) {
+      return std::nullopt;
+    }
+    return std::stoll(rows[0][0]);
+  };
+  struct Sample {
+    int64_t resolved;
+    std::set<std::pair<uint32_t, uint64_t>> committed;  // (shard, sequence) in PostgreSQL
+  };
+  std::vector<Sample> samples;
+  auto sample = [&] {
+    const std::optional<int64_t> time = resolved();  // first the time, then the rows
+    if (!time) return;
+    Sample taken{*time, {}};
+    for (const auto& row :
+         testing::PgQuery(conninfo, "SELECT shard, sequence FROM orders_changes")) {
+      if (row.size() != 2) return;  // no change table yet
+      taken.committed.emplace(std::stoul(row[0]), std::stoull(row[1]));
+    }
+    samples.push_back(std::move(taken));
+  };
+  // The sink first, until it has a time for the (empty) table; then the writes.
+  auto sink = StartSink(WriteConfig(/*with_files=*/false));
+  ASSERT_TRUE(testing::WaitFor([&] { return resolved().has_value(); }, std::chrono::seconds(30)))
+      << sink->log() << ResolvedRows(conninfo);
+  std::atomic<bool> writing = true;
+  std::thread writer([&] {
+    // Bursts with pauses, so that the sink catches up (and the time advances) mid-run.
+    for (uint32_t burst = 0; burst < 30; ++burst) {
+      Status written = testing::RunRemoteWorkload(*client_, "orders", 100, 150, 11 + burst);
+      EXPECT_TRUE(written.ok()) << written.ToString();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    writing = false;
+  });
+  while (writing) {
+    sample();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  writer.join();
+  const int64_t writes_done = Clock::System()->NowMicros();
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        const std::optional<int64_t> time = resolved();
+        return time && *time > writes_done;
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(50)))
+      << sink->log() << ResolvedRows(conninfo);
+  sample();
+  ExpectGracefulStop(*sink);
+  ASSERT_TRUE(daemon_.Stop()) << daemon_.log();
+
+  auto engine = Engine::Open(testing::TestEngineOptions(dir_.Sub("data")));
+  ASSERT_TRUE(engine.ok());
+  std::vector<ChangeRecord> records;
+  auto table = (*engine)->DescribeTable("orders");
+  ASSERT_TRUE(table.ok());
+  for (const ShardDescription& shard : table->shards) {
+    for (SequenceNumber from(1); from <= shard.last_sequence;) {
+      auto read = (*engine)->ReadShard({TableName("orders"), shard.index, from, 1000});
+      ASSERT_TRUE(read.ok()) << read.status().ToString();
+      records.insert(records.end(), read->records.begin(), read->records.end());
+      from = read->next_sequence;
+    }
+  }
+  ASSERT_GE(samples.size(), 2u);
+  size_t checked = 0;
+  for (const Sample& taken : samples) {
+    for (const ChangeRecord& record : records) {
+      if (record.approximate_creation_time_micros() >= taken.resolved) continue;
+      ++checked;
+      EXPECT_TRUE(taken.committed.contains({record.shard(), record.sequence()}))
+          << "shard " << record.shard() << " sequence " << record.sequence() << " written at "
+          << record.approximate_creation_time_micros() << " was not in PostgreSQL at resolved "
+          << taken.resolved;
+    }
+  }
+  // The final sample covers every record.
+  EXPECT_EQ(samples.back().committed.size(), records.size());
+  EXPECT_GT(checked, records.size());
 }
 
 TEST_F(SinkProcessTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {

@@ -145,6 +145,55 @@ TEST_F(PostgresSinkTest, MirrorAndChangeTableMatchTheTable) {
   }
 }
 
+// The resolved-time rows: a shard's row never goes back; the view's table time is the
+// lowest of the shards, NULL until every shard has one; shards not held or with no known
+// time are not written.
+TEST_F(PostgresSinkTest, ResolvedTimesPerShardAndTheTablesLowest) {
+  auto sink = MakeSink();
+  auto status = [](uint32_t shard, bool held, std::optional<int64_t> resolved) {
+    streams::ConsumerShardStatus entry;
+    entry.shard = ShardIndex(shard);
+    entry.held = held;
+    entry.resolved_time_micros = resolved;
+    return entry;
+  };
+  const TableName orders("orders");
+  const int64_t t = 1'765'000'000'123'456;  // microseconds: kept exactly
+  auto view = [&] {
+    return PgQuery(conninfo_,
+                   "SELECT sink_name, table_name, (extract(epoch FROM resolved_time) * "
+                   "1000000)::bigint FROM tidewater_sink_resolved");
+  };
+  auto shards = [&] {
+    return PgQuery(conninfo_,
+                   "SELECT shard, (extract(epoch FROM resolved_time) * 1000000)::bigint, "
+                   "table_shards FROM tidewater_sink_resolved_shards ORDER BY shard");
+  };
+  // Two of three shards held with a time, one held without, one not held.
+  ASSERT_TRUE(sink->RecordProgress(orders, {status(0, true, t + 5), status(1, true, t),
+                                            status(2, true, std::nullopt)})
+                  .ok());
+  EXPECT_EQ(shards(),
+            (testing::PgRows{{"0", std::to_string(t + 5), "3"}, {"1", std::to_string(t), "3"}}));
+  EXPECT_EQ(view(), (testing::PgRows{{"tidewater", "orders", "<null>"}}));  // shard 2 unknown
+  // Shard 2 known (held elsewhere before: this worker does not hold 0 and 1 any more).
+  ASSERT_TRUE(sink->RecordProgress(orders, {status(0, false, t + 9), status(1, false, t + 9),
+                                            status(2, true, t + 2)})
+                  .ok());
+  EXPECT_EQ(view(), (testing::PgRows{{"tidewater", "orders", std::to_string(t)}}));
+  // Never back, also from another sink process on the same database.
+  auto other = MakeSink();
+  ASSERT_TRUE(other->RecordProgress(orders, {status(1, true, t - 100)}).ok());
+  ASSERT_TRUE(other
+                  ->RecordProgress(orders, {status(0, true, t + 7), status(1, true, t + 3),
+                                            status(2, true, t + 4)})
+                  .ok());
+  EXPECT_EQ(shards(), (testing::PgRows{{"0", std::to_string(t + 7), "3"},
+                                       {"1", std::to_string(t + 3), "3"},
+                                       {"2", std::to_string(t + 4), "3"}}));
+  EXPECT_EQ(view(), (testing::PgRows{{"tidewater", "orders", std::to_string(t + 3)}}));
+}
+
 TEST_F(PostgresSinkTest, BatchDeliveredAgainIsNotAppliedTwice) {
   ASSERT_TRUE(testing::RunWorkload(*engine_, "orders", 120, 10, 2).ok());
   auto sink = MakeSink();

@@ -13,6 +13,14 @@
 //            new_image jsonb (NULL when the record does not carry it).
 //   checkpoints  "<checkpoint_table>" (shared): sink_name, table_name, shard, next_sequence,
 //            updated_at; primary key (sink_name, table_name, shard).
+//   resolved "<resolved_table>_shards" (shared): sink_name, table_name, shard, resolved_time
+//            timestamptz, table_shards integer (the table's shard count as the worker saw
+//            it), updated_at; primary key (sink_name, table_name, shard). A shard's row says
+//            every change of the shard committed before resolved_time is in the mirror and
+//            change tables. Written from RecordProgress; it never goes back.
+//            View "<resolved_table>": per (sink_name, table_name) the lowest resolved_time
+//            of the shards, NULL until every shard has a row: every change of the table
+//            committed before it is in PostgreSQL ("how complete is my mirror").
 // Key columns come from the first record's keys; images are JSONB in the `image_json` form
 // (numbers exact: JSONB keeps numeric digits), so item schema changes need no migration.
 //
@@ -47,7 +55,8 @@ struct PostgresSinkOptions {
   std::string schema = "public";
   std::string table_prefix;  // mirror "<prefix>T", changes "<prefix>T_changes"
   std::string checkpoint_table = "tidewater_sink_checkpoints";
-  std::string sink_name = "tidewater";  // checkpoint rows are per sink name
+  std::string resolved_table = "tidewater_sink_resolved";  // a view over "<it>_shards"
+  std::string sink_name = "tidewater";                     // checkpoint rows are per sink name
   ImageJson image_json = ImageJson::kPlain;
   std::chrono::milliseconds retry_backoff_initial{100};
   std::chrono::milliseconds retry_backoff_max{5'000};

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
@@ -56,6 +57,14 @@ class Sink : public streams::CheckpointStore {
   // Commits everything staged (graceful stop). Positions after Flush cover every record
   // Write accepted.
   virtual Status Flush() { return Status::Ok(); }
+
+  // The consumer's progress over `table`'s shards (StreamReader::Progress), told about
+  // once a second. Their resolved times say how complete the output is: a sink whose
+  // accepted batches are committed (PostgreSQL) records them; others ignore them.
+  virtual Status RecordProgress(const TableName&,
+                                const std::vector<streams::ConsumerShardStatus>&) {
+    return Status::Ok();
+  }
 
   // The position travels with the output (see the file comment).
   Status Save(const TableName&, ShardIndex, SequenceNumber) override { return Status::Ok(); }
