@@ -81,6 +81,12 @@ int main(int argc, char** argv) {
                  "Send each partition a watermark message this often (0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  std::string throttling = "on";
+  app.add_option("--throttling", throttling,
+                 "on: PROVISIONED tables refuse load beyond their throughput "
+                 "(ProvisionedThroughputExceededException); off: serve any load")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
   std::map<std::string, std::string> kafka_properties;  // config file only
   CLI11_PARSE(app, argc, argv);
 
@@ -116,6 +122,7 @@ int main(int argc, char** argv) {
   options.worker_threads = threads;
   options.max_body_bytes = max_body_bytes;
   options.sync_writes = sync;
+  options.throttling = throttling == "on";
   options.min_free_disk_bytes = min_free_disk_mb << 20;
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);

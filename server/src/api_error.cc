@@ -94,6 +94,21 @@ ApiError ToApiError(const Status& status, const ErrorDetails& details) {
     writer.Key("Item");
     json::WriteItem(*details.condition_failed_item, writer);
   }
+  if (status.code() == ErrorCode::kProvisionedThroughputExceeded &&
+      !details.throttling_reasons.empty()) {
+    writer.Key("ThrottlingReasons");
+    writer.StartArray();
+    for (const ErrorDetails::ThrottlingReason& reason : details.throttling_reasons) {
+      writer.StartObject();
+      writer.Key("reason");
+      writer.String(reason.reason.data(), static_cast<rapidjson::SizeType>(reason.reason.size()));
+      writer.Key("resource");
+      writer.String(reason.resource.data(),
+                    static_cast<rapidjson::SizeType>(reason.resource.size()));
+      writer.EndObject();
+    }
+    writer.EndArray();
+  }
   writer.Key(UsesCapitalizedMessage(status.code()) ? "Message" : "message");
   writer.String(status.message().data(), static_cast<rapidjson::SizeType>(status.message().size()));
   writer.EndObject();

@@ -4,8 +4,8 @@
 // with the namespace DynamoDB uses for each type (com.amazon.coral.service# for
 // SerializationException and UnknownOperationException, com.amazon.coral.validate# for
 // "N validation error(s) detected: ..." constraint failures), "Message" where DynamoDB
-// capitalizes it, CancellationReasons for TransactionCanceledException, and HTTP 500 for
-// internal errors.
+// capitalizes it, CancellationReasons for TransactionCanceledException, ThrottlingReasons for
+// ProvisionedThroughputExceededException, and HTTP 500 for internal errors.
 #pragma once
 
 #include <optional>
@@ -24,6 +24,12 @@ struct ErrorDetails {
   std::optional<Item> condition_failed_item;
   // TransactionCanceledException: per action, the item as it was (index = reason index).
   std::vector<std::optional<Item>> cancellation_items;
+  // ProvisionedThroughputExceededException: why and where ("ThrottlingReasons").
+  struct ThrottlingReason {
+    std::string reason;    // e.g. "TableWriteProvisionedThroughputExceeded"
+    std::string resource;  // the table's ARN
+  };
+  std::vector<ThrottlingReason> throttling_reasons;
 };
 
 struct ApiError {

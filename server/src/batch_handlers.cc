@@ -1,6 +1,10 @@
 // BatchGetItem and BatchWriteItem: many independent reads or writes in one request. The
 // whole request is validated before anything runs (unknown tables, bad keys, duplicates,
-// limits); then each item is read or written on its own, not atomically.
+// limits); then each item is read or written on its own, not atomically. An item its table's
+// throughput refuses comes back unprocessed; a call of which nothing could run fails with
+// ProvisionedThroughputExceededException.
+#include <algorithm>
+
 #include "capacity.h"
 #include "handler_support.h"
 #include "handlers.h"
@@ -97,49 +101,66 @@ Status BatchGetItem(ServiceContext& service, const rapidjson::Value& request, Re
   w.StartObject();
   w.Key("Responses");
   w.StartObject();
-  // (table index, first unprocessed key) once the response is full.
-  std::optional<std::pair<size_t, size_t>> unprocessed_from;
-  for (size_t t = 0; t < tables.size() && !unprocessed_from; ++t) {
+  // Per table, the keys not read: throttled, or beyond a full response.
+  std::vector<std::vector<size_t>> unprocessed(tables.size());
+  bool full = false;
+  size_t read = 0;
+  std::optional<size_t> throttled_table;  // the first table that refused a key
+  for (size_t t = 0; t < tables.size(); ++t) {
     const TableGets& gets = tables[t];
+    bool throttled = false;
     WriteKey(w, gets.table);
     w.StartArray();
     for (size_t k = 0; k < gets.keys.size(); ++k) {
-      if (scope.buffer.GetSize() > kMaxBatchGetResponseBytes) {
-        unprocessed_from = std::make_pair(t, k);
-        break;
+      full = full || scope.buffer.GetSize() > kMaxBatchGetResponseBytes;
+      if (full) {
+        unprocessed[t].push_back(k);
+        continue;
+      }
+      if (!service.throughput->AdmitItem(gets.table, CapacityKind::kRead)) {
+        unprocessed[t].push_back(k);
+        throttled = true;
+        continue;
       }
       TW_ASSIGN_OR_RETURN(std::optional<Item> item,
                           service.engine->GetItem(gets.table, gets.keys[k]));
-      if (capacity.wanted()) {
-        capacity.AddRead(gets.table, ReadUnits(item ? ItemSize(*item) : 0, gets.consistent));
-      }
+      ++read;
+      double units = ReadUnits(item ? ItemSize(*item) : 0, gets.consistent);
+      service.throughput->Charge(gets.table, CapacityKind::kRead, units);
+      if (capacity.wanted()) capacity.AddRead(gets.table, units);
       if (item) WriteProjectedItem(*item, gets.projection, w);
     }
     w.EndArray();
+    if (throttled) {
+      service.throughput->CountThrottledRequest(gets.table, "BatchGetItem");
+      if (!throttled_table) throttled_table = t;
+    }
+  }
+  if (read == 0 && throttled_table) {
+    return service.throughput->Throttled(tables[*throttled_table].table, CapacityKind::kRead,
+                                         scope.error_details);
   }
   w.EndObject();
   w.Key("UnprocessedKeys");
   w.StartObject();
-  if (unprocessed_from) {
-    for (size_t t = unprocessed_from->first; t < tables.size(); ++t) {
-      const TableGets& gets = tables[t];
-      const size_t first = t == unprocessed_from->first ? unprocessed_from->second : 0;
-      WriteKey(w, gets.table);
-      w.StartObject();
-      // The table's other request members, as sent (all checked flat values above).
-      for (const char* member : {"ConsistentRead", "ProjectionExpression",
-                                 "ExpressionAttributeNames", "AttributesToGet"}) {
-        const rapidjson::Value* value = FindMember(*gets.request, member);
-        if (value == nullptr) continue;
-        w.Key(member);
-        value->Accept(w);
-      }
-      w.Key("Keys");
-      w.StartArray();
-      for (size_t k = first; k < gets.keys.size(); ++k) json::WriteItem(gets.keys[k], w);
-      w.EndArray();
-      w.EndObject();
+  for (size_t t = 0; t < tables.size(); ++t) {
+    if (unprocessed[t].empty()) continue;
+    const TableGets& gets = tables[t];
+    WriteKey(w, gets.table);
+    w.StartObject();
+    // The table's other request members, as sent (all checked flat values above).
+    for (const char* member : {"ConsistentRead", "ProjectionExpression", "ExpressionAttributeNames",
+                               "AttributesToGet"}) {
+      const rapidjson::Value* value = FindMember(*gets.request, member);
+      if (value == nullptr) continue;
+      w.Key(member);
+      value->Accept(w);
     }
+    w.Key("Keys");
+    w.StartArray();
+    for (size_t k : unprocessed[t]) json::WriteItem(gets.keys[k], w);
+    w.EndArray();
+    w.EndObject();
   }
   w.EndObject();
   capacity.WriteList(w);
@@ -214,20 +235,53 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
   }
 
   CapacityTally capacity(capacity_detail);
+  std::vector<const BatchWrite*> unprocessed;
+  std::vector<std::string> throttled_tables;  // in first-refusal order
   for (BatchWrite& write : writes) {
+    if (!service.throughput->AdmitItem(write.table, CapacityKind::kWrite)) {
+      unprocessed.push_back(&write);
+      if (std::find(throttled_tables.begin(), throttled_tables.end(), write.table) ==
+          throttled_tables.end()) {
+        throttled_tables.push_back(write.table);
+      }
+      continue;
+    }
     auto result = write.is_put ? service.engine->PutItem(write.table, std::move(write.item))
                                : service.engine->DeleteItem(write.table, write.item);
     if (!result.ok()) return result.status();
-    if (capacity.wanted()) {
-      size_t before = result->old_item ? ItemSize(*result->old_item) : 0;
-      size_t after = result->new_item ? ItemSize(*result->new_item) : 0;
-      capacity.AddWrite(write.table, WriteUnits(std::max(before, after)));
-    }
+    size_t before = result->old_item ? ItemSize(*result->old_item) : 0;
+    size_t after = result->new_item ? ItemSize(*result->new_item) : 0;
+    double units = WriteUnits(std::max(before, after));
+    service.throughput->Charge(write.table, CapacityKind::kWrite, units);
+    if (capacity.wanted()) capacity.AddWrite(write.table, units);
+  }
+  for (const std::string& table : throttled_tables) {
+    service.throughput->CountThrottledRequest(table, "BatchWriteItem");
+  }
+  if (!unprocessed.empty() && unprocessed.size() == writes.size()) {
+    return service.throughput->Throttled(throttled_tables.front(), CapacityKind::kWrite,
+                                         scope.error_details);
   }
   json::Writer& w = scope.writer;
   w.StartObject();
   w.Key("UnprocessedItems");
   w.StartObject();
+  // The refused writes as sent, grouped by table in first-refusal order.
+  for (const std::string& table : throttled_tables) {
+    WriteKey(w, table);
+    w.StartArray();
+    for (const BatchWrite* write : unprocessed) {
+      if (write->table != table) continue;
+      w.StartObject();
+      w.Key(write->is_put ? "PutRequest" : "DeleteRequest");
+      w.StartObject();
+      w.Key(write->is_put ? "Item" : "Key");
+      json::WriteItem(write->item, w);
+      w.EndObject();
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject();
   capacity.WriteList(w);
   w.EndObject();

@@ -8,20 +8,27 @@ namespace tidewater::server {
 namespace {
 
 // The condition of a single-item write: runs the compiled ConditionExpression under the
-// engine's commit lock and, when asked, keeps the item that failed it.
+// engine's commit lock and, when asked, keeps the item that failed it. `checked_bytes`
+// receives the size of the item the condition read (0 when absent): a failed condition
+// still consumes write units for it.
 WriteCondition MakeWriteCondition(const std::optional<ConditionExpression>& condition,
-                                  bool return_old_on_failure, std::optional<Item>* failed_item) {
+                                  bool return_old_on_failure, std::optional<Item>* failed_item,
+                                  size_t* checked_bytes) {
   if (!condition) return {};
-  return [&condition, return_old_on_failure, failed_item](const Item* current) -> Status {
+  return [&condition, return_old_on_failure, failed_item, checked_bytes](const Item* current) {
+    *checked_bytes = current != nullptr ? ItemSize(*current) : 0;
     if (condition->Matches(current)) return Status::Ok();
     if (return_old_on_failure && current != nullptr) *failed_item = *current;
     return Status::ConditionFailed();
   };
 }
 
-// Passes the engine's error on, attaching the failed item to ConditionalCheckFailed.
-Status WriteFailed(const Status& status, std::optional<Item>* failed_item, RequestScope& scope) {
+// Passes the engine's error on, attaching the failed item to ConditionalCheckFailed, which
+// consumes the write units of the item its condition checked.
+Status WriteFailed(ServiceContext& service, const std::string& table, const Status& status,
+                   std::optional<Item>* failed_item, size_t checked_bytes, RequestScope& scope) {
   if (status.code() == ErrorCode::kConditionalCheckFailed) {
+    service.throughput->Charge(table, CapacityKind::kWrite, WriteUnits(checked_bytes));
     scope.error_details.condition_failed_item = std::move(*failed_item);
   }
   return status;
@@ -51,11 +58,19 @@ struct WriteInputs {
   CapacityDetail capacity = CapacityDetail::kNone;
 };
 
+// Charges a successful single-item write; returns its units.
+double ChargeWrite(ServiceContext& service, const std::string& table, const WriteResult& result) {
+  double units = WriteUnitsOf(result);
+  service.throughput->Charge(table, CapacityKind::kWrite, units);
+  return units;
+}
+
 // The answer of PutItem and DeleteItem: the old item when ReturnValues is ALL_OLD, and the
 // consumed capacity when asked.
-void WriteOldItemReply(const WriteInputs& inputs, const WriteResult& result, RequestScope& scope) {
+void WriteOldItemReply(const WriteInputs& inputs, const WriteResult& result, double units,
+                       RequestScope& scope) {
   CapacityTally capacity(inputs.capacity);
-  if (capacity.wanted()) capacity.AddWrite(inputs.table, WriteUnitsOf(result));
+  if (capacity.wanted()) capacity.AddWrite(inputs.table, units);
   const Item* attributes = inputs.return_values == ReturnValues::kAllOld && result.old_item
                                ? &*result.old_item
                                : nullptr;
@@ -88,13 +103,18 @@ Status PutItem(ServiceContext& service, const rapidjson::Value& request, Request
   TW_ASSIGN_OR_RETURN(std::optional<ConditionExpression> condition, expressions.Condition(request));
   TW_RETURN_IF_ERROR(expressions.Finish());
 
+  TW_RETURN_IF_ERROR(service.throughput->Admit(inputs.table, CapacityKind::kWrite, "PutItem",
+                                               scope.error_details));
   std::optional<Item> failed_item;
+  size_t checked_bytes = 0;
   auto result = service.engine->PutItem(
       inputs.table, std::move(*item),
-      MakeWriteCondition(condition, inputs.return_old_on_failure, &failed_item));
-  if (!result.ok()) return WriteFailed(result.status(), &failed_item, scope);
+      MakeWriteCondition(condition, inputs.return_old_on_failure, &failed_item, &checked_bytes));
+  if (!result.ok()) {
+    return WriteFailed(service, inputs.table, result.status(), &failed_item, checked_bytes, scope);
+  }
 
-  WriteOldItemReply(inputs, *result, scope);
+  WriteOldItemReply(inputs, *result, ChargeWrite(service, inputs.table, *result), scope);
   return Status::Ok();
 }
 
@@ -109,13 +129,18 @@ Status DeleteItem(ServiceContext& service, const rapidjson::Value& request, Requ
   TW_ASSIGN_OR_RETURN(std::optional<ConditionExpression> condition, expressions.Condition(request));
   TW_RETURN_IF_ERROR(expressions.Finish());
 
+  TW_RETURN_IF_ERROR(service.throughput->Admit(inputs.table, CapacityKind::kWrite, "DeleteItem",
+                                               scope.error_details));
   std::optional<Item> failed_item;
+  size_t checked_bytes = 0;
   auto result = service.engine->DeleteItem(
       inputs.table, *key,
-      MakeWriteCondition(condition, inputs.return_old_on_failure, &failed_item));
-  if (!result.ok()) return WriteFailed(result.status(), &failed_item, scope);
+      MakeWriteCondition(condition, inputs.return_old_on_failure, &failed_item, &checked_bytes));
+  if (!result.ok()) {
+    return WriteFailed(service, inputs.table, result.status(), &failed_item, checked_bytes, scope);
+  }
 
-  WriteOldItemReply(inputs, *result, scope);
+  WriteOldItemReply(inputs, *result, ChargeWrite(service, inputs.table, *result), scope);
   return Status::Ok();
 }
 
@@ -136,14 +161,20 @@ Status UpdateItem(ServiceContext& service, const rapidjson::Value& request, Requ
   ItemUpdater updater = [&update, &item_key](const Item* current) {
     return UpdatedItem(update, current, item_key);
   };
+  TW_RETURN_IF_ERROR(service.throughput->Admit(inputs.table, CapacityKind::kWrite, "UpdateItem",
+                                               scope.error_details));
   std::optional<Item> failed_item;
+  size_t checked_bytes = 0;
   auto result = service.engine->UpdateItem(
       inputs.table, item_key, updater,
-      MakeWriteCondition(condition, inputs.return_old_on_failure, &failed_item));
-  if (!result.ok()) return WriteFailed(result.status(), &failed_item, scope);
+      MakeWriteCondition(condition, inputs.return_old_on_failure, &failed_item, &checked_bytes));
+  if (!result.ok()) {
+    return WriteFailed(service, inputs.table, result.status(), &failed_item, checked_bytes, scope);
+  }
 
+  double units = ChargeWrite(service, inputs.table, *result);
   CapacityTally capacity(inputs.capacity);
-  if (capacity.wanted()) capacity.AddWrite(inputs.table, WriteUnitsOf(*result));
+  if (capacity.wanted()) capacity.AddWrite(inputs.table, units);
   std::optional<Item> attributes;
   switch (inputs.return_values) {
     case ReturnValues::kNone:
@@ -179,11 +210,13 @@ Status GetItem(ServiceContext& service, const rapidjson::Value& request, Request
                       expressions.Projection(request));
   TW_RETURN_IF_ERROR(expressions.Finish());
 
+  TW_RETURN_IF_ERROR(
+      service.throughput->Admit(table, CapacityKind::kRead, "GetItem", scope.error_details));
   TW_ASSIGN_OR_RETURN(std::optional<Item> item, service.engine->GetItem(table, *key));
+  double units = ReadUnits(item ? ItemSize(*item) : 0, consistent.value_or(false));
+  service.throughput->Charge(table, CapacityKind::kRead, units);
   CapacityTally capacity(capacity_detail);
-  if (capacity.wanted()) {
-    capacity.AddRead(table, ReadUnits(item ? ItemSize(*item) : 0, consistent.value_or(false)));
-  }
+  if (capacity.wanted()) capacity.AddRead(table, units);
   json::Writer& w = scope.writer;
   w.StartObject();
   if (item) {

@@ -133,11 +133,13 @@ Status CheckStartKeyInSegment(ServiceContext& service, const std::string& table,
   return Status::Ok();
 }
 
-// Writes the answer for one engine page.
-void WritePage(const ItemPage& page, const ReadInputs& inputs, json::Writer& w) {
+// Charges the units of one engine page and writes the answer for it.
+void WritePage(ServiceContext& service, const ItemPage& page, const ReadInputs& inputs,
+               json::Writer& w) {
+  double units = ReadUnits(page.scanned_bytes, inputs.consistent);
+  service.throughput->Charge(inputs.table, CapacityKind::kRead, units);
   CapacityTally capacity(inputs.capacity);
-  if (capacity.wanted())
-    capacity.AddRead(inputs.table, ReadUnits(page.scanned_bytes, inputs.consistent));
+  if (capacity.wanted()) capacity.AddRead(inputs.table, units);
   w.StartObject();
   size_t count = 0;
   if (inputs.select != Select::kCount) {
@@ -190,8 +192,10 @@ Status Query(ServiceContext& service, const rapidjson::Value& request, RequestSc
   query.forward = forward.value_or(true);
   query.limit = static_cast<size_t>(inputs.limit.value_or(0));
   query.exclusive_start_key = inputs.exclusive_start_key;
+  TW_RETURN_IF_ERROR(
+      service.throughput->Admit(inputs.table, CapacityKind::kRead, "Query", scope.error_details));
   TW_ASSIGN_OR_RETURN(ItemPage page, service.engine->Query(query));
-  WritePage(page, inputs, scope.writer);
+  WritePage(service, page, inputs, scope.writer);
   return Status::Ok();
 }
 
@@ -232,8 +236,10 @@ Status Scan(ServiceContext& service, const rapidjson::Value& request, RequestSco
                                               *scan.exclusive_start_key, scan.segment,
                                               scan.total_segments));
   }
+  TW_RETURN_IF_ERROR(
+      service.throughput->Admit(inputs.table, CapacityKind::kRead, "Scan", scope.error_details));
   TW_ASSIGN_OR_RETURN(ItemPage page, service.engine->Scan(scan));
-  WritePage(page, inputs, scope.writer);
+  WritePage(service, page, inputs, scope.writer);
   return Status::Ok();
 }
 

@@ -17,6 +17,7 @@
 #include "service_context.h"
 #include "shard_iterator.h"
 #include "table_schemas.h"
+#include "throughput_limiter.h"
 #include "transaction_tokens.h"
 
 namespace tidewater::server {
@@ -40,9 +41,10 @@ class ServerImpl final : public Server {
         schemas_(engine),
         iterators_(std::move(secret), options.region, options.clock),
         tokens_(options.clock),
-        metrics_(RequestRouter::OperationNames(), engine, options.extra_metrics),
-        service_{engine,      options.clock, options.region, &schemas_,    &expressions_,
-                 &iterators_, &tokens_,      &metrics_,      &replicators_},
+        throughput_(engine, options.clock, options.region, options.throttling),
+        metrics_(RequestRouter::OperationNames(), engine, WithThroughput(options.extra_metrics)),
+        service_{engine,      options.clock, options.region, &schemas_,     &expressions_,
+                 &iterators_, &tokens_,      &metrics_,      &replicators_, &throughput_},
         router_(&service_, authenticator_.get(), options.max_body_bytes),
         workers_(MakeWorkers(WorkerThreads(options.worker_threads))),
         http_(WorkerPointers(), &router_, &metrics_, {options.max_body_bytes, options.read_timeout},
@@ -98,6 +100,12 @@ class ServerImpl final : public Server {
     std::thread thread;
   };
 
+  std::vector<const prometheus::Collectable*> WithThroughput(
+      std::vector<const prometheus::Collectable*> extra) const {
+    extra.push_back(&throughput_);
+    return extra;
+  }
+
   static std::vector<std::unique_ptr<Worker>> MakeWorkers(int count) {
     std::vector<std::unique_ptr<Worker>> workers;
     for (int i = 0; i < count; ++i) workers.push_back(std::make_unique<Worker>());
@@ -118,6 +126,7 @@ class ServerImpl final : public Server {
   ExpressionCache expressions_;
   ShardIteratorCodec iterators_;
   TransactionTokens tokens_;
+  ThroughputLimiter throughput_;
   ServerMetrics metrics_;
   ReplicatorProgressBoard replicators_;
   ServiceContext service_;

@@ -1,6 +1,6 @@
 // What every API handler works with: the shared service state (engine, clock, region,
 // key schemas, expression cache, iterator codec, transaction tokens, metrics, replicator
-// reports) and the per-request
+// reports, throughput limiter) and the per-request
 // scope (response writer, error details).
 #pragma once
 
@@ -15,6 +15,7 @@
 #include "server_metrics.h"
 #include "shard_iterator.h"
 #include "table_schemas.h"
+#include "throughput_limiter.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/expression.h"
@@ -34,6 +35,7 @@ struct ServiceContext {
   TransactionTokens* transaction_tokens;
   ServerMetrics* metrics;
   ReplicatorProgressBoard* replicators;
+  ThroughputLimiter* throughput;
 };
 
 // One request in progress. A handler writes its whole response document (one JSON object)

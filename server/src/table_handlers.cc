@@ -261,6 +261,7 @@ Status CreateTable(ServiceContext& service, const rapidjson::Value& request, Req
   }
   if (stream) create.stream = *stream;
   service.schemas->Forget(name);
+  service.throughput->Forget(name);
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->CreateTable(create));
   return WriteTable("TableDescription", table, service, scope.writer);
 }
@@ -307,6 +308,7 @@ Status DeleteTable(ServiceContext& service, const rapidjson::Value& request, Req
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->DeleteTable(name));
   service.schemas->Forget(name);
+  service.throughput->Forget(name);
   json::Writer& w = scope.writer;
   w.StartObject();
   w.Key("TableDescription");
@@ -346,6 +348,7 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
                      if (protection) settings.deletion_protection = *protection;
                      return Status::Ok();
                    }));
+    service.throughput->Configure(name, table.settings);
   }
   if (stream) {
     TW_ASSIGN_OR_RETURN(table, service.engine->UpdateStream(name, *stream));

@@ -1,5 +1,6 @@
 // TransactWriteItems (all-or-nothing across tables and shards, with ClientRequestToken
 // idempotency and per-action cancellation reasons) and TransactGetItems.
+#include <algorithm>
 #include <vector>
 
 #include "capacity.h"
@@ -191,6 +192,36 @@ uint64_t Fingerprint(const rapidjson::Value& request) {
   return hash;
 }
 
+// Admits a transaction whose i-th action uses `tables[i]`: every table must have capacity,
+// or TransactionCanceledException cancels it before anything runs, with
+// ProvisionedThroughputExceeded for the actions on the tables that refused.
+Status AdmitTransaction(ServiceContext& service, const std::vector<std::string>& tables,
+                        CapacityKind kind, std::string_view operation) {
+  std::vector<std::string> refused;
+  std::vector<std::string> admitted;
+  for (const std::string& table : tables) {
+    if (std::find(refused.begin(), refused.end(), table) != refused.end() ||
+        std::find(admitted.begin(), admitted.end(), table) != admitted.end()) {
+      continue;
+    }
+    if (service.throughput->AdmitItem(table, kind)) {
+      admitted.push_back(table);
+    } else {
+      refused.push_back(table);
+      service.throughput->CountThrottledRequest(table, operation);
+    }
+  }
+  if (refused.empty()) return Status::Ok();
+  std::vector<Status> reasons;
+  for (const std::string& table : tables) {
+    bool throttled = std::find(refused.begin(), refused.end(), table) != refused.end();
+    reasons.push_back(throttled ? Status(ErrorCode::kProvisionedThroughputExceeded,
+                                         std::string(kThroughputExceededMessage))
+                                : Status::Ok());
+  }
+  return Status::TransactionCanceled(std::move(reasons));
+}
+
 }  // namespace
 
 Status TransactWriteItems(ServiceContext& service, const rapidjson::Value& request,
@@ -215,6 +246,10 @@ Status TransactWriteItems(ServiceContext& service, const rapidjson::Value& reque
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_RETURN_IF_ERROR(CheckTransactionSize(actions));
   TW_RETURN_IF_ERROR(ValidateActions(service, actions));
+  std::vector<std::string> action_tables;
+  for (const WriteAction& action : actions) action_tables.push_back(action.table);
+  TW_RETURN_IF_ERROR(
+      AdmitTransaction(service, action_tables, CapacityKind::kWrite, "TransactWriteItems"));
 
   std::string token_text = token ? std::string(*token) : std::string();
   if (token) {
@@ -240,13 +275,13 @@ Status TransactWriteItems(ServiceContext& service, const rapidjson::Value& reque
   }
 
   CapacityTally capacity(capacity_detail);
-  if (capacity.wanted()) {
-    for (size_t i = 0; i < actions.size(); ++i) {
-      const WriteResult& result = (*results)[i];
-      size_t before = result.old_item ? ItemSize(*result.old_item) : 0;
-      size_t after = result.new_item ? ItemSize(*result.new_item) : 0;
-      capacity.AddWrite(actions[i].table, 2 * WriteUnits(std::max(before, after)));
-    }
+  for (size_t i = 0; i < actions.size(); ++i) {
+    const WriteResult& result = (*results)[i];
+    size_t before = result.old_item ? ItemSize(*result.old_item) : 0;
+    size_t after = result.new_item ? ItemSize(*result.new_item) : 0;
+    double units = 2 * WriteUnits(std::max(before, after));
+    service.throughput->Charge(actions[i].table, CapacityKind::kWrite, units);
+    if (capacity.wanted()) capacity.AddWrite(actions[i].table, units);
   }
   json::Writer& w = scope.writer;
   w.StartObject();
@@ -298,6 +333,10 @@ Status TransactGetItems(ServiceContext& service, const rapidjson::Value& request
   for (const GetAction& get : gets)
     checks.push_back(service.engine->ValidateKey(get.table, get.key));
   TW_RETURN_IF_ERROR(CancelIfInvalid(std::move(checks)));
+  std::vector<std::string> action_tables;
+  for (const GetAction& get : gets) action_tables.push_back(get.table);
+  TW_RETURN_IF_ERROR(
+      AdmitTransaction(service, action_tables, CapacityKind::kRead, "TransactGetItems"));
 
   CapacityTally capacity(capacity_detail);
   json::Writer& w = scope.writer;
@@ -306,9 +345,9 @@ Status TransactGetItems(ServiceContext& service, const rapidjson::Value& request
   w.StartArray();
   for (const GetAction& get : gets) {
     TW_ASSIGN_OR_RETURN(std::optional<Item> item, service.engine->GetItem(get.table, get.key));
-    if (capacity.wanted()) {
-      capacity.AddRead(get.table, 2 * ReadUnits(item ? ItemSize(*item) : 0, true));
-    }
+    double units = 2 * ReadUnits(item ? ItemSize(*item) : 0, true);
+    service.throughput->Charge(get.table, CapacityKind::kRead, units);
+    if (capacity.wanted()) capacity.AddRead(get.table, units);
     w.StartObject();
     if (item) {
       w.Key("Item");

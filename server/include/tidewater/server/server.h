@@ -47,7 +47,10 @@ struct ServerOptions {
   // EngineOptions::min_free_disk_bytes).
   uint64_t min_free_disk_bytes = 64ULL << 20;
   int64_t stream_retention_micros = 24LL * 3600 * 1'000'000;
-  Clock* clock = Clock::System();  // not owned; iterator expiry, request timing
+  Clock* clock = Clock::System();  // not owned; iterator expiry, request timing, throttling
+  // PROVISIONED tables refuse requests beyond their throughput
+  // (ProvisionedThroughputExceededException); false serves any load (units still counted).
+  bool throttling = true;
   // When set, the server uses this engine (not owned; must outlive the server) instead
   // of opening one at data_dir. The engine's region should equal `region`.
   Engine* engine = nullptr;
