@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import boto3
@@ -185,6 +186,65 @@ class ConsoleBrowserTest(unittest.TestCase):
             answer = e.response["Error"]["Message"]
         self.assertTrue(answer)
         self.assertIn(answer, error)
+
+
+class ConsoleFlagTest(unittest.TestCase):
+    """--console off and the config key console: off turn the console's paths into 404s."""
+
+    def run_server(self, extra_args, output=subprocess.DEVNULL):
+        workdir = tempfile.mkdtemp(prefix="tw-console-flag-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        port = free_loopback_port()
+        args = [os.environ["TIDEWATERD"], "--data-dir", os.path.join(workdir, "data"),
+                "--listen", "127.0.0.1:%d" % port]
+        for argument in extra_args:
+            if argument == "CONFIG_OFF":
+                config = os.path.join(workdir, "tidewaterd.yaml")
+                with open(config, "w") as f:
+                    f.write("console: off\n")
+                args += ["--config", config]
+            else:
+                args.append(argument)
+        server = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        return server, "http://127.0.0.1:%d" % port
+
+    def status_of(self, server, url):
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            self.assertIsNone(server.poll(), "tidewaterd exited")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as answer:
+                    return answer.status
+            except urllib.error.HTTPError as e:
+                return e.code
+            except OSError:
+                time.sleep(0.05)
+        self.fail("no answer from " + url)
+
+    def stop(self, server):
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    def test_off_by_flag_or_config(self):
+        for extra in (["--console", "off"], ["CONFIG_OFF"]):
+            server, endpoint = self.run_server(extra)
+            try:
+                self.assertEqual(self.status_of(server, endpoint + "/healthz"), 200)
+                self.assertEqual(self.status_of(server, endpoint + "/console"), 404, extra)
+            finally:
+                self.stop(server)
+        server, endpoint = self.run_server(["--console", "on", "CONFIG_OFF"])  # the flag wins
+        try:
+            self.assertEqual(self.status_of(server, endpoint + "/console"), 200)
+        finally:
+            self.stop(server)
+
+    def test_refuses_other_values(self):
+        server, _ = self.run_server(["--console", "maybe"], output=subprocess.PIPE)
+        errors, _ = server.communicate(timeout=30)
+        self.assertNotEqual(server.returncode, 0)
+        self.assertIn(b"console must be on or off", errors)
 
 
 if __name__ == "__main__":
