@@ -89,17 +89,23 @@ std::optional<std::string> QueryParameter(std::string_view query, std::string_vi
 // needs no locks; the pending handlers own it.
 class LiveStream : public std::enable_shared_from_this<LiveStream> {
  public:
-  LiveStream(ConsoleSocket socket, Engine* engine, std::string region, std::string table,
-             std::function<bool()> stopping, std::chrono::milliseconds poll_interval,
-             std::chrono::milliseconds idle_comment)
+  LiveStream(ConsoleSocket socket, Engine* engine, ServerMetrics* metrics, std::string region,
+             std::string table, std::function<bool()> stopping,
+             std::chrono::milliseconds poll_interval, std::chrono::milliseconds idle_comment)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         engine_(engine),
+        metrics_(metrics),
         region_(std::move(region)),
         table_(std::move(table)),
         stopping_(std::move(stopping)),
         poll_interval_(poll_interval),
-        idle_comment_(idle_comment) {}
+        idle_comment_(idle_comment) {
+    metrics_->ConnectionOpened();
+  }
+  ~LiveStream() { metrics_->ConnectionClosed(); }
+  LiveStream(const LiveStream&) = delete;
+  LiveStream& operator=(const LiveStream&) = delete;
 
   void Start() {
     auto described = engine_->DescribeTable(table_);
@@ -225,6 +231,7 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
                             net::io_context::executor_type>
       timer_;
   Engine* engine_;
+  ServerMetrics* metrics_;
   std::string region_;
   std::string table_;
   std::function<bool()> stopping_;
@@ -283,9 +290,9 @@ Console::Answer Console::Handle(std::string_view target) const {
 
 void Console::Follow(ConsoleSocket socket, std::string table,
                      std::function<bool()> stopping) const {
-  std::make_shared<LiveStream>(std::move(socket), options_.engine, options_.region,
-                               std::move(table), std::move(stopping), options_.poll_interval,
-                               options_.idle_comment)
+  std::make_shared<LiveStream>(std::move(socket), options_.engine, options_.metrics,
+                               options_.region, std::move(table), std::move(stopping),
+                               options_.poll_interval, options_.idle_comment)
       ->Start();
 }
 

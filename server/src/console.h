@@ -11,8 +11,9 @@
 // asynchronous timer: first an event "ready", then one event "record" per change record,
 // data {"shard":n,"timeMicros":t,"record":<the record as GetRecords shows it>}; a comment
 // line when idle (so that a client gone away is noticed), an event "end" when the table is
-// deleted. At most one batch of records is buffered per connection: the log is not read
-// again until the client has taken the previous batch.
+// deleted. A live stream counts in tidewater_http_connections until it closes. At most one batch of
+// records is buffered per connection: the log is not read again until the client has taken the
+// previous batch.
 //
 // Thread safety: Handle may be called from any thread; Follow runs the connection on the
 // socket's executor (an io_context served by one thread).
@@ -27,6 +28,7 @@
 #include <string_view>
 
 #include "console_history.h"
+#include "server_metrics.h"
 #include "tidewater/core/engine.h"
 
 namespace tidewater::server {
@@ -40,6 +42,9 @@ class Console {
     Engine* engine = nullptr;                // not owned; outlives the console
     const MetricHistory* history = nullptr;  // not owned; outlives the console
     std::string region;
+    // Not owned; counts live streams as open connections, so it must outlive them (they
+    // may end after the console, when their io_context is destroyed).
+    ServerMetrics* metrics = nullptr;
     std::chrono::milliseconds poll_interval{200};  // how often a live stream reads the log
     std::chrono::milliseconds idle_comment{15'000};
   };

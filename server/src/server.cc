@@ -50,7 +50,7 @@ class ServerImpl final : public Server {
                  &iterators_, &tokens_,      &metrics_,      &replicators_},
         router_(&service_, authenticator_.get(), options.max_body_bytes),
         history_(kConsoleHistoryPoints),
-        console_(Console::Options{engine, &history_, options.region}),
+        console_(Console::Options{engine, &history_, options.region, &metrics_}),
         workers_(MakeWorkers(WorkerThreads(options.worker_threads))),
         http_(
             WorkerPointers(), &router_, &metrics_, {options.max_body_bytes, options.read_timeout},

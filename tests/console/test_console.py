@@ -167,9 +167,21 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.assertIn("MODIFY", last.text)
         self.assertIn("arrived-live", last.text)  # the old image
 
+        # The write-rate chart gets a line once the server has taken samples (every 5 s).
+        self.wait_until(lambda: self.browser.find_elements(
+            By.CSS_SELECTOR, '#charts svg[data-series="writesPerSecond"] polyline'),
+            "the write rate chart")
+        lag_chart = self.browser.find_element(
+            By.CSS_SELECTOR, '#charts svg[data-series="kafkaLagRecords"]')
+        self.assertIn("no Kafka publisher", lag_chart.text)
+
     def test_an_invalid_key_condition_shows_the_servers_error(self):
         self.create_table("Errors")
+        self.dynamodb.update_time_to_live(
+            TableName="Errors",
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
         self.open_table("Errors")
+        self.assertIn("ENABLED on expires", self.text_of("table-details"))
         self.fill("key-condition", "sk = :v")  # not the partition key
         self.fill("expression-values", '{":v": {"N": "1"}}')
         self.browser.find_element(By.ID, "run-query").click()

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "test_server.h"
 
@@ -28,6 +29,26 @@ class ConsoleTest : public ServerFixture {
                                     "StreamViewType":"NEW_AND_OLD_IMAGES"})"
                                   : "") +
                           "}");
+  }
+
+  // tidewater_http_connections from /metrics.
+  int OpenConnections() {
+    const std::string body = client_->Get("/metrics").body();
+    const std::string name = "\ntidewater_http_connections ";
+    const size_t at = body.find(name);
+    EXPECT_NE(at, std::string::npos);
+    return at == std::string::npos ? -1 : std::stoi(body.substr(at + name.size()));
+  }
+
+  // OpenConnections() once it is `count`, or its last value when `timeout` passes first.
+  int AwaitOpenConnections(int count, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int open = OpenConnections();
+    while (open != count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+      open = OpenConnections();
+    }
+    return open;
   }
 
   void Put(const std::string& table, const std::string& pk, const std::string& color) {
@@ -62,6 +83,18 @@ class EventStreamReader {
   }
 
   const std::string& received() const { return received_; }
+  // True once the server has closed the connection (reads until then, up to the deadline).
+  bool WaitForClose() {
+    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+    while (std::chrono::steady_clock::now() < deadline) {
+      char buffer[4096];
+      ssize_t n = ::recv(socket_.native_handle(), buffer, sizeof(buffer), 0);
+      if (n == 0) return true;
+      if (n > 0) received_.append(buffer, static_cast<size_t>(n));
+    }
+    return false;
+  }
+  void Close() { socket_.close(); }
 
  private:
   boost::asio::io_context io_;
@@ -116,6 +149,27 @@ TEST_F(ConsoleTest, LiveStreamDeliversANewWriteAsAnEvent) {
   ASSERT_TRUE(events.WaitFor("amber")) << events.received();
   EXPECT_NE(events.received().find(R"("eventName":"MODIFY")"), std::string::npos);
   // The connection stays open through the fixture's shutdown, which must not hang on it.
+}
+
+TEST_F(ConsoleTest, LiveStreamEndsWhenTheClientGoesAway) {
+  CreateTable("orders", true);
+  EventStreamReader events(server_->port(), "/console/api/stream?table=orders");
+  ASSERT_TRUE(events.WaitFor("event: ready")) << events.received();
+  // The fixture's client and the live stream (the session that handed it over ends).
+  EXPECT_EQ(AwaitOpenConnections(2, kDeadline), 2);
+  events.Close();
+  // Noticed at once (the stream reads from the client), long before an idle comment (15 s)
+  // would fail to write.
+  EXPECT_EQ(AwaitOpenConnections(1, 10s), 1);
+}
+
+TEST_F(ConsoleTest, LiveStreamEndsWhenTheTableIsDeleted) {
+  CreateTable("orders", true);
+  EventStreamReader events(server_->port(), "/console/api/stream?table=orders");
+  ASSERT_TRUE(events.WaitFor("event: ready")) << events.received();
+  Ok("DeleteTable", R"({"TableName":"orders"})");
+  ASSERT_TRUE(events.WaitForClose()) << events.received();
+  EXPECT_NE(events.received().find("event: end"), std::string::npos) << events.received();
 }
 
 TEST_F(ConsoleTest, LiveStreamOfAMissingTableOrOneWithoutStreamIsRefused) {
