@@ -100,14 +100,21 @@ HistorySampler::HistorySampler(Engine* engine, std::vector<const prometheus::Col
       extra_(std::move(extra)),
       clock_(clock),
       history_(history),
-      interval_(interval),
-      thread_([this](std::stop_token stop) { Run(std::move(stop)); }) {}
+      interval_(interval) {
+  // The baseline, before the server takes any request: the first point's rate covers
+  // everything written since the start.
+  history_->Add(ReadMetrics(*engine_, extra_, *clock_));
+  thread_ = std::jthread([this](std::stop_token stop) { Run(std::move(stop)); });
+}
 
 void HistorySampler::Run(std::stop_token stop) {
-  while (!stop.stop_requested()) {
+  while (true) {
+    {
+      MutexLock lock(mu_);
+      clock_->WaitFor(wake_, mu_, stop, interval_, [] { return false; });
+    }
+    if (stop.stop_requested()) return;
     history_->Add(ReadMetrics(*engine_, extra_, *clock_));
-    MutexLock lock(mu_);
-    clock_->WaitFor(wake_, mu_, stop, interval_, [] { return false; });
   }
 }
 

@@ -8,7 +8,8 @@
 // tidewater_kafka_publisher_lag_seconds, the largest over shards).
 //
 // Thread safety: MetricHistory's methods may be called concurrently. HistorySampler's
-// constructor starts the thread, its destructor stops and joins it. The interval is
+// constructor takes the first reading (the rates' baseline) and starts the thread, which
+// adds a point each interval; its destructor stops and joins the thread. The interval is
 // measured by the given Clock (a ManualClock drives the sampler in tests).
 #pragma once
 
@@ -88,7 +89,7 @@ class HistorySampler {
   std::chrono::milliseconds interval_;
   Mutex mu_;
   CondVar wake_;
-  std::jthread thread_;  // last: it starts once the members above are set
+  std::jthread thread_;  // last: stopped and joined before the members above go
 };
 
 }  // namespace tidewater::server
