@@ -21,7 +21,8 @@ constexpr std::string_view kPrefix = "/console";
 constexpr std::string_view kStreamPath = "/console/api/stream";
 constexpr std::string_view kHistoryPath = "/console/api/history";
 constexpr std::string_view kJson = "application/json";
-// Records read from one shard per poll; a poll stops reading once this much is pending.
+// Records read from a shard at a time; a poll stops adding events once this much is
+// pending (so the buffer holds at most this plus one record's event).
 constexpr size_t kReadBatch = 200;
 constexpr size_t kMaxPendingBytes = 256 * 1024;
 
@@ -181,9 +182,17 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
                        shard.index.value(), result.status().ToString());
           break;
         }
-        for (const ChangeRecord& record : result->records) AppendEvent(shard.index, record);
-        if (result->next_sequence <= position->second) break;
-        position->second = result->next_sequence;
+        // Past the cap, the rest of the batch is read again at a later poll.
+        SequenceNumber next = result->next_sequence;
+        for (const ChangeRecord& record : result->records) {
+          if (pending_.size() >= kMaxPendingBytes) {
+            next = SequenceNumber(record.sequence());
+            break;
+          }
+          AppendEvent(shard.index, record);
+        }
+        if (next <= position->second) break;
+        position->second = next;
       }
     }
   }

@@ -151,6 +151,29 @@ TEST_F(ConsoleTest, LiveStreamDeliversANewWriteAsAnEvent) {
   // The connection stays open through the fixture's shutdown, which must not hang on it.
 }
 
+TEST_F(ConsoleTest, LiveStreamDeliversABurstLargerThanItsBufferOnceAndInOrder) {
+  CreateTable("bulk", true);
+  EventStreamReader events(server_->port(), "/console/api/stream?table=bulk");
+  ASSERT_TRUE(events.WaitFor("event: ready")) << events.received();
+  // 600 KB of changes, more than a live stream buffers (256 KB): they arrive over several
+  // writes to the socket, each record once, in sequence order per shard (one key here).
+  const std::string filler(20'000, 'x');
+  constexpr int kWrites = 30;
+  for (int i = 0; i < kWrites; ++i) Put("bulk", "same-key", "v" + std::to_string(i) + filler);
+  ASSERT_TRUE(events.WaitFor("\"v" + std::to_string(kWrites - 1) + "x"))
+      << events.received().size();
+  const std::string& text = events.received();
+  size_t previous = 0;
+  for (int i = 0; i < kWrites; ++i) {
+    const std::string image = R"("NewImage":{"color":{"S":"v)" + std::to_string(i) + "x";
+    const size_t at = text.find(image);
+    ASSERT_NE(at, std::string::npos) << i;
+    EXPECT_EQ(text.find(image, at + 1), std::string::npos) << "record " << i << " sent twice";
+    EXPECT_GE(at, previous) << "record " << i << " out of order";
+    previous = at;
+  }
+}
+
 TEST_F(ConsoleTest, LiveStreamEndsWhenTheClientGoesAway) {
   CreateTable("orders", true);
   EventStreamReader events(server_->port(), "/console/api/stream?table=orders");
