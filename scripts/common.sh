@@ -20,6 +20,7 @@ TIDEWATER_PACKAGES=(
   libboost-dev libboost-system-dev rapidjson-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
   libssl-dev libpq-dev zlib1g-dev
   awscli python3-boto3 python3-yaml kcat postgresql curl prometheus prometheus-node-exporter
+  chromium chromium-driver python3-selenium
 )
 
 log() { printf '[tidewater] %s\n' "$*" >&2; }

@@ -2,10 +2,11 @@
 //
 //   tidewaterd --data-dir DIR --listen HOST:PORT --region NAME [--config FILE]
 //              [--kafka-brokers HOST:PORT,... [--kafka-topic-prefix P] [--kafka-format F]
-//               [--kafka-watermark-interval-ms N]]
+//               [--kafka-watermark-interval-ms N]] [--console on|off] [--throttling on|off]
 //
 // With Kafka brokers, the change log of every stream-enabled table is published to Kafka
-// as well (docs/KAFKA.md).
+// as well (docs/KAFKA.md). The read-only web console is served on /console unless
+// --console off (docs/OPERATIONS.md).
 // Stops cleanly on SIGTERM or SIGINT (finishes in-flight requests, closes the engine).
 // Every acknowledged write is in the engine's write-ahead log before the answer is sent,
 // so a SIGKILL loses nothing acknowledged.
@@ -31,6 +32,7 @@ struct Flags {
   std::string kafka_topic_prefix = "tidewater.";
   std::string kafka_format = "protobuf";
   int64_t kafka_watermark_interval_ms = 0;
+  std::string console = "on";
 };
 
 int Fail(const std::string& message) {
@@ -87,6 +89,9 @@ int main(int argc, char** argv) {
                  "(ProvisionedThroughputExceededException); off: serve any load")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();
+  auto* console_flag = app.add_option("--console", flags.console,
+                                      "Serve the read-only web console on /console: on, off")
+                           ->capture_default_str();
   std::map<std::string, std::string> kafka_properties;  // config file only
   CLI11_PARSE(app, argc, argv);
 
@@ -114,7 +119,12 @@ int main(int argc, char** argv) {
       flags.kafka_format = *config->kafka_format;
     }
     if (config->kafka_properties) kafka_properties = *config->kafka_properties;
+    if (config->console && console_flag->count() == 0) flags.console = *config->console;
   }
+  if (flags.console != "on" && flags.console != "off") {
+    return Fail("console must be on or off, not " + flags.console);
+  }
+  options.console = flags.console == "on";
   tidewater::connectors::KafkaFormat kafka_format;
   if (!tidewater::connectors::ParseKafkaFormat(flags.kafka_format, &kafka_format)) {
     return Fail("kafka-format must be protobuf or json, not " + flags.kafka_format);

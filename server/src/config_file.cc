@@ -57,6 +57,8 @@ Result<ConfigFileValues> ParseConfigText(const std::string& yaml_text) {
       TW_RETURN_IF_ERROR(Read(value, key, &values.kafka_format));
     } else if (key == "kafka-properties") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.kafka_properties));
+    } else if (key == "console") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.console));
     } else {
       return Status::Validation("unknown config key '" + key + "'");
     }

@@ -183,10 +183,27 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     } else if (request.method() == http::verb::get && request.target() == "/metrics") {
       response = TextAnswer(version, http::status::ok, "text/plain; version=0.0.4",
                             server_->metrics_->Serialize());
+    } else if (request.method() == http::verb::get && server_->console_ != nullptr &&
+               Console::Owns(View(request.target()))) {
+      Console::Answer answer = server_->console_->Handle(View(request.target()));
+      if (answer.follow_table) return FollowStream(std::move(*answer.follow_table));
+      response = TextAnswer(version, static_cast<http::status>(answer.status), answer.content_type,
+                            std::move(answer.body));
+      response.set(http::field::cache_control, "no-cache");
     } else {
       response = TextAnswer(version, http::status::not_found, "text/plain", "not found\n");
     }
     Write(std::move(response), keep_alive);
+  }
+
+  // Hands the connection to the console's live stream, which answers and keeps it; this
+  // session ends here.
+  void FollowStream(std::string table) {
+    server_->in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    counted_ = false;
+    HttpServer* server = server_;
+    server_->console_->Follow(stream_.release_socket(), std::move(table),
+                              [server] { return server->stopping(); });
   }
 
   void Write(http::response<http::string_body> response, bool keep_alive) {
@@ -243,13 +260,15 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 };
 
 HttpServer::HttpServer(std::vector<net::io_context*> workers, const RequestRouter* router,
-                       ServerMetrics* metrics, Limits limits, std::function<Status()> health)
+                       ServerMetrics* metrics, Limits limits, std::function<Status()> health,
+                       const Console* console)
     : workers_(std::move(workers)),
       acceptor_(*workers_.front()),
       router_(router),
       metrics_(metrics),
       limits_(limits),
-      health_(std::move(health)) {}
+      health_(std::move(health)),
+      console_(console) {}
 
 Status HttpServer::Listen(const tcp::endpoint& endpoint) {
   beast::error_code ec;

@@ -3,10 +3,12 @@
 //   POST <any path>   -> the DynamoDB / DynamoDB Streams API (RequestRouter)
 //   GET  /healthz     -> 200 "ok" while `health` is ok, else 503 with its message
 //   GET  /metrics     -> Prometheus text exposition
+//   GET  /console...  -> the web console (console.h), when one is given; else 404
 // Threading: one io_context per worker thread. Each accepted connection is bound to one
 // of them (round robin) and its requests are handled one after another on that thread,
 // which also runs the engine call; no locks or strands on the request path. Stop and
-// in_flight may be called from any thread.
+// in_flight may be called from any thread. A console live stream takes its connection
+// over (on the same thread) and is not counted in in_flight.
 #pragma once
 
 #include <atomic>
@@ -17,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "console.h"
 #include "request_router.h"
 #include "server_metrics.h"
 
@@ -31,8 +34,10 @@ class HttpServer {
 
   // `workers` (non-empty; the first also runs the listener), `router` and `metrics` must
   // outlive the server and every connection. `health` answers /healthz (thread-safe).
+  // `console` (null: no console) must outlive the server and every connection too.
   HttpServer(std::vector<boost::asio::io_context*> workers, const RequestRouter* router,
-             ServerMetrics* metrics, Limits limits, std::function<Status()> health);
+             ServerMetrics* metrics, Limits limits, std::function<Status()> health,
+             const Console* console);
 
   // Binds and listens. Errors: IOError with the reason (address in use, ...).
   Status Listen(const boost::asio::ip::tcp::endpoint& endpoint);
@@ -55,6 +60,7 @@ class HttpServer {
   ServerMetrics* metrics_;
   Limits limits_;
   std::function<Status()> health_;
+  const Console* console_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};

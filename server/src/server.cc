@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "console.h"
+#include "console_history.h"
 #include "http_server.h"
 #include "listen_address.h"
 #include "request_router.h"
@@ -22,6 +24,9 @@
 
 namespace tidewater::server {
 namespace {
+
+// The console's charts keep an hour at the default interval (5 s).
+constexpr size_t kConsoleHistoryPoints = 720;
 
 int WorkerThreads(int requested) {
   if (requested > 0) return requested;
@@ -46,14 +51,21 @@ class ServerImpl final : public Server {
         service_{engine,      options.clock, options.region, &schemas_,     &expressions_,
                  &iterators_, &tokens_,      &metrics_,      &replicators_, &throughput_},
         router_(&service_, authenticator_.get(), options.max_body_bytes),
+        history_(kConsoleHistoryPoints),
+        console_(Console::Options{engine, &history_, options.region, &metrics_}),
         workers_(MakeWorkers(WorkerThreads(options.worker_threads))),
-        http_(WorkerPointers(), &router_, &metrics_, {options.max_body_bytes, options.read_timeout},
-              [engine] { return engine->WriteHealth(); }) {}
+        http_(
+            WorkerPointers(), &router_, &metrics_, {options.max_body_bytes, options.read_timeout},
+            [engine] { return engine->WriteHealth(); }, options.console ? &console_ : nullptr) {}
 
   ~ServerImpl() override { Shutdown(); }
 
   Status Run(const boost::asio::ip::tcp::endpoint& endpoint) {
     TW_RETURN_IF_ERROR(http_.Listen(endpoint));
+    if (options_.console) {  // before accepting: its baseline precedes every request
+      sampler_ = std::make_unique<HistorySampler>(engine_, options_.extra_metrics, options_.clock,
+                                                  &history_, options_.console_sample_interval);
+    }
     http_.StartAccepting();
     for (auto& worker : workers_) {
       worker->thread = std::thread([io = &worker->io] { io->run(); });
@@ -87,6 +99,7 @@ class ServerImpl final : public Server {
     for (auto& worker : workers_) {
       if (worker->thread.joinable()) worker->thread.join();
     }
+    sampler_.reset();
     owned_engine_.reset();
     if (started_) spdlog::info("event=stopped");
   }
@@ -131,6 +144,9 @@ class ServerImpl final : public Server {
   ReplicatorProgressBoard replicators_;
   ServiceContext service_;
   RequestRouter router_;
+  MetricHistory history_;
+  Console console_;
+  std::unique_ptr<HistorySampler> sampler_;  // while the console is on
   std::vector<std::unique_ptr<Worker>> workers_;
   HttpServer http_;
   std::mutex shutdown_mutex_;

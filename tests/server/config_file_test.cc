@@ -45,6 +45,12 @@ TEST(ConfigFileTest, ReadsKafkaKeys) {
             "config key 'kafka-properties' has a value of the wrong type");
 }
 
+TEST(ConfigFileTest, ReadsTheConsoleKey) {
+  auto values = ParseConfigText("console: off\n");
+  ASSERT_TRUE(values.ok()) << values.status().ToString();
+  EXPECT_EQ(values->console, "off");
+}
+
 TEST(ConfigFileTest, MissingKeysStayUnset) {
   auto values = ParseConfigText("region: local\n");
   ASSERT_TRUE(values.ok());

@@ -1,6 +1,7 @@
 // tidewaterd's server: the DynamoDB JSON 1.0 API (X-Amz-Target DynamoDB_20120810.*) and the
 // DynamoDB Streams API (DynamoDBStreams_20120810.*) on POST /, Prometheus metrics on
-// GET /metrics and a health check on GET /healthz, all on one HTTP/1.1 listener with
+// GET /metrics, a health check on GET /healthz and the web console on GET /console, all
+// on one HTTP/1.1 listener with
 // keep-alive, served by a pool of worker threads.
 //
 // Lifetime: Start() opens (or borrows) the engine, binds the listener and starts the
@@ -59,6 +60,10 @@ struct ServerOptions {
   // More metrics served on /metrics next to the server's own (the Kafka publisher's).
   // Not owned; each must outlive the server.
   std::vector<const prometheus::Collectable*> extra_metrics;
+  // The read-only web console on GET /console (docs/OPERATIONS.md); off: those paths 404.
+  bool console = true;
+  // How often the console's charts get a point (720 points are kept: an hour at 5 s).
+  std::chrono::milliseconds console_sample_interval{5'000};
 };
 
 class Server {
