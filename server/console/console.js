@@ -296,6 +296,9 @@ const kCharts = [
   { key: 'writesPerSecond', title: 'Writes (records/s)' },
   { key: 'kafkaLagRecords', title: 'Kafka publisher lag (records)' },
   { key: 'kafkaLagSeconds', title: 'Kafka publisher lag (seconds)' },
+  { key: 'consumerLagRecords', title: 'Consumer applications lag (records)' },
+  { key: 'replicationLagRecords', title: 'Replication into this region lag (records)' },
+  { key: 'replicationLagSeconds', title: 'Replication into this region lag (seconds)' },
 ];
 
 function svg(tag, attributes, text) {

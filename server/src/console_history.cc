@@ -4,11 +4,36 @@
 #include <prometheus/metric_family.h>
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include "tidewater/core/json_codec.h"
+#include "tidewater/streams/lease_store.h"
 
 namespace tidewater::server {
 namespace {
+
+// Records the consumer applications have not processed yet, over the leases of the default
+// lease table (nullopt without one, or without a started lease). The table is not created.
+std::optional<double> ConsumerLagRecords(
+    Engine& engine,
+    const std::map<std::pair<std::string, uint32_t>, SequenceNumber>& last_sequences) {
+  if (!engine.DescribeTable(streams::kDefaultLeaseTable).ok()) return std::nullopt;
+  auto store = streams::MakeEngineLeaseStore(engine);
+  if (!store.ok()) return std::nullopt;
+  auto leases = (*store)->ListAllLeases();
+  if (!leases.ok()) return std::nullopt;
+  std::optional<double> behind;
+  for (const streams::Lease& lease : *leases) {
+    if (!lease.checkpoint) continue;  // not started
+    auto last = last_sequences.find({lease.table.value(), lease.shard.value()});
+    if (last == last_sequences.end()) continue;  // the table is gone
+    const uint64_t records =
+        lease.finished ? 0 : SequenceDistance(*lease.checkpoint, last->second.Next());
+    behind = behind.value_or(0) + static_cast<double>(records);
+  }
+  return behind;
+}
 
 void WriteOptional(json::Writer& w, const char* key, const std::optional<double>& value) {
   w.Key(key);
@@ -29,8 +54,7 @@ void MetricHistory::Add(const MetricReading& reading) {
     const uint64_t written = reading.records_written >= previous_->records_written
                                  ? reading.records_written - previous_->records_written
                                  : 0;
-    points_.push_back({reading.time_micros, static_cast<double>(written) / seconds,
-                       reading.kafka_lag_records, reading.kafka_lag_seconds});
+    points_.push_back({reading.time_micros, static_cast<double>(written) / seconds, reading});
     while (points_.size() > capacity_) points_.pop_front();
   }
   previous_ = reading;
@@ -50,8 +74,11 @@ std::string MetricHistory::Json() const {
       w.Int64(point.time_micros);
       w.Key("writesPerSecond");
       w.Double(point.writes_per_second);
-      WriteOptional(w, "kafkaLagRecords", point.kafka_lag_records);
-      WriteOptional(w, "kafkaLagSeconds", point.kafka_lag_seconds);
+      WriteOptional(w, "kafkaLagRecords", point.lags.kafka_lag_records);
+      WriteOptional(w, "kafkaLagSeconds", point.lags.kafka_lag_seconds);
+      WriteOptional(w, "consumerLagRecords", point.lags.consumer_lag_records);
+      WriteOptional(w, "replicationLagRecords", point.lags.replication_lag_records);
+      WriteOptional(w, "replicationLagSeconds", point.lags.replication_lag_seconds);
       w.EndObject();
     }
   }
@@ -61,9 +88,10 @@ std::string MetricHistory::Json() const {
 }
 
 MetricReading ReadMetrics(Engine& engine, const std::vector<const prometheus::Collectable*>& extra,
-                          const Clock& clock) {
+                          ReplicatorProgressBoard& replicators, const Clock& clock) {
   MetricReading reading;
   reading.time_micros = clock.NowMicros();
+  std::map<std::pair<std::string, uint32_t>, SequenceNumber> last_sequences;
   std::optional<std::string> start;
   do {
     auto page = engine.ListTables(start, 100);
@@ -73,10 +101,26 @@ MetricReading ReadMetrics(Engine& engine, const std::vector<const prometheus::Co
       if (!table.ok()) continue;
       for (const ShardDescription& shard : table->shards) {
         reading.records_written += shard.last_sequence.value();
+        last_sequences[{name, shard.index.value()}] = shard.last_sequence;
       }
     }
     start = page->last_evaluated_table_name;
   } while (start);
+  reading.consumer_lag_records = ConsumerLagRecords(engine, last_sequences);
+  const std::vector<v1::ReplicatorShardReport> reports =
+      replicators.List(reading.time_micros / 1000);
+  for (const v1::ReplicatorShardReport& report : reports) {
+    const v1::ReplicatorShardProgress& shard = report.progress();
+    if (shard.last_sequence_known()) {
+      reading.replication_lag_records =
+          reading.replication_lag_records.value_or(0) +
+          static_cast<double>(SequenceDistance(SequenceNumber(shard.next_sequence()),
+                                               SequenceNumber(shard.last_sequence()).Next()));
+    }
+    reading.replication_lag_seconds =
+        std::max(reading.replication_lag_seconds.value_or(0),
+                 static_cast<double>(shard.iterator_age_millis()) / 1000);
+  }
   for (const prometheus::Collectable* collectable : extra) {
     for (const prometheus::MetricFamily& family : collectable->Collect()) {
       if (family.name == "tidewater_kafka_publisher_lag_records") {
@@ -94,16 +138,17 @@ MetricReading ReadMetrics(Engine& engine, const std::vector<const prometheus::Co
 }
 
 HistorySampler::HistorySampler(Engine* engine, std::vector<const prometheus::Collectable*> extra,
-                               Clock* clock, MetricHistory* history,
-                               std::chrono::milliseconds interval)
+                               ReplicatorProgressBoard* replicators, Clock* clock,
+                               MetricHistory* history, std::chrono::milliseconds interval)
     : engine_(engine),
       extra_(std::move(extra)),
+      replicators_(replicators),
       clock_(clock),
       history_(history),
       interval_(interval) {
   // The baseline, before the server takes any request: the first point's rate covers
   // everything written since the start.
-  history_->Add(ReadMetrics(*engine_, extra_, *clock_));
+  history_->Add(ReadMetrics(*engine_, extra_, *replicators_, *clock_));
   thread_ = std::jthread([this](std::stop_token stop) { Run(std::move(stop)); });
 }
 
@@ -114,7 +159,7 @@ void HistorySampler::Run(std::stop_token stop) {
       clock_->WaitFor(wake_, mu_, stop, interval_, [] { return false; });
     }
     if (stop.stop_requested()) return;
-    history_->Add(ReadMetrics(*engine_, extra_, *clock_));
+    history_->Add(ReadMetrics(*engine_, extra_, *replicators_, *clock_));
   }
 }
 

@@ -3,9 +3,14 @@
 // own at a fixed interval (every 5 s keeps 720 points: one hour).
 //
 // A point holds the write rate (change records committed per second, over all tables,
-// from the engine's shard sequence numbers) and, while tidewaterd publishes to Kafka, the
-// publisher's lag (tidewater_kafka_publisher_lag_records summed over shards, and
-// tidewater_kafka_publisher_lag_seconds, the largest over shards).
+// from the engine's shard sequence numbers) and the lags the server knows, each null when
+// it has no such reader:
+//  * the Kafka publisher's (tidewater_kafka_publisher_lag_records summed over shards, and
+//    tidewater_kafka_publisher_lag_seconds, the largest over shards);
+//  * the consumer applications' (records behind, summed over the leases in the server's
+//    default lease table that have a checkpoint and are not finished);
+//  * the replicators' writing into this server (their progress reports: records behind
+//    their source summed over shards, and the largest age of an unapplied record).
 //
 // Thread safety: MetricHistory's methods may be called concurrently. HistorySampler's
 // constructor takes the first reading (the rates' baseline) and starts the thread, which
@@ -22,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "replicator_progress.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/thread_annotations.h"
@@ -38,6 +44,9 @@ struct MetricReading {
   uint64_t records_written = 0;  // all tables' change records ever committed
   std::optional<double> kafka_lag_records;
   std::optional<double> kafka_lag_seconds;
+  std::optional<double> consumer_lag_records;
+  std::optional<double> replication_lag_records;
+  std::optional<double> replication_lag_seconds;
 };
 
 class MetricHistory {
@@ -49,15 +58,15 @@ class MetricHistory {
   void Add(const MetricReading& reading);
 
   // {"points":[{"timeMicros":..,"writesPerSecond":..,"kafkaLagRecords":..|null,
-  //   "kafkaLagSeconds":..|null},...]}, oldest first.
+  //   "kafkaLagSeconds":..|null,"consumerLagRecords":..|null,"replicationLagRecords":..|null,
+  //   "replicationLagSeconds":..|null},...]}, oldest first.
   std::string Json() const;
 
  private:
   struct Point {
     int64_t time_micros;
     double writes_per_second;
-    std::optional<double> kafka_lag_records;
-    std::optional<double> kafka_lag_seconds;
+    MetricReading lags;  // its lag members
   };
 
   const size_t capacity_;
@@ -66,16 +75,18 @@ class MetricHistory {
   std::deque<Point> points_ TW_GUARDED_BY(mu_);
 };
 
-// Reads the engine's record counts and the lag gauges among `extra` (the /metrics
-// collectables; not owned, must outlive the call).
+// Reads the engine's record counts, the lag gauges among `extra` (the /metrics
+// collectables), the consumers' leases and the replicators' reports. Nothing is owned.
 MetricReading ReadMetrics(Engine& engine, const std::vector<const prometheus::Collectable*>& extra,
-                          const Clock& clock);
+                          ReplicatorProgressBoard& replicators, const Clock& clock);
 
 class HistorySampler {
  public:
-  // `engine`, `extra`, `clock` and `history` are not owned and must outlive the sampler.
-  HistorySampler(Engine* engine, std::vector<const prometheus::Collectable*> extra, Clock* clock,
-                 MetricHistory* history, std::chrono::milliseconds interval);
+  // `engine`, `extra`, `replicators`, `clock` and `history` are not owned and must outlive
+  // the sampler.
+  HistorySampler(Engine* engine, std::vector<const prometheus::Collectable*> extra,
+                 ReplicatorProgressBoard* replicators, Clock* clock, MetricHistory* history,
+                 std::chrono::milliseconds interval);
   HistorySampler(const HistorySampler&) = delete;
   HistorySampler& operator=(const HistorySampler&) = delete;
 
@@ -84,6 +95,7 @@ class HistorySampler {
 
   Engine* engine_;
   std::vector<const prometheus::Collectable*> extra_;
+  ReplicatorProgressBoard* replicators_;
   Clock* clock_;
   MetricHistory* history_;
   std::chrono::milliseconds interval_;

@@ -63,8 +63,9 @@ class ServerImpl final : public Server {
   Status Run(const boost::asio::ip::tcp::endpoint& endpoint) {
     TW_RETURN_IF_ERROR(http_.Listen(endpoint));
     if (options_.console) {  // before accepting: its baseline precedes every request
-      sampler_ = std::make_unique<HistorySampler>(engine_, options_.extra_metrics, options_.clock,
-                                                  &history_, options_.console_sample_interval);
+      sampler_ = std::make_unique<HistorySampler>(engine_, options_.extra_metrics, &replicators_,
+                                                  options_.clock, &history_,
+                                                  options_.console_sample_interval);
     }
     http_.StartAccepting();
     for (auto& worker : workers_) {

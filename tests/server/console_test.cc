@@ -7,7 +7,10 @@
 #include <string>
 #include <thread>
 
+#include "support/wait_for.h"
 #include "test_server.h"
+#include "tidewater/streams/lease_store.h"
+#include "tidewater/v1/replication.pb.h"
 
 namespace tidewater::server::testing {
 namespace {
@@ -237,6 +240,71 @@ TEST_F(ConsoleTest, HistoryHoldsTheWriteRate) {
   }
   EXPECT_NEAR(records, 10.0, 1e-6);
   EXPECT_GE(points, 1u);
+}
+
+// The lags of the consumers (their leases in the default lease table) and of the
+// replicators writing into the server (their progress reports) enter the history.
+TEST_F(ConsoleTest, HistoryHoldsConsumerAndReplicationLag) {
+  auto latest_point = [&] {
+    rapidjson::Document history = ParseJson(client_->Get("/console/api/history").body());
+    rapidjson::Document point;
+    if (history.IsObject() && history["points"].IsArray() && !history["points"].Empty()) {
+      point.CopyFrom(history["points"][history["points"].Size() - 1], point.GetAllocator());
+    }
+    return point;
+  };
+  clock_.AdvanceSeconds(5);
+  ASSERT_TRUE(::tidewater::testing::WaitFor([&] { return latest_point().IsObject(); }));
+  rapidjson::Document before = latest_point();
+  EXPECT_TRUE(before["consumerLagRecords"].IsNull());  // no lease table
+  EXPECT_TRUE(before["replicationLagRecords"].IsNull());
+
+  CreateTable("lagged", true);
+  for (int i = 0; i < 12; ++i) Put("lagged", "k" + std::to_string(i), "red");
+  // A consumer at the first record of the busiest shard: that shard's records behind.
+  auto table = engine_->DescribeTable("lagged");
+  ASSERT_TRUE(table.ok());
+  const ShardDescription* busiest = &table->shards.front();
+  for (const ShardDescription& shard : table->shards) {
+    if (shard.last_sequence > busiest->last_sequence) busiest = &shard;
+  }
+  auto leases = streams::MakeEngineLeaseStore(*engine_);
+  ASSERT_TRUE(leases.ok());
+  streams::Lease lease{.application = "billing",
+                       .table = TableName("lagged"),
+                       .shard = busiest->index,
+                       .checkpoint = SequenceNumber(1)};
+  ASSERT_TRUE((*leases)->CreateLease(lease).ok());
+  // A replicator 7 records behind its source's shard 0, the oldest waiting 2.5 s.
+  v1::ReplicatorProgress progress;
+  progress.set_table("lagged");
+  progress.set_source_region("eu-source-1");
+  progress.set_replicator("tidewater-replicator.eu-source-1.to.us-test-1.lagged");
+  v1::ReplicatorShardProgress* shard = progress.add_shards();
+  shard->set_shard(0);
+  shard->set_next_sequence(5);
+  shard->set_last_sequence_known(true);
+  shard->set_last_sequence(11);
+  shard->set_iterator_age_millis(2500);
+  http::request<http::string_body> report{http::verb::post, "/", 11};
+  report.set(http::field::host, "localhost");
+  report.set(http::field::content_type, "application/x-protobuf");
+  report.set("X-Amz-Target", "TidewaterReplication_20261126.ReportReplicatorProgress");
+  report.body() = progress.SerializeAsString();
+  report.prepare_payload();
+  ASSERT_EQ(client_->Send(report).result_int(), 200u);
+
+  clock_.AdvanceSeconds(5);
+  rapidjson::Document after;
+  ASSERT_TRUE(::tidewater::testing::WaitFor([&] {
+    after = latest_point();
+    return after.IsObject() && after["consumerLagRecords"].IsNumber();
+  }));
+  EXPECT_EQ(after["consumerLagRecords"].GetDouble(),
+            static_cast<double>(busiest->last_sequence.value()));
+  ASSERT_TRUE(after["replicationLagRecords"].IsNumber());
+  EXPECT_EQ(after["replicationLagRecords"].GetDouble(), 7.0);
+  EXPECT_EQ(after["replicationLagSeconds"].GetDouble(), 2.5);
 }
 
 class ConsoleOffTest : public ServerFixture {
