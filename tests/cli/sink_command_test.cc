@@ -375,11 +375,18 @@ TEST_F(SinkProcessTest, ResolvedTimeSaysEveryEarlierChangeIsInPostgres) {
       << sink->log() << ResolvedRows(conninfo);
   std::atomic<bool> writing = true;
   std::thread writer([&] {
-    // Bursts with pauses, so that the sink catches up (and the time advances) mid-run.
-    for (uint32_t burst = 0; burst < 30; ++burst) {
-      Status written = testing::RunRemoteWorkload(*client_, "orders", 100, 150, 11 + burst);
+    // Bursts, each followed by a pause until the sink has caught up with it (its time
+    // passes the burst), so that the samples see the time advance mid-run.
+    for (uint32_t burst = 0; burst < 12; ++burst) {
+      Status written = testing::RunRemoteWorkload(*client_, "orders", 250, 150, 11 + burst);
       EXPECT_TRUE(written.ok()) << written.ToString();
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const int64_t burst_end = Clock::System()->NowMicros();
+      testing::WaitFor(
+          [&] {
+            const std::optional<int64_t> time = resolved();
+            return time && *time > burst_end;
+          },
+          std::chrono::seconds(10), std::chrono::milliseconds(20));
     }
     writing = false;
   });

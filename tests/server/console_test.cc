@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -253,8 +254,15 @@ TEST_F(ConsoleTest, HistoryHoldsConsumerAndReplicationLag) {
     }
     return point;
   };
-  clock_.AdvanceSeconds(5);
-  ASSERT_TRUE(::tidewater::testing::WaitFor([&] { return latest_point().IsObject(); }));
+  // The sampler takes a point when the clock passes its interval while it waits; it may
+  // not be waiting yet at an advance, so the clock moves on until the point shows.
+  auto advance_until = [&](const std::function<bool(const rapidjson::Document&)>& shows) {
+    return ::tidewater::testing::WaitFor([&] {
+      clock_.AdvanceSeconds(5);
+      return shows(latest_point());
+    });
+  };
+  ASSERT_TRUE(advance_until([](const rapidjson::Document& point) { return point.IsObject(); }));
   rapidjson::Document before = latest_point();
   EXPECT_TRUE(before["consumerLagRecords"].IsNull());  // no lease table
   EXPECT_TRUE(before["replicationLagRecords"].IsNull());
@@ -294,12 +302,10 @@ TEST_F(ConsoleTest, HistoryHoldsConsumerAndReplicationLag) {
   report.prepare_payload();
   ASSERT_EQ(client_->Send(report).result_int(), 200u);
 
-  clock_.AdvanceSeconds(5);
-  rapidjson::Document after;
-  ASSERT_TRUE(::tidewater::testing::WaitFor([&] {
-    after = latest_point();
-    return after.IsObject() && after["consumerLagRecords"].IsNumber();
+  ASSERT_TRUE(advance_until([](const rapidjson::Document& point) {
+    return point.IsObject() && point["consumerLagRecords"].IsNumber();
   }));
+  rapidjson::Document after = latest_point();
   EXPECT_EQ(after["consumerLagRecords"].GetDouble(),
             static_cast<double>(busiest->last_sequence.value()));
   ASSERT_TRUE(after["replicationLagRecords"].IsNumber());
