@@ -12,6 +12,8 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   return buckets;
 }
 
+}  // namespace
+
 prometheus::ClientMetric TableSample(const std::string& table, double value, bool counter) {
   prometheus::ClientMetric metric;
   metric.label.push_back({"table", table});
@@ -22,8 +24,6 @@ prometheus::ClientMetric TableSample(const std::string& table, double value, boo
   }
   return metric;
 }
-
-}  // namespace
 
 ServerMetrics::ServerMetrics(const std::vector<std::string>& operations, Engine* engine,
                              std::vector<const prometheus::Collectable*> extra)

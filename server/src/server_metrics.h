@@ -17,6 +17,7 @@
 // Thread safety: every method is safe for concurrent use.
 #pragma once
 
+#include <prometheus/client_metric.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -31,6 +32,10 @@
 #include "tidewater/core/engine.h"
 
 namespace tidewater::server {
+
+// A sample labelled {table="<table>"}: a counter's value when `counter`, else a gauge's
+// (for collectables that build their families at scrape time).
+prometheus::ClientMetric TableSample(const std::string& table, double value, bool counter);
 
 class ServerMetrics {
  public:

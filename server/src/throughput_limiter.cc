@@ -8,6 +8,7 @@
 #include <array>
 #include <map>
 
+#include "server_metrics.h"
 #include "tidewater/streams/resource_names.h"
 
 namespace tidewater::server {
@@ -20,17 +21,6 @@ constexpr std::array<std::string_view, 10> kCapacityOperations = {
 
 double Seconds(Clock::MonotonicTime::duration elapsed) {
   return std::chrono::duration<double>(elapsed).count();
-}
-
-prometheus::ClientMetric Sample(const std::string& table, double value, bool counter) {
-  prometheus::ClientMetric metric;
-  metric.label.push_back({"table", table});
-  if (counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  return metric;
 }
 
 }  // namespace
@@ -239,19 +229,19 @@ std::vector<prometheus::MetricFamily> ThroughputLimiter::Collect() const {
       std::shared_ptr<TableState> state = StateOf(name);
       if (state == nullptr) continue;
       std::lock_guard lock(state->mutex);
-      consumed_read.metric.push_back(Sample(name, state->consumed_read, true));
-      consumed_write.metric.push_back(Sample(name, state->consumed_write, true));
+      consumed_read.metric.push_back(TableSample(name, state->consumed_read, true));
+      consumed_write.metric.push_back(TableSample(name, state->consumed_write, true));
       double provisioned = state->provisioned ? 1 : 0;
-      provisioned_read.metric.push_back(Sample(
+      provisioned_read.metric.push_back(TableSample(
           name, provisioned * static_cast<double>(state->throughput.read_capacity_units), false));
-      provisioned_write.metric.push_back(Sample(
+      provisioned_write.metric.push_back(TableSample(
           name, provisioned * static_cast<double>(state->throughput.write_capacity_units), false));
       read_events.metric.push_back(
-          Sample(name, static_cast<double>(state->read_throttle_events), true));
+          TableSample(name, static_cast<double>(state->read_throttle_events), true));
       write_events.metric.push_back(
-          Sample(name, static_cast<double>(state->write_throttle_events), true));
+          TableSample(name, static_cast<double>(state->write_throttle_events), true));
       for (const auto& [operation, count] : state->throttled_requests) {
-        prometheus::ClientMetric metric = Sample(name, static_cast<double>(count), true);
+        prometheus::ClientMetric metric = TableSample(name, static_cast<double>(count), true);
         metric.label.push_back({"operation", operation});
         throttled.metric.push_back(std::move(metric));
       }
