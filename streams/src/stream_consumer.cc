@@ -344,6 +344,7 @@ class Consumer final : public StreamConsumer {
     ConsumerShardStatus& status = status_[lease.shard];
     status.shard = lease.shard;
     if (!status.held && lease.checkpoint) status.next_sequence = *lease.checkpoint;
+    if (lease.finished) finished_.insert(lease.shard);
   }
 
   // --- shard threads ---
@@ -511,7 +512,11 @@ class Consumer final : public StreamConsumer {
   void ReleaseLease(HeldShard& shard, std::optional<SequenceNumber> position, bool finished) {
     if (position) {
       Checkpoint(shard, *position, finished);
-      if (finished) return;
+      if (finished) {
+        MutexLock lock(mu_);
+        finished_.insert(shard.index);
+        return;
+      }
     }
     MutexLock lease_lock(shard.lease_mu);
     if (shard.lost) return;
@@ -568,8 +573,13 @@ class Consumer final : public StreamConsumer {
       MutexLock lock(mu_);
       std::optional<int64_t>& shard_resolved = status_[index].resolved_time_micros;
       shard_resolved = std::max(shard_resolved.value_or(micros), micros);
-      for (const auto& [held_index, status] : status_) {
-        if (!status.held) continue;
+      // The table's time needs every shard: one not held here (not taken yet, or another
+      // worker's) and not finished leaves it unknown.
+      for (const auto& [index_seen, status] : status_) {
+        if (!status.held) {
+          if (finished_.count(index_seen) != 0) continue;
+          return;
+        }
         if (!status.resolved_time_micros) return;
         table_resolved = std::min(table_resolved.value_or(*status.resolved_time_micros),
                                   *status.resolved_time_micros);
@@ -609,6 +619,7 @@ class Consumer final : public StreamConsumer {
   CondVar wake_;  // the coordinator waits on it (through clock_)
   bool stopping_ TW_GUARDED_BY(mu_) = false;
   std::map<ShardIndex, ConsumerShardStatus> status_ TW_GUARDED_BY(mu_);
+  std::set<ShardIndex> finished_ TW_GUARDED_BY(mu_);  // read to their end (leases finished)
   // Before mu_: on_resolved_time is called holding it, and not mu_.
   Mutex resolved_report_mu_;
   std::optional<int64_t> reported_resolved_ TW_GUARDED_BY(resolved_report_mu_);
