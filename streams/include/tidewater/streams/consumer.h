@@ -68,8 +68,10 @@ struct ConsumerOptions {
   // Optional.
   ReadErrorListener on_read_error;
   // Told each time the table's resolved time (TableResolvedTime over Progress()) advances,
-  // with the new value, in increasing order. Called from the reader's threads, one call at
-  // a time; it must be quick and may call Progress(). Optional.
+  // with the new value, in increasing order, while this worker holds every shard of the
+  // table that is not finished (one worker; with several, none is told). Called from the
+  // reader's threads, one call at a time; it must be quick and may call Progress().
+  // Optional.
   std::function<void(int64_t resolved_micros)> on_resolved_time;
 };
 
