@@ -6,17 +6,19 @@
 //
 // Replicas that are still replicating differ by what is in flight; verify after writes
 // stopped and the replicators' lag is 0.
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iomanip>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
+#include <vector>
 
 #include "commands.h"
 #include "tidewater/core/clock.h"
@@ -47,27 +49,14 @@ struct VerifyOutcome {
   size_t differing_keys = 0;
 };
 
-std::string LabelValue(const std::string& value) {
-  std::string escaped;
-  for (char c : value) {
-    if (c == '\\' || c == '"') escaped += '\\';
-    if (c == '\n') {
-      escaped += "\\n";
-      continue;
-    }
-    escaped += c;
-  }
-  return escaped;
-}
-
 // Writes the run's outcome (nullopt: verify failed) to flags.metrics_file.
 Status WriteMetricsFile(const VerifyFlags& flags, const std::optional<VerifyOutcome>& outcome) {
-  const std::string labels = "{table=\"" + LabelValue(flags.table) + "\",replica_a=\"" +
-                             LabelValue(flags.a) + "\",replica_b=\"" + LabelValue(flags.b) + "\"} ";
-  std::ostringstream text;
+  std::vector<prometheus::MetricFamily> families;
   auto gauge = [&](const char* name, const char* help, double value) {
-    text << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
-         << name << labels << std::fixed << std::setprecision(3) << value << "\n";
+    prometheus::ClientMetric metric;
+    metric.label = {{"table", flags.table}, {"replica_a", flags.a}, {"replica_b", flags.b}};
+    metric.gauge.value = value;
+    families.push_back({name, help, prometheus::MetricType::Gauge, {metric}});
   };
   gauge("tidewater_verify_success", "1 when the last tidewater verify compared the replicas",
         outcome ? 1 : 0);
@@ -84,11 +73,12 @@ Status WriteMetricsFile(const VerifyFlags& flags, const std::optional<VerifyOutc
           "Keys whose items differ between the replicas at the last tidewater verify",
           static_cast<double>(outcome->differing_keys));
   }
+  const std::string text = prometheus::TextSerializer().Serialize(families);
   // Written beside the file and renamed over it: a scrape never sees half a file.
   const std::string partial = flags.metrics_file + ".partial";
   {
     std::ofstream out(partial, std::ios::trunc);
-    out << text.str();
+    out << text;
     if (!out.flush()) return Status::IOError("cannot write " + partial);
   }
   if (std::rename(partial.c_str(), flags.metrics_file.c_str()) != 0) {
