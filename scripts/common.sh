@@ -48,10 +48,12 @@ install_packages() {
 build() {
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     log "configuring $BUILD_DIR ($BUILD_TYPE)"
-    local compiler=()
-    [ "$BUILD_TYPE" = Tsan ] && compiler=(-DCMAKE_CXX_COMPILER=clang++)
+    local options=()
+    [ "$BUILD_TYPE" = Tsan ] && options+=(-DCMAKE_CXX_COMPILER=clang++)
+    # Benchmarks measure nothing under a sanitizer; the Asan build only runs the tests.
+    [ "$BUILD_TYPE" = Asan ] && options+=(-DTIDEWATER_BENCHMARKS=OFF)
     cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
-      "${compiler[@]}" >/dev/null || die "cmake configure failed"
+      "${options[@]}" >/dev/null || die "cmake configure failed"
   fi
   local targets=() target_args=()
   if [ -n "${BUILD_TARGETS:-}" ]; then
