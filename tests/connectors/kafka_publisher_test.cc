@@ -534,12 +534,25 @@ TEST_F(KafkaPublisherTest, PartitionLeaderDownAndBackMidStream) {
   ReportDuplicates("leader down and back", check.duplicates);
 }
 
+// librdkafka 2.0's mock broker does not check idempotent sequence numbers, and the tests
+// that fail produce requests must not depend on the broker doing so:
+// - a batch sent after a rejected one is appended ahead of the resend, where a real broker
+//   refuses it (OUT_OF_ORDER_SEQUENCE_NUMBER) and the gap-less producer stops;
+// - a batch whose outcome is uncertain (REQUEST_TIMED_OUT) is taken as persisted by the
+//   producer once a later batch succeeds, which only a sequence-checking broker makes true.
+// One request in flight keeps such a test about what it checks (retries, restarts and
+// resends without loss) rather than about that mock limitation.
+KafkaPublisherOptions OneRequestInFlight(KafkaPublisherOptions options) {
+  options.properties["max.in.flight.requests.per.connection"] = "1";
+  return options;
+}
+
 // Retriable produce errors are retried by the idempotent producer itself: no restart,
 // no duplicate.
 TEST_F(KafkaPublisherTest, RetriableProduceErrorsAreRetried) {
   ASSERT_TRUE(CreateStreamTable(*engine_, "orders", AttributeType::kS).ok());
   cluster_.CreateTopic("tidewater.orders", kShards);
-  auto publisher = StartPublisher(Options(cluster_));
+  auto publisher = StartPublisher(OneRequestInFlight(Options(cluster_)));
   auto join = WriteInBackground("orders", 2000, std::chrono::microseconds(200));
   const auto published = [&] {
     return Metric(registry_, "tidewater_kafka_published_records_total", {{"table", "orders"}});
@@ -563,14 +576,7 @@ TEST_F(KafkaPublisherTest, RetriableProduceErrorsAreRetried) {
 TEST_F(KafkaPublisherTest, NonRetriableProduceErrorsRestartTheProducerWithoutLoss) {
   ASSERT_TRUE(CreateStreamTable(*engine_, "orders", AttributeType::kS).ok());
   cluster_.CreateTopic("tidewater.orders", kShards);
-  // librdkafka 2.0's mock broker does not check idempotent sequence numbers, so a batch
-  // sent after the rejected one can still be appended ahead of the resend; a real broker
-  // refuses it (OUT_OF_ORDER_SEQUENCE_NUMBER) and the gap-less producer stops. One request
-  // in flight keeps this test about what it checks (restart and resend without loss)
-  // rather than about that mock limitation.
-  KafkaPublisherOptions options = Options(cluster_);
-  options.properties["max.in.flight.requests.per.connection"] = "1";
-  auto publisher = StartPublisher(options);
+  auto publisher = StartPublisher(OneRequestInFlight(Options(cluster_)));
   auto join = WriteInBackground("orders", 3000, std::chrono::microseconds(200));
   ASSERT_TRUE(testing::WaitFor([&] {
     return Metric(registry_, "tidewater_kafka_published_records_total", {{"table", "orders"}}) > 0;
