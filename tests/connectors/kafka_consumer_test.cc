@@ -494,7 +494,9 @@ TEST_F(KafkaConsumerTest, SplitShardsKeepEveryKeysOrderThroughKafka) {
     EXPECT_EQ(static_cast<uint32_t>(m.partition), root(shard)) << "shard " << shard;
     const auto parent = shards.at(shard)->parent;
     EXPECT_EQ(m.headers.contains("tw-parent-shard"), parent.has_value());
-    if (parent) EXPECT_EQ(m.headers.at("tw-parent-shard"), std::to_string(parent->value()));
+    if (parent) {
+      EXPECT_EQ(m.headers.at("tw-parent-shard"), std::to_string(parent->value()));
+    }
     first_offset.emplace(shard, m.offset);
     last_offset[shard] = m.offset;
   }
