@@ -85,7 +85,9 @@ class Harness : public TriggerListener, public FailureDestination {
       }
       std::lock_guard lock(mutex_);
       for (const auto& [key, sequence] : records) {
-        if (failing_keys.contains(key)) return Status::Internal("cannot handle " + key);
+        if (failing_keys.contains(key) || failing_sequences.contains(sequence)) {
+          return Status::Internal("cannot handle " + key);
+        }
       }
       for (const auto& [key, sequence] : records) accepted[key].push_back(sequence);
       return std::string();
@@ -95,6 +97,7 @@ class Harness : public TriggerListener, public FailureDestination {
   std::mutex& mutex() { return mutex_; }
 
   std::set<std::string> failing_keys{kBadKey};
+  std::set<uint64_t> failing_sequences;
   std::map<std::string, std::vector<uint64_t>> accepted;
   std::vector<std::string> destination;
   std::vector<uint64_t> listened;
@@ -200,6 +203,18 @@ TEST_P(TriggerQuarantineTest, TheBadKeyIsParkedInOrderWhileOtherKeysGoOn) {
   EXPECT_EQ(std::stoull(info["startSequenceNumber"].GetString()), bad.front());
   EXPECT_EQ(std::string(failure["requestContext"]["condition"].GetString()),
             "RetryAttemptsExhausted");
+}
+
+TEST_P(TriggerQuarantineTest, LaterRecordsOfTheKeyWaitBehindTheFailedOne) {
+  // Only the key's first record fails: the later ones would succeed, but handing them to
+  // the function would put them before it.
+  harness_.failing_keys.clear();
+  harness_.failing_sequences = {3};
+  ASSERT_TRUE(Make()->Process(MakeBatch(1, 20)).ok());
+  EXPECT_EQ(harness_.accepted.count(kBadKey), 0u);
+  std::vector<uint64_t> parked;
+  for (const QuarantinedRecord& record : Parked()) parked.push_back(record.sequence.value());
+  EXPECT_EQ(parked, (std::vector<uint64_t>{3, 6, 11, 14, 19}));
 }
 
 TEST_P(TriggerQuarantineTest, ARedeliveredBatchParksNothingTwice) {
