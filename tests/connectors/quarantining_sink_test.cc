@@ -5,6 +5,7 @@
 #include "tidewater/connectors/quarantining_sink.h"
 
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
 #include <rapidjson/document.h>
 
 #include <map>
@@ -96,6 +97,7 @@ class QuarantiningSinkTest : public ::testing::Test {
     options.retry_attempts = 1;
     options.retry_backoff_initial = std::chrono::milliseconds(1);
     options.retry_backoff_max = std::chrono::milliseconds(2);
+    options.registry = &registry_;
     auto sink = MakeQuarantiningSink(std::move(inner), options);
     ASSERT_TRUE(sink.ok()) << sink.status().ToString();
     sink_ = std::move(*sink);
@@ -107,6 +109,20 @@ class QuarantiningSinkTest : public ::testing::Test {
     return parked.ok() ? *parked : std::vector<streams::QuarantinedRecord>{};
   }
 
+  // tidewater_sink_records_quarantined_total{sink="pg",table="orders",reason=`reason`}.
+  double Quarantined(const std::string& reason) {
+    for (const prometheus::MetricFamily& family : registry_.Collect()) {
+      if (family.name != "tidewater_sink_records_quarantined_total") continue;
+      for (const prometheus::ClientMetric& metric : family.metric) {
+        for (const prometheus::ClientMetric::Label& label : metric.label) {
+          if (label.name == "reason" && label.value == reason) return metric.counter.value;
+        }
+      }
+    }
+    return 0;
+  }
+
+  prometheus::Registry registry_;
   testing::TempDir dir_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<streams::QuarantineStore> store_;
@@ -140,6 +156,9 @@ TEST_F(QuarantiningSinkTest, TheRejectedKeyIsParkedInOrderWhileOtherKeysAreWritt
   for (size_t i = 1; i < Parked().size(); ++i) {
     EXPECT_EQ(Parked()[i].reason, streams::kQuarantineReasonKeyQuarantined) << i;
   }
+  EXPECT_EQ(Quarantined(streams::kQuarantineReasonFailed), 1);
+  EXPECT_EQ(Quarantined(streams::kQuarantineReasonKeyQuarantined),
+            static_cast<double>(bad.size() - 1));
 }
 
 TEST_F(QuarantiningSinkTest, LaterRecordsOfTheKeyWaitBehindTheRejectedOne) {
