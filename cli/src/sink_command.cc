@@ -21,6 +21,7 @@
 #include "sink_config.h"
 #include "tidewater/connectors/file_sink.h"
 #include "tidewater/connectors/postgres_sink.h"
+#include "tidewater/connectors/quarantining_sink.h"
 #include "tidewater/connectors/stream_source.h"
 #include "tidewater/streams/stream_reader.h"
 
@@ -39,8 +40,11 @@ connectors::StreamSourceConfig SourceConfigOf(const SinkSourceConfig& config) {
   return source;
 }
 
+// Members are destroyed bottom up: the readers first (they call the sink, which parks
+// records in the quarantine table).
 struct RunningSink {
   std::string name;
+  std::unique_ptr<streams::QuarantineStore> quarantine;  // poison_records: quarantine_key
   std::unique_ptr<connectors::Sink> sink;
   std::map<std::string, std::unique_ptr<streams::StreamReader>> readers;  // per table
 };
@@ -70,12 +74,27 @@ Result<std::unique_ptr<streams::StreamReader>> StartReader(const SinkConfig& con
   return reader;
 }
 
+// The sink of `target`; with poison_records: quarantine_key wrapped in the quarantine, whose
+// table `running.quarantine` is opened where the source keeps its data.
 Result<std::unique_ptr<connectors::Sink>> MakeSink(SinkTargetConfig target,
-                                                   prometheus::Registry& registry) {
+                                                   const SinkConfig& config,
+                                                   connectors::StreamSource& source,
+                                                   prometheus::Registry& registry,
+                                                   RunningSink& running) {
   if (target.type == SinkTargetConfig::Type::kPostgres) {
     target.postgres.registry = &registry;
+    target.postgres.return_record_errors = target.quarantine_key;
     TW_ASSIGN_OR_RETURN(auto sink, connectors::PostgresSink::Create(target.postgres));
-    return std::unique_ptr<connectors::Sink>(std::move(sink));
+    if (!target.quarantine_key) return std::unique_ptr<connectors::Sink>(std::move(sink));
+    TW_ASSIGN_OR_RETURN(running.quarantine, source.OpenQuarantineStore(target.quarantine_table));
+    connectors::QuarantiningSinkOptions quarantine;
+    quarantine.store = running.quarantine.get();
+    quarantine.consumer = config.application + "." + target.name;
+    quarantine.sink_name = target.name;
+    quarantine.retry_attempts = target.poison_retry_attempts;
+    quarantine.region = config.source.region;
+    quarantine.registry = &registry;
+    return connectors::MakeQuarantiningSink(std::move(sink), std::move(quarantine));
   }
   target.files.registry = &registry;
   TW_ASSIGN_OR_RETURN(auto sink, connectors::FileSink::Create(target.files));
@@ -179,13 +198,16 @@ int RunSink(const std::string& config_path) {
     return 1;
   }
   std::vector<RunningSink> sinks;
+  sinks.reserve(config->sinks.size());
   for (const SinkTargetConfig& target : config->sinks) {
-    auto sink = MakeSink(target, *registry);
+    RunningSink& running = sinks.emplace_back();
+    running.name = target.name;
+    auto sink = MakeSink(target, *config, **source, *registry, running);
     if (!sink.ok()) {
       spdlog::error("sink {}: {}", target.name, sink.status().message());
       return 1;
     }
-    sinks.push_back(RunningSink{target.name, std::move(*sink), {}});
+    running.sink = std::move(*sink);
   }
   for (RunningSink& running : sinks) {
     for (const std::string& table : config->tables) {

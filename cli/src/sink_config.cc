@@ -22,6 +22,35 @@ Status CheckKeys(const YAML::Node& node, const std::string& where,
   return Status::Ok();
 }
 
+// poison_records, poison_retry_attempts and quarantine_table of a postgres sink.
+Status ParsePoisonRecords(const YAML::Node& node, const std::string& where,
+                          SinkTargetConfig* target) {
+  if (node["poison_records"]) {
+    const std::string mode = node["poison_records"].as<std::string>();
+    if (mode == "quarantine_key") {
+      target->quarantine_key = true;
+    } else if (mode != "block") {
+      return Invalid(where + ".poison_records must be block or quarantine_key");
+    }
+  }
+  if (!target->quarantine_key && (node["poison_retry_attempts"] || node["quarantine_table"])) {
+    return Invalid(where +
+                   ": poison_retry_attempts and quarantine_table are only for poison_records: "
+                   "quarantine_key");
+  }
+  if (node["poison_retry_attempts"]) {
+    target->poison_retry_attempts = node["poison_retry_attempts"].as<int>();
+    if (target->poison_retry_attempts < 0 || target->poison_retry_attempts > 10'000) {
+      return Invalid(where + ".poison_retry_attempts must be between 0 and 10000");
+    }
+  }
+  if (node["quarantine_table"]) {
+    target->quarantine_table = node["quarantine_table"].as<std::string>();
+    if (target->quarantine_table.empty()) return Invalid(where + ".quarantine_table is empty");
+  }
+  return Status::Ok();
+}
+
 Result<SinkTargetConfig> ParseTarget(const YAML::Node& node, size_t index) {
   const std::string where = "sinks[" + std::to_string(index) + "]";
   SinkTargetConfig target;
@@ -34,9 +63,10 @@ Result<SinkTargetConfig> ParseTarget(const YAML::Node& node, size_t index) {
     return Invalid(where + ".image_json must be plain or dynamodb");
   }
   if (type == "postgres") {
-    TW_RETURN_IF_ERROR(CheckKeys(node, where,
-                                 {"type", "name", "conninfo", "schema", "table_prefix",
-                                  "checkpoint_table", "resolved_table", "image_json"}));
+    TW_RETURN_IF_ERROR(CheckKeys(
+        node, where,
+        {"type", "name", "conninfo", "schema", "table_prefix", "checkpoint_table", "resolved_table",
+         "image_json", "poison_records", "poison_retry_attempts", "quarantine_table"}));
     target.type = SinkTargetConfig::Type::kPostgres;
     auto& options = target.postgres;
     if (!node["conninfo"]) return Invalid(where + ".conninfo is required");
@@ -49,10 +79,15 @@ Result<SinkTargetConfig> ParseTarget(const YAML::Node& node, size_t index) {
     if (node["resolved_table"]) options.resolved_table = node["resolved_table"].as<std::string>();
     options.sink_name = target.name;
     options.image_json = image_json;
+    TW_RETURN_IF_ERROR(ParsePoisonRecords(node, where, &target));
   } else if (type == "files") {
-    TW_RETURN_IF_ERROR(CheckKeys(
-        node, where,
-        {"type", "name", "dir", "format", "rotate_bytes", "rotate_seconds", "image_json"}));
+    TW_RETURN_IF_ERROR(CheckKeys(node, where,
+                                 {"type", "name", "dir", "format", "rotate_bytes", "rotate_seconds",
+                                  "image_json", "poison_records"}));
+    // A file sink's failures are the disk's, never a record's: nothing to quarantine.
+    if (node["poison_records"] && node["poison_records"].as<std::string>() != "block") {
+      return Invalid(where + ".poison_records must be block for a files sink");
+    }
     target.type = SinkTargetConfig::Type::kFiles;
     auto& options = target.files;
     if (!node["dir"]) return Invalid(where + ".dir is required");

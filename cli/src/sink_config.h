@@ -14,6 +14,7 @@
 #include "tidewater/connectors/postgres_sink.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/consumer.h"
+#include "tidewater/streams/quarantine.h"
 
 namespace tidewater::cli {
 
@@ -41,6 +42,12 @@ struct SinkTargetConfig {
   std::string name;  // unique; the consumer application is "<application>.<name>"
   connectors::PostgresSinkOptions postgres;
   connectors::FileSinkOptions files;
+  // poison_records: quarantine_key (postgres only; default block): records PostgreSQL
+  // rejects are parked per key in `quarantine_table` (connectors/quarantining_sink.h) after
+  // `poison_retry_attempts` more writes.
+  bool quarantine_key = false;
+  int poison_retry_attempts = 2;
+  std::string quarantine_table = streams::kDefaultQuarantineTable;
 };
 
 struct SinkConfig {

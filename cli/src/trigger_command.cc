@@ -30,6 +30,7 @@ namespace {
 struct RunningTrigger {
   std::string name;
   std::unique_ptr<streams::FailureDestination> destination;
+  std::unique_ptr<streams::QuarantineStore> quarantine;
   std::unique_ptr<streams::TriggerProcessor> processor;
   std::unique_ptr<streams::StreamReader> reader;
 };
@@ -124,13 +125,20 @@ int RunTriggers(const std::string& config_path) {
       run.destination = std::move(destination).value();
       options.on_failure = run.destination.get();
     }
+    const std::string consumer_name = config.application + "." + trigger.name;
+    if (options.poison_record_handling == streams::PoisonRecordHandling::kQuarantineKey) {
+      auto quarantine = (*source)->OpenQuarantineStore(trigger.quarantine_table);
+      if (!quarantine.ok()) return Fail(quarantine.status());
+      run.quarantine = std::move(quarantine).value();
+      options.quarantine = run.quarantine.get();
+      options.quarantine_consumer = consumer_name;
+    }
     options.listener = metrics.ListenerFor(trigger.name);
     auto function = MakeFunction(trigger);
     if (!function.ok()) return Fail(function.status());
     auto processor = streams::TriggerProcessor::Create(options, std::move(function).value());
     if (!processor.ok()) return Fail(processor.status());
     run.processor = std::move(processor).value();
-    const std::string consumer_name = config.application + "." + trigger.name;
     auto reader =
         (*source)->OpenReader(streams::ConsumerOptionsFor(options, trigger.table, consumer_name),
                               run.processor->AsBatchHandler());

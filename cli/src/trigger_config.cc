@@ -109,7 +109,8 @@ Result<TriggerConfig> ParseTrigger(const YAML::Node& node, const std::string& wh
                 {"name", "table", "handler", "BatchSize", "MaximumBatchingWindowInSeconds",
                  "StartingPosition", "StartingPositionTimestamp", "MaximumRetryAttempts",
                  "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "FunctionResponseTypes",
-                 "FilterCriteria", "ParallelizationFactor", "PartitionKey", "DestinationConfig"}));
+                 "FilterCriteria", "ParallelizationFactor", "PartitionKey", "DestinationConfig",
+                 "PoisonRecordHandling", "QuarantineTable"}));
   TriggerConfig trigger;
   TW_ASSIGN_OR_RETURN(trigger.table, Scalar<std::string>(node["table"], where + ".table"));
   trigger.name = trigger.table;
@@ -206,6 +207,25 @@ Result<TriggerConfig> ParseTrigger(const YAML::Node& node, const std::string& wh
   if (node["DestinationConfig"]) {
     TW_ASSIGN_OR_RETURN(trigger.on_failure,
                         ParseDestination(node["DestinationConfig"], at + ".DestinationConfig"));
+  }
+  if (node["PoisonRecordHandling"]) {
+    TW_ASSIGN_OR_RETURN(std::string handling, Scalar<std::string>(node["PoisonRecordHandling"],
+                                                                  at + ".PoisonRecordHandling"));
+    if (handling == "BLOCK_SHARD") {
+      o.poison_record_handling = streams::PoisonRecordHandling::kBlockShard;
+    } else if (handling == "QUARANTINE_KEY") {
+      o.poison_record_handling = streams::PoisonRecordHandling::kQuarantineKey;
+    } else {
+      return Invalid(at + ".PoisonRecordHandling", "must be BLOCK_SHARD or QUARANTINE_KEY");
+    }
+  }
+  if (node["QuarantineTable"]) {
+    if (o.poison_record_handling != streams::PoisonRecordHandling::kQuarantineKey) {
+      return Invalid(at + ".QuarantineTable", "is only for PoisonRecordHandling QUARANTINE_KEY");
+    }
+    TW_ASSIGN_OR_RETURN(trigger.quarantine_table,
+                        Scalar<std::string>(node["QuarantineTable"], at + ".QuarantineTable"));
+    if (trigger.quarantine_table.empty()) return Invalid(at + ".QuarantineTable", "is empty");
   }
   Status valid = streams::ValidateTriggerOptions(o);
   if (!valid.ok()) return Invalid(at, valid.message());

@@ -38,6 +38,8 @@ struct TriggerConfig {
   // The mapping options; on_failure, listener and the stream identity are set at run time.
   streams::TriggerOptions options;
   OnFailureConfig on_failure;
+  // QuarantineTable: where PoisonRecordHandling QUARANTINE_KEY parks records.
+  std::string quarantine_table = streams::kDefaultQuarantineTable;
 };
 
 // Exactly one source is set.

@@ -43,6 +43,11 @@ class TriggerMetrics::Listener final : public streams::TriggerListener {
     spdlog::warn("event=records_discarded trigger={} shard={} records={} condition={} record={}",
                  name_, shard.value(), records, condition, record_json);
   }
+  void Quarantined(const streams::QuarantinedRecord& record) override {
+    metrics_.records_quarantined_.Add({{"trigger", name_}, {"reason", record.reason}}).Increment();
+    spdlog::warn("event=record_quarantined trigger={} shard={} sequence={} reason={} key={}", name_,
+                 record.shard.value(), record.sequence.value(), record.reason, record.key);
+  }
 
  private:
   const std::string name_;
@@ -71,6 +76,11 @@ TriggerMetrics::TriggerMetrics(prometheus::Registry& registry)
                              .Name("tidewater_trigger_records_discarded_total")
                              .Help("Records given up on (sent to the on-failure destination)")
                              .Register(registry)),
+      records_quarantined_(
+          prometheus::BuildCounter()
+              .Name("tidewater_trigger_records_quarantined_total")
+              .Help("Records parked in the quarantine table (PoisonRecordHandling QUARANTINE_KEY)")
+              .Register(registry)),
       invocations_(prometheus::BuildCounter()
                        .Name("tidewater_trigger_invocations_total")
                        .Help("Handler invocations")

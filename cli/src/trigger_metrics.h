@@ -1,6 +1,6 @@
 // The metrics of `tidewater trigger`, per trigger: iterator age per shard, records
-// processed / filtered / discarded, handler invocations, errors and duration. One object
-// owns the prometheus families on an injected registry; each trigger gets a listener.
+// processed / filtered / discarded / quarantined, handler invocations, errors and duration. One
+// object owns the prometheus families on an injected registry; each trigger gets a listener.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -37,6 +37,7 @@ class TriggerMetrics {
   prometheus::Family<prometheus::Counter>& records_processed_;
   prometheus::Family<prometheus::Counter>& records_filtered_;
   prometheus::Family<prometheus::Counter>& records_discarded_;
+  prometheus::Family<prometheus::Counter>& records_quarantined_;
   prometheus::Family<prometheus::Counter>& invocations_;
   prometheus::Family<prometheus::Counter>& handler_errors_;
   prometheus::Family<prometheus::Histogram>& handler_duration_;

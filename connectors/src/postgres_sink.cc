@@ -82,8 +82,15 @@ std::string ConnectionError(PGconn* conn) {
   return message;
 }
 
+// Whether SQLSTATE `state` says the data was rejected (class 22 data exception, class 23
+// integrity constraint violation) rather than the database or connection failing.
+bool RejectsData(const char* state) {
+  return state != nullptr &&
+         (std::string_view(state).starts_with("22") || std::string_view(state).starts_with("23"));
+}
+
 // Runs a statement that must succeed with `expected`; the error carries PostgreSQL's text
-// and SQLSTATE.
+// and SQLSTATE (Validation when the data was rejected, else Internal).
 Result<QueryResult> Run(PGconn* conn, const std::string& sql,
                         const std::vector<std::string>& params = {},
                         ExecStatusType expected = PGRES_COMMAND_OK) {
@@ -97,6 +104,10 @@ Result<QueryResult> Run(PGconn* conn, const std::string& sql,
     if (result != nullptr) {
       const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
       if (state != nullptr) message += std::string(" (SQLSTATE ") + state + ")";
+      if (RejectsData(state)) {
+        const std::string statement = sql.substr(0, sql.find_first_of("(\n"));
+        return Status::Validation("PostgreSQL: " + statement + ": " + message);
+      }
     }
     const std::string statement = sql.substr(0, sql.find_first_of("(\n"));
     return Status::Internal("PostgreSQL: " + statement + ": " + message);
@@ -158,6 +169,9 @@ class PostgresSinkImpl final : public PostgresSink {
         return Status::Ok();
       }
       metrics_.Error(batch.table.value());
+      if (options_.return_record_errors && written.status().code() == ErrorCode::kValidation) {
+        return written.status();
+      }
       spdlog::warn(
           "event=postgres_sink_retry sink={} table={} shard={} sequences={}..{} attempt={} "
           "retry_in_ms={} error=\"{}\"",
@@ -413,7 +427,8 @@ class PostgresSinkImpl final : public PostgresSink {
       const char* state =
           result != nullptr ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
       if (state != nullptr) message += std::string(" (SQLSTATE ") + state + ")";
-      status = Status::Internal("PostgreSQL: COPY: " + message);
+      status = RejectsData(state) ? Status::Validation("PostgreSQL: COPY: " + message)
+                                  : Status::Internal("PostgreSQL: COPY: " + message);
     }
     while (QueryResult rest{PQgetResult(conn)}) {
     }

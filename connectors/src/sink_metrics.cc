@@ -33,4 +33,13 @@ SinkMetrics::Table& SinkMetrics::For(const std::string& table) {
   return tables_.emplace(table, metrics).first->second;
 }
 
+void SinkMetrics::RecordQuarantined(const std::string& table, const std::string& reason) {
+  prometheus::BuildCounter()
+      .Name("tidewater_sink_records_quarantined_total")
+      .Help("Records a sink parked in the quarantine table (poison_records: quarantine_key)")
+      .Register(registry_)
+      .Add({{"sink", sink_}, {"table", table}, {"reason", reason}})
+      .Increment();
+}
+
 }  // namespace tidewater::connectors

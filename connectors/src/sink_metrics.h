@@ -4,6 +4,8 @@
 //   tidewater_sink_rows_total{sink,table}             change records committed to the output
 //   tidewater_sink_errors_total{sink,table}           failed attempts (each one retried)
 //   tidewater_sink_files_committed_total{sink,table}  files renamed into place (file sinks)
+//   tidewater_sink_records_quarantined_total{sink,table,reason}  records parked in the
+//                                                     quarantine table (quarantining_sink.h)
 #pragma once
 
 #include <prometheus/counter.h>
@@ -28,6 +30,7 @@ class SinkMetrics {
   }
   void Error(const std::string& table) { For(table).errors->Increment(); }
   void FileCommitted(const std::string& table) { For(table).files->Increment(); }
+  void RecordQuarantined(const std::string& table, const std::string& reason);
 
  private:
   struct Table {

@@ -99,17 +99,23 @@ Result<StreamTableIdentity> RemoteIdentity(const std::string& endpoint, const st
 using IdentityLookup =
     std::function<Result<std::optional<StreamTableIdentity>>(const std::string& table)>;
 
+// Opens a quarantine table by name.
+using QuarantineMaker =
+    std::function<Result<std::unique_ptr<streams::QuarantineStore>>(const std::string& table)>;
+
 // Engine, endpoint and change_sources: StreamConsumers over a ChangeSource per table,
 // sharing one lease store.
 class ChangeSourceStreams final : public StreamSource {
  public:
   ChangeSourceStreams(Kind kind, std::unique_ptr<Engine> owned_engine, ChangeSourceMaker sources,
-                      IdentityLookup identity, std::unique_ptr<streams::LeaseStore> leases)
+                      IdentityLookup identity, std::unique_ptr<streams::LeaseStore> leases,
+                      QuarantineMaker quarantine)
       : kind_(kind),
         owned_engine_(std::move(owned_engine)),
         sources_(std::move(sources)),
         identity_(std::move(identity)),
-        leases_(std::move(leases)) {}
+        leases_(std::move(leases)),
+        quarantine_(std::move(quarantine)) {}
 
   Kind kind() const override { return kind_; }
 
@@ -126,12 +132,19 @@ class ChangeSourceStreams final : public StreamSource {
     return identity_(table);
   }
 
+  Result<std::unique_ptr<streams::QuarantineStore>> OpenQuarantineStore(
+      const std::string& table) override {
+    if (!quarantine_) return StreamSource::OpenQuarantineStore(table);
+    return quarantine_(table);
+  }
+
  private:
   const Kind kind_;
   const std::unique_ptr<Engine> owned_engine_;  // a data_dir's; the makers below use it
   const ChangeSourceMaker sources_;
   const IdentityLookup identity_;
   const std::unique_ptr<streams::LeaseStore> leases_;
+  const QuarantineMaker quarantine_;  // null for change_sources
 };
 
 // The Kafka publisher's topics: a KafkaStreamConsumer per reader.
@@ -206,8 +219,12 @@ Result<std::unique_ptr<StreamSource>> OpenEngine(Engine& engine,
     TW_ASSIGN_OR_RETURN(TableDescription description, source_engine->DescribeTable(table));
     return std::optional<StreamTableIdentity>(LocalIdentity(*source_engine, description));
   };
-  return std::unique_ptr<StreamSource>(std::make_unique<ChangeSourceStreams>(
-      StreamSource::Kind::kEngine, std::move(owned_engine), sources, identity, std::move(leases)));
+  auto quarantine = [source_engine](const std::string& table) {
+    return streams::MakeEngineQuarantineStore(*source_engine, table);
+  };
+  return std::unique_ptr<StreamSource>(
+      std::make_unique<ChangeSourceStreams>(StreamSource::Kind::kEngine, std::move(owned_engine),
+                                            sources, identity, std::move(leases), quarantine));
 }
 
 Result<std::unique_ptr<StreamSource>> OpenEndpoint(const std::string& endpoint,
@@ -227,11 +244,22 @@ Result<std::unique_ptr<StreamSource>> OpenEndpoint(const std::string& endpoint,
     TW_ASSIGN_OR_RETURN(StreamTableIdentity identity, RemoteIdentity(endpoint, table));
     return std::optional<StreamTableIdentity>(std::move(identity));
   };
+  auto quarantine = [endpoint](const std::string& table) {
+    return streams::MakeRemoteQuarantineStore(endpoint, table);
+  };
   return std::unique_ptr<StreamSource>(std::make_unique<ChangeSourceStreams>(
-      StreamSource::Kind::kEndpoint, nullptr, sources, identity, std::move(leases)));
+      StreamSource::Kind::kEndpoint, nullptr, sources, identity, std::move(leases), quarantine));
 }
 
 }  // namespace
+
+Result<std::unique_ptr<streams::QuarantineStore>> StreamSource::OpenQuarantineStore(
+    const std::string&) {
+  return Status::Validation(std::string("a ") + std::string(KindName(kind())) +
+                            " source has no table to keep quarantined records in: "
+                            "PoisonRecordHandling QUARANTINE_KEY needs a data-dir or endpoint "
+                            "source");
+}
 
 std::string_view StreamSource::KindName(Kind kind) {
   switch (kind) {
@@ -280,7 +308,7 @@ Result<std::unique_ptr<StreamSource>> StreamSource::Open(StreamSourceConfig conf
   };
   return std::unique_ptr<StreamSource>(std::make_unique<ChangeSourceStreams>(
       Kind::kChangeSources, nullptr, std::move(config.change_sources), identity,
-      streams::MakeMemoryLeaseStore()));
+      streams::MakeMemoryLeaseStore(), nullptr));
 }
 
 }  // namespace tidewater::connectors

@@ -6,9 +6,11 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "tidewater/core/json_codec.h"
+#include "tidewater/core/record_codec.h"
 #include "tidewater/streams/filter_pattern.h"
 #include "tidewater/streams/resource_names.h"
 #include "tidewater/streams/trigger.h"
@@ -30,12 +32,17 @@ Status Stopped() {
   return Status::Internal("the trigger stopped before the batch was done; it is delivered again");
 }
 
-// A record ready to send: the change and its event record JSON.
+// A record ready to send: the change and its event record JSON (and with QUARANTINE_KEY its
+// Keys as DynamoDB JSON).
 struct EventRecord {
   const ChangeRecord* change = nullptr;
   std::string json;
   std::string stream_arn;
+  std::string key;
 };
+
+// Item keys quarantined in one group (QuarantinedRecord::key).
+using QuarantinedKeys = std::set<std::string>;
 
 // Records of one ordered group, in sequence order.
 using Group = std::vector<const EventRecord*>;
@@ -99,7 +106,12 @@ class Processor final : public TriggerProcessor {
         arn->second = StreamArn(options_.region, batch.table.value(), change.stream_label());
       TW_ASSIGN_OR_RETURN(std::string json,
                           EventRecordJson(change, options_.table_id, options_.region, arn->second));
-      records.push_back(EventRecord{&change, std::move(json), arn->second});
+      std::string key;
+      if (quarantining()) {
+        TW_ASSIGN_OR_RETURN(Item keys, FromProto(change.keys()));
+        key = json::ItemToJson(keys);
+      }
+      records.push_back(EventRecord{&change, std::move(json), arn->second, std::move(key)});
     }
 
     Group kept;
@@ -112,8 +124,13 @@ class Processor final : public TriggerProcessor {
     }
     if (kept.empty()) return Status::Ok();
 
+    QuarantinedKeys quarantined;
+    if (quarantining()) {
+      TW_ASSIGN_OR_RETURN(quarantined, options_.quarantine->QuarantinedKeys(
+                                           quarantine_consumer_, batch.table, batch.shard));
+    }
     const size_t factor = static_cast<size_t>(options_.parallelization_factor);
-    if (factor <= 1 || kept.size() == 1) return ProcessGroup(batch, kept);
+    if (factor <= 1 || kept.size() == 1) return ProcessGroup(batch, kept, quarantined);
     std::vector<Group> groups(factor);
     std::hash<std::string> hash;
     for (const EventRecord* record : kept) {
@@ -125,9 +142,11 @@ class Processor final : public TriggerProcessor {
       std::vector<std::jthread> workers;
       for (size_t i = 1; i < factor; ++i) {
         if (groups[i].empty()) continue;
-        workers.emplace_back([&, i] { outcomes[i] = ProcessGroup(batch, groups[i]); });
+        // A key's records are all in one group: each group keeps its own copy of the keys.
+        workers.emplace_back(
+            [&, i] { outcomes[i] = ProcessGroup(batch, groups[i], QuarantinedKeys(quarantined)); });
       }
-      if (!groups[0].empty()) outcomes[0] = ProcessGroup(batch, groups[0]);
+      if (!groups[0].empty()) outcomes[0] = ProcessGroup(batch, groups[0], quarantined);
     }
     for (const Status& outcome : outcomes) TW_RETURN_IF_ERROR(outcome);
     return Status::Ok();
@@ -141,13 +160,35 @@ class Processor final : public TriggerProcessor {
     return !document.HasParseError() && filters_.Matches(document);
   }
 
+  bool quarantining() const {
+    return options_.poison_record_handling == PoisonRecordHandling::kQuarantineKey;
+  }
+
   // Runs one ordered group to the end: see the file comment of trigger.h.
-  Status ProcessGroup(const ShardBatch& batch, const Group& group) {
+  Status ProcessGroup(const ShardBatch& batch, const Group& group, QuarantinedKeys quarantined) {
     std::deque<Pending> todo{Pending{0, group.size()}};
     while (!todo.empty()) {
       if (batch.stop.stop_requested()) return Stopped();
       Pending pending = todo.front();
       todo.pop_front();
+
+      if (quarantining()) {
+        // Records of quarantined keys are parked in order; the invocation stops before the
+        // next one, so that it is parked before anything after it runs.
+        while (pending.begin < pending.end && quarantined.contains(group[pending.begin]->key)) {
+          TW_RETURN_IF_ERROR(Park(batch, *group[pending.begin], kQuarantineReasonKeyQuarantined));
+          ++pending.begin;
+        }
+        if (pending.begin == pending.end) continue;
+        for (size_t i = pending.begin + 1; i < pending.end; ++i) {
+          if (!quarantined.contains(group[i]->key)) continue;
+          Pending rest = pending;
+          rest.begin = i;
+          todo.push_front(rest);
+          pending.end = i;
+          break;
+        }
+      }
 
       if (options_.maximum_record_age_seconds >= 0) {
         const int64_t oldest_allowed =
@@ -195,7 +236,22 @@ class Processor final : public TriggerProcessor {
         ++pending.retries;
         if (options_.maximum_retry_attempts >= 0 &&
             pending.retries > options_.maximum_retry_attempts) {
-          TW_RETURN_IF_ERROR(GiveUp(batch, group, pending, kRetryAttemptsExhausted));
+          if (!quarantining()) {
+            TW_RETURN_IF_ERROR(GiveUp(batch, group, pending, kRetryAttemptsExhausted));
+            continue;
+          }
+          if (pending.end - pending.begin > 1) {
+            // Find the failing record: the halves keep the exhausted count, so each is
+            // invoked once more and bisected again when it fails.
+            const size_t middle = pending.begin + (pending.end - pending.begin) / 2;
+            Pending second = pending;
+            second.begin = middle;
+            pending.end = middle;
+            todo.push_front(second);
+            todo.push_front(pending);
+            continue;
+          }
+          TW_RETURN_IF_ERROR(QuarantineKey(batch, group, pending, quarantined));
           continue;
         }
         if (!SleepUnlessStopped(Backoff(options_, pending.retries), batch.stop)) return Stopped();
@@ -245,6 +301,50 @@ class Processor final : public TriggerProcessor {
   // destination (retried until stored, or until the batch stops).
   Status GiveUp(const ShardBatch& batch, const Group& group, const Pending& pending,
                 std::string_view condition) {
+    const std::string record = FailureRecord(batch, group, pending, condition);
+    if (options_.listener) {
+      options_.listener->Discarded(batch.shard, pending.end - pending.begin, condition, record);
+    }
+    return SendToDestination(batch, record);
+  }
+
+  // The single record at pending.begin exhausted its retries: its on-failure record goes to
+  // the destination, then it is parked and its key quarantined for the rest of the group.
+  Status QuarantineKey(const ShardBatch& batch, const Group& group, const Pending& pending,
+                       QuarantinedKeys& quarantined) {
+    TW_RETURN_IF_ERROR(
+        SendToDestination(batch, FailureRecord(batch, group, pending, kRetryAttemptsExhausted)));
+    const EventRecord& record = *group[pending.begin];
+    TW_RETURN_IF_ERROR(Park(batch, record, kQuarantineReasonFailed));
+    quarantined.insert(record.key);
+    return Status::Ok();
+  }
+
+  // Stores `record` in the quarantine table (retried until stored, or until the batch stops).
+  Status Park(const ShardBatch& batch, const EventRecord& record, std::string_view reason) {
+    QuarantinedRecord parked;
+    parked.consumer = quarantine_consumer_;
+    parked.table = batch.table;
+    parked.shard = batch.shard;
+    parked.sequence = SequenceNumber(record.change->sequence());
+    parked.key = record.key;
+    parked.reason = std::string(reason);
+    parked.parked_millis = options_.clock->NowMicros() / 1000;
+    parked.record_json = record.json;
+    for (int attempt = 1;; ++attempt) {
+      Status stored = options_.quarantine->Park(parked);
+      if (stored.ok()) break;
+      if (!SleepUnlessStopped(Backoff(options_, attempt), batch.stop)) {
+        return Status(stored.code(), "quarantine table: " + stored.message());
+      }
+    }
+    if (options_.listener) options_.listener->Quarantined(parked);
+    return Status::Ok();
+  }
+
+  // Lambda's on-failure record for records [pending.begin, pending.end).
+  std::string FailureRecord(const ShardBatch& batch, const Group& group, const Pending& pending,
+                            std::string_view condition) const {
     const ChangeRecord& first = *group[pending.begin]->change;
     const ChangeRecord& last = *group[pending.end - 1]->change;
     FailureRecordInfo info;
@@ -260,10 +360,12 @@ class Processor final : public TriggerProcessor {
     info.batch_size = pending.end - pending.begin;
     info.stream_arn = group[pending.begin]->stream_arn;
     info.now_micros = options_.clock->NowMicros();
-    const std::string record = FailureRecordJson(info);
-    if (options_.listener) {
-      options_.listener->Discarded(batch.shard, info.batch_size, condition, record);
-    }
+    return FailureRecordJson(info);
+  }
+
+  // Sends an on-failure record to the destination, if any (retried until stored, or until
+  // the batch stops).
+  Status SendToDestination(const ShardBatch& batch, const std::string& record) {
     if (options_.on_failure == nullptr) return Status::Ok();
     for (int attempt = 1;; ++attempt) {
       Status sent = options_.on_failure->Send(record);
@@ -278,6 +380,8 @@ class Processor final : public TriggerProcessor {
   const TriggerFunction function_;
   const FilterCriteria filters_;
   const std::string function_arn_;
+  const std::string quarantine_consumer_ =
+      options_.quarantine_consumer.empty() ? options_.function_name : options_.quarantine_consumer;
 };
 
 }  // namespace
@@ -320,6 +424,12 @@ Status ValidateTriggerOptions(const TriggerOptions& options) {
   }
   if (options.function_name.empty()) return Status::Validation("the function needs a name");
   if (options.clock == nullptr) return Status::Validation("the trigger needs a clock");
+  if (options.poison_record_handling == PoisonRecordHandling::kQuarantineKey &&
+      options.maximum_retry_attempts < 0) {
+    return Status::Validation(
+        "PoisonRecordHandling QUARANTINE_KEY needs MaximumRetryAttempts between 0 and 10000 "
+        "(with -1 a failing record is retried for ever and never parked)");
+  }
   return Status::Ok();
 }
 
@@ -341,6 +451,10 @@ Result<std::unique_ptr<TriggerProcessor>> TriggerProcessor::Create(TriggerOption
                                                                    TriggerFunction function) {
   TW_RETURN_IF_ERROR(ValidateTriggerOptions(options));
   if (!function) return Status::Validation("the trigger needs a function");
+  if (options.poison_record_handling == PoisonRecordHandling::kQuarantineKey &&
+      options.quarantine == nullptr) {
+    return Status::Validation("PoisonRecordHandling QUARANTINE_KEY needs a quarantine table");
+  }
   TW_ASSIGN_OR_RETURN(FilterCriteria filters, FilterCriteria::Parse(options.filter_patterns));
   std::unique_ptr<TriggerProcessor> processor =
       std::make_unique<Processor>(std::move(options), std::move(function), std::move(filters));

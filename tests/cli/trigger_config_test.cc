@@ -177,6 +177,11 @@ TEST(TriggerConfigTest, MistakesNameTheKey) {
       {head + exec + start + "    ParallelizationFactor: 11\n", "ParallelizationFactor"},
       {head + exec + start + "    MaximumRetryAttempts: -2\n", "MaximumRetryAttempts"},
       {head + exec + start + "    FunctionResponseTypes: [Other]\n", "FunctionResponseTypes"},
+      {head + exec + start + "    MaximumRetryAttempts: 2\n    PoisonRecordHandling: SKIP\n",
+       "PoisonRecordHandling"},
+      {head + exec + start + "    PoisonRecordHandling: QUARANTINE_KEY\n",
+       "QUARANTINE_KEY needs MaximumRetryAttempts"},
+      {head + exec + start + "    QuarantineTable: q\n", "QuarantineTable: is only for"},
       {head + exec + start + "    FilterCriteria: {Filters: [{Pattern: 'x'}]}\n",
        "Invalid filter pattern"},
       {head + exec + start + "    DestinationConfig: {OnFailure: {Destination: 'sqs:q'}}\n",
@@ -191,6 +196,31 @@ TEST(TriggerConfigTest, MistakesNameTheKey) {
         << parsed.status().message() << "\n--- for ---\n"
         << c.yaml;
   }
+}
+
+TEST(TriggerConfigTest, PoisonRecordHandlingIsOffByDefault) {
+  const std::string head =
+      "source: {data-dir: d}\ntriggers:\n  - table: t\n    handler: {type: exec, command: run}\n"
+      "    StartingPosition: LATEST\n";
+  auto plain = ParseTriggerConfig(head);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->triggers[0].options.poison_record_handling,
+            streams::PoisonRecordHandling::kBlockShard);
+
+  auto quarantine = ParseTriggerConfig(head +
+                                       "    MaximumRetryAttempts: 3\n"
+                                       "    PoisonRecordHandling: QUARANTINE_KEY\n");
+  ASSERT_TRUE(quarantine.ok()) << quarantine.status().ToString();
+  EXPECT_EQ(quarantine->triggers[0].options.poison_record_handling,
+            streams::PoisonRecordHandling::kQuarantineKey);
+  EXPECT_EQ(quarantine->triggers[0].quarantine_table, "tidewater_quarantine");
+
+  auto named = ParseTriggerConfig(head +
+                                  "    MaximumRetryAttempts: 0\n"
+                                  "    PoisonRecordHandling: QUARANTINE_KEY\n"
+                                  "    QuarantineTable: parked\n");
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->triggers[0].quarantine_table, "parked");
 }
 
 }  // namespace

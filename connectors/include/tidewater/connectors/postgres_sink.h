@@ -58,6 +58,11 @@ struct PostgresSinkOptions {
   std::string resolved_table = "tidewater_sink_resolved";  // a view over "<it>_shards"
   std::string sink_name = "tidewater";                     // checkpoint rows are per sink name
   ImageJson image_json = ImageJson::kPlain;
+  // false (the default): every failure is retried inside Write (see above). true: a batch
+  // the database rejects for its data (SQLSTATE class 22 data exception or 23 integrity
+  // constraint violation) is rolled back and Write returns Status::Validation at once, for
+  // the quarantine (quarantining_sink.h) to find the record; other failures are retried.
+  bool return_record_errors = false;
   std::chrono::milliseconds retry_backoff_initial{100};
   std::chrono::milliseconds retry_backoff_max{5'000};
   Clock* clock = Clock::System();  // times the retry backoff; not owned

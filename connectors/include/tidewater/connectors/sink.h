@@ -14,7 +14,9 @@
 //    staged and committed by a later Write, Tick or Flush. Save is a no-op: the position
 //    travels with the output.
 //  * Failures are retried inside Write with backoff until they succeed or batch.stop is
-//    requested; each failure is logged and counted. Nothing is skipped.
+//    requested; each failure is logged and counted. Nothing is skipped. (Exception: a
+//    PostgreSQL sink with return_record_errors returns Status::Validation for a batch whose
+//    data the database rejects, for the quarantine of quarantining_sink.h to park.)
 //
 // Thread safety: Write may be called concurrently for different shards (one caller per
 // shard at a time); Load, Tick and Flush from any thread.

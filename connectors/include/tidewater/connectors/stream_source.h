@@ -37,6 +37,7 @@
 #include "tidewater/streams/change_source.h"
 #include "tidewater/streams/consumer.h"
 #include "tidewater/streams/lease_store.h"
+#include "tidewater/streams/quarantine.h"
 #include "tidewater/streams/stream_reader.h"
 
 namespace tidewater::connectors {
@@ -102,6 +103,13 @@ class StreamSource {
   // change_sources). Errors: the table is unknown (ResourceNotFound) or the endpoint does
   // not answer.
   virtual Result<std::optional<StreamTableIdentity>> DescribeTable(const std::string& table) = 0;
+
+  // The trigger quarantine table `table` (streams/quarantine.h) where the source keeps its
+  // data: in the engine (data_dir, engine) or in the endpoint's tidewaterd; created when
+  // missing. Errors: Validation for kafka and change_sources (no table to keep it in); the
+  // table's errors when it cannot be created.
+  virtual Result<std::unique_ptr<streams::QuarantineStore>> OpenQuarantineStore(
+      const std::string& table);
 };
 
 }  // namespace tidewater::connectors

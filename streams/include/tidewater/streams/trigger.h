@@ -20,10 +20,20 @@
 //    Lambda's on-failure record (requestContext, responseContext, version, timestamp,
 //    DDBStreamBatchInfo), then processing moves on;
 //  * with ParallelizationFactor N > 1 splits the batch by partition key into N groups
-//    invoked concurrently; each group keeps its records' order.
+//    invoked concurrently; each group keeps its records' order;
+//  * with PoisonRecordHandling QUARANTINE_KEY (off by default), records whose retries are
+//    exhausted are not given up on as a batch: the failing range is bisected down to the
+//    single failing record (each half gets one more invocation), whose on-failure record
+//    goes to the destination and which is parked in the quarantine table (quarantine.h);
+//    its item key is then quarantined: every later record of that key (same Keys) is
+//    parked behind it, in sequence order, without being invoked, while the records of
+//    other keys go on. A key stays quarantined until an operator deletes its parked
+//    records from the table. Parked records are checkpointed past (they are stored).
 // Ordering guarantee: a record is never handed to the function before every earlier record
 // of the same group (the shard, or the partition-key group with ParallelizationFactor) is
-// done (accepted, or given up on); retries and bisection never reorder.
+// done (accepted, given up on, or parked); retries and bisection never reorder. With
+// QUARANTINE_KEY no record of a quarantined key is handed to the function, so per key the
+// function sees a prefix of the key's records and the table holds the rest, in order.
 // Returns an error only when the batch stops (ShardBatch::stop) before it is done, or the
 // destination is unusable when stopping: the consumer then delivers the batch again.
 //
@@ -45,6 +55,7 @@
 #include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/consumer.h"
+#include "tidewater/streams/quarantine.h"
 
 namespace tidewater::streams {
 
@@ -92,7 +103,16 @@ class TriggerListener {
   // Records given up on; condition is "RetryAttemptsExhausted" or "RecordAgeExceeded".
   virtual void Discarded(ShardIndex /*shard*/, size_t /*records*/, std::string_view /*condition*/,
                          std::string_view /*record_json*/) {}
+  // A record parked in the quarantine table; reason is kQuarantineReasonFailed or
+  // kQuarantineReasonKeyQuarantined (quarantine.h).
+  virtual void Quarantined(const QuarantinedRecord& /*record*/) {}
 };
+
+// What happens to a record whose retries are exhausted (PoisonRecordHandling, a Tidewater
+// extension): kBlockShard is Lambda's behaviour (the shard waits while the batch is retried,
+// then the batch is given up on); kQuarantineKey parks the failing record and its key's
+// later records (see the file comment).
+enum class PoisonRecordHandling { kBlockShard, kQuarantineKey };
 
 // Event source mapping options, under Lambda's meaning (names in comments).
 struct TriggerOptions {
@@ -112,7 +132,12 @@ struct TriggerOptions {
   // key). Empty: records are grouped by their whole key (order is then kept per item).
   std::string partition_key_attribute;
   FailureDestination* on_failure = nullptr;  // DestinationConfig.OnFailure; not owned
-  TriggerListener* listener = nullptr;       // not owned
+  PoisonRecordHandling poison_record_handling = PoisonRecordHandling::kBlockShard;
+  // With kQuarantineKey: where records are parked (required; not owned), and the consumer
+  // name they are parked under (empty: function_name).
+  QuarantineStore* quarantine = nullptr;
+  std::string quarantine_consumer;
+  TriggerListener* listener = nullptr;  // not owned
 
   // How events name their source: awsRegion, eventID (table id), the stream ARN and the
   // shard id of on-failure records (table creation time, as tidewaterd shows them).
@@ -135,7 +160,8 @@ ConsumerOptions ConsumerOptionsFor(const TriggerOptions& options, std::string ta
 
 class TriggerProcessor {
  public:
-  // Errors: Validation (ValidateTriggerOptions, or a filter pattern that does not parse).
+  // Errors: Validation (ValidateTriggerOptions, a filter pattern that does not parse, or
+  // kQuarantineKey without a quarantine store).
   static Result<std::unique_ptr<TriggerProcessor>> Create(TriggerOptions options,
                                                           TriggerFunction function);
   virtual ~TriggerProcessor() = default;

@@ -1,0 +1,294 @@
+// The quarantine table (quarantine.h) in an engine of this process or a remote tidewaterd.
+#include <thread>
+#include <utility>
+
+#include "client_pool.h"
+#include "tidewater/core/json_codec.h"
+#include "tidewater/streams/quarantine.h"
+
+namespace tidewater::streams {
+namespace {
+
+constexpr char kPartitionAttribute[] = "quarantineKey";
+constexpr char kSortAttribute[] = "sequence";
+
+AttributeValue Integer(uint64_t value) {
+  return AttributeValue::N(*Number::Parse(std::to_string(value)));
+}
+
+Item ToItem(const QuarantinedRecord& record) {
+  Item item;
+  item[kPartitionAttribute] =
+      AttributeValue::S(QuarantinePartition(record.consumer, record.table, record.shard));
+  item[kSortAttribute] = Integer(record.sequence.value());
+  item["consumer"] = AttributeValue::S(record.consumer);
+  item["tableName"] = AttributeValue::S(record.table.value());
+  item["shard"] = Integer(record.shard.value());
+  item["key"] = AttributeValue::S(record.key);
+  item["reason"] = AttributeValue::S(record.reason);
+  item["parkedTime"] = Integer(static_cast<uint64_t>(record.parked_millis));
+  item["record"] = AttributeValue::S(record.record_json);
+  return item;
+}
+
+Result<uint64_t> IntegerOf(const Item& item, std::string_view name) {
+  auto it = item.find(name);
+  int64_t value = 0;
+  if (it == item.end() || !it->second.is(AttributeType::kN) || !it->second.n().ToInt64(&value) ||
+      value < 0) {
+    return Status::Serialization("quarantine item: " + std::string(name) + " is not an integer");
+  }
+  return static_cast<uint64_t>(value);
+}
+
+Result<std::string> StringOf(const Item& item, std::string_view name) {
+  auto it = item.find(name);
+  if (it == item.end() || !it->second.is(AttributeType::kS)) {
+    return Status::Serialization("quarantine item: " + std::string(name) + " is not a string");
+  }
+  return it->second.s();
+}
+
+Result<QuarantinedRecord> FromItem(const Item& item) {
+  QuarantinedRecord record;
+  TW_ASSIGN_OR_RETURN(record.consumer, StringOf(item, "consumer"));
+  TW_ASSIGN_OR_RETURN(std::string table, StringOf(item, "tableName"));
+  record.table = TableName(std::move(table));
+  TW_ASSIGN_OR_RETURN(uint64_t shard, IntegerOf(item, "shard"));
+  record.shard = ShardIndex(static_cast<uint32_t>(shard));
+  TW_ASSIGN_OR_RETURN(uint64_t sequence, IntegerOf(item, kSortAttribute));
+  record.sequence = SequenceNumber(sequence);
+  TW_ASSIGN_OR_RETURN(record.key, StringOf(item, "key"));
+  TW_ASSIGN_OR_RETURN(record.reason, StringOf(item, "reason"));
+  TW_ASSIGN_OR_RETURN(uint64_t parked, IntegerOf(item, "parkedTime"));
+  record.parked_millis = static_cast<int64_t>(parked);
+  TW_ASSIGN_OR_RETURN(record.record_json, StringOf(item, "record"));
+  return record;
+}
+
+class EngineQuarantineStore final : public QuarantineStore {
+ public:
+  EngineQuarantineStore(Engine& engine, std::string table)
+      : engine_(engine), table_(std::move(table)) {}
+
+  Status Park(const QuarantinedRecord& record) override {
+    auto absent = [](const Item* current) {
+      return current == nullptr ? Status::Ok() : Status::ConditionFailed();
+    };
+    Status put = engine_.PutItem(table_, ToItem(record), absent).status();
+    if (put.code() == ErrorCode::kConditionalCheckFailed) return Status::Ok();
+    return put;
+  }
+
+  Result<std::vector<QuarantinedRecord>> List(const std::string& consumer, const TableName& table,
+                                              ShardIndex shard) override {
+    std::vector<QuarantinedRecord> records;
+    QueryRequest query;
+    query.table = table_;
+    query.partition_key = AttributeValue::S(QuarantinePartition(consumer, table, shard));
+    do {
+      TW_ASSIGN_OR_RETURN(ItemPage page, engine_.Query(query));
+      for (const Item& item : page.items) {
+        TW_ASSIGN_OR_RETURN(QuarantinedRecord record, FromItem(item));
+        records.push_back(std::move(record));
+      }
+      query.exclusive_start_key = std::move(page.last_evaluated_key);
+    } while (query.exclusive_start_key);
+    return records;
+  }
+
+ private:
+  Engine& engine_;
+  const std::string table_;
+};
+
+constexpr std::string_view kDynamoDb = "DynamoDB_20120810.";
+
+std::string Target(std::string_view operation) {
+  return std::string(kDynamoDb) + std::string(operation);
+}
+
+void Key(json::Writer& w, const char* key, std::string_view value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+std::string Text(const rapidjson::StringBuffer& buffer) {
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+class RemoteQuarantineStore final : public QuarantineStore {
+ public:
+  RemoteQuarantineStore(std::unique_ptr<ClientPool> pool, std::string table)
+      : pool_(std::move(pool)), table_(std::move(table)) {}
+
+  // Creates the table when missing and waits until it is ACTIVE.
+  Status EnsureTable() {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      rapidjson::StringBuffer buffer;
+      json::Writer w(buffer);
+      w.StartObject();
+      Key(w, "TableName", table_);
+      w.EndObject();
+      auto described = pool_->Call(Target("DescribeTable"), Text(buffer));
+      if (described.ok()) {
+        const auto& table = (*described)["Table"];
+        if (table.IsObject() && table.HasMember("TableStatus") &&
+            std::string_view(table["TableStatus"].GetString()) == "ACTIVE") {
+          return Status::Ok();
+        }
+      } else if (described.status().code() == ErrorCode::kResourceNotFound) {
+        TW_RETURN_IF_ERROR(CreateTable());
+        continue;
+      } else {
+        return described.status();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return Status::Internal("quarantine table " + table_ + " did not become ACTIVE");
+  }
+
+  Status Park(const QuarantinedRecord& record) override {
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    Key(w, "TableName", table_);
+    w.Key("Item");
+    json::WriteItem(ToItem(record), w);
+    Key(w, "ConditionExpression", "attribute_not_exists(quarantineKey)");
+    w.EndObject();
+    Status put = pool_->Call(Target("PutItem"), Text(buffer)).status();
+    if (put.code() == ErrorCode::kConditionalCheckFailed) return Status::Ok();
+    return put;
+  }
+
+  Result<std::vector<QuarantinedRecord>> List(const std::string& consumer, const TableName& table,
+                                              ShardIndex shard) override {
+    std::vector<QuarantinedRecord> records;
+    std::optional<std::string> start_key;
+    do {
+      rapidjson::StringBuffer buffer;
+      json::Writer w(buffer);
+      w.StartObject();
+      Key(w, "TableName", table_);
+      w.Key("ConsistentRead");
+      w.Bool(true);
+      Key(w, "KeyConditionExpression", "quarantineKey = :partition");
+      w.Key("ExpressionAttributeValues");
+      w.StartObject();
+      w.Key(":partition");
+      json::WriteAttributeValue(AttributeValue::S(QuarantinePartition(consumer, table, shard)), w);
+      w.EndObject();
+      if (start_key) {
+        w.Key("ExclusiveStartKey");
+        w.RawValue(start_key->data(), start_key->size(), rapidjson::kObjectType);
+      }
+      w.EndObject();
+      TW_ASSIGN_OR_RETURN(rapidjson::Document page, pool_->Call(Target("Query"), Text(buffer)));
+      if (!page.HasMember("Items") || !page["Items"].IsArray()) {
+        return Status::Internal("Query of " + table_ + " answered no Items");
+      }
+      for (const auto& json_item : page["Items"].GetArray()) {
+        TW_ASSIGN_OR_RETURN(Item item, json::ParseItem(json_item));
+        TW_ASSIGN_OR_RETURN(QuarantinedRecord record, FromItem(item));
+        records.push_back(std::move(record));
+      }
+      start_key.reset();
+      if (page.HasMember("LastEvaluatedKey")) {
+        rapidjson::StringBuffer key_buffer;
+        json::Writer key_writer(key_buffer);
+        page["LastEvaluatedKey"].Accept(key_writer);
+        start_key = Text(key_buffer);
+      }
+    } while (start_key);
+    return records;
+  }
+
+ private:
+  Status CreateTable() {
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    Key(w, "TableName", table_);
+    w.Key("KeySchema");
+    w.StartArray();
+    w.StartObject();
+    Key(w, "AttributeName", kPartitionAttribute);
+    Key(w, "KeyType", "HASH");
+    w.EndObject();
+    w.StartObject();
+    Key(w, "AttributeName", kSortAttribute);
+    Key(w, "KeyType", "RANGE");
+    w.EndObject();
+    w.EndArray();
+    w.Key("AttributeDefinitions");
+    w.StartArray();
+    w.StartObject();
+    Key(w, "AttributeName", kPartitionAttribute);
+    Key(w, "AttributeType", "S");
+    w.EndObject();
+    w.StartObject();
+    Key(w, "AttributeName", kSortAttribute);
+    Key(w, "AttributeType", "N");
+    w.EndObject();
+    w.EndArray();
+    Key(w, "BillingMode", "PAY_PER_REQUEST");
+    w.EndObject();
+    auto created = pool_->Call(Target("CreateTable"), Text(buffer));
+    // Another worker may have created it meanwhile.
+    if (!created.ok() && created.status().code() != ErrorCode::kResourceInUse) {
+      return created.status();
+    }
+    return Status::Ok();
+  }
+
+  std::unique_ptr<ClientPool> pool_;
+  const std::string table_;
+};
+
+}  // namespace
+
+std::string QuarantinePartition(const std::string& consumer, const TableName& table,
+                                ShardIndex shard) {
+  return consumer + "/" + table.value() + "/" + std::to_string(shard.value());
+}
+
+Result<std::set<std::string>> QuarantineStore::QuarantinedKeys(const std::string& consumer,
+                                                               const TableName& table,
+                                                               ShardIndex shard) {
+  TW_ASSIGN_OR_RETURN(std::vector<QuarantinedRecord> records, List(consumer, table, shard));
+  std::set<std::string> keys;
+  for (QuarantinedRecord& record : records) keys.insert(std::move(record.key));
+  return keys;
+}
+
+Result<std::unique_ptr<QuarantineStore>> MakeEngineQuarantineStore(Engine& engine,
+                                                                   std::string table) {
+  auto described = engine.DescribeTable(table);
+  if (!described.ok()) {
+    if (described.status().code() != ErrorCode::kResourceNotFound) return described.status();
+    CreateTableRequest create;
+    create.name = table;
+    create.key_schema.partition_key = KeyAttribute{kPartitionAttribute, AttributeType::kS};
+    create.key_schema.sort_key = KeyAttribute{kSortAttribute, AttributeType::kN};
+    create.shard_count = 1;
+    auto created = engine.CreateTable(create);
+    // Another store may have created it meanwhile.
+    if (!created.ok() && created.status().code() != ErrorCode::kResourceInUse) {
+      return created.status();
+    }
+  }
+  return std::unique_ptr<QuarantineStore>(
+      std::make_unique<EngineQuarantineStore>(engine, std::move(table)));
+}
+
+Result<std::unique_ptr<QuarantineStore>> MakeRemoteQuarantineStore(
+    std::string endpoint_url, std::string table, std::chrono::milliseconds timeout) {
+  TW_ASSIGN_OR_RETURN(std::unique_ptr<ClientPool> pool,
+                      ClientPool::Create(std::move(endpoint_url), timeout));
+  auto store = std::make_unique<RemoteQuarantineStore>(std::move(pool), std::move(table));
+  TW_RETURN_IF_ERROR(store->EnsureTable());
+  return std::unique_ptr<QuarantineStore>(std::move(store));
+}
+
+}  // namespace tidewater::streams
