@@ -39,9 +39,7 @@ int Fail(const std::string& what) {
   return 1;
 }
 
-double Micros(Steady::duration d) {
-  return std::chrono::duration<double, std::micro>(d).count();
-}
+double Micros(Steady::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
 // p in [0, 1] of `values` (sorted here), in milliseconds.
 double PercentileMs(std::vector<double>& values, double p) {
@@ -222,8 +220,8 @@ int main(int argc, char** argv) {
   std::printf("  overlapping a split: %8zu writes  p50 %.3f  p99 %.3f  max %.3f\n",
               overlapping_us.size(), PercentileMs(overlapping_us, 0.5),
               PercentileMs(overlapping_us, 0.99), PercentileMs(overlapping_us, 1.0));
-  std::printf("  split calls:         %8zu splits  p50 %.3f  p99 %.3f  max %.3f\n",
-              split_us.size(), PercentileMs(split_us, 0.5), PercentileMs(split_us, 0.99),
+  std::printf("  split calls:         %8zu splits  p50 %.3f  p99 %.3f  max %.3f\n", split_us.size(),
+              PercentileMs(split_us, 0.5), PercentileMs(split_us, 0.99),
               PercentileMs(split_us, 1.0));
   std::printf("  p99 with splits / without: %.2fx\n",
               PercentileMs(during_us, 0.99) / PercentileMs(plain_us, 0.99));

@@ -154,8 +154,9 @@ int main(int argc, char** argv) {
     }
   }
   if (split_bytes < 0 || options.split_shard_writes_per_second < 0 || split_sustain_seconds < 0) {
-    return Fail("split-shard-bytes, split-shard-writes-per-second and split-sustain-seconds must "
-                "not be negative");
+    return Fail(
+        "split-shard-bytes, split-shard-writes-per-second and split-sustain-seconds must "
+        "not be negative");
   }
   options.split_shard_bytes = static_cast<uint64_t>(split_bytes);
   options.split_sustain =

@@ -54,8 +54,7 @@ Result<EncodedRecord> ChangeMessageEncoder::Encode(std::string serialized,
     if (!record.ParseFromString(serialized)) {
       return Status::Internal("malformed change record in the log");
     }
-    TW_ASSIGN_OR_RETURN(message.value,
-                        streams::StreamRecordJson(record, source.table_id, region_));
+    TW_ASSIGN_OR_RETURN(message.value, streams::StreamRecordJson(record, source.table_id, region_));
   } else {
     message.value = std::move(serialized);  // `fields` is not used past this point
   }

@@ -79,8 +79,8 @@ ShardPositions ParseCommitMetadata(std::string_view text, int32_t partition) {
     const size_t colon = entry.find(':');
     const std::optional<uint64_t> shard =
         colon == std::string_view::npos ? std::nullopt : ParseHeaderNumber(entry.substr(0, colon));
-    const std::optional<uint64_t> next = shard ? ParseHeaderNumber(entry.substr(colon + 1))
-                                               : std::nullopt;
+    const std::optional<uint64_t> next =
+        shard ? ParseHeaderNumber(entry.substr(colon + 1)) : std::nullopt;
     if (!next || *shard > UINT32_MAX) return {};
     positions[static_cast<uint32_t>(*shard)] = *next;
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
@@ -177,11 +177,11 @@ class KafkaStreamConsumer::Impl {
 
   // What the poll thread knows of one assigned partition.
   struct Partition {
-    ShardPositions next_expected;   // per shard: records below it are duplicates
-    ShardPositions committed_next;  // per shard: where the accepted records end
-    std::set<uint32_t> looked_up;   // shards whose stored position was read
-    std::deque<Pending> pending;            // received, not yet accepted by the handler
-    Clock::MonotonicTime first_pending;     // when the oldest pending record arrived
+    ShardPositions next_expected;        // per shard: records below it are duplicates
+    ShardPositions committed_next;       // per shard: where the accepted records end
+    std::set<uint32_t> looked_up;        // shards whose stored position was read
+    std::deque<Pending> pending;         // received, not yet accepted by the handler
+    Clock::MonotonicTime first_pending;  // when the oldest pending record arrived
     // AT_TIMESTAMP: records created before this time are dropped until one is not.
     std::optional<int64_t> drop_created_before;
     // Watermark messages received (offset, resolved time in microseconds): each holds
@@ -213,8 +213,7 @@ class KafkaStreamConsumer::Impl {
         bool stored_position = false;
         if (p.offset >= 0 && p.metadata != nullptr && p.metadata_size > 0) {
           state.next_expected = ParseCommitMetadata(
-              std::string_view(static_cast<const char*>(p.metadata), p.metadata_size),
-              p.partition);
+              std::string_view(static_cast<const char*>(p.metadata), p.metadata_size), p.partition);
           state.committed_next = state.next_expected;
         }
         if (options_.checkpoints != nullptr) {
@@ -398,11 +397,10 @@ class KafkaStreamConsumer::Impl {
       if (record->sequence() < expected->second) return;
       if (record->sequence() > expected->second) {
         // The records in between are not in the topic (retention): never silently.
-        const std::string gap = "shard " + std::to_string(shard) + " records " +
-                                std::to_string(expected->second) + ".." +
-                                std::to_string(record->sequence() - 1) +
-                                " are missing from the topic (offset " +
-                                std::to_string(message->offset) + ")";
+        const std::string gap =
+            "shard " + std::to_string(shard) + " records " + std::to_string(expected->second) +
+            ".." + std::to_string(record->sequence() - 1) + " are missing from the topic (offset " +
+            std::to_string(message->offset) + ")";
         spdlog::error("event=kafka_consumer_gap group={} topic={} partition={} {}",
                       options_.group_id, options_.topic, message->partition, gap);
         ReadError(message->partition, Status::Internal(gap));

@@ -497,9 +497,8 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     for (; shard.has_pending() && BudgetLeft(); shard.PendingSent()) {
       EncodedRecord& record = shard.next_pending();
       InFlightRecord* in_flight = shard.Sent(record);
-      const rd_kafka_resp_err_t error =
-          producer_->Produce(table.topic, shard.partition(), record.message, in_flight->value,
-                             in_flight);
+      const rd_kafka_resp_err_t error = producer_->Produce(
+          table.topic, shard.partition(), record.message, in_flight->value, in_flight);
       if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
         shard.Unsend(record);
         if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) {

@@ -15,9 +15,9 @@
 #include "listen_address.h"
 #include "request_router.h"
 #include "server_metrics.h"
-#include "shard_autosplit.h"
 #include "server_secret.h"
 #include "service_context.h"
+#include "shard_autosplit.h"
 #include "shard_iterator.h"
 #include "table_schemas.h"
 #include "throughput_limiter.h"
@@ -159,7 +159,7 @@ class ServerImpl final : public Server {
   RequestRouter router_;
   MetricHistory history_;
   Console console_;
-  std::unique_ptr<HistorySampler> sampler_;     // while the console is on
+  std::unique_ptr<HistorySampler> sampler_;      // while the console is on
   std::unique_ptr<ShardAutoSplitter> splitter_;  // while a split threshold is set
   std::vector<std::unique_ptr<Worker>> workers_;
   HttpServer http_;

@@ -44,7 +44,7 @@
 namespace tidewater::server {
 
 struct AutoSplitThresholds {
-  uint64_t max_shard_bytes = 10ULL << 30;  // DynamoDB's partition size (10 GB); 0: off
+  uint64_t max_shard_bytes = 10ULL << 30;     // DynamoDB's partition size (10 GB); 0: off
   double max_shard_writes_per_second = 1000;  // DynamoDB's per-partition write rate; 0: off
   std::chrono::microseconds sustain = std::chrono::seconds(60);
 };

@@ -109,8 +109,9 @@ TEST(ShardAutoSplitterTest, SplitsTheShardsOfATableWrittenPastTheRate) {
   int next_key = 0;
   const auto write = [&](int count) {
     for (int i = 0; i < count; ++i) {
-      ASSERT_TRUE(
-          (*engine)->PutItem("orders", {{"pk", AttributeValue::S(std::to_string(next_key++))}}).ok());
+      ASSERT_TRUE((*engine)
+                      ->PutItem("orders", {{"pk", AttributeValue::S(std::to_string(next_key++))}})
+                      .ok());
     }
   };
 
