@@ -94,7 +94,10 @@ class Consumer final : public StreamConsumer {
   std::vector<ConsumerShardStatus> Progress() const override TW_EXCLUDES(mu_) {
     MutexLock lock(mu_);
     std::vector<ConsumerShardStatus> progress;
-    for (const auto& [index, status] : status_) progress.push_back(status);
+    for (const auto& [index, status] : status_) {
+      progress.push_back(status);
+      progress.back().finished = finished_.contains(index);
+    }
     return progress;
   }
 
