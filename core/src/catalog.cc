@@ -176,6 +176,18 @@ v1::DisabledStreamMeta DisableStream(const v1::TableMeta& meta, TableState& tabl
   return stream;
 }
 
+// A shard's range and lineage; closed after a split, or when `stream_closed` (a disabled
+// stream's shards). The sequences are the caller's to fill.
+ShardDescription DescribeShard(const Shard& shard, bool stream_closed) {
+  ShardDescription sd;
+  sd.index = ShardIndex(shard.index);
+  sd.hash_begin = shard.hash_begin;
+  sd.hash_end = shard.hash_end;
+  if (shard.parent) sd.parent = ShardIndex(*shard.parent);
+  sd.closed = stream_closed || shard.closed.load(std::memory_order_acquire);
+  return sd;
+}
+
 // A stream's part of `table`'s shards: records [first[i], last[i]] of shard i (an enabled
 // stream: up to the last committed), less what retention trimmed.
 std::vector<ShardDescription> StreamShards(TableState& table,
@@ -183,20 +195,17 @@ std::vector<ShardDescription> StreamShards(TableState& table,
                                            const google::protobuf::RepeatedField<uint64_t>* last) {
   std::vector<ShardDescription> shards;
   for (uint32_t i = 0; i < table.shard_count(); ++i) {
-    Shard& shard = table.shard(i);
     const int at = static_cast<int>(i);
-    ShardDescription sd;
-    sd.index = ShardIndex(i);
-    sd.hash_begin = shard.hash_begin;
-    sd.hash_end = shard.hash_end;
-    sd.closed = last != nullptr;
+    // A disabled stream ends with the shards it had: later splits' children are not in it.
+    if (last != nullptr && at >= last->size()) break;
+    shards.push_back(DescribeShard(table.shard(i), last != nullptr));
+    ShardDescription& sd = shards.back();
     const uint64_t last_sequence =
-        last != nullptr && at < last->size() ? last->Get(at) : shard.committed_sequence.load();
+        last != nullptr ? last->Get(at) : table.shard(i).committed_sequence.load();
     const uint64_t stream_first = at < first.size() ? first.Get(at) : 1;
-    const uint64_t retained = std::max(stream_first, shard.first_sequence.load());
+    const uint64_t retained = std::max(stream_first, table.shard(i).first_sequence.load());
     sd.last_sequence = SequenceNumber(last_sequence);
     sd.first_sequence = SequenceNumber(retained <= last_sequence ? retained : 0);
-    shards.push_back(sd);
   }
   return shards;
 }
@@ -207,17 +216,43 @@ std::vector<ShardDescription> StreamShards(TableState& table,
 
 TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamilyHandle* items,
                        rocksdb::ColumnFamilyHandle* log)
-    : db_(db), meta_(std::move(meta)), items_(items), log_(log) {
+    : db_(db),
+      meta_(std::move(meta)),
+      items_(items),
+      log_(log),
+      shards_(std::make_unique<std::unique_ptr<Shard>[]>(kShardCapacity)) {
   key_schema_ = KeySchemaOf(meta_);
   config_ = ConfigOf(meta_);
-  const uint32_t count = meta_.shard_count();
-  for (uint32_t i = 0; i < count; ++i) {
-    auto shard = std::make_unique<Shard>();
+  const auto add = [&](uint32_t i, uint64_t begin, uint64_t end) -> Shard& {
+    auto& shard = shards_[i];
+    shard = std::make_unique<Shard>();
     shard->table_id = meta_.table_id();
     shard->index = i;
-    shard->hash_begin = keycodec::RangeBegin(i, count);
-    shard->hash_end = i + 1 < count ? keycodec::RangeBegin(i + 1, count) - 1 : UINT64_MAX;
-    shards_.push_back(std::move(shard));
+    shard->hash_begin = begin;
+    shard->hash_end = end;
+    return *shard;
+  };
+  uint32_t count = 0;
+  if (meta_.shards_size() == 0) {
+    // Tables never split keep no layout: equal ranges.
+    count = std::min(meta_.shard_count(), kShardCapacity);
+    for (uint32_t i = 0; i < count; ++i) {
+      add(i, keycodec::RangeBegin(i, count),
+          i + 1 < count ? keycodec::RangeBegin(i + 1, count) - 1 : UINT64_MAX);
+    }
+  } else {
+    count = std::min(static_cast<uint32_t>(meta_.shards_size()), kShardCapacity);
+    for (uint32_t i = 0; i < count; ++i) {
+      const v1::ShardLayoutMeta& layout = meta_.shards(static_cast<int>(i));
+      Shard& shard = add(i, layout.hash_begin(), layout.hash_end());
+      if (layout.has_parent()) shard.parent = layout.parent();
+      shard.closed.store(layout.closed());
+    }
+  }
+  shard_count_.store(count, std::memory_order_release);
+  std::lock_guard lock(mu_);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (!shards_[i]->closed.load()) routes_[shards_[i]->hash_begin] = i;
   }
 }
 
@@ -227,10 +262,34 @@ TableState::~TableState() {
 }
 
 std::vector<Shard*> TableState::all_shards() {
+  const uint32_t count = shard_count();
   std::vector<Shard*> shards;
-  shards.reserve(shards_.size());
-  for (auto& shard : shards_) shards.push_back(shard.get());
+  shards.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) shards.push_back(shards_[i].get());
   return shards;
+}
+
+uint32_t TableState::ShardFor(uint64_t hash) const {
+  std::lock_guard lock(mu_);
+  // The open ranges cover every hash: the last one beginning at or before `hash` holds it.
+  auto it = routes_.upper_bound(hash);
+  return std::prev(it)->second;
+}
+
+void TableState::InstallSplit(v1::TableMeta meta, Shard& parent,
+                              std::vector<std::unique_ptr<Shard>> children) {
+  parent.commit_mu.AssertHeld();
+  std::lock_guard lock(mu_);
+  uint32_t count = shard_count_.load(std::memory_order_relaxed);
+  routes_.erase(parent.hash_begin);
+  for (auto& child : children) {
+    routes_[child->hash_begin] = child->index;
+    shards_[count++] = std::move(child);
+  }
+  shard_count_.store(count, std::memory_order_release);
+  parent.closed.store(true, std::memory_order_release);
+  meta_ = std::move(meta);
+  config_ = ConfigOf(meta_);
 }
 
 std::shared_ptr<const TableConfig> TableState::config() const {
@@ -321,10 +380,14 @@ void Catalog::Close() {
 }
 
 void Catalog::RecoverShards(TableState& table) {
+  std::vector<int64_t> last_micros(table.shard_count(), 0);
   for (uint32_t s = 0; s < table.shard_count(); ++s) {
     Shard& shard = table.shard(s);
     MutexLock shard_lock(shard.commit_mu);  // not yet shared: uncontended
     RecoverShard(table, shard);
+    // A split child's record times go on from its parent's (a lower index: recovered).
+    if (shard.parent) shard.AssignTime(last_micros[*shard.parent]);
+    last_micros[s] = shard.last_micros;
   }
 }
 
@@ -674,6 +737,110 @@ Result<TableDescription> Catalog::UpdateSettings(const std::string& name,
   TW_RETURN_IF_ERROR(PersistMeta(meta));
   table.set_meta(std::move(meta));
   return Describe(table);
+}
+
+Result<ShardSplit> Catalog::SplitShard(const std::string& name, uint32_t index) {
+  // Exclusive: the layout is read, changed and persisted with the rest of the table's
+  // definition, which other catalog changes replace whole.
+  std::unique_lock lock(mu_);
+  auto it = tables_.find(name);
+  if (it == tables_.end()) return TableNotFound(name);
+  TableState& table = *it->second;
+  if (index >= table.shard_count()) {
+    return Status::NotFound("Requested resource not found: Shard " + std::to_string(index) +
+                            " of table " + name + " does not exist");
+  }
+  if (table.shard_count() + 2 > TableState::kShardCapacity) {
+    return Status(ErrorCode::kLimitExceeded,
+                  "Table " + name + " already has " + std::to_string(table.shard_count()) +
+                      " shards; a table has at most " + std::to_string(TableState::kShardCapacity));
+  }
+  Shard& parent = table.shard(index);
+  if (parent.hash_begin == parent.hash_end) {
+    return Status::Validation("Shard " + std::to_string(index) + " of table " + name +
+                              " holds a single hash and cannot be split");
+  }
+  TW_ASSIGN_OR_RETURN(const v1::SequenceBase base, LoadSequenceBase(name));
+
+  // With the parent locked and drained (its queued group-commit writes durable), its last
+  // sequence is final. Writers waiting for it find it closed and route to a child.
+  LockedShards quiet(pipeline_, {&parent});
+  parent.commit_mu.AssertHeld();  // by `quiet`
+  if (parent.closed.load()) {
+    return Status::Validation("Shard " + std::to_string(index) + " of table " + name +
+                              " is closed: it was split already");
+  }
+  TW_RETURN_IF_ERROR(pipeline_.WriteFailure());
+
+  v1::TableMeta meta = table.meta();
+  const uint32_t count = table.shard_count();
+  if (meta.shards_size() == 0) {
+    for (uint32_t i = 0; i < count; ++i) {
+      v1::ShardLayoutMeta* layout = meta.add_shards();
+      layout->set_hash_begin(table.shard(i).hash_begin);
+      layout->set_hash_end(table.shard(i).hash_end);
+    }
+  }
+  meta.mutable_shards(static_cast<int>(index))->set_closed(true);
+  // Records of an enabled stream start at each child's first sequence (below: padding for
+  // catalogs written before stream history, whose streams start at 1).
+  if (meta.stream_enabled()) {
+    while (static_cast<uint32_t>(meta.stream_first_sequence_size()) < count) {
+      meta.add_stream_first_sequence(1);
+    }
+  }
+  const uint64_t middle = parent.hash_begin + (parent.hash_end - parent.hash_begin) / 2;
+  const std::pair<uint64_t, uint64_t> ranges[] = {{parent.hash_begin, middle},
+                                                  {middle + 1, parent.hash_end}};
+  rocksdb::WriteBatch batch;
+  std::vector<std::unique_ptr<Shard>> children;
+  for (const auto& [begin, end] : ranges) {
+    const uint32_t child_index = count + static_cast<uint32_t>(children.size());
+    const int at = static_cast<int>(child_index);
+    // As a table created again: continue after the deleted table's shard of this index.
+    const uint64_t before = at < base.last_sequence_size() ? base.last_sequence(at) : 0;
+    if (before != 0) {
+      batch.Put(&default_cf_, storage::ShardFloorKey(table.id(), child_index),
+                std::to_string(before));
+    }
+    v1::ShardLayoutMeta* layout = meta.add_shards();
+    layout->set_hash_begin(begin);
+    layout->set_hash_end(end);
+    layout->set_parent(index);
+    if (meta.stream_enabled()) meta.add_stream_first_sequence(before + 1);
+
+    auto child = std::make_unique<Shard>();
+    child->table_id = table.id();
+    child->index = child_index;
+    child->hash_begin = begin;
+    child->hash_end = end;
+    child->parent = index;
+    {
+      MutexLock child_lock(child->commit_mu);  // not yet shared: uncontended
+      child->last_sequence = before;
+      child->committed_sequence.store(before);
+      child->first_sequence.store(before + 1);
+      // Record times go on from the parent's: a reader following lineage sees them in order.
+      child->AssignTime(parent.last_micros);
+    }
+    children.push_back(std::move(child));
+  }
+  batch.Put(&default_cf_, std::string(kTablePrefix) + name, meta.SerializeAsString());
+  TW_RETURN_IF_ERROR(WriteSynced(batch));
+
+  ShardSplit split;
+  split.parent = DescribeShard(parent, false);
+  split.parent.closed = true;
+  const uint64_t parent_last = parent.committed_sequence.load();
+  const uint64_t parent_first = parent.first_sequence.load();
+  split.parent.last_sequence = SequenceNumber(parent_last);
+  split.parent.first_sequence = SequenceNumber(parent_first <= parent_last ? parent_first : 0);
+  split.lower_child = DescribeShard(*children[0], false);
+  split.lower_child.last_sequence = SequenceNumber(children[0]->committed_sequence.load());
+  split.upper_child = DescribeShard(*children[1], false);
+  split.upper_child.last_sequence = SequenceNumber(children[1]->committed_sequence.load());
+  table.InstallSplit(std::move(meta), parent, std::move(children));
+  return split;
 }
 
 Status Catalog::UpdateTimeToLive(const std::string& name,

@@ -9,6 +9,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,10 +46,22 @@ class TableState {
   const KeySchema& key_schema() const { return key_schema_; }
   rocksdb::ColumnFamilyHandle* items() const { return items_; }
   rocksdb::ColumnFamilyHandle* log() const { return log_; }
+  // Shards are only ever added (by a split), never removed: a Shard& stays valid for the
+  // table's life. `index` < shard_count().
   Shard& shard(uint32_t index) { return *shards_[index]; }
-  uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
+  uint32_t shard_count() const { return shard_count_.load(std::memory_order_acquire); }
   // Every shard, for a LockedShards over the whole table.
   std::vector<Shard*> all_shards();
+  // The open shard whose hash range holds `hash`: where a write of that partition key
+  // goes. A writer checks, under the shard's commit_mu, that the shard is still open
+  // (Shard::closed) and routes again if not.
+  uint32_t ShardFor(uint64_t hash) const;
+  // Installs a split already persisted in `meta`: appends `children` (their counters set)
+  // and closes `parent`, whose commit_mu the caller holds with the shard drained.
+  void InstallSplit(v1::TableMeta meta, Shard& parent,
+                    std::vector<std::unique_ptr<Shard>> children);
+  // How many shards a table may have, split children included.
+  static constexpr uint32_t kShardCapacity = 4096;
 
   std::shared_ptr<const TableConfig> config() const;
   v1::TableMeta meta() const;
@@ -63,7 +76,12 @@ class TableState {
   KeySchema key_schema_;
   rocksdb::ColumnFamilyHandle* items_;
   rocksdb::ColumnFamilyHandle* log_;
-  std::vector<std::unique_ptr<Shard>> shards_;
+  // kShardCapacity slots, the first shard_count_ filled; a slot is filled before the count
+  // that covers it is published, and never changes after.
+  std::unique_ptr<std::unique_ptr<Shard>[]> shards_;
+  std::atomic<uint32_t> shard_count_{0};
+  // The open shards by first hash (hash_begin -> index), covering every hash once.
+  std::map<uint64_t, uint32_t> routes_;  // guarded by mu_
 };
 
 using TablePtr = std::shared_ptr<TableState>;
@@ -108,6 +126,8 @@ class Catalog {
   // TableCatalog::UpdateTableSettings.
   Result<TableDescription> UpdateSettings(const std::string& name,
                                           const TableSettingsUpdater& update);
+  // TableCatalog::SplitShard.
+  Result<ShardSplit> SplitShard(const std::string& name, uint32_t index);
 
   // Streams (TableDirectory::ListStreams, DescribeStream).
   Result<std::vector<StreamDescription>> ListStreams(const std::optional<std::string>& table) const;

@@ -51,8 +51,12 @@ struct Shard {
 
   uint64_t table_id = 0;
   uint32_t index = 0;
-  uint64_t hash_begin = 0;
-  uint64_t hash_end = 0;
+  uint64_t hash_begin = 0;         // inclusive
+  uint64_t hash_end = 0;           // inclusive
+  std::optional<uint32_t> parent;  // the shard this one was split from
+  // Set by a split, under commit_mu with the shard drained: no record lands here after.
+  // A writer that finds it set under commit_mu routes its write again.
+  std::atomic<bool> closed{false};
   Mutex commit_mu;
   CondVar commit_cv;  // pending reached 0, or exclusive_waiters dropped
   // newest sequence assigned (durable or queued)

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "catalog.h"
 #include "commit_pipeline.h"
@@ -40,6 +41,11 @@ struct RecordContext {
 };
 
 Status StorageError(const rocksdb::Status& s);
+
+// For writers holding their targets' shards (LockedShards): routes again each target whose
+// shard was split (closed) before the locks were taken; true if any was, and then the
+// writer locks again. A closed shard is never reopened, so this ends.
+bool RouteAgainIfSplit(std::vector<Target>& targets);
 
 // Loads the current item (or tombstone version) of `target`, from the shard's overlay of
 // queued writes or else from RocksDB. The caller holds the shard's commit lock (a

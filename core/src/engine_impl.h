@@ -62,6 +62,9 @@ class EngineImpl final : public Engine {
                           const std::optional<std::string>& attribute) override {
     return catalog_->UpdateTimeToLive(table, attribute);
   }
+  Result<ShardSplit> SplitShard(const std::string& table, ShardIndex shard) override {
+    return catalog_->SplitShard(table, shard.value());
+  }
 
   Result<WriteResult> PutItem(const std::string& table, Item item, const WriteCondition& condition,
                               const WriteOrigin& origin) override;

@@ -4,6 +4,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <functional>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -93,7 +94,7 @@ Result<Target> ResolveChange(const TablePtr& table, const ChangeRecord& change, 
   const Item& item = target.mutation.item;
   const AttributeValue* sk = schema.sort_key ? &item.at(schema.sort_key->name) : nullptr;
   target.key = keycodec::EncodeItemKey(item.at(schema.partition_key.name), sk);
-  target.shard = keycodec::ShardOf(keycodec::ReadHash(target.key), table->shard_count());
+  target.shard = table->ShardFor(keycodec::ReadHash(target.key));
   return target;
 }
 
@@ -144,16 +145,20 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
   };
 
   // Lock every target shard, in order, each drained of queued groups (as TransactWrite).
-  std::vector<Shard*> involved;
-  for (size_t i = 0; i < targets.size(); ++i) {
-    if (!duplicate(i)) involved.push_back(&table->shard(targets[i].shard));
-  }
-  LockedShards locked(*pipeline_, std::move(involved));
+  std::optional<LockedShards> locked;
+  do {
+    locked.reset();
+    std::vector<Shard*> involved;
+    for (size_t i = 0; i < targets.size(); ++i) {
+      if (!duplicate(i)) involved.push_back(&table->shard(targets[i].shard));
+    }
+    locked.emplace(*pipeline_, std::move(involved));
+  } while (RouteAgainIfSplit(targets));
 
   const auto config = table->config();
   const WriteOrigin origin{v1::REPLICATION};
   static const std::string kNoTransaction;
-  const int64_t now = locked.AssignTime(options_.clock->NowMicros());
+  const int64_t now = locked->AssignTime(options_.clock->NowMicros());
   rocksdb::WriteBatch write;
   // Items this batch already wrote (later changes of the same key see them).
   std::unordered_map<std::string, std::optional<std::string>> written;
@@ -179,7 +184,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
     if (t.mutation.kind == Mutation::Kind::kPut) t.next = t.mutation.item;
     t.changes = t.next != t.current;
     const uint64_t sequence =
-        t.changes && config->stream.enabled ? locked.AssignSequence(table->shard(t.shard)) : 0;
+        t.changes && config->stream.enabled ? locked->AssignSequence(table->shard(t.shard)) : 0;
     const std::string& origin_region =
         change.origin_region().empty() ? change.version().region() : change.origin_region();
     const RecordContext context{&origin_region, &origin, now, &kNoTransaction, 0, TombstoneIndex()};
@@ -194,7 +199,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
     result.checkpoint_next_sequence = batch.checkpoint->next_sequence;
   }
 
-  TW_RETURN_IF_ERROR(locked.Commit(write));
+  TW_RETURN_IF_ERROR(locked->Commit(write));
   // The hybrid-logical clock's receive rule: later local writes stamp newer versions.
   if (newest_hlc != 0) hlc_.Observe(newest_hlc);
   return result;

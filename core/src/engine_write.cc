@@ -6,6 +6,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "commit_support.h"
@@ -202,7 +203,7 @@ Result<Target> Resolve(Mutation mutation, const FindTable& find) {
   const AttributeValue& pk = mutation.item.at(schema.partition_key.name);
   const AttributeValue* sk = schema.sort_key ? &mutation.item.at(schema.sort_key->name) : nullptr;
   target.key = keycodec::EncodeItemKey(pk, sk);
-  target.shard = keycodec::ShardOf(keycodec::ReadHash(target.key), target.table->shard_count());
+  target.shard = target.table->ShardFor(keycodec::ReadHash(target.key));
   target.mutation = std::move(mutation);
   return target;
 }
@@ -212,27 +213,44 @@ Result<Target> Resolve(Mutation mutation, const FindTable& find) {
 Result<WriteResult> EngineImpl::WriteOne(Mutation mutation, const WriteOrigin& origin) {
   const auto find = [this](const std::string& name) { return FindTable(name); };
   TW_ASSIGN_OR_RETURN(Target t, Resolve(std::move(mutation), find));
-  Shard& shard = t.table->shard(t.shard);
-  ShardWriter writer(*pipeline_, shard);
-  TW_RETURN_IF_ERROR(LoadCurrent(*db_, shard, t));
-  Status evaluated = Evaluate(t);
-  if (!evaluated.ok() || !t.changes) {
-    // An answer that rests on a queued write is given only once that write is durable.
-    TW_RETURN_IF_ERROR(writer.AwaitDurable(t.depends_on_tag));
-    TW_RETURN_IF_ERROR(evaluated);
+  for (;;) {
+    Shard& shard = t.table->shard(t.shard);
+    ShardWriter writer(*pipeline_, shard);
+    if (shard.closed.load(std::memory_order_acquire)) {
+      // Split since it was routed: the write goes to the child now holding its hash.
+      t.shard = t.table->ShardFor(keycodec::ReadHash(t.key));
+      continue;
+    }
+    TW_RETURN_IF_ERROR(LoadCurrent(*db_, shard, t));
+    Status evaluated = Evaluate(t);
+    if (!evaluated.ok() || !t.changes) {
+      // An answer that rests on a queued write is given only once that write is durable.
+      TW_RETURN_IF_ERROR(writer.AwaitDurable(t.depends_on_tag));
+      TW_RETURN_IF_ERROR(evaluated);
+      return WriteResult{std::move(t.current), std::move(t.next)};
+    }
+
+    const auto config = t.table->config();
+    const uint64_t sequence = config->stream.enabled ? writer.NextSequence() : 0;
+    static const std::string kNoTransaction;
+    const RecordContext context{
+        &options_.region, &origin, writer.AssignTime(options_.clock->NowMicros()),
+        &kNoTransaction,  0,       TombstoneIndex()};
+    TW_RETURN_IF_ERROR(writer.Commit(
+        PrepareChange(t, hlc_.LocalVersion(t.current_version), sequence, *config, context),
+        sequence));
     return WriteResult{std::move(t.current), std::move(t.next)};
   }
+}
 
-  const auto config = t.table->config();
-  const uint64_t sequence = config->stream.enabled ? writer.NextSequence() : 0;
-  static const std::string kNoTransaction;
-  const RecordContext context{
-      &options_.region, &origin, writer.AssignTime(options_.clock->NowMicros()),
-      &kNoTransaction,  0,       TombstoneIndex()};
-  TW_RETURN_IF_ERROR(writer.Commit(
-      PrepareChange(t, hlc_.LocalVersion(t.current_version), sequence, *config, context),
-      sequence));
-  return WriteResult{std::move(t.current), std::move(t.next)};
+bool RouteAgainIfSplit(std::vector<Target>& targets) {
+  bool split = false;
+  for (Target& t : targets) {
+    if (!t.table->shard(t.shard).closed.load(std::memory_order_acquire)) continue;
+    t.shard = t.table->ShardFor(keycodec::ReadHash(t.key));
+    split = true;
+  }
+  return split;
 }
 
 Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation> mutations,
@@ -270,10 +288,14 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
   }
 
   // Lock every shard involved, in (table id, shard) order, each drained of queued groups.
-  std::vector<Shard*> involved;
-  involved.reserve(targets.size());
-  for (auto& t : targets) involved.push_back(&t.table->shard(t.shard));
-  LockedShards locked(*pipeline_, std::move(involved));
+  std::optional<LockedShards> locked;
+  do {
+    locked.reset();
+    std::vector<Shard*> involved;
+    involved.reserve(targets.size());
+    for (auto& t : targets) involved.push_back(&t.table->shard(t.shard));
+    locked.emplace(*pipeline_, std::move(involved));
+  } while (RouteAgainIfSplit(targets));
 
   // Read current items, evaluate conditions and updates.
   std::vector<Status> reasons(targets.size());
@@ -298,19 +320,19 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
                            : options_.region + "-" + std::to_string(options_.clock->NowMicros()) +
                                  "-" + std::to_string(next_transaction_.fetch_add(1));
   // One time for the whole transaction, not below any involved shard's last record.
-  const int64_t now = locked.AssignTime(options_.clock->NowMicros());
+  const int64_t now = locked->AssignTime(options_.clock->NowMicros());
   rocksdb::WriteBatch batch;
   for (auto& t : targets) {
     if (!t.changes) continue;
     const auto config = t.table->config();
     const uint64_t sequence =
-        config->stream.enabled ? locked.AssignSequence(t.table->shard(t.shard)) : 0;
+        config->stream.enabled ? locked->AssignSequence(t.table->shard(t.shard)) : 0;
     const RecordContext context{
         &options_.region, &origin, now, &transaction_id, participants[{t.table->id(), t.shard}],
         TombstoneIndex()};
     PrepareChange(t, hlc_.LocalVersion(t.current_version), sequence, *config, context).AddTo(batch);
   }
-  TW_RETURN_IF_ERROR(locked.Commit(batch));
+  TW_RETURN_IF_ERROR(locked->Commit(batch));
 
   std::vector<WriteResult> results;
   results.reserve(targets.size());

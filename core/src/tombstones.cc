@@ -45,7 +45,7 @@ Result<size_t> EngineImpl::PurgeTombstones() {
           const std::string_view key(it->key().data(), it->key().size());
           if (key.size() < prefix.size() + 8 + 8) return Status::IOError("corrupt tombstone index");
           const std::string_view item_key = key.substr(prefix.size() + 8);
-          by_shard[keycodec::ShardOf(keycodec::ReadHash(item_key), table->shard_count())].push_back(
+          by_shard[table->ShardFor(keycodec::ReadHash(item_key))].push_back(
               {std::string(key), std::string(item_key),
                static_cast<int64_t>(keycodec::ReadHash(key.substr(prefix.size())))});
         }
@@ -53,7 +53,14 @@ Result<size_t> EngineImpl::PurgeTombstones() {
         more = collected == kPurgeBatch;
       }
       for (auto& [shard_index, entries] : by_shard) {
-        LockedShards locked(*pipeline_, {&table->shard(shard_index)});
+        Shard& shard = table->shard(shard_index);
+        LockedShards locked(*pipeline_, {&shard});
+        if (shard.closed.load(std::memory_order_acquire)) {
+          // Split since the entries were routed: the writes that may replace their
+          // tombstones go to the children. Read the index again.
+          more = true;
+          continue;
+        }
         rocksdb::WriteBatch batch;
         size_t removed = 0;
         for (const IndexEntry& entry : entries) {

@@ -1,6 +1,6 @@
 // The API operations, one group per file: table_handlers.cc, item_handlers.cc,
 // query_scan_handlers.cc, batch_handlers.cc, transaction_handlers.cc, streams_handlers.cc,
-// replication_handlers.cc.
+// replication_handlers.cc, admin_handlers.cc.
 // Each reads a parsed request object and writes its response through RequestScope.
 #pragma once
 
@@ -39,6 +39,8 @@ TW_OPERATION(ListStreams);
 TW_OPERATION(DescribeStream);
 TW_OPERATION(GetShardIterator);
 TW_OPERATION(GetRecords);
+// TidewaterAdmin_20261205 (admin_handlers.cc)
+TW_OPERATION(SplitShard);
 
 #undef TW_OPERATION
 

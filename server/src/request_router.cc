@@ -19,6 +19,7 @@ constexpr std::string_view kDynamoDbPrefix = "DynamoDB_20120810.";
 constexpr std::string_view kStreamsPrefix = "DynamoDBStreams_20120810.";
 
 constexpr std::string_view kReplicationPrefix = "TidewaterReplication_20261126.";
+constexpr std::string_view kAdminPrefix = "TidewaterAdmin_20261205.";
 
 // An operation has either a JSON handler or a binary one.
 struct Operation {
@@ -61,6 +62,7 @@ constexpr std::array kOperations = {
     Operation{kReplicationPrefix, "ShardDigests", nullptr, &ShardDigests},
     Operation{kReplicationPrefix, "ReportReplicatorProgress", nullptr, &ReportReplicatorProgress},
     Operation{kReplicationPrefix, "ListReplicatorProgress", nullptr, &ListReplicatorProgress},
+    Operation{kAdminPrefix, "SplitShard", &SplitShard},
 };
 constexpr size_t kUnknownOperationId = kOperations.size();
 

@@ -87,6 +87,14 @@ struct ShardDescription {
   bool closed = false;               // no further records (after a split)
 };
 
+// What SplitShard did: the parent, now closed at its last sequence, and its two children,
+// which hold the lower and the upper half of its hash range.
+struct ShardSplit {
+  ShardDescription parent;
+  ShardDescription lower_child;
+  ShardDescription upper_child;
+};
+
 struct TableDescription {
   std::string name;
   uint64_t table_id = 0;  // unique for the life of the data directory

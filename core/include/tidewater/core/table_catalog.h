@@ -70,6 +70,16 @@ class TableCatalog : public virtual TableDirectory {
   // Enables TTL on `attribute`, or disables it when nullopt.
   virtual Status UpdateTimeToLive(const std::string& table,
                                   const std::optional<std::string>& attribute) = 0;
+  // Splits the open shard `shard` of `table` online: the shard is closed at its last
+  // sequence (no write lands in it afterwards) and two new shards, appended to the table's
+  // shards, take the lower and upper half of its hash range, each naming it as parent and
+  // numbering its own records from 1 (a table created again under a deleted one's name:
+  // after the deleted table's shard of that index). Writes to the shard wait for the
+  // split (milliseconds), none fails. The layout is durable once this returns.
+  // ResourceNotFoundException: no such table or shard; ValidationException: the shard is
+  // closed or its range holds a single hash; LimitExceededException: the table has as many
+  // shards as it may.
+  virtual Result<ShardSplit> SplitShard(const std::string& table, ShardIndex shard) = 0;
 };
 
 }  // namespace tidewater
