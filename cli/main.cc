@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   tidewater::cli::AddLagCommand(app);
   tidewater::cli::AddTailCommand(app);
   tidewater::cli::AddVerifyCommand(app);
+  tidewater::cli::AddAdminCommand(app);
   CLI11_PARSE(app, argc, argv);
   return tidewater::cli::ExitCode();
 }

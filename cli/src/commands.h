@@ -31,4 +31,8 @@ void AddTailCommand(CLI::App& app);
 // tidewater verify --a URL --b URL --table NAME (verify_command.cc).
 void AddVerifyCommand(CLI::App& app);
 
+// `tidewater admin split-shard --endpoint URL --table NAME --shard SHARD_ID`
+// (admin_command.cc).
+void AddAdminCommand(CLI::App& app);
+
 }  // namespace tidewater::cli

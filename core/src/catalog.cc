@@ -380,10 +380,14 @@ void Catalog::Close() {
 }
 
 void Catalog::RecoverShards(TableState& table) {
+  std::vector<int64_t> last_micros(table.shard_count(), 0);
   for (uint32_t s = 0; s < table.shard_count(); ++s) {
     Shard& shard = table.shard(s);
     MutexLock shard_lock(shard.commit_mu);  // not yet shared: uncontended
     RecoverShard(table, shard);
+    // A split child's record times go on from its parent's (a lower index: recovered).
+    if (shard.parent) shard.AssignTime(last_micros[*shard.parent]);
+    last_micros[s] = shard.last_micros;
   }
 }
 

@@ -263,6 +263,34 @@ TEST(ShardSplitRefusalTest, RefusesWhatCannotBeSplit) {
   ExpectOpenShardsCoverTheHashSpace(table->shards);
 }
 
+// Record times never go back across a split, also when the clock steps back and the
+// engine reopens before a child has a record: a reader following lineage sees them in
+// order.
+TEST(ShardSplitTimeTest, ChildRecordTimesGoOnFromTheParentsAfterReopening) {
+  testing::TempDir dir;
+  ManualClock clock;
+  const int64_t parent_time = clock.NowMicros();
+  {
+    auto opened = Engine::Open(testing::TestEngineOptions(dir.path(), &clock));
+    ASSERT_TRUE(opened.ok());
+    CreateTable(**opened, "times", 1);
+    ASSERT_TRUE((*opened)->PutItem("times", KeyItem("a")).ok());
+    ASSERT_TRUE((*opened)->SplitShard("times", ShardIndex(0)).ok());
+  }
+  clock.SetMicros(parent_time - 60'000'000);  // a minute back
+  auto opened = Engine::Open(testing::TestEngineOptions(dir.path(), &clock));
+  ASSERT_TRUE(opened.ok());
+  Item changed = KeyItem("a");
+  changed["v"] = AttributeValue::S("after the split");
+  ASSERT_TRUE((*opened)->PutItem("times", changed).ok());
+  const uint32_t child =
+      HashOf("a") <= (*opened)->DescribeTable("times")->shards[1].hash_end ? 1 : 2;
+  auto read = (*opened)->ReadShard({TableName("times"), ShardIndex(child), SequenceNumber(1), 10});
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->records.size(), 1u);
+  EXPECT_GE(read->records[0].approximate_creation_time_micros(), parent_time);
+}
+
 // DescribeStream shows lineage; a stream disabled before a split keeps the shards it had,
 // and a table created again under the name continues its children's sequences.
 TEST(ShardSplitStreamTest, StreamsShowLineageAndKeepTheirShards) {

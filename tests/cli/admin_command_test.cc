@@ -1,0 +1,125 @@
+// `tidewater admin split-shard` end to end, as processes: it splits a shard of a tidewaterd
+// process, and the AWS CLI's `dynamodbstreams describe-stream` (/usr/bin/aws) then shows
+// the parent closed and the children naming it as parent.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "support/child_process.h"
+#include "support/temp_dir.h"
+#include "support/tidewaterd_process.h"
+#include "support/wait_for.h"
+#include "tidewater/streams/service_client.h"
+
+namespace tidewater {
+namespace {
+
+constexpr char kAws[] = "/usr/bin/aws";
+
+class AdminCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(tidewaterd_.Start()) << tidewaterd_.log();
+    auto client = streams::ServiceClient::Create(tidewaterd_.url());
+    ASSERT_TRUE(client.ok());
+    client_ = std::move(*client);
+    Call("CreateTable",
+         R"({"TableName":"orders","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
+         R"("AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
+         R"("BillingMode":"PAY_PER_REQUEST",)"
+         R"("StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}})");
+    for (int k = 0; k < 20; ++k) {
+      Call("PutItem",
+           R"({"TableName":"orders","Item":{"pk":{"S":"k)" + std::to_string(k) + R"("}}})");
+    }
+  }
+
+  std::string Call(const char* operation, const std::string& body) {
+    auto answer = client_->CallJson(std::string("DynamoDB_20120810.") + operation, body);
+    EXPECT_TRUE(answer.ok()) << operation << ": " << answer.status().ToString();
+    return answer.ok() ? *answer : "";
+  }
+
+  // Runs a process to its end; its exit status and output (stdout and stderr).
+  static int Run(const std::string& binary, std::vector<std::string> args, std::string* output,
+                 std::vector<std::string> env = {}) {
+    testing::ChildProcess process(binary, std::move(args), std::move(env));
+    if (!testing::WaitFor([&] { return process.Exited(); }, std::chrono::seconds(60))) return -1;
+    const int status = process.Wait();
+    *output = process.log();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  // The JSON document the AWS CLI printed for describe-stream.
+  rapidjson::Document DescribeStream(const std::string& arn) {
+    std::string output;
+    const int status =
+        Run(kAws,
+            {"dynamodbstreams", "describe-stream", "--stream-arn", arn, "--endpoint-url",
+             tidewaterd_.url(), "--region", "eu-test-1", "--output", "json", "--no-cli-pager"},
+            &output,
+            {"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+             "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"});
+    EXPECT_EQ(status, 0) << output;
+    rapidjson::Document document;
+    const size_t json = output.find('{');
+    document.Parse(json == std::string::npos ? "" : output.c_str() + json);
+    EXPECT_FALSE(document.HasParseError()) << output;
+    return document;
+  }
+
+  testing::TempDir dir_;
+  testing::TidewaterdProcess tidewaterd_{TW_TIDEWATERD, dir_.Sub("data"), "eu-test-1"};
+  std::unique_ptr<streams::ServiceClient> client_;
+};
+
+TEST_F(AdminCommandTest, SplitShardShowsLineageToTheAwsCli) {
+  if (access(kAws, X_OK) != 0) GTEST_SKIP() << "awscli is not installed at " << kAws;
+  rapidjson::Document table;
+  table.Parse(Call("DescribeTable", R"({"TableName":"orders"})").c_str());
+  ASSERT_FALSE(table.HasParseError());
+  const std::string arn = table["Table"]["LatestStreamArn"].GetString();
+
+  rapidjson::Document before = DescribeStream(arn);
+  const auto& shards_before = before["StreamDescription"]["Shards"];
+  ASSERT_GT(shards_before.Size(), 1u);
+  const std::string parent = shards_before[1]["ShardId"].GetString();
+
+  std::string output;
+  ASSERT_EQ(Run(TW_TIDEWATER,
+                {"admin", "split-shard", "--endpoint", tidewaterd_.url(), "--table", "orders",
+                 "--shard", parent},
+                &output),
+            0)
+      << output;
+
+  rapidjson::Document after = DescribeStream(arn);
+  const auto& shards = after["StreamDescription"]["Shards"];
+  ASSERT_EQ(shards.Size(), shards_before.Size() + 2) << output;
+  size_t children = 0;
+  for (const auto& shard : shards.GetArray()) {
+    const std::string id = shard["ShardId"].GetString();
+    const bool closed = shard["SequenceNumberRange"].HasMember("EndingSequenceNumber");
+    EXPECT_EQ(closed, id == parent) << id;
+    if (shard.HasMember("ParentShardId")) {
+      EXPECT_EQ(std::string(shard["ParentShardId"].GetString()), parent);
+      ++children;
+    }
+  }
+  EXPECT_EQ(children, 2u);
+
+  // Splitting the closed parent again is refused, with the server's reason.
+  EXPECT_EQ(Run(TW_TIDEWATER,
+                {"admin", "split-shard", "--endpoint", tidewaterd_.url(), "--table", "orders",
+                 "--shard", parent},
+                &output),
+            1);
+  EXPECT_NE(output.find("closed"), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace tidewater
