@@ -19,8 +19,9 @@
 //  * With a CheckpointStore (KafkaConsumerOptions::checkpoints: a sink that commits its
 //    output and position together, sink.h), the store's position wins over the group's
 //    committed offsets when a partition is assigned: the next expected sequence is the
-//    store's (for a shard split from another, read when its first record comes). When the store is at or past the committed metadata, reading continues at
-//    the committed offset; when it is behind (a file sink's staged records were lost in a
+//    store's (for a shard split from another, read when its first record comes). When
+//    the store is at or past the committed metadata, reading continues at the committed
+//    offset; when it is behind (a file sink's staged records were lost in a
 //    crash, the database was restored) or the group has no usable commit, the partition is
 //    read again from its earliest retained offset and the records below the position are
 //    dropped. A store that cannot be read is retried with backoff before the partition is
