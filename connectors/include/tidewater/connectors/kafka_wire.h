@@ -32,8 +32,9 @@
 // partition S, a message with no key and no value and headers tw-shard = S, tw-table = T
 // and tw-watermark = W (decimal text, milliseconds since the Unix epoch; also its
 // timestamp): every change record created before W of every shard that goes to the
-// partition is in the partition before this message. It carries no record and no tw-seq; W never decreases within a partition
-// while one publisher runs. A reader uses it as progress and skips it as a record.
+// partition is in the partition before this message. It carries no record and no
+// tw-seq; W never decreases within a partition while one publisher runs. A reader uses it
+// as progress and skips it as a record.
 //
 // Values and functions only; thread-safe.
 #pragma once
