@@ -3,10 +3,14 @@
 //   tidewaterd --data-dir DIR --listen HOST:PORT --region NAME [--config FILE]
 //              [--kafka-brokers HOST:PORT,... [--kafka-topic-prefix P] [--kafka-format F]
 //               [--kafka-watermark-interval-ms N]] [--console on|off] [--throttling on|off]
+//              [--split-shard-bytes N] [--split-shard-writes-per-second N]
+//              [--split-sustain-seconds S]
 //
 // With Kafka brokers, the change log of every stream-enabled table is published to Kafka
 // as well (docs/KAFKA.md). The read-only web console is served on /console unless
-// --console off (docs/OPERATIONS.md).
+// --console off (docs/OPERATIONS.md). A shard that grows past --split-shard-bytes or stays
+// above --split-shard-writes-per-second for --split-sustain-seconds splits in two
+// (docs/ARCHITECTURE.md, "Shard splits"); 0 turns a rule off.
 // Stops cleanly on SIGTERM or SIGINT (finishes in-flight requests, closes the engine).
 // Every acknowledged write is in the engine's write-ahead log before the answer is sent,
 // so a SIGKILL loses nothing acknowledged.
@@ -15,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 
 #include "config_file.h"
@@ -92,6 +97,24 @@ int main(int argc, char** argv) {
   auto* console_flag = app.add_option("--console", flags.console,
                                       "Serve the read-only web console on /console: on, off")
                            ->capture_default_str();
+  double split_bytes = static_cast<double>(options.split_shard_bytes);
+  auto* split_bytes_flag =
+      app.add_option("--split-shard-bytes", split_bytes,
+                     "Split a shard whose estimated stored bytes pass this (0: never)")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+  auto* split_writes_flag =
+      app.add_option("--split-shard-writes-per-second", options.split_shard_writes_per_second,
+                     "Split a shard whose change records per second stay above this for "
+                     "--split-sustain-seconds (0: never)")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
+  double split_sustain_seconds = static_cast<double>(options.split_sustain.count());
+  auto* split_sustain_flag =
+      app.add_option("--split-sustain-seconds", split_sustain_seconds,
+                     "How long a shard's write rate must stay above the threshold")
+          ->check(CLI::NonNegativeNumber)
+          ->capture_default_str();
   std::map<std::string, std::string> kafka_properties;  // config file only
   CLI11_PARSE(app, argc, argv);
 
@@ -120,7 +143,24 @@ int main(int argc, char** argv) {
     }
     if (config->kafka_properties) kafka_properties = *config->kafka_properties;
     if (config->console && console_flag->count() == 0) flags.console = *config->console;
+    if (config->split_shard_bytes && split_bytes_flag->count() == 0) {
+      split_bytes = *config->split_shard_bytes;
+    }
+    if (config->split_shard_writes_per_second && split_writes_flag->count() == 0) {
+      options.split_shard_writes_per_second = *config->split_shard_writes_per_second;
+    }
+    if (config->split_sustain_seconds && split_sustain_flag->count() == 0) {
+      split_sustain_seconds = *config->split_sustain_seconds;
+    }
   }
+  if (split_bytes < 0 || options.split_shard_writes_per_second < 0 || split_sustain_seconds < 0) {
+    return Fail(
+        "split-shard-bytes, split-shard-writes-per-second and split-sustain-seconds must "
+        "not be negative");
+  }
+  options.split_shard_bytes = static_cast<uint64_t>(split_bytes);
+  options.split_sustain =
+      std::chrono::seconds(static_cast<int64_t>(std::llround(split_sustain_seconds)));
   if (flags.console != "on" && flags.console != "off") {
     return Fail("console must be on or off, not " + flags.console);
   }

@@ -30,29 +30,31 @@ KafkaMessage WatermarkMessage(const std::string& table, uint32_t shard, int64_t 
   return message;
 }
 
-Result<EncodedRecord> ChangeMessageEncoder::Encode(std::string serialized, const std::string& table,
-                                                   uint32_t shard, uint64_t table_id,
-                                                   std::string_view partition_key) const {
-  TW_ASSIGN_OR_RETURN(RecordFields fields, ReadRecordFields(serialized, partition_key));
+Result<EncodedRecord> ChangeMessageEncoder::Encode(std::string serialized,
+                                                   const ShardSource& source) const {
+  TW_ASSIGN_OR_RETURN(RecordFields fields, ReadRecordFields(serialized, source.partition_key));
   EncodedRecord encoded;
   encoded.sequence = fields.sequence;
   encoded.created_micros = fields.created_micros;
   KafkaMessage& message = encoded.message;
   message.key.assign(fields.partition_key);
   message.timestamp_ms = fields.created_micros / 1000;
-  message.headers.reset(rd_kafka_headers_new(5));
-  AddNumberHeader(message.headers.get(), kShardHeader, shard);
+  message.headers.reset(rd_kafka_headers_new(6));
+  AddNumberHeader(message.headers.get(), kShardHeader, source.shard);
   AddNumberHeader(message.headers.get(), kSequenceHeader, fields.sequence);
   AddHeader(message.headers.get(), kEventHeader, v1::EventName_Name(fields.event));
   AddHeader(message.headers.get(), kOriginHeader, fields.origin_region);
-  AddHeader(message.headers.get(), kTableHeader, table);
+  AddHeader(message.headers.get(), kTableHeader, source.table);
+  if (source.parent_shard) {
+    AddNumberHeader(message.headers.get(), kParentShardHeader, *source.parent_shard);
+  }
 
   if (format_ == KafkaFormat::kJson) {
     ChangeRecord record;
     if (!record.ParseFromString(serialized)) {
       return Status::Internal("malformed change record in the log");
     }
-    TW_ASSIGN_OR_RETURN(message.value, streams::StreamRecordJson(record, table_id, region_));
+    TW_ASSIGN_OR_RETURN(message.value, streams::StreamRecordJson(record, source.table_id, region_));
   } else {
     message.value = std::move(serialized);  // `fields` is not used past this point
   }

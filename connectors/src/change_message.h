@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,15 @@ struct EncodedRecord {
 // tw-shard, tw-table and tw-watermark = `resolved_ms`, timestamp `resolved_ms`.
 KafkaMessage WatermarkMessage(const std::string& table, uint32_t shard, int64_t resolved_ms);
 
+// Which shard's records to encode (and read: shard_reader.h).
+struct ShardSource {
+  std::string table;
+  uint64_t table_id = 0;  // names the table in JSON eventIDs
+  uint32_t shard = 0;
+  std::optional<uint32_t> parent_shard;  // the shard this one was split from
+  std::string partition_key;             // the table's partition key attribute
+};
+
 // Thread safety: immutable after construction; Encode may run concurrently.
 class ChangeMessageEncoder {
  public:
@@ -30,12 +40,10 @@ class ChangeMessageEncoder {
   ChangeMessageEncoder(KafkaFormat format, std::string region)
       : format_(format), region_(std::move(region)) {}
 
-  // Encodes one record of `table`, given as stored in the log (its Protobuf
+  // Encodes one record of `source`, given as stored in the log (its Protobuf
   // serialization, which becomes the value as it is in the Protobuf format).
-  // `partition_key` names the table's partition key attribute; `table_id` names the
-  // table in JSON eventIDs. Errors: Internal for a malformed record.
-  Result<EncodedRecord> Encode(std::string serialized, const std::string& table, uint32_t shard,
-                               uint64_t table_id, std::string_view partition_key) const;
+  // Errors: Internal for a malformed record.
+  Result<EncodedRecord> Encode(std::string serialized, const ShardSource& source) const;
 
  private:
   KafkaFormat format_;

@@ -9,8 +9,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -41,6 +43,49 @@ std::optional<std::string_view> Header(rd_kafka_message_t* message, std::string_
     return std::nullopt;
   }
   return std::string_view(static_cast<const char*>(value), size);
+}
+
+// Each shard's next expected sequence in a partition (a partition carries a shard and the
+// shards split from it: kafka_wire.h).
+using ShardPositions = std::map<uint32_t, uint64_t>;
+
+// The committed offset's metadata: the partition's positions as "shard:next,..." in
+// decimal text, or the next sequence alone when the partition's own shard is the only one
+// (what consumers wrote before shards could split, still read).
+std::string CommitMetadata(const ShardPositions& positions, int32_t partition) {
+  if (positions.size() == 1 && positions.begin()->first == static_cast<uint32_t>(partition)) {
+    return std::to_string(positions.begin()->second);
+  }
+  std::string text;
+  for (const auto& [shard, next] : positions) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(shard) + ':' + std::to_string(next);
+  }
+  return text;
+}
+
+// Metadata CommitMetadata did not write (another tool's commit) names no position.
+ShardPositions ParseCommitMetadata(std::string_view text, int32_t partition) {
+  ShardPositions positions;
+  if (text.find(':') == std::string_view::npos) {
+    if (std::optional<uint64_t> next = ParseHeaderNumber(text)) {
+      positions[static_cast<uint32_t>(partition)] = *next;
+    }
+    return positions;
+  }
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view entry = text.substr(0, comma);
+    const size_t colon = entry.find(':');
+    const std::optional<uint64_t> shard =
+        colon == std::string_view::npos ? std::nullopt : ParseHeaderNumber(entry.substr(0, colon));
+    const std::optional<uint64_t> next =
+        shard ? ParseHeaderNumber(entry.substr(colon + 1)) : std::nullopt;
+    if (!next || *shard > UINT32_MAX) return {};
+    positions[static_cast<uint32_t>(*shard)] = *next;
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return positions;
 }
 
 }  // namespace
@@ -132,9 +177,11 @@ class KafkaStreamConsumer::Impl {
 
   // What the poll thread knows of one assigned partition.
   struct Partition {
-    std::optional<uint64_t> next_expected;  // records below it are duplicates
-    std::deque<Pending> pending;            // received, not yet accepted by the handler
-    Clock::MonotonicTime first_pending;     // when the oldest pending record arrived
+    ShardPositions next_expected;        // per shard: records below it are duplicates
+    ShardPositions committed_next;       // per shard: where the accepted records end
+    std::set<uint32_t> looked_up;        // shards whose stored position was read
+    std::deque<Pending> pending;         // received, not yet accepted by the handler
+    Clock::MonotonicTime first_pending;  // when the oldest pending record arrived
     // AT_TIMESTAMP: records created before this time are dropped until one is not.
     std::optional<int64_t> drop_created_before;
     // Watermark messages received (offset, resolved time in microseconds): each holds
@@ -165,25 +212,30 @@ class KafkaStreamConsumer::Impl {
         const bool committed = p.offset >= 0;
         bool stored_position = false;
         if (p.offset >= 0 && p.metadata != nullptr && p.metadata_size > 0) {
-          // The metadata is the next expected sequence in decimal text, as tw-seq.
-          state.next_expected = ParseHeaderNumber(
-              std::string_view(static_cast<const char*>(p.metadata), p.metadata_size));
+          state.next_expected = ParseCommitMetadata(
+              std::string_view(static_cast<const char*>(p.metadata), p.metadata_size), p.partition);
+          state.committed_next = state.next_expected;
         }
         if (options_.checkpoints != nullptr) {
-          if (std::optional<std::optional<uint64_t>> stored = LoadStored(p.partition)) {
-            stored_position = stored->has_value();
-            const bool store_at_or_past_commit =
-                stored->has_value() && state.next_expected && **stored >= *state.next_expected;
+          if (std::optional<ShardPositions> stored = LoadCommittedShards(p.partition, state)) {
+            stored_position = !stored->empty();
+            // The store is at or past the commit when it is, in every shard the commit names.
+            bool store_at_or_past_commit = !state.next_expected.empty();
+            for (const auto& [shard, next] : state.next_expected) {
+              auto it = stored->find(shard);
+              store_at_or_past_commit &= it != stored->end() && it->second >= next;
+            }
             if (!store_at_or_past_commit &&
-                (stored->has_value() ||
+                (stored_position ||
                  options_.starting_position == streams::StartingPosition::kTrimHorizon)) {
               p.offset = RD_KAFKA_OFFSET_BEGINNING;
             }
             state.next_expected = *stored;
+            state.committed_next = *stored;
             spdlog::info(
                 "event=kafka_consumer_position group={} topic={} partition={} stored={} start={}",
                 options_.group_id, options_.topic, p.partition,
-                stored->has_value() ? std::to_string(**stored) : "none",
+                stored_position ? CommitMetadata(*stored, p.partition) : "none",
                 p.offset == RD_KAFKA_OFFSET_BEGINNING ? "earliest"
                 : p.offset >= 0                       ? "offset " + std::to_string(p.offset)
                                                       : "starting_position");
@@ -205,7 +257,8 @@ class KafkaStreamConsumer::Impl {
         streams::ConsumerShardStatus& status = status_[p.partition];
         status.shard = ShardIndex(static_cast<uint32_t>(p.partition));
         status.held = true;
-        if (state.next_expected) status.next_sequence = SequenceNumber(*state.next_expected);
+        auto own = state.next_expected.find(static_cast<uint32_t>(p.partition));
+        if (own != state.next_expected.end()) status.next_sequence = SequenceNumber(own->second);
       }
       if (cooperative) {
         rd_kafka_error_t* error = rd_kafka_incremental_assign(kafka, partitions);
@@ -229,22 +282,38 @@ class KafkaStreamConsumer::Impl {
     }
   }
 
-  // The store's position of `partition`, retried with backoff until read; nullopt when
-  // the consumer stops first (nothing is delivered then).
-  std::optional<std::optional<uint64_t>> LoadStored(int32_t partition) {
+  // The store's positions of the shards the commit names (the partition's own shard when
+  // it names none), which count as looked up; nullopt when the consumer stops first.
+  std::optional<ShardPositions> LoadCommittedShards(int32_t partition, Partition& state) {
+    std::set<uint32_t> shards{static_cast<uint32_t>(partition)};
+    for (const auto& [shard, next] : state.next_expected) shards.insert(shard);
+    ShardPositions stored;
+    for (uint32_t shard : shards) {
+      std::optional<std::optional<uint64_t>> position = LoadStored(partition, shard);
+      if (!position) return std::nullopt;
+      if (position->has_value()) stored[shard] = **position;
+      state.looked_up.insert(shard);
+    }
+    return stored;
+  }
+
+  // The store's position of `shard` (carried by `partition`), retried with backoff until
+  // read; nullopt when the consumer stops first (nothing is delivered then).
+  std::optional<std::optional<uint64_t>> LoadStored(int32_t partition, uint32_t shard) {
     const std::stop_token stop = stop_.get_token();
     milliseconds backoff = options_.retry_backoff_initial;
     while (true) {
-      Result<std::optional<SequenceNumber>> stored = options_.checkpoints->Load(
-          TableName(options_.table), ShardIndex(static_cast<uint32_t>(partition)));
+      Result<std::optional<SequenceNumber>> stored =
+          options_.checkpoints->Load(TableName(options_.table), ShardIndex(shard));
       if (stored.ok()) {
         if (!stored->has_value()) return std::optional<uint64_t>();
         return std::optional<uint64_t>((*stored)->value());
       }
       spdlog::warn(
-          "event=kafka_consumer_load_failed group={} topic={} partition={} retry_in_ms={} "
-          "error=\"{}\"",
-          options_.group_id, options_.topic, partition, backoff.count(), stored.status().message());
+          "event=kafka_consumer_load_failed group={} topic={} partition={} shard={} "
+          "retry_in_ms={} error=\"{}\"",
+          options_.group_id, options_.topic, partition, shard, backoff.count(),
+          stored.status().message());
       {
         MutexLock lock(mu_);
         streams::ConsumerShardStatus& status = status_[partition];
@@ -312,18 +381,32 @@ class KafkaStreamConsumer::Impl {
       if (record->approximate_creation_time_micros() < *partition.drop_created_before) return;
       partition.drop_created_before.reset();
     }
-    if (partition.next_expected && record->sequence() < *partition.next_expected) return;
-    if (partition.next_expected && record->sequence() > *partition.next_expected) {
-      // The records in between are not in the topic (retention): never silently.
-      const std::string gap = "records " + std::to_string(*partition.next_expected) + ".." +
-                              std::to_string(record->sequence() - 1) +
-                              " are missing from the topic (offset " +
-                              std::to_string(message->offset) + ")";
-      spdlog::error("event=kafka_consumer_gap group={} topic={} partition={} {}", options_.group_id,
-                    options_.topic, message->partition, gap);
-      ReadError(message->partition, Status::Internal(gap));
+    const uint32_t shard = record->shard();
+    if (options_.checkpoints != nullptr && !partition.looked_up.contains(shard)) {
+      // A shard split from one this partition carries: where the store has it.
+      std::optional<std::optional<uint64_t>> stored = LoadStored(message->partition, shard);
+      if (!stored) return;  // stopping: the record is read again by whoever goes on
+      partition.looked_up.insert(shard);
+      if (stored->has_value()) {
+        partition.next_expected[shard] = **stored;
+        partition.committed_next[shard] = **stored;
+      }
     }
-    partition.next_expected = record->sequence() + 1;
+    auto expected = partition.next_expected.find(shard);
+    if (expected != partition.next_expected.end()) {
+      if (record->sequence() < expected->second) return;
+      if (record->sequence() > expected->second) {
+        // The records in between are not in the topic (retention): never silently.
+        const std::string gap =
+            "shard " + std::to_string(shard) + " records " + std::to_string(expected->second) +
+            ".." + std::to_string(record->sequence() - 1) + " are missing from the topic (offset " +
+            std::to_string(message->offset) + ")";
+        spdlog::error("event=kafka_consumer_gap group={} topic={} partition={} {}",
+                      options_.group_id, options_.topic, message->partition, gap);
+        ReadError(message->partition, Status::Internal(gap));
+      }
+    }
+    partition.next_expected[shard] = record->sequence() + 1;
     if (partition.pending.empty()) partition.first_pending = options_.clock->MonotonicNow();
     partition.pending.push_back(Pending{std::move(record).value(), message->offset});
   }
@@ -363,12 +446,15 @@ class KafkaStreamConsumer::Impl {
     }
   }
 
-  // Hands the partition's first batch to the handler until accepted (then commits), or
-  // until stopping (false).
+  // Hands the partition's first batch (records of one shard) to the handler until accepted
+  // (then commits), or until stopping (false).
   bool Deliver(int32_t index, Partition& partition, const std::stop_token& stop) {
     streams::ShardBatch batch;
-    const size_t count = std::min(partition.pending.size(), options_.max_batch_records);
-    batch.shard = ShardIndex(static_cast<uint32_t>(index));
+    const uint32_t shard = partition.pending.front().record.shard();
+    const size_t most = std::min(partition.pending.size(), options_.max_batch_records);
+    size_t count = 1;
+    while (count < most && partition.pending[count].record.shard() == shard) ++count;
+    batch.shard = ShardIndex(shard);
     batch.stop = stop;
     for (size_t i = 0; i < count; ++i) batch.records.push_back(partition.pending[i].record);
     batch.table = TableName(batch.records.front().table());
@@ -389,7 +475,8 @@ class KafkaStreamConsumer::Impl {
     const uint64_t next_sequence = batch.records.back().sequence() + 1;
     partition.pending.erase(partition.pending.begin(),
                             partition.pending.begin() + static_cast<std::ptrdiff_t>(count));
-    Commit(index, last_offset + 1, next_sequence);
+    partition.committed_next[shard] = next_sequence;
+    Commit(index, last_offset + 1, partition.committed_next);
     MutexLock lock(mu_);
     streams::ConsumerShardStatus& progress = status_[index];
     progress.records_processed += count;
@@ -398,13 +485,13 @@ class KafkaStreamConsumer::Impl {
     return true;
   }
 
-  // Commits `offset` with the shard's next expected sequence as metadata.
-  void Commit(int32_t index, int64_t offset, uint64_t next_sequence) {
+  // Commits `offset` with the shards' next expected sequences as metadata.
+  void Commit(int32_t index, int64_t offset, const ShardPositions& positions) {
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_t* p =
         rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), index);
     p->offset = offset;
-    const std::string metadata = std::to_string(next_sequence);
+    const std::string metadata = CommitMetadata(positions, index);
     p->metadata = std::malloc(metadata.size());  // freed with the list
     std::memcpy(p->metadata, metadata.data(), metadata.size());
     p->metadata_size = metadata.size();

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -284,13 +285,30 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     return *tables_.emplace(description.name, std::move(table)).first->second;
   }
 
-  // Cursors for shards the table has and the publisher does not track yet, starting at
-  // the saved checkpoint or, for a shard never published, at its oldest retained record
-  // (then pinned at once with a checkpoint so that retention keeps it).
+  // Cursors for shards the table has and the publisher does not track yet (shards split
+  // from a tracked one included), starting at the saved checkpoint or, for a shard never
+  // published, at its oldest retained record (then pinned at once with a checkpoint so
+  // that retention keeps it). Shards split since the last look get their final sequence.
   void AddShards(TableCursor& table, const TableDescription& description)
       TW_EXCLUDES(snapshot_mu_) {
-    for (size_t i = table.shards.size(); i < description.shards.size(); ++i) {
-      const ShardDescription& shard = description.shards[i];
+    for (const ShardDescription& shard : description.shards) {
+      ShardCursor* tracked = table.Find(shard.index.value());
+      if (tracked != nullptr) {
+        if (shard.closed) tracked->final_sequence = shard.last_sequence.value();
+        continue;
+      }
+      ShardCursor* parent = shard.parent ? table.Find(shard.parent->value()) : nullptr;
+      if (shard.parent && parent == nullptr) {
+        // The engine lists every shard, parents before their children: without the
+        // parent the child's partition is unknown, and guessing could break key order.
+        MutexLock lock(snapshot_mu_);
+        table.topic_partitions = 0;
+        table.error = "shard " + std::to_string(shard.index.value()) + " was split from shard " +
+                      std::to_string(shard.parent->value()) + ", which the table does not list";
+        spdlog::error("event=kafka_shard_lineage_broken table={} error=\"{}\"", table.name,
+                      table.error);
+        return;
+      }
       const ShardIndex index = shard.index;
       const TableName table_name(table.name);
       auto saved = engine_.LoadCheckpoint(options_.checkpoint_consumer, table_name, index);
@@ -307,15 +325,17 @@ class KafkaPublisher::Impl final : public DeliveryListener {
                        index.value(), pinned.ToString());
         }
       }
-      auto cursor = std::make_unique<ShardCursor>(&table, index.value(), start.value());
+      auto cursor = std::make_unique<ShardCursor>(&table, index.value(), parent, start.value());
+      if (shard.closed) cursor->final_sequence = shard.last_sequence.value();
       cursor->metrics = metrics_.AddShard(table.name, index.value());
       MutexLock lock(snapshot_mu_);
+      if (!shard.parent) ++table.partitions_needed;
       table.shards.push_back(std::move(cursor));
     }
   }
 
   Status VerifyTopic(TableCursor& table) TW_REQUIRES(publisher_thread_) TW_EXCLUDES(snapshot_mu_) {
-    const int partitions = static_cast<int>(table.shards.size());
+    const int partitions = table.partitions_needed;
     Status status;
     if (table.topic.size() > kMaxTopicName) {
       status = Status::Validation("Kafka topic name '" + table.topic + "' is longer than " +
@@ -416,7 +436,9 @@ class KafkaPublisher::Impl final : public DeliveryListener {
   }
 
   ShardSource Source(const TableCursor& table, const ShardCursor& shard) const {
-    return {table.name, table.table_id, shard.index(), table.partition_key};
+    std::optional<uint32_t> parent;
+    if (shard.parent() != nullptr) parent = shard.parent()->index();
+    return {table.name, table.table_id, shard.index(), parent, table.partition_key};
   }
 
   // Makes the shard's next records pending: the batch read ahead if it starts where the
@@ -469,21 +491,21 @@ class KafkaPublisher::Impl final : public DeliveryListener {
   }
 
   bool ProduceShard(TableCursor& table, ShardCursor& shard) TW_REQUIRES(publisher_thread_) {
+    if (!shard.may_send()) return false;
     if (!shard.has_pending()) FillPending(table, shard);
     size_t sent = 0;
     for (; shard.has_pending() && BudgetLeft(); shard.PendingSent()) {
       EncodedRecord& record = shard.next_pending();
       InFlightRecord* in_flight = shard.Sent(record);
-      const rd_kafka_resp_err_t error =
-          producer_->Produce(table.topic, static_cast<int32_t>(shard.index()), record.message,
-                             in_flight->value, in_flight);
+      const rd_kafka_resp_err_t error = producer_->Produce(
+          table.topic, shard.partition(), record.message, in_flight->value, in_flight);
       if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
         shard.Unsend(record);
         if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
           queue_full_ = true;
         } else {
           PublisherMetrics::DeliveryFailed(table.metrics);
-          failure_ = "produce to " + table.topic + " [" + std::to_string(shard.index()) +
+          failure_ = "produce to " + table.topic + " [" + std::to_string(shard.partition()) +
                      "] failed: " + rd_kafka_err2str(error);
           producer_failed_ = true;
         }
@@ -497,9 +519,12 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     return sent > 0;
   }
 
-  // A watermark message per shard whose resolved time advanced, after the records it
-  // covers: the shard's watermark when every record it covers was handed over, else the
-  // creation time of the last record handed over.
+  // A watermark message per partition whose resolved time advanced, after the records it
+  // covers. A shard's time is its watermark when every record it covers was handed over,
+  // else the creation time of the last record handed over; a partition's is the earliest
+  // of its unfinished shards' (a split parent still sending, and its children, which wait
+  // for it). A partition whose shards are all finished gets none until their children
+  // are known.
   void ProduceWatermarks() TW_REQUIRES(publisher_thread_) {
     // While a deleted table's last records are still being sent to a topic, a new table
     // of its name gets no watermark there: they would not cover those records.
@@ -507,27 +532,40 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     for (const auto& table : retired_) draining.insert(table->name);
     for (auto& [name, table] : tables()) {
       if (!table->ready() || draining.contains(name)) continue;
+      std::map<int32_t, int64_t> partition_micros;
+      bool complete = true;
       for (auto& shard : table->shards) {
-        if (producer_failed_ || queue_full_) return;
+        if (shard->finished()) continue;
         Result<ShardWatermark> watermark =
             engine_.ResolvedWatermark(TableName(table->name), ShardIndex(shard->index()));
-        if (!watermark.ok()) continue;  // deleted meanwhile: the next refresh retires it
-        const int64_t resolved_micros = shard->send_next() > watermark->last_sequence.value()
-                                            ? watermark->resolved_micros
-                                            : shard->sent_created_micros();
-        const int64_t resolved_ms = resolved_micros / 1000;
-        if (resolved_ms <= shard->watermark_sent_ms) continue;
-        KafkaMessage message = WatermarkMessage(table->name, shard->index(), resolved_ms);
-        const rd_kafka_resp_err_t error = producer_->Produce(
-            table->topic, static_cast<int32_t>(shard->index()), message, {}, nullptr);
+        if (!watermark.ok()) {
+          complete = false;  // deleted meanwhile: the next refresh retires it
+          break;
+        }
+        const int64_t micros = shard->send_next() > watermark->last_sequence.value()
+                                   ? watermark->resolved_micros
+                                   : shard->sent_created_micros();
+        auto [it, first] = partition_micros.emplace(shard->partition(), micros);
+        if (!first) it->second = std::min(it->second, micros);
+      }
+      if (!complete) continue;
+      for (const auto& [partition, micros] : partition_micros) {
+        if (producer_failed_ || queue_full_) return;
+        ShardCursor& root = *table->Find(static_cast<uint32_t>(partition));
+        const int64_t resolved_ms = micros / 1000;
+        if (resolved_ms <= root.watermark_sent_ms) continue;
+        KafkaMessage message =
+            WatermarkMessage(table->name, static_cast<uint32_t>(partition), resolved_ms);
+        const rd_kafka_resp_err_t error =
+            producer_->Produce(table->topic, partition, message, {}, nullptr);
         if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
           queue_full_ = true;
         } else if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          failure_ = "produce to " + table->topic + " [" + std::to_string(shard->index()) +
+          failure_ = "produce to " + table->topic + " [" + std::to_string(partition) +
                      "] failed: " + rd_kafka_err2str(error);
           producer_failed_ = true;
         } else {
-          shard->watermark_sent_ms = resolved_ms;
+          root.watermark_sent_ms = resolved_ms;
         }
       }
     }

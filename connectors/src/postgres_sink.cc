@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "sink_json.h"
@@ -249,11 +250,21 @@ class PostgresSinkImpl final : public PostgresSink {
   Status RecordProgress(const TableName& table,
                         const std::vector<streams::ConsumerShardStatus>& progress) override {
     // Accepted batches are committed (Write returns after COMMIT), so a held shard's
-    // resolved time is already true of the database.
+    // resolved time is already true of the database. A finished shard (split, read to its
+    // end) leaves the table's time: its row goes, and the table counts its open shards.
     std::vector<std::pair<uint32_t, int64_t>> advanced;
+    std::vector<uint32_t> finished;
+    size_t open_shards = 0;
     {
       MutexLock lock(resolved_mutex_);
       for (const streams::ConsumerShardStatus& shard : progress) {
+        if (shard.finished) {
+          if (removed_resolved_.insert({table.value(), shard.shard.value()}).second) {
+            finished.push_back(shard.shard.value());
+          }
+          continue;
+        }
+        ++open_shards;
         if (!shard.held || !shard.resolved_time_micros) continue;
         auto recorded = recorded_resolved_.find({table.value(), shard.shard.value()});
         if (recorded != recorded_resolved_.end() &&
@@ -263,8 +274,17 @@ class PostgresSinkImpl final : public PostgresSink {
         advanced.emplace_back(shard.shard.value(), *shard.resolved_time_micros);
       }
     }
-    if (advanced.empty()) return Status::Ok();
-    TW_ASSIGN_OR_RETURN(Connection conn, Acquire());
+    if (advanced.empty() && finished.empty()) return Status::Ok();
+    auto forget_finished = [&] {
+      MutexLock lock(resolved_mutex_);
+      for (uint32_t shard : finished) removed_resolved_.erase({table.value(), shard});
+    };
+    Result<Connection> acquired = Acquire();
+    if (!acquired.ok()) {
+      forget_finished();
+      return acquired.status();
+    }
+    Connection conn = std::move(*acquired);
     const std::string upsert =
         "INSERT INTO " + resolved_shards_ +
         " AS r (sink_name, table_name, shard, resolved_time, table_shards, updated_at) VALUES "
@@ -272,17 +292,25 @@ class PostgresSinkImpl final : public PostgresSink {
         "ON CONFLICT (sink_name, table_name, shard) DO UPDATE SET resolved_time = "
         "GREATEST(r.resolved_time, EXCLUDED.resolved_time), table_shards = "
         "EXCLUDED.table_shards, updated_at = now()";
+    const std::string remove = "DELETE FROM " + resolved_shards_ +
+                               " WHERE sink_name = $1 AND table_name = $2 AND shard = $3";
     Status status = Run(conn.get(), "BEGIN").status();
+    for (uint32_t shard : finished) {
+      if (!status.ok()) break;
+      status = Run(conn.get(), remove, {options_.sink_name, table.value(), std::to_string(shard)})
+                   .status();
+    }
     for (const auto& [shard, resolved_micros] : advanced) {
       if (!status.ok()) break;
       status = Run(conn.get(), upsert,
                    {options_.sink_name, table.value(), std::to_string(shard),
-                    std::to_string(resolved_micros), std::to_string(progress.size())})
+                    std::to_string(resolved_micros), std::to_string(open_shards)})
                    .status();
     }
     if (status.ok()) status = Run(conn.get(), "COMMIT").status();
     Release(std::move(conn));
     if (!status.ok()) {
+      forget_finished();
       metrics_.Error(table.value());
       return status;  // recorded again at the next call
     }
@@ -504,6 +532,8 @@ class PostgresSinkImpl final : public PostgresSink {
   Mutex resolved_mutex_;
   std::map<std::pair<std::string, uint32_t>, int64_t> recorded_resolved_
       TW_GUARDED_BY(resolved_mutex_);
+  // The finished shards whose rows were removed from resolved_shards_ (table, shard).
+  std::set<std::pair<std::string, uint32_t>> removed_resolved_ TW_GUARDED_BY(resolved_mutex_);
   // Never erased: Prepare's pointers stay valid.
   std::map<std::string, TableStatements> tables_ TW_GUARDED_BY(ddl_mutex_);
 };

@@ -13,6 +13,7 @@
 #include <deque>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,24 +39,43 @@ struct InFlightRecord {
 
 struct TableCursor;
 
+// A shard split from another (its `parent`) sends nothing until every record of the
+// parent is acknowledged, and goes to the parent's partition: a partition holds a
+// lineage's records parent first (kafka_wire.h).
+//
 // Thread safety: owned and changed by the publisher thread; published_next and
 // persisted_next may be read from any thread.
 class ShardCursor {
  public:
-  ShardCursor(TableCursor* table, uint32_t index, uint64_t start)
+  // `parent` (null for a shard the table was created with) is a cursor of the same table,
+  // which outlives this one.
+  ShardCursor(TableCursor* table, uint32_t index, ShardCursor* parent, uint64_t start)
       : table_(table),
         index_(index),
+        parent_(parent),
+        partition_(parent != nullptr ? parent->partition() : static_cast<int32_t>(index)),
         send_next_(start),
         published_next_(start),
         persisted_next_(start) {}
 
   TableCursor& table() const { return *table_; }
   uint32_t index() const { return index_; }
+  const ShardCursor* parent() const { return parent_; }
+  int32_t partition() const { return partition_; }
   uint64_t send_next() const { return send_next_; }
   uint64_t published_next() const { return published_next_.load(std::memory_order_relaxed); }
   uint64_t persisted_next() const { return persisted_next_.load(std::memory_order_relaxed); }
   bool has_in_flight() const { return !in_flight_.empty(); }
   const InFlightRecord& oldest_in_flight() const { return in_flight_.front(); }
+
+  // Every record the shard will ever have is acknowledged: it was split (closed at
+  // final_sequence) or its deleted table's log was read to its end.
+  bool finished() const {
+    if (final_sequence) return published_next() > *final_sequence;
+    return read_to_end && !has_pending() && !has_in_flight();
+  }
+  // Whether its records may be sent now: its parent, if any, is finished.
+  bool may_send() const { return parent_ == nullptr || parent_->finished(); }
 
   // Records that `sequence` was handed to the producer; the result is its opaque.
   // Takes over the record's value (see InFlightRecord::value).
@@ -131,12 +151,17 @@ class ShardCursor {
   size_t read_limit = 64;
   // A deleted table's shard whose final record has been read: nothing more will come.
   bool read_to_end = false;
-  // The resolved time of the last watermark message produced (milliseconds).
+  // The shard was split: its last sequence (0 when it had none), as the engine says.
+  std::optional<uint64_t> final_sequence;
+  // The resolved time of the last watermark message produced to the partition named after
+  // this shard (milliseconds).
   int64_t watermark_sent_ms = 0;
 
  private:
   TableCursor* table_;
   uint32_t index_;
+  ShardCursor* parent_;
+  int32_t partition_;
   uint64_t send_next_;
   std::atomic<uint64_t> published_next_;
   std::atomic<uint64_t> persisted_next_;
@@ -159,9 +184,19 @@ struct TableCursor {
   // publisher sends what is left of it, then drops it once all of it is acknowledged.
   bool deleted = false;
   std::vector<std::unique_ptr<ShardCursor>> shards;
+  // Partitions the topic needs: one per shard the table was created with (a shard split
+  // from another shares its parent's).
+  int partitions_needed = 0;
   PublisherMetrics::Table metrics{};
 
-  bool ready() const { return topic_partitions >= static_cast<int>(shards.size()); }
+  bool ready() const { return topic_partitions >= partitions_needed; }
+  // The cursor of shard `index`, null when not tracked.
+  ShardCursor* Find(uint32_t index) const {
+    for (const auto& shard : shards) {
+      if (shard->index() == index) return shard.get();
+    }
+    return nullptr;
+  }
   // A deleted table whose every record was read and acknowledged.
   bool drained() const {
     return std::all_of(shards.begin(), shards.end(), [](const auto& shard) {

@@ -44,9 +44,8 @@ class QuarantiningSink final : public Sink {
 
   Status Write(const streams::ShardBatch& batch) override {
     if (batch.records.empty()) return Status::Ok();
-    TW_ASSIGN_OR_RETURN(
-        std::set<std::string> quarantined,
-        options_.store->QuarantinedKeys(options_.consumer, batch.table, batch.shard));
+    TW_ASSIGN_OR_RETURN(std::set<std::string> quarantined,
+                        options_.store->QuarantinedKeys(options_.consumer, batch.table));
     std::vector<std::string> keys;
     keys.reserve(batch.records.size());
     for (const ChangeRecord& record : batch.records) {

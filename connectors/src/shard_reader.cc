@@ -20,8 +20,7 @@ EncodedBatch ReadBatch(ChangeLog& log, const ChangeMessageEncoder& encoder,
   batch.first_available = read->first_available.value();
   batch.records.reserve(read->serialized.size());
   for (std::string& serialized : read->serialized) {
-    auto encoded = encoder.Encode(std::move(serialized), source.table, source.shard,
-                                  source.table_id, source.partition_key);
+    auto encoded = encoder.Encode(std::move(serialized), source);
     if (!encoded.ok()) {
       batch.error = encoded.status();
       break;

@@ -17,14 +17,6 @@
 
 namespace tidewater::connectors {
 
-// Which shard to read, and what encoding its records needs.
-struct ShardSource {
-  std::string table;
-  uint64_t table_id = 0;
-  uint32_t shard = 0;
-  std::string partition_key;
-};
-
 struct EncodedBatch {
   uint64_t from = 0;             // the sequence the read started at
   uint64_t first_available = 1;  // records before it were trimmed

@@ -88,10 +88,13 @@ struct Shard {
   }
   // The resolved watermark at `now_micros` (see ChangeLog::ResolvedWatermark): the time of
   // the oldest queued record, or else `now_micros` (raised to last_micros, which it then
-  // becomes), with the committed sequence it covers.
+  // becomes), with the committed sequence it covers. A split shard's stops where it
+  // closed: the later changes of its keys are its children's, and a reader that has
+  // not reached them must not be told they are all emitted.
   std::pair<int64_t, uint64_t> Watermark(int64_t now_micros) TW_REQUIRES(commit_mu) {
     const uint64_t committed = committed_sequence.load(std::memory_order_acquire);
     if (!queued_records.empty()) return {queued_records.front().second, committed};
+    if (closed.load()) return {last_micros, committed};
     return {AssignTime(now_micros), committed};
   }
 };

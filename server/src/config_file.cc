@@ -59,6 +59,12 @@ Result<ConfigFileValues> ParseConfigText(const std::string& yaml_text) {
       TW_RETURN_IF_ERROR(Read(value, key, &values.kafka_properties));
     } else if (key == "console") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.console));
+    } else if (key == "split-shard-bytes") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.split_shard_bytes));
+    } else if (key == "split-shard-writes-per-second") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.split_shard_writes_per_second));
+    } else if (key == "split-sustain-seconds") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.split_sustain_seconds));
     } else {
       return Status::Validation("unknown config key '" + key + "'");
     }

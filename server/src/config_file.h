@@ -1,6 +1,7 @@
 // tidewaterd --config FILE: a YAML mapping whose keys mirror the command-line flags
 // (data-dir, listen, region, threads, max-body-bytes, sync, min-free-disk-mb, log-level,
-// kafka-brokers, kafka-topic-prefix, kafka-format, console), plus kafka-properties: a mapping of
+// kafka-brokers, kafka-topic-prefix, kafka-format, console, split-shard-bytes,
+// split-shard-writes-per-second, split-sustain-seconds), plus kafka-properties: a mapping of
 // librdkafka properties passed to the Kafka publisher. Flags given on the command line win over the
 // file.
 #pragma once
@@ -29,6 +30,10 @@ struct ConfigFileValues {
   std::optional<std::string> kafka_format;
   std::optional<std::map<std::string, std::string>> kafka_properties;
   std::optional<std::string> console;  // "on" or "off" (checked by tidewaterd)
+  // Automatic shard splits (checked by tidewaterd: not negative).
+  std::optional<double> split_shard_bytes;
+  std::optional<double> split_shard_writes_per_second;
+  std::optional<double> split_sustain_seconds;
 };
 
 // Errors (Validation): unreadable or malformed YAML, a key that is not a flag, a value of

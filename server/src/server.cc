@@ -17,6 +17,7 @@
 #include "server_metrics.h"
 #include "server_secret.h"
 #include "service_context.h"
+#include "shard_autosplit.h"
 #include "shard_iterator.h"
 #include "table_schemas.h"
 #include "throughput_limiter.h"
@@ -47,7 +48,8 @@ class ServerImpl final : public Server {
         iterators_(std::move(secret), options.region, options.clock),
         tokens_(options.clock),
         throughput_(engine, options.clock, options.region, options.throttling),
-        metrics_(RequestRouter::OperationNames(), engine, WithThroughput(options.extra_metrics)),
+        metrics_(RequestRouter::OperationNames(), engine,
+                 WithServerCollectables(options.extra_metrics)),
         service_{engine,      options.clock, options.region, &schemas_,     &expressions_,
                  &iterators_, &tokens_,      &metrics_,      &replicators_, &throughput_},
         router_(&service_, authenticator_.get(), options.max_body_bytes),
@@ -66,6 +68,13 @@ class ServerImpl final : public Server {
       sampler_ = std::make_unique<HistorySampler>(engine_, options_.extra_metrics, &replicators_,
                                                   options_.clock, &history_,
                                                   options_.console_sample_interval);
+    }
+    if (options_.split_shard_bytes > 0 || options_.split_shard_writes_per_second > 0) {
+      splitter_ = std::make_unique<ShardAutoSplitter>(
+          *engine_, options_.clock,
+          AutoSplitThresholds{options_.split_shard_bytes, options_.split_shard_writes_per_second,
+                              options_.split_sustain},
+          options_.split_check_interval, split_metrics_);
     }
     http_.StartAccepting();
     for (auto& worker : workers_) {
@@ -101,6 +110,7 @@ class ServerImpl final : public Server {
       if (worker->thread.joinable()) worker->thread.join();
     }
     sampler_.reset();
+    splitter_.reset();
     owned_engine_.reset();
     if (started_) spdlog::info("event=stopped");
   }
@@ -114,9 +124,10 @@ class ServerImpl final : public Server {
     std::thread thread;
   };
 
-  std::vector<const prometheus::Collectable*> WithThroughput(
+  std::vector<const prometheus::Collectable*> WithServerCollectables(
       std::vector<const prometheus::Collectable*> extra) const {
     extra.push_back(&throughput_);
+    extra.push_back(&split_metrics_);
     return extra;
   }
 
@@ -141,13 +152,15 @@ class ServerImpl final : public Server {
   ShardIteratorCodec iterators_;
   TransactionTokens tokens_;
   ThroughputLimiter throughput_;
+  prometheus::Registry split_metrics_;
   ServerMetrics metrics_;
   ReplicatorProgressBoard replicators_;
   ServiceContext service_;
   RequestRouter router_;
   MetricHistory history_;
   Console console_;
-  std::unique_ptr<HistorySampler> sampler_;  // while the console is on
+  std::unique_ptr<HistorySampler> sampler_;      // while the console is on
+  std::unique_ptr<ShardAutoSplitter> splitter_;  // while a split threshold is set
   std::vector<std::unique_ptr<Worker>> workers_;
   HttpServer http_;
   std::mutex shutdown_mutex_;

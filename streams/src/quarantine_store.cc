@@ -1,4 +1,5 @@
 // The quarantine table (quarantine.h) in an engine of this process or a remote tidewaterd.
+#include <cstdio>
 #include <thread>
 #include <utility>
 
@@ -10,7 +11,7 @@ namespace tidewater::streams {
 namespace {
 
 constexpr char kPartitionAttribute[] = "quarantineKey";
-constexpr char kSortAttribute[] = "sequence";
+constexpr char kSortAttribute[] = "position";
 
 AttributeValue Integer(uint64_t value) {
   return AttributeValue::N(*Number::Parse(std::to_string(value)));
@@ -18,9 +19,8 @@ AttributeValue Integer(uint64_t value) {
 
 Item ToItem(const QuarantinedRecord& record) {
   Item item;
-  item[kPartitionAttribute] =
-      AttributeValue::S(QuarantinePartition(record.consumer, record.table, record.shard));
-  item[kSortAttribute] = Integer(record.sequence.value());
+  item = QuarantineItemKey(record);
+  item["sequence"] = Integer(record.sequence.value());
   item["consumer"] = AttributeValue::S(record.consumer);
   item["tableName"] = AttributeValue::S(record.table.value());
   item["shard"] = Integer(record.shard.value());
@@ -56,7 +56,7 @@ Result<QuarantinedRecord> FromItem(const Item& item) {
   record.table = TableName(std::move(table));
   TW_ASSIGN_OR_RETURN(uint64_t shard, IntegerOf(item, "shard"));
   record.shard = ShardIndex(static_cast<uint32_t>(shard));
-  TW_ASSIGN_OR_RETURN(uint64_t sequence, IntegerOf(item, kSortAttribute));
+  TW_ASSIGN_OR_RETURN(uint64_t sequence, IntegerOf(item, "sequence"));
   record.sequence = SequenceNumber(sequence);
   TW_ASSIGN_OR_RETURN(record.key, StringOf(item, "key"));
   TW_ASSIGN_OR_RETURN(record.reason, StringOf(item, "reason"));
@@ -80,12 +80,12 @@ class EngineQuarantineStore final : public QuarantineStore {
     return put;
   }
 
-  Result<std::vector<QuarantinedRecord>> List(const std::string& consumer, const TableName& table,
-                                              ShardIndex shard) override {
+  Result<std::vector<QuarantinedRecord>> List(const std::string& consumer,
+                                              const TableName& table) override {
     std::vector<QuarantinedRecord> records;
     QueryRequest query;
     query.table = table_;
-    query.partition_key = AttributeValue::S(QuarantinePartition(consumer, table, shard));
+    query.partition_key = AttributeValue::S(QuarantinePartition(consumer, table));
     do {
       TW_ASSIGN_OR_RETURN(ItemPage page, engine_.Query(query));
       for (const Item& item : page.items) {
@@ -162,8 +162,8 @@ class RemoteQuarantineStore final : public QuarantineStore {
     return put;
   }
 
-  Result<std::vector<QuarantinedRecord>> List(const std::string& consumer, const TableName& table,
-                                              ShardIndex shard) override {
+  Result<std::vector<QuarantinedRecord>> List(const std::string& consumer,
+                                              const TableName& table) override {
     std::vector<QuarantinedRecord> records;
     std::optional<std::string> start_key;
     do {
@@ -177,7 +177,7 @@ class RemoteQuarantineStore final : public QuarantineStore {
       w.Key("ExpressionAttributeValues");
       w.StartObject();
       w.Key(":partition");
-      json::WriteAttributeValue(AttributeValue::S(QuarantinePartition(consumer, table, shard)), w);
+      json::WriteAttributeValue(AttributeValue::S(QuarantinePartition(consumer, table)), w);
       w.EndObject();
       if (start_key) {
         w.Key("ExclusiveStartKey");
@@ -229,7 +229,7 @@ class RemoteQuarantineStore final : public QuarantineStore {
     w.EndObject();
     w.StartObject();
     Key(w, "AttributeName", kSortAttribute);
-    Key(w, "AttributeType", "N");
+    Key(w, "AttributeType", "S");
     w.EndObject();
     w.EndArray();
     Key(w, "BillingMode", "PAY_PER_REQUEST");
@@ -248,15 +248,26 @@ class RemoteQuarantineStore final : public QuarantineStore {
 
 }  // namespace
 
-std::string QuarantinePartition(const std::string& consumer, const TableName& table,
-                                ShardIndex shard) {
-  return consumer + "/" + table.value() + "/" + std::to_string(shard.value());
+std::string QuarantinePartition(const std::string& consumer, const TableName& table) {
+  return consumer + "/" + table.value();
+}
+
+std::string QuarantinePosition(ShardIndex shard, SequenceNumber sequence) {
+  char text[40];
+  std::snprintf(text, sizeof(text), "%010u/%020llu", shard.value(),
+                static_cast<unsigned long long>(sequence.value()));
+  return text;
+}
+
+Item QuarantineItemKey(const QuarantinedRecord& record) {
+  return {
+      {kPartitionAttribute, AttributeValue::S(QuarantinePartition(record.consumer, record.table))},
+      {kSortAttribute, AttributeValue::S(QuarantinePosition(record.shard, record.sequence))}};
 }
 
 Result<std::set<std::string>> QuarantineStore::QuarantinedKeys(const std::string& consumer,
-                                                               const TableName& table,
-                                                               ShardIndex shard) {
-  TW_ASSIGN_OR_RETURN(std::vector<QuarantinedRecord> records, List(consumer, table, shard));
+                                                               const TableName& table) {
+  TW_ASSIGN_OR_RETURN(std::vector<QuarantinedRecord> records, List(consumer, table));
   std::set<std::string> keys;
   for (QuarantinedRecord& record : records) keys.insert(std::move(record.key));
   return keys;
@@ -270,7 +281,7 @@ Result<std::unique_ptr<QuarantineStore>> MakeEngineQuarantineStore(Engine& engin
     CreateTableRequest create;
     create.name = table;
     create.key_schema.partition_key = KeyAttribute{kPartitionAttribute, AttributeType::kS};
-    create.key_schema.sort_key = KeyAttribute{kSortAttribute, AttributeType::kN};
+    create.key_schema.sort_key = KeyAttribute{kSortAttribute, AttributeType::kS};
     create.shard_count = 1;
     auto created = engine.CreateTable(create);
     // Another store may have created it meanwhile.

@@ -94,7 +94,10 @@ class Consumer final : public StreamConsumer {
   std::vector<ConsumerShardStatus> Progress() const override TW_EXCLUDES(mu_) {
     MutexLock lock(mu_);
     std::vector<ConsumerShardStatus> progress;
-    for (const auto& [index, status] : status_) progress.push_back(status);
+    for (const auto& [index, status] : status_) {
+      progress.push_back(status);
+      progress.back().finished = finished_.contains(index);
+    }
     return progress;
   }
 
@@ -133,8 +136,9 @@ class Consumer final : public StreamConsumer {
       MutexLock lock(mu_);
       clock_->WaitFor(wake_, mu_, tick_, [this] {
         mu_.AssertHeld();
-        return stopping_;
+        return stopping_ || shard_done_;
       });
+      shard_done_ = false;
     }
   }
 
@@ -335,6 +339,10 @@ class Consumer final : public StreamConsumer {
     shard->thread = std::thread([this, raw, described] {
       ProcessShard(*raw, described);
       raw->done = true;
+      // The coordinator looks now: a finished parent's children are ready to be taken.
+      MutexLock lock(mu_);
+      shard_done_ = true;
+      wake_.NotifyAll();
     });
     held_[lease.shard] = std::move(shard);
   }
@@ -618,6 +626,7 @@ class Consumer final : public StreamConsumer {
   mutable Mutex mu_;
   CondVar wake_;  // the coordinator waits on it (through clock_)
   bool stopping_ TW_GUARDED_BY(mu_) = false;
+  bool shard_done_ TW_GUARDED_BY(mu_) = false;  // a shard thread ended since the last look
   std::map<ShardIndex, ConsumerShardStatus> status_ TW_GUARDED_BY(mu_);
   std::set<ShardIndex> finished_ TW_GUARDED_BY(mu_);  // read to their end (leases finished)
   // Before mu_: on_resolved_time is called holding it, and not mu_.

@@ -126,8 +126,8 @@ class Processor final : public TriggerProcessor {
 
     QuarantinedKeys quarantined;
     if (quarantining()) {
-      TW_ASSIGN_OR_RETURN(quarantined, options_.quarantine->QuarantinedKeys(
-                                           quarantine_consumer_, batch.table, batch.shard));
+      TW_ASSIGN_OR_RETURN(quarantined,
+                          options_.quarantine->QuarantinedKeys(quarantine_consumer_, batch.table));
     }
     const size_t factor = static_cast<size_t>(options_.parallelization_factor);
     if (factor <= 1 || kept.size() == 1) return ProcessGroup(batch, kept, quarantined);

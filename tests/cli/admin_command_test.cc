@@ -121,5 +121,61 @@ TEST_F(AdminCommandTest, SplitShardShowsLineageToTheAwsCli) {
   EXPECT_NE(output.find("closed"), std::string::npos) << output;
 }
 
+// tidewaterd splits by itself: a table written faster than --split-shard-writes-per-second
+// for --split-sustain-seconds gets its shards split (the splitter looks every 5 s), and
+// /metrics counts the splits by reason.
+TEST(AutoSplitProcessTest, AShardWrittenPastTheRateSplitsByItself) {
+  testing::TempDir dir;
+  testing::TidewaterdProcess tidewaterd(
+      TW_TIDEWATERD, dir.Sub("data"), "eu-test-1",
+      {"--split-shard-writes-per-second", "10", "--split-sustain-seconds", "1"});
+  ASSERT_TRUE(tidewaterd.Start()) << tidewaterd.log();
+  auto client = streams::ServiceClient::Create(tidewaterd.url());
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE((*client)
+                  ->CallJson("DynamoDB_20120810.CreateTable",
+                             R"({"TableName":"hot","KeySchema":[{"AttributeName":"pk",)"
+                             R"("KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":)"
+                             R"("pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST",)"
+                             R"("StreamSpecification":{"StreamEnabled":true,)"
+                             R"("StreamViewType":"KEYS_ONLY"}})")
+                  .ok());
+  int written = 0;
+  size_t shards = 0;
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        for (int i = 0; i < 50; ++i, ++written) {
+          EXPECT_TRUE((*client)
+                          ->CallJson("DynamoDB_20120810.PutItem",
+                                     R"({"TableName":"hot","Item":{"pk":{"S":"k)" +
+                                         std::to_string(written) + R"("}}})")
+                          .ok());
+        }
+        auto table =
+            (*client)->CallJson("DynamoDB_20120810.DescribeTable", R"({"TableName":"hot"})");
+        if (!table.ok()) return false;
+        rapidjson::Document document;
+        document.Parse(table->c_str());
+        auto stream =
+            (*client)->CallJson("DynamoDBStreams_20120810.DescribeStream",
+                                std::string(R"({"StreamArn":")") +
+                                    document["Table"]["LatestStreamArn"].GetString() + R"("})");
+        if (!stream.ok()) return false;
+        document.Parse(stream->c_str());
+        shards = document["StreamDescription"]["Shards"].Size();
+        return shards > 4;
+      },
+      std::chrono::seconds(40)))
+      << written << " items written, " << shards << " shards";
+  auto metrics_client = streams::ServiceClient::Create(tidewaterd.url());
+  ASSERT_TRUE(metrics_client.ok());
+  auto metrics = (*metrics_client)->Get("/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find(R"(tidewater_shard_splits_total{reason="writes",table="hot"})"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(tidewaterd.log().find("event=shard_split table=hot"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tidewater

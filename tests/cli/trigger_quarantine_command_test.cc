@@ -215,8 +215,8 @@ TEST_F(TriggerQuarantineCommandTest, TheBadKeyIsParkedAndReleasedWithTheAwsCli) 
       Aws(tidewaterd_->url(), "dynamodb scan --table-name tidewater_quarantine");
   for (const auto& item : scan["Items"].GetArray()) {
     const std::string key = std::string(R"({"quarantineKey":{"S":")") +
-                            item["quarantineKey"]["S"].GetString() + R"("},"sequence":{"N":")" +
-                            item["sequence"]["N"].GetString() + R"("}})";
+                            item["quarantineKey"]["S"].GetString() + R"("},"position":{"S":")" +
+                            item["position"]["S"].GetString() + R"("}})";
     Aws(tidewaterd_->url(),
         "dynamodb delete-item --table-name tidewater_quarantine --key '" + key + "'");
   }

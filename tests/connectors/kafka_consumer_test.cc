@@ -136,9 +136,11 @@ class KafkaConsumerTest : public ::testing::Test {
 
   // Makes the publisher resend everything, as after a crash before its checkpoint.
   void ResendFromTheStart() {
-    for (uint32_t shard = 0; shard < kShards; ++shard) {
+    auto table = engine_->DescribeTable("orders");
+    ASSERT_TRUE(table.ok());
+    for (const ShardDescription& shard : table->shards) {
       ASSERT_TRUE(engine_
-                      ->SaveCheckpoint("kafka-publisher", TableName("orders"), ShardIndex(shard),
+                      ->SaveCheckpoint("kafka-publisher", TableName("orders"), shard.index,
                                        SequenceNumber(1), true)
                       .ok());
     }
@@ -393,6 +395,116 @@ TEST_F(KafkaConsumerTest, TheStoresPositionWinsOverTheCommittedOffsets) {
     EXPECT_EQ(status.last_error.find("missing"), std::string::npos) << status.last_error;
   }
   EXPECT_EQ(errors, 3u);
+  consumer->Stop();
+  publisher->Stop();
+}
+
+// Shards split while the table is written, the publisher restarts and resends, and the
+// handler fails now and then: every record reaches the handler once, each shard in
+// order, and each key's changes in the order they were made. In Kafka each child shard
+// is in its lineage's first partition, after every record of its parent.
+TEST_F(KafkaConsumerTest, SplitShardsKeepEveryKeysOrderThroughKafka) {
+  auto publisher = Publish(KafkaFormat::kProtobuf);
+  ASSERT_NE(publisher, nullptr);
+  struct Accepted {
+    uint32_t shard;
+    std::string key;
+    int64_t n;
+  };
+  std::mutex mu;
+  std::vector<Accepted> accepted;
+  Recorder recorder;
+  std::atomic<int> calls{0};
+  auto consumer = Consume(KafkaFormat::kProtobuf, [&](const streams::ShardBatch& batch) {
+    if (++calls % 5 == 0) return Status::Internal("flaky handler");
+    recorder.Add(batch);
+    std::lock_guard lock(mu);
+    for (const ChangeRecord& record : batch.records) {
+      int64_t n = -1;
+      for (const auto& attribute : record.new_image().attributes()) {
+        if (attribute.name() == "n") n = std::stoll(attribute.value().n());
+      }
+      accepted.push_back({record.shard(), record.keys().attributes(0).value().s(), n});
+    }
+    return Status::Ok();
+  });
+  ASSERT_NE(consumer, nullptr);
+
+  constexpr int kKeys = 24;
+  constexpr int kRounds = 60;
+  std::atomic<int> rounds_done{0};
+  std::thread writer([&] {
+    for (int round = 0; round < kRounds; ++round) {
+      for (int k = 0; k < kKeys; ++k) {
+        ASSERT_TRUE(engine_
+                        ->PutItem("orders", {{"pk", AttributeValue::S("k" + std::to_string(k))},
+                                             {"n", AttributeValue::N(Number::FromInt64(round))}})
+                        .ok());
+      }
+      ++rounds_done;
+    }
+  });
+  const auto after_round = [&](int round) {
+    ASSERT_TRUE(testing::WaitFor([&] { return rounds_done >= round; }));
+  };
+  after_round(10);
+  auto first = engine_->SplitShard("orders", ShardIndex(0));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  after_round(20);
+  ASSERT_TRUE(engine_->SplitShard("orders", ShardIndex(1)).ok());
+  after_round(30);
+  // The publisher restarts from the start: the parents' records follow their children's
+  // again in Kafka, and the consumer drops them.
+  publisher->Stop();
+  publisher.reset();
+  ResendFromTheStart();
+  publisher = Publish(KafkaFormat::kProtobuf);
+  ASSERT_TRUE(engine_->SplitShard("orders", first->lower_child.index).ok());
+  writer.join();
+
+  ASSERT_TRUE(testing::WaitFor([&] { return recorder.seen() == Expected(); }))
+      << recorder.Count() << " records accepted, " << kKeys * kRounds << " written";
+  std::map<std::string, std::vector<int64_t>> per_key;
+  {
+    std::lock_guard lock(mu);
+    for (const Accepted& a : accepted) per_key[a.key].push_back(a.n);
+  }
+  ASSERT_EQ(per_key.size(), static_cast<size_t>(kKeys));
+  for (const auto& [key, ns] : per_key) {
+    ASSERT_EQ(ns.size(), static_cast<size_t>(kRounds)) << key;
+    for (int round = 0; round < kRounds; ++round) EXPECT_EQ(ns[round], round) << key;
+  }
+
+  // In the topic (first copies): a child in its root's partition, after its parent.
+  auto table = engine_->DescribeTable("orders");
+  ASSERT_TRUE(table.ok());
+  ASSERT_EQ(table->shards.size(), kShards + 6);
+  std::map<uint32_t, const ShardDescription*> shards;
+  for (const ShardDescription& shard : table->shards) shards[shard.index.value()] = &shard;
+  const auto root = [&](uint32_t index) {
+    while (shards.at(index)->parent) index = shards.at(index)->parent->value();
+    return index;
+  };
+  std::set<std::pair<uint32_t, uint64_t>> seen;
+  std::map<uint32_t, int64_t> first_offset, last_offset;  // per shard, first copies
+  for (const auto& m :
+       ::tidewater::testing::ReadTopic(cluster_.bootstraps(), "tidewater.orders", kShards)) {
+    const uint32_t shard = static_cast<uint32_t>(std::stoul(m.headers.at("tw-shard")));
+    if (!seen.insert({shard, std::stoull(m.headers.at("tw-seq"))}).second) continue;
+    EXPECT_EQ(static_cast<uint32_t>(m.partition), root(shard)) << "shard " << shard;
+    const auto parent = shards.at(shard)->parent;
+    EXPECT_EQ(m.headers.contains("tw-parent-shard"), parent.has_value());
+    if (parent) {
+      EXPECT_EQ(m.headers.at("tw-parent-shard"), std::to_string(parent->value()));
+    }
+    first_offset.emplace(shard, m.offset);
+    last_offset[shard] = m.offset;
+  }
+  for (const auto& [index, shard] : shards) {
+    if (!shard->parent || !first_offset.contains(index)) continue;
+    EXPECT_GT(first_offset.at(index), last_offset.at(shard->parent->value()))
+        << "shard " << index << " began before its parent " << shard->parent->value() << " ended";
+  }
   consumer->Stop();
   publisher->Stop();
 }

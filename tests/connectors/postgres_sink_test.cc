@@ -192,6 +192,25 @@ TEST_F(PostgresSinkTest, ResolvedTimesPerShardAndTheTablesLowest) {
                                        {"1", std::to_string(t + 3), "3"},
                                        {"2", std::to_string(t + 4), "3"}}));
   EXPECT_EQ(view(), (testing::PgRows{{"tidewater", "orders", std::to_string(t + 3)}}));
+  // Shard 1 splits into 3 and 4 and is read to its end: it leaves the table's time (its
+  // own stopped where it closed), which waits for both children.
+  auto finished = status(1, false, t + 3);
+  finished.finished = true;
+  ASSERT_TRUE(
+      other
+          ->RecordProgress(orders, {status(0, true, t + 20), finished, status(2, true, t + 21),
+                                    status(3, true, t + 22), status(4, false, std::nullopt)})
+          .ok());
+  EXPECT_EQ(shards(), (testing::PgRows{{"0", std::to_string(t + 20), "4"},
+                                       {"2", std::to_string(t + 21), "4"},
+                                       {"3", std::to_string(t + 22), "4"}}));
+  EXPECT_EQ(view(), (testing::PgRows{{"tidewater", "orders", "<null>"}}));  // shard 4 unknown
+  ASSERT_TRUE(
+      other
+          ->RecordProgress(orders, {status(0, true, t + 20), finished, status(2, true, t + 21),
+                                    status(3, true, t + 22), status(4, true, t + 23)})
+          .ok());
+  EXPECT_EQ(view(), (testing::PgRows{{"tidewater", "orders", std::to_string(t + 20)}}));
 }
 
 TEST_F(PostgresSinkTest, BatchDeliveredAgainIsNotAppliedTwice) {

@@ -104,7 +104,7 @@ class QuarantiningSinkTest : public ::testing::Test {
   }
 
   std::vector<streams::QuarantinedRecord> Parked() {
-    auto parked = store_->List("app.pg", TableName("orders"), ShardIndex(1));
+    auto parked = store_->List("app.pg", TableName("orders"));
     EXPECT_TRUE(parked.ok()) << parked.status().ToString();
     return parked.ok() ? *parked : std::vector<streams::QuarantinedRecord>{};
   }
@@ -186,11 +186,9 @@ TEST_F(QuarantiningSinkTest, DeletingTheParkedRecordsReleasesTheKey) {
   ASSERT_TRUE(sink_->Write(MakeBatch(1, 7)).ok());
   ASSERT_EQ(Parked().size(), 2u);
   for (const streams::QuarantinedRecord& record : Parked()) {
-    Item key{{"quarantineKey", AttributeValue::S(streams::QuarantinePartition(
-                                   record.consumer, record.table, record.shard))},
-             {"sequence",
-              AttributeValue::N(Number::FromInt64(static_cast<int64_t>(record.sequence.value())))}};
-    ASSERT_TRUE(engine_->DeleteItem(streams::kDefaultQuarantineTable, key).ok());
+    ASSERT_TRUE(
+        engine_->DeleteItem(streams::kDefaultQuarantineTable, streams::QuarantineItemKey(record))
+            .ok());
   }
   inner_->rejected.clear();
   ASSERT_TRUE(sink_->Write(MakeBatch(8, 14)).ok());

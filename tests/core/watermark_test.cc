@@ -147,6 +147,26 @@ TEST_F(WatermarkTest, AdvancesOnAnIdleShardWithTheClock) {
   EXPECT_FALSE(engine_->ResolvedWatermark(TableName("missing"), ShardIndex(0)).ok());
 }
 
+// A split shard's watermark stops at its closing: the later changes of its keys are its
+// children's, whose own watermarks go on (never below the parent's).
+TEST_F(WatermarkTest, StopsWhereASplitShardClosed) {
+  ManualClock clock;
+  Open(&clock);
+  Create();
+  for (int i = 0; i < 20; ++i) Put("k" + std::to_string(i));
+  auto split = engine_->SplitShard("orders", ShardIndex(1));
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  const int64_t closed_at = clock.NowMicros();
+  clock.AdvanceSeconds(5);
+  for (int i = 20; i < 60; ++i) Put("k" + std::to_string(i));
+  const ShardWatermark parent = Watermark(1);
+  EXPECT_EQ(parent.resolved_micros, closed_at);
+  EXPECT_EQ(parent.last_sequence, split->parent.last_sequence);
+  const uint32_t child = split->lower_child.index.value();
+  EXPECT_EQ(Watermark(child).resolved_micros, clock.NowMicros());
+  EXPECT_EQ(Watermark(0).resolved_micros, clock.NowMicros());
+}
+
 // Samples the watermarks while writers commit through group commit, then checks each
 // sample against the whole log: no record below a sample's time has a sequence above the
 // sample's (so none was still queued, or committed later), and the sample's sequence was

@@ -51,6 +51,20 @@ TEST(ConfigFileTest, ReadsTheConsoleKey) {
   EXPECT_EQ(values->console, "off");
 }
 
+TEST(ConfigFileTest, ReadsTheSplitKeys) {
+  auto values = ParseConfigText(
+      "split-shard-bytes: 1073741824\nsplit-shard-writes-per-second: 250.5\n"
+      "split-sustain-seconds: 30\n");
+  ASSERT_TRUE(values.ok()) << values.status().ToString();
+  EXPECT_EQ(values->split_shard_bytes, 1073741824.0);
+  EXPECT_EQ(values->split_shard_writes_per_second, 250.5);
+  EXPECT_EQ(values->split_sustain_seconds, 30.0);
+  auto wrong = ParseConfigText("split-shard-bytes: lots\n");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().message(),
+            "config key 'split-shard-bytes' has a value of the wrong type");
+}
+
 TEST(ConfigFileTest, MissingKeysStayUnset) {
   auto values = ParseConfigText("region: local\n");
   ASSERT_TRUE(values.ok());

@@ -23,10 +23,10 @@ namespace {
 constexpr int64_t kNow = 1'700'000'000'000'000;
 constexpr char kBadKey[] = "bad";
 
-ChangeRecord MakeRecord(uint64_t sequence, const std::string& pk) {
+ChangeRecord MakeRecord(uint64_t sequence, const std::string& pk, uint32_t shard = 2) {
   ChangeRecord record;
   record.set_table("orders");
-  record.set_shard(2);
+  record.set_shard(shard);
   record.set_sequence(sequence);
   record.set_event(v1::INSERT);
   ToProto(Item{{"pk", AttributeValue::S(pk)}}, record.mutable_keys());
@@ -46,11 +46,13 @@ const std::vector<std::string> kKeys = {"a", "b", kBadKey, "c", "a", kBadKey, "d
 
 std::string KeyOf(uint64_t sequence) { return kKeys[(sequence - 1) % kKeys.size()]; }
 
-ShardBatch MakeBatch(uint64_t first, uint64_t last, std::stop_token stop = {}) {
+ShardBatch MakeBatch(uint64_t first, uint64_t last, std::stop_token stop = {}, uint32_t shard = 2) {
   ShardBatch batch;
   batch.table = TableName("orders");
-  batch.shard = ShardIndex(2);
-  for (uint64_t s = first; s <= last; ++s) batch.records.push_back(MakeRecord(s, KeyOf(s)));
+  batch.shard = ShardIndex(shard);
+  for (uint64_t s = first; s <= last; ++s) {
+    batch.records.push_back(MakeRecord(s, KeyOf(s), shard));
+  }
   batch.stop = stop;
   return batch;
 }
@@ -149,7 +151,7 @@ class TriggerQuarantineTest : public ::testing::TestWithParam<Variant> {
   }
 
   std::vector<QuarantinedRecord> Parked() {
-    auto parked = store_->List("app.audit", TableName("orders"), ShardIndex(2));
+    auto parked = store_->List("app.audit", TableName("orders"));
     EXPECT_TRUE(parked.ok()) << parked.status().ToString();
     return parked.ok() ? *parked : std::vector<QuarantinedRecord>{};
   }
@@ -205,6 +207,29 @@ TEST_P(TriggerQuarantineTest, TheBadKeyIsParkedInOrderWhileOtherKeysGoOn) {
             "RetryAttemptsExhausted");
 }
 
+// Shard 2 splits; shard 9, one of its children, now carries the key: its records are
+// parked behind the parent's, although the function would now accept them.
+TEST_P(TriggerQuarantineTest, AKeyStaysQuarantinedAcrossAShardSplit) {
+  ASSERT_TRUE(Make()->Process(MakeBatch(1, 20)).ok());
+  harness_.failing_keys.clear();
+  ASSERT_TRUE(Make()->Process(MakeBatch(1, 8, {}, /*shard=*/9)).ok());
+  std::vector<std::pair<uint32_t, uint64_t>> parked;
+  for (const QuarantinedRecord& record : Parked()) {
+    parked.emplace_back(record.shard.value(), record.sequence.value());
+  }
+  std::vector<std::pair<uint32_t, uint64_t>> expected;
+  for (uint64_t s = 1; s <= 20; ++s) {
+    if (KeyOf(s) == kBadKey) expected.emplace_back(2, s);
+  }
+  for (uint64_t s = 1; s <= 8; ++s) {
+    if (KeyOf(s) == kBadKey) expected.emplace_back(9, s);
+  }
+  EXPECT_EQ(parked, expected);
+  EXPECT_EQ(harness_.accepted.count(kBadKey), 0u);
+  // The other keys of the child went to the function.
+  EXPECT_EQ(harness_.accepted["a"].size(), 5u + 2u);
+}
+
 TEST_P(TriggerQuarantineTest, LaterRecordsOfTheKeyWaitBehindTheFailedOne) {
   // Only the key's first record fails: the later ones would succeed, but handing them to
   // the function would put them before it.
@@ -230,11 +255,7 @@ TEST_P(TriggerQuarantineTest, DeletingTheParkedRecordsReleasesTheKey) {
   ASSERT_FALSE(Parked().empty());
   // The operator handles the parked records, then deletes them.
   for (const QuarantinedRecord& record : Parked()) {
-    Item key{{"quarantineKey",
-              AttributeValue::S(QuarantinePartition(record.consumer, record.table, record.shard))},
-             {"sequence",
-              AttributeValue::N(Number::FromInt64(static_cast<int64_t>(record.sequence.value())))}};
-    ASSERT_TRUE(engine_->DeleteItem("quarantine", key).ok());
+    ASSERT_TRUE(engine_->DeleteItem("quarantine", QuarantineItemKey(record)).ok());
   }
   harness_.failing_keys.clear();
   ASSERT_TRUE(Make()->Process(MakeBatch(21, 40)).ok());

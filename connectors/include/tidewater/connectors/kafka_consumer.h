@@ -1,24 +1,27 @@
 // A consumer of the topics the Kafka publisher writes (the wire contract of kafka_wire.h):
 // a StreamReader (streams/stream_reader.h) calling the BatchHandler with each partition's
-// (= shard's) records, in order.
+// records, in order, a batch holding records of one shard (a partition carries a shard and
+// the shards split from it, parents' records first: kafka_wire.h).
 //
 // Workers sharing a table are a librdkafka consumer group (`group_id`): the group's
 // partition assignment plays the role of the SDK's leases, and a worker that dies loses
 // its partitions after the group's session timeout.
 //
 // Guarantees:
-//  * At-least-once and in order per shard, like StreamConsumer: a batch holds consecutive
-//    messages of one partition; a failed batch is delivered again (same records) after a
-//    backoff; the offset is committed only after the handler accepts a batch.
+//  * At-least-once and in order per shard and per key, like StreamConsumer: a batch holds
+//    consecutive messages of one partition and one shard; a failed batch is delivered
+//    again (same records) after a backoff; the offset is committed only after the handler
+//    accepts a batch.
 //  * Duplicates dropped: the publisher may resend records after a restart. A record
 //    whose sequence is below the next one expected in its shard is dropped. The next
-//    expected sequence travels in the committed offset's metadata, so a restarted or
-//    newly assigned worker drops resent records too.
+//    expected sequence of each shard the partition carries travels in the committed
+//    offset's metadata, so a restarted or newly assigned worker drops resent records too.
 //  * With a CheckpointStore (KafkaConsumerOptions::checkpoints: a sink that commits its
 //    output and position together, sink.h), the store's position wins over the group's
 //    committed offsets when a partition is assigned: the next expected sequence is the
-//    store's. When the store is at or past the committed metadata, reading continues at
-//    the committed offset; when it is behind (a file sink's staged records were lost in a
+//    store's (for a shard split from another, read when its first record comes). When
+//    the store is at or past the committed metadata, reading continues at the committed
+//    offset; when it is behind (a file sink's staged records were lost in a
 //    crash, the database was restored) or the group has no usable commit, the partition is
 //    read again from its earliest retained offset and the records below the position are
 //    dropped. A store that cannot be read is retried with backoff before the partition is

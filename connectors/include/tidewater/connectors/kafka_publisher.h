@@ -1,10 +1,11 @@
 // The Kafka publisher: sends every table's change log to a Kafka-compatible cluster
-// through librdkafka, one topic per table, one partition per shard.
+// through librdkafka, one topic per table, one partition per shard the table was created
+// with (a shard split later shares its parent's partition).
 //
 // What lands in Kafka is the wire contract of kafka_wire.h (topic <topic_prefix><table>,
-// partition = shard, key, tw-* headers, value in the configured format, timestamp). The
-// publisher creates a missing topic (admin API) with one partition per shard; an existing
-// topic with fewer partitions than shards is an error.
+// partition = shard or its lineage's first shard, key, tw-* headers, value in the
+// configured format, timestamp). The publisher creates a missing topic (admin API) with
+// one partition per shard; an existing topic with fewer partitions is an error.
 //
 // Guarantees:
 //  * No loss. The producer is idempotent with acks=all, gap-less and without a local
@@ -13,7 +14,8 @@
 //    acknowledgements, and is saved as an engine checkpoint (consumer
 //    `checkpoint_consumer`, retain=true) every `checkpoint_interval`: retention never
 //    trims a record before it is published, and after a restart publishing resumes there.
-//  * Order. Within a partition, records appear in increasing tw-seq. After a crash or a
+//  * Order. Within a partition, each shard's records appear in increasing tw-seq, and a
+//    split shard's records all before its children's (per-key order). After a crash or a
 //    producer failure the publisher resends from the last saved or acknowledged position,
 //    so records Kafka already had may follow again, still in order; a consumer that drops
 //    records whose (tw-shard, tw-seq) it has already seen gets every record once, in order.

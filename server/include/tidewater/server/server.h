@@ -64,6 +64,14 @@ struct ServerOptions {
   bool console = true;
   // How often the console's charts get a point (720 points are kept: an hour at 5 s).
   std::chrono::milliseconds console_sample_interval{5'000};
+  // Automatic shard splits (DynamoDB's partition limits by default): a shard whose
+  // estimated stored bytes pass split_shard_bytes, or whose change records per second stay
+  // above split_shard_writes_per_second for split_sustain, splits in two; 0 turns a rule
+  // off. Checked every split_check_interval.
+  uint64_t split_shard_bytes = 10ULL << 30;
+  double split_shard_writes_per_second = 1000;
+  std::chrono::seconds split_sustain{60};
+  std::chrono::milliseconds split_check_interval{5'000};
 };
 
 class Server {

@@ -3,14 +3,17 @@
 // in order, for an operator (docs/TRIGGERS.md, "Poison records").
 //
 // The quarantine table (a Tidewater table, readable with the AWS CLI) holds one item per
-// parked record, partition key "quarantineKey" (S) = "<consumer>/<table>/<shard>", sort key
-// "sequence" (N). Attributes: consumer (S), tableName (S), shard (N), key (S: the record's
+// parked record, partition key "quarantineKey" (S) = "<consumer>/<table>", sort key
+// "position" (S) = QuarantinePosition(shard, sequence). Attributes: consumer (S),
+// tableName (S), shard (N), sequence (N), key (S: the record's
 // Keys as DynamoDB JSON, attribute names in order), reason (S: "RetryAttemptsExhausted" for
 // the record that failed, "KeyQuarantined" for a later record of the same key parked behind
 // it), parkedTime (N: epoch milliseconds), record (S: the Lambda event record JSON).
 // A key is quarantined while the table holds at least one parked record of it for the
-// consumer and shard; an operator releases it by deleting those items (after handling
-// them). Records of the key that arrive while any remains are parked behind them.
+// consumer and table, whichever shard parked it: after a shard split the key's records
+// come from a child shard and are still parked behind those of the parent. An operator
+// releases the key by deleting those items (after handling them). Records of the key that
+// arrive while any remains are parked behind them.
 //
 // Thread safety: implementations are safe to call from several threads.
 #pragma once
@@ -44,9 +47,14 @@ struct QuarantinedRecord {
   friend bool operator==(const QuarantinedRecord&, const QuarantinedRecord&) = default;
 };
 
-// The item's partition key: "<consumer>/<table>/<shard>".
-std::string QuarantinePartition(const std::string& consumer, const TableName& table,
-                                ShardIndex shard);
+// The item's partition key: "<consumer>/<table>".
+std::string QuarantinePartition(const std::string& consumer, const TableName& table);
+// The item's sort key: shard and sequence as zero-padded decimal, "0000000003/
+// 00000000000000000042", so that a key's parked records sort parent shard first (a child
+// has a higher index than its parent), then in sequence order.
+std::string QuarantinePosition(ShardIndex shard, SequenceNumber sequence);
+// The item key of a parked record (to delete it, releasing its key).
+Item QuarantineItemKey(const QuarantinedRecord& record);
 
 class QuarantineStore {
  public:
@@ -56,13 +64,13 @@ class QuarantineStore {
   // table, shard and sequence) keeps the stored one and returns ok.
   virtual Status Park(const QuarantinedRecord& record) = 0;
 
-  // The parked records of one consumer's shard, in sequence order.
+  // The parked records of one consumer's table, in (shard, sequence) order.
   virtual Result<std::vector<QuarantinedRecord>> List(const std::string& consumer,
-                                                      const TableName& table, ShardIndex shard) = 0;
+                                                      const TableName& table) = 0;
 
-  // The keys (QuarantinedRecord::key) quarantined for one consumer's shard.
-  Result<std::set<std::string>> QuarantinedKeys(const std::string& consumer, const TableName& table,
-                                                ShardIndex shard);
+  // The keys (QuarantinedRecord::key) quarantined for one consumer's table.
+  Result<std::set<std::string>> QuarantinedKeys(const std::string& consumer,
+                                                const TableName& table);
 };
 
 // The quarantine table's default name.

@@ -81,7 +81,10 @@ using ReadErrorListener = std::function<void(std::string_view operation, const S
 // Where a reader stands in one shard (a Kafka partition), for metrics and progress lines.
 struct ConsumerShardStatus {
   ShardIndex shard;
-  bool held = false;                    // this worker holds the shard (lease, assignment)
+  bool held = false;  // this worker holds the shard (lease, assignment)
+  // The shard was read to its end (closed by a split or a disabled stream) and processed:
+  // it will have no more records. Its resolved time is not the table's concern any more.
+  bool finished = false;
   SequenceNumber next_sequence;         // saved position: the first sequence not processed
   int64_t last_record_time_micros = 0;  // creation time of the last record handed over
   int64_t iterator_age_millis = 0;      // now minus that, while records are waiting; else 0
