@@ -1,9 +1,9 @@
 // The quarantine table (quarantine.h) in an engine of this process or a remote tidewaterd.
 #include <cstdio>
-#include <thread>
 #include <utility>
 
 #include "client_pool.h"
+#include "remote_table.h"
 #include "tidewater/core/json_codec.h"
 #include "tidewater/streams/quarantine.h"
 
@@ -102,21 +102,6 @@ class EngineQuarantineStore final : public QuarantineStore {
   const std::string table_;
 };
 
-constexpr std::string_view kDynamoDb = "DynamoDB_20120810.";
-
-std::string Target(std::string_view operation) {
-  return std::string(kDynamoDb) + std::string(operation);
-}
-
-void Key(json::Writer& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-std::string Text(const rapidjson::StringBuffer& buffer) {
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
 class RemoteQuarantineStore final : public QuarantineStore {
  public:
   RemoteQuarantineStore(std::unique_ptr<ClientPool> pool, std::string table)
@@ -124,40 +109,20 @@ class RemoteQuarantineStore final : public QuarantineStore {
 
   // Creates the table when missing and waits until it is ACTIVE.
   Status EnsureTable() {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      rapidjson::StringBuffer buffer;
-      json::Writer w(buffer);
-      w.StartObject();
-      Key(w, "TableName", table_);
-      w.EndObject();
-      auto described = pool_->Call(Target("DescribeTable"), Text(buffer));
-      if (described.ok()) {
-        const auto& table = (*described)["Table"];
-        if (table.IsObject() && table.HasMember("TableStatus") &&
-            std::string_view(table["TableStatus"].GetString()) == "ACTIVE") {
-          return Status::Ok();
-        }
-      } else if (described.status().code() == ErrorCode::kResourceNotFound) {
-        TW_RETURN_IF_ERROR(CreateTable());
-        continue;
-      } else {
-        return described.status();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return Status::Internal("quarantine table " + table_ + " did not become ACTIVE");
+    return EnsureRemoteTable(*pool_, table_, "quarantine table", kPartitionAttribute,
+                             kSortAttribute);
   }
 
   Status Park(const QuarantinedRecord& record) override {
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
     w.StartObject();
-    Key(w, "TableName", table_);
+    WriteStringMember(w, "TableName", table_);
     w.Key("Item");
     json::WriteItem(ToItem(record), w);
-    Key(w, "ConditionExpression", "attribute_not_exists(quarantineKey)");
+    WriteStringMember(w, "ConditionExpression", "attribute_not_exists(quarantineKey)");
     w.EndObject();
-    Status put = pool_->Call(Target("PutItem"), Text(buffer)).status();
+    Status put = pool_->Call(DynamoDbTarget("PutItem"), BufferText(buffer)).status();
     if (put.code() == ErrorCode::kConditionalCheckFailed) return Status::Ok();
     return put;
   }
@@ -170,10 +135,10 @@ class RemoteQuarantineStore final : public QuarantineStore {
       rapidjson::StringBuffer buffer;
       json::Writer w(buffer);
       w.StartObject();
-      Key(w, "TableName", table_);
+      WriteStringMember(w, "TableName", table_);
       w.Key("ConsistentRead");
       w.Bool(true);
-      Key(w, "KeyConditionExpression", "quarantineKey = :partition");
+      WriteStringMember(w, "KeyConditionExpression", "quarantineKey = :partition");
       w.Key("ExpressionAttributeValues");
       w.StartObject();
       w.Key(":partition");
@@ -184,7 +149,8 @@ class RemoteQuarantineStore final : public QuarantineStore {
         w.RawValue(start_key->data(), start_key->size(), rapidjson::kObjectType);
       }
       w.EndObject();
-      TW_ASSIGN_OR_RETURN(rapidjson::Document page, pool_->Call(Target("Query"), Text(buffer)));
+      TW_ASSIGN_OR_RETURN(rapidjson::Document page,
+                          pool_->Call(DynamoDbTarget("Query"), BufferText(buffer)));
       if (!page.HasMember("Items") || !page["Items"].IsArray()) {
         return Status::Internal("Query of " + table_ + " answered no Items");
       }
@@ -198,50 +164,13 @@ class RemoteQuarantineStore final : public QuarantineStore {
         rapidjson::StringBuffer key_buffer;
         json::Writer key_writer(key_buffer);
         page["LastEvaluatedKey"].Accept(key_writer);
-        start_key = Text(key_buffer);
+        start_key = BufferText(key_buffer);
       }
     } while (start_key);
     return records;
   }
 
  private:
-  Status CreateTable() {
-    rapidjson::StringBuffer buffer;
-    json::Writer w(buffer);
-    w.StartObject();
-    Key(w, "TableName", table_);
-    w.Key("KeySchema");
-    w.StartArray();
-    w.StartObject();
-    Key(w, "AttributeName", kPartitionAttribute);
-    Key(w, "KeyType", "HASH");
-    w.EndObject();
-    w.StartObject();
-    Key(w, "AttributeName", kSortAttribute);
-    Key(w, "KeyType", "RANGE");
-    w.EndObject();
-    w.EndArray();
-    w.Key("AttributeDefinitions");
-    w.StartArray();
-    w.StartObject();
-    Key(w, "AttributeName", kPartitionAttribute);
-    Key(w, "AttributeType", "S");
-    w.EndObject();
-    w.StartObject();
-    Key(w, "AttributeName", kSortAttribute);
-    Key(w, "AttributeType", "S");
-    w.EndObject();
-    w.EndArray();
-    Key(w, "BillingMode", "PAY_PER_REQUEST");
-    w.EndObject();
-    auto created = pool_->Call(Target("CreateTable"), Text(buffer));
-    // Another worker may have created it meanwhile.
-    if (!created.ok() && created.status().code() != ErrorCode::kResourceInUse) {
-      return created.status();
-    }
-    return Status::Ok();
-  }
-
   std::unique_ptr<ClientPool> pool_;
   const std::string table_;
 };

@@ -1,30 +1,15 @@
 // Leases in a remote tidewaterd's table through its DynamoDB API: Scan to list, PutItem
 // with a ConditionExpression for every write.
-#include <thread>
 #include <utility>
 
 #include "client_pool.h"
 #include "lease_item.h"
+#include "remote_table.h"
 #include "tidewater/core/json_codec.h"
 #include "tidewater/streams/lease_store.h"
 
 namespace tidewater::streams {
 namespace {
-
-constexpr std::string_view kDynamoDb = "DynamoDB_20120810.";
-
-std::string Target(std::string_view operation) {
-  return std::string(kDynamoDb) + std::string(operation);
-}
-
-void Key(json::Writer& w, const char* key, std::string_view value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-std::string Text(const rapidjson::StringBuffer& buffer) {
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
 
 class RemoteLeaseStore final : public LeaseStore {
  public:
@@ -33,28 +18,7 @@ class RemoteLeaseStore final : public LeaseStore {
 
   // Creates the table when missing and waits until it is ACTIVE.
   Status EnsureTable() {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      rapidjson::StringBuffer buffer;
-      json::Writer w(buffer);
-      w.StartObject();
-      Key(w, "TableName", table_);
-      w.EndObject();
-      auto described = pool_->Call(Target("DescribeTable"), Text(buffer));
-      if (described.ok()) {
-        const auto& table = (*described)["Table"];
-        if (table.IsObject() && table.HasMember("TableStatus") &&
-            std::string_view(table["TableStatus"].GetString()) == "ACTIVE") {
-          return Status::Ok();
-        }
-      } else if (described.status().code() == ErrorCode::kResourceNotFound) {
-        TW_RETURN_IF_ERROR(CreateTable());
-        continue;
-      } else {
-        return described.status();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return Status::Internal("lease table " + table_ + " did not become ACTIVE");
+    return EnsureRemoteTable(*pool_, table_, "lease table", kLeaseKeyAttribute);
   }
 
   Result<std::vector<Lease>> ListAllLeases() override {
@@ -64,7 +28,7 @@ class RemoteLeaseStore final : public LeaseStore {
       rapidjson::StringBuffer buffer;
       json::Writer w(buffer);
       w.StartObject();
-      Key(w, "TableName", table_);
+      WriteStringMember(w, "TableName", table_);
       w.Key("ConsistentRead");
       w.Bool(true);
       if (start_key) {
@@ -72,7 +36,8 @@ class RemoteLeaseStore final : public LeaseStore {
         w.RawValue(start_key->data(), start_key->size(), rapidjson::kObjectType);
       }
       w.EndObject();
-      TW_ASSIGN_OR_RETURN(rapidjson::Document page, pool_->Call(Target("Scan"), Text(buffer)));
+      TW_ASSIGN_OR_RETURN(rapidjson::Document page,
+                          pool_->Call(DynamoDbTarget("Scan"), BufferText(buffer)));
       if (!page.HasMember("Items") || !page["Items"].IsArray()) {
         return Status::Internal("Scan of " + table_ + " answered no Items");
       }
@@ -86,7 +51,7 @@ class RemoteLeaseStore final : public LeaseStore {
         rapidjson::StringBuffer key_buffer;
         json::Writer key_writer(key_buffer);
         page["LastEvaluatedKey"].Accept(key_writer);
-        start_key = Text(key_buffer);
+        start_key = BufferText(key_buffer);
       }
     } while (start_key);
     return leases;
@@ -104,49 +69,20 @@ class RemoteLeaseStore final : public LeaseStore {
   }
 
  private:
-  Status CreateTable() {
-    rapidjson::StringBuffer buffer;
-    json::Writer w(buffer);
-    w.StartObject();
-    Key(w, "TableName", table_);
-    w.Key("KeySchema");
-    w.StartArray();
-    w.StartObject();
-    Key(w, "AttributeName", kLeaseKeyAttribute);
-    Key(w, "KeyType", "HASH");
-    w.EndObject();
-    w.EndArray();
-    w.Key("AttributeDefinitions");
-    w.StartArray();
-    w.StartObject();
-    Key(w, "AttributeName", kLeaseKeyAttribute);
-    Key(w, "AttributeType", "S");
-    w.EndObject();
-    w.EndArray();
-    Key(w, "BillingMode", "PAY_PER_REQUEST");
-    w.EndObject();
-    auto created = pool_->Call(Target("CreateTable"), Text(buffer));
-    // Another worker may have created it meanwhile.
-    if (!created.ok() && created.status().code() != ErrorCode::kResourceInUse) {
-      return created.status();
-    }
-    return Status::Ok();
-  }
-
   // PutItem of `lease` under `condition`; `expected` supplies :counter and :owner.
   Status Put(const Lease& lease, std::string_view condition, const Lease* expected) {
     rapidjson::StringBuffer buffer;
     json::Writer w(buffer);
     w.StartObject();
-    Key(w, "TableName", table_);
+    WriteStringMember(w, "TableName", table_);
     w.Key("Item");
     json::WriteItem(LeaseToItem(lease), w);
-    Key(w, "ConditionExpression", condition);
+    WriteStringMember(w, "ConditionExpression", condition);
     if (expected != nullptr) {
       w.Key("ExpressionAttributeNames");
       w.StartObject();
-      Key(w, "#counter", "leaseCounter");
-      Key(w, "#owner", "owner");
+      WriteStringMember(w, "#counter", "leaseCounter");
+      WriteStringMember(w, "#owner", "owner");
       w.EndObject();
       w.Key("ExpressionAttributeValues");
       w.StartObject();
@@ -160,7 +96,7 @@ class RemoteLeaseStore final : public LeaseStore {
       w.EndObject();
     }
     w.EndObject();
-    return pool_->Call(Target("PutItem"), Text(buffer)).status();
+    return pool_->Call(DynamoDbTarget("PutItem"), BufferText(buffer)).status();
   }
 
   std::unique_ptr<ClientPool> pool_;
