@@ -130,43 +130,21 @@ class RemoteQuarantineStore final : public QuarantineStore {
   Result<std::vector<QuarantinedRecord>> List(const std::string& consumer,
                                               const TableName& table) override {
     std::vector<QuarantinedRecord> records;
-    std::optional<std::string> start_key;
-    do {
-      rapidjson::StringBuffer buffer;
-      json::Writer w(buffer);
-      w.StartObject();
-      WriteStringMember(w, "TableName", table_);
-      w.Key("ConsistentRead");
-      w.Bool(true);
-      WriteStringMember(w, "KeyConditionExpression", "quarantineKey = :partition");
-      w.Key("ExpressionAttributeValues");
-      w.StartObject();
-      w.Key(":partition");
-      json::WriteAttributeValue(AttributeValue::S(QuarantinePartition(consumer, table)), w);
-      w.EndObject();
-      if (start_key) {
-        w.Key("ExclusiveStartKey");
-        w.RawValue(start_key->data(), start_key->size(), rapidjson::kObjectType);
-      }
-      w.EndObject();
-      TW_ASSIGN_OR_RETURN(rapidjson::Document page,
-                          pool_->Call(DynamoDbTarget("Query"), BufferText(buffer)));
-      if (!page.HasMember("Items") || !page["Items"].IsArray()) {
-        return Status::Internal("Query of " + table_ + " answered no Items");
-      }
-      for (const auto& json_item : page["Items"].GetArray()) {
-        TW_ASSIGN_OR_RETURN(Item item, json::ParseItem(json_item));
-        TW_ASSIGN_OR_RETURN(QuarantinedRecord record, FromItem(item));
-        records.push_back(std::move(record));
-      }
-      start_key.reset();
-      if (page.HasMember("LastEvaluatedKey")) {
-        rapidjson::StringBuffer key_buffer;
-        json::Writer key_writer(key_buffer);
-        page["LastEvaluatedKey"].Accept(key_writer);
-        start_key = BufferText(key_buffer);
-      }
-    } while (start_key);
+    TW_RETURN_IF_ERROR(ReadRemoteItems(
+        *pool_, "Query", table_,
+        [&](json::Writer& w) {
+          WriteStringMember(w, "KeyConditionExpression", "quarantineKey = :partition");
+          w.Key("ExpressionAttributeValues");
+          w.StartObject();
+          w.Key(":partition");
+          json::WriteAttributeValue(AttributeValue::S(QuarantinePartition(consumer, table)), w);
+          w.EndObject();
+        },
+        [&](const Item& item) {
+          TW_ASSIGN_OR_RETURN(QuarantinedRecord record, FromItem(item));
+          records.push_back(std::move(record));
+          return Status::Ok();
+        }));
     return records;
   }
 

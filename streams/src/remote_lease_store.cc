@@ -23,37 +23,13 @@ class RemoteLeaseStore final : public LeaseStore {
 
   Result<std::vector<Lease>> ListAllLeases() override {
     std::vector<Lease> leases;
-    std::optional<std::string> start_key;
-    do {
-      rapidjson::StringBuffer buffer;
-      json::Writer w(buffer);
-      w.StartObject();
-      WriteStringMember(w, "TableName", table_);
-      w.Key("ConsistentRead");
-      w.Bool(true);
-      if (start_key) {
-        w.Key("ExclusiveStartKey");
-        w.RawValue(start_key->data(), start_key->size(), rapidjson::kObjectType);
-      }
-      w.EndObject();
-      TW_ASSIGN_OR_RETURN(rapidjson::Document page,
-                          pool_->Call(DynamoDbTarget("Scan"), BufferText(buffer)));
-      if (!page.HasMember("Items") || !page["Items"].IsArray()) {
-        return Status::Internal("Scan of " + table_ + " answered no Items");
-      }
-      for (const auto& json_item : page["Items"].GetArray()) {
-        TW_ASSIGN_OR_RETURN(Item item, json::ParseItem(json_item));
-        TW_ASSIGN_OR_RETURN(Lease lease, LeaseFromItem(item));
-        leases.push_back(std::move(lease));
-      }
-      start_key.reset();
-      if (page.HasMember("LastEvaluatedKey")) {
-        rapidjson::StringBuffer key_buffer;
-        json::Writer key_writer(key_buffer);
-        page["LastEvaluatedKey"].Accept(key_writer);
-        start_key = BufferText(key_buffer);
-      }
-    } while (start_key);
+    TW_RETURN_IF_ERROR(ReadRemoteItems(
+        *pool_, "Scan", table_, [](json::Writer&) {},
+        [&](const Item& item) {
+          TW_ASSIGN_OR_RETURN(Lease lease, LeaseFromItem(item));
+          leases.push_back(std::move(lease));
+          return Status::Ok();
+        }));
     return leases;
   }
 

@@ -60,6 +60,43 @@ std::string BufferText(const rapidjson::StringBuffer& buffer) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
+Status ReadRemoteItems(ClientPool& pool, std::string_view operation, const std::string& table,
+                       const std::function<void(json::Writer&)>& write_members,
+                       const std::function<Status(const Item&)>& on_item) {
+  std::optional<std::string> start_key;
+  do {
+    rapidjson::StringBuffer buffer;
+    json::Writer w(buffer);
+    w.StartObject();
+    WriteStringMember(w, "TableName", table);
+    w.Key("ConsistentRead");
+    w.Bool(true);
+    write_members(w);
+    if (start_key) {
+      w.Key("ExclusiveStartKey");
+      w.RawValue(start_key->data(), start_key->size(), rapidjson::kObjectType);
+    }
+    w.EndObject();
+    TW_ASSIGN_OR_RETURN(rapidjson::Document page,
+                        pool.Call(DynamoDbTarget(operation), BufferText(buffer)));
+    if (!page.HasMember("Items") || !page["Items"].IsArray()) {
+      return Status::Internal(std::string(operation) + " of " + table + " answered no Items");
+    }
+    for (const auto& json_item : page["Items"].GetArray()) {
+      TW_ASSIGN_OR_RETURN(Item item, json::ParseItem(json_item));
+      TW_RETURN_IF_ERROR(on_item(item));
+    }
+    start_key.reset();
+    if (page.HasMember("LastEvaluatedKey")) {
+      rapidjson::StringBuffer key_buffer;
+      json::Writer key_writer(key_buffer);
+      page["LastEvaluatedKey"].Accept(key_writer);
+      start_key = BufferText(key_buffer);
+    }
+  } while (start_key);
+  return Status::Ok();
+}
+
 Status EnsureRemoteTable(ClientPool& pool, const std::string& table, std::string_view what,
                          std::string_view partition_key, std::optional<std::string_view> sort_key) {
   for (int attempt = 0; attempt < 100; ++attempt) {

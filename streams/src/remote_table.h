@@ -2,6 +2,7 @@
 // records) share: DynamoDB API targets and JSON bodies, and making sure a table exists.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,5 +26,12 @@ std::string BufferText(const rapidjson::StringBuffer& buffer);
 Status EnsureRemoteTable(ClientPool& pool, const std::string& table, std::string_view what,
                          std::string_view partition_key,
                          std::optional<std::string_view> sort_key = std::nullopt);
+
+// Every item `operation` (Query or Scan) returns from `table`, page after page, with
+// ConsistentRead: `write_members` adds the request's own members (a key condition) to
+// each page's body, `on_item` takes each item in order and may stop the read with an error.
+Status ReadRemoteItems(ClientPool& pool, std::string_view operation, const std::string& table,
+                       const std::function<void(json::Writer&)>& write_members,
+                       const std::function<Status(const Item&)>& on_item);
 
 }  // namespace tidewater::streams
