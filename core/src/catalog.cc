@@ -217,6 +217,8 @@ std::vector<ShardDescription> StreamShards(TableState& table,
 TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamilyHandle* items,
                        rocksdb::ColumnFamilyHandle* log)
     : db_(db),
+      name_(meta.name()),
+      id_(meta.table_id()),
       meta_(std::move(meta)),
       items_(items),
       log_(log),

@@ -41,8 +41,9 @@ class TableState {
              rocksdb::ColumnFamilyHandle* log);
   ~TableState();
 
-  const std::string& name() const { return meta_.name(); }
-  uint64_t id() const { return meta_.table_id(); }
+  // Fixed for the table's life: read without mu_ while set_meta replaces meta_.
+  const std::string& name() const { return name_; }
+  uint64_t id() const { return id_; }
   const KeySchema& key_schema() const { return key_schema_; }
   rocksdb::ColumnFamilyHandle* items() const { return items_; }
   rocksdb::ColumnFamilyHandle* log() const { return log_; }
@@ -70,6 +71,8 @@ class TableState {
 
  private:
   rocksdb::DB* db_;
+  const std::string name_;
+  const uint64_t id_;
   mutable std::mutex mu_;
   v1::TableMeta meta_;                         // guarded by mu_ (mutable fields)
   std::shared_ptr<const TableConfig> config_;  // guarded by mu_
