@@ -6,6 +6,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,10 +43,13 @@ struct RecordContext {
 
 Status StorageError(const rocksdb::Status& s);
 
-// For writers holding their targets' shards (LockedShards): routes again each target whose
-// shard was split (closed) before the locks were taken; true if any was, and then the
-// writer locks again. A closed shard is never reopened, so this ends.
-bool RouteAgainIfSplit(std::vector<Target>& targets);
+// Locks into `locked` the shards of the targets `locks` accepts (every target when null),
+// each drained of queued groups. A target whose shard was split (closed) before the locks
+// were taken goes to the child now holding its hash, and the locks are taken again; a
+// closed shard never reopens, so this ends.
+void LockTargetShards(CommitPipeline& pipeline, std::vector<Target>& targets,
+                      std::optional<LockedShards>& locked,
+                      const std::function<bool(size_t)>& locks = nullptr);
 
 // Loads the current item (or tombstone version) of `target`, from the shard's overlay of
 // queued writes or else from RocksDB. The caller holds the shard's commit lock (a

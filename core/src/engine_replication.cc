@@ -146,14 +146,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
 
   // Lock every target shard, in order, each drained of queued groups (as TransactWrite).
   std::optional<LockedShards> locked;
-  do {
-    locked.reset();
-    std::vector<Shard*> involved;
-    for (size_t i = 0; i < targets.size(); ++i) {
-      if (!duplicate(i)) involved.push_back(&table->shard(targets[i].shard));
-    }
-    locked.emplace(*pipeline_, std::move(involved));
-  } while (RouteAgainIfSplit(targets));
+  LockTargetShards(*pipeline_, targets, locked, [&](size_t i) { return !duplicate(i); });
 
   const auto config = table->config();
   const WriteOrigin origin{v1::REPLICATION};

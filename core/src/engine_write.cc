@@ -243,14 +243,25 @@ Result<WriteResult> EngineImpl::WriteOne(Mutation mutation, const WriteOrigin& o
   }
 }
 
-bool RouteAgainIfSplit(std::vector<Target>& targets) {
+void LockTargetShards(CommitPipeline& pipeline, std::vector<Target>& targets,
+                      std::optional<LockedShards>& locked,
+                      const std::function<bool(size_t)>& locks) {
   bool split = false;
-  for (Target& t : targets) {
-    if (!t.table->shard(t.shard).closed.load(std::memory_order_acquire)) continue;
-    t.shard = t.table->ShardFor(keycodec::ReadHash(t.key));
-    split = true;
-  }
-  return split;
+  do {
+    locked.reset();
+    std::vector<Shard*> involved;
+    involved.reserve(targets.size());
+    for (size_t i = 0; i < targets.size(); ++i) {
+      if (!locks || locks(i)) involved.push_back(&targets[i].table->shard(targets[i].shard));
+    }
+    locked.emplace(pipeline, std::move(involved));
+    split = false;
+    for (Target& t : targets) {
+      if (!t.table->shard(t.shard).closed.load(std::memory_order_acquire)) continue;
+      t.shard = t.table->ShardFor(keycodec::ReadHash(t.key));
+      split = true;
+    }
+  } while (split);
 }
 
 Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation> mutations,
@@ -289,13 +300,7 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
 
   // Lock every shard involved, in (table id, shard) order, each drained of queued groups.
   std::optional<LockedShards> locked;
-  do {
-    locked.reset();
-    std::vector<Shard*> involved;
-    involved.reserve(targets.size());
-    for (auto& t : targets) involved.push_back(&t.table->shard(t.shard));
-    locked.emplace(*pipeline_, std::move(involved));
-  } while (RouteAgainIfSplit(targets));
+  LockTargetShards(*pipeline_, targets, locked);
 
   // Read current items, evaluate conditions and updates.
   std::vector<Status> reasons(targets.size());
