@@ -428,6 +428,7 @@ class KafkaPublisher::Impl final : public DeliveryListener {
     for (auto& [name, table] : tables()) {
       if (!table->ready() || draining.contains(name)) continue;
       for (auto& shard : table->shards) {
+        if (shard->finished()) continue;  // a split parent all in Kafka: no read needed
         if (!BudgetLeft() || producer_failed_) return produced;
         produced |= ProduceShard(*table, *shard);
       }

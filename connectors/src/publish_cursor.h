@@ -190,12 +190,10 @@ struct TableCursor {
   PublisherMetrics::Table metrics{};
 
   bool ready() const { return topic_partitions >= partitions_needed; }
-  // The cursor of shard `index`, null when not tracked.
+  // The cursor of shard `index`, null when not tracked. AddShards tracks shards in index
+  // order without a gap (the engine lists them so), so a shard's cursor is at its index.
   ShardCursor* Find(uint32_t index) const {
-    for (const auto& shard : shards) {
-      if (shard->index() == index) return shard.get();
-    }
-    return nullptr;
+    return index < shards.size() ? shards[index].get() : nullptr;
   }
   // A deleted table whose every record was read and acknowledged.
   bool drained() const {
