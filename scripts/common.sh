@@ -14,7 +14,7 @@ BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}"
 
 # Debian 12 packages the project builds, tests and runs with.
 TIDEWATER_PACKAGES=(
-  g++ clang clang-format cmake ninja-build pkg-config git
+  g++ clang clang-format lld cmake ninja-build pkg-config git
   librocksdb-dev librdkafka-dev libprotobuf-dev protobuf-compiler prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-system-dev rapidjson-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
