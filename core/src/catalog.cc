@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "storage_keys.h"
+#include "tidewater/core/failure_point.h"
 #include "tidewater/core/record_codec.h"
 
 namespace tidewater {
@@ -828,7 +829,13 @@ Result<ShardSplit> Catalog::SplitShard(const std::string& name, uint32_t index) 
     children.push_back(std::move(child));
   }
   batch.Put(&default_cf_, std::string(kTablePrefix) + name, meta.SerializeAsString());
-  TW_RETURN_IF_ERROR(WriteSynced(batch));
+  // The layout is one more commit, through the same durable step as the writes (synced only
+  // when they are): the log is a prefix, so a child's record never survives a crash without
+  // the layout before it, and the parent's writers wait no fsync of their own. A failure
+  // leaves the outcome unknown, so the pipeline stops writes until storage recovers.
+  TW_FAILURE_POINT("split.before_layout");
+  TW_RETURN_IF_ERROR(quiet.Commit(batch));
+  TW_FAILURE_POINT("split.after_layout");
 
   ShardSplit split;
   split.parent = DescribeShard(parent, false);

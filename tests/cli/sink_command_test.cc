@@ -19,6 +19,7 @@
 
 #include "sink_config.h"
 #include "support/postgres_server.h"
+#include "support/remote_splits.h"
 #include "support/sink_checks.h"
 #include "support/sink_workload.h"
 #include "support/temp_dir.h"
@@ -457,6 +458,45 @@ TEST_F(SinkProcessTest, KilledMidRunAndRestartedWritesEveryRecordOnce) {
   // Both sinks catch up (files are completed by time rotation).
   WaitUntilCaughtUp(/*files=*/true, deadline);
   EXPECT_LT(committed_at_kill, Committed()) << "the kill was not mid-run";
+  ExpectGracefulStop(*sink);
+  ExpectEveryRecordOnce(/*files=*/true);
+}
+
+// Shards split six times while the sinks run (through the admin API), and the sink is
+// killed and restarted between two splits: PostgreSQL mirrors the table (so each key's
+// changes were applied in order across parents and children) and both outputs hold every
+// record of every shard once.
+TEST_F(SinkProcessTest, SplitsWhileRunningWriteEveryRecordOnceInKeyOrder) {
+  // The writer goes on until the last split is made, so that every split meets writes.
+  std::atomic<bool> splitting{true};
+  std::thread writer([&] {
+    for (uint32_t round = 0; splitting || round < 4; ++round) {
+      Status written = testing::RunRemoteWorkload(*client_, "orders", 300, 300, 11 + round);
+      ASSERT_TRUE(written.ok()) << written.ToString();
+    }
+  });
+  auto admin = streams::ServiceClient::Create(daemon_.url());
+  ASSERT_TRUE(admin.ok());
+  const std::string config = WriteConfig(/*with_files=*/true);
+  auto sink = StartSink(config);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int split = 1; split <= 6; ++split) {
+    // Each split once the sink has committed more, so that it crosses each generation.
+    ASSERT_TRUE(testing::WaitFor([&] { return Committed() >= split * 100u || sink->Exited(); },
+                                 testing::Remaining(deadline)));
+    ASSERT_FALSE(sink->Exited()) << sink->log();
+    const Status done =
+        testing::SplitOpenShardRemote(**admin, "orders", static_cast<uint32_t>(split * 5));
+    ASSERT_TRUE(done.ok()) << done.ToString();
+    if (split == 3) {
+      sink->Signal(SIGKILL);
+      sink->Wait();
+      sink = StartSink(config);
+    }
+  }
+  splitting = false;
+  writer.join();
+  WaitUntilCaughtUp(/*files=*/true, deadline);
   ExpectGracefulStop(*sink);
   ExpectEveryRecordOnce(/*files=*/true);
 }

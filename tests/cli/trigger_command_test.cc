@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -16,9 +17,11 @@
 #include <thread>
 
 #include "support/kafka_cluster.h"
+#include "support/remote_splits.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
 #include "support/tidewaterd_process.h"
+#include "support/wait_for.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/streams/service_client.h"
 
@@ -280,6 +283,80 @@ TEST(TriggerCommandTest, PythonHandlerOverTidewaterd) {
   writer.remove("k3");
 
   CheckOutcome(*trigger, dir, metrics_port, "eu-test-1");
+  trigger->Signal(SIGTERM);
+  EXPECT_EQ(WaitForExit(*trigger, std::chrono::seconds(15)), 0) << trigger->log();
+  EXPECT_TRUE(tidewaterd.Stop());
+}
+
+// Shards split (through the admin API) while a trigger follows the table through
+// tidewaterd: the handler sees every record once, each key's changes in write order across
+// the parents and their children.
+TEST(TriggerCommandTest, SplitsWhileTheTriggerRunsKeepEachKeysOrder) {
+  testing::TempDir dir;
+  testing::TidewaterdProcess tidewaterd(TW_TIDEWATERD, dir.Sub("data"), "eu-test-1");
+  ASSERT_TRUE(tidewaterd.Start()) << tidewaterd.log();
+  auto writer_client = streams::ServiceClient::Create(tidewaterd.url());
+  auto admin_client = streams::ServiceClient::Create(tidewaterd.url());
+  ASSERT_TRUE(writer_client.ok() && admin_client.ok());
+  const TableWriter writer = RemoteWriter(**writer_client);
+
+  const std::string audit = dir.Sub("audit.jsonl");
+  const std::string config = dir.Sub("trigger.yaml");
+  std::ofstream(config) << "source:\n  endpoint: " << tidewaterd.url() << "\n"
+                        << "application: splits\n"
+                        << "triggers:\n  - name: audit\n    table: orders\n"
+                        << "    handler: {type: exec, command: [/usr/bin/python3, "
+                        << TW_EXAMPLES_DIR << "/python-trigger/handler.py, " << audit << "]}\n"
+                        << "    BatchSize: 10\n    StartingPosition: TRIM_HORIZON\n";
+  auto trigger = StartTrigger(config);
+  ASSERT_TRUE(trigger->WaitForLog("event=trigger_started trigger=audit", std::chrono::seconds(10)))
+      << trigger->log();
+
+  // Versions 0, 1, ... of ten keys, until the last split is made (so every split meets
+  // writes) and at least 20 versions.
+  constexpr int kKeys = 10;
+  std::atomic<bool> splitting{true};
+  std::atomic<int> written{0};
+  int versions = 0;
+  std::thread writes([&] {
+    for (; splitting || versions < 20; ++versions) {
+      for (int key = 0; key < kKeys; ++key) writer.put("k" + std::to_string(key), versions);
+      written += kKeys;
+    }
+  });
+  for (int split = 1; split <= 6; ++split) {
+    // Each split while the writer and the trigger are further along.
+    ASSERT_TRUE(testing::WaitFor(
+        [&] { return written >= split * 25 && ReadLines(audit).size() >= split * 15u; },
+        std::chrono::seconds(30)))
+        << trigger->log();
+    const Status split_done =
+        testing::SplitOpenShardRemote(**admin_client, "orders", static_cast<uint32_t>(split * 7));
+    ASSERT_TRUE(split_done.ok()) << split_done.ToString();
+  }
+  splitting = false;
+  writes.join();
+  const size_t records = static_cast<size_t>(kKeys * versions);
+  ASSERT_TRUE(testing::WaitFor([&] { return ReadLines(audit).size() >= records; },
+                               std::chrono::seconds(30)))
+      << ReadLines(audit).size() << " records handled\n"
+      << trigger->log();
+
+  std::map<std::string, std::vector<std::string>> per_key;
+  for (const std::string& line : ReadLines(audit)) {
+    rapidjson::Document record;
+    record.Parse(line.c_str());
+    ASSERT_FALSE(record.HasParseError()) << line;
+    per_key[record["keys"]["pk"]["S"].GetString()].push_back(
+        record["newImage"]["n"]["N"].GetString());
+  }
+  std::vector<std::string> expected;
+  for (int n = 0; n < versions; ++n) expected.push_back(std::to_string(n));
+  ASSERT_EQ(per_key.size(), static_cast<size_t>(kKeys));
+  for (const auto& [key, values] : per_key) EXPECT_EQ(values, expected) << key;
+  auto open = testing::OpenShardIdsRemote(**admin_client, "orders");
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(open->size(), 4u + 6u) << "six splits of the table's four shards";
   trigger->Signal(SIGTERM);
   EXPECT_EQ(WaitForExit(*trigger, std::chrono::seconds(15)), 0) << trigger->log();
   EXPECT_TRUE(tidewaterd.Stop());

@@ -4,6 +4,7 @@
 // run between tidewaterd processes in two_region_test.cc.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <thread>
 
@@ -19,10 +20,19 @@ namespace {
 using std::chrono::milliseconds;
 constexpr char kTable[] = "orders";
 
-// ReplicationApi over an engine in this process (what tidewaterd's operations do).
+// What a target's ApplyReplicationBatch answered, summed over a test.
+struct ApplyCounts {
+  std::atomic<uint64_t> applied{0};
+  std::atomic<uint64_t> skipped{0};
+  std::atomic<uint64_t> duplicates{0};
+};
+
+// ReplicationApi over an engine in this process (what tidewaterd's operations do); sums
+// its applies into `counts` when given.
 class EngineReplicationApi final : public ReplicationApi {
  public:
-  explicit EngineReplicationApi(Engine& engine) : engine_(engine) {}
+  explicit EngineReplicationApi(Engine& engine, ApplyCounts* counts = nullptr)
+      : engine_(engine), counts_(counts) {}
 
   Result<ShardPositions> GetCheckpoints(const TableName& table,
                                         const std::string& source_region) override {
@@ -41,6 +51,11 @@ class EngineReplicationApi final : public ReplicationApi {
                                 SequenceNumber(batch.checkpoint().next_sequence())};
     }
     TW_ASSIGN_OR_RETURN(ReplicationApplyResult result, engine_.ApplyReplicationBatch(request));
+    if (counts_ != nullptr) {
+      counts_->applied += result.applied;
+      counts_->skipped += result.skipped;
+      counts_->duplicates += result.duplicates;
+    }
     v1::ReplicationApplyResult answer;
     answer.set_applied(result.applied);
     answer.set_skipped(result.skipped);
@@ -88,6 +103,7 @@ class EngineReplicationApi final : public ReplicationApi {
 
  private:
   Engine& engine_;
+  ApplyCounts* const counts_;
 };
 
 class EnginePairTest : public ::testing::Test {
@@ -107,7 +123,8 @@ class EnginePairTest : public ::testing::Test {
 
   // The reader's source is the source engine (leases in this process); it is kept until
   // the end of the test, after the replicators.
-  std::unique_ptr<TableReplicator> Replicate(Engine& source, Engine& target) {
+  std::unique_ptr<TableReplicator> Replicate(Engine& source, Engine& target,
+                                             ApplyCounts* counts = nullptr) {
     connectors::StreamSourceConfig config;
     config.engine = &source;
     config.lease_table = "";
@@ -120,7 +137,7 @@ class EnginePairTest : public ::testing::Test {
     options.shard_refresh_interval = milliseconds(50);
     return TableReplicator::Start(options, *stream_sources_.back(),
                                   std::make_unique<EngineReplicationApi>(source),
-                                  std::make_unique<EngineReplicationApi>(target));
+                                  std::make_unique<EngineReplicationApi>(target, counts));
   }
 
   static void Put(Engine& engine, const std::string& key, const std::string& value) {
@@ -236,6 +253,51 @@ TEST_F(EnginePairTest, NewReplicaCatchesUpWhileTheSourceIsWritten) {
   auto again = Replicate(*east, *south);
   contents = Converged(*east, *south);
   EXPECT_EQ(contents["after"], "restart");
+}
+
+// Shards of the source split while it is written and replicated: the replica receives
+// every change once and each key's changes in order along the shards' lineage (a child's
+// record applied before its parent's last would make that last one "not newer": skipped).
+TEST_F(EnginePairTest, SplitsOnTheSourceKeepEachKeysOrderOnTheReplica) {
+  auto east = OpenRegion("us-east-1");
+  auto west = OpenRegion("eu-west-1");
+  ApplyCounts counts;
+  auto east_to_west = Replicate(*east, *west, &counts);
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int i = 0; i < 2000; ++i) {
+      Put(*east, "k" + std::to_string(i % 50), std::to_string(i));
+      if (i % 7 == 0) Delete(*east, "k" + std::to_string((i + 3) % 50));
+      written = i + 1;
+    }
+  });
+  int splits = 0;
+  for (int round = 1; round <= 8; ++round) {
+    // Each split lands while the writer is at a later point of its run.
+    ASSERT_TRUE(testing::WaitFor([&] { return written >= round * 200; }));
+    auto description = east->DescribeTable(kTable);
+    ASSERT_TRUE(description.ok());
+    std::vector<ShardIndex> open;
+    for (const auto& shard : description->shards) {
+      if (!shard.closed) open.push_back(shard.index);
+    }
+    ASSERT_TRUE(east->SplitShard(kTable, open[static_cast<size_t>(round) % open.size()]).ok());
+    ++splits;
+  }
+  writer.join();
+  ASSERT_EQ(splits, 8);
+  auto description = east->DescribeTable(kTable);
+  ASSERT_TRUE(description.ok());
+  uint64_t records = 0;
+  for (const auto& shard : description->shards) records += shard.last_sequence.value();
+  EXPECT_TRUE(testing::WaitFor([&] { return counts.applied + counts.skipped >= records; },
+                               std::chrono::seconds(20)))
+      << counts.applied << " of " << records << " changes applied";
+  EXPECT_EQ(Contents(*east), Contents(*west));
+  EXPECT_EQ(counts.applied, records);
+  EXPECT_EQ(counts.skipped, 0u) << "a change reached the replica after a newer one of its key";
+  EXPECT_EQ(counts.duplicates, 0u);
+  east_to_west->Stop();
 }
 
 }  // namespace

@@ -2,9 +2,12 @@
 // argv[3] is "sync", which commits through group commit), then writer threads write
 // and delete items as fast as they can, printing one line per acknowledged change to
 // stdout ("W <token>" after a write, "R <token>" after a delete removed that version).
-// It never stops by itself: the test kills it with SIGKILL.
+// With argv[4] "split", one more thread splits the table's open shards one after another
+// (up to 256 shards) while they write. It never stops by itself: the test kills it with
+// SIGKILL (or a failure point armed in TIDEWATER_FAILURE_POINTS does).
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <random>
@@ -17,8 +20,8 @@
 
 int main(int argc, char** argv) {
   using namespace tidewater;
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: crash_writer DATA_DIR INCARNATION sync|nosync\n");
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: crash_writer DATA_DIR INCARNATION sync|nosync [split]\n");
     return 2;
   }
   EngineOptions options = testing::TestEngineOptions(argv[1]);
@@ -69,5 +72,22 @@ int main(int argc, char** argv) {
   // With fsync, more writers than cores so that commit groups hold several writes.
   std::vector<std::thread> writers;
   for (int id = 0; id < (options.sync ? 6 : 2); ++id) writers.emplace_back(writer, id);
+  if (argc == 5 && std::string(argv[4]) == "split") {
+    writers.emplace_back([&] {
+      std::mt19937 rng(std::random_device{}());
+      while (true) {
+        auto description = engine.DescribeTable("crash");
+        if (!description.ok()) std::_Exit(3);
+        std::vector<ShardIndex> open;
+        for (const auto& shard : description->shards) {
+          if (!shard.closed) open.push_back(shard.index);
+        }
+        if (description->shards.size() + 2 > 256) return;
+        auto split = engine.SplitShard("crash", open[rng() % open.size()]);
+        if (!split.ok()) std::_Exit(4);
+        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 40));
+      }
+    });
+  }
   for (auto& w : writers) w.join();
 }
