@@ -8,7 +8,6 @@
 #include <cmath>
 #include <functional>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -124,20 +123,6 @@ Result<TargetName> ReadTargetName(ServiceContext& service, const rapidjson::Valu
 }
 
 AutoScaler& Scaler(ServiceContext& service) { return *service.autoscaling; }
-
-std::string RandomId() {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  std::uniform_int_distribution<uint64_t> bits;
-  const uint64_t high = bits(generator);
-  const uint64_t low = bits(generator);
-  char text[40];
-  std::snprintf(text, sizeof(text), "%08x-%04x-4%03x-%04x-%012llx",
-                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xffff),
-                static_cast<unsigned>(high & 0x0fff),
-                static_cast<unsigned>(0x8000 | ((low >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(low & 0xffffffffffffULL));
-  return text;
-}
 
 std::string Arn(const ServiceContext& service, std::string_view service_name,
                 std::string_view resource) {
@@ -340,7 +325,7 @@ Status RegisterScalableTarget(ServiceContext& service, const rapidjson::Value& r
     target.table = name.table;
     target.dimension = name.dimension;
     target.created_micros = service.clock->NowMicros();
-    target.id = RandomId();
+    target.id = NewAutoScalingId();
     target.id.erase(std::remove(target.id.begin(), target.id.end(), '-'), target.id.end());
   }
   if (min_capacity) target.min_capacity = *min_capacity;
@@ -517,10 +502,11 @@ Status PutScalingPolicy(ServiceContext& service, const rapidjson::Value& request
     policy.table = name.table;
     policy.dimension = name.dimension;
     policy.created_micros = service.clock->NowMicros();
-    policy.id = RandomId();
+    policy.id = NewAutoScalingId();
   }
   const std::string alarm_prefix = "TargetTracking-" + TableResourceId(name.table);
-  if (policy.alarm_high.empty()) policy.alarm_high = alarm_prefix + "-AlarmHigh-" + RandomId();
+  if (policy.alarm_high.empty())
+    policy.alarm_high = alarm_prefix + "-AlarmHigh-" + NewAutoScalingId();
   policy.target_value = value;
   policy.scale_in_cooldown_seconds = scale_in_cooldown.value_or(0);
   policy.scale_out_cooldown_seconds = scale_out_cooldown.value_or(0);
@@ -528,7 +514,7 @@ Status PutScalingPolicy(ServiceContext& service, const rapidjson::Value& request
   if (policy.disable_scale_in) {
     policy.alarm_low.clear();
   } else if (policy.alarm_low.empty()) {
-    policy.alarm_low = alarm_prefix + "-AlarmLow-" + RandomId();
+    policy.alarm_low = alarm_prefix + "-AlarmLow-" + NewAutoScalingId();
   }
   Status put = registry.PutPolicy(policy);
   if (put.code() == ErrorCode::kResourceNotFound) {
@@ -618,8 +604,8 @@ Status DeleteScalingPolicy(ServiceContext& service, const rapidjson::Value& requ
 Status DescribeScalingActivities(ServiceContext& service, const rapidjson::Value& request,
                                  RequestScope& scope) {
   ConstraintErrors errors;
-  TW_ASSIGN_OR_RETURN(auto include_not_scaled, GetBool(request, "IncludeNotScaledActivities"));
-  (void)include_not_scaled;  // no "not scaled" activities are recorded
+  // Only type-checked: no "not scaled" activities are recorded.
+  TW_RETURN_IF_ERROR(GetBool(request, "IncludeNotScaledActivities").status());
   TW_ASSIGN_OR_RETURN(DescribeFilter filter, ReadFilter(request, errors, false));
   TW_ASSIGN_OR_RETURN(Page page, ReadPage(request, errors));
   std::vector<ScalingActivityRecord> activities;

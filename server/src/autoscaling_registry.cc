@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 
 namespace tidewater::server {
 namespace {
@@ -158,6 +160,20 @@ bool SameTarget(std::string_view table, ScalableDimension dimension, std::string
 
 }  // namespace
 
+std::string NewAutoScalingId() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  std::uniform_int_distribution<uint64_t> bits;
+  const uint64_t high = bits(generator);
+  const uint64_t low = bits(generator);
+  char text[40];
+  std::snprintf(text, sizeof(text), "%08x-%04x-4%03x-%04x-%012llx",
+                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xffff),
+                static_cast<unsigned>(high & 0x0fff),
+                static_cast<unsigned>(0x8000 | ((low >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(low & 0xffffffffffffULL));
+  return text;
+}
+
 std::string_view ScalableDimensionName(ScalableDimension dimension) {
   return dimension == ScalableDimension::kRead ? "dynamodb:table:ReadCapacityUnits"
                                                : "dynamodb:table:WriteCapacityUnits";
@@ -177,6 +193,7 @@ Result<std::unique_ptr<AutoScalingRegistry>> AutoScalingRegistry::Open(
 }
 
 Status AutoScalingRegistry::Load() {
+  MutexLock lock(mutex_);
   if (!std::filesystem::exists(path_)) return Status::Ok();
   std::ifstream in(path_, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -188,10 +205,11 @@ Status AutoScalingRegistry::Load() {
                            std::to_string(kFormatVersion) + ")");
   }
   const rapidjson::Value empty(rapidjson::kArrayType);
+  const rapidjson::Value& root = document;
   auto list = [&](const char* key) {
-    auto it = document.FindMember(key);
+    auto it = root.FindMember(key);
     const rapidjson::Value& value =
-        it != document.MemberEnd() && it->value.IsArray() ? it->value : empty;
+        it != root.MemberEnd() && it->value.IsArray() ? it->value : empty;
     return value.GetArray();
   };
   for (const rapidjson::Value& v : list("targets")) {
@@ -229,13 +247,13 @@ Status AutoScalingRegistry::Commit(std::vector<ScalableTarget> targets,
 }
 
 std::vector<ScalableTarget> AutoScalingRegistry::Targets() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return targets_;
 }
 
 std::optional<ScalableTarget> AutoScalingRegistry::FindTarget(std::string_view table,
                                                               ScalableDimension dimension) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   for (const ScalableTarget& target : targets_) {
     if (SameTarget(table, dimension, target.table, target.dimension)) return target;
   }
@@ -243,7 +261,7 @@ std::optional<ScalableTarget> AutoScalingRegistry::FindTarget(std::string_view t
 }
 
 Status AutoScalingRegistry::PutTarget(const ScalableTarget& target) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::vector<ScalableTarget> targets = targets_;
   auto it = std::find_if(targets.begin(), targets.end(), [&](const ScalableTarget& t) {
     return SameTarget(target.table, target.dimension, t.table, t.dimension);
@@ -257,7 +275,7 @@ Status AutoScalingRegistry::PutTarget(const ScalableTarget& target) {
 }
 
 Status AutoScalingRegistry::RemoveTarget(std::string_view table, ScalableDimension dimension) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::vector<ScalableTarget> targets = targets_;
   const size_t erased = std::erase_if(targets, [&](const ScalableTarget& t) {
     return SameTarget(table, dimension, t.table, t.dimension);
@@ -271,12 +289,12 @@ Status AutoScalingRegistry::RemoveTarget(std::string_view table, ScalableDimensi
 }
 
 std::vector<TrackingPolicy> AutoScalingRegistry::Policies() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return policies_;
 }
 
 Status AutoScalingRegistry::PutPolicy(const TrackingPolicy& policy) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const bool registered = std::any_of(targets_.begin(), targets_.end(), [&](const auto& t) {
     return SameTarget(policy.table, policy.dimension, t.table, t.dimension);
   });
@@ -296,7 +314,7 @@ Status AutoScalingRegistry::PutPolicy(const TrackingPolicy& policy) {
 
 Status AutoScalingRegistry::RemovePolicy(std::string_view table, ScalableDimension dimension,
                                          std::string_view name) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::vector<TrackingPolicy> policies = policies_;
   const size_t erased = std::erase_if(policies, [&](const TrackingPolicy& p) {
     return SameTarget(table, dimension, p.table, p.dimension) && p.name == name;
@@ -306,12 +324,12 @@ Status AutoScalingRegistry::RemovePolicy(std::string_view table, ScalableDimensi
 }
 
 std::vector<ScalingActivityRecord> AutoScalingRegistry::Activities() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return std::vector<ScalingActivityRecord>(activities_.rbegin(), activities_.rend());
 }
 
 Status AutoScalingRegistry::AddActivity(const ScalingActivityRecord& activity) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   std::vector<ScalingActivityRecord> activities = activities_;
   std::erase_if(activities, [&](const ScalingActivityRecord& a) {
     return a.start_micros < activity.start_micros - kActivityRetentionMicros;

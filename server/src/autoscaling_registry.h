@@ -12,13 +12,13 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tidewater/core/status.h"
+#include "tidewater/core/thread_annotations.h"
 
 namespace tidewater::server {
 
@@ -70,6 +70,9 @@ struct ScalingActivityRecord {
   std::string status_message;
 };
 
+// A fresh random UUID (version 4): activity and policy identifiers. Thread-safe.
+std::string NewAutoScalingId();
+
 class AutoScalingRegistry {
  public:
   // Activities older than this are dropped (DescribeScalingActivities' six weeks).
@@ -78,38 +81,39 @@ class AutoScalingRegistry {
   // Loads <data_dir>/autoscaling.json (an empty registry when it does not exist).
   static Result<std::unique_ptr<AutoScalingRegistry>> Open(const std::string& data_dir);
 
-  std::vector<ScalableTarget> Targets() const;
+  std::vector<ScalableTarget> Targets() const TW_EXCLUDES(mutex_);
   std::optional<ScalableTarget> FindTarget(std::string_view table,
-                                           ScalableDimension dimension) const;
+                                           ScalableDimension dimension) const TW_EXCLUDES(mutex_);
   // Adds or replaces the target of (table, dimension).
-  Status PutTarget(const ScalableTarget& target);
+  Status PutTarget(const ScalableTarget& target) TW_EXCLUDES(mutex_);
   // Removes the target and its policies; ResourceNotFound when it is not registered.
-  Status RemoveTarget(std::string_view table, ScalableDimension dimension);
+  Status RemoveTarget(std::string_view table, ScalableDimension dimension) TW_EXCLUDES(mutex_);
 
-  std::vector<TrackingPolicy> Policies() const;
+  std::vector<TrackingPolicy> Policies() const TW_EXCLUDES(mutex_);
   // Adds or replaces the policy of (table, dimension, name); its target must exist
   // (ResourceNotFound otherwise).
-  Status PutPolicy(const TrackingPolicy& policy);
+  Status PutPolicy(const TrackingPolicy& policy) TW_EXCLUDES(mutex_);
   // ResourceNotFound when there is no such policy.
-  Status RemovePolicy(std::string_view table, ScalableDimension dimension, std::string_view name);
+  Status RemovePolicy(std::string_view table, ScalableDimension dimension, std::string_view name)
+      TW_EXCLUDES(mutex_);
 
   // Newest first.
-  std::vector<ScalingActivityRecord> Activities() const;
-  Status AddActivity(const ScalingActivityRecord& activity);
+  std::vector<ScalingActivityRecord> Activities() const TW_EXCLUDES(mutex_);
+  Status AddActivity(const ScalingActivityRecord& activity) TW_EXCLUDES(mutex_);
 
  private:
   explicit AutoScalingRegistry(std::string path) : path_(std::move(path)) {}
-  Status Load();
+  Status Load() TW_EXCLUDES(mutex_);
   // Writes the state `targets`/`policies`/`activities` describe; on success they become
-  // the registry's. Called with mutex_ held.
+  // the registry's.
   Status Commit(std::vector<ScalableTarget> targets, std::vector<TrackingPolicy> policies,
-                std::vector<ScalingActivityRecord> activities);
+                std::vector<ScalingActivityRecord> activities) TW_REQUIRES(mutex_);
 
   const std::string path_;
-  mutable std::mutex mutex_;
-  std::vector<ScalableTarget> targets_;
-  std::vector<TrackingPolicy> policies_;
-  std::vector<ScalingActivityRecord> activities_;  // oldest first
+  mutable Mutex mutex_;
+  std::vector<ScalableTarget> targets_ TW_GUARDED_BY(mutex_);
+  std::vector<TrackingPolicy> policies_ TW_GUARDED_BY(mutex_);
+  std::vector<ScalingActivityRecord> activities_ TW_GUARDED_BY(mutex_);  // oldest first
 };
 
 }  // namespace tidewater::server

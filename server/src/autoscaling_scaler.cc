@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 
 #include "billing_changes.h"
 
@@ -32,20 +31,6 @@ bool LastDatapointsAll(const std::deque<double>& datapoints, size_t count, Predi
 bool CooledDown(const std::optional<int64_t>& last_micros, int64_t cooldown_seconds,
                 int64_t now_micros) {
   return !last_micros || now_micros >= *last_micros + cooldown_seconds * kMicrosPerSecond;
-}
-
-std::string NewActivityId() {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  std::uniform_int_distribution<uint64_t> bits;
-  const uint64_t high = bits(generator);
-  const uint64_t low = bits(generator);
-  char text[40];
-  std::snprintf(text, sizeof(text), "%08x-%04x-4%03x-%04x-%012llx",
-                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xffff),
-                static_cast<unsigned>(high & 0x0fff),
-                static_cast<unsigned>(0x8000 | ((low >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(low & 0xffffffffffffULL));
-  return text;
 }
 
 std::string AlarmCause(const std::string& alarm, const TrackingPolicy& policy) {
@@ -113,7 +98,7 @@ void AutoScaler::Start(std::chrono::milliseconds period) {
 }
 
 void AutoScaler::EvaluateNow() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const std::vector<ScalableTarget> targets = registry_->Targets();
   const std::vector<TrackingPolicy> policies = registry_->Policies();
   const Clock::MonotonicTime now = clock_->MonotonicNow();
@@ -176,14 +161,14 @@ void AutoScaler::EvaluateNow() {
 
 Status AutoScaler::SetCapacity(const ScalableTarget& target, int64_t capacity,
                                const std::string& cause) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return Apply(target, capacity, cause, std::nullopt);
 }
 
 Status AutoScaler::Apply(const ScalableTarget& target, int64_t capacity, const std::string& cause,
                          std::optional<bool> scale_out) {
   ScalingActivityRecord activity;
-  activity.id = NewActivityId();
+  activity.id = NewAutoScalingId();
   activity.table = target.table;
   activity.dimension = target.dimension;
   activity.start_micros = clock_->NowMicros();

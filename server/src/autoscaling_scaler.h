@@ -28,7 +28,6 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -40,6 +39,7 @@
 #include "throughput_limiter.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/core/engine.h"
+#include "tidewater/core/thread_annotations.h"
 
 namespace tidewater::server {
 
@@ -85,13 +85,14 @@ class AutoScaler {
 
   // Takes a datapoint for every scalable target (the first look at a table only starts its
   // count) and applies what the policies decide.
-  void EvaluateNow();
+  void EvaluateNow() TW_EXCLUDES(mutex_);
 
   // Sets `target`'s dimension of its table to `capacity` (other dimension unchanged) and
   // records the activity; Ok when it is already there (nothing recorded), the refusal
   // otherwise (also recorded, as Failed). Used by RegisterScalableTarget to bring the
   // capacity into [min, max].
-  Status SetCapacity(const ScalableTarget& target, int64_t capacity, const std::string& cause);
+  Status SetCapacity(const ScalableTarget& target, int64_t capacity, const std::string& cause)
+      TW_EXCLUDES(mutex_);
 
  private:
   struct TableSample {
@@ -102,15 +103,16 @@ class AutoScaler {
 
   // Applies `capacity` and records the activity; `scale_out` tells which cooldown starts.
   Status Apply(const ScalableTarget& target, int64_t capacity, const std::string& cause,
-               std::optional<bool> scale_out);
+               std::optional<bool> scale_out) TW_REQUIRES(mutex_);
 
   Engine* engine_;
   Clock* clock_;
   ThroughputLimiter* throughput_;
   AutoScalingRegistry* registry_;
-  std::mutex mutex_;                            // serializes evaluations and capacity changes
-  std::map<std::string, TableSample> samples_;  // by table
-  std::map<std::pair<std::string, ScalableDimension>, TargetHistory> histories_;
+  Mutex mutex_;  // serializes evaluations and capacity changes
+  std::map<std::string, TableSample> samples_ TW_GUARDED_BY(mutex_);  // by table
+  std::map<std::pair<std::string, ScalableDimension>, TargetHistory> histories_
+      TW_GUARDED_BY(mutex_);
   std::stop_source stop_;
   std::thread thread_;
 };
