@@ -204,6 +204,43 @@ TEST_F(AutoScalerTest, ADecreaseBeyondTheDailyLimitIsAFailedActivity) {
   EXPECT_EQ(activities[1].status_code, "Failed");
 }
 
+TEST_F(AutoScalerTest, WithSeveralPoliciesTheLargestCapacityWins) {
+  Track(1, 100, 50);
+  TrackingPolicy relaxed = registry_->Policies()[0];
+  relaxed.name = "relaxed";
+  relaxed.target_value = 80;
+  relaxed.alarm_high = "TargetTracking-table/orders-AlarmHigh-2";
+  relaxed.alarm_low = "TargetTracking-table/orders-AlarmLow-2";
+  ASSERT_TRUE(registry_->PutPolicy(relaxed).ok());
+  // 9 a second is above both targets: the 50% policy asks for more (18 against 12).
+  Minutes(2, 9);
+  EXPECT_EQ(WriteCapacity(), 18);
+  // 2 a second is below 30% and 60% of 18: both scale in, to the larger of
+  // ceil(2 / 0.5) = 4 and ceil(2 / 0.8) = 3.
+  Minutes(15, 2);
+  EXPECT_EQ(WriteCapacity(), 4);
+  // 2 a second on 4 units is 50%: the relaxed policy (below 60%) would scale in to 3, the
+  // other does not, so nothing happens.
+  Minutes(20, 2);
+  EXPECT_EQ(WriteCapacity(), 4);
+}
+
+TEST_F(AutoScalerTest, SuspendedDynamicScalingIsNotApplied) {
+  Track(1, 100, 50);
+  ScalableTarget target = *registry_->FindTarget(kTable, ScalableDimension::kWrite);
+  target.scale_out_suspended = true;
+  target.scale_in_suspended = true;
+  ASSERT_TRUE(registry_->PutTarget(target).ok());
+  Minutes(3, 9);
+  EXPECT_EQ(WriteCapacity(), 10);
+  Minutes(20, 1);
+  EXPECT_EQ(WriteCapacity(), 10);
+  target.scale_out_suspended = false;
+  ASSERT_TRUE(registry_->PutTarget(target).ok());
+  Minutes(2, 9);
+  EXPECT_EQ(WriteCapacity(), 18);
+}
+
 TEST_F(AutoScalerTest, TablesThatAreNotProvisionedAreLeftAlone) {
   Track(5, 100, 50);
   auto updated = engine_->UpdateTableSettings(
