@@ -4,13 +4,15 @@
 //              [--kafka-brokers HOST:PORT,... [--kafka-topic-prefix P] [--kafka-format F]
 //               [--kafka-watermark-interval-ms N]] [--console on|off] [--throttling on|off]
 //              [--split-shard-bytes N] [--split-shard-writes-per-second N]
-//              [--split-sustain-seconds S]
+//              [--split-sustain-seconds S] [--autoscaling-period-seconds S]
 //
 // With Kafka brokers, the change log of every stream-enabled table is published to Kafka
 // as well (docs/KAFKA.md). The read-only web console is served on /console unless
 // --console off (docs/OPERATIONS.md). A shard that grows past --split-shard-bytes or stays
 // above --split-shard-writes-per-second for --split-sustain-seconds splits in two
-// (docs/ARCHITECTURE.md, "Shard splits"); 0 turns a rule off.
+// (docs/ARCHITECTURE.md, "Shard splits"); 0 turns a rule off. Application Auto Scaling
+// takes one datapoint of each scaled table's consumption per --autoscaling-period-seconds
+// (60, as DynamoDB's alarms; shorter for tests) (docs/OPERATIONS.md, "Auto scaling").
 // Stops cleanly on SIGTERM or SIGINT (finishes in-flight requests, closes the engine).
 // Every acknowledged write is in the engine's write-ahead log before the answer is sent,
 // so a SIGKILL loses nothing acknowledged.
@@ -19,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -115,6 +118,12 @@ int main(int argc, char** argv) {
                      "How long a shard's write rate must stay above the threshold")
           ->check(CLI::NonNegativeNumber)
           ->capture_default_str();
+  double autoscaling_period_seconds = 60;
+  auto* autoscaling_period_flag =
+      app.add_option("--autoscaling-period-seconds", autoscaling_period_seconds,
+                     "Application Auto Scaling's evaluation period: one datapoint of consumed "
+                     "capacity per period (DynamoDB: 60; shorter only for tests)")
+          ->capture_default_str();
   std::map<std::string, std::string> kafka_properties;  // config file only
   CLI11_PARSE(app, argc, argv);
 
@@ -152,6 +161,12 @@ int main(int argc, char** argv) {
     if (config->split_sustain_seconds && split_sustain_flag->count() == 0) {
       split_sustain_seconds = *config->split_sustain_seconds;
     }
+    if (config->autoscaling_period_seconds && autoscaling_period_flag->count() == 0) {
+      autoscaling_period_seconds = *config->autoscaling_period_seconds;
+    }
+  }
+  if (!(autoscaling_period_seconds > 0)) {
+    return Fail("autoscaling-period-seconds must be positive");
   }
   if (split_bytes < 0 || options.split_shard_writes_per_second < 0 || split_sustain_seconds < 0) {
     return Fail(
@@ -161,6 +176,8 @@ int main(int argc, char** argv) {
   options.split_shard_bytes = static_cast<uint64_t>(split_bytes);
   options.split_sustain =
       std::chrono::seconds(static_cast<int64_t>(std::llround(split_sustain_seconds)));
+  options.autoscaling_period = std::chrono::milliseconds(
+      std::max<int64_t>(1, std::llround(autoscaling_period_seconds * 1000)));
   if (flags.console != "on" && flags.console != "off") {
     return Fail("console must be on or off, not " + flags.console);
   }

@@ -65,6 +65,8 @@ Result<ConfigFileValues> ParseConfigText(const std::string& yaml_text) {
       TW_RETURN_IF_ERROR(Read(value, key, &values.split_shard_writes_per_second));
     } else if (key == "split-sustain-seconds") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.split_sustain_seconds));
+    } else if (key == "autoscaling-period-seconds") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.autoscaling_period_seconds));
     } else {
       return Status::Validation("unknown config key '" + key + "'");
     }

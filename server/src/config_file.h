@@ -34,6 +34,8 @@ struct ConfigFileValues {
   std::optional<double> split_shard_bytes;
   std::optional<double> split_shard_writes_per_second;
   std::optional<double> split_sustain_seconds;
+  // Application Auto Scaling's evaluation period (checked by tidewaterd: positive).
+  std::optional<double> autoscaling_period_seconds;
 };
 
 // Errors (Validation): unreadable or malformed YAML, a key that is not a flag, a value of

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 
+#include "autoscaling_api.h"
 #include "content_encoding.h"
 #include "crc32.h"
 #include "handlers.h"
@@ -63,6 +64,13 @@ constexpr std::array kOperations = {
     Operation{kReplicationPrefix, "ReportReplicatorProgress", nullptr, &ReportReplicatorProgress},
     Operation{kReplicationPrefix, "ListReplicatorProgress", nullptr, &ListReplicatorProgress},
     Operation{kAdminPrefix, "SplitShard", &SplitShard},
+    Operation{kAutoScalingTargetPrefix, "RegisterScalableTarget", &RegisterScalableTarget},
+    Operation{kAutoScalingTargetPrefix, "DescribeScalableTargets", &DescribeScalableTargets},
+    Operation{kAutoScalingTargetPrefix, "DeregisterScalableTarget", &DeregisterScalableTarget},
+    Operation{kAutoScalingTargetPrefix, "PutScalingPolicy", &PutScalingPolicy},
+    Operation{kAutoScalingTargetPrefix, "DescribeScalingPolicies", &DescribeScalingPolicies},
+    Operation{kAutoScalingTargetPrefix, "DeleteScalingPolicy", &DeleteScalingPolicy},
+    Operation{kAutoScalingTargetPrefix, "DescribeScalingActivities", &DescribeScalingActivities},
 };
 constexpr size_t kUnknownOperationId = kOperations.size();
 
@@ -159,13 +167,18 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
 
   ApiResponse response;
   response.request_id = NewRequestId();
+  // Application Auto Scaling speaks JSON 1.1 with its own error shape.
+  const bool autoscaling = operation_id != kUnknownOperationId &&
+                           kOperations[operation_id].prefix == kAutoScalingTargetPrefix;
+  if (autoscaling) response.content_type = kAmzJson11ContentType;
   if (status.ok() && binary) {
     response.body = std::move(binary_body);
     response.content_type = kProtobufContentType;
   } else if (status.ok()) {
     response.body.assign(scope.buffer.GetString(), scope.buffer.GetSize());
   } else {
-    ApiError error = ToApiError(status, scope.error_details);
+    ApiError error =
+        autoscaling ? ToAutoScalingApiError(status) : ToApiError(status, scope.error_details);
     response.http_status = body_too_large ? 413 : error.http_status;
     response.body = std::move(error.body);
     service_->metrics->ErrorReturned(operation_id, ErrorTypeName(status.code()));

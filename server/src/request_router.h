@@ -1,5 +1,6 @@
 // The AWS JSON 1.0 front door: maps "X-Amz-Target: DynamoDB_20120810.<Operation>" (or
-// DynamoDBStreams_20120810.<Operation>) to its handler (and the internal
+// DynamoDBStreams_20120810.<Operation>, or Application Auto Scaling's JSON 1.1
+// AnyScaleFrontendService.<Operation>, autoscaling_api.h) to its handler (and the internal
 // TidewaterReplication_20261126.<Operation>, whose bodies are Protobuf), authenticates, decodes
 // a compressed body (Content-Encoding, content_encoding.h), parses the body, runs the handler and
 // turns the outcome into the response body, status and headers (errors via api_error.h). Records

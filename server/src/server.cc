@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "autoscaling_registry.h"
+#include "autoscaling_scaler.h"
 #include "console.h"
 #include "console_history.h"
 #include "http_server.h"
@@ -38,7 +40,7 @@ int WorkerThreads(int requested) {
 class ServerImpl final : public Server {
  public:
   ServerImpl(const ServerOptions& options, std::unique_ptr<Engine> owned_engine, Engine* engine,
-             std::string secret)
+             std::string secret, std::unique_ptr<AutoScalingRegistry> autoscaling_registry)
       : options_(options),
         owned_engine_(std::move(owned_engine)),
         authenticator_(options.authenticator ? options.authenticator
@@ -48,10 +50,12 @@ class ServerImpl final : public Server {
         iterators_(std::move(secret), options.region, options.clock),
         tokens_(options.clock),
         throughput_(engine, options.clock, options.region, options.throttling),
+        autoscaling_registry_(std::move(autoscaling_registry)),
+        autoscaler_(engine, options.clock, &throughput_, autoscaling_registry_.get()),
         metrics_(RequestRouter::OperationNames(), engine,
                  WithServerCollectables(options.extra_metrics)),
-        service_{engine,      options.clock, options.region, &schemas_,     &expressions_,
-                 &iterators_, &tokens_,      &metrics_,      &replicators_, &throughput_},
+        service_{engine,   options.clock, options.region, &schemas_,    &expressions_, &iterators_,
+                 &tokens_, &metrics_,     &replicators_,  &throughput_, &autoscaler_},
         router_(&service_, authenticator_.get(), options.max_body_bytes),
         history_(kConsoleHistoryPoints),
         console_(Console::Options{engine, &history_, options.region, &metrics_}),
@@ -76,6 +80,7 @@ class ServerImpl final : public Server {
                               options_.split_sustain},
           options_.split_check_interval, split_metrics_);
     }
+    autoscaler_.Start(options_.autoscaling_period);
     http_.StartAccepting();
     for (auto& worker : workers_) {
       worker->thread = std::thread([io = &worker->io] { io->run(); });
@@ -111,6 +116,7 @@ class ServerImpl final : public Server {
     }
     sampler_.reset();
     splitter_.reset();
+    autoscaler_.Stop();
     owned_engine_.reset();
     if (started_) spdlog::info("event=stopped");
   }
@@ -152,6 +158,8 @@ class ServerImpl final : public Server {
   ShardIteratorCodec iterators_;
   TransactionTokens tokens_;
   ThroughputLimiter throughput_;
+  std::unique_ptr<AutoScalingRegistry> autoscaling_registry_;
+  AutoScaler autoscaler_;  // scales on its thread from Run until Shutdown
   prometheus::Registry split_metrics_;
   ServerMetrics metrics_;
   ReplicatorProgressBoard replicators_;
@@ -186,8 +194,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     engine = owned_engine.get();
   }
   TW_ASSIGN_OR_RETURN(std::string secret, LoadOrCreateServerSecret(options.data_dir));
-  auto server =
-      std::make_unique<ServerImpl>(options, std::move(owned_engine), engine, std::move(secret));
+  TW_ASSIGN_OR_RETURN(std::unique_ptr<AutoScalingRegistry> autoscaling,
+                      AutoScalingRegistry::Open(options.data_dir));
+  auto server = std::make_unique<ServerImpl>(options, std::move(owned_engine), engine,
+                                             std::move(secret), std::move(autoscaling));
   TW_RETURN_IF_ERROR(server->Run(endpoint));
   return std::unique_ptr<Server>(std::move(server));
 }

@@ -173,6 +173,14 @@ void ThroughputLimiter::Charge(const std::string& table, CapacityKind kind, doub
   if (state->provisioned) state->Bucket(kind).Charge(units, clock_->MonotonicNow());
 }
 
+std::optional<std::pair<double, double>> ThroughputLimiter::ConsumedTotals(
+    const std::string& table) const {
+  std::shared_ptr<TableState> state = StateOf(table);
+  if (state == nullptr) return std::nullopt;
+  std::lock_guard lock(state->mutex);
+  return std::make_pair(state->consumed_read, state->consumed_write);
+}
+
 void ThroughputLimiter::Configure(const std::string& table, const TableSettings& settings) {
   std::shared_ptr<TableState> state = StateOf(table);
   if (state == nullptr) return;

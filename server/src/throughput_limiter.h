@@ -27,10 +27,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "api_error.h"
 #include "tidewater/core/clock.h"
@@ -94,6 +96,10 @@ class ThroughputLimiter final : public prometheus::Collectable {
   Status Throttled(const std::string& table, CapacityKind kind, ErrorDetails& details) const;
   // Charges `units` consumed by `table` (counted even when it is not PROVISIONED).
   void Charge(const std::string& table, CapacityKind kind, double units);
+
+  // The units `table` consumed since it was first seen (or last forgotten), as
+  // {read, write}; nullopt when it does not exist. Application Auto Scaling samples it.
+  std::optional<std::pair<double, double>> ConsumedTotals(const std::string& table) const;
 
   // The table was created or its billing changed: the buckets follow `settings` at once.
   void Configure(const std::string& table, const TableSettings& settings);

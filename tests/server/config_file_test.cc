@@ -65,6 +65,12 @@ TEST(ConfigFileTest, ReadsTheSplitKeys) {
             "config key 'split-shard-bytes' has a value of the wrong type");
 }
 
+TEST(ConfigFileTest, ReadsTheAutoScalingPeriod) {
+  auto values = ParseConfigText("autoscaling-period-seconds: 0.5\n");
+  ASSERT_TRUE(values.ok()) << values.status().ToString();
+  EXPECT_EQ(values->autoscaling_period_seconds, 0.5);
+}
+
 TEST(ConfigFileTest, MissingKeysStayUnset) {
   auto values = ParseConfigText("region: local\n");
   ASSERT_TRUE(values.ok());

@@ -72,6 +72,11 @@ struct ServerOptions {
   double split_shard_writes_per_second = 1000;
   std::chrono::seconds split_sustain{60};
   std::chrono::milliseconds split_check_interval{5'000};
+  // Application Auto Scaling (docs/OPERATIONS.md, "Auto scaling"): the evaluation period,
+  // one datapoint of consumed capacity per period (DynamoDB's CloudWatch alarms use one
+  // minute; a shorter period makes scaling faster, for tests). Targets and policies are
+  // kept in <data_dir>/autoscaling.json.
+  std::chrono::milliseconds autoscaling_period{60'000};
 };
 
 class Server {
