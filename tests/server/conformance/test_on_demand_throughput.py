@@ -1,6 +1,7 @@
 """OnDemandThroughput of PAY_PER_REQUEST tables: CreateTable and UpdateTable set
 MaxReadRequestUnits/MaxWriteRequestUnits (-1: no maximum), DescribeTable shows them, and
-values below 1 other than -1 are refused with ValidationException.
+values below 1 other than -1 are refused with ValidationException; the maximums are kept
+over a restart of tidewaterd.
 
 The installed botocore may predate OnDemandThroughput (its client-side validation would
 refuse the member), so the calls go as signed raw requests: the wire format is DynamoDB's."""
@@ -64,6 +65,11 @@ class OnDemandThroughputTest(tw.ConformanceTestCase):
         described = self.described(name)
         self.assertEqual(described["MaxWriteRequestUnits"], 20)
         self.assertEqual(described.get("MaxReadRequestUnits", -1), -1)
+
+    def test_maximums_persist_over_restart(self):
+        name, _ = self.create(OnDemandThroughput={"MaxWriteRequestUnits": 9})
+        tw.restart_managed_server()
+        self.assertEqual(self.described(name)["MaxWriteRequestUnits"], 9)
 
     def test_values_below_one_other_than_minus_one_are_refused(self):
         for value in (0, -2):
