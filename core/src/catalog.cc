@@ -93,6 +93,10 @@ TableSettings SettingsOf(const v1::TableMeta& meta) {
       meta.provisioned() ? BillingMode::kProvisioned : BillingMode::kPayPerRequest;
   settings.provisioned.read_capacity_units = meta.read_capacity_units();
   settings.provisioned.write_capacity_units = meta.write_capacity_units();
+  // Stored as 0 when there is no maximum (-1 in the API).
+  auto maximum = [](int64_t stored) { return stored > 0 ? stored : int64_t{-1}; };
+  settings.on_demand.max_read_request_units = maximum(meta.max_read_request_units());
+  settings.on_demand.max_write_request_units = maximum(meta.max_write_request_units());
   settings.deletion_protection = meta.deletion_protection();
   settings.tags.insert(meta.tags().begin(), meta.tags().end());
   CapacityHistory& capacity = settings.capacity;
@@ -109,6 +113,9 @@ void SetSettings(const TableSettings& settings, v1::TableMeta& meta) {
   meta.set_provisioned(settings.billing_mode == BillingMode::kProvisioned);
   meta.set_read_capacity_units(settings.provisioned.read_capacity_units);
   meta.set_write_capacity_units(settings.provisioned.write_capacity_units);
+  meta.set_max_read_request_units(std::max<int64_t>(settings.on_demand.max_read_request_units, 0));
+  meta.set_max_write_request_units(
+      std::max<int64_t>(settings.on_demand.max_write_request_units, 0));
   meta.set_deletion_protection(settings.deletion_protection);
   meta.mutable_tags()->clear();
   meta.mutable_tags()->insert(settings.tags.begin(), settings.tags.end());

@@ -104,6 +104,7 @@ class EngineImpl final : public Engine {
                                                   uint32_t ranges) override;
   Result<RangeEntriesPage> ListRangeEntries(const RangeEntriesRequest& request) override;
   Status ValidateKey(const std::string& table, const Item& key) override;
+  Result<ShardIndex> ShardForKey(const std::string& table, const Item& key) override;
 
  private:
   explicit EngineImpl(const EngineOptions& options);

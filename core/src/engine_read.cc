@@ -65,6 +65,15 @@ Status EngineImpl::ValidateKey(const std::string& table_name, const Item& key) {
   return ValidateKeyItem(table->key_schema(), key);
 }
 
+Result<ShardIndex> EngineImpl::ShardForKey(const std::string& table_name, const Item& key) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
+  auto partition_key = key.find(table->key_schema().partition_key.name);
+  if (partition_key == key.end()) {
+    return Status::Validation("The provided key element does not match the schema");
+  }
+  return ShardIndex(table->ShardFor(keycodec::PartitionHash(partition_key->second)));
+}
+
 Result<std::optional<Item>> EngineImpl::GetItem(const std::string& table_name, const Item& key) {
   TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
   TW_RETURN_IF_ERROR(ValidateKeyItem(table->key_schema(), key));

@@ -105,7 +105,9 @@ Status BatchGetItem(ServiceContext& service, const rapidjson::Value& request, Re
   std::vector<std::vector<size_t>> unprocessed(tables.size());
   bool full = false;
   size_t read = 0;
-  std::optional<size_t> throttled_table;  // the first table that refused a key
+  // The first refusal: the answer when no key could be read.
+  std::optional<Status> refusal;
+  ErrorDetails refusal_details;
   for (size_t t = 0; t < tables.size(); ++t) {
     const TableGets& gets = tables[t];
     bool throttled = false;
@@ -117,28 +119,32 @@ Status BatchGetItem(ServiceContext& service, const rapidjson::Value& request, Re
         unprocessed[t].push_back(k);
         continue;
       }
-      if (!service.throughput->AdmitItem(gets.table, CapacityKind::kRead)) {
+      ErrorDetails details;
+      auto ticket =
+          service.throughput->AdmitItem(gets.table, CapacityKind::kRead, gets.keys[k], details);
+      if (!ticket.ok()) {
         unprocessed[t].push_back(k);
         throttled = true;
+        if (!refusal) {
+          refusal = ticket.status();
+          refusal_details = std::move(details);
+        }
         continue;
       }
       TW_ASSIGN_OR_RETURN(std::optional<Item> item,
                           service.engine->GetItem(gets.table, gets.keys[k]));
       ++read;
       double units = ReadUnits(item ? ItemSize(*item) : 0, gets.consistent);
-      service.throughput->Charge(gets.table, CapacityKind::kRead, units);
+      service.throughput->Charge(*ticket, CapacityKind::kRead, units);
       if (capacity.wanted()) capacity.AddRead(gets.table, units);
       if (item) WriteProjectedItem(*item, gets.projection, w);
     }
     w.EndArray();
-    if (throttled) {
-      service.throughput->CountThrottledRequest(gets.table, "BatchGetItem");
-      if (!throttled_table) throttled_table = t;
-    }
+    if (throttled) service.throughput->CountThrottledRequest(gets.table, "BatchGetItem");
   }
-  if (read == 0 && throttled_table) {
-    return service.throughput->Throttled(tables[*throttled_table].table, CapacityKind::kRead,
-                                         scope.error_details);
+  if (read == 0 && refusal) {
+    scope.error_details = std::move(refusal_details);
+    return *refusal;
   }
   w.EndObject();
   w.Key("UnprocessedKeys");
@@ -237,9 +243,18 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
   CapacityTally capacity(capacity_detail);
   std::vector<const BatchWrite*> unprocessed;
   std::vector<std::string> throttled_tables;  // in first-refusal order
+  std::optional<Status> refusal;              // the first: the answer when nothing ran
+  ErrorDetails refusal_details;
   for (BatchWrite& write : writes) {
-    if (!service.throughput->AdmitItem(write.table, CapacityKind::kWrite)) {
+    ErrorDetails details;
+    auto ticket =
+        service.throughput->AdmitItem(write.table, CapacityKind::kWrite, write.item, details);
+    if (!ticket.ok()) {
       unprocessed.push_back(&write);
+      if (!refusal) {
+        refusal = ticket.status();
+        refusal_details = std::move(details);
+      }
       if (std::find(throttled_tables.begin(), throttled_tables.end(), write.table) ==
           throttled_tables.end()) {
         throttled_tables.push_back(write.table);
@@ -252,15 +267,15 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
     size_t before = result->old_item ? ItemSize(*result->old_item) : 0;
     size_t after = result->new_item ? ItemSize(*result->new_item) : 0;
     double units = WriteUnits(std::max(before, after));
-    service.throughput->Charge(write.table, CapacityKind::kWrite, units);
+    service.throughput->Charge(*ticket, CapacityKind::kWrite, units);
     if (capacity.wanted()) capacity.AddWrite(write.table, units);
   }
   for (const std::string& table : throttled_tables) {
     service.throughput->CountThrottledRequest(table, "BatchWriteItem");
   }
   if (!unprocessed.empty() && unprocessed.size() == writes.size()) {
-    return service.throughput->Throttled(throttled_tables.front(), CapacityKind::kWrite,
-                                         scope.error_details);
+    scope.error_details = std::move(refusal_details);
+    return *refusal;
   }
   json::Writer& w = scope.writer;
   w.StartObject();

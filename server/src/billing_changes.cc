@@ -93,6 +93,12 @@ uint32_t DecreasesToday(const CapacityHistory& capacity, int64_t now_micros) {
   return capacity.decreases_on_last_decrease_day;
 }
 
+Status OnDemandThroughputNotAllowed() {
+  return Status::Validation(
+      "One or more parameter values were invalid: OnDemandThroughput can only be specified "
+      "when BillingMode is PAY_PER_REQUEST");
+}
+
 Status ApplyBillingChange(const BillingChange& change, int64_t now_micros,
                           TableSettings& settings) {
   const BillingMode mode = change.mode.value_or(settings.billing_mode);
@@ -106,6 +112,14 @@ Status ApplyBillingChange(const BillingChange& change, int64_t now_micros,
     if (updated.billing_mode == BillingMode::kProvisioned) {
       TW_RETURN_IF_ERROR(SwitchToPayPerRequest(now_micros, updated));
     }
+    if (change.max_read_request_units) {
+      updated.on_demand.max_read_request_units = *change.max_read_request_units;
+    }
+    if (change.max_write_request_units) {
+      updated.on_demand.max_write_request_units = *change.max_write_request_units;
+    }
+  } else if (change.on_demand_given()) {
+    return OnDemandThroughputNotAllowed();
   } else if (updated.billing_mode == BillingMode::kPayPerRequest) {
     if (!change.throughput) {
       return Status::Validation(
@@ -114,6 +128,7 @@ Status ApplyBillingChange(const BillingChange& change, int64_t now_micros,
     }
     updated.billing_mode = BillingMode::kProvisioned;
     updated.provisioned = *change.throughput;
+    updated.on_demand = OnDemandThroughput();
   } else if (change.throughput) {
     TW_RETURN_IF_ERROR(ChangeThroughput(*change.throughput, now_micros, updated));
   }

@@ -4,6 +4,8 @@
 //    (LimitExceededException);
 //  * ProvisionedThroughput only while (or when becoming) PROVISIONED, and not the values
 //    the table already has (ValidationException);
+//  * OnDemandThroughput only while (or when becoming) PAY_PER_REQUEST; each maximum given
+//    replaces the table's (-1 removes it); a switch to PROVISIONED drops both maximums;
 //  * increases at any time; decreases 4 times in a UTC day, then once an hour after the
 //    last decrease (LimitExceededException);
 // recording in the settings' CapacityHistory what DescribeTable reports
@@ -22,7 +24,14 @@ namespace tidewater::server {
 struct BillingChange {
   std::optional<BillingMode> mode;  // BillingMode, when given
   std::optional<ProvisionedThroughput> throughput;
+  // OnDemandThroughput's members, each when given (-1: no maximum).
+  std::optional<int64_t> max_read_request_units;
+  std::optional<int64_t> max_write_request_units;
+  bool on_demand_given() const { return max_read_request_units || max_write_request_units; }
 };
+
+// The ValidationException for OnDemandThroughput on a table that is not PAY_PER_REQUEST.
+Status OnDemandThroughputNotAllowed();
 
 // Applies `change` to `settings` at `now_micros`, or refuses it (settings unchanged).
 Status ApplyBillingChange(const BillingChange& change, int64_t now_micros, TableSettings& settings);

@@ -25,10 +25,10 @@ WriteCondition MakeWriteCondition(const std::optional<ConditionExpression>& cond
 
 // Passes the engine's error on, attaching the failed item to ConditionalCheckFailed, which
 // consumes the write units of the item its condition checked.
-Status WriteFailed(ServiceContext& service, const std::string& table, const Status& status,
+Status WriteFailed(ServiceContext& service, const CapacityTicket& ticket, const Status& status,
                    std::optional<Item>* failed_item, size_t checked_bytes, RequestScope& scope) {
   if (status.code() == ErrorCode::kConditionalCheckFailed) {
-    service.throughput->Charge(table, CapacityKind::kWrite, WriteUnits(checked_bytes));
+    service.throughput->Charge(ticket, CapacityKind::kWrite, WriteUnits(checked_bytes));
     scope.error_details.condition_failed_item = std::move(*failed_item);
   }
   return status;
@@ -59,9 +59,10 @@ struct WriteInputs {
 };
 
 // Charges a successful single-item write; returns its units.
-double ChargeWrite(ServiceContext& service, const std::string& table, const WriteResult& result) {
+double ChargeWrite(ServiceContext& service, const CapacityTicket& ticket,
+                   const WriteResult& result) {
   double units = WriteUnitsOf(result);
-  service.throughput->Charge(table, CapacityKind::kWrite, units);
+  service.throughput->Charge(ticket, CapacityKind::kWrite, units);
   return units;
 }
 
@@ -103,18 +104,19 @@ Status PutItem(ServiceContext& service, const rapidjson::Value& request, Request
   TW_ASSIGN_OR_RETURN(std::optional<ConditionExpression> condition, expressions.Condition(request));
   TW_RETURN_IF_ERROR(expressions.Finish());
 
-  TW_RETURN_IF_ERROR(service.throughput->Admit(inputs.table, CapacityKind::kWrite, "PutItem",
-                                               scope.error_details));
+  TW_ASSIGN_OR_RETURN(CapacityTicket ticket,
+                      service.throughput->Admit(inputs.table, CapacityKind::kWrite, "PutItem",
+                                                &*item, scope.error_details));
   std::optional<Item> failed_item;
   size_t checked_bytes = 0;
   auto result = service.engine->PutItem(
       inputs.table, std::move(*item),
       MakeWriteCondition(condition, inputs.return_old_on_failure, &failed_item, &checked_bytes));
   if (!result.ok()) {
-    return WriteFailed(service, inputs.table, result.status(), &failed_item, checked_bytes, scope);
+    return WriteFailed(service, ticket, result.status(), &failed_item, checked_bytes, scope);
   }
 
-  WriteOldItemReply(inputs, *result, ChargeWrite(service, inputs.table, *result), scope);
+  WriteOldItemReply(inputs, *result, ChargeWrite(service, ticket, *result), scope);
   return Status::Ok();
 }
 
@@ -129,18 +131,19 @@ Status DeleteItem(ServiceContext& service, const rapidjson::Value& request, Requ
   TW_ASSIGN_OR_RETURN(std::optional<ConditionExpression> condition, expressions.Condition(request));
   TW_RETURN_IF_ERROR(expressions.Finish());
 
-  TW_RETURN_IF_ERROR(service.throughput->Admit(inputs.table, CapacityKind::kWrite, "DeleteItem",
-                                               scope.error_details));
+  TW_ASSIGN_OR_RETURN(CapacityTicket ticket,
+                      service.throughput->Admit(inputs.table, CapacityKind::kWrite, "DeleteItem",
+                                                &*key, scope.error_details));
   std::optional<Item> failed_item;
   size_t checked_bytes = 0;
   auto result = service.engine->DeleteItem(
       inputs.table, *key,
       MakeWriteCondition(condition, inputs.return_old_on_failure, &failed_item, &checked_bytes));
   if (!result.ok()) {
-    return WriteFailed(service, inputs.table, result.status(), &failed_item, checked_bytes, scope);
+    return WriteFailed(service, ticket, result.status(), &failed_item, checked_bytes, scope);
   }
 
-  WriteOldItemReply(inputs, *result, ChargeWrite(service, inputs.table, *result), scope);
+  WriteOldItemReply(inputs, *result, ChargeWrite(service, ticket, *result), scope);
   return Status::Ok();
 }
 
@@ -161,18 +164,19 @@ Status UpdateItem(ServiceContext& service, const rapidjson::Value& request, Requ
   ItemUpdater updater = [&update, &item_key](const Item* current) {
     return UpdatedItem(update, current, item_key);
   };
-  TW_RETURN_IF_ERROR(service.throughput->Admit(inputs.table, CapacityKind::kWrite, "UpdateItem",
-                                               scope.error_details));
+  TW_ASSIGN_OR_RETURN(CapacityTicket ticket,
+                      service.throughput->Admit(inputs.table, CapacityKind::kWrite, "UpdateItem",
+                                                &item_key, scope.error_details));
   std::optional<Item> failed_item;
   size_t checked_bytes = 0;
   auto result = service.engine->UpdateItem(
       inputs.table, item_key, updater,
       MakeWriteCondition(condition, inputs.return_old_on_failure, &failed_item, &checked_bytes));
   if (!result.ok()) {
-    return WriteFailed(service, inputs.table, result.status(), &failed_item, checked_bytes, scope);
+    return WriteFailed(service, ticket, result.status(), &failed_item, checked_bytes, scope);
   }
 
-  double units = ChargeWrite(service, inputs.table, *result);
+  double units = ChargeWrite(service, ticket, *result);
   CapacityTally capacity(inputs.capacity);
   if (capacity.wanted()) capacity.AddWrite(inputs.table, units);
   std::optional<Item> attributes;
@@ -210,11 +214,12 @@ Status GetItem(ServiceContext& service, const rapidjson::Value& request, Request
                       expressions.Projection(request));
   TW_RETURN_IF_ERROR(expressions.Finish());
 
-  TW_RETURN_IF_ERROR(
-      service.throughput->Admit(table, CapacityKind::kRead, "GetItem", scope.error_details));
+  TW_ASSIGN_OR_RETURN(
+      CapacityTicket ticket,
+      service.throughput->Admit(table, CapacityKind::kRead, "GetItem", &*key, scope.error_details));
   TW_ASSIGN_OR_RETURN(std::optional<Item> item, service.engine->GetItem(table, *key));
   double units = ReadUnits(item ? ItemSize(*item) : 0, consistent.value_or(false));
-  service.throughput->Charge(table, CapacityKind::kRead, units);
+  service.throughput->Charge(ticket, CapacityKind::kRead, units);
   CapacityTally capacity(capacity_detail);
   if (capacity.wanted()) capacity.AddRead(table, units);
   json::Writer& w = scope.writer;

@@ -134,10 +134,10 @@ Status CheckStartKeyInSegment(ServiceContext& service, const std::string& table,
 }
 
 // Charges the units of one engine page and writes the answer for it.
-void WritePage(ServiceContext& service, const ItemPage& page, const ReadInputs& inputs,
-               json::Writer& w) {
+void WritePage(ServiceContext& service, const CapacityTicket& ticket, const ItemPage& page,
+               const ReadInputs& inputs, json::Writer& w) {
   double units = ReadUnits(page.scanned_bytes, inputs.consistent);
-  service.throughput->Charge(inputs.table, CapacityKind::kRead, units);
+  service.throughput->Charge(ticket, CapacityKind::kRead, units);
   CapacityTally capacity(inputs.capacity);
   if (capacity.wanted()) capacity.AddRead(inputs.table, units);
   w.StartObject();
@@ -192,10 +192,13 @@ Status Query(ServiceContext& service, const rapidjson::Value& request, RequestSc
   query.forward = forward.value_or(true);
   query.limit = static_cast<size_t>(inputs.limit.value_or(0));
   query.exclusive_start_key = inputs.exclusive_start_key;
-  TW_RETURN_IF_ERROR(
-      service.throughput->Admit(inputs.table, CapacityKind::kRead, "Query", scope.error_details));
+  // A Query reads one partition: the shard its partition key routes to.
+  const Item partition{{schema.partition_key.name, query.partition_key}};
+  TW_ASSIGN_OR_RETURN(CapacityTicket ticket,
+                      service.throughput->Admit(inputs.table, CapacityKind::kRead, "Query",
+                                                &partition, scope.error_details));
   TW_ASSIGN_OR_RETURN(ItemPage page, service.engine->Query(query));
-  WritePage(service, page, inputs, scope.writer);
+  WritePage(service, ticket, page, inputs, scope.writer);
   return Status::Ok();
 }
 
@@ -236,10 +239,12 @@ Status Scan(ServiceContext& service, const rapidjson::Value& request, RequestSco
                                               *scan.exclusive_start_key, scan.segment,
                                               scan.total_segments));
   }
-  TW_RETURN_IF_ERROR(
-      service.throughput->Admit(inputs.table, CapacityKind::kRead, "Scan", scope.error_details));
+  // A Scan page reads across shards: only the table's limits apply.
+  TW_ASSIGN_OR_RETURN(CapacityTicket ticket,
+                      service.throughput->Admit(inputs.table, CapacityKind::kRead, "Scan", nullptr,
+                                                scope.error_details));
   TW_ASSIGN_OR_RETURN(ItemPage page, service.engine->Scan(scan));
-  WritePage(service, page, inputs, scope.writer);
+  WritePage(service, ticket, page, inputs, scope.writer);
   return Status::Ok();
 }
 

@@ -194,6 +194,26 @@ Result<BillingChange> ReadBilling(const rapidjson::Value& request, ConstraintErr
     errors.CheckRange("provisionedThroughput.writeCapacityUnits", write, 1, std::nullopt);
     billing.throughput = ProvisionedThroughput{read.value_or(0), write.value_or(0)};
   }
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* on_demand, GetObject(request, "OnDemandThroughput"));
+  if (on_demand != nullptr) {
+    TW_ASSIGN_OR_RETURN(billing.max_read_request_units,
+                        GetInteger(*on_demand, "MaxReadRequestUnits"));
+    TW_ASSIGN_OR_RETURN(billing.max_write_request_units,
+                        GetInteger(*on_demand, "MaxWriteRequestUnits"));
+    if (!billing.on_demand_given()) {
+      return Status::Validation(
+          "One or more parameter values were invalid: OnDemandThroughput must specify "
+          "MaxReadRequestUnits, MaxWriteRequestUnits, or both");
+    }
+    for (auto [member, value] :
+         {std::pair{"MaxReadRequestUnits", billing.max_read_request_units},
+          std::pair{"MaxWriteRequestUnits", billing.max_write_request_units}}) {
+      if (value && *value != -1 && *value < 1) {
+        return Status::Validation(std::string("One or more parameter values were invalid: ") +
+                                  member + " must be at least 1, or -1 for no maximum");
+      }
+    }
+  }
   return billing;
 }
 
@@ -250,7 +270,11 @@ Status CreateTable(ServiceContext& service, const rapidjson::Value& request, Req
           "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
     }
     create.settings.billing_mode = BillingMode::kPayPerRequest;
+    create.settings.on_demand.max_read_request_units = billing.max_read_request_units.value_or(-1);
+    create.settings.on_demand.max_write_request_units =
+        billing.max_write_request_units.value_or(-1);
   } else {
+    if (billing.on_demand_given()) return OnDemandThroughputNotAllowed();
     if (!billing.throughput) {
       return Status::Validation(
           "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
@@ -328,7 +352,8 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_RETURN_IF_ERROR(RejectSecondaryIndexes(request));
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->DescribeTable(name));
-  const bool settings_change = billing.mode || billing.throughput || protection;
+  const bool settings_change =
+      billing.mode || billing.throughput || billing.on_demand_given() || protection;
   if (!stream && !settings_change) {
     return Status::Validation(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "

@@ -88,6 +88,18 @@ void WriteProvisionedThroughput(const TableDescription& table, int64_t now_micro
   writer.EndObject();
 }
 
+// DynamoDB's OnDemandThroughput of a PAY_PER_REQUEST table (-1: no maximum).
+void WriteOnDemandThroughput(const TableDescription& table, json::Writer& writer) {
+  if (table.settings.billing_mode != BillingMode::kPayPerRequest) return;
+  writer.Key("OnDemandThroughput");
+  writer.StartObject();
+  writer.Key("MaxReadRequestUnits");
+  writer.Int64(table.settings.on_demand.max_read_request_units);
+  writer.Key("MaxWriteRequestUnits");
+  writer.Int64(table.settings.on_demand.max_write_request_units);
+  writer.EndObject();
+}
+
 void WriteBillingModeSummary(const TableDescription& table, json::Writer& writer) {
   writer.Key("BillingModeSummary");
   writer.StartObject();
@@ -149,6 +161,7 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
   writer.Key("TableId");
   WriteString(writer, TableIdText(table.table_id));
   WriteBillingModeSummary(table, writer);
+  WriteOnDemandThroughput(table, writer);
   if (table.stream.enabled) {
     writer.Key("StreamSpecification");
     writer.StartObject();

@@ -33,7 +33,7 @@ void TokenBucket::Reset(double rate, Clock::MonotonicTime now) {
 
 void TokenBucket::Refill(Clock::MonotonicTime now) {
   if (now > refilled_at_) {
-    balance_ = std::min(balance_ + rate_ * Seconds(now - refilled_at_), rate_ * kBurstSeconds);
+    balance_ = std::min(balance_ + rate_ * Seconds(now - refilled_at_), rate_ * burst_seconds_);
     refilled_at_ = now;
   }
 }
@@ -41,7 +41,7 @@ void TokenBucket::Refill(Clock::MonotonicTime now) {
 void TokenBucket::Resize(double rate, Clock::MonotonicTime now) {
   Refill(now);
   rate_ = rate;
-  balance_ = std::min(balance_, rate_ * kBurstSeconds);
+  balance_ = std::min(balance_, rate_ * burst_seconds_);
 }
 
 bool TokenBucket::HasCapacity(Clock::MonotonicTime now) {
@@ -59,12 +59,74 @@ double TokenBucket::Balance(Clock::MonotonicTime now) {
   return balance_;
 }
 
-struct ThroughputLimiter::TableState {
+void OnDemandScaling::Reset(double previous_peak, Clock::MonotonicTime now) {
+  previous_peak_ = std::max(previous_peak, kInitialWriteUnits / 2);
+  bucket_.Reset(2 * previous_peak_, now);
+  second_start_ = now;
+  second_units_ = 0;
+  rising_peak_ = 0;
+}
+
+void OnDemandScaling::Advance(Clock::MonotonicTime now) {
+  if (now - second_start_ >= std::chrono::seconds(1)) {
+    // The measured second is over: traffic above the previous peak starts (or raises) a
+    // rising peak.
+    if (second_units_ > previous_peak_) {
+      if (rising_peak_ == 0) rising_since_ = second_start_;
+      rising_peak_ = std::max(rising_peak_, second_units_);
+    }
+    second_start_ = now;
+    second_units_ = 0;
+  }
+  if (rising_peak_ > 0 && now - rising_since_ >= kPeakWindow) {
+    previous_peak_ = rising_peak_;
+    rising_peak_ = 0;
+    // The new rate holds from the moment the peak counted (the refill before it is at the
+    // old rate).
+    bucket_.Resize(2 * previous_peak_, rising_since_ + kPeakWindow);
+  }
+}
+
+bool OnDemandScaling::HasCapacity(Clock::MonotonicTime now) {
+  Advance(now);
+  return bucket_.HasCapacity(now);
+}
+
+void OnDemandScaling::Charge(double units, Clock::MonotonicTime now) {
+  Advance(now);
+  second_units_ += units;
+  bucket_.Charge(units, now);
+}
+
+double OnDemandScaling::Capacity(Clock::MonotonicTime now) {
+  Advance(now);
+  return 2 * previous_peak_;
+}
+
+namespace {
+
+// Why a request was refused: DynamoDB's ThrottlingReason is Table + Read|Write + this.
+enum class Limit { kProvisioned, kKeyRange, kMaxOnDemand, kAccountLimit };
+
+// Units in the write request units that per-shard and on-demand scaling limits count (a
+// read unit is a third: 3,000 read or 1,000 write units per shard per second).
+double WriteEquivalent(CapacityKind kind, double units) {
+  return kind == CapacityKind::kRead ? units / 3 : units;
+}
+
+}  // namespace
+
+struct LimitedTable {
   std::mutex mutex;
   bool provisioned = false;
   ProvisionedThroughput throughput;
-  TokenBucket read;
-  TokenBucket write;
+  OnDemandThroughput on_demand;
+  TokenBucket read;   // PROVISIONED
+  TokenBucket write;  // PROVISIONED
+  OnDemandScaling scaling;
+  TokenBucket max_read{1};          // PAY_PER_REQUEST: the quota or MaxReadRequestUnits
+  TokenBucket max_write{1};         // PAY_PER_REQUEST: the quota or MaxWriteRequestUnits
+  std::vector<TokenBucket> shards;  // by shard index; write-equivalent units
   double consumed_read = 0;
   double consumed_write = 0;
   uint64_t read_throttle_events = 0;
@@ -72,19 +134,84 @@ struct ThroughputLimiter::TableState {
   std::map<std::string, uint64_t, std::less<>> throttled_requests;  // by operation
 
   void Apply(const TableSettings& settings, Clock::MonotonicTime now, bool fresh) {
+    const bool was_provisioned = provisioned;
+    const ProvisionedThroughput previous = throughput;
+    const OnDemandThroughput previous_maximums = on_demand;
     provisioned = settings.billing_mode == BillingMode::kProvisioned;
     throughput = settings.provisioned;
+    on_demand = settings.on_demand;
     auto rcu = static_cast<double>(throughput.read_capacity_units);
     auto wcu = static_cast<double>(throughput.write_capacity_units);
     if (fresh) {
       read.Reset(rcu, now);
       write.Reset(wcu, now);
+      max_read.Reset(MaximumOf(on_demand.max_read_request_units), now);
+      max_write.Reset(MaximumOf(on_demand.max_write_request_units), now);
+      scaling.Reset(0, now);
     } else {
       read.Resize(rcu, now);
       write.Resize(wcu, now);
+      // A changed maximum applies at once, starting with one second of its capacity.
+      if (on_demand.max_read_request_units != previous_maximums.max_read_request_units) {
+        max_read.Reset(MaximumOf(on_demand.max_read_request_units), now);
+      }
+      if (on_demand.max_write_request_units != previous_maximums.max_write_request_units) {
+        max_write.Reset(MaximumOf(on_demand.max_write_request_units), now);
+      }
+      if (was_provisioned && !provisioned) {
+        // Switched to PAY_PER_REQUEST: the previous peak is half the provisioned units.
+        scaling.Reset((static_cast<double>(previous.write_capacity_units) +
+                       static_cast<double>(previous.read_capacity_units) / 3) /
+                          2,
+                      now);
+      }
     }
   }
-  TokenBucket& Bucket(CapacityKind kind) { return kind == CapacityKind::kRead ? read : write; }
+  static double MaximumOf(int64_t max_request_units) {
+    return max_request_units > 0
+               ? std::min(static_cast<double>(max_request_units), kTableQuotaUnits)
+               : kTableQuotaUnits;
+  }
+  TokenBucket& Provisioned(CapacityKind kind) { return kind == CapacityKind::kRead ? read : write; }
+  TokenBucket& Maximum(CapacityKind kind) {
+    return kind == CapacityKind::kRead ? max_read : max_write;
+  }
+  // The bucket of shard `index`, made (full) when the shard is new to the limiter.
+  TokenBucket& Shard(uint32_t index, Clock::MonotonicTime now) {
+    if (index >= shards.size()) shards.resize(index + 1, TokenBucket(1));
+    TokenBucket& bucket = shards[index];
+    if (bucket.rate() == 0) bucket.Reset(kShardWriteUnits, now);
+    return bucket;
+  }
+  // The limit that refuses a `kind` request on `shard` now, or nullopt to admit it.
+  std::optional<Limit> Refusing(CapacityKind kind, std::optional<uint32_t> shard,
+                                Clock::MonotonicTime now) {
+    if (provisioned) {
+      if (!Provisioned(kind).HasCapacity(now)) return Limit::kProvisioned;
+    } else {
+      if (!Maximum(kind).HasCapacity(now)) {
+        int64_t maximum = kind == CapacityKind::kRead ? on_demand.max_read_request_units
+                                                      : on_demand.max_write_request_units;
+        return maximum > 0 && static_cast<double>(maximum) <= kTableQuotaUnits
+                   ? Limit::kMaxOnDemand
+                   : Limit::kAccountLimit;
+      }
+      if (!scaling.HasCapacity(now)) return Limit::kKeyRange;
+    }
+    if (shard && !Shard(*shard, now).HasCapacity(now)) return Limit::kKeyRange;
+    return std::nullopt;
+  }
+  void Charge(CapacityKind kind, std::optional<uint32_t> shard, double units,
+              Clock::MonotonicTime now) {
+    (kind == CapacityKind::kRead ? consumed_read : consumed_write) += units;
+    if (provisioned) {
+      Provisioned(kind).Charge(units, now);
+    } else {
+      Maximum(kind).Charge(units, now);
+      scaling.Charge(WriteEquivalent(kind, units), now);
+    }
+    if (shard) Shard(*shard, now).Charge(WriteEquivalent(kind, units), now);
+  }
   void CountThrottleEvent(CapacityKind kind) {
     ++(kind == CapacityKind::kRead ? read_throttle_events : write_throttle_events);
   }
@@ -98,14 +225,43 @@ struct ThroughputLimiter::TableState {
   }
 };
 
+namespace {
+
+// ProvisionedThroughputExceededException for `limit`, its reason in `details`.
+Status Refusal(const std::string& arn, CapacityKind kind, Limit limit, ErrorDetails& details) {
+  std::string reason = kind == CapacityKind::kRead ? "TableRead" : "TableWrite";
+  std::string_view message;
+  switch (limit) {
+    case Limit::kProvisioned:
+      reason += "ProvisionedThroughputExceeded";
+      message = kThroughputExceededMessage;
+      break;
+    case Limit::kKeyRange:
+      reason += "KeyRangeThroughputExceeded";
+      message = kKeyRangeExceededMessage;
+      break;
+    case Limit::kMaxOnDemand:
+      reason += "MaxOnDemandThroughputExceeded";
+      message = kMaxOnDemandExceededMessage;
+      break;
+    case Limit::kAccountLimit:
+      reason += "AccountLimitExceeded";
+      message = kAccountLimitExceededMessage;
+      break;
+  }
+  details.throttling_reasons.push_back({std::move(reason), arn});
+  return Status(ErrorCode::kProvisionedThroughputExceeded, std::string(message));
+}
+
+}  // namespace
+
 ThroughputLimiter::ThroughputLimiter(Engine* engine, const Clock* clock, std::string region,
                                      bool enabled)
     : engine_(engine), clock_(clock), region_(std::move(region)), enabled_(enabled) {}
 
 ThroughputLimiter::~ThroughputLimiter() = default;
 
-std::shared_ptr<ThroughputLimiter::TableState> ThroughputLimiter::StateOf(
-    const std::string& table) const {
+std::shared_ptr<LimitedTable> ThroughputLimiter::StateOf(const std::string& table) const {
   {
     std::shared_lock lock(mutex_);
     auto it = tables_.find(table);
@@ -113,7 +269,7 @@ std::shared_ptr<ThroughputLimiter::TableState> ThroughputLimiter::StateOf(
   }
   auto description = engine_->DescribeTable(table);
   if (!description.ok()) return nullptr;
-  auto state = std::make_shared<TableState>();
+  auto state = std::make_shared<LimitedTable>();
   for (std::string_view operation : kCapacityOperations) {
     state->throttled_requests.emplace(std::string(operation), 0);
   }
@@ -122,55 +278,53 @@ std::shared_ptr<ThroughputLimiter::TableState> ThroughputLimiter::StateOf(
   return tables_.emplace(table, std::move(state)).first->second;
 }
 
-Status ThroughputLimiter::Throttled(const std::string& table, CapacityKind kind,
-                                    ErrorDetails& details) const {
-  details.throttling_reasons.push_back({kind == CapacityKind::kRead
-                                            ? "TableReadProvisionedThroughputExceeded"
-                                            : "TableWriteProvisionedThroughputExceeded",
-                                        streams::TableArn(region_, table)});
-  return Status(ErrorCode::kProvisionedThroughputExceeded, std::string(kThroughputExceededMessage));
-}
-
-Status ThroughputLimiter::Admit(const std::string& table, CapacityKind kind,
-                                std::string_view operation, ErrorDetails& details) {
-  if (!enabled_) return Status::Ok();
-  std::shared_ptr<TableState> state = StateOf(table);
-  if (state == nullptr) return Status::Ok();
-  {
-    std::lock_guard lock(state->mutex);
-    if (!state->provisioned || state->Bucket(kind).HasCapacity(clock_->MonotonicNow())) {
-      return Status::Ok();
-    }
-    state->CountThrottleEvent(kind);
-    state->CountThrottledRequest(operation);
+Result<CapacityTicket> ThroughputLimiter::AdmitKey(const std::string& table, CapacityKind kind,
+                                                   const Item* key,
+                                                   std::optional<std::string_view> operation,
+                                                   ErrorDetails& details) {
+  CapacityTicket ticket;
+  ticket.table_ = StateOf(table);
+  if (ticket.table_ == nullptr || !enabled_) return ticket;
+  if (key != nullptr) {
+    // A key without the partition key routes nowhere: the operation refuses it anyway.
+    auto shard = engine_->ShardForKey(table, *key);
+    if (shard.ok()) ticket.shard_ = shard->value();
   }
-  return Throttled(table, kind, details);
+  LimitedTable& state = *ticket.table_;
+  std::optional<Limit> limit;
+  {
+    std::lock_guard lock(state.mutex);
+    limit = state.Refusing(kind, ticket.shard_, clock_->MonotonicNow());
+    if (!limit) return ticket;
+    state.CountThrottleEvent(kind);
+    if (operation) state.CountThrottledRequest(*operation);
+  }
+  return Refusal(streams::TableArn(region_, table), kind, *limit, details);
 }
 
-bool ThroughputLimiter::AdmitItem(const std::string& table, CapacityKind kind) {
-  if (!enabled_) return true;
-  std::shared_ptr<TableState> state = StateOf(table);
-  if (state == nullptr) return true;
-  std::lock_guard lock(state->mutex);
-  if (!state->provisioned || state->Bucket(kind).HasCapacity(clock_->MonotonicNow())) return true;
-  state->CountThrottleEvent(kind);
-  return false;
+Result<CapacityTicket> ThroughputLimiter::Admit(const std::string& table, CapacityKind kind,
+                                                std::string_view operation, const Item* key,
+                                                ErrorDetails& details) {
+  return AdmitKey(table, kind, key, operation, details);
+}
+
+Result<CapacityTicket> ThroughputLimiter::AdmitItem(const std::string& table, CapacityKind kind,
+                                                    const Item& key, ErrorDetails& details) {
+  return AdmitKey(table, kind, &key, std::nullopt, details);
 }
 
 void ThroughputLimiter::CountThrottledRequest(const std::string& table,
                                               std::string_view operation) {
-  std::shared_ptr<TableState> state = StateOf(table);
+  std::shared_ptr<LimitedTable> state = StateOf(table);
   if (state == nullptr) return;
   std::lock_guard lock(state->mutex);
   state->CountThrottledRequest(operation);
 }
 
-void ThroughputLimiter::Charge(const std::string& table, CapacityKind kind, double units) {
-  std::shared_ptr<TableState> state = StateOf(table);
-  if (state == nullptr) return;
-  std::lock_guard lock(state->mutex);
-  (kind == CapacityKind::kRead ? state->consumed_read : state->consumed_write) += units;
-  if (state->provisioned) state->Bucket(kind).Charge(units, clock_->MonotonicNow());
+void ThroughputLimiter::Charge(const CapacityTicket& ticket, CapacityKind kind, double units) {
+  if (ticket.table_ == nullptr) return;
+  std::lock_guard lock(ticket.table_->mutex);
+  ticket.table_->Charge(kind, ticket.shard_, units, clock_->MonotonicNow());
 }
 
 std::optional<std::pair<double, double>> ThroughputLimiter::ConsumedTotals(
@@ -182,7 +336,7 @@ std::optional<std::pair<double, double>> ThroughputLimiter::ConsumedTotals(
 }
 
 void ThroughputLimiter::Configure(const std::string& table, const TableSettings& settings) {
-  std::shared_ptr<TableState> state = StateOf(table);
+  std::shared_ptr<LimitedTable> state = StateOf(table);
   if (state == nullptr) return;
   std::lock_guard lock(state->mutex);
   state->Apply(settings, clock_->MonotonicNow(), false);
@@ -234,7 +388,7 @@ std::vector<prometheus::MetricFamily> ThroughputLimiter::Collect() const {
     auto page = engine_->ListTables(start, 100);
     if (!page.ok()) break;
     for (const std::string& name : page->names) {
-      std::shared_ptr<TableState> state = StateOf(name);
+      std::shared_ptr<LimitedTable> state = StateOf(name);
       if (state == nullptr) continue;
       std::lock_guard lock(state->mutex);
       consumed_read.metric.push_back(TableSample(name, state->consumed_read, true));

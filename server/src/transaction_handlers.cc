@@ -192,34 +192,37 @@ uint64_t Fingerprint(const rapidjson::Value& request) {
   return hash;
 }
 
-// Admits a transaction whose i-th action uses `tables[i]`: every table must have capacity,
-// or TransactionCanceledException cancels it before anything runs, with
-// ProvisionedThroughputExceeded for the actions on the tables that refused.
-Status AdmitTransaction(ServiceContext& service, const std::vector<std::string>& tables,
-                        CapacityKind kind, std::string_view operation) {
-  std::vector<std::string> refused;
-  std::vector<std::string> admitted;
-  for (const std::string& table : tables) {
-    if (std::find(refused.begin(), refused.end(), table) != refused.end() ||
-        std::find(admitted.begin(), admitted.end(), table) != admitted.end()) {
+// Admits a transaction whose i-th action is on `keys[i]` of `tables[i]`: every action must
+// have capacity (its table's and its shard's), or TransactionCanceledException cancels it
+// before anything runs, with the refusal for each action refused. Returns the tickets to
+// charge each action's units to.
+Result<std::vector<CapacityTicket>> AdmitTransaction(ServiceContext& service,
+                                                     const std::vector<std::string>& tables,
+                                                     const std::vector<const Item*>& keys,
+                                                     CapacityKind kind,
+                                                     std::string_view operation) {
+  std::vector<CapacityTicket> tickets;
+  std::vector<Status> reasons;
+  std::vector<std::string> throttled_tables;
+  bool refused = false;
+  for (size_t i = 0; i < tables.size(); ++i) {
+    ErrorDetails details;
+    auto ticket = service.throughput->AdmitItem(tables[i], kind, *keys[i], details);
+    if (ticket.ok()) {
+      tickets.push_back(std::move(*ticket));
+      reasons.push_back(Status::Ok());
       continue;
     }
-    if (service.throughput->AdmitItem(table, kind)) {
-      admitted.push_back(table);
-    } else {
-      refused.push_back(table);
-      service.throughput->CountThrottledRequest(table, operation);
+    refused = true;
+    reasons.push_back(ticket.status());
+    if (std::find(throttled_tables.begin(), throttled_tables.end(), tables[i]) ==
+        throttled_tables.end()) {
+      throttled_tables.push_back(tables[i]);
+      service.throughput->CountThrottledRequest(tables[i], operation);
     }
   }
-  if (refused.empty()) return Status::Ok();
-  std::vector<Status> reasons;
-  for (const std::string& table : tables) {
-    bool throttled = std::find(refused.begin(), refused.end(), table) != refused.end();
-    reasons.push_back(throttled ? Status(ErrorCode::kProvisionedThroughputExceeded,
-                                         std::string(kThroughputExceededMessage))
-                                : Status::Ok());
-  }
-  return Status::TransactionCanceled(std::move(reasons));
+  if (refused) return Status::TransactionCanceled(std::move(reasons));
+  return tickets;
 }
 
 }  // namespace
@@ -247,9 +250,14 @@ Status TransactWriteItems(ServiceContext& service, const rapidjson::Value& reque
   TW_RETURN_IF_ERROR(CheckTransactionSize(actions));
   TW_RETURN_IF_ERROR(ValidateActions(service, actions));
   std::vector<std::string> action_tables;
-  for (const WriteAction& action : actions) action_tables.push_back(action.table);
-  TW_RETURN_IF_ERROR(
-      AdmitTransaction(service, action_tables, CapacityKind::kWrite, "TransactWriteItems"));
+  std::vector<const Item*> action_keys;
+  for (const WriteAction& action : actions) {
+    action_tables.push_back(action.table);
+    action_keys.push_back(&action.item);
+  }
+  TW_ASSIGN_OR_RETURN(std::vector<CapacityTicket> tickets,
+                      AdmitTransaction(service, action_tables, action_keys, CapacityKind::kWrite,
+                                       "TransactWriteItems"));
 
   std::string token_text = token ? std::string(*token) : std::string();
   if (token) {
@@ -280,7 +288,7 @@ Status TransactWriteItems(ServiceContext& service, const rapidjson::Value& reque
     size_t before = result.old_item ? ItemSize(*result.old_item) : 0;
     size_t after = result.new_item ? ItemSize(*result.new_item) : 0;
     double units = 2 * WriteUnits(std::max(before, after));
-    service.throughput->Charge(actions[i].table, CapacityKind::kWrite, units);
+    service.throughput->Charge(tickets[i], CapacityKind::kWrite, units);
     if (capacity.wanted()) capacity.AddWrite(actions[i].table, units);
   }
   json::Writer& w = scope.writer;
@@ -334,19 +342,25 @@ Status TransactGetItems(ServiceContext& service, const rapidjson::Value& request
     checks.push_back(service.engine->ValidateKey(get.table, get.key));
   TW_RETURN_IF_ERROR(CancelIfInvalid(std::move(checks)));
   std::vector<std::string> action_tables;
-  for (const GetAction& get : gets) action_tables.push_back(get.table);
-  TW_RETURN_IF_ERROR(
-      AdmitTransaction(service, action_tables, CapacityKind::kRead, "TransactGetItems"));
+  std::vector<const Item*> action_keys;
+  for (const GetAction& get : gets) {
+    action_tables.push_back(get.table);
+    action_keys.push_back(&get.key);
+  }
+  TW_ASSIGN_OR_RETURN(std::vector<CapacityTicket> tickets,
+                      AdmitTransaction(service, action_tables, action_keys, CapacityKind::kRead,
+                                       "TransactGetItems"));
 
   CapacityTally capacity(capacity_detail);
   json::Writer& w = scope.writer;
   w.StartObject();
   w.Key("Responses");
   w.StartArray();
-  for (const GetAction& get : gets) {
+  for (size_t i = 0; i < gets.size(); ++i) {
+    const GetAction& get = gets[i];
     TW_ASSIGN_OR_RETURN(std::optional<Item> item, service.engine->GetItem(get.table, get.key));
     double units = 2 * ReadUnits(item ? ItemSize(*item) : 0, true);
-    service.throughput->Charge(get.table, CapacityKind::kRead, units);
+    service.throughput->Charge(tickets[i], CapacityKind::kRead, units);
     if (capacity.wanted()) capacity.AddRead(get.table, units);
     w.StartObject();
     if (item) {

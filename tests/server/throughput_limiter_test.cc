@@ -1,6 +1,8 @@
 // The token bucket behind PROVISIONED throttling, driven by a ManualClock: one second of
 // capacity at the start, refill at the provisioned rate, burst capped at 300 seconds of
-// unused capacity, debt from charges larger than the balance, resizing.
+// unused capacity, debt from charges larger than the balance, resizing. And on-demand
+// scaling: a new table's initial throughput, double the previous peak, a new peak counting
+// only 30 minutes after traffic first went above the previous one.
 #include "throughput_limiter.h"
 
 #include <gtest/gtest.h>
@@ -72,6 +74,76 @@ TEST_F(TokenBucketTest, ResizeChangesTheRateAtOnceAndCapsTheBurst) {
   bucket_.Resize(1, Now());
   EXPECT_DOUBLE_EQ(bucket_.Balance(Now()), 300);
   EXPECT_DOUBLE_EQ(bucket_.rate(), 1);
+}
+
+TEST_F(TokenBucketTest, OneSecondBucketKeepsNoBurst) {
+  TokenBucket shard(1);
+  shard.Reset(1000, Now());
+  clock_.AdvanceSeconds(600);
+  EXPECT_DOUBLE_EQ(shard.Balance(Now()), 1000);
+}
+
+class OnDemandScalingTest : public TokenBucketTest {
+ protected:
+  // Spends up to `units` in one instant, a unit at a time while there is capacity; returns
+  // how many were admitted.
+  int Spend(int units) {
+    int admitted = 0;
+    while (admitted < units && scaling_.HasCapacity(Now())) {
+      scaling_.Charge(1, Now());
+      ++admitted;
+    }
+    return admitted;
+  }
+
+  OnDemandScaling scaling_;
+};
+
+TEST_F(OnDemandScalingTest, NewTableServesItsInitialThroughputAtOnce) {
+  scaling_.Reset(0, Now());
+  EXPECT_DOUBLE_EQ(scaling_.Capacity(Now()), 4000);
+  EXPECT_EQ(Spend(5000), 4000);
+  clock_.AdvanceMicros(250'000);  // a quarter second refills a quarter
+  EXPECT_EQ(Spend(5000), 1000);
+}
+
+TEST_F(OnDemandScalingTest, TrafficMayDoubleThePreviousPeakOnlyAfterThirtyMinutes) {
+  scaling_.Reset(0, Now());
+  // 4,000 units every second: above the previous peak (2,000) from the first second.
+  for (int second = 0; second < 29 * 60; ++second) {
+    ASSERT_EQ(Spend(4000), 4000) << second;
+    clock_.AdvanceSeconds(1);
+  }
+  // Within 30 minutes the new peak does not count yet: still 4,000 a second.
+  EXPECT_DOUBLE_EQ(scaling_.Capacity(Now()), 4000);
+  EXPECT_EQ(Spend(8000), 4000);
+  clock_.AdvanceSeconds(60);
+  // 30 minutes after traffic first went above the previous peak, 4,000 is the previous
+  // peak: double it is served.
+  EXPECT_DOUBLE_EQ(scaling_.Capacity(Now()), 8000);
+  clock_.AdvanceSeconds(1);  // a second's refill at the new rate
+  EXPECT_EQ(Spend(9000), 8000);
+  // That second of 8,000 units is the next peak, counted 30 minutes later; and peaks are
+  // kept: after hours of quiet the table serves double it at once.
+  clock_.AdvanceSeconds(5 * 3600);
+  EXPECT_DOUBLE_EQ(scaling_.Capacity(Now()), 16000);
+  EXPECT_EQ(Spend(20000), 16000);
+}
+
+TEST_F(OnDemandScalingTest, TrafficWithinThePreviousPeakNeverRaisesIt) {
+  scaling_.Reset(0, Now());
+  for (int second = 0; second < 3600; ++second) {
+    ASSERT_EQ(Spend(2000), 2000);
+    clock_.AdvanceSeconds(1);
+  }
+  EXPECT_DOUBLE_EQ(scaling_.Capacity(Now()), 4000);
+}
+
+TEST_F(OnDemandScalingTest, SwitchedTableStartsFromItsProvisionedThroughput) {
+  // The previous peak of a table switched from PROVISIONED: half its provisioned units.
+  scaling_.Reset(5000, Now());
+  EXPECT_DOUBLE_EQ(scaling_.Capacity(Now()), 10000);
+  EXPECT_EQ(Spend(12000), 10000);
 }
 
 }  // namespace

@@ -252,6 +252,23 @@ def create_table(name, hash_key=("pk", "S"), range_key=None, stream_view_type=No
     return response
 
 
+def retry_throttled(call, *args, **kwargs):
+    """call(*args, **kwargs), retried with backoff while it is throttled, as the SDKs retry by
+    default: for bulk loads that outrun a new table's partitions (1,000 write units per
+    second each), which this suite's clients, with retries off, would otherwise see."""
+    deadline = time.monotonic() + STATE_TIMEOUT
+    delay = 0.05
+    while True:
+        try:
+            return call(*args, **kwargs)
+        except ClientError as error:
+            if (error.response["Error"]["Code"] != "ProvisionedThroughputExceededException"
+                    or time.monotonic() > deadline):
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
 def delete_table_quietly(name):
     try:
         dynamodb().delete_table(TableName=name)

@@ -111,6 +111,9 @@ class ItemStore {
   virtual Result<ItemPage> Query(const QueryRequest& request) = 0;
   virtual Result<ItemPage> Scan(const ScanRequest& request) = 0;
 
+  // The open shard of `table` that the item with key `key` routes to now (after a split:
+  // one of the new shards). ValidationException when `key` lacks the partition key.
+  virtual Result<ShardIndex> ShardForKey(const std::string& table, const Item& key) = 0;
   // Validates that `key` has exactly the table's key attributes with the right types.
   virtual Status ValidateKey(const std::string& table, const Item& key) = 0;
 };

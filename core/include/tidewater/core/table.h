@@ -42,6 +42,14 @@ struct ProvisionedThroughput {
   friend bool operator==(const ProvisionedThroughput&, const ProvisionedThroughput&) = default;
 };
 
+// The most read and write request units per second a PAY_PER_REQUEST table may serve
+// (DynamoDB's OnDemandThroughput); -1: no maximum of its own.
+struct OnDemandThroughput {
+  int64_t max_read_request_units = -1;
+  int64_t max_write_request_units = -1;
+  friend bool operator==(const OnDemandThroughput&, const OnDemandThroughput&) = default;
+};
+
 // When a table's provisioned throughput and billing mode changed, for the limits on how
 // often they may change. Times are epoch microseconds by the engine's clock; 0: never.
 struct CapacityHistory {
@@ -61,6 +69,7 @@ struct CapacityHistory {
 struct TableSettings {
   BillingMode billing_mode = BillingMode::kPayPerRequest;
   ProvisionedThroughput provisioned;  // zero while PAY_PER_REQUEST
+  OnDemandThroughput on_demand;       // no maximums while PROVISIONED
   bool deletion_protection = false;   // DeleteTable is refused while set
   std::map<std::string, std::string> tags;
   CapacityHistory capacity;
