@@ -329,7 +329,7 @@ void ThroughputLimiter::Charge(const CapacityTicket& ticket, CapacityKind kind, 
 
 std::optional<std::pair<double, double>> ThroughputLimiter::ConsumedTotals(
     const std::string& table) const {
-  std::shared_ptr<TableState> state = StateOf(table);
+  std::shared_ptr<LimitedTable> state = StateOf(table);
   if (state == nullptr) return std::nullopt;
   std::lock_guard lock(state->mutex);
   return std::make_pair(state->consumed_read, state->consumed_write);

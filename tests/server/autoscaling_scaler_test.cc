@@ -36,6 +36,11 @@ class AutoScalerTest : public ::testing::Test {
     request.settings.provisioned = {10, 10};
     ASSERT_TRUE(engine_->CreateTable(request).ok());
     throughput_ = std::make_unique<ThroughputLimiter>(engine_.get(), &clock_, "us-test-1", true);
+    // The table's ticket, taken while its bucket is full: Minute charges through it.
+    ErrorDetails details;
+    auto ticket = throughput_->Admit(kTable, CapacityKind::kWrite, "PutItem", nullptr, details);
+    ASSERT_TRUE(ticket.ok()) << ticket.status().ToString();
+    ticket_ = *ticket;
     OpenRegistry();
   }
 
@@ -73,7 +78,7 @@ class AutoScalerTest : public ::testing::Test {
   // One minute in which the table consumes `per_second` write units a second, then the
   // evaluation at its end.
   void Minute(double per_second) {
-    throughput_->Charge(kTable, CapacityKind::kWrite, per_second * 60);
+    throughput_->Charge(ticket_, CapacityKind::kWrite, per_second * 60);
     clock_.AdvanceSeconds(60);
     scaler_->EvaluateNow();
   }
@@ -102,6 +107,7 @@ class AutoScalerTest : public ::testing::Test {
   ManualClock clock_{kNoonMicros};
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<ThroughputLimiter> throughput_;
+  CapacityTicket ticket_;
   std::unique_ptr<AutoScalingRegistry> registry_;
   std::unique_ptr<AutoScaler> scaler_;
 };
