@@ -164,15 +164,14 @@ class FileSinkImpl final : public FileSink {
   Status Write(const streams::ShardBatch& batch) override {
     MutexLock lock(mutex_);
     const ShardKey key{batch.table.value(), batch.shard.value()};
-    Status status = WriteLocked(key, batch);
-    if (!status.ok()) {
-      // The staged file may be incomplete: drop it; its records come again.
-      metrics_.Error(key.table);
-      spdlog::warn("event=file_sink_error sink={} table={} shard={} error=\"{}\"",
-                   options_.sink_name, key.table, key.shard, status.message());
-      Discard(key);
-    }
-    return status;
+    return DropOnError(key, WriteLocked(key, batch));
+  }
+
+  // A shard read to its end: its staged file is completed now (not at rotation time).
+  Status Settle(const TableName& table, ShardIndex shard) override {
+    MutexLock lock(mutex_);
+    const ShardKey key{table.value(), shard.value()};
+    return DropOnError(key, Complete(key));
   }
 
   Status Tick() override {
@@ -344,6 +343,17 @@ class FileSinkImpl final : public FileSink {
       text += "\r\n";
     }
     return text;
+  }
+
+  // After a failed write or completion the staged file may be incomplete: it is dropped,
+  // and its records come again (the reader resumes at Load's position).
+  Status DropOnError(const ShardKey& key, Status status) TW_REQUIRES(mutex_) {
+    if (status.ok()) return status;
+    metrics_.Error(key.table);
+    spdlog::warn("event=file_sink_error sink={} table={} shard={} error=\"{}\"", options_.sink_name,
+                 key.table, key.shard, status.message());
+    Discard(key);
+    return status;
   }
 
   // Completes the shard's staged file: write, fsync, rename, fsync the directory, then

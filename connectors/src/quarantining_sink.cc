@@ -35,6 +35,9 @@ class QuarantiningSink final : public Sink {
   Status Save(const TableName& table, ShardIndex shard, SequenceNumber next) override {
     return inner_->Save(table, shard, next);
   }
+  Status Settle(const TableName& table, ShardIndex shard) override {
+    return inner_->Settle(table, shard);
+  }
   Status Tick() override { return inner_->Tick(); }
   Status Flush() override { return inner_->Flush(); }
   Status RecordProgress(const TableName& table,

@@ -403,6 +403,7 @@ class Consumer final : public StreamConsumer {
       // Every record below the watermark is handled now.
       if (batch->resolved_micros) NoteResolvedTime(shard.index, *batch->resolved_micros);
       if (batch->end_of_shard) {
+        if (!Settle(shard)) break;
         ReleaseLease(shard, *position, true);
         return;
       }
@@ -492,6 +493,16 @@ class Consumer final : public StreamConsumer {
       if (!clock_->SleepFor(backoff, stop)) return false;
       backoff = std::min(backoff * 2, options_.retry_backoff_max);
     }
+  }
+
+  // Has the checkpoint store commit what it accepted of the shard (CheckpointStore::Settle).
+  // False when it failed: the shard is not finished, and its lease is given up so that it
+  // is read again from the store's position (a failed commit may have dropped its tail).
+  bool Settle(HeldShard& shard) {
+    if (options_.checkpoints == nullptr) return true;
+    const Status settled = options_.checkpoints->Settle(table_, shard.index);
+    if (!settled.ok()) SetError(shard.index, settled);
+    return settled.ok();
   }
 
   // Saves the position. False when the lease is lost (the shard thread ends).

@@ -11,6 +11,7 @@
 
 #include "support/child_process.h"
 #include "support/temp_dir.h"
+#include "support/throttle_retry.h"
 #include "support/tidewaterd_process.h"
 #include "support/wait_for.h"
 #include "tidewater/streams/service_client.h"
@@ -145,11 +146,10 @@ TEST(AutoSplitProcessTest, AShardWrittenPastTheRateSplitsByItself) {
   ASSERT_TRUE(testing::WaitFor(
       [&] {
         for (int i = 0; i < 50; ++i, ++written) {
-          EXPECT_TRUE((*client)
-                          ->CallJson("DynamoDB_20120810.PutItem",
-                                     R"({"TableName":"hot","Item":{"pk":{"S":"k)" +
-                                         std::to_string(written) + R"("}}})")
-                          .ok());
+          auto put = testing::CallJsonRetryingThrottles(
+              **client, "DynamoDB_20120810.PutItem",
+              R"({"TableName":"hot","Item":{"pk":{"S":"k)" + std::to_string(written) + R"("}}})");
+          EXPECT_TRUE(put.ok()) << put.status().ToString();
         }
         auto table =
             (*client)->CallJson("DynamoDB_20120810.DescribeTable", R"({"TableName":"hot"})");

@@ -14,7 +14,10 @@
 #include "support/sink_workload.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
+#include "support/wait_for.h"
 #include "tidewater/core/record_codec.h"
+#include "tidewater/streams/consumer.h"
+#include "tidewater/streams/lease_store.h"
 
 namespace tidewater::connectors {
 namespace {
@@ -190,6 +193,54 @@ TEST_F(FileSinkTest, CrashRestartNeitherDuplicatesNorLoses) {
   auto written = testing::DrainIntoSink(*source_, *again, "orders", 15);
   ASSERT_TRUE(written.ok());
   EXPECT_EQ(*written, 0u);
+}
+
+// A consumer reads a split shard to its end and marks it finished, so it never reads it
+// again: the sink must have committed the shard's staged file by then (Settle), not at
+// rotation time. Here nothing rotates by size or time, and the first run ends as a kill
+// would (no Flush): the second run must still find every parent record in the files.
+TEST_F(FileSinkTest, ASplitShardsStagedTailIsCommittedBeforeItIsFinished) {
+  ASSERT_TRUE(testing::RunWorkload(*engine_, "orders", 200, 30, 4).ok());
+  ASSERT_TRUE(engine_->SplitShard("orders", ShardIndex(0)).ok());
+  ASSERT_TRUE(testing::RunWorkload(*engine_, "orders", 200, 30, 5).ok());
+  const TableDescription table = *engine_->DescribeTable("orders");
+  auto leases = streams::MakeEngineLeaseStore(*engine_);
+  ASSERT_TRUE(leases.ok());
+  // Every shard's records processed (a finished shard was processed to its end).
+  const auto caught_up = [&](streams::StreamConsumer& consumer) {
+    const std::vector<streams::ConsumerShardStatus> progress = consumer.Progress();
+    for (const ShardDescription& shard : table.shards) {
+      const auto status = std::find_if(progress.begin(), progress.end(),
+                                       [&](const auto& s) { return s.shard == shard.index; });
+      if (status == progress.end() ||
+          (!status->finished && status->next_sequence <= shard.last_sequence)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  for (int run = 0; run < 2; ++run) {
+    auto sink = MakeSink(FileFormat::kJsonLines, 1 << 20);
+    streams::ConsumerOptions options;
+    options.table = "orders";
+    options.application = "files";
+    options.worker_id = "w" + std::to_string(run);
+    options.checkpoints = sink.get();
+    options.retry_backoff_initial = std::chrono::milliseconds(1);
+    options.retry_backoff_max = std::chrono::milliseconds(10);
+    auto consumer = streams::StreamConsumer::Create(
+        options, *source_, **leases,
+        [&](const streams::ShardBatch& batch) { return sink->Write(batch); });
+    ASSERT_TRUE(consumer.ok()) << consumer.status().ToString();
+    ASSERT_TRUE((*consumer)->Start().ok());
+    ASSERT_TRUE(testing::WaitFor([&] { return caught_up(**consumer); }));
+    (*consumer)->Stop();
+    // Run 0 ends without Flush: staged records are only in temporary files.
+    if (run == 1) {
+      ASSERT_TRUE(sink->Flush().ok());
+    }
+  }
+  ExpectEveryRecordOnce();
 }
 
 TEST_F(FileSinkTest, CsvHeaderIsTheUnionOfTheFilesColumns) {

@@ -7,6 +7,7 @@
 #include <stop_token>
 #include <string>
 
+#include "support/throttle_retry.h"
 #include "tidewater/connectors/sink.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/json_codec.h"
@@ -96,7 +97,8 @@ inline Status RunRemoteWorkload(streams::ServiceClient& client, const std::strin
                                  : R"({"TableName":")" + table + R"(","Key":)" +
                                        json::ItemToJson(WorkloadKey(key)) + "}";
     TW_RETURN_IF_ERROR(
-        client.CallJson(put ? "DynamoDB_20120810.PutItem" : "DynamoDB_20120810.DeleteItem", body)
+        CallJsonRetryingThrottles(
+            client, put ? "DynamoDB_20120810.PutItem" : "DynamoDB_20120810.DeleteItem", body)
             .status());
   }
   return Status::Ok();

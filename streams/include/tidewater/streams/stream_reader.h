@@ -70,6 +70,12 @@ class CheckpointStore {
   // Called by StreamConsumer after each accepted batch and at a shard's end (the
   // KafkaStreamConsumer never calls it: its handler stores positions).
   virtual Status Save(const TableName& table, ShardIndex shard, SequenceNumber next_sequence) = 0;
+  // Called by StreamConsumer when `shard` was read to its end (closed by a split or a
+  // disabled stream), before it is marked finished and its children are read: after ok,
+  // Load returns the position after its last record. A store that stages what it accepted
+  // (files) commits the shard's staged output now; one whose Save is durable does nothing.
+  // A finished shard is never read again, so what is not committed by then would be lost.
+  virtual Status Settle(const TableName&, ShardIndex) { return Status::Ok(); }
 };
 
 // Told of each failure a reader retries by itself while reading its source: `operation`
