@@ -106,6 +106,9 @@ TableSettings SettingsOf(const v1::TableMeta& meta) {
   capacity.last_pay_per_request_micros = meta.last_pay_per_request_micros();
   capacity.pay_per_request_switch_micros.assign(meta.pay_per_request_switch_micros().begin(),
                                                 meta.pay_per_request_switch_micros().end());
+  settings.table_class =
+      meta.infrequent_access() ? TableClass::kStandardInfrequentAccess : TableClass::kStandard;
+  settings.table_class_set_micros = meta.table_class_set_micros();
   return settings;
 }
 
@@ -128,6 +131,23 @@ void SetSettings(const TableSettings& settings, v1::TableMeta& meta) {
   for (int64_t micros : capacity.pay_per_request_switch_micros) {
     meta.add_pay_per_request_switch_micros(micros);
   }
+  meta.set_infrequent_access(settings.table_class == TableClass::kStandardInfrequentAccess);
+  meta.set_table_class_set_micros(settings.table_class_set_micros);
+}
+
+// How a table class stores the items column family, as RocksDB options that SetOptions can
+// change on a live column family: STANDARD keeps the engine's defaults (Snappy, 4 KB blocks:
+// fast point reads); STANDARD_INFREQUENT_ACCESS trades read speed for size (ZSTD at a
+// higher level, 32 KB blocks that compress better and cost more to read).
+Status ApplyTableClass(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* items,
+                       TableClass table_class) {
+  const bool infrequent = table_class == TableClass::kStandardInfrequentAccess;
+  const rocksdb::Status s = db.SetOptions(
+      items,
+      {{"compression", infrequent ? "kZSTD" : "kSnappyCompression"},
+       {"compression_opts", infrequent ? "{level=9}" : "{level=32767}"},
+       {"block_based_table_factory", infrequent ? "{block_size=32768}" : "{block_size=4096}"}});
+  return s.ok() ? Status::Ok() : Status::IOError("table class options: " + s.ToString());
 }
 
 // DynamoDB's stream label: the stream's creation time, ISO 8601 with milliseconds.
@@ -353,6 +373,10 @@ Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_
     if (items.empty() || log.empty()) {
       return Status::IOError("column families of table '" + meta.name() + "' are missing");
     }
+    if (meta.infrequent_access()) {
+      TW_RETURN_IF_ERROR(
+          ApplyTableClass(db_, items.mapped(), TableClass::kStandardInfrequentAccess));
+    }
     auto table = std::make_shared<TableState>(&db_, meta, items.mapped(), log.mapped());
     RecoverShards(*table);
     tables_[meta.name()] = std::move(table);
@@ -555,10 +579,14 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   s = db_.CreateColumnFamily(ItemsCfOptions(cache), ItemsCfName(id), &items);
   if (!s.ok()) return ToStatus(s);
   s = db_.CreateColumnFamily(LogCfOptions(cache), LogCfName(id), &log);
-  if (!s.ok()) {
-    db_.DropColumnFamily(items).PermitUncheckedError();
-    db_.DestroyColumnFamilyHandle(items);
-    return ToStatus(s);
+  Status classed = s.ok() ? ApplyTableClass(db_, items, request.settings.table_class) : ToStatus(s);
+  if (!classed.ok()) {
+    for (rocksdb::ColumnFamilyHandle* created : {items, log}) {
+      if (created == nullptr) continue;
+      db_.DropColumnFamily(created).PermitUncheckedError();
+      db_.DestroyColumnFamilyHandle(created);
+    }
+    return classed;
   }
 
   v1::TableMeta meta;
@@ -742,6 +770,10 @@ Result<TableDescription> Catalog::UpdateSettings(const std::string& name,
   const TableDescription current = Describe(table);
   TableSettings settings = current.settings;
   TW_RETURN_IF_ERROR(update(current, clock_.NowMicros(), settings));
+  if (settings.table_class != current.settings.table_class) {
+    // New files take the class's options now; existing ones as compaction rewrites them.
+    TW_RETURN_IF_ERROR(ApplyTableClass(db_, table.items(), settings.table_class));
+  }
   v1::TableMeta meta = table.meta();
   SetSettings(settings, meta);
   TW_RETURN_IF_ERROR(PersistMeta(meta));
