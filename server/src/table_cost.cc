@@ -63,9 +63,8 @@ std::pair<double, double> TableCostEstimator::ConsumedRates(const std::string& t
   const Clock::MonotonicTime now = clock_->MonotonicNow();
   std::lock_guard lock(mutex_);
   Window& window = windows_[table];
-  // A table deleted and created again is counted afresh by the limiter.
-  if (window.notes.empty() || window.counted_since != consumed->since ||
-      consumed->read < window.notes.back().read || consumed->write < window.notes.back().write) {
+  // A table deleted and created again is counted afresh by the limiter, from a later time.
+  if (window.notes.empty() || window.counted_since != consumed->since) {
     window.counted_since = consumed->since;
     window.notes.assign(1, Note{consumed->since, 0, 0});
   }

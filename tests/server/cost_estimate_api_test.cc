@@ -76,6 +76,24 @@ TEST_F(CostEstimateApiTest, PayPerRequestExtrapolatesTheLastHoursConsumption) {
   EXPECT_EQ(idle["MonthlyCost"]["STANDARD"]["Reads"].GetDouble(), 0);
 }
 
+TEST_F(CostEstimateApiTest, ATableCreatedAgainIsMeasuredAfresh) {
+  Create("Again", R"("BillingMode":"PAY_PER_REQUEST")");
+  for (int k = 0; k < 36; ++k) {
+    Ok("PutItem", R"({"TableName":"Again","Item":{"pk":{"S":"k)" + std::to_string(k) + R"("}}})");
+  }
+  clock_.AdvanceSeconds(3600);
+  EXPECT_NEAR(EstimateOf("Again")["ConsumedWriteUnitsPerSecond"].GetDouble(), 0.01, kTolerance);
+
+  Ok("DeleteTable", R"({"TableName":"Again"})");
+  Create("Again", R"("BillingMode":"PAY_PER_REQUEST")");
+  for (int k = 0; k < 9; ++k) {
+    Ok("PutItem", R"({"TableName":"Again","Item":{"pk":{"S":"k)" + std::to_string(k) + R"("}}})");
+  }
+  clock_.AdvanceSeconds(3600);
+  // 9 units in the hour since it was created again, not what the deleted table consumed.
+  EXPECT_NEAR(EstimateOf("Again")["ConsumedWriteUnitsPerSecond"].GetDouble(), 0.0025, kTolerance);
+}
+
 TEST_F(CostEstimateApiTest, ProvisionedPaysItsCapacityAtEitherClass) {
   Create("Steady", R"("BillingMode":"PROVISIONED","TableClass":"STANDARD_INFREQUENT_ACCESS",
       "ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":5})");
