@@ -28,9 +28,22 @@ constexpr uint32_t kMaxShards = 1024;
 std::string ItemsCfName(uint64_t id) { return "items." + std::to_string(id); }
 std::string LogCfName(uint64_t id) { return "log." + std::to_string(id); }
 
-rocksdb::ColumnFamilyOptions ItemsCfOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+// How a table class stores the items column family. STANDARD: Snappy and 4 KB blocks (fast
+// point reads). STANDARD_INFREQUENT_ACCESS trades read speed for size: ZSTD at level 9 and
+// 32 KB blocks, which compress better and cost more to read. ApplyTableClass sets the same
+// options on a live column family.
+constexpr int kInfrequentAccessZstdLevel = 9;
+constexpr size_t kInfrequentAccessBlockBytes = 32 * 1024;
+constexpr size_t kStandardBlockBytes = 4 * 1024;
+
+rocksdb::ColumnFamilyOptions ItemsCfOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                            TableClass table_class) {
+  const bool infrequent = table_class == TableClass::kStandardInfrequentAccess;
   rocksdb::ColumnFamilyOptions options;
+  options.compression = infrequent ? rocksdb::kZSTD : rocksdb::kSnappyCompression;
+  if (infrequent) options.compression_opts.level = kInfrequentAccessZstdLevel;
   rocksdb::BlockBasedTableOptions table;
+  table.block_size = infrequent ? kInfrequentAccessBlockBytes : kStandardBlockBytes;
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.whole_key_filtering = true;
@@ -106,6 +119,9 @@ TableSettings SettingsOf(const v1::TableMeta& meta) {
   capacity.last_pay_per_request_micros = meta.last_pay_per_request_micros();
   capacity.pay_per_request_switch_micros.assign(meta.pay_per_request_switch_micros().begin(),
                                                 meta.pay_per_request_switch_micros().end());
+  settings.table_class =
+      meta.infrequent_access() ? TableClass::kStandardInfrequentAccess : TableClass::kStandard;
+  settings.table_class_set_micros = meta.table_class_set_micros();
   return settings;
 }
 
@@ -128,6 +144,28 @@ void SetSettings(const TableSettings& settings, v1::TableMeta& meta) {
   for (int64_t micros : capacity.pay_per_request_switch_micros) {
     meta.add_pay_per_request_switch_micros(micros);
   }
+  meta.set_infrequent_access(settings.table_class == TableClass::kStandardInfrequentAccess);
+  meta.set_table_class_set_micros(settings.table_class_set_micros);
+}
+
+// Sets `table_class`'s options (see ItemsCfOptions) on a live items column family: files
+// written from now on follow them (and RocksDB's options file records them for the next
+// open).
+Status ApplyTableClass(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* items,
+                       TableClass table_class) {
+  const bool infrequent = table_class == TableClass::kStandardInfrequentAccess;
+  const rocksdb::Status s = db.SetOptions(
+      items,
+      {{"compression", infrequent ? "kZSTD" : "kSnappyCompression"},
+       {"compression_opts",
+        "{level=" +
+            std::to_string(infrequent ? kInfrequentAccessZstdLevel
+                                      : rocksdb::CompressionOptions::kDefaultCompressionLevel) +
+            "}"},
+       {"block_based_table_factory",
+        "{block_size=" +
+            std::to_string(infrequent ? kInfrequentAccessBlockBytes : kStandardBlockBytes) + "}"}});
+  return s.ok() ? Status::Ok() : Status::IOError("table class options: " + s.ToString());
 }
 
 // DynamoDB's stream label: the stream's creation time, ISO 8601 with milliseconds.
@@ -330,8 +368,14 @@ Catalog::Catalog(rocksdb::DB& db, rocksdb::ColumnFamilyHandle& default_cf, Commi
       stream_retention_micros_(stream_retention_micros) {}
 
 rocksdb::ColumnFamilyOptions Catalog::ColumnFamilyOptions(
-    const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache) {
-  if (name.rfind("items.", 0) == 0) return ItemsCfOptions(cache);
+    const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache,
+    const rocksdb::ColumnFamilyOptions* stored) {
+  if (name.rfind("items.", 0) == 0) {
+    // Only an infrequent-access table's items are compressed with ZSTD.
+    return ItemsCfOptions(cache, stored != nullptr && stored->compression == rocksdb::kZSTD
+                                     ? TableClass::kStandardInfrequentAccess
+                                     : TableClass::kStandard);
+  }
   if (name.rfind("log.", 0) == 0) return LogCfOptions(cache);
   return rocksdb::ColumnFamilyOptions();
 }
@@ -352,6 +396,10 @@ Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_
     auto log = column_families.extract(LogCfName(meta.table_id()));
     if (items.empty() || log.empty()) {
       return Status::IOError("column families of table '" + meta.name() + "' are missing");
+    }
+    if (meta.infrequent_access()) {  // also when the options file could not tell at open
+      TW_RETURN_IF_ERROR(
+          ApplyTableClass(db_, items.mapped(), TableClass::kStandardInfrequentAccess));
     }
     auto table = std::make_shared<TableState>(&db_, meta, items.mapped(), log.mapped());
     RecoverShards(*table);
@@ -552,7 +600,8 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   auto cache = rocksdb::NewLRUCache(block_cache_bytes_);
   rocksdb::ColumnFamilyHandle* items = nullptr;
   rocksdb::ColumnFamilyHandle* log = nullptr;
-  s = db_.CreateColumnFamily(ItemsCfOptions(cache), ItemsCfName(id), &items);
+  s = db_.CreateColumnFamily(ItemsCfOptions(cache, request.settings.table_class), ItemsCfName(id),
+                             &items);
   if (!s.ok()) return ToStatus(s);
   s = db_.CreateColumnFamily(LogCfOptions(cache), LogCfName(id), &log);
   if (!s.ok()) {
@@ -742,6 +791,10 @@ Result<TableDescription> Catalog::UpdateSettings(const std::string& name,
   const TableDescription current = Describe(table);
   TableSettings settings = current.settings;
   TW_RETURN_IF_ERROR(update(current, clock_.NowMicros(), settings));
+  if (settings.table_class != current.settings.table_class) {
+    // New files take the class's options now; existing ones as compaction rewrites them.
+    TW_RETURN_IF_ERROR(ApplyTableClass(db_, table.items(), settings.table_class));
+  }
   v1::TableMeta meta = table.meta();
   SetSettings(settings, meta);
   TW_RETURN_IF_ERROR(PersistMeta(meta));

@@ -98,8 +98,11 @@ class Catalog {
           const Clock& clock, size_t block_cache_bytes, int64_t stream_retention_micros);
 
   // RocksDB options for a column family named at open (items.<id>, log.<id>, other).
+  // `stored`: its options as RocksDB's options file last recorded them (nullptr: unknown),
+  // which tell an infrequent-access table's items apart before the catalog is read.
   static rocksdb::ColumnFamilyOptions ColumnFamilyOptions(
-      const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache);
+      const std::string& name, const std::shared_ptr<rocksdb::Cache>& cache,
+      const rocksdb::ColumnFamilyOptions* stored);
 
   // Opens every table of the catalog from `column_families` (by name, as opened) and
   // recovers each shard's counters from its log; drops column families that no table

@@ -1,9 +1,12 @@
 // Opening and closing the engine: the RocksDB instance, the commit pipeline, the catalog,
 // and the background loop (TTL sweeps, retention, tombstone purges).
+#include <rocksdb/convenience.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
+#include <rocksdb/utilities/options_util.h>
 
 #include <chrono>
+#include <map>
 
 #include "engine_impl.h"
 #include "write_ahead_log.h"
@@ -69,9 +72,26 @@ Status EngineImpl::OpenDatabase() {
       rocksdb::DB::ListColumnFamilies(db_options, options_.data_dir, &cf_names);
   if (!listed.ok()) cf_names = {rocksdb::kDefaultColumnFamilyName};
 
+  // The options each column family last ran with (RocksDB's options file), so that a
+  // table's storage class applies from the first file written, the recovery flush included.
+  std::map<std::string, rocksdb::ColumnFamilyOptions> stored;
+  {
+    rocksdb::ConfigOptions config;
+    config.ignore_unknown_options = true;
+    config.ignore_unsupported_options = true;
+    config.env = db_options.env;
+    rocksdb::DBOptions stored_db;
+    std::vector<rocksdb::ColumnFamilyDescriptor> stored_families;
+    if (rocksdb::LoadLatestOptions(config, options_.data_dir, &stored_db, &stored_families).ok()) {
+      for (auto& family : stored_families) stored[family.name] = std::move(family.options);
+    }
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : cf_names) {
-    descriptors.emplace_back(name, Catalog::ColumnFamilyOptions(name, cache));
+    const auto found = stored.find(name);
+    descriptors.emplace_back(
+        name, Catalog::ColumnFamilyOptions(name, cache,
+                                           found == stored.end() ? nullptr : &found->second));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

@@ -41,6 +41,7 @@ TW_OPERATION(GetShardIterator);
 TW_OPERATION(GetRecords);
 // TidewaterAdmin_20261205 (admin_handlers.cc)
 TW_OPERATION(SplitShard);
+TW_OPERATION(EstimateCost);
 
 #undef TW_OPERATION
 

@@ -64,6 +64,7 @@ constexpr std::array kOperations = {
     Operation{kReplicationPrefix, "ReportReplicatorProgress", nullptr, &ReportReplicatorProgress},
     Operation{kReplicationPrefix, "ListReplicatorProgress", nullptr, &ListReplicatorProgress},
     Operation{kAdminPrefix, "SplitShard", &SplitShard},
+    Operation{kAdminPrefix, "EstimateCost", &EstimateCost},
     Operation{kAutoScalingTargetPrefix, "RegisterScalableTarget", &RegisterScalableTarget},
     Operation{kAutoScalingTargetPrefix, "DescribeScalableTargets", &DescribeScalableTargets},
     Operation{kAutoScalingTargetPrefix, "DeregisterScalableTarget", &DeregisterScalableTarget},

@@ -21,6 +21,7 @@
 #include "service_context.h"
 #include "shard_autosplit.h"
 #include "shard_iterator.h"
+#include "table_cost.h"
 #include "table_schemas.h"
 #include "throughput_limiter.h"
 #include "transaction_tokens.h"
@@ -52,10 +53,11 @@ class ServerImpl final : public Server {
         throughput_(engine, options.clock, options.region, options.throttling),
         autoscaling_registry_(std::move(autoscaling_registry)),
         autoscaler_(engine, options.clock, &throughput_, autoscaling_registry_.get()),
+        cost_(engine, options.clock, &throughput_),
         metrics_(RequestRouter::OperationNames(), engine,
                  WithServerCollectables(options.extra_metrics)),
         service_{engine,   options.clock, options.region, &schemas_,    &expressions_, &iterators_,
-                 &tokens_, &metrics_,     &replicators_,  &throughput_, &autoscaler_},
+                 &tokens_, &metrics_,     &replicators_,  &throughput_, &autoscaler_,  &cost_},
         router_(&service_, authenticator_.get(), options.max_body_bytes),
         history_(kConsoleHistoryPoints),
         console_(Console::Options{engine, &history_, options.region, &metrics_}),
@@ -134,6 +136,7 @@ class ServerImpl final : public Server {
       std::vector<const prometheus::Collectable*> extra) const {
     extra.push_back(&throughput_);
     extra.push_back(&split_metrics_);
+    extra.push_back(&cost_);
     return extra;
   }
 
@@ -160,6 +163,7 @@ class ServerImpl final : public Server {
   ThroughputLimiter throughput_;
   std::unique_ptr<AutoScalingRegistry> autoscaling_registry_;
   AutoScaler autoscaler_;  // scales on its thread from Run until Shutdown
+  TableCostEstimator cost_;
   prometheus::Registry split_metrics_;
   ServerMetrics metrics_;
   ReplicatorProgressBoard replicators_;

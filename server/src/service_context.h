@@ -1,6 +1,6 @@
 // What every API handler works with: the shared service state (engine, clock, region,
 // key schemas, expression cache, iterator codec, transaction tokens, metrics, replicator
-// reports, throughput limiter, auto scaling) and the per-request
+// reports, throughput limiter, auto scaling, cost estimates) and the per-request
 // scope (response writer, error details).
 #pragma once
 
@@ -24,7 +24,8 @@
 
 namespace tidewater::server {
 
-class AutoScaler;  // autoscaling_scaler.h
+class AutoScaler;          // autoscaling_scaler.h
+class TableCostEstimator;  // table_cost.h
 
 // Shared by all requests; every member is safe for concurrent use. Owned by the Server.
 struct ServiceContext {
@@ -38,7 +39,8 @@ struct ServiceContext {
   ServerMetrics* metrics;
   ReplicatorProgressBoard* replicators;
   ThroughputLimiter* throughput;
-  AutoScaler* autoscaling;  // Application Auto Scaling's targets, policies and scaler
+  AutoScaler* autoscaling;   // Application Auto Scaling's targets, policies and scaler
+  TableCostEstimator* cost;  // monthly cost estimates (EstimateCost, /metrics)
 };
 
 // One request in progress. A handler writes its whole response document (one JSON object)

@@ -228,6 +228,17 @@ Status RejectSecondaryIndexes(const rapidjson::Value& request) {
   return Status::Ok();
 }
 
+// TableClass, when the request names one (an unknown name is a constraint error).
+Result<std::optional<TableClass>> ReadTableClass(const rapidjson::Value& request,
+                                                 ConstraintErrors& errors) {
+  TW_ASSIGN_OR_RETURN(auto text, GetString(request, "TableClass"));
+  if (!text) return std::optional<TableClass>();
+  errors.CheckEnum("tableClass", text, {"STANDARD_INFREQUENT_ACCESS", "STANDARD"});
+  return std::optional<TableClass>(*text == "STANDARD_INFREQUENT_ACCESS"
+                                       ? TableClass::kStandardInfrequentAccess
+                                       : TableClass::kStandard);
+}
+
 int64_t EngineNow(const ServiceContext& service) {
   return service.engine->options().clock->NowMicros();
 }
@@ -253,10 +264,15 @@ Status CreateTable(ServiceContext& service, const rapidjson::Value& request, Req
   TW_ASSIGN_OR_RETURN(std::optional<bool> protection,
                       GetBool(request, "DeletionProtectionEnabled"));
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* tags, GetArray(request, "Tags"));
+  TW_ASSIGN_OR_RETURN(std::optional<TableClass> table_class, ReadTableClass(request, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_RETURN_IF_ERROR(RejectSecondaryIndexes(request));
 
   CreateTableRequest create;
+  if (table_class) {
+    create.settings.table_class = *table_class;
+    create.settings.table_class_set_micros = EngineNow(service);
+  }
   create.name = name;
   TW_ASSIGN_OR_RETURN(create.key_schema, ResolveKeySchema(key_input));
   if (tags != nullptr) {
@@ -349,11 +365,12 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
                       ReadStreamSpecification(request, errors));
   TW_ASSIGN_OR_RETURN(std::optional<bool> protection,
                       GetBool(request, "DeletionProtectionEnabled"));
+  TW_ASSIGN_OR_RETURN(std::optional<TableClass> table_class, ReadTableClass(request, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_RETURN_IF_ERROR(RejectSecondaryIndexes(request));
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->DescribeTable(name));
   const bool settings_change =
-      billing.mode || billing.throughput || billing.on_demand_given() || protection;
+      billing.mode || billing.throughput || billing.on_demand_given() || protection || table_class;
   if (!stream && !settings_change) {
     return Status::Validation(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
@@ -371,6 +388,10 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
                    name, [&](const TableDescription&, int64_t now_micros, TableSettings& settings) {
                      TW_RETURN_IF_ERROR(ApplyBillingChange(billing, now_micros, settings));
                      if (protection) settings.deletion_protection = *protection;
+                     if (table_class) {
+                       settings.table_class = *table_class;
+                       settings.table_class_set_micros = now_micros;
+                     }
                      return Status::Ok();
                    }));
     service.throughput->Configure(name, table.settings);

@@ -44,6 +44,11 @@ std::string TableIdText(uint64_t table_id) {
 
 double EpochSeconds(int64_t micros) { return static_cast<double>(micros) / 1'000'000.0; }
 
+std::string_view TableClassName(TableClass table_class) {
+  return table_class == TableClass::kStandardInfrequentAccess ? "STANDARD_INFREQUENT_ACCESS"
+                                                              : "STANDARD";
+}
+
 int64_t StreamLabelMicros(std::string_view label) {
   std::tm tm{};
   int millis = 0;
@@ -176,6 +181,15 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
     WriteString(writer, table.stream_label);
     writer.Key("LatestStreamArn");
     WriteString(writer, StreamArn(region, table.name, table.stream_label));
+  }
+  if (table.settings.table_class_set_micros != 0) {  // as DynamoDB: once a class was given
+    writer.Key("TableClassSummary");
+    writer.StartObject();
+    writer.Key("TableClass");
+    WriteString(writer, TableClassName(table.settings.table_class));
+    writer.Key("LastUpdateDateTime");
+    writer.Double(EpochSeconds(table.settings.table_class_set_micros));
+    writer.EndObject();
   }
   writer.Key("DeletionProtectionEnabled");
   writer.Bool(table.settings.deletion_protection);

@@ -24,6 +24,9 @@ void WriteDeletedTableDescription(const TableDescription& table, std::string_vie
 // Writes the KeySchema array ([{"AttributeName":..,"KeyType":"HASH"}, ...]).
 void WriteKeySchema(const KeySchema& schema, json::Writer& writer);
 
+// "STANDARD" or "STANDARD_INFREQUENT_ACCESS", as TableClassSummary names the class.
+std::string_view TableClassName(TableClass table_class);
+
 // Epoch seconds with a fraction, as DynamoDB timestamps appear in JSON.
 double EpochSeconds(int64_t micros);
 // A stream label ("2024-01-31T12:34:56.789", UTC) as epoch microseconds; 0 when malformed.

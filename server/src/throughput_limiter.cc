@@ -129,6 +129,7 @@ struct LimitedTable {
   std::vector<TokenBucket> shards;  // by shard index; write-equivalent units
   double consumed_read = 0;
   double consumed_write = 0;
+  Clock::MonotonicTime counted_since{};  // when consumed_read/write started at 0
   uint64_t read_throttle_events = 0;
   uint64_t write_throttle_events = 0;
   std::map<std::string, uint64_t, std::less<>> throttled_requests;  // by operation
@@ -273,7 +274,8 @@ std::shared_ptr<LimitedTable> ThroughputLimiter::StateOf(const std::string& tabl
   for (std::string_view operation : kCapacityOperations) {
     state->throttled_requests.emplace(std::string(operation), 0);
   }
-  state->Apply(description->settings, clock_->MonotonicNow(), true);
+  state->counted_since = clock_->MonotonicNow();
+  state->Apply(description->settings, state->counted_since, true);
   std::unique_lock lock(mutex_);
   return tables_.emplace(table, std::move(state)).first->second;
 }
@@ -333,6 +335,14 @@ std::optional<std::pair<double, double>> ThroughputLimiter::ConsumedTotals(
   if (state == nullptr) return std::nullopt;
   std::lock_guard lock(state->mutex);
   return std::make_pair(state->consumed_read, state->consumed_write);
+}
+
+std::optional<ThroughputLimiter::ConsumedUnits> ThroughputLimiter::Consumed(
+    const std::string& table) const {
+  std::shared_ptr<LimitedTable> state = StateOf(table);
+  if (state == nullptr) return std::nullopt;
+  std::lock_guard lock(state->mutex);
+  return ConsumedUnits{state->consumed_read, state->consumed_write, state->counted_since};
 }
 
 void ThroughputLimiter::Configure(const std::string& table, const TableSettings& settings) {

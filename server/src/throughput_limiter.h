@@ -180,6 +180,13 @@ class ThroughputLimiter final : public prometheus::Collectable {
   // The units `table` consumed since it was first seen (or last forgotten), as
   // {read, write}; nullopt when it does not exist. Application Auto Scaling samples it.
   std::optional<std::pair<double, double>> ConsumedTotals(const std::string& table) const;
+  // The same with the time they are counted from (cost estimates extrapolate a rate).
+  struct ConsumedUnits {
+    double read = 0;
+    double write = 0;
+    Clock::MonotonicTime since{};
+  };
+  std::optional<ConsumedUnits> Consumed(const std::string& table) const;
 
   // The table was created or its billing changed: the buckets follow `settings` at once.
   void Configure(const std::string& table, const TableSettings& settings);

@@ -1,6 +1,7 @@
 // `tidewater admin split-shard` end to end, as processes: it splits a shard of a tidewaterd
 // process, and the AWS CLI's `dynamodbstreams describe-stream` (/usr/bin/aws) then shows
-// the parent closed and the children naming it as parent.
+// the parent closed and the children naming it as parent. `tidewater admin cost` prints
+// the written table's estimated monthly cost, and /metrics exports it.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <sys/wait.h>
@@ -120,6 +121,57 @@ TEST_F(AdminCommandTest, SplitShardShowsLineageToTheAwsCli) {
                 &output),
             1);
   EXPECT_NE(output.find("closed"), std::string::npos) << output;
+}
+
+TEST_F(AdminCommandTest, CostPrintsEachTablesMonthlyCostAtBothClasses) {
+  std::string output;
+  ASSERT_EQ(Run(TW_TIDEWATER, {"admin", "cost", "--endpoint", tidewaterd_.url()}, &output), 0)
+      << output;
+  EXPECT_NE(output.find("TABLE"), std::string::npos) << output;
+  EXPECT_NE(output.find("SAVING"), std::string::npos) << output;
+  const size_t row = output.find("\norders ");
+  ASSERT_NE(row, std::string::npos) << output;
+  const std::string line = output.substr(row + 1, output.find('\n', row + 1) - row - 1);
+  EXPECT_NE(line.find(" STANDARD "), std::string::npos) << line;
+  EXPECT_NE(line.find(" PAY_PER_REQUEST "), std::string::npos) << line;
+  // Writes dominate a few kilobytes: Standard-IA would cost more, so the saving is negative.
+  EXPECT_NE(line.find(" -$"), std::string::npos) << line;
+
+  ASSERT_EQ(Run(TW_TIDEWATER,
+                {"admin", "cost", "--endpoint", tidewaterd_.url(), "--table", "orders", "--json"},
+                &output),
+            0)
+      << output;
+  rapidjson::Document answer;
+  answer.Parse(output.c_str());
+  ASSERT_FALSE(answer.HasParseError()) << output;
+  ASSERT_EQ(answer["Tables"].Size(), 1u);
+  const auto& orders = answer["Tables"][0];
+  EXPECT_GT(orders["ConsumedWriteUnitsPerSecond"].GetDouble(), 0) << output;
+  const double standard_writes = orders["MonthlyCost"]["STANDARD"]["Writes"].GetDouble();
+  EXPECT_GT(standard_writes, 0) << output;
+  EXPECT_GT(orders["MonthlyCost"]["STANDARD_INFREQUENT_ACCESS"]["Writes"].GetDouble(),
+            standard_writes)
+      << output;
+
+  EXPECT_EQ(Run(TW_TIDEWATER,
+                {"admin", "cost", "--endpoint", tidewaterd_.url(), "--table", "missing"}, &output),
+            1);
+  EXPECT_NE(output.find("not found"), std::string::npos) << output;
+
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics.ok());
+  const std::string series =
+      "\n"
+      R"(tidewater_table_estimated_monthly_cost_dollars{table="orders",)"
+      R"(table_class="STANDARD",component="writes"} )";
+  const size_t sample = metrics->body.find(series);
+  ASSERT_NE(sample, std::string::npos) << metrics->body;
+  EXPECT_GT(std::stod(metrics->body.substr(sample + series.size())), 0) << metrics->body;
+  EXPECT_NE(metrics->body.find(R"(tidewater_table_class_info{table="orders",)"
+                               R"(table_class="STANDARD"} 1)"),
+            std::string::npos)
+      << metrics->body;
 }
 
 // tidewaterd splits by itself: a table written faster than --split-shard-writes-per-second

@@ -35,6 +35,9 @@ struct StreamSpecification {
 };
 
 enum class BillingMode { kPayPerRequest, kProvisioned };
+// DynamoDB's table classes. An infrequent-access table's items are stored for size over
+// read speed (heavier compression, larger blocks): see Catalog::ItemsCfOptions.
+enum class TableClass { kStandard, kStandardInfrequentAccess };
 
 struct ProvisionedThroughput {
   int64_t read_capacity_units = 0;
@@ -65,7 +68,8 @@ struct CapacityHistory {
 };
 
 // The settings of a table that UpdateTableSettings changes: billing, throughput, deletion
-// protection and tags, with the capacity history that limits billing changes.
+// protection, tags and the table class, with the capacity history that limits billing
+// changes.
 struct TableSettings {
   BillingMode billing_mode = BillingMode::kPayPerRequest;
   ProvisionedThroughput provisioned;  // zero while PAY_PER_REQUEST
@@ -73,6 +77,8 @@ struct TableSettings {
   bool deletion_protection = false;   // DeleteTable is refused while set
   std::map<std::string, std::string> tags;
   CapacityHistory capacity;
+  TableClass table_class = TableClass::kStandard;
+  int64_t table_class_set_micros = 0;  // when TableClass was last set explicitly; 0: never
   friend bool operator==(const TableSettings&, const TableSettings&) = default;
 };
 
