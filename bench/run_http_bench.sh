@@ -94,8 +94,10 @@ endpoints[dynalite]="http://127.0.0.1:$dynalite_port"
 
 if [[ -z "$tidewater_endpoint" ]]; then
   tidewater_port="$(free_port)"
+  # No throttling: the peak is the server's, not DynamoDB's limits (4,000 write units/s for
+  # a new on-demand table); dynalite does not throttle either.
   "$tidewaterd" --data-dir "$work/tidewater" --listen "127.0.0.1:$tidewater_port" \
-    --region us-east-1 >"$work/tidewaterd.log" 2>&1 &
+    --region us-east-1 --throttling off >"$work/tidewaterd.log" 2>&1 &
   pids+=("$!")
   wait_http "http://127.0.0.1:$tidewater_port/healthz" "$!" tidewaterd
   tidewater_endpoint="http://127.0.0.1:$tidewater_port"
