@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -210,22 +211,36 @@ class FileSinkImpl final : public FileSink {
       if (!next.has_value() || last + 1 > *next) next = last + 1;
     }
     if (error) return Status::IOError("cannot list " + dir + ": " + error.message());
-    std::ifstream manifest(dir + "/" + kPositionsFile);
-    if (manifest) {
-      std::stringstream text;
-      text << manifest.rdbuf();
-      rapidjson::Document document;
-      document.Parse(text.str().c_str());
-      if (document.HasParseError() || !document.IsObject()) {
-        return Status::IOError("malformed " + dir + "/" + kPositionsFile);
-      }
-      const std::string member = std::to_string(shard);
-      if (document.HasMember(member.c_str()) && document[member.c_str()].IsUint64()) {
-        const uint64_t stored = document[member.c_str()].GetUint64();
-        if (!next.has_value() || stored > *next) next = stored;
-      }
+    TW_ASSIGN_OR_RETURN(const auto manifest, ReadManifest(table));
+    if (auto stored = manifest.find(shard); stored != manifest.end()) {
+      if (!next.has_value() || stored->second > *next) next = stored->second;
     }
     return next;
+  }
+
+  // A table's manifest: shard -> next sequence.
+  using ManifestPositions = std::map<uint32_t, uint64_t>;
+
+  // The table's manifest (empty when there is none yet).
+  Result<ManifestPositions> ReadManifest(const std::string& table) {
+    ManifestPositions positions;
+    const std::string path = TableDir(table) + "/" + kPositionsFile;
+    std::ifstream manifest(path);
+    if (!manifest) return positions;
+    std::stringstream text;
+    text << manifest.rdbuf();
+    rapidjson::Document document;
+    document.Parse(text.str().c_str());
+    if (document.HasParseError() || !document.IsObject()) {
+      return Status::IOError("malformed " + path);
+    }
+    for (const auto& member : document.GetObject()) {
+      if (member.value.IsUint64()) {
+        positions[static_cast<uint32_t>(std::strtoul(member.name.GetString(), nullptr, 10))] =
+            member.value.GetUint64();
+      }
+    }
+    return positions;
   }
 
   Status WriteLocked(const ShardKey& key, const streams::ShardBatch& batch) TW_REQUIRES(mutex_) {
@@ -384,13 +399,19 @@ class FileSinkImpl final : public FileSink {
     return WriteManifest(key.table);
   }
 
+  // Rewrites the table's manifest from the committed positions, keeping those of shards
+  // this sink has not touched since it started (a shard finished by an earlier run, which
+  // is never read again).
   Status WriteManifest(const std::string& table) TW_REQUIRES(mutex_) {
+    TW_ASSIGN_OR_RETURN(ManifestPositions positions, ReadManifest(table));
+    for (const auto& [key, next] : committed_) {
+      if (key.table == table && next != 0) positions[key.shard] = next;
+    }
     rapidjson::StringBuffer buffer;
     json::Writer writer(buffer);
     writer.StartObject();
-    for (const auto& [key, next] : committed_) {
-      if (key.table != table || next == 0) continue;
-      writer.Key(std::to_string(key.shard).c_str());
+    for (const auto& [shard, next] : positions) {
+      writer.Key(std::to_string(shard).c_str());
       writer.Uint64(next);
     }
     writer.EndObject();
