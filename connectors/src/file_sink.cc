@@ -234,7 +234,8 @@ class FileSinkImpl final : public FileSink {
     if (document.HasParseError() || !document.IsObject()) {
       return Status::IOError("malformed " + path);
     }
-    for (const auto& member : document.GetObject()) {
+    const rapidjson::Value& object = document;  // const members: C++20-clean iterators
+    for (const auto& member : object.GetObject()) {
       if (member.value.IsUint64()) {
         positions[static_cast<uint32_t>(std::strtoul(member.name.GetString(), nullptr, 10))] =
             member.value.GetUint64();
