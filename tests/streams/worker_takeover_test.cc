@@ -56,9 +56,12 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
 
   const std::string log_a = dir.Sub("a.log");
   const std::string log_b = dir.Sub("b.log");
+  // Leases of 3 s (renewed every second): B steals with a conditional update on what it
+  // listed, which a renewal in between defeats; on a loaded machine (sanitizers, two tests
+  // at once) a listing can be older than a shorter renewal interval every time.
   auto worker = [&](const std::string& id, const std::string& log) {
     return std::make_unique<ChildProcess>(
-        TW_CONSUMER_WORKER, std::vector<std::string>{daemon.url(), "events", id, log, "1000"});
+        TW_CONSUMER_WORKER, std::vector<std::string>{daemon.url(), "events", id, log, "3000"});
   };
   write(50);
   auto a = worker("a", log_a);
