@@ -11,8 +11,8 @@
 
 #include <fstream>
 #include <map>
-#include <set>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "support/change_chain.h"
