@@ -1,19 +1,17 @@
 #include "autoscaling_registry.h"
 
-#include <fcntl.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <random>
+
+#include "tidewater/core/durable_file.h"
 
 namespace tidewater::server {
 namespace {
@@ -125,34 +123,6 @@ std::string Serialize(const std::vector<ScalableTarget>& targets,
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-Status WriteFileAtomically(const std::filesystem::path& path, const std::string& contents) {
-  std::filesystem::path temp = path;
-  temp += ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) {
-    return Status::IOError("cannot create " + temp.string() + ": " + std::strerror(errno));
-  }
-  size_t written = 0;
-  while (written < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
-    if (n <= 0) break;
-    written += static_cast<size_t>(n);
-  }
-  const bool ok = written == contents.size() && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return Status::IOError("cannot write " + temp.string());
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) return Status::IOError("cannot rename " + temp.string() + ": " + ec.message());
-  // The rename itself is durable once the directory is synced.
-  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return Status::Ok();
-}
-
 bool SameTarget(std::string_view table, ScalableDimension dimension, std::string_view other_table,
                 ScalableDimension other_dimension) {
   return table == other_table && dimension == other_dimension;
@@ -239,7 +209,7 @@ Status AutoScalingRegistry::Load() {
 Status AutoScalingRegistry::Commit(std::vector<ScalableTarget> targets,
                                    std::vector<TrackingPolicy> policies,
                                    std::vector<ScalingActivityRecord> activities) {
-  TW_RETURN_IF_ERROR(WriteFileAtomically(path_, Serialize(targets, policies, activities)));
+  TW_RETURN_IF_ERROR(WriteFileAtomically(path_, Serialize(targets, policies, activities), 0600));
   targets_ = std::move(targets);
   policies_ = std::move(policies);
   activities_ = std::move(activities);

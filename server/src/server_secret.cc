@@ -1,14 +1,12 @@
 #include "server_secret.h"
 
-#include <fcntl.h>
 #include <openssl/rand.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+
+#include "tidewater/core/durable_file.h"
 
 namespace tidewater::server {
 namespace {
@@ -19,19 +17,8 @@ Status WriteNewSecret(const std::filesystem::path& path) {
   unsigned char secret[kSecretBytes];
   if (RAND_bytes(secret, sizeof(secret)) != 1)
     return Status::Internal("no randomness for the server secret");
-  std::filesystem::path temp = path;
-  temp += ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0)
-    return Status::IOError("cannot create " + temp.string() + ": " + std::strerror(errno));
-  bool written = ::write(fd, secret, sizeof(secret)) == static_cast<ssize_t>(sizeof(secret)) &&
-                 ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return Status::IOError("cannot write " + temp.string());
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) return Status::IOError("cannot rename " + temp.string() + ": " + ec.message());
-  return Status::Ok();
+  return WriteFileAtomically(
+      path.string(), std::string_view(reinterpret_cast<const char*>(secret), sizeof(secret)), 0600);
 }
 
 }  // namespace
