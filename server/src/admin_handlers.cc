@@ -84,8 +84,7 @@ void WriteCostEstimate(const TableCostEstimate& estimate, json::Writer& w) {
   w.Key("TableClass");
   WriteString(w, TableClassName(estimate.table_class));
   w.Key("BillingMode");
-  WriteString(w, estimate.usage.billing_mode == BillingMode::kProvisioned ? "PROVISIONED"
-                                                                          : "PAY_PER_REQUEST");
+  WriteString(w, BillingModeName(estimate.usage.billing_mode));
   w.Key("TableSizeBytes");
   w.Uint64(estimate.usage.size_bytes);
   w.Key("ConsumedReadUnitsPerSecond");

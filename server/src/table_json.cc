@@ -44,6 +44,10 @@ std::string TableIdText(uint64_t table_id) {
 
 double EpochSeconds(int64_t micros) { return static_cast<double>(micros) / 1'000'000.0; }
 
+std::string_view BillingModeName(BillingMode mode) {
+  return mode == BillingMode::kProvisioned ? "PROVISIONED" : "PAY_PER_REQUEST";
+}
+
 std::string_view TableClassName(TableClass table_class) {
   return table_class == TableClass::kStandardInfrequentAccess ? "STANDARD_INFREQUENT_ACCESS"
                                                               : "STANDARD";
@@ -109,8 +113,7 @@ void WriteBillingModeSummary(const TableDescription& table, json::Writer& writer
   writer.Key("BillingModeSummary");
   writer.StartObject();
   writer.Key("BillingMode");
-  WriteString(writer, table.settings.billing_mode == BillingMode::kPayPerRequest ? "PAY_PER_REQUEST"
-                                                                                 : "PROVISIONED");
+  WriteString(writer, BillingModeName(table.settings.billing_mode));
   if (table.settings.capacity.last_pay_per_request_micros != 0) {
     writer.Key("LastUpdateToPayPerRequestDateTime");
     writer.Double(EpochSeconds(table.settings.capacity.last_pay_per_request_micros));

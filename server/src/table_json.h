@@ -27,6 +27,9 @@ void WriteKeySchema(const KeySchema& schema, json::Writer& writer);
 // "STANDARD" or "STANDARD_INFREQUENT_ACCESS", as TableClassSummary names the class.
 std::string_view TableClassName(TableClass table_class);
 
+// DynamoDB's name of a billing mode: "PROVISIONED" or "PAY_PER_REQUEST".
+std::string_view BillingModeName(BillingMode mode);
+
 // Epoch seconds with a fraction, as DynamoDB timestamps appear in JSON.
 double EpochSeconds(int64_t micros);
 // A stream label ("2024-01-31T12:34:56.789", UTC) as epoch microseconds; 0 when malformed.
