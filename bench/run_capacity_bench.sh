@@ -37,15 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  /usr/bin/python3 -c \
-    'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$repo/bench/bench_lib.sh"
 cpu_ticks() {  # utime + stime of a process, in clock ticks
   awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-field() {  # field NAME "result line"
-  tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"
 }
 
 declare -A cost
@@ -56,10 +50,7 @@ for mode in off on; do
   "$tidewaterd" --data-dir "$work/data" --listen "127.0.0.1:$port" --region us-east-1 \
     --throttling "$mode" >"$work/tidewaterd.log" 2>&1 &
   server_pid="$!"
-  for _ in $(seq 300); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
-    sleep 0.1
-  done
+  wait_http "http://127.0.0.1:$port/healthz" "$server_pid" tidewaterd "$work/tidewaterd.log"
   common=(--endpoint "http://127.0.0.1:$port" --table capacity_bench --connections 16
           --keys 2000 --item-size 1024 --warmup 1 --rate "$rate")
   "$load" "${common[@]}" --op put --create-table --stream-view-type NEW_AND_OLD_IMAGES \

@@ -57,26 +57,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  /usr/bin/python3 -c \
-    'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until URL answers HTTP at all (any status), or fails after 30 s.
-wait_http() {
-  local url="$1" pid="$2" name="$3"
-  for _ in $(seq 300); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "$name exited during startup; log:" >&2
-      cat "$work/$name.log" >&2
-      exit 1
-    fi
-    if curl -s -o /dev/null "$url"; then return 0; fi
-    sleep 0.1
-  done
-  echo "$name did not answer at $url within 30 s" >&2
-  exit 1
-}
+. "$repo/bench/bench_lib.sh"
 
 dynalite="$repo/bench/.dynalite/node_modules/.bin/dynalite"
 if [[ ! -x "$dynalite" ]]; then
@@ -88,7 +69,7 @@ dynalite_port="$(free_port)"
 mkdir -p "$work/dynalite"
 "$dynalite" --port "$dynalite_port" --path "$work/dynalite" >"$work/dynalite.log" 2>&1 &
 pids+=("$!")
-wait_http "http://127.0.0.1:$dynalite_port/" "$!" dynalite
+wait_http "http://127.0.0.1:$dynalite_port/" "$!" dynalite "$work/dynalite.log"
 declare -A endpoints
 endpoints[dynalite]="http://127.0.0.1:$dynalite_port"
 
@@ -99,7 +80,7 @@ if [[ -z "$tidewater_endpoint" ]]; then
   "$tidewaterd" --data-dir "$work/tidewater" --listen "127.0.0.1:$tidewater_port" \
     --region us-east-1 --throttling off >"$work/tidewaterd.log" 2>&1 &
   pids+=("$!")
-  wait_http "http://127.0.0.1:$tidewater_port/healthz" "$!" tidewaterd
+  wait_http "http://127.0.0.1:$tidewater_port/healthz" "$!" tidewaterd "$work/tidewaterd.log"
   tidewater_endpoint="http://127.0.0.1:$tidewater_port"
 fi
 endpoints[tidewater]="$tidewater_endpoint"
@@ -120,9 +101,6 @@ run_load() {
   echo "$output"
 }
 
-field() {  # field NAME "result line"
-  tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"
-}
 
 declare -A result
 for target in dynalite tidewater; do

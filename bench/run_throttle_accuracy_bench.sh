@@ -38,15 +38,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port="$(/usr/bin/python3 -c \
-  'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+. "$repo/bench/bench_lib.sh"
+port="$(free_port)"
 "$tidewaterd" --data-dir "$work/data" --listen "127.0.0.1:$port" --region us-east-1 \
   >"$work/tidewaterd.log" 2>&1 &
 server_pid="$!"
-for _ in $(seq 300); do
-  curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
-  sleep 0.1
-done
+wait_http "http://127.0.0.1:$port/healthz" "$server_pid" tidewaterd "$work/tidewaterd.log"
 curl -sf -o /dev/null "http://127.0.0.1:$port/" \
   -H "X-Amz-Target: DynamoDB_20120810.CreateTable" \
   -H "Content-Type: application/x-amz-json-1.0" \
@@ -60,7 +57,6 @@ result="$("$load" --endpoint "http://127.0.0.1:$port" --table throttle_bench --o
   --connections 8 --keys 10000 --item-size 512 --warmup 0 --duration "$duration" --rate "$rate" \
   2>/dev/null)" || true  # refused requests make it exit 1; its result line is still printed
 echo "$result"
-field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 awk -v ok="$(field ok "$result")" -v elapsed="$(field elapsed_s "$result")" -v wcu="$wcu" \
   -v offered="$rate" -v d="$duration" 'BEGIN {
     accepted = ok / elapsed

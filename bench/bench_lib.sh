@@ -1,0 +1,29 @@
+# Shell functions shared by the benchmark scripts (sourced, not run).
+
+# A free TCP port on loopback.
+free_port() {
+  /usr/bin/python3 -c \
+    'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# field NAME "result line": the value of NAME=... in a tw_http_load result line.
+field() {
+  tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"
+}
+
+# wait_http URL PID NAME LOG: waits until URL answers HTTP at all (any status); fails, with
+# LOG shown, when process PID exits first or after 30 s.
+wait_http() {
+  local url="$1" pid="$2" name="$3" log="$4"
+  for _ in $(seq 300); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$name exited during startup; log:" >&2
+      cat "$log" >&2
+      exit 1
+    fi
+    if curl -s -o /dev/null "$url"; then return 0; fi
+    sleep 0.1
+  done
+  echo "$name did not answer at $url within 30 s" >&2
+  exit 1
+}
