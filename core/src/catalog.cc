@@ -27,6 +27,7 @@ constexpr uint32_t kMaxShards = 1024;
 
 std::string ItemsCfName(uint64_t id) { return "items." + std::to_string(id); }
 std::string LogCfName(uint64_t id) { return "log." + std::to_string(id); }
+std::string IndexCfName(uint64_t id) { return "index." + std::to_string(id); }
 
 // How a table class stores the items column family. STANDARD: Snappy and 4 KB blocks (fast
 // point reads). STANDARD_INFREQUENT_ACCESS trades read speed for size: ZSTD at level 9 and
@@ -89,6 +90,48 @@ KeySchema KeySchemaOf(const v1::TableMeta& meta) {
     schema.sort_key = sk;
   }
   return schema;
+}
+
+KeyAttribute KeyAttributeOf(const v1::KeyAttributeMeta& meta) {
+  KeyAttribute attribute;
+  attribute.name = meta.name();
+  ParseKeyType(meta.type(), &attribute.type);
+  return attribute;
+}
+
+void SetKeyAttribute(const KeyAttribute& attribute, v1::KeyAttributeMeta* meta) {
+  meta->set_name(attribute.name);
+  meta->set_type(TypeName(attribute.type));
+}
+
+std::vector<SecondaryIndex> LocalIndexesOf(const v1::TableMeta& meta) {
+  std::vector<SecondaryIndex> indexes;
+  for (const v1::SecondaryIndexMeta& stored : meta.local_indexes()) {
+    SecondaryIndex index;
+    index.name = stored.name();
+    index.ordinal = stored.ordinal();
+    index.key_schema.partition_key = KeyAttributeOf(stored.partition_key());
+    if (stored.has_sort_key()) index.key_schema.sort_key = KeyAttributeOf(stored.sort_key());
+    ParseProjectionType(stored.projection_type(), &index.projection.type);
+    index.projection.non_key_attributes.assign(stored.non_key_attributes().begin(),
+                                               stored.non_key_attributes().end());
+    indexes.push_back(std::move(index));
+  }
+  return indexes;
+}
+
+v1::SecondaryIndexMeta IndexMetaOf(const SecondaryIndex& index) {
+  v1::SecondaryIndexMeta meta;
+  meta.set_name(index.name);
+  meta.set_ordinal(index.ordinal);
+  SetKeyAttribute(index.key_schema.partition_key, meta.mutable_partition_key());
+  if (index.key_schema.sort_key)
+    SetKeyAttribute(*index.key_schema.sort_key, meta.mutable_sort_key());
+  meta.set_projection_type(std::string(ProjectionTypeName(index.projection.type)));
+  for (const std::string& name : index.projection.non_key_attributes) {
+    meta.add_non_key_attributes(name);
+  }
+  return meta;
 }
 
 std::shared_ptr<const TableConfig> ConfigOf(const v1::TableMeta& meta) {
@@ -261,13 +304,15 @@ std::vector<ShardDescription> StreamShards(TableState& table,
 // --- TableState ---
 
 TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamilyHandle* items,
-                       rocksdb::ColumnFamilyHandle* log)
+                       rocksdb::ColumnFamilyHandle* log, rocksdb::ColumnFamilyHandle* index_entries)
     : db_(db),
       name_(meta.name()),
       id_(meta.table_id()),
+      local_indexes_(LocalIndexesOf(meta)),
       meta_(std::move(meta)),
       items_(items),
       log_(log),
+      index_entries_(index_entries),
       shards_(std::make_unique<std::unique_ptr<Shard>[]>(kShardCapacity)) {
   key_schema_ = KeySchemaOf(meta_);
   config_ = ConfigOf(meta_);
@@ -306,6 +351,7 @@ TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamil
 
 TableState::~TableState() {
   if (items_ != nullptr) db_->DestroyColumnFamilyHandle(items_);
+  if (index_entries_ != nullptr) db_->DestroyColumnFamilyHandle(index_entries_);
   db_->DestroyColumnFamilyHandle(log_);
 }
 
@@ -376,7 +422,7 @@ rocksdb::ColumnFamilyOptions Catalog::ColumnFamilyOptions(
                                      ? TableClass::kStandardInfrequentAccess
                                      : TableClass::kStandard);
   }
-  if (name.rfind("log.", 0) == 0) return LogCfOptions(cache);
+  if (name.rfind("log.", 0) == 0 || name.rfind("index.", 0) == 0) return LogCfOptions(cache);
   return rocksdb::ColumnFamilyOptions();
 }
 
@@ -401,7 +447,16 @@ Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_
       TW_RETURN_IF_ERROR(
           ApplyTableClass(db_, items.mapped(), TableClass::kStandardInfrequentAccess));
     }
-    auto table = std::make_shared<TableState>(&db_, meta, items.mapped(), log.mapped());
+    rocksdb::ColumnFamilyHandle* index_entries = nullptr;
+    if (meta.local_indexes_size() > 0) {
+      auto index = column_families.extract(IndexCfName(meta.table_id()));
+      if (index.empty()) {
+        return Status::IOError("index column family of table '" + meta.name() + "' is missing");
+      }
+      index_entries = index.mapped();
+    }
+    auto table =
+        std::make_shared<TableState>(&db_, meta, items.mapped(), log.mapped(), index_entries);
     RecoverShards(*table);
     tables_[meta.name()] = std::move(table);
   }
@@ -418,7 +473,7 @@ Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_
     }
     // Its items column family, if the deletion was interrupted before dropping it, goes
     // with the orphans below.
-    auto table = std::make_shared<TableState>(&db_, meta, nullptr, log.mapped());
+    auto table = std::make_shared<TableState>(&db_, meta, nullptr, log.mapped(), nullptr);
     RecoverShards(*table);
     retired_[meta.table_id()] = std::move(table);
   }
@@ -564,7 +619,42 @@ TableDescription Catalog::Describe(TableState& table) const {
   db_.GetIntProperty(table.items(), "rocksdb.estimate-live-data-size", &bytes);
   d.approximate_item_count = keys;
   d.approximate_size_bytes = bytes;
+  d.local_indexes = DescribeIndexes(table);
   return d;
+}
+
+std::vector<IndexDescription> Catalog::DescribeIndexes(TableState& table) const {
+  std::vector<IndexDescription> described;
+  if (table.index_entries() == nullptr) return described;
+  // Estimates, as DynamoDB's (refreshed about every six hours there): each index's share
+  // of the index column family's bytes, its entries counted in the same proportion.
+  uint64_t all_keys = 0;
+  db_.GetIntProperty(table.index_entries(), "rocksdb.estimate-num-keys", &all_keys);
+  std::vector<uint64_t> sizes;
+  uint64_t all_bytes = 0;
+  for (const SecondaryIndex& index : table.local_indexes()) {
+    const std::string begin = storage::IndexEntryPrefix(index.ordinal);
+    const std::string end = storage::IndexEntryPrefix(index.ordinal + 1);
+    rocksdb::Range range(begin, end);
+    rocksdb::SizeApproximationOptions options;
+    options.include_memtables = true;
+    uint64_t size = 0;
+    db_.GetApproximateSizes(options, table.index_entries(), &range, 1, &size)
+        .PermitUncheckedError();
+    sizes.push_back(size);
+    all_bytes += size;
+  }
+  for (size_t i = 0; i < table.local_indexes().size(); ++i) {
+    IndexDescription d;
+    d.definition = table.local_indexes()[i];
+    d.approximate_size_bytes = sizes[i];
+    d.approximate_item_count =
+        all_bytes == 0
+            ? 0
+            : static_cast<uint64_t>(static_cast<long double>(all_keys) * sizes[i] / all_bytes);
+    described.push_back(std::move(d));
+  }
+  return described;
 }
 
 Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
@@ -603,10 +693,22 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   s = db_.CreateColumnFamily(ItemsCfOptions(cache, request.settings.table_class), ItemsCfName(id),
                              &items);
   if (!s.ok()) return ToStatus(s);
+  rocksdb::ColumnFamilyHandle* index_entries = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> created{items};
+  const auto drop_created = [&] {
+    for (rocksdb::ColumnFamilyHandle* handle : created) {
+      db_.DropColumnFamily(handle).PermitUncheckedError();
+      db_.DestroyColumnFamilyHandle(handle);
+    }
+  };
   s = db_.CreateColumnFamily(LogCfOptions(cache), LogCfName(id), &log);
+  if (s.ok()) created.push_back(log);
+  if (s.ok() && !request.local_indexes.empty()) {
+    s = db_.CreateColumnFamily(LogCfOptions(cache), IndexCfName(id), &index_entries);
+    if (s.ok()) created.push_back(index_entries);
+  }
   if (!s.ok()) {
-    db_.DropColumnFamily(items).PermitUncheckedError();
-    db_.DestroyColumnFamilyHandle(items);
+    drop_created();
     return ToStatus(s);
   }
 
@@ -618,6 +720,11 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   if (request.key_schema.sort_key) {
     meta.mutable_sort_key()->set_name(request.key_schema.sort_key->name);
     meta.mutable_sort_key()->set_type(TypeName(request.key_schema.sort_key->type));
+  }
+  uint32_t ordinal = 1;
+  for (SecondaryIndex index : request.local_indexes) {
+    index.ordinal = ordinal++;
+    *meta.add_local_indexes() = IndexMetaOf(index);
   }
   const int64_t now = CreationMicros(request.name, clock_.NowMicros());
   meta.set_creation_time_micros(now);
@@ -644,13 +751,10 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   }
   batch.Put(&default_cf_, std::string(kTablePrefix) + meta.name(), meta.SerializeAsString());
   if (Status written = WriteSynced(batch); !written.ok()) {
-    db_.DropColumnFamily(items).PermitUncheckedError();
-    db_.DropColumnFamily(log).PermitUncheckedError();
-    db_.DestroyColumnFamilyHandle(items);
-    db_.DestroyColumnFamilyHandle(log);
+    drop_created();
     return written;
   }
-  auto table = std::make_shared<TableState>(&db_, meta, items, log);
+  auto table = std::make_shared<TableState>(&db_, meta, items, log, index_entries);
   for (uint32_t i = 0; i < table->shard_count(); ++i) {
     Shard& shard = table->shard(i);
     MutexLock shard_lock(shard.commit_mu);  // not yet shared: uncontended
@@ -717,6 +821,9 @@ Result<TableDescription> Catalog::Delete(const std::string& name) {
   table->set_meta(std::move(meta));
   tables_.erase(it);
   db_.DropColumnFamily(table->items()).PermitUncheckedError();
+  if (table->index_entries() != nullptr) {
+    db_.DropColumnFamily(table->index_entries()).PermitUncheckedError();
+  }
   if (keep_streams) {
     retired_[table->id()] = table;
   } else {

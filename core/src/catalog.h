@@ -36,9 +36,10 @@ struct TableConfig {
 // destroyed with the last reference, after DeleteTable dropped them. Thread-safe.
 class TableState {
  public:
-  // `items` is null for a deleted table kept for its disabled streams.
+  // `items` is null for a deleted table kept for its disabled streams; `index_entries` is
+  // null for a table without secondary indexes.
   TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamilyHandle* items,
-             rocksdb::ColumnFamilyHandle* log);
+             rocksdb::ColumnFamilyHandle* log, rocksdb::ColumnFamilyHandle* index_entries);
   ~TableState();
 
   // Fixed for the table's life: read without mu_ while set_meta replaces meta_.
@@ -47,6 +48,16 @@ class TableState {
   const KeySchema& key_schema() const { return key_schema_; }
   rocksdb::ColumnFamilyHandle* items() const { return items_; }
   rocksdb::ColumnFamilyHandle* log() const { return log_; }
+  // The entries of the table's secondary indexes (null: it has none).
+  rocksdb::ColumnFamilyHandle* index_entries() const { return index_entries_; }
+  const std::vector<SecondaryIndex>& local_indexes() const { return local_indexes_; }
+  // The local index named `name`, or nullptr.
+  const SecondaryIndex* FindLocalIndex(std::string_view name) const {
+    for (const SecondaryIndex& index : local_indexes_) {
+      if (index.name == name) return &index;
+    }
+    return nullptr;
+  }
   // Shards are only ever added (by a split), never removed: a Shard& stays valid for the
   // table's life. `index` < shard_count().
   Shard& shard(uint32_t index) { return *shards_[index]; }
@@ -73,12 +84,14 @@ class TableState {
   rocksdb::DB* db_;
   const std::string name_;
   const uint64_t id_;
+  const std::vector<SecondaryIndex> local_indexes_;
   mutable std::mutex mu_;
   v1::TableMeta meta_;                         // guarded by mu_ (mutable fields)
   std::shared_ptr<const TableConfig> config_;  // guarded by mu_
   KeySchema key_schema_;
   rocksdb::ColumnFamilyHandle* items_;
   rocksdb::ColumnFamilyHandle* log_;
+  rocksdb::ColumnFamilyHandle* index_entries_;
   // kShardCapacity slots, the first shard_count_ filled; a slot is filled before the count
   // that covers it is published, and never changes after.
   std::unique_ptr<std::unique_ptr<Shard>[]> shards_;
@@ -122,6 +135,8 @@ class Catalog {
   // The deleted tables kept for their disabled streams (retention trims their logs too).
   std::vector<TablePtr> Retired() const;
   TableDescription Describe(TableState& table) const;
+  // The table's secondary indexes with their estimated sizes.
+  std::vector<IndexDescription> DescribeIndexes(TableState& table) const;
 
   Result<TableDescription> Create(const CreateTableRequest& request);
   Result<TableDescription> Delete(const std::string& name);

@@ -43,6 +43,13 @@ void PreparedChange::AddTo(rocksdb::WriteBatch& batch) const {
   }
   if (!log_key.empty()) batch.Put(log, log_key, record);
   if (!tombstone_index_key.empty()) batch.Put(index, tombstone_index_key, rocksdb::Slice());
+  for (const auto& [entry_key, entry] : index_writes) {
+    if (entry) {
+      batch.Put(index_entries, entry_key, *entry);
+    } else {
+      batch.Delete(index_entries, entry_key);
+    }
+  }
 }
 
 // --- CommitPipeline ---

@@ -109,6 +109,10 @@ struct PreparedChange {
   std::string record;
   rocksdb::ColumnFamilyHandle* index = nullptr;
   std::string tombstone_index_key;  // empty: the change leaves no tombstone
+  // The item's secondary index entries that change with it: (entry key, stored entry or
+  // nullopt to delete), in `index_entries`.
+  rocksdb::ColumnFamilyHandle* index_entries = nullptr;
+  std::vector<std::pair<std::string, std::optional<std::string>>> index_writes;
 
   void AddTo(rocksdb::WriteBatch& batch) const;
 };

@@ -24,6 +24,8 @@
 
 namespace tidewater {
 
+struct Target;  // commit_support.h
+
 class EngineImpl final : public Engine {
  public:
   ~EngineImpl() override;
@@ -79,6 +81,8 @@ class EngineImpl final : public Engine {
                                                  const WriteOrigin& origin) override;
   Result<ItemPage> Query(const QueryRequest& request) override;
   Result<ItemPage> Scan(const ScanRequest& request) override;
+  Result<uint64_t> ItemCollectionBytes(const std::string& table,
+                                       const AttributeValue& partition_key) override;
 
   Result<ShardReadResult> ReadShard(const ShardReadRequest& request) override;
   Result<ShardWatermark> ResolvedWatermark(const TableName& table, ShardIndex shard) override;
@@ -117,8 +121,27 @@ class EngineImpl final : public Engine {
   // Where deletes index their tombstones (nullptr: tombstones are off).
   rocksdb::ColumnFamilyHandle* TombstoneIndex() const;
 
-  Result<ItemPage> ReadRange(TableState& table, const std::string& begin, const std::string& end,
-                             bool forward, size_t limit, size_t max_page_bytes);
+  // Where a Query or Scan reads: the table's items, or one secondary index's entries.
+  struct ReadSource {
+    rocksdb::ColumnFamilyHandle* cf = nullptr;
+    std::string prefix;                     // before every key read ("" for the table)
+    const KeySchema* keys = nullptr;        // the key schema read (the index's or the table's)
+    const SecondaryIndex* index = nullptr;  // null: the table
+    bool fetch_items = false;               // IndexRead::fetch_items
+  };
+  Result<ReadSource> SourceOf(TableState& table, const IndexRead& read);
+  uint64_t CollectionBytes(TableState& table, const AttributeValue& partition_key);
+  // CollectionBytes of the partition `t` writes to when the write may add to its item
+  // collection (a put or update on a table with local indexes), else 0.
+  uint64_t CollectionBytesFor(const Target& t);
+  // ItemCollectionSizeLimitExceeded when `t` adds to or grows an item of a table with
+  // local indexes whose collection (estimated `collection_bytes`) is at the limit.
+  Status CheckCollectionLimit(const Target& t, uint64_t collection_bytes) const;
+  // The stored key an ExclusiveStartKey names in `source`.
+  Result<std::string> StartKeyOf(TableState& table, const ReadSource& source, const Item& start);
+  Result<ItemPage> ReadRange(TableState& table, const ReadSource& source, const std::string& begin,
+                             const std::string& end, bool forward, size_t limit,
+                             size_t max_page_bytes);
   Result<size_t> TrimShard(TableState& table, Shard& shard, int64_t cutoff_micros);
 
   void BackgroundLoop() TW_EXCLUDES(background_mu_);

@@ -1,6 +1,11 @@
 // Reads: GetItem, Query (a prefix scan of one partition) and Scan (a hash range).
+#include <rocksdb/snapshot.h>
+
+#include "commit_support.h"
 #include "engine_impl.h"
 #include "item_validation.h"
+#include "secondary_index.h"
+#include "storage_keys.h"
 #include "tidewater/core/key_codec.h"
 #include "tidewater/core/record_codec.h"
 
@@ -86,13 +91,16 @@ Result<std::optional<Item>> EngineImpl::GetItem(const std::string& table_name, c
 
 Result<ItemPage> EngineImpl::Query(const QueryRequest& request) {
   TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(request.table));
-  const KeySchema& schema = table->key_schema();
+  TW_ASSIGN_OR_RETURN(ReadSource source, SourceOf(*table, request.index));
+  const KeySchema& schema = *source.keys;
   if (request.partition_key.type() != schema.partition_key.type) {
     return Status::Validation(
         "One or more parameter values were invalid: Condition parameter type does not match "
         "schema type");
   }
-  std::string prefix = keycodec::EncodeItemKey(request.partition_key, nullptr);
+  // Ranges end at the successor of a prefix: an index entry's key goes on past its index
+  // key (with the item key), a table item's key does not.
+  std::string prefix = source.prefix + keycodec::EncodeItemKey(request.partition_key, nullptr);
   std::string begin = prefix;
   std::string end = PrefixSuccessor(prefix);
   using Op = SortKeyCondition::Op;
@@ -111,23 +119,23 @@ Result<ItemPage> EngineImpl::Query(const QueryRequest& request) {
     switch (sk.op) {
       case Op::kEq:
         begin = Append(prefix, sk.value);
-        end = begin + '\0';
+        end = PrefixSuccessor(begin);
         break;
       case Op::kLt:
         end = Append(prefix, sk.value);
         break;
       case Op::kLe:
-        end = Append(prefix, sk.value) + '\0';
+        end = PrefixSuccessor(Append(prefix, sk.value));
         break;
       case Op::kGt:
-        begin = Append(prefix, sk.value) + '\0';
+        begin = PrefixSuccessor(Append(prefix, sk.value));
         break;
       case Op::kGe:
         begin = Append(prefix, sk.value);
         break;
       case Op::kBetween:
         begin = Append(prefix, sk.value);
-        end = Append(prefix, sk.value2) + '\0';
+        end = PrefixSuccessor(Append(prefix, sk.value2));
         break;
       case Op::kBeginsWith: {
         if (schema.sort_key->type == AttributeType::kN) {
@@ -145,8 +153,8 @@ Result<ItemPage> EngineImpl::Query(const QueryRequest& request) {
     }
   }
   if (request.exclusive_start_key) {
-    TW_RETURN_IF_ERROR(ValidateExclusiveStartKey(schema, *request.exclusive_start_key));
-    const std::string start = EncodedKey(schema, *request.exclusive_start_key);
+    TW_ASSIGN_OR_RETURN(const std::string start,
+                        StartKeyOf(*table, source, *request.exclusive_start_key));
     if (request.forward) {
       begin = std::max(begin, start + '\0');
     } else if (end.empty() || start < end) {
@@ -154,11 +162,13 @@ Result<ItemPage> EngineImpl::Query(const QueryRequest& request) {
     }
   }
   if (!end.empty() && begin >= end) return ItemPage{};
-  return ReadRange(*table, begin, end, request.forward, request.limit, request.max_page_bytes);
+  return ReadRange(*table, source, begin, end, request.forward, request.limit,
+                   request.max_page_bytes);
 }
 
 Result<ItemPage> EngineImpl::Scan(const ScanRequest& request) {
   TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(request.table));
+  TW_ASSIGN_OR_RETURN(ReadSource source, SourceOf(*table, request.index));
   if (request.total_segments == 0 || request.total_segments > 1'000'000 ||
       request.segment >= request.total_segments) {
     return Status::Validation(
@@ -167,36 +177,45 @@ Result<ItemPage> EngineImpl::Scan(const ScanRequest& request) {
         std::to_string(request.segment) +
         " is not less than TotalSegments: " + std::to_string(request.total_segments));
   }
-  std::string begin;
+  std::string begin = source.prefix;
   keycodec::AppendHash(keycodec::RangeBegin(request.segment, request.total_segments), &begin);
   std::string end;
   if (request.segment + 1 < request.total_segments) {
+    end = source.prefix;
     keycodec::AppendHash(keycodec::RangeBegin(request.segment + 1, request.total_segments), &end);
+  } else if (source.index != nullptr) {
+    end = storage::IndexEntryPrefix(source.index->ordinal + 1);
   }
   if (request.exclusive_start_key) {
-    TW_RETURN_IF_ERROR(
-        ValidateExclusiveStartKey(table->key_schema(), *request.exclusive_start_key));
-    begin = std::max(begin, EncodedKey(table->key_schema(), *request.exclusive_start_key) + '\0');
+    TW_ASSIGN_OR_RETURN(const std::string start,
+                        StartKeyOf(*table, source, *request.exclusive_start_key));
+    begin = std::max(begin, start + '\0');
   }
   if (!end.empty() && begin >= end) return ItemPage{};
-  return ReadRange(*table, begin, end, true, request.limit, request.max_page_bytes);
+  return ReadRange(*table, source, begin, end, true, request.limit, request.max_page_bytes);
 }
 
-Result<ItemPage> EngineImpl::ReadRange(TableState& table, const std::string& begin,
-                                       const std::string& end, bool forward, size_t limit,
-                                       size_t max_page_bytes) {
+Result<ItemPage> EngineImpl::ReadRange(TableState& table, const ReadSource& source,
+                                       const std::string& begin, const std::string& end,
+                                       bool forward, size_t limit, size_t max_page_bytes) {
+  // One snapshot for the entries and the items fetched for them: a local index entry and
+  // its item are written in one batch, so each entry finds its item.
+  rocksdb::ManagedSnapshot snapshot(db_.get());
   rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
   read.total_order_seek = true;
   rocksdb::Slice lower(begin);
   rocksdb::Slice upper(end);
   read.iterate_lower_bound = &lower;
   if (!end.empty()) read.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, table.items()));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, source.cf));
   if (forward) {
     it->Seek(lower);
   } else {
     it->SeekToLast();
   }
+  rocksdb::ReadOptions fetch;
+  fetch.snapshot = snapshot.snapshot();
   ItemPage page;
   bool stopped_early = false;
   for (; it->Valid(); forward ? it->Next() : it->Prev()) {
@@ -208,15 +227,123 @@ Result<ItemPage> EngineImpl::ReadRange(TableState& table, const std::string& beg
     TW_ASSIGN_OR_RETURN(std::optional<Item> item, DecodeStored(it->value()));
     if (!item) continue;
     page.scanned_bytes += ItemSize(*item);
+    if (source.fetch_items) {
+      std::string value;
+      const std::string key = EncodedKey(table.key_schema(), *item);
+      rocksdb::Status s = db_->Get(fetch, table.items(), key, &value);
+      if (!s.ok() && !s.IsNotFound()) return Status::IOError("storage: " + s.ToString());
+      if (s.IsNotFound()) return Status::IOError("index entry without its item");
+      TW_ASSIGN_OR_RETURN(std::optional<Item> whole, DecodeStored(value));
+      if (!whole) return Status::IOError("index entry of a deleted item");
+      page.scanned_bytes += ItemSize(*whole);
+      page.fetched_bytes += ItemSize(*whole);
+      item = std::move(whole);
+    }
     page.items.push_back(std::move(*item));
   }
   if (!it->status().ok()) return Status::IOError("storage: " + it->status().ToString());
   // As DynamoDB: a page that ends because it hit Limit or the size cap names its last key.
   const bool hit_limit = limit != 0 && page.items.size() == limit;
   if ((stopped_early || hit_limit) && !page.items.empty()) {
-    page.last_evaluated_key = KeyOfItem(table.key_schema(), page.items.back());
+    Item last = KeyOfItem(table.key_schema(), page.items.back());
+    if (source.index != nullptr) {
+      for (const auto& [name, value] : KeyOfItem(source.index->key_schema, page.items.back())) {
+        last.emplace(name, value);
+      }
+    }
+    page.last_evaluated_key = std::move(last);
   }
   return page;
+}
+
+Result<uint64_t> EngineImpl::ItemCollectionBytes(const std::string& table_name,
+                                                 const AttributeValue& partition_key) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
+  if (partition_key.type() != table->key_schema().partition_key.type) {
+    return Status::Validation("The provided key element does not match the schema");
+  }
+  return CollectionBytes(*table, partition_key);
+}
+
+uint64_t EngineImpl::CollectionBytes(TableState& table, const AttributeValue& partition_key) {
+  const std::string partition = keycodec::EncodeItemKey(partition_key, nullptr);
+  std::vector<std::pair<rocksdb::ColumnFamilyHandle*, std::string>> prefixes{
+      {table.items(), partition}};
+  for (const SecondaryIndex& index : table.local_indexes()) {
+    prefixes.emplace_back(table.index_entries(),
+                          storage::IndexEntryPrefix(index.ordinal) + partition);
+  }
+  rocksdb::SizeApproximationOptions options;
+  options.include_memtables = true;
+  uint64_t total = 0;
+  for (const auto& [cf, prefix] : prefixes) {
+    const std::string end = PrefixSuccessor(prefix);
+    rocksdb::Range range(prefix, end);
+    uint64_t size = 0;
+    if (db_->GetApproximateSizes(options, cf, &range, 1, &size).ok()) total += size;
+  }
+  return total;
+}
+
+Status EngineImpl::CheckCollectionLimit(const Target& t, uint64_t collection_bytes) const {
+  if (t.table->local_indexes().empty() || !t.next) return Status::Ok();
+  const bool grows = !t.current || ItemSize(*t.next) > ItemSize(*t.current);
+  if (!grows || collection_bytes < options_.item_collection_limit_bytes) return Status::Ok();
+  return Status(ErrorCode::kItemCollectionSizeLimitExceeded,
+                "Item collection size limit exceeded: the items with this partition key and their "
+                "local secondary index entries are at the limit of " +
+                    std::to_string(options_.item_collection_limit_bytes) + " bytes");
+}
+
+Result<EngineImpl::ReadSource> EngineImpl::SourceOf(TableState& table, const IndexRead& read) {
+  ReadSource source;
+  if (read.name.empty()) {
+    source.cf = table.items();
+    source.keys = &table.key_schema();
+    return source;
+  }
+  const SecondaryIndex* index = table.FindLocalIndex(read.name);
+  if (index == nullptr) {
+    return Status::Validation("The table does not have the specified index: " + read.name);
+  }
+  source.cf = table.index_entries();
+  source.prefix = storage::IndexEntryPrefix(index->ordinal);
+  source.keys = &index->key_schema;
+  source.index = index;
+  source.fetch_items = read.fetch_items;
+  return source;
+}
+
+Result<std::string> EngineImpl::StartKeyOf(TableState& table, const ReadSource& source,
+                                           const Item& start) {
+  const KeySchema& table_keys = table.key_schema();
+  if (source.index == nullptr) {
+    TW_RETURN_IF_ERROR(ValidateExclusiveStartKey(table_keys, start));
+    return EncodedKey(table_keys, start);
+  }
+  // An index's start key: the table's key attributes and the index's, nothing else.
+  Item table_key;
+  Item index_key;
+  for (const auto& [name, value] : start) {
+    const bool of_table = name == table_keys.partition_key.name ||
+                          (table_keys.sort_key && name == table_keys.sort_key->name);
+    const KeySchema& index_keys = source.index->key_schema;
+    const bool of_index = name == index_keys.partition_key.name ||
+                          (index_keys.sort_key && name == index_keys.sort_key->name);
+    if (!of_table && !of_index) {
+      return Status::Validation(
+          "The provided starting key is invalid: The provided key element does not match the "
+          "schema");
+    }
+    if (of_table) table_key.emplace(name, value);
+    if (of_index) index_key.emplace(name, value);
+  }
+  TW_RETURN_IF_ERROR(ValidateExclusiveStartKey(table_keys, table_key));
+  TW_RETURN_IF_ERROR(ValidateExclusiveStartKey(source.index->key_schema, index_key));
+  std::optional<std::string> entry =
+      IndexEntryKey(*source.index, start, EncodedKey(table_keys, table_key));
+  if (!entry) return Status::Validation("The provided starting key is invalid");
+  return *entry;
 }
 
 }  // namespace tidewater

@@ -12,6 +12,7 @@
 #include "commit_support.h"
 #include "engine_impl.h"
 #include "item_validation.h"
+#include "secondary_index.h"
 #include "storage_keys.h"
 #include "tidewater/core/key_codec.h"
 #include "tidewater/core/record_codec.h"
@@ -41,6 +42,7 @@ Status Evaluate(Target& target) {
       }
       TW_RETURN_IF_ERROR(
           ValidateUpdatedItem(target.table->key_schema(), target.mutation.item, *updated));
+      TW_RETURN_IF_ERROR(ValidateIndexKeys(target.table->local_indexes(), *updated));
       target.next = std::move(*updated);
       break;
     }
@@ -125,6 +127,12 @@ PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64
     change.tombstone_index_key =
         storage::TombstoneIndexKey(t.table->id(), context.now_micros, t.key);
   }
+  if (!t.table->local_indexes().empty()) {
+    change.index_entries = t.table->index_entries();
+    change.index_writes =
+        IndexWrites(t.table->local_indexes(), schema, t.key, t.current ? &*t.current : nullptr,
+                    t.next ? &*t.next : nullptr);
+  }
   if (sequence == 0 || (!t.next && !t.current)) return change;
 
   v1::ChangeRecord record;
@@ -165,6 +173,14 @@ PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64
   return change;
 }
 
+uint64_t EngineImpl::CollectionBytesFor(const Target& t) {
+  if (t.table->local_indexes().empty() || t.mutation.kind == Mutation::Kind::kDelete ||
+      t.mutation.kind == Mutation::Kind::kConditionCheck) {
+    return 0;
+  }
+  return CollectionBytes(*t.table, t.mutation.item.at(t.table->key_schema().partition_key.name));
+}
+
 rocksdb::ColumnFamilyHandle* EngineImpl::TombstoneIndex() const {
   return options_.tombstone_retention_micros > 0 ? default_cf_ : nullptr;
 }
@@ -197,6 +213,7 @@ Result<Target> Resolve(Mutation mutation, const FindTable& find) {
   const KeySchema& schema = target.table->key_schema();
   if (mutation.kind == Mutation::Kind::kPut) {
     TW_RETURN_IF_ERROR(ValidatePutItem(schema, mutation.item));
+    TW_RETURN_IF_ERROR(ValidateIndexKeys(target.table->local_indexes(), mutation.item));
   } else {
     TW_RETURN_IF_ERROR(ValidateKeyItem(schema, mutation.item));
   }
@@ -213,6 +230,9 @@ Result<Target> Resolve(Mutation mutation, const FindTable& find) {
 Result<WriteResult> EngineImpl::WriteOne(Mutation mutation, const WriteOrigin& origin) {
   const auto find = [this](const std::string& name) { return FindTable(name); };
   TW_ASSIGN_OR_RETURN(Target t, Resolve(std::move(mutation), find));
+  // Estimated before the lock (an estimate either way): only writes to tables with local
+  // indexes have an item collection limit.
+  const uint64_t collection = CollectionBytesFor(t);
   for (;;) {
     Shard& shard = t.table->shard(t.shard);
     ShardWriter writer(*pipeline_, shard);
@@ -223,6 +243,7 @@ Result<WriteResult> EngineImpl::WriteOne(Mutation mutation, const WriteOrigin& o
     }
     TW_RETURN_IF_ERROR(LoadCurrent(*db_, shard, t));
     Status evaluated = Evaluate(t);
+    if (evaluated.ok()) evaluated = CheckCollectionLimit(t, collection);
     if (!evaluated.ok() || !t.changes) {
       // An answer that rests on a queued write is given only once that write is durable.
       TW_RETURN_IF_ERROR(writer.AwaitDurable(t.depends_on_tag));
@@ -298,6 +319,9 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
     targets.push_back(std::move(target));
   }
 
+  std::vector<uint64_t> collections;
+  for (const Target& t : targets) collections.push_back(CollectionBytesFor(t));
+
   // Lock every shard involved, in (table id, shard) order, each drained of queued groups.
   std::optional<LockedShards> locked;
   LockTargetShards(*pipeline_, targets, locked);
@@ -310,6 +334,7 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
     shard.commit_mu.AssertHeld();  // by `locked`
     TW_RETURN_IF_ERROR(LoadCurrent(*db_, shard, targets[i]));
     reasons[i] = Evaluate(targets[i]);
+    if (reasons[i].ok()) reasons[i] = CheckCollectionLimit(targets[i], collections[i]);
     if (!reasons[i].ok()) canceled = true;
   }
   if (canceled) return Status::TransactionCanceled(std::move(reasons));

@@ -28,6 +28,8 @@ std::string_view ErrorTypeName(ErrorCode code) {
       return "ProvisionedThroughputExceededException";
     case ErrorCode::kLimitExceeded:
       return "LimitExceededException";
+    case ErrorCode::kItemCollectionSizeLimitExceeded:
+      return "ItemCollectionSizeLimitExceededException";
     case ErrorCode::kExpiredIterator:
       return "ExpiredIteratorException";
     case ErrorCode::kTrimmedDataAccess:
@@ -53,6 +55,8 @@ std::string_view CancellationReasonCode(ErrorCode code) {
       return "ProvisionedThroughputExceeded";
     case ErrorCode::kValidation:
       return "ValidationError";
+    case ErrorCode::kItemCollectionSizeLimitExceeded:
+      return "ItemCollectionSizeLimitExceeded";
     default:
       return "InternalError";
   }

@@ -65,4 +65,15 @@ inline std::string ReplicationCheckpointKey(uint64_t table_id, const std::string
   return ReplicationCheckpointPrefix(table_id, region) + std::to_string(shard);
 }
 
+// A secondary index entry, in the table's "index.<id>" column family:
+// ordinal (4 bytes, big-endian) || encoded index key (hash(index partition key) ||
+// ordered(index partition key) || ordered(index sort key)) || encoded item key.
+// One index's entries are a contiguous range, in index key order; entries with equal index
+// keys are ordered by item key, so that every entry key is unique.
+inline std::string IndexEntryPrefix(uint32_t ordinal) {
+  std::string key;
+  for (int shift = 24; shift >= 0; shift -= 8) key.push_back(static_cast<char>(ordinal >> shift));
+  return key;
+}
+
 }  // namespace tidewater::storage

@@ -227,9 +227,11 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
   }
   std::vector<std::pair<std::string, Item>> seen;
   for (const BatchWrite& write : writes) {
-    TW_ASSIGN_OR_RETURN(KeySchema schema, service.schemas->Get(write.table));
+    TW_ASSIGN_OR_RETURN(std::shared_ptr<const TableKeys> keys,
+                        service.schemas->GetKeys(write.table));
+    const KeySchema& schema = keys->key_schema;
     if (write.is_put) {
-      TW_RETURN_IF_ERROR(ValidatePutItem(*service.engine, write.table, schema, write.item));
+      TW_RETURN_IF_ERROR(ValidatePutItem(*service.engine, write.table, *keys, write.item));
     } else {
       TW_RETURN_IF_ERROR(service.engine->ValidateKey(write.table, write.item));
     }
@@ -264,11 +266,9 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
     auto result = write.is_put ? service.engine->PutItem(write.table, std::move(write.item))
                                : service.engine->DeleteItem(write.table, write.item);
     if (!result.ok()) return result.status();
-    size_t before = result->old_item ? ItemSize(*result->old_item) : 0;
-    size_t after = result->new_item ? ItemSize(*result->new_item) : 0;
-    double units = WriteUnits(std::max(before, after));
-    service.throughput->Charge(*ticket, CapacityKind::kWrite, units);
-    if (capacity.wanted()) capacity.AddWrite(write.table, units);
+    const WriteCost cost = ChargedWriteCost(*service.schemas, write.table, *result);
+    service.throughput->Charge(*ticket, CapacityKind::kWrite, cost.total());
+    if (capacity.wanted()) capacity.AddWrite(write.table, cost);
   }
   for (const std::string& table : throttled_tables) {
     service.throughput->CountThrottledRequest(table, "BatchWriteItem");

@@ -1,5 +1,7 @@
 #include "capacity.h"
 
+#include <algorithm>
+
 #include "json_request.h"
 
 namespace tidewater::server {
@@ -48,6 +50,29 @@ double ReadUnits(size_t bytes, bool consistent_read) {
   return consistent_read ? units : units / 2;
 }
 
+double WriteCost::total() const {
+  double sum = table;
+  for (const auto& [name, units] : indexes) sum += units;
+  return sum;
+}
+
+WriteCost WriteCostOf(const TableKeys& keys, const WriteResult& result, double multiplier) {
+  const Item* before = result.old_item ? &*result.old_item : nullptr;
+  const Item* after = result.new_item ? &*result.new_item : nullptr;
+  WriteCost cost;
+  const size_t before_bytes = before != nullptr ? ItemSize(*before) : 0;
+  const size_t after_bytes = after != nullptr ? ItemSize(*after) : 0;
+  cost.table = multiplier * WriteUnits(std::max(before_bytes, after_bytes));
+  for (const IndexEntryChange& change :
+       IndexEntryChanges(keys.local_indexes, keys.key_schema, before, after)) {
+    double units = 0;
+    if (change.deleted) units += WriteUnits(ItemSize(*change.deleted));
+    if (change.written) units += WriteUnits(ItemSize(*change.written));
+    cost.indexes.emplace_back(change.index->name, multiplier * units);
+  }
+  return cost;
+}
+
 CapacityTally::Entry& CapacityTally::EntryFor(std::string_view table) {
   for (Entry& entry : entries_) {
     if (entry.table == table) return entry;
@@ -56,22 +81,65 @@ CapacityTally::Entry& CapacityTally::EntryFor(std::string_view table) {
   return entries_.back();
 }
 
-void CapacityTally::AddRead(std::string_view table, double units) { EntryFor(table).read += units; }
+WriteCost ChargedWriteCost(TableSchemas& schemas, const std::string& table,
+                           const WriteResult& result, double multiplier) {
+  auto keys = schemas.GetKeys(table);
+  return WriteCostOf(keys.ok() ? **keys : TableKeys{}, result, multiplier);
+}
+
+CapacityTally::Units& CapacityTally::IndexUnits(Entry& entry, std::string_view index) {
+  for (Units& units : entry.indexes) {
+    if (units.name == index) return units;
+  }
+  entry.indexes.push_back(Units{std::string(index)});
+  return entry.indexes.back();
+}
+
+void CapacityTally::AddRead(std::string_view table, double units) {
+  EntryFor(table).own.read += units;
+}
 
 void CapacityTally::AddWrite(std::string_view table, double units) {
-  EntryFor(table).write += units;
+  EntryFor(table).own.write += units;
+}
+
+void CapacityTally::AddWrite(std::string_view table, const WriteCost& cost) {
+  Entry& entry = EntryFor(table);
+  entry.own.write += cost.table;
+  for (const auto& [index, units] : cost.indexes) IndexUnits(entry, index).write += units;
+}
+
+void CapacityTally::AddIndexRead(std::string_view table, std::string_view index, double units) {
+  IndexUnits(EntryFor(table), index).read += units;
 }
 
 void CapacityTally::WriteEntry(const Entry& entry, json::Writer& writer) const {
   writer.StartObject();
   writer.Key("TableName");
   writer.String(entry.table.data(), static_cast<rapidjson::SizeType>(entry.table.size()));
-  WriteUnitsMembers(entry.read, entry.write, writer);
+  double read = entry.own.read;
+  double write = entry.own.write;
+  for (const Units& index : entry.indexes) {
+    read += index.read;
+    write += index.write;
+  }
+  WriteUnitsMembers(read, write, writer);
   if (detail_ == CapacityDetail::kIndexes) {
     writer.Key("Table");
     writer.StartObject();
-    WriteUnitsMembers(entry.read, entry.write, writer);
+    WriteUnitsMembers(entry.own.read, entry.own.write, writer);
     writer.EndObject();
+    if (!entry.indexes.empty()) {
+      writer.Key("LocalSecondaryIndexes");
+      writer.StartObject();
+      for (const Units& index : entry.indexes) {
+        writer.Key(index.name.data(), static_cast<rapidjson::SizeType>(index.name.size()));
+        writer.StartObject();
+        WriteUnitsMembers(index.read, index.write, writer);
+        writer.EndObject();
+      }
+      writer.EndObject();
+    }
   }
   writer.EndObject();
 }

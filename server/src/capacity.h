@@ -4,8 +4,13 @@
 //    Query and Scan round the total size read, not each item;
 //  * transactional reads and writes cost double.
 // Answer shape: {"TableName":..,"CapacityUnits":..,"ReadCapacityUnits"|"WriteCapacityUnits":..}
-// and with INDEXES additionally "Table":{...the same units...}. Batch and transaction
-// operations answer a list with one entry per table.
+// and with INDEXES additionally "Table":{...the table's own units...} and
+// "LocalSecondaryIndexes":{name:{...}} (a local index's units are part of the table's
+// capacity: the totals include them). Batch and transaction operations answer a list with
+// one entry per table.
+//  * a write to a table with local indexes also costs, per index, one write per entry it
+//    deletes or writes, by the entry's (projected) size; an index read costs the entries'
+//    size, and a fetch of unprojected attributes the items' size on the table.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -15,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "table_schemas.h"
+#include "tidewater/core/item_store.h"
 #include "tidewater/core/json_codec.h"
 #include "tidewater/core/status.h"
 
@@ -28,6 +35,18 @@ Result<CapacityDetail> ParseCapacityDetail(const rapidjson::Value& request);
 double WriteUnits(size_t item_bytes);
 double ReadUnits(size_t bytes, bool consistent_read);
 
+// The units of one item write: the table's, and each local index's whose entry changed.
+struct WriteCost {
+  double table = 0;
+  std::vector<std::pair<std::string, double>> indexes;  // (index name, units)
+  double total() const;
+};
+// The cost of `result` on a table with `keys`, times `multiplier` (2 in a transaction).
+WriteCost WriteCostOf(const TableKeys& keys, const WriteResult& result, double multiplier = 1);
+// WriteCostOf with `table`'s keys (a table deleted meanwhile: its own units only).
+WriteCost ChargedWriteCost(TableSchemas& schemas, const std::string& table,
+                           const WriteResult& result, double multiplier = 1);
+
 // Sums units per table in first-use order and writes the ConsumedCapacity member.
 class CapacityTally {
  public:
@@ -36,6 +55,8 @@ class CapacityTally {
   bool wanted() const { return detail_ != CapacityDetail::kNone; }
   void AddRead(std::string_view table, double units);
   void AddWrite(std::string_view table, double units);
+  void AddWrite(std::string_view table, const WriteCost& cost);
+  void AddIndexRead(std::string_view table, std::string_view index, double units);
 
   // Writes "ConsumedCapacity": {...} for the first table (single-table operations).
   void WriteSingle(json::Writer& writer) const;
@@ -43,11 +64,17 @@ class CapacityTally {
   void WriteList(json::Writer& writer) const;
 
  private:
-  struct Entry {
-    std::string table;
+  struct Units {
+    std::string name;  // the index's (empty for the table's own)
     double read = 0;
     double write = 0;
   };
+  struct Entry {
+    std::string table;
+    Units own;                   // the table's
+    std::vector<Units> indexes;  // its local indexes', in first-use order
+  };
+  static Units& IndexUnits(Entry& entry, std::string_view index);
   Entry& EntryFor(std::string_view table);
   void WriteEntry(const Entry& entry, json::Writer& writer) const;
 

@@ -75,10 +75,15 @@ Result<bool> ReadReturnOldOnConditionFailure(const rapidjson::Value& request, st
 }
 
 Status CheckReturnItemCollectionMetrics(const rapidjson::Value& request, ConstraintErrors& errors) {
+  return ReadReturnItemCollectionMetrics(request, errors).status();
+}
+
+Result<bool> ReadReturnItemCollectionMetrics(const rapidjson::Value& request,
+                                             ConstraintErrors& errors) {
   TW_ASSIGN_OR_RETURN(std::optional<std::string_view> text,
                       GetString(request, "ReturnItemCollectionMetrics"));
   errors.CheckEnum("returnItemCollectionMetrics", text, {"SIZE", "NONE"});
-  return Status::Ok();
+  return text == "SIZE";
 }
 
 Result<std::string> ReadTableName(const rapidjson::Value& request, std::string_view path,
@@ -99,8 +104,9 @@ Item KeyOf(const KeySchema& schema, const Item& item) {
   return key;
 }
 
-Status ValidatePutItem(Engine& engine, const std::string& table, const KeySchema& schema,
+Status ValidatePutItem(Engine& engine, const std::string& table, const TableKeys& keys,
                        const Item& item) {
+  const KeySchema& schema = keys.key_schema;
   for (const KeyAttribute* attribute :
        {&schema.partition_key, schema.sort_key ? &*schema.sort_key : nullptr}) {
     if (attribute == nullptr) continue;
@@ -117,6 +123,7 @@ Status ValidatePutItem(Engine& engine, const std::string& table, const KeySchema
     }
   }
   TW_RETURN_IF_ERROR(engine.ValidateKey(table, KeyOf(schema, item)));
+  TW_RETURN_IF_ERROR(ValidateIndexKeys(keys.local_indexes, item));
   if (ItemSize(item) > kMaxItemSizeBytes) {
     return Status::Validation("Item size has exceeded the maximum allowed size");
   }

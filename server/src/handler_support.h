@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "json_request.h"
+#include "table_schemas.h"
 #include "tidewater/core/attribute_value.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/expression.h"
@@ -57,9 +58,12 @@ Result<ReturnValues> ReadReturnValues(const rapidjson::Value& request, bool only
 // Reads "ReturnValuesOnConditionCheckFailure": true for ALL_OLD.
 Result<bool> ReadReturnOldOnConditionFailure(const rapidjson::Value& request, std::string_view path,
                                              ConstraintErrors& errors);
-// Reads "ReturnItemCollectionMetrics" (SIZE | NONE); no table has item collections here,
-// so it only needs to be valid.
+// Reads "ReturnItemCollectionMetrics" (SIZE | NONE) where the operation does not report
+// item collection metrics (BatchWriteItem and TransactWriteItems, for now): only checked.
 Status CheckReturnItemCollectionMetrics(const rapidjson::Value& request, ConstraintErrors& errors);
+// The same check; true when SIZE is asked for.
+Result<bool> ReadReturnItemCollectionMetrics(const rapidjson::Value& request,
+                                             ConstraintErrors& errors);
 
 // The table names DynamoDB accepts in TableName (collected as constraint errors).
 Result<std::string> ReadTableName(const rapidjson::Value& request, std::string_view path,
@@ -69,9 +73,10 @@ Result<std::string> ReadTableName(const rapidjson::Value& request, std::string_v
 Item KeyOf(const KeySchema& schema, const Item& item);
 
 // The checks the engine's PutItem makes of `item` (key attributes present, of the right
-// types and sizes; the item within 400 KB), with the same errors, for requests that
-// validate every item before writing any (BatchWriteItem, TransactWriteItems).
-Status ValidatePutItem(Engine& engine, const std::string& table, const KeySchema& schema,
+// types and sizes; index key attributes of the right types; the item within 400 KB), with
+// the same errors, for requests that validate every item before writing any
+// (BatchWriteItem, TransactWriteItems).
+Status ValidatePutItem(Engine& engine, const std::string& table, const TableKeys& keys,
                        const Item& item);
 
 }  // namespace tidewater::server

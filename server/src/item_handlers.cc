@@ -34,48 +34,71 @@ Status WriteFailed(ServiceContext& service, const CapacityTicket& ticket, const 
   return status;
 }
 
-double WriteUnitsOf(const WriteResult& result) {
-  size_t before = result.old_item ? ItemSize(*result.old_item) : 0;
-  size_t after = result.new_item ? ItemSize(*result.new_item) : 0;
-  return WriteUnits(std::max(before, after));
-}
-
-void WriteAttributes(const Item* attributes, const CapacityTally& capacity, json::Writer& w) {
-  w.StartObject();
-  if (attributes != nullptr && !attributes->empty()) {
-    w.Key("Attributes");
-    json::WriteItem(*attributes, w);
-  }
-  capacity.WriteSingle(w);
-  w.EndObject();
-}
-
 // The members every single-item write reads.
 struct WriteInputs {
   std::string table;
   ReturnValues return_values = ReturnValues::kNone;
   bool return_old_on_failure = false;
   CapacityDetail capacity = CapacityDetail::kNone;
+  bool collection_metrics = false;  // ReturnItemCollectionMetrics: SIZE
 };
 
-// Charges a successful single-item write; returns its units.
-double ChargeWrite(ServiceContext& service, const CapacityTicket& ticket,
-                   const WriteResult& result) {
-  double units = WriteUnitsOf(result);
-  service.throughput->Charge(ticket, CapacityKind::kWrite, units);
-  return units;
+// ItemCollectionMetrics of a write to a table with local secondary indexes, when asked:
+// the partition key and the collection's estimated size in GB as DynamoDB gives it, a
+// range of whole gigabytes around the estimate.
+void WriteCollectionMetrics(ServiceContext& service, const WriteInputs& inputs,
+                            const WriteResult& result, json::Writer& w) {
+  if (!inputs.collection_metrics) return;
+  auto keys = service.schemas->GetKeys(inputs.table);
+  if (!keys.ok() || (*keys)->local_indexes.empty()) return;
+  const Item& item = result.new_item ? *result.new_item : *result.old_item;
+  const std::string& partition_name = (*keys)->key_schema.partition_key.name;
+  const AttributeValue& partition = item.at(partition_name);
+  auto bytes = service.engine->ItemCollectionBytes(inputs.table, partition);
+  if (!bytes.ok()) return;
+  const double lower = static_cast<double>(*bytes >> 30);
+  w.Key("ItemCollectionMetrics");
+  w.StartObject();
+  w.Key("ItemCollectionKey");
+  json::WriteItem(Item{{partition_name, partition}}, w);
+  w.Key("SizeEstimateRangeGB");
+  w.StartArray();
+  w.Double(lower);
+  w.Double(lower + 1);
+  w.EndArray();
+  w.EndObject();
+}
+
+void WriteAttributes(ServiceContext& service, const WriteInputs& inputs, const WriteResult& result,
+                     const Item* attributes, const CapacityTally& capacity, json::Writer& w) {
+  w.StartObject();
+  if (attributes != nullptr && !attributes->empty()) {
+    w.Key("Attributes");
+    json::WriteItem(*attributes, w);
+  }
+  capacity.WriteSingle(w);
+  if (result.new_item || result.old_item) WriteCollectionMetrics(service, inputs, result, w);
+  w.EndObject();
+}
+
+// Charges a successful single-item write (with its local index writes); returns its cost.
+WriteCost ChargeWrite(ServiceContext& service, const std::string& table,
+                      const CapacityTicket& ticket, const WriteResult& result) {
+  WriteCost cost = ChargedWriteCost(*service.schemas, table, result);
+  service.throughput->Charge(ticket, CapacityKind::kWrite, cost.total());
+  return cost;
 }
 
 // The answer of PutItem and DeleteItem: the old item when ReturnValues is ALL_OLD, and the
 // consumed capacity when asked.
-void WriteOldItemReply(const WriteInputs& inputs, const WriteResult& result, double units,
-                       RequestScope& scope) {
+void WriteOldItemReply(ServiceContext& service, const WriteInputs& inputs,
+                       const WriteResult& result, const WriteCost& cost, RequestScope& scope) {
   CapacityTally capacity(inputs.capacity);
-  if (capacity.wanted()) capacity.AddWrite(inputs.table, units);
+  if (capacity.wanted()) capacity.AddWrite(inputs.table, cost);
   const Item* attributes = inputs.return_values == ReturnValues::kAllOld && result.old_item
                                ? &*result.old_item
                                : nullptr;
-  WriteAttributes(attributes, capacity, scope.writer);
+  WriteAttributes(service, inputs, result, attributes, capacity, scope.writer);
 }
 
 Result<WriteInputs> ReadWriteInputs(const rapidjson::Value& request, bool only_all_old,
@@ -86,7 +109,7 @@ Result<WriteInputs> ReadWriteInputs(const rapidjson::Value& request, bool only_a
   TW_ASSIGN_OR_RETURN(
       inputs.return_old_on_failure,
       ReadReturnOldOnConditionFailure(request, "returnValuesOnConditionCheckFailure", errors));
-  TW_RETURN_IF_ERROR(CheckReturnItemCollectionMetrics(request, errors));
+  TW_ASSIGN_OR_RETURN(inputs.collection_metrics, ReadReturnItemCollectionMetrics(request, errors));
   TW_ASSIGN_OR_RETURN(inputs.capacity, ParseCapacityDetail(request));
   return inputs;
 }
@@ -116,7 +139,8 @@ Status PutItem(ServiceContext& service, const rapidjson::Value& request, Request
     return WriteFailed(service, ticket, result.status(), &failed_item, checked_bytes, scope);
   }
 
-  WriteOldItemReply(inputs, *result, ChargeWrite(service, ticket, *result), scope);
+  WriteOldItemReply(service, inputs, *result, ChargeWrite(service, inputs.table, ticket, *result),
+                    scope);
   return Status::Ok();
 }
 
@@ -143,7 +167,8 @@ Status DeleteItem(ServiceContext& service, const rapidjson::Value& request, Requ
     return WriteFailed(service, ticket, result.status(), &failed_item, checked_bytes, scope);
   }
 
-  WriteOldItemReply(inputs, *result, ChargeWrite(service, ticket, *result), scope);
+  WriteOldItemReply(service, inputs, *result, ChargeWrite(service, inputs.table, ticket, *result),
+                    scope);
   return Status::Ok();
 }
 
@@ -176,9 +201,9 @@ Status UpdateItem(ServiceContext& service, const rapidjson::Value& request, Requ
     return WriteFailed(service, ticket, result.status(), &failed_item, checked_bytes, scope);
   }
 
-  double units = ChargeWrite(service, ticket, *result);
+  const WriteCost cost = ChargeWrite(service, inputs.table, ticket, *result);
   CapacityTally capacity(inputs.capacity);
-  if (capacity.wanted()) capacity.AddWrite(inputs.table, units);
+  if (capacity.wanted()) capacity.AddWrite(inputs.table, cost);
   std::optional<Item> attributes;
   switch (inputs.return_values) {
     case ReturnValues::kNone:
@@ -196,7 +221,8 @@ Status UpdateItem(ServiceContext& service, const rapidjson::Value& request, Requ
       if (update && result->new_item) attributes = update->UpdatedAttributes(*result->new_item);
       break;
   }
-  WriteAttributes(attributes ? &*attributes : nullptr, capacity, scope.writer);
+  WriteAttributes(service, inputs, *result, attributes ? &*attributes : nullptr, capacity,
+                  scope.writer);
   return Status::Ok();
 }
 

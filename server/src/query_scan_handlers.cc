@@ -24,6 +24,7 @@ struct ReadInputs {
   CapacityDetail capacity = CapacityDetail::kNone;
   std::optional<ConditionExpression> filter;
   std::optional<ProjectionExpression> projection;
+  std::optional<std::string> index_name;  // IndexName
 };
 
 Result<ReadInputs> ReadCommonInputs(const rapidjson::Value& request, ConstraintErrors& errors) {
@@ -42,12 +43,24 @@ Result<ReadInputs> ReadCommonInputs(const rapidjson::Value& request, ConstraintE
   if (select == "ALL_PROJECTED_ATTRIBUTES") inputs.select = Select::kAllProjected;
   TW_ASSIGN_OR_RETURN(inputs.capacity, ParseCapacityDetail(request));
   TW_ASSIGN_OR_RETURN(std::optional<std::string_view> index, GetString(request, "IndexName"));
+  errors.CheckTableName("indexName", index, /*required=*/false);
+  if (index) inputs.index_name = std::string(*index);
   TW_RETURN_IF_ERROR(errors.ToStatus());
-  if (index) {
-    return Status::Validation("The table does not have the specified index: " +
-                              std::string(*index));
-  }
   return inputs;
+}
+
+const char* SelectName(Select select) {
+  switch (select) {
+    case Select::kAllAttributes:
+      return "ALL_ATTRIBUTES";
+    case Select::kAllProjected:
+      return "ALL_PROJECTED_ATTRIBUTES";
+    case Select::kSpecific:
+      return "SPECIFIC_ATTRIBUTES";
+    case Select::kCount:
+      return "COUNT";
+  }
+  return "ALL_ATTRIBUTES";
 }
 
 // The rules between Select and the projection parameters.
@@ -58,9 +71,16 @@ Status CheckSelect(const rapidjson::Value& request, const ReadInputs& inputs) {
                                       : "ProjectionExpression";
   switch (inputs.select) {
     case Select::kAllProjected:
-      return Status::Validation(
-          "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is "
-          "supported only for index queries; IndexName not specified");
+      if (!inputs.index_name) {
+        return Status::Validation(
+            "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is "
+            "supported only for index queries; IndexName not specified");
+      }
+      if (has_projection) {
+        return Status::Validation(std::string("Cannot specify the ") + projection_member +
+                                  " when choosing to get ALL_PROJECTED_ATTRIBUTES");
+      }
+      return Status::Ok();
     case Select::kSpecific:
       if (!has_projection) {
         return Status::Validation(
@@ -72,12 +92,47 @@ Status CheckSelect(const rapidjson::Value& request, const ReadInputs& inputs) {
     case Select::kAllAttributes:
       if (has_projection && FindMember(request, "Select") != nullptr) {
         return Status::Validation(std::string("Cannot specify the ") + projection_member +
-                                  " when choosing to get " +
-                                  (inputs.select == Select::kCount ? "COUNT" : "ALL_ATTRIBUTES"));
+                                  " when choosing to get " + SelectName(inputs.select));
       }
       return Status::Ok();
   }
   return Status::Ok();
+}
+
+// Which key schema a read's key conditions and start key are on (the index's or the
+// table's), and how an index is read: its entries alone, or each entry's whole item when
+// the request wants attributes the index does not project (Select ALL_ATTRIBUTES, or a
+// projection or filter naming one), as DynamoDB fetches them for a local index.
+struct ReadPlan {
+  KeySchema keys;
+  const SecondaryIndex* index = nullptr;
+  IndexRead read;
+};
+
+Result<ReadPlan> PlanRead(const rapidjson::Value& request, const TableKeys& table,
+                          const ReadInputs& inputs) {
+  ReadPlan plan;
+  plan.keys = table.key_schema;
+  if (!inputs.index_name) return plan;
+  plan.index = table.FindIndex(*inputs.index_name);
+  if (plan.index == nullptr) {
+    return Status::Validation("The table does not have the specified index: " + *inputs.index_name);
+  }
+  plan.keys = plan.index->key_schema;
+  plan.read.name = *inputs.index_name;
+  const auto projected = [&](const std::vector<std::string>& names) {
+    for (const std::string& name : names) {
+      if (!IndexProjects(*plan.index, table.key_schema, name)) return false;
+    }
+    return true;
+  };
+  const bool all_attributes =
+      inputs.select == Select::kAllAttributes && FindMember(request, "Select") != nullptr;
+  plan.read.fetch_items =
+      (all_attributes && plan.index->projection.type != ProjectionType::kAll) ||
+      (inputs.projection && !projected(inputs.projection->TopLevelAttributes())) ||
+      (inputs.filter && !projected(inputs.filter->TopLevelAttributes()));
+  return plan;
 }
 
 // A Query filter may not read key attributes (the key condition is for those).
@@ -106,12 +161,14 @@ Status CheckStartKeySchema(ServiceContext& service, const std::string& table, co
   return valid;
 }
 
-// A Query's ExclusiveStartKey must lie in the queried partition.
+// A Query's ExclusiveStartKey must lie in the queried partition. An index's start key
+// (table and index keys) is checked by the engine.
 Status CheckStartKeyInPartition(ServiceContext& service, const std::string& table,
-                                const KeySchema& schema, const Item& key,
+                                const ReadPlan& plan, const Item& key,
                                 const AttributeValue& partition_key) {
-  TW_RETURN_IF_ERROR(CheckStartKeySchema(service, table, key));
-  if (!(key.at(schema.partition_key.name) == partition_key)) {
+  if (plan.index == nullptr) TW_RETURN_IF_ERROR(CheckStartKeySchema(service, table, key));
+  auto start_partition = key.find(plan.keys.partition_key.name);
+  if (start_partition != key.end() && !(start_partition->second == partition_key)) {
     return Status::Validation(
         "The provided starting key is outside query boundaries based on provided conditions");
   }
@@ -120,10 +177,12 @@ Status CheckStartKeyInPartition(ServiceContext& service, const std::string& tabl
 
 // A parallel Scan's ExclusiveStartKey must lie in the scanned segment.
 Status CheckStartKeyInSegment(ServiceContext& service, const std::string& table,
-                              const KeySchema& schema, const Item& key, uint32_t segment,
+                              const ReadPlan& plan, const Item& key, uint32_t segment,
                               uint32_t total_segments) {
-  TW_RETURN_IF_ERROR(CheckStartKeySchema(service, table, key));
-  const uint64_t hash = keycodec::PartitionHash(key.at(schema.partition_key.name));
+  if (plan.index == nullptr) TW_RETURN_IF_ERROR(CheckStartKeySchema(service, table, key));
+  auto start_partition = key.find(plan.keys.partition_key.name);
+  if (start_partition == key.end()) return Status::Ok();  // the engine names what is missing
+  const uint64_t hash = keycodec::PartitionHash(start_partition->second);
   if (keycodec::ShardOf(hash, total_segments) != segment) {
     return Status::Validation(
         "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use "
@@ -136,10 +195,25 @@ Status CheckStartKeyInSegment(ServiceContext& service, const std::string& table,
 // Charges the units of one engine page and writes the answer for it.
 void WritePage(ServiceContext& service, const CapacityTicket& ticket, const ItemPage& page,
                const ReadInputs& inputs, json::Writer& w) {
-  double units = ReadUnits(page.scanned_bytes, inputs.consistent);
-  service.throughput->Charge(ticket, CapacityKind::kRead, units);
+  // An index read costs its entries' size on the index and its fetches' on the table, each
+  // rounded up to whole units; a local index's units are the table's capacity.
   CapacityTally capacity(inputs.capacity);
-  if (capacity.wanted()) capacity.AddRead(inputs.table, units);
+  double units = 0;
+  if (inputs.index_name) {
+    const double index_units =
+        ReadUnits(page.scanned_bytes - page.fetched_bytes, inputs.consistent);
+    const double fetch_units =
+        page.fetched_bytes > 0 ? ReadUnits(page.fetched_bytes, inputs.consistent) : 0;
+    units = index_units + fetch_units;
+    if (capacity.wanted()) {
+      capacity.AddIndexRead(inputs.table, *inputs.index_name, index_units);
+      capacity.AddRead(inputs.table, fetch_units);
+    }
+  } else {
+    units = ReadUnits(page.scanned_bytes, inputs.consistent);
+    if (capacity.wanted()) capacity.AddRead(inputs.table, units);
+  }
+  service.throughput->Charge(ticket, CapacityKind::kRead, units);
   w.StartObject();
   size_t count = 0;
   if (inputs.select != Select::kCount) {
@@ -170,30 +244,34 @@ Status Query(ServiceContext& service, const rapidjson::Value& request, RequestSc
   ConstraintErrors errors;
   TW_ASSIGN_OR_RETURN(ReadInputs inputs, ReadCommonInputs(request, errors));
   TW_ASSIGN_OR_RETURN(std::optional<bool> forward, GetBool(request, "ScanIndexForward"));
-  TW_ASSIGN_OR_RETURN(KeySchema schema, service.schemas->Get(inputs.table));
+  TW_ASSIGN_OR_RETURN(std::shared_ptr<const TableKeys> table,
+                      service.schemas->GetKeys(inputs.table));
   TW_ASSIGN_OR_RETURN(RequestExpressions expressions,
                       RequestExpressions::Read(request, service.expressions));
-  TW_ASSIGN_OR_RETURN(KeyCondition key_condition, expressions.KeyConditions(request, schema));
   TW_ASSIGN_OR_RETURN(inputs.filter,
                       expressions.Filter(request, LegacyConditionSource::kQueryFilter));
   TW_ASSIGN_OR_RETURN(inputs.projection, expressions.Projection(request));
+  TW_ASSIGN_OR_RETURN(ReadPlan plan, PlanRead(request, *table, inputs));
+  const KeySchema& schema = plan.keys;
+  TW_ASSIGN_OR_RETURN(KeyCondition key_condition, expressions.KeyConditions(request, schema));
   TW_RETURN_IF_ERROR(expressions.Finish());
   TW_RETURN_IF_ERROR(CheckSelect(request, inputs));
   if (inputs.filter) TW_RETURN_IF_ERROR(CheckFilterSkipsKeys(request, *inputs.filter, schema));
   if (inputs.exclusive_start_key) {
     TW_RETURN_IF_ERROR(CheckStartKeyInPartition(
-        service, inputs.table, schema, *inputs.exclusive_start_key, key_condition.partition_key));
+        service, inputs.table, plan, *inputs.exclusive_start_key, key_condition.partition_key));
   }
 
   QueryRequest query;
   query.table = inputs.table;
+  query.index = plan.read;
   query.partition_key = std::move(key_condition.partition_key);
   query.sort_key = std::move(key_condition.sort_key);
   query.forward = forward.value_or(true);
   query.limit = static_cast<size_t>(inputs.limit.value_or(0));
   query.exclusive_start_key = inputs.exclusive_start_key;
   // A Query reads one partition: the shard its partition key routes to.
-  const Item partition{{schema.partition_key.name, query.partition_key}};
+  const Item partition{{table->key_schema.partition_key.name, query.partition_key}};
   TW_ASSIGN_OR_RETURN(CapacityTicket ticket,
                       service.throughput->Admit(inputs.table, CapacityKind::kRead, "Query",
                                                 &partition, scope.error_details));
@@ -226,18 +304,20 @@ Status Scan(ServiceContext& service, const rapidjson::Value& request, RequestSco
   TW_ASSIGN_OR_RETURN(inputs.projection, expressions.Projection(request));
   TW_RETURN_IF_ERROR(expressions.Finish());
   TW_RETURN_IF_ERROR(CheckSelect(request, inputs));
+  TW_ASSIGN_OR_RETURN(std::shared_ptr<const TableKeys> table,
+                      service.schemas->GetKeys(inputs.table));
+  TW_ASSIGN_OR_RETURN(ReadPlan plan, PlanRead(request, *table, inputs));
 
   ScanRequest scan;
   scan.table = inputs.table;
+  scan.index = plan.read;
   scan.segment = static_cast<uint32_t>(segment.value_or(0));
   scan.total_segments = static_cast<uint32_t>(total_segments.value_or(1));
   scan.limit = static_cast<size_t>(inputs.limit.value_or(0));
   scan.exclusive_start_key = inputs.exclusive_start_key;
   if (scan.exclusive_start_key && scan.segment < scan.total_segments) {
-    TW_ASSIGN_OR_RETURN(KeySchema schema, service.schemas->Get(inputs.table));
-    TW_RETURN_IF_ERROR(CheckStartKeyInSegment(service, inputs.table, schema,
-                                              *scan.exclusive_start_key, scan.segment,
-                                              scan.total_segments));
+    TW_RETURN_IF_ERROR(CheckStartKeyInSegment(
+        service, inputs.table, plan, *scan.exclusive_start_key, scan.segment, scan.total_segments));
   }
   // A Scan page reads across shards: only the table's limits apply.
   TW_ASSIGN_OR_RETURN(CapacityTicket ticket,

@@ -1,6 +1,7 @@
 // CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable, UpdateTimeToLive,
 // DescribeTimeToLive; TagResource, UntagResource, ListTagsOfResource; DescribeLimits,
 // DescribeEndpoints.
+#include <algorithm>
 #include <functional>
 
 #include "billing_changes.h"
@@ -141,12 +142,161 @@ Result<KeySchema> ResolveKeySchema(const KeyInput& input) {
       schema.sort_key = *definition;
     }
   }
-  if (input.definitions.size() != input.elements.size()) {
+  return schema;
+}
+
+// Every AttributeDefinition must be a key attribute of the table or of an index.
+Status CheckDefinitionsUsed(const KeyInput& input, const KeySchema& table,
+                            const std::vector<SecondaryIndex>& indexes) {
+  std::vector<std::string> used;
+  const auto use = [&used](const KeySchema& schema) {
+    for (const KeyAttribute* key :
+         {&schema.partition_key, schema.sort_key ? &*schema.sort_key : nullptr}) {
+      if (key != nullptr && std::find(used.begin(), used.end(), key->name) == used.end()) {
+        used.push_back(key->name);
+      }
+    }
+  };
+  use(table);
+  for (const SecondaryIndex& index : indexes) use(index.key_schema);
+  if (input.definitions.size() == used.size()) return Status::Ok();
+  if (indexes.empty()) {
     return Status::Validation(
         "One or more parameter values were invalid: Number of attributes in KeySchema does not "
         "exactly match number of attributes defined in AttributeDefinitions");
   }
-  return schema;
+  std::vector<std::string> defined;
+  for (const KeyAttribute& d : input.definitions) defined.push_back(d.name);
+  return Status::Validation(
+      "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
+      "AttributeDefinitions: " +
+      NameList(defined) + ", keys used: " + NameList(used));
+}
+
+constexpr size_t kMaxLocalIndexes = 5;
+constexpr size_t kMaxNonKeyAttributes = 100;
+
+// Projection of an index: its type and, for INCLUDE, the attributes it names.
+Result<IndexProjection> ReadProjection(const rapidjson::Value& index, const std::string& path,
+                                       ConstraintErrors& errors) {
+  IndexProjection projection;
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* given, GetObject(index, "Projection"));
+  errors.RequireNotNull(path + "projection", given != nullptr);
+  if (given == nullptr) return projection;
+  TW_ASSIGN_OR_RETURN(auto type, GetString(*given, "ProjectionType"));
+  errors.CheckEnum(path + "projection.projectionType", type, {"ALL", "KEYS_ONLY", "INCLUDE"});
+  if (type) ParseProjectionType(*type, &projection.type);
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* names, GetArray(*given, "NonKeyAttributes"));
+  if (names != nullptr) {
+    for (const rapidjson::Value& name : names->GetArray()) {
+      TW_RETURN_IF_ERROR(ExpectString(name));
+      projection.non_key_attributes.emplace_back(name.GetString(), name.GetStringLength());
+    }
+  }
+  if (!errors.empty()) return projection;
+  if (!type) {
+    return Status::Validation(
+        "One or more parameter values were invalid: Unknown ProjectionType: null");
+  }
+  if (projection.type == ProjectionType::kInclude && projection.non_key_attributes.empty()) {
+    return Status::Validation(
+        "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
+        "NonKeyAttributes is not specified");
+  }
+  if (projection.type != ProjectionType::kInclude && names != nullptr) {
+    return Status::Validation("One or more parameter values were invalid: ProjectionType is " +
+                              std::string(*type) + ", but NonKeyAttributes is specified");
+  }
+  return projection;
+}
+
+// LocalSecondaryIndexes of a CreateTable, validated against the table's key schema.
+Result<std::vector<SecondaryIndex>> ReadLocalIndexes(const rapidjson::Value& request,
+                                                     const KeyInput& input, const KeySchema& table,
+                                                     ConstraintErrors& errors) {
+  std::vector<SecondaryIndex> indexes;
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* given, GetArray(request, "LocalSecondaryIndexes"));
+  if (given == nullptr) return indexes;
+  if (given->Empty()) {
+    return Status::Validation(
+        "One or more parameter values were invalid: List of LocalSecondaryIndexes is empty");
+  }
+  int position = 0;
+  for (const rapidjson::Value& member : given->GetArray()) {
+    ++position;
+    TW_RETURN_IF_ERROR(ExpectObject(member));
+    const std::string path = "localSecondaryIndexes." + std::to_string(position) + ".member.";
+    TW_ASSIGN_OR_RETURN(auto name, GetString(member, "IndexName"));
+    errors.CheckTableName(path + "indexName", name);
+    KeyInput keys;
+    keys.definitions = input.definitions;
+    TW_ASSIGN_OR_RETURN(const rapidjson::Value* schema, GetArray(member, "KeySchema"));
+    errors.RequireNotNull(path + "keySchema", schema != nullptr);
+    if (schema != nullptr) {
+      for (const rapidjson::Value& element : schema->GetArray()) {
+        TW_RETURN_IF_ERROR(ExpectObject(element));
+        TW_ASSIGN_OR_RETURN(auto attribute, GetString(element, "AttributeName"));
+        TW_ASSIGN_OR_RETURN(auto key_type, GetString(element, "KeyType"));
+        errors.RequireNotNull(path + "keySchema.member.attributeName", attribute.has_value());
+        errors.CheckEnum(path + "keySchema.member.keyType", key_type, {"HASH", "RANGE"});
+        keys.elements.push_back(
+            {attribute ? std::string(*attribute) : "", key_type ? std::string(*key_type) : ""});
+      }
+      if (schema->Empty() || schema->Size() > 2) {
+        errors.Add(path + "keySchema", "[" + std::to_string(schema->Size()) + " elements]",
+                   schema->Empty() ? "Member must have length greater than or equal to 1"
+                                   : "Member must have length less than or equal to 2");
+      }
+    }
+    TW_ASSIGN_OR_RETURN(IndexProjection projection, ReadProjection(member, path, errors));
+    if (!errors.empty()) return errors.ToStatus();
+    SecondaryIndex index;
+    index.name = std::string(*name);
+    index.projection = std::move(projection);
+    TW_ASSIGN_OR_RETURN(index.key_schema, ResolveKeySchema(keys));
+    if (!table.sort_key) {
+      return Status::Validation(
+          "One or more parameter values were invalid: Table KeySchema does not have a range key, "
+          "which is required when specifying a LocalSecondaryIndex");
+    }
+    if (index.key_schema.partition_key.name != table.partition_key.name) {
+      return Status::Validation(
+          "One or more parameter values were invalid: Index KeySchema does not have the same "
+          "leading hash key as table KeySchema for index: " +
+          index.name + ". index hash key: " + index.key_schema.partition_key.name +
+          ", table hash key: " + table.partition_key.name);
+    }
+    if (!index.key_schema.sort_key) {
+      return Status::Validation(
+          "One or more parameter values were invalid: Index KeySchema does not have a range key "
+          "for index: " +
+          index.name);
+    }
+    for (const SecondaryIndex& earlier : indexes) {
+      if (earlier.name == index.name) {
+        return Status::Validation(
+            "One or more parameter values were invalid: Duplicate index name: " + index.name);
+      }
+    }
+    indexes.push_back(std::move(index));
+  }
+  if (indexes.size() > kMaxLocalIndexes) {
+    return Status::Validation(
+        "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-"
+        "table limit of " +
+        std::to_string(kMaxLocalIndexes));
+  }
+  size_t non_key_attributes = 0;
+  for (const SecondaryIndex& index : indexes) {
+    non_key_attributes += index.projection.non_key_attributes.size();
+  }
+  if (non_key_attributes > kMaxNonKeyAttributes) {
+    return Status(
+        ErrorCode::kLimitExceeded,
+        "The number of projected attributes in all indexes of the table exceeds the limit of " +
+            std::to_string(kMaxNonKeyAttributes));
+  }
+  return indexes;
 }
 
 // StreamSpecification: nullopt when absent.
@@ -218,8 +368,8 @@ Result<BillingChange> ReadBilling(const rapidjson::Value& request, ConstraintErr
 }
 
 Status RejectSecondaryIndexes(const rapidjson::Value& request) {
-  for (const char* member : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes",
-                             "GlobalSecondaryIndexUpdates", "ReplicaUpdates"}) {
+  for (const char* member :
+       {"GlobalSecondaryIndexes", "GlobalSecondaryIndexUpdates", "ReplicaUpdates"}) {
     if (FindMember(request, member) != nullptr) {
       return Status::Validation(std::string("One or more parameter values were invalid: ") +
                                 member + " are not supported by Tidewater");
@@ -275,6 +425,9 @@ Status CreateTable(ServiceContext& service, const rapidjson::Value& request, Req
   }
   create.name = name;
   TW_ASSIGN_OR_RETURN(create.key_schema, ResolveKeySchema(key_input));
+  TW_ASSIGN_OR_RETURN(create.local_indexes,
+                      ReadLocalIndexes(request, key_input, create.key_schema, errors));
+  TW_RETURN_IF_ERROR(CheckDefinitionsUsed(key_input, create.key_schema, create.local_indexes));
   if (tags != nullptr) {
     TW_ASSIGN_OR_RETURN(create.settings.tags, ReadTagList(*tags));
   }

@@ -1,5 +1,6 @@
 #include "table_json.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -121,6 +122,62 @@ void WriteBillingModeSummary(const TableDescription& table, json::Writer& writer
   writer.EndObject();
 }
 
+// Every key attribute of the table and of its indexes, once each.
+void WriteAttributeDefinitions(const TableDescription& table, json::Writer& writer) {
+  std::vector<std::string_view> written;
+  writer.StartArray();
+  const auto write = [&](const KeySchema& schema) {
+    for (const KeyAttribute* key :
+         {&schema.partition_key, schema.sort_key ? &*schema.sort_key : nullptr}) {
+      if (key == nullptr || std::find(written.begin(), written.end(), key->name) != written.end()) {
+        continue;
+      }
+      written.push_back(key->name);
+      WriteAttributeDefinition(*key, writer);
+    }
+  };
+  write(table.key_schema);
+  for (const IndexDescription& index : table.local_indexes) write(index.definition.key_schema);
+  writer.EndArray();
+}
+
+void WriteProjection(const IndexProjection& projection, json::Writer& writer) {
+  writer.StartObject();
+  writer.Key("ProjectionType");
+  WriteString(writer, ProjectionTypeName(projection.type));
+  if (projection.type == ProjectionType::kInclude) {
+    writer.Key("NonKeyAttributes");
+    writer.StartArray();
+    for (const std::string& name : projection.non_key_attributes) WriteString(writer, name);
+    writer.EndArray();
+  }
+  writer.EndObject();
+}
+
+void WriteLocalIndexes(const TableDescription& table, std::string_view region,
+                       json::Writer& writer) {
+  if (table.local_indexes.empty()) return;
+  writer.Key("LocalSecondaryIndexes");
+  writer.StartArray();
+  for (const IndexDescription& index : table.local_indexes) {
+    writer.StartObject();
+    writer.Key("IndexName");
+    WriteString(writer, index.definition.name);
+    writer.Key("KeySchema");
+    WriteKeySchema(index.definition.key_schema, writer);
+    writer.Key("Projection");
+    WriteProjection(index.definition.projection, writer);
+    writer.Key("IndexSizeBytes");
+    writer.Uint64(index.approximate_size_bytes);
+    writer.Key("ItemCount");
+    writer.Uint64(index.approximate_item_count);
+    writer.Key("IndexArn");
+    WriteString(writer, TableArn(region, table.name) + "/index/" + index.definition.name);
+    writer.EndObject();
+  }
+  writer.EndArray();
+}
+
 }  // namespace
 
 void WriteDeletedTableDescription(const TableDescription& table, std::string_view region,
@@ -147,10 +204,7 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
                            std::string_view status, int64_t now_micros, json::Writer& writer) {
   writer.StartObject();
   writer.Key("AttributeDefinitions");
-  writer.StartArray();
-  WriteAttributeDefinition(table.key_schema.partition_key, writer);
-  if (table.key_schema.sort_key) WriteAttributeDefinition(*table.key_schema.sort_key, writer);
-  writer.EndArray();
+  WriteAttributeDefinitions(table, writer);
   writer.Key("TableName");
   WriteString(writer, table.name);
   writer.Key("KeySchema");
@@ -170,6 +224,7 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
   WriteString(writer, TableIdText(table.table_id));
   WriteBillingModeSummary(table, writer);
   WriteOnDemandThroughput(table, writer);
+  WriteLocalIndexes(table, region, writer);
   if (table.stream.enabled) {
     writer.Key("StreamSpecification");
     writer.StartObject();

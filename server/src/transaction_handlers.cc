@@ -128,9 +128,10 @@ Status ValidateActions(ServiceContext& service, const std::vector<WriteAction>& 
   std::vector<Status> checks;
   checks.reserve(actions.size());
   for (const WriteAction& action : actions) {
-    TW_ASSIGN_OR_RETURN(KeySchema schema, service.schemas->Get(action.table));
+    TW_ASSIGN_OR_RETURN(std::shared_ptr<const TableKeys> keys,
+                        service.schemas->GetKeys(action.table));
     checks.push_back(action.kind == Mutation::Kind::kPut
-                         ? ValidatePutItem(*service.engine, action.table, schema, action.item)
+                         ? ValidatePutItem(*service.engine, action.table, *keys, action.item)
                          : service.engine->ValidateKey(action.table, action.item));
   }
   return CancelIfInvalid(std::move(checks));
@@ -285,11 +286,9 @@ Status TransactWriteItems(ServiceContext& service, const rapidjson::Value& reque
   CapacityTally capacity(capacity_detail);
   for (size_t i = 0; i < actions.size(); ++i) {
     const WriteResult& result = (*results)[i];
-    size_t before = result.old_item ? ItemSize(*result.old_item) : 0;
-    size_t after = result.new_item ? ItemSize(*result.new_item) : 0;
-    double units = 2 * WriteUnits(std::max(before, after));
-    service.throughput->Charge(tickets[i], CapacityKind::kWrite, units);
-    if (capacity.wanted()) capacity.AddWrite(actions[i].table, units);
+    const WriteCost cost = ChargedWriteCost(*service.schemas, actions[i].table, result, 2);
+    service.throughput->Charge(tickets[i], CapacityKind::kWrite, cost.total());
+    if (capacity.wanted()) capacity.AddWrite(actions[i].table, cost);
   }
   json::Writer& w = scope.writer;
   w.StartObject();

@@ -1,7 +1,8 @@
 // A child process writes under load and reports each acknowledged change over a pipe;
 // it is killed with SIGKILL at a random moment, 20 times in a row. After each reopen the
 // log has no gaps, every item's records are in commit order, every reported change is
-// present exactly once, and the table's contents match the log.
+// present exactly once, the table's contents match the log, and another table's local
+// secondary indexes equal a recomputation from that table.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "support/change_chain.h"
+#include "support/local_index_check.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
 #include "tidewater/core/engine.h"
@@ -127,6 +129,7 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveKillNine) {
   std::mt19937 rng(std::random_device{}());
   std::set<std::string> acknowledged_writes;
   std::set<std::string> acknowledged_removes;
+  size_t index_entries = 0;
   for (int incarnation = 0; incarnation < 20; ++incarnation) {
     const auto run_for = std::chrono::milliseconds(100 + rng() % 400);
     ChildRun run = RunAndKill(dir.path(), incarnation, sync, run_for);
@@ -140,13 +143,19 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveKillNine) {
 
     const testing::ChainSummary summary =
         CheckAcknowledgedOnce(engine, acknowledged_writes, acknowledged_removes, incarnation);
+    // Local index entries are committed with their items: the indexes equal a
+    // recomputation from the table after every kill.
+    if (engine.DescribeTable("crashidx").ok()) {
+      index_entries += testing::ExpectLocalIndexesMatchTable(engine, "crashidx");
+    }
     ASSERT_FALSE(HasFailure()) << "after kill " << incarnation;
     if (incarnation == 19) {
       std::cout << "[ crash    ] " << acknowledged_writes.size() << " acknowledged writes and "
                 << acknowledged_removes.size() << " deletes over 20 kills, " << summary.records
-                << " records checked\n";
+                << " records and " << index_entries << " local index entries checked\n";
       EXPECT_GT(acknowledged_writes.size(), sync ? 100u : 1000u)
           << "the writer made too little progress";
+      EXPECT_GT(index_entries, 0u) << "no local index was checked";
     }
   }
 }

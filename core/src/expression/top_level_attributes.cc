@@ -1,5 +1,5 @@
-// ConditionExpression::TopLevelAttributes: the attribute names a condition's paths start
-// with, found by walking its tree.
+// ConditionExpression::TopLevelAttributes and ProjectionExpression::TopLevelAttributes: the
+// attribute names their paths start with.
 #include <algorithm>
 
 #include "expression/compiled.h"
@@ -21,6 +21,16 @@ std::vector<std::string> ConditionExpression::TopLevelAttributes() const {
       if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
     }
     for (auto it = node->args.rbegin(); it != node->args.rend(); ++it) pending.push_back(it->get());
+  }
+  return names;
+}
+
+std::vector<std::string> ProjectionExpression::TopLevelAttributes() const {
+  std::vector<std::string> names;
+  for (const expression_internal::Path& path : compiled_->ast->projection) {
+    if (path.empty()) continue;
+    const std::string& name = expression_internal::ElementName(path.front(), compiled_->binding);
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
   return names;
 }

@@ -50,6 +50,10 @@ struct EngineOptions {
   // How long a deleted item's versioned tombstone is kept (by the injected clock), so that
   // an older replicated write arriving late cannot bring it back. 0: no tombstones.
   int64_t tombstone_retention_micros = 24LL * 3600 * 1'000'000;
+  // DynamoDB's item collection limit for tables with local secondary indexes: a write that
+  // adds to or grows an item of a partition whose items and index entries are estimated at
+  // this size or more fails with ItemCollectionSizeLimitExceededException.
+  uint64_t item_collection_limit_bytes = 10ULL << 30;
   // Background work. 0 disables the thread; tests call RunTtlSweep/TrimStreams directly.
   int64_t ttl_sweep_interval_micros = 1'000'000;
   int64_t retention_interval_micros = 60'000'000;

@@ -165,6 +165,10 @@ class ProjectionExpression {
   // are left out.
   Item Project(const Item& item) const;
 
+  // The top-level attribute names the projection reads, each once, in order (a read of a
+  // secondary index fetches the item when one is not projected into the index).
+  std::vector<std::string> TopLevelAttributes() const;
+
   const ExpressionPlaceholders& placeholders() const;
 
   // Internal: built by Compile and the legacy translators.

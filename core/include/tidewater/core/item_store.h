@@ -62,6 +62,14 @@ struct SortKeyCondition {
   AttributeValue value2;  // upper bound for BETWEEN
 };
 
+// Reading a secondary index instead of the table (Query and Scan).
+struct IndexRead {
+  std::string name;  // empty: read the table itself
+  // Return each entry's whole item, read from the table (a local index only): DynamoDB's
+  // fetch of attributes the index does not project.
+  bool fetch_items = false;
+};
+
 struct QueryRequest {
   std::string table;
   AttributeValue partition_key;
@@ -70,6 +78,7 @@ struct QueryRequest {
   size_t limit = 0;  // items to evaluate; 0 = no limit (the 1 MB page still applies)
   std::optional<Item> exclusive_start_key;
   size_t max_page_bytes = 1024 * 1024;
+  IndexRead index;
 };
 
 struct ScanRequest {
@@ -79,12 +88,16 @@ struct ScanRequest {
   size_t limit = 0;
   std::optional<Item> exclusive_start_key;
   size_t max_page_bytes = 1024 * 1024;
+  IndexRead index;
 };
 
+// A page of items. An index page's keys hold the table's and the index's key attributes.
 struct ItemPage {
   std::vector<Item> items;
   std::optional<Item> last_evaluated_key;  // set when more may follow
   size_t scanned_bytes = 0;                // sum of item sizes read (for capacity units)
+  // The part of scanned_bytes that an index read fetched from the table (IndexRead).
+  size_t fetched_bytes = 0;
 };
 
 class ItemStore {
@@ -116,6 +129,11 @@ class ItemStore {
   virtual Result<ShardIndex> ShardForKey(const std::string& table, const Item& key) = 0;
   // Validates that `key` has exactly the table's key attributes with the right types.
   virtual Status ValidateKey(const std::string& table, const Item& key) = 0;
+  // The estimated size of the item collection of `partition_key` in `table`: the bytes of
+  // its items and of their local index entries (RocksDB's approximate sizes, memtables
+  // included), as DynamoDB's ItemCollectionMetrics estimate it.
+  virtual Result<uint64_t> ItemCollectionBytes(const std::string& table,
+                                               const AttributeValue& partition_key) = 0;
 };
 
 }  // namespace tidewater

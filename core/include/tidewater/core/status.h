@@ -18,22 +18,23 @@ namespace tidewater {
 
 enum class ErrorCode {
   kOk = 0,
-  kValidation,                     // ValidationException
-  kResourceNotFound,               // ResourceNotFoundException
-  kResourceInUse,                  // ResourceInUseException
-  kConditionalCheckFailed,         // ConditionalCheckFailedException
-  kTransactionCanceled,            // TransactionCanceledException (see Status::reasons)
-  kTransactionConflict,            // TransactionConflictException
-  kIdempotentParameterMismatch,    // IdempotentParameterMismatchException
-  kSerialization,                  // SerializationException
-  kUnknownOperation,               // UnknownOperationException
-  kProvisionedThroughputExceeded,  // ProvisionedThroughputExceededException
-  kLimitExceeded,                  // LimitExceededException
-  kExpiredIterator,                // ExpiredIteratorException
-  kTrimmedDataAccess,              // TrimmedDataAccessException
-  kAccessDenied,                   // AccessDeniedException
-  kInternal,                       // InternalServerError
-  kIOError,                        // storage failure; InternalServerError on the wire
+  kValidation,                       // ValidationException
+  kResourceNotFound,                 // ResourceNotFoundException
+  kResourceInUse,                    // ResourceInUseException
+  kConditionalCheckFailed,           // ConditionalCheckFailedException
+  kTransactionCanceled,              // TransactionCanceledException (see Status::reasons)
+  kTransactionConflict,              // TransactionConflictException
+  kIdempotentParameterMismatch,      // IdempotentParameterMismatchException
+  kSerialization,                    // SerializationException
+  kUnknownOperation,                 // UnknownOperationException
+  kProvisionedThroughputExceeded,    // ProvisionedThroughputExceededException
+  kLimitExceeded,                    // LimitExceededException
+  kItemCollectionSizeLimitExceeded,  // ItemCollectionSizeLimitExceededException
+  kExpiredIterator,                  // ExpiredIteratorException
+  kTrimmedDataAccess,                // TrimmedDataAccessException
+  kAccessDenied,                     // AccessDeniedException
+  kInternal,                         // InternalServerError
+  kIOError,                          // storage failure; InternalServerError on the wire
 };
 
 // The DynamoDB error type name of a code ("ValidationException", ...).

@@ -9,6 +9,7 @@
 
 #include "tidewater/core/attribute_value.h"
 #include "tidewater/core/identifiers.h"
+#include "tidewater/core/status.h"
 
 namespace tidewater {
 
@@ -82,6 +83,56 @@ struct TableSettings {
   friend bool operator==(const TableSettings&, const TableSettings&) = default;
 };
 
+// Which attributes a secondary index stores with each entry besides the table's and the
+// index's key attributes (DynamoDB's Projection).
+enum class ProjectionType { kKeysOnly, kInclude, kAll };
+std::string_view ProjectionTypeName(ProjectionType type);  // "KEYS_ONLY", "INCLUDE", "ALL"
+bool ParseProjectionType(std::string_view name, ProjectionType* out);
+
+struct IndexProjection {
+  ProjectionType type = ProjectionType::kAll;
+  std::vector<std::string> non_key_attributes;  // kInclude only
+  friend bool operator==(const IndexProjection&, const IndexProjection&) = default;
+};
+
+// A local secondary index: the table's partition key with another sort key, written in
+// the same WriteBatch as the item, so it is as consistent as the table. An item without
+// the index's sort key attribute has no entry (the index is sparse).
+struct SecondaryIndex {
+  std::string name;
+  KeySchema key_schema;
+  IndexProjection projection;
+  // Fixed for the index's life and unique within its table: the prefix of its entries.
+  uint32_t ordinal = 0;
+  friend bool operator==(const SecondaryIndex&, const SecondaryIndex&) = default;
+};
+
+// DynamoDB's rule for index key attributes: an item may lack them (it then has no entry in
+// that index), but one it has must be of the index's type and not an empty string or
+// binary. ValidationException with DynamoDB's message otherwise.
+Status ValidateIndexKeys(const std::vector<SecondaryIndex>& indexes, const Item& item);
+
+// How one write changes an item's entry in one index: the entry deleted (its key changed or
+// went) and the entry written (new, or with another projection), each the projected item;
+// neither when the entry stays as it was. DynamoDB charges a write per deleted or written
+// entry, by its size.
+struct IndexEntryChange {
+  const SecondaryIndex* index = nullptr;
+  std::optional<Item> deleted;
+  std::optional<Item> written;
+};
+// The entry changes of every index in `indexes` when an item of a table keyed by
+// `table_keys` goes from `before` to `after` (nullptr: absent); indexes whose entry does not
+// change are left out.
+std::vector<IndexEntryChange> IndexEntryChanges(const std::vector<SecondaryIndex>& indexes,
+                                                const KeySchema& table_keys, const Item* before,
+                                                const Item* after);
+
+// Whether the entries of `index` (on a table keyed by `table_keys`) hold `attribute`: a
+// key attribute of either, or one its projection names.
+bool IndexProjects(const SecondaryIndex& index, const KeySchema& table_keys,
+                   const std::string& attribute);
+
 struct CreateTableRequest {
   std::string name;
   KeySchema key_schema;
@@ -89,6 +140,15 @@ struct CreateTableRequest {
   uint32_t shard_count = 4;  // stream shards = hash ranges of the partition key
   // The table's first settings; `capacity` is ignored (the catalog starts the history).
   TableSettings settings;
+  // Local secondary indexes (ordinals are assigned by the catalog), validated by the caller.
+  std::vector<SecondaryIndex> local_indexes;
+};
+
+// A secondary index as DescribeTable shows it.
+struct IndexDescription {
+  SecondaryIndex definition;
+  uint64_t approximate_item_count = 0;
+  uint64_t approximate_size_bytes = 0;
 };
 
 // One stream shard: a contiguous range of partition-key hashes.
@@ -122,6 +182,7 @@ struct TableDescription {
   std::vector<ShardDescription> shards;
   uint64_t approximate_item_count = 0;
   uint64_t approximate_size_bytes = 0;
+  std::vector<IndexDescription> local_indexes;
 };
 
 // A stream of a table: its current one, or a disabled one (the stream was turned off or
