@@ -46,13 +46,19 @@ function(tidewater_warnings target)
 endfunction()
 
 # Every test file is built: tidewater_add_test(name sources... LIBS libs...)
+# SERIAL: the test's cases never run beside another test (RUN_SERIAL), for tests whose
+# children must get CPU within fixed windows.
 function(tidewater_add_test name)
-  cmake_parse_arguments(T "" "" "LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "SERIAL" "" "LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_UNPARSED_ARGUMENTS})
   tidewater_warnings(${name})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   include(GoogleTest)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+  set(properties LABELS "${T_LABELS}")
+  if(T_SERIAL)
+    list(APPEND properties RUN_SERIAL TRUE)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${properties})
 endfunction()
 
 # Tsan builds: every executable also gets cmake/tsan_c11_threads.cc (librdkafka's C11 threads
