@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "percentile.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
 #include "tidewater/core/engine.h"
@@ -58,10 +59,7 @@ Item MakeItem(uint64_t i) {
   return item;
 }
 
-double Percentile(std::vector<double> values, double p) {
-  std::sort(values.begin(), values.end());
-  return values[static_cast<size_t>(p * static_cast<double>(values.size() - 1))];
-}
+using bench::Percentile;
 
 }  // namespace
 

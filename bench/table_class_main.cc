@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "percentile.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
 #include "tidewater/core/engine.h"
@@ -38,10 +39,7 @@ std::string Text(std::mt19937& rng) {
 
 Item Key(uint64_t i) { return {{"pk", AttributeValue::S("item-" + std::to_string(i))}}; }
 
-double Percentile(std::vector<double> values, double p) {
-  std::sort(values.begin(), values.end());
-  return values[static_cast<size_t>(p * static_cast<double>(values.size() - 1))];
-}
+using bench::Percentile;
 
 }  // namespace
 

@@ -13,10 +13,15 @@
 
 namespace tidewater::storage {
 
+// Appends `value` as 4 bytes, big-endian (so that keys sort by it).
+inline void AppendUint32(uint32_t value, std::string* out) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
+}
+
 inline std::string LogKey(uint32_t shard, uint64_t sequence) {
   std::string key;
   key.reserve(12);
-  for (int shift = 24; shift >= 0; shift -= 8) key.push_back(static_cast<char>(shard >> shift));
+  AppendUint32(shard, &key);
   keycodec::AppendHash(sequence, &key);
   return key;
 }
@@ -72,7 +77,7 @@ inline std::string ReplicationCheckpointKey(uint64_t table_id, const std::string
 // keys are ordered by item key, so that every entry key is unique.
 inline std::string IndexEntryPrefix(uint32_t ordinal) {
   std::string key;
-  for (int shift = 24; shift >= 0; shift -= 8) key.push_back(static_cast<char>(ordinal >> shift));
+  AppendUint32(ordinal, &key);
   return key;
 }
 

@@ -40,7 +40,8 @@ struct TableGets {
 struct BatchWrite {
   std::string table;
   bool is_put = false;
-  Item item;  // the item (put) or the key (delete)
+  Item item;                              // the item (put) or the key (delete)
+  std::shared_ptr<const TableKeys> keys;  // its table's, set by validation
 };
 
 }  // namespace
@@ -226,12 +227,11 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
     return Status::Validation("Too many items requested for the BatchWriteItem call");
   }
   std::vector<std::pair<std::string, Item>> seen;
-  for (const BatchWrite& write : writes) {
-    TW_ASSIGN_OR_RETURN(std::shared_ptr<const TableKeys> keys,
-                        service.schemas->GetKeys(write.table));
-    const KeySchema& schema = keys->key_schema;
+  for (BatchWrite& write : writes) {
+    TW_ASSIGN_OR_RETURN(write.keys, service.schemas->GetKeys(write.table));
+    const KeySchema& schema = write.keys->key_schema;
     if (write.is_put) {
-      TW_RETURN_IF_ERROR(ValidatePutItem(*service.engine, write.table, *keys, write.item));
+      TW_RETURN_IF_ERROR(ValidatePutItem(*service.engine, write.table, *write.keys, write.item));
     } else {
       TW_RETURN_IF_ERROR(service.engine->ValidateKey(write.table, write.item));
     }
@@ -266,7 +266,7 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
     auto result = write.is_put ? service.engine->PutItem(write.table, std::move(write.item))
                                : service.engine->DeleteItem(write.table, write.item);
     if (!result.ok()) return result.status();
-    const WriteCost cost = ChargedWriteCost(*service.schemas, write.table, *result);
+    const WriteCost cost = WriteCostOf(*write.keys, *result);
     service.throughput->Charge(*ticket, CapacityKind::kWrite, cost.total());
     if (capacity.wanted()) capacity.AddWrite(write.table, cost);
   }
