@@ -198,11 +198,13 @@ Result<ItemPage> EngineImpl::Scan(const ScanRequest& request) {
 Result<ItemPage> EngineImpl::ReadRange(TableState& table, const ReadSource& source,
                                        const std::string& begin, const std::string& end,
                                        bool forward, size_t limit, size_t max_page_bytes) {
-  // One snapshot for the entries and the items fetched for them: a local index entry and
-  // its item are written in one batch, so each entry finds its item.
-  rocksdb::ManagedSnapshot snapshot(db_.get());
+  // A fetch reads the items under the entries' snapshot: a local index entry and its item
+  // are written in one batch, so each entry finds its item. Without fetches the iterator's
+  // own implicit snapshot is enough (taking one costs the DB mutex on every read).
+  std::optional<rocksdb::ManagedSnapshot> snapshot;
+  if (source.fetch_items) snapshot.emplace(db_.get());
   rocksdb::ReadOptions read;
-  read.snapshot = snapshot.snapshot();
+  if (snapshot) read.snapshot = snapshot->snapshot();
   read.total_order_seek = true;
   rocksdb::Slice lower(begin);
   rocksdb::Slice upper(end);
@@ -215,7 +217,7 @@ Result<ItemPage> EngineImpl::ReadRange(TableState& table, const ReadSource& sour
     it->SeekToLast();
   }
   rocksdb::ReadOptions fetch;
-  fetch.snapshot = snapshot.snapshot();
+  fetch.snapshot = read.snapshot;
   ItemPage page;
   bool stopped_early = false;
   for (; it->Valid(); forward ? it->Next() : it->Prev()) {
