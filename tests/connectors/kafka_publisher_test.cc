@@ -150,12 +150,11 @@ struct TopicCheck {
 };
 
 // Compares `table`'s topic with its change log (see the file comment); values are
-// compared as Protobuf records.
+// compared as Protobuf records. Watermark messages are skipped (their own test checks them).
 TopicCheck ExpectTopicMatchesLog(Engine& engine, const std::string& table,
                                  const std::vector<ConsumedMessage>& messages,
                                  const std::string& region = "local") {
   TopicCheck check;
-  check.messages = messages.size();
   std::map<std::pair<uint32_t, uint64_t>, const ConsumedMessage*> first_copy;
   std::map<int32_t, uint64_t> last_sequence;
   std::vector<std::string> problems;
@@ -168,6 +167,11 @@ TopicCheck ExpectTopicMatchesLog(Engine& engine, const std::string& table,
               std::to_string(m.offset) +
               ": the mock cluster dropped its head (it keeps 5 MB per partition)");
     }
+    if (m.headers.contains(std::string(kWatermarkHeader))) {
+      last_sequence.try_emplace(m.partition, 0);  // a watermark may precede the first record
+      continue;
+    }
+    ++check.messages;
     const uint32_t shard = static_cast<uint32_t>(std::stoul(m.headers.at("tw-shard")));
     const uint64_t sequence = std::stoull(m.headers.at("tw-seq"));
     const std::string where = "partition " + std::to_string(m.partition) + " offset " +
@@ -943,7 +947,6 @@ TEST_F(KafkaPublisherTest, WatermarkMessagesFollowTheRecordsTheyCover) {
   })) << "not every idle partition got a watermark at the clock's time";
   publisher->Stop();
 
-  std::vector<ConsumedMessage> records;
   size_t watermarks = 0;
   for (int32_t partition = 0; partition < kShards; ++partition) {
     const std::vector<ChangeRecord> log = ReadLog(*engine_, "orders", ShardIndex(partition));
@@ -954,7 +957,6 @@ TEST_F(KafkaPublisherTest, WatermarkMessagesFollowTheRecordsTheyCover) {
       auto w = m.headers.find(std::string(kWatermarkHeader));
       if (w == m.headers.end()) {
         seen.insert(std::stoull(m.headers.at(std::string(kSequenceHeader))));
-        records.push_back(m);
         continue;
       }
       ++watermarks;
@@ -974,7 +976,7 @@ TEST_F(KafkaPublisherTest, WatermarkMessagesFollowTheRecordsTheyCover) {
     }
   }
   EXPECT_GT(watermarks, static_cast<size_t>(kShards));
-  const TopicCheck check = ExpectTopicMatchesLog(*engine_, "orders", records);
+  const TopicCheck check = ExpectTopicMatchesLog(*engine_, "orders", messages);
   EXPECT_EQ(check.duplicates, 0u);
 }
 
