@@ -104,9 +104,10 @@ void SetKeyAttribute(const KeyAttribute& attribute, v1::KeyAttributeMeta* meta) 
   meta->set_type(TypeName(attribute.type));
 }
 
-std::vector<SecondaryIndex> LocalIndexesOf(const v1::TableMeta& meta) {
+std::vector<SecondaryIndex> IndexesOf(
+    const google::protobuf::RepeatedPtrField<v1::SecondaryIndexMeta>& metas) {
   std::vector<SecondaryIndex> indexes;
-  for (const v1::SecondaryIndexMeta& stored : meta.local_indexes()) {
+  for (const v1::SecondaryIndexMeta& stored : metas) {
     SecondaryIndex index;
     index.name = stored.name();
     index.ordinal = stored.ordinal();
@@ -115,6 +116,8 @@ std::vector<SecondaryIndex> LocalIndexesOf(const v1::TableMeta& meta) {
     ParseProjectionType(stored.projection_type(), &index.projection.type);
     index.projection.non_key_attributes.assign(stored.non_key_attributes().begin(),
                                                stored.non_key_attributes().end());
+    index.read_capacity_units = stored.read_capacity_units();
+    index.write_capacity_units = stored.write_capacity_units();
     indexes.push_back(std::move(index));
   }
   return indexes;
@@ -131,6 +134,8 @@ v1::SecondaryIndexMeta IndexMetaOf(const SecondaryIndex& index) {
   for (const std::string& name : index.projection.non_key_attributes) {
     meta.add_non_key_attributes(name);
   }
+  meta.set_read_capacity_units(index.read_capacity_units);
+  meta.set_write_capacity_units(index.write_capacity_units);
   return meta;
 }
 
@@ -303,12 +308,31 @@ std::vector<ShardDescription> StreamShards(TableState& table,
 
 // --- TableState ---
 
+uint64_t TableState::StartIndexWork() {
+  std::lock_guard lock(index_work_mu_);
+  const uint64_t number = next_index_work_.fetch_add(1, std::memory_order_relaxed);
+  unfinished_index_work_.insert(number);
+  return number;
+}
+
+void TableState::FinishIndexWork(uint64_t number) {
+  std::lock_guard lock(index_work_mu_);
+  unfinished_index_work_.erase(number);
+}
+
+uint64_t TableState::LowestUnfinishedIndexWork() const {
+  std::lock_guard lock(index_work_mu_);
+  return unfinished_index_work_.empty() ? next_index_work_.load(std::memory_order_relaxed)
+                                        : *unfinished_index_work_.begin();
+}
+
 TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamilyHandle* items,
                        rocksdb::ColumnFamilyHandle* log, rocksdb::ColumnFamilyHandle* index_entries)
     : db_(db),
       name_(meta.name()),
       id_(meta.table_id()),
-      local_indexes_(LocalIndexesOf(meta)),
+      local_indexes_(IndexesOf(meta.local_indexes())),
+      global_indexes_(IndexesOf(meta.global_indexes())),
       meta_(std::move(meta)),
       items_(items),
       log_(log),
@@ -316,6 +340,19 @@ TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamil
       shards_(std::make_unique<std::unique_ptr<Shard>[]>(kShardCapacity)) {
   key_schema_ = KeySchemaOf(meta_);
   config_ = ConfigOf(meta_);
+  if (!global_indexes_.empty() && index_entries_ != nullptr) {
+    // Queue numbers continue after the last entry still queued (every one before it may be
+    // applied and gone; none after it was ever committed).
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, index_entries_));
+    it->SeekForPrev(storage::IndexWorkKey(UINT64_MAX));
+    const std::string prefix = storage::IndexEntryPrefix(storage::kIndexWorkOrdinal);
+    if (it->Valid() && it->key().starts_with(prefix)) {
+      next_index_work_.store(
+          keycodec::ReadHash(std::string_view(it->key().data() + prefix.size(),
+                                              it->key().size() - prefix.size())) +
+          1);
+    }
+  }
   const auto add = [&](uint32_t i, uint64_t begin, uint64_t end) -> Shard& {
     auto& shard = shards_[i];
     shard = std::make_unique<Shard>();
@@ -448,7 +485,7 @@ Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_
           ApplyTableClass(db_, items.mapped(), TableClass::kStandardInfrequentAccess));
     }
     rocksdb::ColumnFamilyHandle* index_entries = nullptr;
-    if (meta.local_indexes_size() > 0) {
+    if (meta.local_indexes_size() > 0 || meta.global_indexes_size() > 0) {
       auto index = column_families.extract(IndexCfName(meta.table_id()));
       if (index.empty()) {
         return Status::IOError("index column family of table '" + meta.name() + "' is missing");
@@ -619,7 +656,15 @@ TableDescription Catalog::Describe(TableState& table) const {
   db_.GetIntProperty(table.items(), "rocksdb.estimate-live-data-size", &bytes);
   d.approximate_item_count = keys;
   d.approximate_size_bytes = bytes;
-  d.local_indexes = DescribeIndexes(table);
+  std::vector<IndexDescription> indexes = DescribeIndexes(table);
+  const auto globals = indexes.begin() + static_cast<std::ptrdiff_t>(table.local_indexes().size());
+  d.global_indexes.assign(std::make_move_iterator(globals), std::make_move_iterator(indexes.end()));
+  indexes.erase(globals, indexes.end());
+  d.local_indexes = std::move(indexes);
+  d.global_index_backlog = table.index_backlog();
+  if (const int64_t oldest = table.oldest_index_work_micros(); oldest != 0) {
+    d.global_index_lag_micros = std::max<int64_t>(0, clock_.NowMicros() - oldest);
+  }
   return d;
 }
 
@@ -630,9 +675,11 @@ std::vector<IndexDescription> Catalog::DescribeIndexes(TableState& table) const 
   // of the index column family's bytes, its entries counted in the same proportion.
   uint64_t all_keys = 0;
   db_.GetIntProperty(table.index_entries(), "rocksdb.estimate-num-keys", &all_keys);
+  std::vector<SecondaryIndex> indexes = table.local_indexes();
+  indexes.insert(indexes.end(), table.global_indexes().begin(), table.global_indexes().end());
   std::vector<uint64_t> sizes;
   uint64_t all_bytes = 0;
-  for (const SecondaryIndex& index : table.local_indexes()) {
+  for (const SecondaryIndex& index : indexes) {
     const std::string begin = storage::IndexEntryPrefix(index.ordinal);
     const std::string end = storage::IndexEntryPrefix(index.ordinal + 1);
     rocksdb::Range range(begin, end);
@@ -644,9 +691,9 @@ std::vector<IndexDescription> Catalog::DescribeIndexes(TableState& table) const 
     sizes.push_back(size);
     all_bytes += size;
   }
-  for (size_t i = 0; i < table.local_indexes().size(); ++i) {
+  for (size_t i = 0; i < indexes.size(); ++i) {
     IndexDescription d;
-    d.definition = table.local_indexes()[i];
+    d.definition = indexes[i];
     d.approximate_size_bytes = sizes[i];
     d.approximate_item_count =
         all_bytes == 0
@@ -703,7 +750,7 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   };
   s = db_.CreateColumnFamily(LogCfOptions(cache), LogCfName(id), &log);
   if (s.ok()) created.push_back(log);
-  if (s.ok() && !request.local_indexes.empty()) {
+  if (s.ok() && (!request.local_indexes.empty() || !request.global_indexes.empty())) {
     s = db_.CreateColumnFamily(LogCfOptions(cache), IndexCfName(id), &index_entries);
     if (s.ok()) created.push_back(index_entries);
   }
@@ -725,6 +772,10 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   for (SecondaryIndex index : request.local_indexes) {
     index.ordinal = ordinal++;
     *meta.add_local_indexes() = IndexMetaOf(index);
+  }
+  for (SecondaryIndex index : request.global_indexes) {
+    index.ordinal = ordinal++;
+    *meta.add_global_indexes() = IndexMetaOf(index);
   }
   const int64_t now = CreationMicros(request.name, clock_.NowMicros());
   meta.set_creation_time_micros(now);

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -51,12 +52,36 @@ class TableState {
   // The entries of the table's secondary indexes (null: it has none).
   rocksdb::ColumnFamilyHandle* index_entries() const { return index_entries_; }
   const std::vector<SecondaryIndex>& local_indexes() const { return local_indexes_; }
-  // The local index named `name`, or nullptr.
-  const SecondaryIndex* FindLocalIndex(std::string_view name) const {
-    for (const SecondaryIndex& index : local_indexes_) {
-      if (index.name == name) return &index;
+  const std::vector<SecondaryIndex>& global_indexes() const { return global_indexes_; }
+  // The local or global index named `name`, or nullptr.
+  const SecondaryIndex* FindIndex(std::string_view name) const {
+    for (const auto* indexes : {&local_indexes_, &global_indexes_}) {
+      for (const SecondaryIndex& index : *indexes) {
+        if (index.name == name) return &index;
+      }
     }
     return nullptr;
+  }
+  // Global index work numbers (see storage::IndexWorkKey). A writer takes one under the
+  // item's shard commit lock (so one item's entries are numbered in commit order) and
+  // finishes it once its commit returned, committed or failed. Every number below
+  // LowestUnfinishedIndexWork() is then committed (visible) or never will be: the
+  // maintainer need not look below it again once it applied what it saw there.
+  uint64_t StartIndexWork();
+  void FinishIndexWork(uint64_t number);
+  uint64_t LowestUnfinishedIndexWork() const;
+  uint64_t PeekNextIndexWork() const { return next_index_work_.load(std::memory_order_relaxed); }
+  // Where the maintainer's next pass over the queue starts; the maintainer's own.
+  uint64_t index_scan_from = 0;
+  // The global index maintainer's view of the queue after its last pass: entries left and
+  // the commit time of the oldest (0: none).
+  void set_index_backlog(uint64_t entries, int64_t oldest_micros) {
+    index_backlog_.store(entries, std::memory_order_relaxed);
+    oldest_index_work_micros_.store(oldest_micros, std::memory_order_relaxed);
+  }
+  uint64_t index_backlog() const { return index_backlog_.load(std::memory_order_relaxed); }
+  int64_t oldest_index_work_micros() const {
+    return oldest_index_work_micros_.load(std::memory_order_relaxed);
   }
   // Shards are only ever added (by a split), never removed: a Shard& stays valid for the
   // table's life. `index` < shard_count().
@@ -85,6 +110,12 @@ class TableState {
   const std::string name_;
   const uint64_t id_;
   const std::vector<SecondaryIndex> local_indexes_;
+  const std::vector<SecondaryIndex> global_indexes_;
+  std::atomic<uint64_t> next_index_work_{0};
+  mutable std::mutex index_work_mu_;
+  std::set<uint64_t> unfinished_index_work_;  // guarded by index_work_mu_
+  std::atomic<uint64_t> index_backlog_{0};
+  std::atomic<int64_t> oldest_index_work_micros_{0};
   mutable std::mutex mu_;
   v1::TableMeta meta_;                         // guarded by mu_ (mutable fields)
   std::shared_ptr<const TableConfig> config_;  // guarded by mu_
@@ -135,7 +166,7 @@ class Catalog {
   // The deleted tables kept for their disabled streams (retention trims their logs too).
   std::vector<TablePtr> Retired() const;
   TableDescription Describe(TableState& table) const;
-  // The table's secondary indexes with their estimated sizes.
+  // The table's local, then global secondary indexes with their estimated sizes.
   std::vector<IndexDescription> DescribeIndexes(TableState& table) const;
 
   Result<TableDescription> Create(const CreateTableRequest& request);

@@ -50,6 +50,7 @@ void PreparedChange::AddTo(rocksdb::WriteBatch& batch) const {
       batch.Delete(index_entries, entry_key);
     }
   }
+  if (!index_work_key.empty()) batch.Put(index_entries, index_work_key, index_work);
 }
 
 // --- CommitPipeline ---

@@ -113,6 +113,11 @@ struct PreparedChange {
   // nullopt to delete), in `index_entries`.
   rocksdb::ColumnFamilyHandle* index_entries = nullptr;
   std::vector<std::pair<std::string, std::optional<std::string>>> index_writes;
+  // The change's global index work (a GlobalIndexWork) queued at `index_work_key` in
+  // `index_entries`, numbered `index_work_number` (TableState::StartIndexWork); empty: none.
+  std::string index_work_key;
+  std::string index_work;
+  uint64_t index_work_number = 0;
 
   void AddTo(rocksdb::WriteBatch& batch) const;
 };

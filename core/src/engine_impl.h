@@ -145,6 +145,31 @@ class EngineImpl final : public Engine {
   Result<size_t> TrimShard(TableState& table, Shard& shard, int64_t cutoff_micros);
 
   void BackgroundLoop() TW_EXCLUDES(background_mu_);
+  // The global index maintainer (global_index_maintainer.cc): applies the tables' queued
+  // global index work, woken by commits that queue some.
+  void GlobalIndexLoop() TW_EXCLUDES(index_mu_);
+  // Applies `table`'s queued global index work in queue order, a batch at a time, each
+  // batch deleting the queue entries it applies; until the queue is empty or a write fails.
+  Status ApplyGlobalIndexWork(TableState& table);
+  // Called after a commit that may have queued global index work.
+  void NotifyGlobalIndexWork(const TableState& table) TW_EXCLUDES(index_mu_);
+  // When destroyed (after the change's commit returned, or on a way out without it),
+  // finishes the change's global index work number, if it has one, and wakes the
+  // maintainer. Movable, so that a transaction keeps one per change.
+  class IndexWorkDone {
+   public:
+    IndexWorkDone(EngineImpl& engine, TableState& table, const PreparedChange& change);
+    IndexWorkDone(IndexWorkDone&& other) noexcept;
+    IndexWorkDone(const IndexWorkDone&) = delete;
+    IndexWorkDone& operator=(const IndexWorkDone&) = delete;
+    IndexWorkDone& operator=(IndexWorkDone&&) = delete;
+    ~IndexWorkDone();
+
+   private:
+    EngineImpl* engine_;
+    TableState* table_;
+    std::optional<uint64_t> number_;
+  };
   // The lowest sequence a retaining checkpoint still needs in `shard` (UINT64_MAX: none).
   uint64_t RetentionPin(TableState& table, uint32_t shard);
 
@@ -166,6 +191,12 @@ class EngineImpl final : public Engine {
   CondVar background_cv_;
   bool stopping_ TW_GUARDED_BY(background_mu_) = false;
   std::thread background_;
+
+  Mutex index_mu_;
+  CondVar index_cv_;
+  bool index_work_ TW_GUARDED_BY(index_mu_) = false;
+  bool index_stopping_ TW_GUARDED_BY(index_mu_) = false;
+  std::thread index_maintainer_;
 };
 
 }  // namespace tidewater

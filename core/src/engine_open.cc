@@ -29,6 +29,12 @@ EngineImpl::~EngineImpl() {
   }
   background_cv_.NotifyAll();
   if (background_.joinable()) background_.join();
+  {
+    MutexLock lock(index_mu_);
+    index_stopping_ = true;
+  }
+  index_cv_.NotifyAll();
+  if (index_maintainer_.joinable()) index_maintainer_.join();
   if (catalog_) catalog_->Close();  // destroys the column family handles before the DB closes
   if (db_) {
     db_->DestroyColumnFamilyHandle(default_cf_);
@@ -40,6 +46,7 @@ Result<std::unique_ptr<Engine>> EngineImpl::OpenImpl(const EngineOptions& option
   if (options.clock == nullptr) return Status::Validation("EngineOptions.clock must be set");
   std::unique_ptr<EngineImpl> engine(new EngineImpl(options));
   TW_RETURN_IF_ERROR(engine->OpenDatabase());
+  engine->index_maintainer_ = std::thread([raw = engine.get()] { raw->GlobalIndexLoop(); });
   if (options.ttl_sweep_interval_micros > 0 || options.retention_interval_micros > 0 ||
       options.storage_recovery_interval_micros > 0) {
     engine->background_ = std::thread([raw = engine.get()] { raw->BackgroundLoop(); });

@@ -304,7 +304,7 @@ Result<EngineImpl::ReadSource> EngineImpl::SourceOf(TableState& table, const Ind
     source.keys = &table.key_schema();
     return source;
   }
-  const SecondaryIndex* index = table.FindLocalIndex(read.name);
+  const SecondaryIndex* index = table.FindIndex(read.name);
   if (index == nullptr) {
     return Status::Validation("The table does not have the specified index: " + read.name);
   }

@@ -153,6 +153,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
   static const std::string kNoTransaction;
   const int64_t now = locked->AssignTime(options_.clock->NowMicros());
   rocksdb::WriteBatch write;
+  std::vector<IndexWorkDone> work_done;
   // Items this batch already wrote (later changes of the same key see them).
   std::unordered_map<std::string, std::optional<std::string>> written;
   uint64_t newest_hlc = 0;
@@ -183,6 +184,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
     const RecordContext context{&origin_region, &origin, now, &kNoTransaction, 0, TombstoneIndex()};
     PreparedChange prepared = PrepareChange(t, change.version(), sequence, *config, context);
     prepared.AddTo(write);
+    work_done.emplace_back(*this, *table, prepared);
     written[t.key] = std::move(prepared.stored);
     newest_hlc = std::max<uint64_t>(newest_hlc, change.version().hlc_micros());
     ++result.applied;

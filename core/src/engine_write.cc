@@ -21,6 +21,11 @@ namespace tidewater {
 
 namespace {
 
+Status ValidateIndexKeys(const TableState& table, const Item& item) {
+  TW_RETURN_IF_ERROR(ValidateIndexKeys(table.local_indexes(), item));
+  return ValidateIndexKeys(table.global_indexes(), item);
+}
+
 // Runs the condition and computes the new item. Does not touch storage.
 Status Evaluate(Target& target) {
   const Item* current = target.current ? &*target.current : nullptr;
@@ -42,7 +47,7 @@ Status Evaluate(Target& target) {
       }
       TW_RETURN_IF_ERROR(
           ValidateUpdatedItem(target.table->key_schema(), target.mutation.item, *updated));
-      TW_RETURN_IF_ERROR(ValidateIndexKeys(target.table->local_indexes(), *updated));
+      TW_RETURN_IF_ERROR(ValidateIndexKeys(*target.table, *updated));
       target.next = std::move(*updated);
       break;
     }
@@ -127,11 +132,20 @@ PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64
     change.tombstone_index_key =
         storage::TombstoneIndexKey(t.table->id(), context.now_micros, t.key);
   }
+  const Item* before = t.current ? &*t.current : nullptr;
+  const Item* after = t.next ? &*t.next : nullptr;
+  change.index_entries = t.table->index_entries();
   if (!t.table->local_indexes().empty()) {
-    change.index_entries = t.table->index_entries();
-    change.index_writes =
-        IndexWrites(t.table->local_indexes(), schema, t.key, t.current ? &*t.current : nullptr,
-                    t.next ? &*t.next : nullptr);
+    change.index_writes = IndexWrites(t.table->local_indexes(), schema, t.key, before, after);
+  }
+  if (!t.table->global_indexes().empty()) {
+    std::optional<std::string> work = GlobalIndexWork(t.table->global_indexes(), schema, t.key,
+                                                      before, after, context.now_micros);
+    if (work) {
+      change.index_work_number = t.table->StartIndexWork();
+      change.index_work_key = storage::IndexWorkKey(change.index_work_number);
+      change.index_work = std::move(*work);
+    }
   }
   if (sequence == 0 || (!t.next && !t.current)) return change;
 
@@ -213,7 +227,7 @@ Result<Target> Resolve(Mutation mutation, const FindTable& find) {
   const KeySchema& schema = target.table->key_schema();
   if (mutation.kind == Mutation::Kind::kPut) {
     TW_RETURN_IF_ERROR(ValidatePutItem(schema, mutation.item));
-    TW_RETURN_IF_ERROR(ValidateIndexKeys(target.table->local_indexes(), mutation.item));
+    TW_RETURN_IF_ERROR(ValidateIndexKeys(*target.table, mutation.item));
   } else {
     TW_RETURN_IF_ERROR(ValidateKeyItem(schema, mutation.item));
   }
@@ -257,9 +271,10 @@ Result<WriteResult> EngineImpl::WriteOne(Mutation mutation, const WriteOrigin& o
     const RecordContext context{
         &options_.region, &origin, writer.AssignTime(options_.clock->NowMicros()),
         &kNoTransaction,  0,       TombstoneIndex()};
-    TW_RETURN_IF_ERROR(writer.Commit(
-        PrepareChange(t, hlc_.LocalVersion(t.current_version), sequence, *config, context),
-        sequence));
+    PreparedChange change =
+        PrepareChange(t, hlc_.LocalVersion(t.current_version), sequence, *config, context);
+    const IndexWorkDone work_done(*this, *t.table, change);
+    TW_RETURN_IF_ERROR(writer.Commit(std::move(change), sequence));
     return WriteResult{std::move(t.current), std::move(t.next)};
   }
 }
@@ -352,6 +367,8 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
   // One time for the whole transaction, not below any involved shard's last record.
   const int64_t now = locked->AssignTime(options_.clock->NowMicros());
   rocksdb::WriteBatch batch;
+  std::vector<IndexWorkDone> work_done;
+  work_done.reserve(targets.size());
   for (auto& t : targets) {
     if (!t.changes) continue;
     const auto config = t.table->config();
@@ -360,7 +377,10 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
     const RecordContext context{
         &options_.region, &origin, now, &transaction_id, participants[{t.table->id(), t.shard}],
         TombstoneIndex()};
-    PrepareChange(t, hlc_.LocalVersion(t.current_version), sequence, *config, context).AddTo(batch);
+    PreparedChange change =
+        PrepareChange(t, hlc_.LocalVersion(t.current_version), sequence, *config, context);
+    change.AddTo(batch);
+    work_done.emplace_back(*this, *t.table, change);
   }
   TW_RETURN_IF_ERROR(locked->Commit(batch));
 

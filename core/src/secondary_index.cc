@@ -117,4 +117,19 @@ std::vector<std::pair<std::string, std::optional<std::string>>> IndexWrites(
   return writes;
 }
 
+std::optional<std::string> GlobalIndexWork(const std::vector<SecondaryIndex>& indexes,
+                                           const KeySchema& table_keys, const std::string& item_key,
+                                           const Item* before, const Item* after,
+                                           int64_t committed_micros) {
+  v1::GlobalIndexWork work;
+  for (auto& [entry_key, entry] : IndexWrites(indexes, table_keys, item_key, before, after)) {
+    v1::GlobalIndexWork::EntryWrite* write = work.add_writes();
+    write->set_entry_key(std::move(entry_key));
+    if (entry) write->set_entry(std::move(*entry));
+  }
+  if (work.writes().empty()) return std::nullopt;
+  work.set_committed_micros(committed_micros);
+  return work.SerializeAsString();
+}
+
 }  // namespace tidewater

@@ -30,4 +30,11 @@ std::vector<std::pair<std::string, std::optional<std::string>>> IndexWrites(
     const std::vector<SecondaryIndex>& indexes, const KeySchema& table_keys,
     const std::string& item_key, const Item* before, const Item* after);
 
+// The global index work of an item change (`IndexWrites` of `indexes`, committed at
+// `committed_micros`) as a serialized GlobalIndexWork, or nullopt when no entry changes.
+std::optional<std::string> GlobalIndexWork(const std::vector<SecondaryIndex>& indexes,
+                                           const KeySchema& table_keys, const std::string& item_key,
+                                           const Item* before, const Item* after,
+                                           int64_t committed_micros);
+
 }  // namespace tidewater

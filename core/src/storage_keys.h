@@ -81,4 +81,14 @@ inline std::string IndexEntryPrefix(uint32_t ordinal) {
   return key;
 }
 
+// The global index work queue, in the same column family after every index's entries:
+// 0xFFFFFFFF (an ordinal no index gets) || number (8 bytes, big-endian), value a
+// GlobalIndexWork. Numbers grow with commits; one item's changes are queued in its order.
+inline constexpr uint32_t kIndexWorkOrdinal = 0xFFFFFFFF;
+inline std::string IndexWorkKey(uint64_t number) {
+  std::string key = IndexEntryPrefix(kIndexWorkOrdinal);
+  keycodec::AppendHash(number, &key);
+  return key;
+}
+
 }  // namespace tidewater::storage

@@ -52,7 +52,7 @@ double ReadUnits(size_t bytes, bool consistent_read) {
 
 double WriteCost::total() const {
   double sum = table;
-  for (const auto& [name, units] : indexes) sum += units;
+  for (const Index& index : indexes) sum += index.units;
   return sum;
 }
 
@@ -63,12 +63,14 @@ WriteCost WriteCostOf(const TableKeys& keys, const WriteResult& result, double m
   const size_t before_bytes = before != nullptr ? ItemSize(*before) : 0;
   const size_t after_bytes = after != nullptr ? ItemSize(*after) : 0;
   cost.table = multiplier * WriteUnits(std::max(before_bytes, after_bytes));
-  for (const IndexEntryChange& change :
-       IndexEntryChanges(keys.local_indexes, keys.key_schema, before, after)) {
-    double units = 0;
-    if (change.deleted) units += WriteUnits(ItemSize(*change.deleted));
-    if (change.written) units += WriteUnits(ItemSize(*change.written));
-    cost.indexes.emplace_back(change.index->name, multiplier * units);
+  for (const bool global : {false, true}) {
+    for (const IndexEntryChange& change : IndexEntryChanges(
+             global ? keys.global_indexes : keys.local_indexes, keys.key_schema, before, after)) {
+      double units = 0;
+      if (change.deleted) units += WriteUnits(ItemSize(*change.deleted));
+      if (change.written) units += WriteUnits(ItemSize(*change.written));
+      cost.indexes.push_back({change.index->name, global, multiplier * units});
+    }
   }
   return cost;
 }
@@ -87,11 +89,11 @@ WriteCost ChargedWriteCost(TableSchemas& schemas, const std::string& table,
   return WriteCostOf(keys.ok() ? **keys : TableKeys{}, result, multiplier);
 }
 
-CapacityTally::Units& CapacityTally::IndexUnits(Entry& entry, std::string_view index) {
+CapacityTally::Units& CapacityTally::IndexUnits(Entry& entry, std::string_view index, bool global) {
   for (Units& units : entry.indexes) {
     if (units.name == index) return units;
   }
-  entry.indexes.push_back(Units{std::string(index)});
+  entry.indexes.push_back(Units{std::string(index), global});
   return entry.indexes.back();
 }
 
@@ -106,11 +108,14 @@ void CapacityTally::AddWrite(std::string_view table, double units) {
 void CapacityTally::AddWrite(std::string_view table, const WriteCost& cost) {
   Entry& entry = EntryFor(table);
   entry.own.write += cost.table;
-  for (const auto& [index, units] : cost.indexes) IndexUnits(entry, index).write += units;
+  for (const WriteCost::Index& index : cost.indexes) {
+    IndexUnits(entry, index.name, index.global).write += index.units;
+  }
 }
 
-void CapacityTally::AddIndexRead(std::string_view table, std::string_view index, double units) {
-  IndexUnits(EntryFor(table), index).read += units;
+void CapacityTally::AddIndexRead(std::string_view table, std::string_view index, bool global,
+                                 double units) {
+  IndexUnits(EntryFor(table), index, global).read += units;
 }
 
 void CapacityTally::WriteEntry(const Entry& entry, json::Writer& writer) const {
@@ -129,16 +134,21 @@ void CapacityTally::WriteEntry(const Entry& entry, json::Writer& writer) const {
     writer.StartObject();
     WriteUnitsMembers(entry.own.read, entry.own.write, writer);
     writer.EndObject();
-    if (!entry.indexes.empty()) {
-      writer.Key("LocalSecondaryIndexes");
-      writer.StartObject();
+    for (const bool global : {false, true}) {
+      bool started = false;
       for (const Units& index : entry.indexes) {
+        if (index.global != global) continue;
+        if (!started) {
+          writer.Key(global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
+          writer.StartObject();
+          started = true;
+        }
         writer.Key(index.name.data(), static_cast<rapidjson::SizeType>(index.name.size()));
         writer.StartObject();
         WriteUnitsMembers(index.read, index.write, writer);
         writer.EndObject();
       }
-      writer.EndObject();
+      if (started) writer.EndObject();
     }
   }
   writer.EndObject();

@@ -5,12 +5,11 @@
 //  * transactional reads and writes cost double.
 // Answer shape: {"TableName":..,"CapacityUnits":..,"ReadCapacityUnits"|"WriteCapacityUnits":..}
 // and with INDEXES additionally "Table":{...the table's own units...} and
-// "LocalSecondaryIndexes":{name:{...}} (a local index's units are part of the table's
-// capacity: the totals include them). Batch and transaction operations answer a list with
-// one entry per table.
-//  * a write to a table with local indexes also costs, per index, one write per entry it
-//    deletes or writes, by the entry's (projected) size; an index read costs the entries'
-//    size, and a fetch of unprojected attributes the items' size on the table.
+// "LocalSecondaryIndexes" and "GlobalSecondaryIndexes":{name:{...}} (the totals include the
+// indexes' units). Batch and transaction operations answer a list with one entry per table.
+//  * a write to a table with indexes also costs, per index, one write per entry it deletes
+//    or writes, by the entry's (projected) size; an index read costs the entries' size, and
+//    a fetch of unprojected attributes (local indexes only) the items' size on the table.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -35,10 +34,15 @@ Result<CapacityDetail> ParseCapacityDetail(const rapidjson::Value& request);
 double WriteUnits(size_t item_bytes);
 double ReadUnits(size_t bytes, bool consistent_read);
 
-// The units of one item write: the table's, and each local index's whose entry changed.
+// The units of one item write: the table's, and each index's whose entry changed.
 struct WriteCost {
+  struct Index {
+    std::string name;
+    bool global = false;
+    double units = 0;
+  };
   double table = 0;
-  std::vector<std::pair<std::string, double>> indexes;  // (index name, units)
+  std::vector<Index> indexes;
   double total() const;
 };
 // The cost of `result` on a table with `keys`, times `multiplier` (2 in a transaction).
@@ -56,7 +60,7 @@ class CapacityTally {
   void AddRead(std::string_view table, double units);
   void AddWrite(std::string_view table, double units);
   void AddWrite(std::string_view table, const WriteCost& cost);
-  void AddIndexRead(std::string_view table, std::string_view index, double units);
+  void AddIndexRead(std::string_view table, std::string_view index, bool global, double units);
 
   // Writes "ConsumedCapacity": {...} for the first table (single-table operations).
   void WriteSingle(json::Writer& writer) const;
@@ -66,15 +70,16 @@ class CapacityTally {
  private:
   struct Units {
     std::string name;  // the index's (empty for the table's own)
+    bool global = false;
     double read = 0;
     double write = 0;
   };
   struct Entry {
     std::string table;
     Units own;                   // the table's
-    std::vector<Units> indexes;  // its local indexes', in first-use order
+    std::vector<Units> indexes;  // its indexes', in first-use order
   };
-  static Units& IndexUnits(Entry& entry, std::string_view index);
+  static Units& IndexUnits(Entry& entry, std::string_view index, bool global);
   Entry& EntryFor(std::string_view table);
   void WriteEntry(const Entry& entry, json::Writer& writer) const;
 

@@ -124,6 +124,7 @@ Status ValidatePutItem(Engine& engine, const std::string& table, const TableKeys
   }
   TW_RETURN_IF_ERROR(engine.ValidateKey(table, KeyOf(schema, item)));
   TW_RETURN_IF_ERROR(ValidateIndexKeys(keys.local_indexes, item));
+  TW_RETURN_IF_ERROR(ValidateIndexKeys(keys.global_indexes, item));
   if (ItemSize(item) > kMaxItemSizeBytes) {
     return Status::Validation("Item size has exceeded the maximum allowed size");
   }

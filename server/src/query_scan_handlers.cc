@@ -102,10 +102,12 @@ Status CheckSelect(const rapidjson::Value& request, const ReadInputs& inputs) {
 // Which key schema a read's key conditions and start key are on (the index's or the
 // table's), and how an index is read: its entries alone, or each entry's whole item when
 // the request wants attributes the index does not project (Select ALL_ATTRIBUTES, or a
-// projection or filter naming one), as DynamoDB fetches them for a local index.
+// projection or filter naming one), as DynamoDB fetches them for a local index (never for
+// a global one).
 struct ReadPlan {
   KeySchema keys;
   const SecondaryIndex* index = nullptr;
+  bool global = false;  // `index` is a global secondary index
   IndexRead read;
 };
 
@@ -128,6 +130,34 @@ Result<ReadPlan> PlanRead(const rapidjson::Value& request, const TableKeys& tabl
   };
   const bool all_attributes =
       inputs.select == Select::kAllAttributes && FindMember(request, "Select") != nullptr;
+  if (table.IsGlobal(plan.index)) {
+    // A global index holds only what it projects and lags the table: it is never fetched
+    // from. A projection may name only what it projects; a filter finds the rest absent.
+    plan.global = true;
+    if (inputs.consistent) {
+      return Status::Validation("Consistent reads are not supported on global secondary indexes");
+    }
+    if (all_attributes && plan.index->projection.type != ProjectionType::kAll) {
+      return Status::Validation(
+          "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+          "supported for global secondary index " +
+          plan.index->name + " because its projection type is not ALL");
+    }
+    if (inputs.projection) {
+      std::vector<std::string> missing;
+      for (const std::string& name : inputs.projection->TopLevelAttributes()) {
+        if (!IndexProjects(*plan.index, table.key_schema, name)) missing.push_back(name);
+      }
+      if (!missing.empty()) {
+        std::string list;
+        for (const std::string& name : missing) list += (list.empty() ? "" : ", ") + name;
+        return Status::Validation(
+            "One or more parameter values were invalid: Global secondary index " +
+            plan.index->name + " does not project [" + list + "]");
+      }
+    }
+    return plan;
+  }
   plan.read.fetch_items =
       (all_attributes && plan.index->projection.type != ProjectionType::kAll) ||
       (inputs.projection && !projected(inputs.projection->TopLevelAttributes())) ||
@@ -194,7 +224,7 @@ Status CheckStartKeyInSegment(ServiceContext& service, const std::string& table,
 
 // Charges the units of one engine page and writes the answer for it.
 void WritePage(ServiceContext& service, const CapacityTicket& ticket, const ItemPage& page,
-               const ReadInputs& inputs, json::Writer& w) {
+               const ReadInputs& inputs, const ReadPlan& plan, json::Writer& w) {
   // An index read costs its entries' size on the index and its fetches' on the table, each
   // rounded up to whole units; a local index's units are the table's capacity.
   CapacityTally capacity(inputs.capacity);
@@ -206,7 +236,7 @@ void WritePage(ServiceContext& service, const CapacityTicket& ticket, const Item
         page.fetched_bytes > 0 ? ReadUnits(page.fetched_bytes, inputs.consistent) : 0;
     units = index_units + fetch_units;
     if (capacity.wanted()) {
-      capacity.AddIndexRead(inputs.table, *inputs.index_name, index_units);
+      capacity.AddIndexRead(inputs.table, *inputs.index_name, plan.global, index_units);
       capacity.AddRead(inputs.table, fetch_units);
     }
   } else {
@@ -270,13 +300,15 @@ Status Query(ServiceContext& service, const rapidjson::Value& request, RequestSc
   query.forward = forward.value_or(true);
   query.limit = static_cast<size_t>(inputs.limit.value_or(0));
   query.exclusive_start_key = inputs.exclusive_start_key;
-  // A Query reads one partition: the shard its partition key routes to.
+  // A Query reads one partition: the shard its partition key routes to (a global index's
+  // partitions are not the table's: only the table's limits apply).
   const Item partition{{table->key_schema.partition_key.name, query.partition_key}};
-  TW_ASSIGN_OR_RETURN(CapacityTicket ticket,
-                      service.throughput->Admit(inputs.table, CapacityKind::kRead, "Query",
-                                                &partition, scope.error_details));
+  TW_ASSIGN_OR_RETURN(
+      CapacityTicket ticket,
+      service.throughput->Admit(inputs.table, CapacityKind::kRead, "Query",
+                                plan.global ? nullptr : &partition, scope.error_details));
   TW_ASSIGN_OR_RETURN(ItemPage page, service.engine->Query(query));
-  WritePage(service, ticket, page, inputs, scope.writer);
+  WritePage(service, ticket, page, inputs, plan, scope.writer);
   return Status::Ok();
 }
 
@@ -324,7 +356,7 @@ Status Scan(ServiceContext& service, const rapidjson::Value& request, RequestSco
                       service.throughput->Admit(inputs.table, CapacityKind::kRead, "Scan", nullptr,
                                                 scope.error_details));
   TW_ASSIGN_OR_RETURN(ItemPage page, service.engine->Scan(scan));
-  WritePage(service, ticket, page, inputs, scope.writer);
+  WritePage(service, ticket, page, inputs, plan, scope.writer);
   return Status::Ok();
 }
 

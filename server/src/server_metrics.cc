@@ -86,6 +86,18 @@ std::string ServerMetrics::Serialize() const {
                                  "Approximate item count per table",
                                  prometheus::MetricType::Gauge,
                                  {}};
+  prometheus::MetricFamily index_backlog{
+      "tidewater_global_index_lag_records",
+      "Item changes of each table with global secondary indexes whose index updates are not "
+      "applied yet",
+      prometheus::MetricType::Gauge,
+      {}};
+  prometheus::MetricFamily index_lag{
+      "tidewater_global_index_lag_seconds",
+      "Age of the oldest item change whose global secondary index updates are not applied yet "
+      "(0 when the table's global indexes are caught up)",
+      prometheus::MetricType::Gauge,
+      {}};
   std::optional<std::string> start;
   do {
     auto page = engine_->ListTables(start, 100);
@@ -98,11 +110,19 @@ std::string ServerMetrics::Serialize() const {
       written.metric.push_back(TableSample(name, static_cast<double>(records), true));
       items.metric.push_back(
           TableSample(name, static_cast<double>(table->approximate_item_count), false));
+      if (!table->global_indexes.empty()) {
+        index_backlog.metric.push_back(
+            TableSample(name, static_cast<double>(table->global_index_backlog), false));
+        index_lag.metric.push_back(
+            TableSample(name, static_cast<double>(table->global_index_lag_micros) / 1e6, false));
+      }
     }
     start = page->last_evaluated_table_name;
   } while (start);
   families.push_back(std::move(written));
   families.push_back(std::move(items));
+  families.push_back(std::move(index_backlog));
+  families.push_back(std::move(index_lag));
   prometheus::MetricFamily writable{
       "tidewater_storage_writable",
       "1 while the engine accepts writes; 0 while a storage error (full disk, failed write "

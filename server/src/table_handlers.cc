@@ -174,6 +174,7 @@ Status CheckDefinitionsUsed(const KeyInput& input, const KeySchema& table,
 }
 
 constexpr size_t kMaxLocalIndexes = 5;
+constexpr size_t kMaxGlobalIndexes = 20;
 constexpr size_t kMaxNonKeyAttributes = 100;
 
 // Projection of an index: its type and, for INCLUDE, the attributes it names.
@@ -210,6 +211,52 @@ Result<IndexProjection> ReadProjection(const rapidjson::Value& index, const std:
   return projection;
 }
 
+// One member of LocalSecondaryIndexes or GlobalSecondaryIndexes: its name, key schema (its
+// attributes defined in `input`) and projection. Constraint errors are returned at once.
+Result<SecondaryIndex> ReadIndex(const rapidjson::Value& member, const std::string& path,
+                                 const KeyInput& input, ConstraintErrors& errors) {
+  TW_RETURN_IF_ERROR(ExpectObject(member));
+  TW_ASSIGN_OR_RETURN(auto name, GetString(member, "IndexName"));
+  errors.CheckTableName(path + "indexName", name);
+  KeyInput keys;
+  keys.definitions = input.definitions;
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* schema, GetArray(member, "KeySchema"));
+  errors.RequireNotNull(path + "keySchema", schema != nullptr);
+  if (schema != nullptr) {
+    for (const rapidjson::Value& element : schema->GetArray()) {
+      TW_RETURN_IF_ERROR(ExpectObject(element));
+      TW_ASSIGN_OR_RETURN(auto attribute, GetString(element, "AttributeName"));
+      TW_ASSIGN_OR_RETURN(auto key_type, GetString(element, "KeyType"));
+      errors.RequireNotNull(path + "keySchema.member.attributeName", attribute.has_value());
+      errors.CheckEnum(path + "keySchema.member.keyType", key_type, {"HASH", "RANGE"});
+      keys.elements.push_back(
+          {attribute ? std::string(*attribute) : "", key_type ? std::string(*key_type) : ""});
+    }
+    if (schema->Empty() || schema->Size() > 2) {
+      errors.Add(path + "keySchema", "[" + std::to_string(schema->Size()) + " elements]",
+                 schema->Empty() ? "Member must have length greater than or equal to 1"
+                                 : "Member must have length less than or equal to 2");
+    }
+  }
+  TW_ASSIGN_OR_RETURN(IndexProjection projection, ReadProjection(member, path, errors));
+  if (!errors.empty()) return errors.ToStatus();
+  SecondaryIndex index;
+  index.name = std::string(*name);
+  index.projection = std::move(projection);
+  TW_ASSIGN_OR_RETURN(index.key_schema, ResolveKeySchema(keys));
+  return index;
+}
+
+Status CheckUniqueName(const std::vector<SecondaryIndex>& earlier, const SecondaryIndex& index) {
+  for (const SecondaryIndex& other : earlier) {
+    if (other.name == index.name) {
+      return Status::Validation(
+          "One or more parameter values were invalid: Duplicate index name: " + index.name);
+    }
+  }
+  return Status::Ok();
+}
+
 // LocalSecondaryIndexes of a CreateTable, validated against the table's key schema.
 Result<std::vector<SecondaryIndex>> ReadLocalIndexes(const rapidjson::Value& request,
                                                      const KeyInput& input, const KeySchema& table,
@@ -224,36 +271,8 @@ Result<std::vector<SecondaryIndex>> ReadLocalIndexes(const rapidjson::Value& req
   int position = 0;
   for (const rapidjson::Value& member : given->GetArray()) {
     ++position;
-    TW_RETURN_IF_ERROR(ExpectObject(member));
     const std::string path = "localSecondaryIndexes." + std::to_string(position) + ".member.";
-    TW_ASSIGN_OR_RETURN(auto name, GetString(member, "IndexName"));
-    errors.CheckTableName(path + "indexName", name);
-    KeyInput keys;
-    keys.definitions = input.definitions;
-    TW_ASSIGN_OR_RETURN(const rapidjson::Value* schema, GetArray(member, "KeySchema"));
-    errors.RequireNotNull(path + "keySchema", schema != nullptr);
-    if (schema != nullptr) {
-      for (const rapidjson::Value& element : schema->GetArray()) {
-        TW_RETURN_IF_ERROR(ExpectObject(element));
-        TW_ASSIGN_OR_RETURN(auto attribute, GetString(element, "AttributeName"));
-        TW_ASSIGN_OR_RETURN(auto key_type, GetString(element, "KeyType"));
-        errors.RequireNotNull(path + "keySchema.member.attributeName", attribute.has_value());
-        errors.CheckEnum(path + "keySchema.member.keyType", key_type, {"HASH", "RANGE"});
-        keys.elements.push_back(
-            {attribute ? std::string(*attribute) : "", key_type ? std::string(*key_type) : ""});
-      }
-      if (schema->Empty() || schema->Size() > 2) {
-        errors.Add(path + "keySchema", "[" + std::to_string(schema->Size()) + " elements]",
-                   schema->Empty() ? "Member must have length greater than or equal to 1"
-                                   : "Member must have length less than or equal to 2");
-      }
-    }
-    TW_ASSIGN_OR_RETURN(IndexProjection projection, ReadProjection(member, path, errors));
-    if (!errors.empty()) return errors.ToStatus();
-    SecondaryIndex index;
-    index.name = std::string(*name);
-    index.projection = std::move(projection);
-    TW_ASSIGN_OR_RETURN(index.key_schema, ResolveKeySchema(keys));
+    TW_ASSIGN_OR_RETURN(SecondaryIndex index, ReadIndex(member, path, input, errors));
     if (!table.sort_key) {
       return Status::Validation(
           "One or more parameter values were invalid: Table KeySchema does not have a range key, "
@@ -272,12 +291,7 @@ Result<std::vector<SecondaryIndex>> ReadLocalIndexes(const rapidjson::Value& req
           "for index: " +
           index.name);
     }
-    for (const SecondaryIndex& earlier : indexes) {
-      if (earlier.name == index.name) {
-        return Status::Validation(
-            "One or more parameter values were invalid: Duplicate index name: " + index.name);
-      }
-    }
+    TW_RETURN_IF_ERROR(CheckUniqueName(indexes, index));
     indexes.push_back(std::move(index));
   }
   if (indexes.size() > kMaxLocalIndexes) {
@@ -286,9 +300,74 @@ Result<std::vector<SecondaryIndex>> ReadLocalIndexes(const rapidjson::Value& req
         "table limit of " +
         std::to_string(kMaxLocalIndexes));
   }
+  return indexes;
+}
+
+// GlobalSecondaryIndexes of a CreateTable: names unique among `local` too, and each with
+// its own ProvisionedThroughput exactly when the table's billing mode is PROVISIONED.
+Result<std::vector<SecondaryIndex>> ReadGlobalIndexes(const rapidjson::Value& request,
+                                                      const KeyInput& input,
+                                                      const std::vector<SecondaryIndex>& local,
+                                                      BillingMode billing,
+                                                      ConstraintErrors& errors) {
+  std::vector<SecondaryIndex> indexes;
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* given, GetArray(request, "GlobalSecondaryIndexes"));
+  if (given == nullptr) return indexes;
+  if (given->Empty()) {
+    return Status::Validation(
+        "One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty");
+  }
+  int position = 0;
+  for (const rapidjson::Value& member : given->GetArray()) {
+    ++position;
+    const std::string path = "globalSecondaryIndexes." + std::to_string(position) + ".member.";
+    TW_ASSIGN_OR_RETURN(SecondaryIndex index, ReadIndex(member, path, input, errors));
+    TW_ASSIGN_OR_RETURN(const rapidjson::Value* throughput,
+                        GetObject(member, "ProvisionedThroughput"));
+    if (throughput != nullptr) {
+      TW_ASSIGN_OR_RETURN(auto read, GetInteger(*throughput, "ReadCapacityUnits"));
+      TW_ASSIGN_OR_RETURN(auto write, GetInteger(*throughput, "WriteCapacityUnits"));
+      errors.RequireNotNull(path + "provisionedThroughput.readCapacityUnits", read.has_value());
+      errors.RequireNotNull(path + "provisionedThroughput.writeCapacityUnits", write.has_value());
+      errors.CheckRange(path + "provisionedThroughput.readCapacityUnits", read, 1, std::nullopt);
+      errors.CheckRange(path + "provisionedThroughput.writeCapacityUnits", write, 1, std::nullopt);
+      TW_RETURN_IF_ERROR(errors.ToStatus());
+      index.read_capacity_units = static_cast<uint64_t>(*read);
+      index.write_capacity_units = static_cast<uint64_t>(*write);
+    }
+    if (billing == BillingMode::kProvisioned && throughput == nullptr) {
+      return Status::Validation(
+          "One or more parameter values were invalid: ProvisionedThroughput is not specified for "
+          "index: " +
+          index.name);
+    }
+    if (billing == BillingMode::kPayPerRequest && throughput != nullptr) {
+      return Status::Validation(
+          "One or more parameter values were invalid: ProvisionedThroughput should not be "
+          "specified for index: " +
+          index.name + " when BillingMode is PAY_PER_REQUEST");
+    }
+    TW_RETURN_IF_ERROR(CheckUniqueName(local, index));
+    TW_RETURN_IF_ERROR(CheckUniqueName(indexes, index));
+    indexes.push_back(std::move(index));
+  }
+  if (indexes.size() > kMaxGlobalIndexes) {
+    return Status::Validation(
+        "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the "
+        "per-table limit of " +
+        std::to_string(kMaxGlobalIndexes));
+  }
+  return indexes;
+}
+
+// DynamoDB's limit on the attributes projected by INCLUDE over all the table's indexes.
+Status CheckProjectedAttributes(const std::vector<SecondaryIndex>& local,
+                                const std::vector<SecondaryIndex>& global) {
   size_t non_key_attributes = 0;
-  for (const SecondaryIndex& index : indexes) {
-    non_key_attributes += index.projection.non_key_attributes.size();
+  for (const auto* indexes : {&local, &global}) {
+    for (const SecondaryIndex& index : *indexes) {
+      non_key_attributes += index.projection.non_key_attributes.size();
+    }
   }
   if (non_key_attributes > kMaxNonKeyAttributes) {
     return Status(
@@ -296,7 +375,7 @@ Result<std::vector<SecondaryIndex>> ReadLocalIndexes(const rapidjson::Value& req
         "The number of projected attributes in all indexes of the table exceeds the limit of " +
             std::to_string(kMaxNonKeyAttributes));
   }
-  return indexes;
+  return Status::Ok();
 }
 
 // StreamSpecification: nullopt when absent.
@@ -367,9 +446,8 @@ Result<BillingChange> ReadBilling(const rapidjson::Value& request, ConstraintErr
   return billing;
 }
 
-Status RejectSecondaryIndexes(const rapidjson::Value& request) {
-  for (const char* member :
-       {"GlobalSecondaryIndexes", "GlobalSecondaryIndexUpdates", "ReplicaUpdates"}) {
+Status RejectIndexUpdates(const rapidjson::Value& request) {
+  for (const char* member : {"GlobalSecondaryIndexUpdates", "ReplicaUpdates"}) {
     if (FindMember(request, member) != nullptr) {
       return Status::Validation(std::string("One or more parameter values were invalid: ") +
                                 member + " are not supported by Tidewater");
@@ -416,7 +494,7 @@ Status CreateTable(ServiceContext& service, const rapidjson::Value& request, Req
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* tags, GetArray(request, "Tags"));
   TW_ASSIGN_OR_RETURN(std::optional<TableClass> table_class, ReadTableClass(request, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
-  TW_RETURN_IF_ERROR(RejectSecondaryIndexes(request));
+  TW_RETURN_IF_ERROR(RejectIndexUpdates(request));
 
   CreateTableRequest create;
   if (table_class) {
@@ -427,7 +505,14 @@ Status CreateTable(ServiceContext& service, const rapidjson::Value& request, Req
   TW_ASSIGN_OR_RETURN(create.key_schema, ResolveKeySchema(key_input));
   TW_ASSIGN_OR_RETURN(create.local_indexes,
                       ReadLocalIndexes(request, key_input, create.key_schema, errors));
-  TW_RETURN_IF_ERROR(CheckDefinitionsUsed(key_input, create.key_schema, create.local_indexes));
+  const BillingMode billing_mode = billing.mode.value_or(BillingMode::kProvisioned);
+  TW_ASSIGN_OR_RETURN(
+      create.global_indexes,
+      ReadGlobalIndexes(request, key_input, create.local_indexes, billing_mode, errors));
+  TW_RETURN_IF_ERROR(CheckProjectedAttributes(create.local_indexes, create.global_indexes));
+  std::vector<SecondaryIndex> all_indexes = create.local_indexes;
+  all_indexes.insert(all_indexes.end(), create.global_indexes.begin(), create.global_indexes.end());
+  TW_RETURN_IF_ERROR(CheckDefinitionsUsed(key_input, create.key_schema, all_indexes));
   if (tags != nullptr) {
     TW_ASSIGN_OR_RETURN(create.settings.tags, ReadTagList(*tags));
   }
@@ -520,7 +605,7 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
                       GetBool(request, "DeletionProtectionEnabled"));
   TW_ASSIGN_OR_RETURN(std::optional<TableClass> table_class, ReadTableClass(request, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
-  TW_RETURN_IF_ERROR(RejectSecondaryIndexes(request));
+  TW_RETURN_IF_ERROR(RejectIndexUpdates(request));
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->DescribeTable(name));
   const bool settings_change =
       billing.mode || billing.throughput || billing.on_demand_given() || protection || table_class;

@@ -137,7 +137,9 @@ void WriteAttributeDefinitions(const TableDescription& table, json::Writer& writ
     }
   };
   write(table.key_schema);
-  for (const IndexDescription& index : table.local_indexes) write(index.definition.key_schema);
+  for (const auto* indexes : {&table.local_indexes, &table.global_indexes}) {
+    for (const IndexDescription& index : *indexes) write(index.definition.key_schema);
+  }
   writer.EndArray();
 }
 
@@ -154,12 +156,16 @@ void WriteProjection(const IndexProjection& projection, json::Writer& writer) {
   writer.EndObject();
 }
 
-void WriteLocalIndexes(const TableDescription& table, std::string_view region,
-                       json::Writer& writer) {
-  if (table.local_indexes.empty()) return;
-  writer.Key("LocalSecondaryIndexes");
+// LocalSecondaryIndexes or GlobalSecondaryIndexes (`global`: with IndexStatus and the
+// index's ProvisionedThroughput, 0 for on-demand tables).
+void WriteIndexes(const TableDescription& table, bool global, std::string_view region,
+                  json::Writer& writer) {
+  const std::vector<IndexDescription>& indexes =
+      global ? table.global_indexes : table.local_indexes;
+  if (indexes.empty()) return;
+  writer.Key(global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
   writer.StartArray();
-  for (const IndexDescription& index : table.local_indexes) {
+  for (const IndexDescription& index : indexes) {
     writer.StartObject();
     writer.Key("IndexName");
     WriteString(writer, index.definition.name);
@@ -167,6 +173,19 @@ void WriteLocalIndexes(const TableDescription& table, std::string_view region,
     WriteKeySchema(index.definition.key_schema, writer);
     writer.Key("Projection");
     WriteProjection(index.definition.projection, writer);
+    if (global) {
+      writer.Key("IndexStatus");
+      WriteString(writer, "ACTIVE");
+      writer.Key("ProvisionedThroughput");
+      writer.StartObject();
+      writer.Key("NumberOfDecreasesToday");
+      writer.Uint64(0);
+      writer.Key("ReadCapacityUnits");
+      writer.Uint64(index.definition.read_capacity_units);
+      writer.Key("WriteCapacityUnits");
+      writer.Uint64(index.definition.write_capacity_units);
+      writer.EndObject();
+    }
     writer.Key("IndexSizeBytes");
     writer.Uint64(index.approximate_size_bytes);
     writer.Key("ItemCount");
@@ -224,7 +243,8 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
   WriteString(writer, TableIdText(table.table_id));
   WriteBillingModeSummary(table, writer);
   WriteOnDemandThroughput(table, writer);
-  WriteLocalIndexes(table, region, writer);
+  WriteIndexes(table, /*global=*/false, region, writer);
+  WriteIndexes(table, /*global=*/true, region, writer);
   if (table.stream.enabled) {
     writer.Key("StreamSpecification");
     writer.StartObject();

@@ -3,8 +3,10 @@
 namespace tidewater::server {
 
 const SecondaryIndex* TableKeys::FindIndex(std::string_view name) const {
-  for (const SecondaryIndex& index : local_indexes) {
-    if (index.name == name) return &index;
+  for (const auto* indexes : {&local_indexes, &global_indexes}) {
+    for (const SecondaryIndex& index : *indexes) {
+      if (index.name == name) return &index;
+    }
   }
   return nullptr;
 }
@@ -27,6 +29,9 @@ Result<std::shared_ptr<const TableKeys>> TableSchemas::GetKeys(const std::string
   keys->key_schema = description.key_schema;
   for (IndexDescription& index : description.local_indexes) {
     keys->local_indexes.push_back(std::move(index.definition));
+  }
+  for (IndexDescription& index : description.global_indexes) {
+    keys->global_indexes.push_back(std::move(index.definition));
   }
   std::unique_lock lock(mutex_);
   // A table forgotten meanwhile may have been re-created: do not cache what we read.

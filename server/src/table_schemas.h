@@ -1,6 +1,6 @@
 // Key schemas by table name, with the tables' secondary indexes, cached: handlers that
 // compile update expressions or key conditions need the schema, and DescribeTable is far
-// too costly per request. A table's key schema and local indexes never change; the table handlers
+// too costly per request. A table's key schema and indexes never change; the table handlers
 // forget a name when they create or delete it (a deleted and re-created table may have another
 // schema). Thread safety: safe for concurrent use.
 #pragma once
@@ -16,12 +16,16 @@
 
 namespace tidewater::server {
 
-// A table's key schema and its local secondary indexes.
+// A table's key schema and its secondary indexes.
 struct TableKeys {
   KeySchema key_schema;
   std::vector<SecondaryIndex> local_indexes;
-  // The local index named `name`, or nullptr.
+  std::vector<SecondaryIndex> global_indexes;
+  // The local or global index named `name`, or nullptr.
   const SecondaryIndex* FindIndex(std::string_view name) const;
+  bool IsGlobal(const SecondaryIndex* index) const {
+    return index >= global_indexes.data() && index < global_indexes.data() + global_indexes.size();
+  }
 };
 
 class TableSchemas {

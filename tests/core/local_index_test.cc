@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "support/local_index_check.h"
+#include "support/index_check.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
 #include "tidewater/core/engine.h"
@@ -67,7 +67,7 @@ std::vector<Item> QueryAll(Engine& engine, const std::string& index, const std::
 }
 
 void ExpectIndexMatchesTable(Engine& engine) {
-  EXPECT_GT(testing::ExpectLocalIndexesMatchTable(engine, "tbl"), 0u);
+  EXPECT_GT(testing::ExpectIndexesMatchTable(engine, "tbl"), 0u);
 }
 
 TEST(LocalIndexTest, QueryReadsTheIndexInIndexOrderWithItsProjection) {
@@ -328,7 +328,7 @@ TEST(LocalIndexTest, ReplicatedChangesKeepTheReplicasIndexes) {
         {TableName("tbl"), "us-test-1", read->records, ReplicationCheckpoint{shard.index, next}});
     ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   }
-  EXPECT_GT(testing::ExpectLocalIndexesMatchTable(**replica, "tbl"), 0u);
+  EXPECT_GT(testing::ExpectIndexesMatchTable(**replica, "tbl"), 0u);
   for (const char* index : {"by_rank", "by_state"}) {
     EXPECT_EQ(testing::ScanEverything(**replica, "tbl", index).size(),
               testing::ScanEverything(**source, "tbl", index).size())

@@ -40,6 +40,55 @@ TEST_F(ServerHttpTest, HealthAndMetrics) {
   EXPECT_EQ(client_->Get("/nothing-here").result_int(), 404u);
 }
 
+// The global index lag gauges cover exactly the tables with global secondary indexes and
+// fall to 0 once their index updates are applied.
+TEST_F(ServerHttpTest, GlobalIndexLagIsExportedPerTableWithGlobalIndexes) {
+  ASSERT_EQ(client_
+                ->Call("CreateTable",
+                       R"({"TableName":"gsi","BillingMode":"PAY_PER_REQUEST",
+                           "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+                           "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},
+                                                   {"AttributeName":"g","AttributeType":"S"}],
+                           "GlobalSecondaryIndexes":[{"IndexName":"by_g",
+                             "KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],
+                             "Projection":{"ProjectionType":"KEYS_ONLY"}}]})")
+                .result_int(),
+            200u);
+  ASSERT_EQ(client_
+                ->Call("CreateTable",
+                       R"({"TableName":"plain","BillingMode":"PAY_PER_REQUEST",
+                           "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+                           "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}]})")
+                .result_int(),
+            200u);
+  for (int i = 0; i < 50; ++i) {
+    const std::string item =
+        R"({"TableName":"gsi","Item":{"pk":{"S":"p)" + std::to_string(i) + R"("},"g":{"S":"v"}}})";
+    ASSERT_EQ(client_->Call("PutItem", item).result_int(), 200u);
+  }
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    text = client_->Get("/metrics").body();
+    const std::string query = R"({"TableName":"gsi","IndexName":"by_g",
+        "KeyConditionExpression":"g = :v","ExpressionAttributeValues":{":v":{"S":"v"}},
+        "Select":"COUNT"})";
+    const bool applied =
+        client_->Call("Query", query).body().find(R"("Count":50)") != std::string::npos;
+    if ((applied &&
+         text.find("tidewater_global_index_lag_records{table=\"gsi\"} 0") != std::string::npos) ||
+        std::chrono::steady_clock::now() > deadline) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(text.find("tidewater_global_index_lag_records{table=\"gsi\"} 0"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tidewater_global_index_lag_seconds{table=\"gsi\"} 0"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("tidewater_global_index_lag_records{table=\"plain\"}"), std::string::npos);
+}
+
 TEST_F(ServerHttpTest, ApiResponsesCarryRequestIdAndChecksum) {
   Response response = client_->Call("ListTables", "{}");
   EXPECT_EQ(response.result_int(), 200u);

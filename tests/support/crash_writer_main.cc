@@ -4,9 +4,9 @@
 // stdout ("W <token>" after a write, "R <token>" after a delete removed that version).
 // With argv[4] "split", one more thread splits the table's open shards one after another
 // (up to 256 shards) while they write; without it, one more thread puts and deletes items
-// of "crashidx", a table with two local secondary indexes, at a steady pace. It never stops by
-// itself: the test kills it with SIGKILL (or a failure point armed in TIDEWATER_FAILURE_POINTS
-// does).
+// of "crashidx", a table with two local and two global secondary indexes, at a steady pace. It
+// never stops by itself: the test kills it with SIGKILL (or a failure point armed in
+// TIDEWATER_FAILURE_POINTS does).
 #include <unistd.h>
 
 #include <chrono>
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   for (int id = 0; id < (options.sync ? 6 : 2); ++id) writers.emplace_back(writer, id);
   const bool split = argc == 5 && std::string(argv[4]) == "split";
   if (!split) {
-    // "crashidx": items whose local index keys move between values and come and go.
+    // "crashidx": items whose index keys move between values and come and go.
     CreateTableRequest indexed;
     indexed.name = "crashidx";
     indexed.key_schema.partition_key = {"pk", AttributeType::kS};
@@ -89,6 +89,15 @@ int main(int argc, char** argv) {
     by_tag.key_schema = {{"pk", AttributeType::kS}, KeyAttribute{"tag", AttributeType::kS}};
     by_tag.projection = {ProjectionType::kAll, {}};
     indexed.local_indexes = {by_rank, by_tag};
+    SecondaryIndex tag_rank;
+    tag_rank.name = "global_tag_rank";
+    tag_rank.key_schema = {{"tag", AttributeType::kS}, KeyAttribute{"rank", AttributeType::kN}};
+    tag_rank.projection = {ProjectionType::kInclude, {"tok"}};
+    SecondaryIndex rank_only;
+    rank_only.name = "global_rank";
+    rank_only.key_schema = {{"rank", AttributeType::kN}, std::nullopt};
+    rank_only.projection = {ProjectionType::kKeysOnly, {}};
+    indexed.global_indexes = {tag_rank, rank_only};
     created = engine.CreateTable(indexed);
     if (!created.ok() && created.status().code() != ErrorCode::kResourceInUse) return 1;
     // Paced (one write per millisecond): the check is of the indexes, not of throughput,

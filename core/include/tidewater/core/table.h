@@ -95,15 +95,20 @@ struct IndexProjection {
   friend bool operator==(const IndexProjection&, const IndexProjection&) = default;
 };
 
-// A local secondary index: the table's partition key with another sort key, written in
-// the same WriteBatch as the item, so it is as consistent as the table. An item without
-// the index's sort key attribute has no entry (the index is sparse).
+// A secondary index. A local one has the table's partition key with another sort key and
+// is written in the same WriteBatch as the item, so it is as consistent as the table. A
+// global one has any key; its entry changes are queued in the item's WriteBatch and applied
+// shortly after by the engine's maintainer, so it is eventually consistent. An item
+// without one of the index's key attributes has no entry (the index is sparse).
 struct SecondaryIndex {
   std::string name;
   KeySchema key_schema;
   IndexProjection projection;
   // Fixed for the index's life and unique within its table: the prefix of its entries.
   uint32_t ordinal = 0;
+  // A global index's own provisioned throughput on a PROVISIONED table (0: on demand).
+  uint64_t read_capacity_units = 0;
+  uint64_t write_capacity_units = 0;
   friend bool operator==(const SecondaryIndex&, const SecondaryIndex&) = default;
 };
 
@@ -142,6 +147,8 @@ struct CreateTableRequest {
   TableSettings settings;
   // Local secondary indexes (ordinals are assigned by the catalog), validated by the caller.
   std::vector<SecondaryIndex> local_indexes;
+  // Global secondary indexes, likewise.
+  std::vector<SecondaryIndex> global_indexes;
 };
 
 // A secondary index as DescribeTable shows it.
@@ -183,6 +190,11 @@ struct TableDescription {
   uint64_t approximate_item_count = 0;
   uint64_t approximate_size_bytes = 0;
   std::vector<IndexDescription> local_indexes;
+  std::vector<IndexDescription> global_indexes;
+  // Item changes whose global index work is not applied yet, and the age of the oldest
+  // (both as of the maintainer's last pass; 0 when it is caught up).
+  uint64_t global_index_backlog = 0;
+  int64_t global_index_lag_micros = 0;
 };
 
 // A stream of a table: its current one, or a disabled one (the stream was turned off or
