@@ -67,6 +67,51 @@ class AwsCliTest(tw.ConformanceTestCase):
             self.assertEqual(record["eventSource"], "aws:dynamodb")
             self.assertEqual(record["dynamodb"]["StreamViewType"], "NEW_AND_OLD_IMAGES")
 
+    def test_global_secondary_index_and_its_table_stream(self):
+        name = tw.unique_name("cligsi")
+        self._tables_to_drop.append(name)
+        self.aws(
+            "dynamodb", "create-table", "--table-name", name,
+            "--attribute-definitions", "AttributeName=pk,AttributeType=S",
+            "AttributeName=owner_id,AttributeType=S", "AttributeName=created,AttributeType=N",
+            "--key-schema", "AttributeName=pk,KeyType=HASH",
+            "--global-secondary-indexes", json.dumps([{
+                "IndexName": "by_owner",
+                "KeySchema": [{"AttributeName": "owner_id", "KeyType": "HASH"},
+                              {"AttributeName": "created", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["title"]}}]),
+            "--billing-mode", "PAY_PER_REQUEST",
+            "--stream-specification", "StreamEnabled=true,StreamViewType=NEW_IMAGE")
+        described = tw.wait_for_table_status(name)
+        self.assertEqual([(i["IndexName"], i["IndexStatus"])
+                          for i in described["GlobalSecondaryIndexes"]], [("by_owner", "ACTIVE")])
+        for n, owner in ((1, "ann"), (2, "bob"), (3, "ann")):
+            self.aws("dynamodb", "put-item", "--table-name", name, "--item", json.dumps(
+                {"pk": {"S": "doc%d" % n}, "owner_id": {"S": owner}, "created": {"N": str(n)},
+                 "title": {"S": "t%d" % n}, "body": {"S": "not projected"}}))
+        query = ("dynamodb", "query", "--table-name", name, "--index-name", "by_owner",
+                 "--key-condition-expression", "owner_id = :o",
+                 "--expression-attribute-values", json.dumps({":o": {"S": "ann"}}))
+        result, deadline = {}, time.monotonic() + tw.STATE_TIMEOUT
+        while result.get("Count") != 2 and time.monotonic() < deadline:
+            result = self.aws(*query)
+        self.assertEqual([(i["pk"]["S"], i["title"]["S"], "body" in i) for i in result["Items"]],
+                         [("doc1", "t1", False), ("doc3", "t3", False)])
+        # The table's stream shows its own three writes, never the index's.
+        stream_arn = described["LatestStreamArn"]
+        streams_endpoint = tw.streams_endpoint()
+        records = []
+        for shard in self.aws("dynamodbstreams", "describe-stream", "--stream-arn", stream_arn,
+                              endpoint=streams_endpoint)["StreamDescription"]["Shards"]:
+            iterator = self.aws("dynamodbstreams", "get-shard-iterator", "--stream-arn",
+                                stream_arn, "--shard-id", shard["ShardId"],
+                                "--shard-iterator-type", "TRIM_HORIZON",
+                                endpoint=streams_endpoint)["ShardIterator"]
+            records += self.aws("dynamodbstreams", "get-records", "--shard-iterator", iterator,
+                                endpoint=streams_endpoint)["Records"]
+        self.assertEqual(sorted(r["dynamodb"]["Keys"]["pk"]["S"] for r in records),
+                         ["doc1", "doc2", "doc3"])
+
     def test_cli_reports_server_errors(self):
         env = dict(os.environ, AWS_PAGER="")
         result = subprocess.run(
