@@ -211,6 +211,19 @@ Result<IndexProjection> ReadProjection(const rapidjson::Value& index, const std:
   return projection;
 }
 
+// A ProvisionedThroughput object (`path` names it in constraint errors: each unit count is
+// required and at least 1; missing ones read as 0).
+Result<ProvisionedThroughput> ReadThroughput(const rapidjson::Value& throughput,
+                                             const std::string& path, ConstraintErrors& errors) {
+  TW_ASSIGN_OR_RETURN(auto read, GetInteger(throughput, "ReadCapacityUnits"));
+  TW_ASSIGN_OR_RETURN(auto write, GetInteger(throughput, "WriteCapacityUnits"));
+  errors.RequireNotNull(path + "readCapacityUnits", read.has_value());
+  errors.RequireNotNull(path + "writeCapacityUnits", write.has_value());
+  errors.CheckRange(path + "readCapacityUnits", read, 1, std::nullopt);
+  errors.CheckRange(path + "writeCapacityUnits", write, 1, std::nullopt);
+  return ProvisionedThroughput{read.value_or(0), write.value_or(0)};
+}
+
 // One member of LocalSecondaryIndexes or GlobalSecondaryIndexes: its name, key schema (its
 // attributes defined in `input`) and projection. Constraint errors are returned at once.
 Result<SecondaryIndex> ReadIndex(const rapidjson::Value& member, const std::string& path,
@@ -325,15 +338,11 @@ Result<std::vector<SecondaryIndex>> ReadGlobalIndexes(const rapidjson::Value& re
     TW_ASSIGN_OR_RETURN(const rapidjson::Value* throughput,
                         GetObject(member, "ProvisionedThroughput"));
     if (throughput != nullptr) {
-      TW_ASSIGN_OR_RETURN(auto read, GetInteger(*throughput, "ReadCapacityUnits"));
-      TW_ASSIGN_OR_RETURN(auto write, GetInteger(*throughput, "WriteCapacityUnits"));
-      errors.RequireNotNull(path + "provisionedThroughput.readCapacityUnits", read.has_value());
-      errors.RequireNotNull(path + "provisionedThroughput.writeCapacityUnits", write.has_value());
-      errors.CheckRange(path + "provisionedThroughput.readCapacityUnits", read, 1, std::nullopt);
-      errors.CheckRange(path + "provisionedThroughput.writeCapacityUnits", write, 1, std::nullopt);
+      TW_ASSIGN_OR_RETURN(ProvisionedThroughput units,
+                          ReadThroughput(*throughput, path + "provisionedThroughput.", errors));
       TW_RETURN_IF_ERROR(errors.ToStatus());
-      index.read_capacity_units = static_cast<uint64_t>(*read);
-      index.write_capacity_units = static_cast<uint64_t>(*write);
+      index.read_capacity_units = static_cast<uint64_t>(units.read_capacity_units);
+      index.write_capacity_units = static_cast<uint64_t>(units.write_capacity_units);
     }
     if (billing == BillingMode::kProvisioned && throughput == nullptr) {
       return Status::Validation(
@@ -415,13 +424,8 @@ Result<BillingChange> ReadBilling(const rapidjson::Value& request, ConstraintErr
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* throughput,
                       GetObject(request, "ProvisionedThroughput"));
   if (throughput != nullptr) {
-    TW_ASSIGN_OR_RETURN(auto read, GetInteger(*throughput, "ReadCapacityUnits"));
-    TW_ASSIGN_OR_RETURN(auto write, GetInteger(*throughput, "WriteCapacityUnits"));
-    errors.RequireNotNull("provisionedThroughput.readCapacityUnits", read.has_value());
-    errors.RequireNotNull("provisionedThroughput.writeCapacityUnits", write.has_value());
-    errors.CheckRange("provisionedThroughput.readCapacityUnits", read, 1, std::nullopt);
-    errors.CheckRange("provisionedThroughput.writeCapacityUnits", write, 1, std::nullopt);
-    billing.throughput = ProvisionedThroughput{read.value_or(0), write.value_or(0)};
+    TW_ASSIGN_OR_RETURN(billing.throughput,
+                        ReadThroughput(*throughput, "provisionedThroughput.", errors));
   }
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* on_demand, GetObject(request, "OnDemandThroughput"));
   if (on_demand != nullptr) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/index_check.h"
+#include "support/replicate_whole_log.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
 #include "tidewater/core/engine.h"
@@ -317,17 +318,8 @@ TEST(LocalIndexTest, ReplicatedChangesKeepTheReplicasIndexes) {
                    : (*source)->PutItem("tbl", item).status();
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
-  auto description = (*source)->DescribeTable("tbl");
-  ASSERT_TRUE(description.ok());
-  for (const ShardDescription& shard : description->shards) {
-    auto read = (*source)->ReadShard({TableName("tbl"), shard.index, SequenceNumber(1), 100000});
-    ASSERT_TRUE(read.ok()) << read.status().ToString();
-    if (read->records.empty()) continue;
-    const SequenceNumber next(read->records.back().sequence() + 1);
-    auto applied = (*replica)->ApplyReplicationBatch(
-        {TableName("tbl"), "us-test-1", read->records, ReplicationCheckpoint{shard.index, next}});
-    ASSERT_TRUE(applied.ok()) << applied.status().ToString();
-  }
+  testing::ReplicateWholeLog(**source, **replica, "tbl", "us-test-1");
+  ASSERT_FALSE(HasFailure());
   EXPECT_GT(testing::ExpectIndexesMatchTable(**replica, "tbl"), 0u);
   for (const char* index : {"by_rank", "by_state"}) {
     EXPECT_EQ(testing::ScanEverything(**replica, "tbl", index).size(),

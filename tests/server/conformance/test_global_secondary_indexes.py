@@ -14,6 +14,7 @@ import time
 import unittest
 
 import tidewater_fixture as tw
+from index_helpers import attribute, batch_put, key_element, project, scalar, table_key
 
 # Seconds a write may take to show in a GSI: DynamoDB propagates "within a fraction of a
 # second" under normal conditions.
@@ -31,14 +32,6 @@ INDEX_PROJECTION = {INCLUDE_INDEX: ("pk", "sk", "idx_grp", "idx_rank", "proj_a")
                     ALL_INDEX: None}
 
 CONSISTENT_READ_MESSAGE = "Consistent reads are not supported on global secondary indexes"
-
-
-def key_element(name, key_type):
-    return {"AttributeName": name, "KeyType": key_type}
-
-
-def attribute(name, attribute_type):
-    return {"AttributeName": name, "AttributeType": attribute_type}
 
 
 def throughput(read, write):
@@ -132,29 +125,6 @@ def all_pages(call, **request):
             return items
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     raise AssertionError("pagination does not end")
-
-
-def batch_put(table, items):
-    ddb = tw.dynamodb()
-    for start in range(0, len(items), 25):
-        pending = {table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
-        while pending:
-            pending = tw.retry_throttled(ddb.batch_write_item,
-                                         RequestItems=pending)["UnprocessedItems"]
-
-
-def scalar(value):
-    """The Python value DynamoDB orders a key attribute value by (numbers as numbers)."""
-    (kind, inner), = value.items()
-    return float(inner) if kind == "N" else inner
-
-
-def project(item, names):
-    return item if names is None else {n: item[n] for n in names if n in item}
-
-
-def table_key(item):
-    return (item["pk"]["S"], item["sk"]["S"])
 
 
 RANKS = [5, 2, 9, None, 0, 7, 3, 8, None, 1, 6, 4]

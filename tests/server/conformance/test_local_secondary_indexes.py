@@ -7,6 +7,7 @@ by PutItem, UpdateItem, DeleteItem, BatchWriteItem and TransactWriteItems."""
 import unittest
 
 import tidewater_fixture as tw
+from index_helpers import attribute, batch_put, key_element, project, scalar, table_key
 
 # Attribute names carry an underscore so that none is a DynamoDB reserved word.
 TABLE_KEY = ("pk", "sk")
@@ -17,14 +18,6 @@ INDEX_ATTRIBUTE = {KEYS_ONLY_INDEX: "idx_n", INCLUDE_INDEX: "idx_s", ALL_INDEX: 
 INDEX_PROJECTION = {KEYS_ONLY_INDEX: ("pk", "sk", "idx_n"),
                     INCLUDE_INDEX: ("pk", "sk", "idx_s", "proj_a"),
                     ALL_INDEX: None}
-
-
-def key_element(name, key_type):
-    return {"AttributeName": name, "KeyType": key_type}
-
-
-def attribute(name, attribute_type):
-    return {"AttributeName": name, "AttributeType": attribute_type}
 
 
 def lsi(name, range_attribute, projection_type="ALL", non_key_attributes=None,
@@ -55,29 +48,6 @@ def create_lsi_table(cls, prefix, attributes, indexes):
     response = tw.dynamodb().create_table(**table_request(name, attributes, indexes))
     tw.wait_for_table_status(name)
     return name, response
-
-
-def batch_put(table, items):
-    ddb = tw.dynamodb()
-    for start in range(0, len(items), 25):
-        pending = {table: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
-        while pending:
-            pending = tw.retry_throttled(ddb.batch_write_item,
-                                         RequestItems=pending)["UnprocessedItems"]
-
-
-def scalar(value):
-    """The Python value DynamoDB orders a key attribute value by (numbers as numbers)."""
-    (kind, inner), = value.items()
-    return float(inner) if kind == "N" else inner
-
-
-def project(item, names):
-    return item if names is None else {n: item[n] for n in names if n in item}
-
-
-def table_key(item):
-    return (item["pk"]["S"], item["sk"]["S"])
 
 
 def fixture_items():
@@ -532,7 +502,6 @@ class LsiWriteTable(tw.ConformanceTestCase):
     def get(self, sk):
         return self.ddb.get_item(TableName=self.table, Key=self.key(sk),
                                  ConsistentRead=True).get("Item")
-
 
 
 class LocalSecondaryIndexWriteTest(LsiWriteTable):
