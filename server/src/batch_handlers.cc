@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "capacity.h"
+#include "collection_metrics.h"
 #include "handler_support.h"
 #include "handlers.h"
 #include "request_expressions.h"
@@ -181,7 +182,8 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* request_items, GetObject(request, "RequestItems"));
   errors.RequireNotNull("requestItems", request_items != nullptr);
   TW_ASSIGN_OR_RETURN(CapacityDetail capacity_detail, ParseCapacityDetail(request));
-  TW_RETURN_IF_ERROR(CheckReturnItemCollectionMetrics(request, errors));
+  TW_ASSIGN_OR_RETURN(const bool collection_metrics,
+                      ReadReturnItemCollectionMetrics(request, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
   if (request_items->MemberCount() == 0) {
     errors.Add("requestItems", "{}", "Member must have length greater than or equal to 1");
@@ -243,6 +245,7 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
   }
 
   CapacityTally capacity(capacity_detail);
+  CollectionMetricsTally collections(collection_metrics);
   std::vector<const BatchWrite*> unprocessed;
   std::vector<std::string> throttled_tables;  // in first-refusal order
   std::optional<Status> refusal;              // the first: the answer when nothing ran
@@ -269,6 +272,7 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
     const WriteCost cost = WriteCostOf(*write.keys, *result);
     service.throughput->Charge(*ticket, CapacityKind::kWrite, cost.total());
     if (capacity.wanted()) capacity.AddWrite(write.table, cost);
+    collections.Add(write.table, *write.keys, *result);
   }
   for (const std::string& table : throttled_tables) {
     service.throughput->CountThrottledRequest(table, "BatchWriteItem");
@@ -299,6 +303,7 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
   }
   w.EndObject();
   capacity.WriteList(w);
+  collections.WriteMap(service, w);
   w.EndObject();
   return Status::Ok();
 }

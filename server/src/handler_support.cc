@@ -74,10 +74,6 @@ Result<bool> ReadReturnOldOnConditionFailure(const rapidjson::Value& request, st
   return text && *text == "ALL_OLD";
 }
 
-Status CheckReturnItemCollectionMetrics(const rapidjson::Value& request, ConstraintErrors& errors) {
-  return ReadReturnItemCollectionMetrics(request, errors).status();
-}
-
 Result<bool> ReadReturnItemCollectionMetrics(const rapidjson::Value& request,
                                              ConstraintErrors& errors) {
   TW_ASSIGN_OR_RETURN(std::optional<std::string_view> text,

@@ -58,10 +58,7 @@ Result<ReturnValues> ReadReturnValues(const rapidjson::Value& request, bool only
 // Reads "ReturnValuesOnConditionCheckFailure": true for ALL_OLD.
 Result<bool> ReadReturnOldOnConditionFailure(const rapidjson::Value& request, std::string_view path,
                                              ConstraintErrors& errors);
-// Reads "ReturnItemCollectionMetrics" (SIZE | NONE) where the operation does not report
-// item collection metrics (BatchWriteItem and TransactWriteItems, for now): only checked.
-Status CheckReturnItemCollectionMetrics(const rapidjson::Value& request, ConstraintErrors& errors);
-// The same check; true when SIZE is asked for.
+// Reads "ReturnItemCollectionMetrics" (SIZE | NONE): true when SIZE is asked for.
 Result<bool> ReadReturnItemCollectionMetrics(const rapidjson::Value& request,
                                              ConstraintErrors& errors);
 

@@ -1,5 +1,6 @@
 // PutItem, GetItem, UpdateItem, DeleteItem.
 #include "capacity.h"
+#include "collection_metrics.h"
 #include "handler_support.h"
 #include "handlers.h"
 #include "request_expressions.h"
@@ -43,9 +44,7 @@ struct WriteInputs {
   bool collection_metrics = false;  // ReturnItemCollectionMetrics: SIZE
 };
 
-// ItemCollectionMetrics of a write to a table with local secondary indexes, when asked:
-// the partition key and the collection's estimated size in GB as DynamoDB gives it, a
-// range of whole gigabytes around the estimate.
+// ItemCollectionMetrics of a write to a table with local secondary indexes, when asked.
 void WriteCollectionMetrics(ServiceContext& service, const WriteInputs& inputs,
                             const WriteResult& result, json::Writer& w) {
   if (!inputs.collection_metrics) return;
@@ -56,17 +55,8 @@ void WriteCollectionMetrics(ServiceContext& service, const WriteInputs& inputs,
   const AttributeValue& partition = item.at(partition_name);
   auto bytes = service.engine->ItemCollectionBytes(inputs.table, partition);
   if (!bytes.ok()) return;
-  const double lower = static_cast<double>(*bytes >> 30);
   w.Key("ItemCollectionMetrics");
-  w.StartObject();
-  w.Key("ItemCollectionKey");
-  json::WriteItem(Item{{partition_name, partition}}, w);
-  w.Key("SizeEstimateRangeGB");
-  w.StartArray();
-  w.Double(lower);
-  w.Double(lower + 1);
-  w.EndArray();
-  w.EndObject();
+  WriteCollectionMetric(partition_name, partition, *bytes, w);
 }
 
 void WriteAttributes(ServiceContext& service, const WriteInputs& inputs, const WriteResult& result,

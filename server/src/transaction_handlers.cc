@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "capacity.h"
+#include "collection_metrics.h"
 #include "handler_support.h"
 #include "handlers.h"
 #include "request_expressions.h"
@@ -237,7 +238,8 @@ Status TransactWriteItems(ServiceContext& service, const rapidjson::Value& reque
                       GetString(request, "ClientRequestToken"));
   errors.CheckLength("clientRequestToken", token, 1, kMaxClientRequestTokenLength);
   TW_ASSIGN_OR_RETURN(CapacityDetail capacity_detail, ParseCapacityDetail(request));
-  TW_RETURN_IF_ERROR(CheckReturnItemCollectionMetrics(request, errors));
+  TW_ASSIGN_OR_RETURN(const bool collection_metrics,
+                      ReadReturnItemCollectionMetrics(request, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
 
   std::vector<WriteAction> actions;
@@ -284,15 +286,21 @@ Status TransactWriteItems(ServiceContext& service, const rapidjson::Value& reque
   }
 
   CapacityTally capacity(capacity_detail);
+  CollectionMetricsTally collections(collection_metrics);
   for (size_t i = 0; i < actions.size(); ++i) {
     const WriteResult& result = (*results)[i];
     const WriteCost cost = ChargedWriteCost(*service.schemas, actions[i].table, result, 2);
     service.throughput->Charge(tickets[i], CapacityKind::kWrite, cost.total());
     if (capacity.wanted()) capacity.AddWrite(actions[i].table, cost);
+    if (actions[i].kind != Mutation::Kind::kConditionCheck) {
+      auto keys = service.schemas->GetKeys(actions[i].table);
+      if (keys.ok()) collections.Add(actions[i].table, **keys, result);
+    }
   }
   json::Writer& w = scope.writer;
   w.StartObject();
   capacity.WriteList(w);
+  collections.WriteMap(service, w);
   w.EndObject();
   if (token) {
     service.transaction_tokens->Complete(

@@ -693,3 +693,35 @@ class LocalSecondaryIndexCapacityTest(LsiWriteTable):
                          {"pk": {"S": self.partition()}})
         deleted = self.ddb.delete_item(TableName=self.table, Key=self.key("a"))
         self.assertNotIn("ItemCollectionMetrics", deleted)
+
+    def test_batch_and_transaction_item_collection_metrics_list_each_collection(self):
+        partition = {"pk": {"S": self.partition()}}
+        other = {"pk": {"S": self.partition() + "_other"}}
+        batch = self.ddb.batch_write_item(
+            RequestItems={self.table: [
+                {"PutRequest": {"Item": self.item("a", v=1)}},
+                {"PutRequest": {"Item": self.item("b", v=2)}},
+                {"PutRequest": {"Item": dict(self.item("c", v=3), pk=other["pk"])}}]},
+            ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual(batch["UnprocessedItems"], {})
+        listed = batch["ItemCollectionMetrics"][self.table]
+        self.assertEqual([m["ItemCollectionKey"] for m in listed], [partition, other])
+        for metrics in listed:
+            low, high = metrics["SizeEstimateRangeGB"]
+            self.assertLess(low, high)
+        transaction = self.ddb.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": self.table, "Key": self.key("a")}},
+                {"Update": {"TableName": self.table, "Key": self.key("b"),
+                            "UpdateExpression": "SET w = :w",
+                            "ExpressionAttributeValues": {":w": {"S": "x"}}}},
+                {"ConditionCheck": {"TableName": self.table,
+                                    "Key": dict(self.key("c"), pk=other["pk"]),
+                                    "ConditionExpression": "attribute_exists(pk)"}}],
+            ReturnItemCollectionMetrics="SIZE")
+        self.assertEqual([m["ItemCollectionKey"]
+                          for m in transaction["ItemCollectionMetrics"][self.table]],
+                         [partition])
+        unasked = self.ddb.batch_write_item(
+            RequestItems={self.table: [{"PutRequest": {"Item": self.item("d", v=4)}}]})
+        self.assertNotIn("ItemCollectionMetrics", unasked)
