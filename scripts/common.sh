@@ -3,7 +3,7 @@
 #
 # Environment:
 #   BUILD_DIR   build directory            (default: build)
-#   BUILD_TYPE  CMake build type, Asan or Tsan (default: RelWithDebInfo); both build with
+#   BUILD_TYPE  CMake build type, Asan or Tsan (default: RelWithDebInfo); Tsan builds with
 #               clang, which also checks the locking annotations (-Wthread-safety)
 #   BUILD_TARGETS  targets to build, space-separated (default: all)
 set -euo pipefail
@@ -49,9 +49,7 @@ build() {
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     log "configuring $BUILD_DIR ($BUILD_TYPE)"
     local options=()
-    # The sanitizer builds use clang: it compiles them 2-3x faster than g++ (CI's time
-    # budget), and for Tsan it also checks the locking annotations.
-    case "$BUILD_TYPE" in Asan | Tsan) options+=(-DCMAKE_CXX_COMPILER=clang++) ;; esac
+    [ "$BUILD_TYPE" = Tsan ] && options+=(-DCMAKE_CXX_COMPILER=clang++)
     # Benchmarks measure nothing under a sanitizer; the Asan build only runs the tests.
     [ "$BUILD_TYPE" = Asan ] && options+=(-DTIDEWATER_BENCHMARKS=OFF)
     cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
