@@ -347,10 +347,7 @@ TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamil
     it->SeekForPrev(storage::IndexWorkKey(UINT64_MAX));
     const std::string prefix = storage::IndexEntryPrefix(storage::kIndexWorkOrdinal);
     if (it->Valid() && it->key().starts_with(prefix)) {
-      next_index_work_.store(
-          keycodec::ReadHash(std::string_view(it->key().data() + prefix.size(),
-                                              it->key().size() - prefix.size())) +
-          1);
+      next_index_work_.store(storage::IndexWorkNumber(it->key()) + 1);
     }
   }
   const auto add = [&](uint32_t i, uint64_t begin, uint64_t end) -> Shard& {

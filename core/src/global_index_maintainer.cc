@@ -66,15 +66,11 @@ Status EngineImpl::ApplyGlobalIndexWork(TableState& table) {
   // Below `settled` every number is committed or abandoned: once this pass has applied what
   // it finds there, later passes start at `settled` and skip the deleted entries below it.
   const uint64_t settled = table.LowestUnfinishedIndexWork();
-  const std::string queue = storage::IndexEntryPrefix(storage::kIndexWorkOrdinal);
-  const std::string queue_end = queue + '\xff';
   // One iterator, so one snapshot, for the whole pass: an entry it cannot see yet hides
   // every later entry of the same item too (they were committed after it, in its shard),
-  // so the pass never applies an item's changes out of order.
-  rocksdb::ReadOptions read;
-  const rocksdb::Slice upper(queue_end);
-  read.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, table.index_entries()));
+  // so the pass never applies an item's changes out of order. The queue is the column
+  // family's last range: the pass reads to its end.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, table.index_entries()));
   it->Seek(storage::IndexWorkKey(table.index_scan_from));
   while (true) {
     rocksdb::WriteBatch batch;
@@ -85,8 +81,7 @@ Status EngineImpl::ApplyGlobalIndexWork(TableState& table) {
         return Status::IOError("corrupt global index work in table '" + table.name() + "'");
       }
       if (applied == 0) {
-        const uint64_t first = keycodec::ReadHash(
-            std::string_view(it->key().data() + queue.size(), it->key().size() - queue.size()));
+        const uint64_t first = storage::IndexWorkNumber(it->key());
         const uint64_t next = table.PeekNextIndexWork();
         table.set_index_backlog(next > first ? next - first : 1, work.committed_micros());
       }

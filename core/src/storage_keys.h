@@ -90,5 +90,8 @@ inline std::string IndexWorkKey(uint64_t number) {
   keycodec::AppendHash(number, &key);
   return key;
 }
+inline uint64_t IndexWorkNumber(const rocksdb::Slice& key) {
+  return keycodec::ReadHash(std::string_view(key.data() + 4, key.size() - 4));
+}
 
 }  // namespace tidewater::storage
