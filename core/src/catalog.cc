@@ -118,6 +118,7 @@ std::vector<SecondaryIndex> IndexesOf(
                                                stored.non_key_attributes().end());
     index.read_capacity_units = stored.read_capacity_units();
     index.write_capacity_units = stored.write_capacity_units();
+    index.backfilling = stored.backfilling();
     indexes.push_back(std::move(index));
   }
   return indexes;
@@ -136,6 +137,7 @@ v1::SecondaryIndexMeta IndexMetaOf(const SecondaryIndex& index) {
   }
   meta.set_read_capacity_units(index.read_capacity_units);
   meta.set_write_capacity_units(index.write_capacity_units);
+  meta.set_backfilling(index.backfilling);
   return meta;
 }
 
@@ -332,7 +334,6 @@ TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamil
       name_(meta.name()),
       id_(meta.table_id()),
       local_indexes_(IndexesOf(meta.local_indexes())),
-      global_indexes_(IndexesOf(meta.global_indexes())),
       meta_(std::move(meta)),
       items_(items),
       log_(log),
@@ -340,10 +341,12 @@ TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamil
       shards_(std::make_unique<std::unique_ptr<Shard>[]>(kShardCapacity)) {
   key_schema_ = KeySchemaOf(meta_);
   config_ = ConfigOf(meta_);
-  if (!global_indexes_.empty() && index_entries_ != nullptr) {
+  global_indexes_ =
+      std::make_shared<const std::vector<SecondaryIndex>>(IndexesOf(meta_.global_indexes()));
+  if (index_entries != nullptr) {
     // Queue numbers continue after the last entry still queued (every one before it may be
     // applied and gone; none after it was ever committed).
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, index_entries_));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, index_entries));
     it->SeekForPrev(storage::IndexWorkKey(UINT64_MAX));
     const std::string prefix = storage::IndexEntryPrefix(storage::kIndexWorkOrdinal);
     if (it->Valid() && it->key().starts_with(prefix)) {
@@ -385,8 +388,32 @@ TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamil
 
 TableState::~TableState() {
   if (items_ != nullptr) db_->DestroyColumnFamilyHandle(items_);
-  if (index_entries_ != nullptr) db_->DestroyColumnFamilyHandle(index_entries_);
+  if (index_entries() != nullptr) db_->DestroyColumnFamilyHandle(index_entries());
   db_->DestroyColumnFamilyHandle(log_);
+}
+
+void TableState::set_index_entries(rocksdb::ColumnFamilyHandle* index_entries) {
+  index_entries_.store(index_entries, std::memory_order_release);
+}
+
+std::shared_ptr<const std::vector<SecondaryIndex>> TableState::global_indexes() const {
+  std::lock_guard lock(mu_);
+  return global_indexes_;
+}
+
+std::vector<uint32_t> TableState::dropped_index_ordinals() const {
+  std::lock_guard lock(mu_);
+  return {meta_.dropped_index_ordinals().begin(), meta_.dropped_index_ordinals().end()};
+}
+
+std::optional<SecondaryIndex> TableState::FindIndex(std::string_view name) const {
+  for (const SecondaryIndex& index : local_indexes_) {
+    if (index.name == name) return index;
+  }
+  for (const SecondaryIndex& index : *global_indexes()) {
+    if (index.name == name) return index;
+  }
+  return std::nullopt;
 }
 
 std::vector<Shard*> TableState::all_shards() {
@@ -416,8 +443,7 @@ void TableState::InstallSplit(v1::TableMeta meta, Shard& parent,
   }
   shard_count_.store(count, std::memory_order_release);
   parent.closed.store(true, std::memory_order_release);
-  meta_ = std::move(meta);
-  config_ = ConfigOf(meta_);
+  AdoptMetaLocked(std::move(meta));
 }
 
 std::shared_ptr<const TableConfig> TableState::config() const {
@@ -432,8 +458,14 @@ v1::TableMeta TableState::meta() const {
 
 void TableState::set_meta(v1::TableMeta meta) {
   std::lock_guard lock(mu_);
+  AdoptMetaLocked(std::move(meta));
+}
+
+void TableState::AdoptMetaLocked(v1::TableMeta meta) {
   meta_ = std::move(meta);
   config_ = ConfigOf(meta_);
+  global_indexes_ =
+      std::make_shared<const std::vector<SecondaryIndex>>(IndexesOf(meta_.global_indexes()));
 }
 
 // --- Catalog ---
@@ -481,14 +513,13 @@ Status Catalog::Load(std::map<std::string, rocksdb::ColumnFamilyHandle*> column_
       TW_RETURN_IF_ERROR(
           ApplyTableClass(db_, items.mapped(), TableClass::kStandardInfrequentAccess));
     }
-    rocksdb::ColumnFamilyHandle* index_entries = nullptr;
-    if (meta.local_indexes_size() > 0 || meta.global_indexes_size() > 0) {
-      auto index = column_families.extract(IndexCfName(meta.table_id()));
-      if (index.empty()) {
-        return Status::IOError("index column family of table '" + meta.name() + "' is missing");
-      }
-      index_entries = index.mapped();
+    // A table that ever had an index keeps its column family (also once the last global
+    // index is deleted: its queue and dropped entries may still be there).
+    auto index = column_families.extract(IndexCfName(meta.table_id()));
+    if (index.empty() && (meta.local_indexes_size() > 0 || meta.global_indexes_size() > 0)) {
+      return Status::IOError("index column family of table '" + meta.name() + "' is missing");
     }
+    rocksdb::ColumnFamilyHandle* index_entries = index.empty() ? nullptr : index.mapped();
     auto table =
         std::make_shared<TableState>(&db_, meta, items.mapped(), log.mapped(), index_entries);
     RecoverShards(*table);
@@ -673,7 +704,8 @@ std::vector<IndexDescription> Catalog::DescribeIndexes(TableState& table) const 
   uint64_t all_keys = 0;
   db_.GetIntProperty(table.index_entries(), "rocksdb.estimate-num-keys", &all_keys);
   std::vector<SecondaryIndex> indexes = table.local_indexes();
-  indexes.insert(indexes.end(), table.global_indexes().begin(), table.global_indexes().end());
+  const auto globals = table.global_indexes();
+  indexes.insert(indexes.end(), globals->begin(), globals->end());
   std::vector<uint64_t> sizes;
   uint64_t all_bytes = 0;
   for (const SecondaryIndex& index : indexes) {
@@ -774,6 +806,7 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
     index.ordinal = ordinal++;
     *meta.add_global_indexes() = IndexMetaOf(index);
   }
+  meta.set_next_index_ordinal(ordinal);
   const int64_t now = CreationMicros(request.name, clock_.NowMicros());
   meta.set_creation_time_micros(now);
   meta.set_shard_count(request.shard_count);
@@ -955,6 +988,142 @@ Result<TableDescription> Catalog::UpdateSettings(const std::string& name,
   TW_RETURN_IF_ERROR(PersistMeta(meta));
   table.set_meta(std::move(meta));
   return Describe(table);
+}
+
+namespace {
+
+// DynamoDB's limit of global secondary indexes per table.
+constexpr int kMaxGlobalIndexes = 20;
+
+// The ordinal an index created now gets: never one a deleted index had.
+uint32_t NextIndexOrdinal(const v1::TableMeta& meta) {
+  if (meta.next_index_ordinal() != 0) return meta.next_index_ordinal();
+  uint32_t highest = 0;
+  for (const auto* indexes : {&meta.local_indexes(), &meta.global_indexes()}) {
+    for (const v1::SecondaryIndexMeta& index : *indexes)
+      highest = std::max(highest, index.ordinal());
+  }
+  return highest + 1;
+}
+
+Status IndexNotFound(const std::string& name) {
+  return Status::NotFound("Requested resource not found: Index: " + name + " not found");
+}
+
+}  // namespace
+
+Result<TableDescription> Catalog::UpdateGlobalIndexes(const std::string& name,
+                                                      const GlobalIndexUpdate& update) {
+  std::unique_lock lock(mu_);
+  auto it = tables_.find(name);
+  if (it == tables_.end()) return TableNotFound(name);
+  TableState& table = *it->second;
+  v1::TableMeta meta = table.meta();
+  auto* globals = meta.mutable_global_indexes();
+  const auto found = std::find_if(globals->begin(), globals->end(), [&](const auto& index) {
+    return index.name() == update.index.name;
+  });
+  switch (update.kind) {
+    case GlobalIndexUpdate::Kind::kCreate:
+      return CreateGlobalIndex(table, std::move(meta), update.index);
+    case GlobalIndexUpdate::Kind::kDelete:
+      if (found == globals->end()) return IndexNotFound(update.index.name);
+      // Writes may still queue entries for it: the maintainer skips the writes of indexes
+      // no longer defined, and removes its entries.
+      meta.add_dropped_index_ordinals(found->ordinal());
+      globals->erase(found);
+      break;
+    case GlobalIndexUpdate::Kind::kUpdateThroughput:
+      if (found == globals->end()) return IndexNotFound(update.index.name);
+      found->set_read_capacity_units(update.index.read_capacity_units);
+      found->set_write_capacity_units(update.index.write_capacity_units);
+      break;
+  }
+  TW_RETURN_IF_ERROR(PersistMeta(meta));
+  table.set_meta(std::move(meta));
+  return Describe(table);
+}
+
+Result<TableDescription> Catalog::CreateGlobalIndex(TableState& table, v1::TableMeta meta,
+                                                    SecondaryIndex index) {
+  if (table.FindIndex(index.name)) {
+    return Status::Validation("One or more parameter values were invalid: Index " + index.name +
+                              " already exists");
+  }
+  for (const v1::SecondaryIndexMeta& other : meta.global_indexes()) {
+    if (other.backfilling()) {
+      return Status(ErrorCode::kLimitExceeded,
+                    "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+                    "simultaneously per table");
+    }
+  }
+  if (meta.global_indexes_size() >= kMaxGlobalIndexes) {
+    return Status(ErrorCode::kLimitExceeded,
+                  "One or more parameter values were invalid: GlobalSecondaryIndex count "
+                  "exceeds the per-table limit of " +
+                      std::to_string(kMaxGlobalIndexes));
+  }
+  index.ordinal = NextIndexOrdinal(meta);
+  index.backfilling = true;
+  *meta.add_global_indexes() = IndexMetaOf(index);
+  meta.set_next_index_ordinal(index.ordinal + 1);
+  rocksdb::ColumnFamilyHandle* created = nullptr;
+  if (table.index_entries() == nullptr) {
+    rocksdb::Status s = db_.CreateColumnFamily(
+        LogCfOptions(rocksdb::NewLRUCache(block_cache_bytes_)), IndexCfName(table.id()), &created);
+    if (!s.ok()) return ToStatus(s);
+  }
+  {
+    // With no write in flight: every change committed from here on reads the new index
+    // list (under its shard's lock) and queues the new index's entries; every change
+    // before is in the items the backfill reads.
+    LockedShards quiet(pipeline_, table.all_shards());
+    if (Status persisted = PersistMeta(meta); !persisted.ok()) {
+      if (created != nullptr) {
+        db_.DropColumnFamily(created).PermitUncheckedError();
+        db_.DestroyColumnFamilyHandle(created);
+      }
+      return persisted;
+    }
+    if (created != nullptr) table.set_index_entries(created);
+    table.set_meta(std::move(meta));
+  }
+  return Describe(table);
+}
+
+bool Catalog::IsLive(const TableState& table) const {
+  auto it = tables_.find(table.name());
+  return it != tables_.end() && it->second.get() == &table;
+}
+
+Status Catalog::FinishBackfill(TableState& table, uint32_t ordinal) {
+  std::unique_lock lock(mu_);
+  if (!IsLive(table)) return Status::Ok();
+  v1::TableMeta meta = table.meta();
+  for (v1::SecondaryIndexMeta& index : *meta.mutable_global_indexes()) {
+    if (index.ordinal() != ordinal || !index.backfilling()) continue;
+    index.set_backfilling(false);
+    TW_RETURN_IF_ERROR(PersistMeta(meta));  // synced: also the backfill's writes before it
+    table.set_meta(std::move(meta));
+    return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+Status Catalog::ForgetDroppedIndexes(TableState& table, const std::vector<uint32_t>& ordinals) {
+  std::unique_lock lock(mu_);
+  if (!IsLive(table)) return Status::Ok();
+  v1::TableMeta meta = table.meta();
+  auto* dropped = meta.mutable_dropped_index_ordinals();
+  dropped->erase(std::remove_if(dropped->begin(), dropped->end(),
+                                [&](uint32_t ordinal) {
+                                  return std::find(ordinals.begin(), ordinals.end(), ordinal) !=
+                                         ordinals.end();
+                                }),
+                 dropped->end());
+  TW_RETURN_IF_ERROR(PersistMeta(meta));
+  table.set_meta(std::move(meta));
+  return Status::Ok();
 }
 
 Result<ShardSplit> Catalog::SplitShard(const std::string& name, uint32_t index) {

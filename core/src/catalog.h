@@ -49,19 +49,25 @@ class TableState {
   const KeySchema& key_schema() const { return key_schema_; }
   rocksdb::ColumnFamilyHandle* items() const { return items_; }
   rocksdb::ColumnFamilyHandle* log() const { return log_; }
-  // The entries of the table's secondary indexes (null: it has none).
-  rocksdb::ColumnFamilyHandle* index_entries() const { return index_entries_; }
-  const std::vector<SecondaryIndex>& local_indexes() const { return local_indexes_; }
-  const std::vector<SecondaryIndex>& global_indexes() const { return global_indexes_; }
-  // The local or global index named `name`, or nullptr.
-  const SecondaryIndex* FindIndex(std::string_view name) const {
-    for (const auto* indexes : {&local_indexes_, &global_indexes_}) {
-      for (const SecondaryIndex& index : *indexes) {
-        if (index.name == name) return &index;
-      }
-    }
-    return nullptr;
+  // The entries of the table's secondary indexes (null: it never had one). Set once: at
+  // open, or by the first global index created (set_index_entries).
+  rocksdb::ColumnFamilyHandle* index_entries() const {
+    return index_entries_.load(std::memory_order_acquire);
   }
+  // Gives a table that never had an index its index column family (the caller created
+  // it and holds every shard's commit lock, so no write is in flight); the TableState
+  // owns the handle from now on.
+  void set_index_entries(rocksdb::ColumnFamilyHandle* index_entries);
+  const std::vector<SecondaryIndex>& local_indexes() const { return local_indexes_; }
+  // The global indexes as of now: a snapshot, replaced whole when an index is created,
+  // finishes its backfill or is deleted (set_meta). A writer reads it under its shard's
+  // commit lock, which the catalog holds over every shard to create an index, so every
+  // change committed after the creation writes the new index.
+  std::shared_ptr<const std::vector<SecondaryIndex>> global_indexes() const;
+  // Ordinals of deleted global indexes whose entries are still stored.
+  std::vector<uint32_t> dropped_index_ordinals() const;
+  // The local or global index named `name`, if any.
+  std::optional<SecondaryIndex> FindIndex(std::string_view name) const;
   // Global index work numbers (see storage::IndexWorkKey). A writer takes one under the
   // item's shard commit lock (so one item's entries are numbered in commit order) and
   // finishes it once its commit returned, committed or failed. Every number below
@@ -73,6 +79,9 @@ class TableState {
   uint64_t PeekNextIndexWork() const { return next_index_work_.load(std::memory_order_relaxed); }
   // Where the maintainer's next pass over the queue starts; the maintainer's own.
   uint64_t index_scan_from = 0;
+  // The item key after which the backfill of a backfilling global index goes on; the
+  // maintainer's own (a restart starts the backfill again from the first item).
+  std::string backfill_after;
   // The global index maintainer's view of the queue after its last pass: entries left and
   // the commit time of the oldest (0: none).
   void set_index_backlog(uint64_t entries, int64_t oldest_micros) {
@@ -106,11 +115,14 @@ class TableState {
   void set_meta(v1::TableMeta meta);
 
  private:
+  // Takes `meta` as the table's definition, and the config and global indexes it sets.
+  // Requires mu_ held.
+  void AdoptMetaLocked(v1::TableMeta meta);
+
   rocksdb::DB* db_;
   const std::string name_;
   const uint64_t id_;
   const std::vector<SecondaryIndex> local_indexes_;
-  const std::vector<SecondaryIndex> global_indexes_;
   std::atomic<uint64_t> next_index_work_{0};
   mutable std::mutex index_work_mu_;
   std::set<uint64_t> unfinished_index_work_;  // guarded by index_work_mu_
@@ -119,10 +131,11 @@ class TableState {
   mutable std::mutex mu_;
   v1::TableMeta meta_;                         // guarded by mu_ (mutable fields)
   std::shared_ptr<const TableConfig> config_;  // guarded by mu_
+  std::shared_ptr<const std::vector<SecondaryIndex>> global_indexes_;  // guarded by mu_
   KeySchema key_schema_;
   rocksdb::ColumnFamilyHandle* items_;
   rocksdb::ColumnFamilyHandle* log_;
-  rocksdb::ColumnFamilyHandle* index_entries_;
+  std::atomic<rocksdb::ColumnFamilyHandle*> index_entries_;
   // kShardCapacity slots, the first shard_count_ filled; a slot is filled before the count
   // that covers it is published, and never changes after.
   std::unique_ptr<std::unique_ptr<Shard>[]> shards_;
@@ -178,6 +191,16 @@ class Catalog {
   // TableCatalog::UpdateTableSettings.
   Result<TableDescription> UpdateSettings(const std::string& name,
                                           const TableSettingsUpdater& update);
+  // TableCatalog::UpdateGlobalIndexes.
+  Result<TableDescription> UpdateGlobalIndexes(const std::string& name,
+                                               const GlobalIndexUpdate& update);
+  // The global index maintainer's: the backfill of `table`'s index `ordinal` has written
+  // every item (its writes already in the DB): the index becomes readable. Nothing
+  // happens when the table or index is gone meanwhile.
+  Status FinishBackfill(TableState& table, uint32_t ordinal);
+  // The global index maintainer's: the entries of the deleted indexes `ordinals` are
+  // removed; the table's definition forgets them.
+  Status ForgetDroppedIndexes(TableState& table, const std::vector<uint32_t>& ordinals);
   // TableCatalog::SplitShard.
   Result<ShardSplit> SplitShard(const std::string& name, uint32_t index);
 
@@ -203,6 +226,12 @@ class Catalog {
   Status WriteSynced(rocksdb::WriteBatch& batch);
   // Where the sequences of `name`'s deleted tables ended (empty: none was deleted).
   Result<v1::SequenceBase> LoadSequenceBase(const std::string& name) const;
+  // UpdateGlobalIndexes' kCreate, `meta` the table's current definition. Requires mu_
+  // held exclusively.
+  Result<TableDescription> CreateGlobalIndex(TableState& table, v1::TableMeta meta,
+                                             SecondaryIndex index);
+  // Whether `table` is the live table of its name. Requires mu_ held.
+  bool IsLive(const TableState& table) const;
   // RecoverShard for every shard of a table not yet shared (at open).
   void RecoverShards(TableState& table);
   // Sets a shard's counters from its log and retention floor.

@@ -60,6 +60,8 @@ class EngineImpl final : public Engine {
                                                const TableSettingsUpdater& update) override {
     return catalog_->UpdateSettings(table, update);
   }
+  Result<TableDescription> UpdateGlobalIndexes(const std::string& table,
+                                               const GlobalIndexUpdate& update) override;
   Status UpdateTimeToLive(const std::string& table,
                           const std::optional<std::string>& attribute) override {
     return catalog_->UpdateTimeToLive(table, attribute);
@@ -124,10 +126,10 @@ class EngineImpl final : public Engine {
   // Where a Query or Scan reads: the table's items, or one secondary index's entries.
   struct ReadSource {
     rocksdb::ColumnFamilyHandle* cf = nullptr;
-    std::string prefix;                     // before every key read ("" for the table)
-    const KeySchema* keys = nullptr;        // the key schema read (the index's or the table's)
-    const SecondaryIndex* index = nullptr;  // null: the table
-    bool fetch_items = false;               // IndexRead::fetch_items
+    std::string prefix;               // before every key read ("" for the table)
+    const KeySchema* keys = nullptr;  // the key schema read (the index's or the table's)
+    std::shared_ptr<const SecondaryIndex> index;  // null: the table
+    bool fetch_items = false;                     // IndexRead::fetch_items
   };
   Result<ReadSource> SourceOf(TableState& table, const IndexRead& read);
   uint64_t CollectionBytes(TableState& table, const AttributeValue& partition_key);
@@ -148,11 +150,22 @@ class EngineImpl final : public Engine {
   // The global index maintainer (global_index_maintainer.cc): applies the tables' queued
   // global index work, woken by commits that queue some.
   void GlobalIndexLoop() TW_EXCLUDES(index_mu_);
+  // One turn of the maintainer for `table`: removes the entries of deleted indexes, then
+  // backfills one batch of items into a backfilling index (the queue waits meanwhile) or
+  // applies the queued work. Returns whether more work is left at once.
+  Result<bool> MaintainGlobalIndexes(TableState& table);
   // Applies `table`'s queued global index work in queue order, a batch at a time, each
   // batch deleting the queue entries it applies; until the queue is empty or a write fails.
-  Status ApplyGlobalIndexWork(TableState& table);
-  // Called after a commit that may have queued global index work.
-  void NotifyGlobalIndexWork(const TableState& table) TW_EXCLUDES(index_mu_);
+  // Writes of indexes not in `indexes` (deleted since they were queued) are skipped.
+  Status ApplyGlobalIndexWork(TableState& table, const std::vector<SecondaryIndex>& indexes);
+  // Writes the entries of the items after table.backfill_after, a batch of them, into the
+  // `backfilling` indexes; once every item is written, the indexes become readable.
+  // Returns whether items are left.
+  Result<bool> BackfillGlobalIndexes(TableState& table,
+                                     const std::vector<SecondaryIndex>& backfilling);
+  // Wakes the global index maintainer (after a commit that queued work, or a catalog
+  // change that gave it some).
+  void NotifyGlobalIndexWork() TW_EXCLUDES(index_mu_);
   // When destroyed (after the change's commit returned, or on a way out without it),
   // finishes the change's global index work number, if it has one, and wakes the
   // maintainer. Movable, so that a transaction keeps one per change.

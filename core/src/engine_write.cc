@@ -23,7 +23,7 @@ namespace {
 
 Status ValidateIndexKeys(const TableState& table, const Item& item) {
   TW_RETURN_IF_ERROR(ValidateIndexKeys(table.local_indexes(), item));
-  return ValidateIndexKeys(table.global_indexes(), item);
+  return ValidateIndexKeys(*table.global_indexes(), item);
 }
 
 // Runs the condition and computes the new item. Does not touch storage.
@@ -138,9 +138,10 @@ PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64
   if (!t.table->local_indexes().empty()) {
     change.index_writes = IndexWrites(t.table->local_indexes(), schema, t.key, before, after);
   }
-  if (!t.table->global_indexes().empty()) {
-    std::optional<std::string> work = GlobalIndexWork(t.table->global_indexes(), schema, t.key,
-                                                      before, after, context.now_micros);
+  // Read under the shard's commit lock: see TableState::global_indexes.
+  if (const auto globals = t.table->global_indexes(); !globals->empty()) {
+    std::optional<std::string> work =
+        GlobalIndexWork(*globals, schema, t.key, before, after, context.now_micros);
     if (work) {
       change.index_work_number = t.table->StartIndexWork();
       change.index_work_key = storage::IndexWorkKey(change.index_work_number);

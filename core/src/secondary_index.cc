@@ -35,14 +35,32 @@ Status ValidateIndexKeys(const std::vector<SecondaryIndex>& indexes, const Item&
   return Status::Ok();
 }
 
+namespace {
+
+// Whether `value` can be the index key attribute `key`: of its type and, for a string or
+// binary, not empty. Writes refuse other values (ValidateIndexKeys); items stored before
+// their index was created may still hold one, and are left out of it, as DynamoDB's index
+// key violations.
+bool IsIndexKeyValue(const KeyAttribute& key, const AttributeValue& value) {
+  if (value.type() != key.type) return false;
+  return key.type == AttributeType::kN || !value.s().empty();
+}
+
+}  // namespace
+
 std::optional<std::string> IndexEntryKey(const SecondaryIndex& index, const Item& item,
                                          const std::string& item_key) {
   auto partition = item.find(index.key_schema.partition_key.name);
-  if (partition == item.end()) return std::nullopt;
+  if (partition == item.end() ||
+      !IsIndexKeyValue(index.key_schema.partition_key, partition->second)) {
+    return std::nullopt;
+  }
   const AttributeValue* sort = nullptr;
   if (index.key_schema.sort_key) {
     auto it = item.find(index.key_schema.sort_key->name);
-    if (it == item.end()) return std::nullopt;
+    if (it == item.end() || !IsIndexKeyValue(*index.key_schema.sort_key, it->second)) {
+      return std::nullopt;
+    }
     sort = &it->second;
   }
   std::string key = storage::IndexEntryPrefix(index.ordinal);
@@ -62,10 +80,14 @@ Item ProjectForIndex(const SecondaryIndex& index, const KeySchema& table_keys, c
 
 namespace {
 
-// Whether `item` has every key attribute of `index` (and so an entry in it).
+// Whether `item` has a value for every key attribute of `index` (and so an entry in it).
 bool HasIndexKey(const SecondaryIndex& index, const Item& item) {
-  return item.count(index.key_schema.partition_key.name) != 0 &&
-         (!index.key_schema.sort_key || item.count(index.key_schema.sort_key->name) != 0);
+  const auto valued = [&item](const KeyAttribute& key) {
+    auto found = item.find(key.name);
+    return found != item.end() && IsIndexKeyValue(key, found->second);
+  };
+  return valued(index.key_schema.partition_key) &&
+         (!index.key_schema.sort_key || valued(*index.key_schema.sort_key));
 }
 
 bool SameIndexKey(const SecondaryIndex& index, const Item& a, const Item& b) {

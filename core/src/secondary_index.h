@@ -14,7 +14,8 @@
 namespace tidewater {
 
 // The key of `item`'s entry in `index` (storage::IndexEntryPrefix + index key + item key),
-// or nullopt when the item lacks one of the index's key attributes (sparse index).
+// or nullopt when the item lacks one of the index's key attributes (sparse index) or
+// holds one of another type or empty (stored before the index existed: not indexed).
 // `item_key` is the item's encoded table key.
 std::optional<std::string> IndexEntryKey(const SecondaryIndex& index, const Item& item,
                                          const std::string& item_key);

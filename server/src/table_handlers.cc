@@ -47,7 +47,8 @@ struct KeyInput {
   std::vector<KeyAttribute> definitions;
 };
 
-Result<KeyInput> ReadKeyInput(const rapidjson::Value& request, ConstraintErrors& errors) {
+// AttributeDefinitions (required) as sent, after the shape checks; no key schema.
+Result<KeyInput> ReadDefinitions(const rapidjson::Value& request, ConstraintErrors& errors) {
   KeyInput input;
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* definitions,
                       GetArray(request, "AttributeDefinitions"));
@@ -70,6 +71,11 @@ Result<KeyInput> ReadKeyInput(const rapidjson::Value& request, ConstraintErrors&
       input.definitions.push_back(std::move(attribute));
     }
   }
+  return input;
+}
+
+Result<KeyInput> ReadKeyInput(const rapidjson::Value& request, ConstraintErrors& errors) {
+  TW_ASSIGN_OR_RETURN(KeyInput input, ReadDefinitions(request, errors));
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* schema, GetArray(request, "KeySchema"));
   errors.RequireNotNull("keySchema", schema != nullptr);
   if (schema != nullptr) {
@@ -450,14 +456,118 @@ Result<BillingChange> ReadBilling(const rapidjson::Value& request, ConstraintErr
   return billing;
 }
 
-Status RejectIndexUpdates(const rapidjson::Value& request) {
-  for (const char* member : {"GlobalSecondaryIndexUpdates", "ReplicaUpdates"}) {
+// Refuses the members Tidewater does not implement for this operation.
+Status RejectUnsupported(const rapidjson::Value& request,
+                         std::initializer_list<const char*> members) {
+  for (const char* member : members) {
     if (FindMember(request, member) != nullptr) {
       return Status::Validation(std::string("One or more parameter values were invalid: ") +
                                 member + " are not supported by Tidewater");
     }
   }
   return Status::Ok();
+}
+
+// The provisioned units of a global index created or updated on `table` (after the
+// request's billing change `billing_mode`): required on a PROVISIONED table, refused on a
+// PAY_PER_REQUEST one.
+Status ReadIndexThroughput(const rapidjson::Value& action, const std::string& path,
+                           BillingMode billing_mode, ConstraintErrors& errors,
+                           SecondaryIndex& index) {
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* throughput,
+                      GetObject(action, "ProvisionedThroughput"));
+  if (throughput == nullptr) {
+    if (billing_mode == BillingMode::kPayPerRequest) return Status::Ok();
+    return Status::Validation(
+        "One or more parameter values were invalid: ProvisionedThroughput is not specified for "
+        "index: " +
+        index.name);
+  }
+  TW_ASSIGN_OR_RETURN(ProvisionedThroughput units,
+                      ReadThroughput(*throughput, path + "provisionedThroughput.", errors));
+  TW_RETURN_IF_ERROR(errors.ToStatus());
+  if (billing_mode == BillingMode::kPayPerRequest) {
+    return Status::Validation(
+        "One or more parameter values were invalid: ProvisionedThroughput should not be "
+        "specified for index: " +
+        index.name + " when BillingMode is PAY_PER_REQUEST");
+  }
+  index.read_capacity_units = static_cast<uint64_t>(units.read_capacity_units);
+  index.write_capacity_units = static_cast<uint64_t>(units.write_capacity_units);
+  return Status::Ok();
+}
+
+// GlobalSecondaryIndexUpdates of an UpdateTable on `table` (empty when absent): each
+// member exactly one Create, Delete or Update action; one Create or Delete at most, as
+// DynamoDB builds one index at a time. A Create's key attributes are defined in the
+// request's AttributeDefinitions.
+Result<std::vector<GlobalIndexUpdate>> ReadGlobalIndexUpdates(const rapidjson::Value& request,
+                                                              const TableDescription& table,
+                                                              BillingMode billing_mode,
+                                                              ConstraintErrors& errors) {
+  std::vector<GlobalIndexUpdate> updates;
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* given,
+                      GetArray(request, "GlobalSecondaryIndexUpdates"));
+  if (given == nullptr) return updates;
+  int position = 0;
+  size_t builds = 0;  // Create and Delete actions
+  for (const rapidjson::Value& member : given->GetArray()) {
+    ++position;
+    const std::string path = "globalSecondaryIndexUpdates." + std::to_string(position) + ".member.";
+    TW_RETURN_IF_ERROR(ExpectObject(member));
+    TW_ASSIGN_OR_RETURN(const rapidjson::Value* create, GetObject(member, "Create"));
+    TW_ASSIGN_OR_RETURN(const rapidjson::Value* remove, GetObject(member, "Delete"));
+    TW_ASSIGN_OR_RETURN(const rapidjson::Value* update, GetObject(member, "Update"));
+    if ((create != nullptr) + (remove != nullptr) + (update != nullptr) != 1) {
+      return Status::Validation(
+          "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, "
+          "GlobalSecondaryIndexUpdate.Update, or GlobalSecondaryIndexUpdate.Delete must be "
+          "specified");
+    }
+    GlobalIndexUpdate action;
+    if (create != nullptr) {
+      ++builds;
+      TW_ASSIGN_OR_RETURN(KeyInput definitions, ReadDefinitions(request, errors));
+      TW_ASSIGN_OR_RETURN(action.index, ReadIndex(*create, path + "create.", definitions, errors));
+      TW_RETURN_IF_ERROR(
+          ReadIndexThroughput(*create, path + "create.", billing_mode, errors, action.index));
+      action.kind = GlobalIndexUpdate::Kind::kCreate;
+    } else {
+      const rapidjson::Value& named = remove != nullptr ? *remove : *update;
+      const std::string named_path = path + (remove != nullptr ? "delete." : "update.");
+      TW_ASSIGN_OR_RETURN(auto name, GetString(named, "IndexName"));
+      errors.CheckTableName(named_path + "indexName", name);
+      TW_RETURN_IF_ERROR(errors.ToStatus());
+      action.index.name = std::string(*name);
+      if (remove != nullptr) {
+        ++builds;
+        action.kind = GlobalIndexUpdate::Kind::kDelete;
+      } else {
+        action.kind = GlobalIndexUpdate::Kind::kUpdateThroughput;
+        TW_ASSIGN_OR_RETURN(const rapidjson::Value* throughput,
+                            GetObject(*update, "ProvisionedThroughput"));
+        errors.RequireNotNull(named_path + "provisionedThroughput", throughput != nullptr);
+        TW_RETURN_IF_ERROR(errors.ToStatus());
+        TW_RETURN_IF_ERROR(
+            ReadIndexThroughput(*update, named_path, billing_mode, errors, action.index));
+      }
+    }
+    updates.push_back(std::move(action));
+  }
+  if (builds > 1) {
+    return Status(ErrorCode::kLimitExceeded,
+                  "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+                  "simultaneously per table");
+  }
+  for (const GlobalIndexUpdate& action : updates) {
+    if (action.kind != GlobalIndexUpdate::Kind::kCreate) continue;
+    std::vector<SecondaryIndex> local, global;
+    for (const IndexDescription& index : table.local_indexes) local.push_back(index.definition);
+    for (const IndexDescription& index : table.global_indexes) global.push_back(index.definition);
+    global.push_back(action.index);
+    TW_RETURN_IF_ERROR(CheckProjectedAttributes(local, global));
+  }
+  return updates;
 }
 
 // TableClass, when the request names one (an unknown name is a constraint error).
@@ -498,7 +608,7 @@ Status CreateTable(ServiceContext& service, const rapidjson::Value& request, Req
   TW_ASSIGN_OR_RETURN(const rapidjson::Value* tags, GetArray(request, "Tags"));
   TW_ASSIGN_OR_RETURN(std::optional<TableClass> table_class, ReadTableClass(request, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
-  TW_RETURN_IF_ERROR(RejectIndexUpdates(request));
+  TW_RETURN_IF_ERROR(RejectUnsupported(request, {"GlobalSecondaryIndexUpdates", "ReplicaUpdates"}));
 
   CreateTableRequest create;
   if (table_class) {
@@ -609,11 +719,15 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
                       GetBool(request, "DeletionProtectionEnabled"));
   TW_ASSIGN_OR_RETURN(std::optional<TableClass> table_class, ReadTableClass(request, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
-  TW_RETURN_IF_ERROR(RejectIndexUpdates(request));
+  TW_RETURN_IF_ERROR(RejectUnsupported(request, {"ReplicaUpdates"}));
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->DescribeTable(name));
+  TW_ASSIGN_OR_RETURN(
+      std::vector<GlobalIndexUpdate> index_updates,
+      ReadGlobalIndexUpdates(request, table, billing.mode.value_or(table.settings.billing_mode),
+                             errors));
   const bool settings_change =
       billing.mode || billing.throughput || billing.on_demand_given() || protection || table_class;
-  if (!stream && !settings_change) {
+  if (!stream && !settings_change && index_updates.empty()) {
     return Status::Validation(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
@@ -640,6 +754,12 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
   }
   if (stream) {
     TW_ASSIGN_OR_RETURN(table, service.engine->UpdateStream(name, *stream));
+  }
+  for (const GlobalIndexUpdate& update : index_updates) {
+    Result<TableDescription> updated = service.engine->UpdateGlobalIndexes(name, update);
+    service.schemas->Forget(name);  // Query and Scan plan with the indexes as they are now
+    if (!updated.ok()) return updated.status();
+    table = std::move(*updated);
   }
   return WriteTable("TableDescription", table, service, scope.writer);
 }

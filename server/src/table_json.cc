@@ -156,8 +156,9 @@ void WriteProjection(const IndexProjection& projection, json::Writer& writer) {
   writer.EndObject();
 }
 
-// LocalSecondaryIndexes or GlobalSecondaryIndexes (`global`: with IndexStatus and the
-// index's ProvisionedThroughput, 0 for on-demand tables).
+// LocalSecondaryIndexes or GlobalSecondaryIndexes (`global`: with IndexStatus, CREATING
+// with Backfilling while an index added by UpdateTable is backfilled, and the index's
+// ProvisionedThroughput, 0 for on-demand tables).
 void WriteIndexes(const TableDescription& table, bool global, std::string_view region,
                   json::Writer& writer) {
   const std::vector<IndexDescription>& indexes =
@@ -175,7 +176,11 @@ void WriteIndexes(const TableDescription& table, bool global, std::string_view r
     WriteProjection(index.definition.projection, writer);
     if (global) {
       writer.Key("IndexStatus");
-      WriteString(writer, "ACTIVE");
+      WriteString(writer, index.definition.backfilling ? "CREATING" : "ACTIVE");
+      if (index.definition.backfilling) {
+        writer.Key("Backfilling");
+        writer.Bool(true);
+      }
       writer.Key("ProvisionedThroughput");
       writer.StartObject();
       writer.Key("NumberOfDecreasesToday");

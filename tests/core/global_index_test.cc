@@ -263,5 +263,228 @@ TEST(GlobalIndexTest, ReplicatedChangesKeepTheReplicasGlobalIndexes) {
   }
 }
 
+// The index "by_label" (label S, rank N; ALL) that the update tests add to "tbl".
+GlobalIndexUpdate CreateByLabel() {
+  GlobalIndexUpdate update;
+  update.kind = GlobalIndexUpdate::Kind::kCreate;
+  update.index.name = "by_label";
+  update.index.key_schema = {{"label", AttributeType::kS}, KeyAttribute{"rank", AttributeType::kN}};
+  update.index.projection = {ProjectionType::kAll, {}};
+  return update;
+}
+
+bool Backfilling(Engine& engine, const std::string& index) {
+  auto described = engine.DescribeTable("tbl");
+  if (!described.ok()) return false;
+  for (const IndexDescription& d : described->global_indexes) {
+    if (d.definition.name == index) return d.definition.backfilling;
+  }
+  return false;
+}
+
+// Puts `count` items p<i % 97>/k<i> with a label (some of the wrong type, some absent)
+// and a rank, from four threads.
+void PutMany(Engine& engine, int count) {
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = w; i < count; i += 4) {
+        Item item{{"pk", S("p" + std::to_string(i % 97))},
+                  {"sk", S("k" + std::to_string(i))},
+                  {"rank", N(i % 13)}};
+        if (i % 10 == 1) {
+          item["label"] = N(i);  // an index key violation once by_label exists
+        } else if (i % 10 != 2) {
+          item["label"] = S("l" + std::to_string(i % 7));
+        }
+        if (!engine.PutItem("tbl", item).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+// Items in the table an index is created on: 100,000, a fifth under the sanitizers (which
+// run several times slower).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kBackfillItems = 20'000;
+#else
+constexpr int kBackfillItems = 100'000;
+#endif
+
+TEST(GlobalIndexTest, IndexCreatedOnAFullTableWhileWritersRunMatchesTheTable) {
+  testing::TempDir dir;
+  auto engine = Engine::Open(testing::TestEngineOptions(dir.path()));
+  ASSERT_TRUE(engine.ok());
+  ASSERT_TRUE(CreateGlobalIndexTable(**engine, /*stream=*/true).ok());
+  PutMany(**engine, kBackfillItems);
+
+  // Writers move items between the new index's partitions, out of it and back, and delete
+  // and recreate them, while the backfill runs; they stop once it is over.
+  std::atomic<bool> backfilled{false};
+  std::atomic<int> failures{0};
+  std::atomic<int> writes{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      std::mt19937 rng(w);
+      for (int n = 0; n < 50'000 && !backfilled.load(); ++n) {
+        const int i = static_cast<int>(rng() % kBackfillItems);
+        Item key{{"pk", S("p" + std::to_string(i % 97))}, {"sk", S("k" + std::to_string(i))}};
+        Status s;
+        if (rng() % 5 == 0) {
+          s = (*engine)->DeleteItem("tbl", key).status();
+        } else {
+          Item item = key;
+          item["rank"] = N(static_cast<int64_t>(rng() % 13));
+          if (rng() % 4 != 0) item["label"] = S("w" + std::to_string(rng() % 7));
+          s = (*engine)->PutItem("tbl", item).status();
+        }
+        if (!s.ok() && s.code() != ErrorCode::kValidation) ++failures;
+        ++writes;
+      }
+    });
+  }
+  while (writes.load() < 200) std::this_thread::yield();
+  auto created = (*engine)->UpdateGlobalIndexes("tbl", CreateByLabel());
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  ASSERT_EQ(created->global_indexes.size(), 3u);
+  EXPECT_TRUE(created->global_indexes[2].definition.backfilling);
+
+  // While the backfill runs, the index cannot be read; then it can.
+  QueryRequest query;
+  query.table = "tbl";
+  query.index.name = "by_label";
+  query.partition_key = S("l1");
+  auto early = (*engine)->Query(query);
+  if (!early.ok()) {
+    EXPECT_EQ(early.status().code(), ErrorCode::kValidation);
+    EXPECT_EQ(early.status().message(),
+              "Cannot read from backfilling global secondary index: by_label");
+  } else {
+    EXPECT_FALSE(Backfilling(**engine, "by_label"));
+  }
+  EXPECT_TRUE(Eventually([&] { return !Backfilling(**engine, "by_label"); }));
+  backfilled = true;
+  for (auto& writer : writers) writer.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(writes.load(), 200);
+  EXPECT_GT(testing::ExpectIndexesMatchTable(**engine, "tbl"), static_cast<size_t>(kBackfillItems));
+  EXPECT_TRUE((*engine)->Query(query).ok());
+
+  // From now on a write whose label has another type is refused.
+  auto wrong = (*engine)->PutItem("tbl", {{"pk", S("x")}, {"sk", S("y")}, {"label", N(1)}});
+  EXPECT_EQ(wrong.status().code(), ErrorCode::kValidation);
+}
+
+TEST(GlobalIndexTest, ABackfillCutShortByARestartStartsAgain) {
+  testing::TempDir dir;
+  const EngineOptions options = testing::TestEngineOptions(dir.path());
+  {
+    auto engine = Engine::Open(options);
+    ASSERT_TRUE(engine.ok());
+    ASSERT_TRUE(CreateGlobalIndexTable(**engine).ok());
+    PutMany(**engine, 20'000);
+    ASSERT_TRUE((*engine)->UpdateGlobalIndexes("tbl", CreateByLabel()).ok());
+    // Changes queued behind the backfill, then closed at once: the backfill is cut short.
+    for (int i = 0; i < 500; ++i) {
+      Item item{{"pk", S("p" + std::to_string(i % 97))},
+                {"sk", S("k" + std::to_string(i))},
+                {"rank", N(i % 3)},
+                {"label", S("after")}};
+      ASSERT_TRUE((*engine)->PutItem("tbl", item).ok());
+    }
+  }
+  auto reopened = Engine::Open(options);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_TRUE(Eventually([&] { return !Backfilling(**reopened, "by_label"); }));
+  EXPECT_GT(testing::ExpectIndexesMatchTable(**reopened, "tbl"), 20'000u);
+  EXPECT_EQ(QueryAll(**reopened, "by_label", S("after"), 100).size(), 500u);
+}
+
+TEST(GlobalIndexTest, ADeletedIndexIsGoneAndItsNameCanBeUsedAgain) {
+  testing::TempDir dir;
+  const EngineOptions options = testing::TestEngineOptions(dir.path());
+  auto engine = Engine::Open(options);
+  ASSERT_TRUE(engine.ok());
+  ASSERT_TRUE(CreateGlobalIndexTable(**engine).ok());
+  PutMany(**engine, 2'000);
+  GlobalIndexUpdate remove;
+  remove.kind = GlobalIndexUpdate::Kind::kDelete;
+  remove.index.name = "by_state";
+  auto removed = (*engine)->UpdateGlobalIndexes("tbl", remove);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  ASSERT_EQ(removed->global_indexes.size(), 1u);
+  EXPECT_EQ(removed->global_indexes[0].definition.name, "by_rank");
+  EXPECT_EQ((*engine)->UpdateGlobalIndexes("tbl", remove).status().code(),
+            ErrorCode::kResourceNotFound);
+  ScanRequest scan;
+  scan.table = "tbl";
+  scan.index.name = "by_state";
+  EXPECT_EQ((*engine)->Scan(scan).status().message(),
+            "The table does not have the specified index: by_state");
+  // Writes go on (work queued before the delete names the deleted index too).
+  PutMany(**engine, 1'000);
+
+  // Names are unique over local and global indexes; only one index builds at a time.
+  GlobalIndexUpdate again = CreateByLabel();
+  again.index.name = "local_rank";
+  EXPECT_EQ((*engine)->UpdateGlobalIndexes("tbl", again).status().code(), ErrorCode::kValidation);
+  again.index.name = "by_state";
+  again.index.key_schema = {{"state", AttributeType::kS}, std::nullopt};
+  auto recreated = (*engine)->UpdateGlobalIndexes("tbl", again);
+  ASSERT_TRUE(recreated.ok()) << recreated.status().ToString();
+  GlobalIndexUpdate second = CreateByLabel();
+  const Status busy = (*engine)->UpdateGlobalIndexes("tbl", second).status();
+  if (Backfilling(**engine, "by_state")) {
+    EXPECT_EQ(busy.code(), ErrorCode::kLimitExceeded);
+  }
+  EXPECT_TRUE(Eventually([&] { return !Backfilling(**engine, "by_state"); }));
+  EXPECT_GT(testing::ExpectIndexesMatchTable(**engine, "tbl"), 0u);
+
+  // Over a restart: the deleted index stays deleted, the recreated one keeps its entries.
+  engine->reset();
+  auto reopened = Engine::Open(options);
+  ASSERT_TRUE(reopened.ok());
+  auto described = (*reopened)->DescribeTable("tbl");
+  ASSERT_TRUE(described.ok());
+  std::set<std::string> names;
+  for (const IndexDescription& d : described->global_indexes) names.insert(d.definition.name);
+  EXPECT_TRUE(names.count("by_state") == 1 && names.count("by_rank") == 1);
+  EXPECT_GT(testing::ExpectIndexesMatchTable(**reopened, "tbl"), 0u);
+}
+
+TEST(GlobalIndexTest, AnIndexCreatedOnATableWithoutIndexesSurvivesAReopen) {
+  testing::TempDir dir;
+  const EngineOptions options = testing::TestEngineOptions(dir.path());
+  {
+    auto engine = Engine::Open(options);
+    ASSERT_TRUE(engine.ok());
+    CreateTableRequest request;
+    request.name = "tbl";
+    request.key_schema.partition_key = {"pk", AttributeType::kS};
+    request.key_schema.sort_key = KeyAttribute{"sk", AttributeType::kS};
+    ASSERT_TRUE((*engine)->CreateTable(request).ok());
+    PutMany(**engine, 3'000);
+    ASSERT_TRUE((*engine)->UpdateGlobalIndexes("tbl", CreateByLabel()).ok());
+    EXPECT_TRUE(Eventually([&] { return !Backfilling(**engine, "by_label"); }));
+    EXPECT_GT(testing::ExpectIndexesMatchTable(**engine, "tbl"), 0u);
+    GlobalIndexUpdate remove;
+    remove.kind = GlobalIndexUpdate::Kind::kDelete;
+    remove.index.name = "by_label";
+    ASSERT_TRUE((*engine)->UpdateGlobalIndexes("tbl", remove).ok());
+  }
+  auto reopened = Engine::Open(options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  auto described = (*reopened)->DescribeTable("tbl");
+  ASSERT_TRUE(described.ok());
+  EXPECT_TRUE(described->global_indexes.empty());
+  ASSERT_TRUE((*reopened)->UpdateGlobalIndexes("tbl", CreateByLabel()).ok());
+  EXPECT_TRUE(Eventually([&] { return !Backfilling(**reopened, "by_label"); }));
+  EXPECT_GT(testing::ExpectIndexesMatchTable(**reopened, "tbl"), 0u);
+}
+
 }  // namespace
 }  // namespace tidewater

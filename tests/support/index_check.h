@@ -52,11 +52,19 @@ inline std::string IndexDifference(Engine& engine, const std::string& table, boo
   for (const IndexDescription& described :
        global ? description->global_indexes : description->local_indexes) {
     const SecondaryIndex& index = described.definition;
+    if (index.backfilling) return index.name + " is still backfilling";
     std::map<std::string, Item> expected;
     for (const Item& item : items) {
-      if (!item.count(index.key_schema.partition_key.name) ||
-          (index.key_schema.sort_key && !item.count(index.key_schema.sort_key->name))) {
-        continue;  // sparse
+      // Sparse: an item without an index key value (absent, or stored before the index
+      // existed with another type or empty) has no entry.
+      const auto keyed = [&](const KeyAttribute& key) {
+        auto found = item.find(key.name);
+        return found != item.end() && found->second.type() == key.type &&
+               (key.type == AttributeType::kN || !found->second.s().empty());
+      };
+      if (!keyed(index.key_schema.partition_key) ||
+          (index.key_schema.sort_key && !keyed(*index.key_schema.sort_key))) {
+        continue;
       }
       Item entry;
       for (const auto& [name, value] : item) {

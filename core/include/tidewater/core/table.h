@@ -109,6 +109,10 @@ struct SecondaryIndex {
   // A global index's own provisioned throughput on a PROVISIONED table (0: on demand).
   uint64_t read_capacity_units = 0;
   uint64_t write_capacity_units = 0;
+  // A global index added by UpdateTable while the table's existing items are indexed
+  // (DynamoDB's IndexStatus CREATING with Backfilling): written by every change, but not
+  // readable until the backfill ends.
+  bool backfilling = false;
   friend bool operator==(const SecondaryIndex&, const SecondaryIndex&) = default;
 };
 

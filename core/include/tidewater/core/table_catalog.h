@@ -46,6 +46,16 @@ class TableDirectory {
 using TableSettingsUpdater = std::function<Status(const TableDescription& table, int64_t now_micros,
                                                   TableSettings& settings)>;
 
+// One change to a table's global secondary indexes (UpdateTable's
+// GlobalSecondaryIndexUpdates). `index` is the new index for kCreate (its ordinal and
+// backfilling are the catalog's to set); for kDelete only its name counts; for
+// kUpdateThroughput its name and provisioned units.
+struct GlobalIndexUpdate {
+  enum class Kind { kCreate, kDelete, kUpdateThroughput };
+  Kind kind = Kind::kCreate;
+  SecondaryIndex index;
+};
+
 // Creating, changing and deleting tables.
 class TableCatalog : public virtual TableDirectory {
  public:
@@ -70,6 +80,18 @@ class TableCatalog : public virtual TableDirectory {
   // Enables TTL on `attribute`, or disables it when nullopt.
   virtual Status UpdateTimeToLive(const std::string& table,
                                   const std::optional<std::string>& attribute) = 0;
+  // Changes the table's global secondary indexes, durably once this returns.
+  // kCreate: the index is written by every change committed from now on and backfilled
+  // from the items already there in the background; it is described as backfilling, and
+  // reads of it are refused, until the backfill ends. ValidationException when a local or
+  // global index already has the name; LimitExceededException while another index is
+  // backfilling or when the table has as many global indexes as it may.
+  // kDelete: the index disappears at once; its entries are removed in the background.
+  // kUpdateThroughput: sets the index's provisioned units.
+  // ResourceNotFoundException: no such table, or (kDelete, kUpdateThroughput) no such
+  // global index.
+  virtual Result<TableDescription> UpdateGlobalIndexes(const std::string& table,
+                                                       const GlobalIndexUpdate& update) = 0;
   // Splits the open shard `shard` of `table` online: the shard is closed at its last
   // sequence (no write lands in it afterwards) and two new shards, appended to the table's
   // shards, take the lower and upper half of its hash range, each naming it as parent and
