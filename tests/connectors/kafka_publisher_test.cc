@@ -758,7 +758,10 @@ struct ChildRun {
 };
 
 // Runs the publishing child (with `env` added to its environment); kills it with SIGKILL
-// after `kill_after` unless it is zero, else waits for it to end.
+// `kill_after` after its first acknowledged write (or after 60 s without one) unless
+// `kill_after` is zero, else waits for it to end. Counting from the first write, not from
+// the start, keeps a slow start (a sanitizer build, a loaded machine) from leaving an
+// incarnation nothing to be killed in the middle of.
 ChildRun RunChild(const std::vector<std::string>& args, milliseconds kill_after,
                   std::vector<std::string> env = {}) {
   int pipe_fds[2];
@@ -779,6 +782,7 @@ ChildRun RunChild(const std::vector<std::string>& args, milliseconds kill_after,
   close(pipe_fds[1]);
 
   ChildRun run;
+  std::atomic<bool> wrote{false};
   std::thread reader([&] {
     std::string pending;
     char buffer[65536];
@@ -792,12 +796,14 @@ ChildRun RunChild(const std::vector<std::string>& args, milliseconds kill_after,
           run.done = true;
         } else if (line.starts_with("W ")) {
           run.written.push_back(line.substr(2));
+          wrote = true;
         }
       }
       pending.erase(0, start);  // a line cut by the kill was not acknowledged to us
     }
   });
   if (kill_after.count() > 0) {
+    (void)::tidewater::testing::WaitFor([&] { return wrote.load(); }, std::chrono::seconds(60));
     std::this_thread::sleep_for(kill_after);
     kill(pid, SIGKILL);
   }
