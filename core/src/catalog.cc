@@ -334,15 +334,12 @@ TableState::TableState(rocksdb::DB* db, v1::TableMeta meta, rocksdb::ColumnFamil
       name_(meta.name()),
       id_(meta.table_id()),
       local_indexes_(IndexesOf(meta.local_indexes())),
-      meta_(std::move(meta)),
       items_(items),
       log_(log),
       index_entries_(index_entries),
       shards_(std::make_unique<std::unique_ptr<Shard>[]>(kShardCapacity)) {
+  AdoptMetaLocked(std::move(meta));  // not yet shared: no lock needed
   key_schema_ = KeySchemaOf(meta_);
-  config_ = ConfigOf(meta_);
-  global_indexes_ =
-      std::make_shared<const std::vector<SecondaryIndex>>(IndexesOf(meta_.global_indexes()));
   if (index_entries != nullptr) {
     // Queue numbers continue after the last entry still queued (every one before it may be
     // applied and gone; none after it was ever committed).
@@ -406,14 +403,17 @@ std::vector<uint32_t> TableState::dropped_index_ordinals() const {
   return {meta_.dropped_index_ordinals().begin(), meta_.dropped_index_ordinals().end()};
 }
 
-std::optional<SecondaryIndex> TableState::FindIndex(std::string_view name) const {
+std::shared_ptr<const SecondaryIndex> TableState::FindIndex(std::string_view name) const {
+  // Local indexes live as long as the TableState, which the caller holds: no owner needed.
   for (const SecondaryIndex& index : local_indexes_) {
-    if (index.name == name) return index;
+    if (index.name == name)
+      return std::shared_ptr<const SecondaryIndex>(std::shared_ptr<const void>(), &index);
   }
-  for (const SecondaryIndex& index : *global_indexes()) {
-    if (index.name == name) return index;
+  const auto globals = global_indexes();
+  for (const SecondaryIndex& index : *globals) {
+    if (index.name == name) return std::shared_ptr<const SecondaryIndex>(globals, &index);
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 std::vector<Shard*> TableState::all_shards() {
@@ -1046,7 +1046,7 @@ Result<TableDescription> Catalog::UpdateGlobalIndexes(const std::string& name,
 
 Result<TableDescription> Catalog::CreateGlobalIndex(TableState& table, v1::TableMeta meta,
                                                     SecondaryIndex index) {
-  if (table.FindIndex(index.name)) {
+  if (table.FindIndex(index.name) != nullptr) {
     return Status::Validation("One or more parameter values were invalid: Index " + index.name +
                               " already exists");
   }

@@ -66,8 +66,9 @@ class TableState {
   std::shared_ptr<const std::vector<SecondaryIndex>> global_indexes() const;
   // Ordinals of deleted global indexes whose entries are still stored.
   std::vector<uint32_t> dropped_index_ordinals() const;
-  // The local or global index named `name`, if any.
-  std::optional<SecondaryIndex> FindIndex(std::string_view name) const;
+  // The local or global index named `name` (null: none). It stays valid as long as the
+  // pointer is held (a global one keeps its list snapshot alive), without a copy.
+  std::shared_ptr<const SecondaryIndex> FindIndex(std::string_view name) const;
   // Global index work numbers (see storage::IndexWorkKey). A writer takes one under the
   // item's shard commit lock (so one item's entries are numbered in commit order) and
   // finishes it once its commit returned, committed or failed. Every number below

@@ -304,14 +304,13 @@ Result<EngineImpl::ReadSource> EngineImpl::SourceOf(TableState& table, const Ind
     source.keys = &table.key_schema();
     return source;
   }
-  std::optional<SecondaryIndex> found = table.FindIndex(read.name);
-  if (!found) {
+  std::shared_ptr<const SecondaryIndex> index = table.FindIndex(read.name);
+  if (index == nullptr) {
     return Status::Validation("The table does not have the specified index: " + read.name);
   }
-  if (found->backfilling) {
+  if (index->backfilling) {
     return Status::Validation("Cannot read from backfilling global secondary index: " + read.name);
   }
-  auto index = std::make_shared<const SecondaryIndex>(std::move(*found));
   source.cf = table.index_entries();
   source.prefix = storage::IndexEntryPrefix(index->ordinal);
   source.keys = &index->key_schema;

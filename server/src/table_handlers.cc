@@ -322,6 +322,35 @@ Result<std::vector<SecondaryIndex>> ReadLocalIndexes(const rapidjson::Value& req
   return indexes;
 }
 
+// The provisioned units of a global index (CreateTable's, or UpdateTable's Create or
+// Update, on the table's billing mode after the request): required on a PROVISIONED
+// table, refused on a PAY_PER_REQUEST one.
+Status ReadIndexThroughput(const rapidjson::Value& action, const std::string& path,
+                           BillingMode billing_mode, ConstraintErrors& errors,
+                           SecondaryIndex& index) {
+  TW_ASSIGN_OR_RETURN(const rapidjson::Value* throughput,
+                      GetObject(action, "ProvisionedThroughput"));
+  if (throughput == nullptr) {
+    if (billing_mode == BillingMode::kPayPerRequest) return Status::Ok();
+    return Status::Validation(
+        "One or more parameter values were invalid: ProvisionedThroughput is not specified for "
+        "index: " +
+        index.name);
+  }
+  TW_ASSIGN_OR_RETURN(ProvisionedThroughput units,
+                      ReadThroughput(*throughput, path + "provisionedThroughput.", errors));
+  TW_RETURN_IF_ERROR(errors.ToStatus());
+  if (billing_mode == BillingMode::kPayPerRequest) {
+    return Status::Validation(
+        "One or more parameter values were invalid: ProvisionedThroughput should not be "
+        "specified for index: " +
+        index.name + " when BillingMode is PAY_PER_REQUEST");
+  }
+  index.read_capacity_units = static_cast<uint64_t>(units.read_capacity_units);
+  index.write_capacity_units = static_cast<uint64_t>(units.write_capacity_units);
+  return Status::Ok();
+}
+
 // GlobalSecondaryIndexes of a CreateTable: names unique among `local` too, and each with
 // its own ProvisionedThroughput exactly when the table's billing mode is PROVISIONED.
 Result<std::vector<SecondaryIndex>> ReadGlobalIndexes(const rapidjson::Value& request,
@@ -341,27 +370,7 @@ Result<std::vector<SecondaryIndex>> ReadGlobalIndexes(const rapidjson::Value& re
     ++position;
     const std::string path = "globalSecondaryIndexes." + std::to_string(position) + ".member.";
     TW_ASSIGN_OR_RETURN(SecondaryIndex index, ReadIndex(member, path, input, errors));
-    TW_ASSIGN_OR_RETURN(const rapidjson::Value* throughput,
-                        GetObject(member, "ProvisionedThroughput"));
-    if (throughput != nullptr) {
-      TW_ASSIGN_OR_RETURN(ProvisionedThroughput units,
-                          ReadThroughput(*throughput, path + "provisionedThroughput.", errors));
-      TW_RETURN_IF_ERROR(errors.ToStatus());
-      index.read_capacity_units = static_cast<uint64_t>(units.read_capacity_units);
-      index.write_capacity_units = static_cast<uint64_t>(units.write_capacity_units);
-    }
-    if (billing == BillingMode::kProvisioned && throughput == nullptr) {
-      return Status::Validation(
-          "One or more parameter values were invalid: ProvisionedThroughput is not specified for "
-          "index: " +
-          index.name);
-    }
-    if (billing == BillingMode::kPayPerRequest && throughput != nullptr) {
-      return Status::Validation(
-          "One or more parameter values were invalid: ProvisionedThroughput should not be "
-          "specified for index: " +
-          index.name + " when BillingMode is PAY_PER_REQUEST");
-    }
+    TW_RETURN_IF_ERROR(ReadIndexThroughput(member, path, billing, errors, index));
     TW_RETURN_IF_ERROR(CheckUniqueName(local, index));
     TW_RETURN_IF_ERROR(CheckUniqueName(indexes, index));
     indexes.push_back(std::move(index));
@@ -465,35 +474,6 @@ Status RejectUnsupported(const rapidjson::Value& request,
                                 member + " are not supported by Tidewater");
     }
   }
-  return Status::Ok();
-}
-
-// The provisioned units of a global index created or updated on `table` (after the
-// request's billing change `billing_mode`): required on a PROVISIONED table, refused on a
-// PAY_PER_REQUEST one.
-Status ReadIndexThroughput(const rapidjson::Value& action, const std::string& path,
-                           BillingMode billing_mode, ConstraintErrors& errors,
-                           SecondaryIndex& index) {
-  TW_ASSIGN_OR_RETURN(const rapidjson::Value* throughput,
-                      GetObject(action, "ProvisionedThroughput"));
-  if (throughput == nullptr) {
-    if (billing_mode == BillingMode::kPayPerRequest) return Status::Ok();
-    return Status::Validation(
-        "One or more parameter values were invalid: ProvisionedThroughput is not specified for "
-        "index: " +
-        index.name);
-  }
-  TW_ASSIGN_OR_RETURN(ProvisionedThroughput units,
-                      ReadThroughput(*throughput, path + "provisionedThroughput.", errors));
-  TW_RETURN_IF_ERROR(errors.ToStatus());
-  if (billing_mode == BillingMode::kPayPerRequest) {
-    return Status::Validation(
-        "One or more parameter values were invalid: ProvisionedThroughput should not be "
-        "specified for index: " +
-        index.name + " when BillingMode is PAY_PER_REQUEST");
-  }
-  index.read_capacity_units = static_cast<uint64_t>(units.read_capacity_units);
-  index.write_capacity_units = static_cast<uint64_t>(units.write_capacity_units);
   return Status::Ok();
 }
 
