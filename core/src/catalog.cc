@@ -169,6 +169,7 @@ TableSettings SettingsOf(const v1::TableMeta& meta) {
   capacity.last_pay_per_request_micros = meta.last_pay_per_request_micros();
   capacity.pay_per_request_switch_micros.assign(meta.pay_per_request_switch_micros().begin(),
                                                 meta.pay_per_request_switch_micros().end());
+  capacity.on_demand_peak_units = meta.on_demand_peak_units();
   settings.table_class =
       meta.infrequent_access() ? TableClass::kStandardInfrequentAccess : TableClass::kStandard;
   settings.table_class_set_micros = meta.table_class_set_micros();
@@ -194,6 +195,7 @@ void SetSettings(const TableSettings& settings, v1::TableMeta& meta) {
   for (int64_t micros : capacity.pay_per_request_switch_micros) {
     meta.add_pay_per_request_switch_micros(micros);
   }
+  meta.set_on_demand_peak_units(capacity.on_demand_peak_units);
   meta.set_infrequent_access(settings.table_class == TableClass::kStandardInfrequentAccess);
   meta.set_table_class_set_micros(settings.table_class_set_micros);
 }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autoscaling_scaler.h"
@@ -19,8 +20,8 @@
 namespace tidewater::server {
 namespace {
 
-// DynamoDB's bounds for a table's provisioned units, and DynamoDB's documented range for
-// the target utilization of its auto scaling.
+// DynamoDB's bounds for the provisioned units of a table or global index, and DynamoDB's
+// documented range for the target utilization of its auto scaling.
 constexpr int64_t kMinCapacityUnits = 1;
 constexpr int64_t kMaxCapacityUnits = 40'000;
 constexpr double kMinTargetUtilization = 20;
@@ -32,7 +33,14 @@ constexpr std::string_view kDynamoDb = "dynamodb";
 constexpr std::string_view kTargetTracking = "TargetTrackingScaling";
 constexpr std::string_view kReadMetric = "DynamoDBReadCapacityUtilization";
 constexpr std::string_view kWriteMetric = "DynamoDBWriteCapacityUtilization";
-constexpr std::string_view kIndexDimensionPrefix = "dynamodb:index:";
+// Application Auto Scaling's answer when the resource ID and the scalable dimension do not
+// fit together (a table with a dynamodb:index dimension, an index with a dynamodb:table
+// one, or a resource ID that names no DynamoDB table or index).
+constexpr std::string_view kUnsupportedTarget =
+    "Unsupported service namespace, resource type or scalable dimension";
+// And when the table's billing mode is PAY_PER_REQUEST.
+constexpr std::string_view kPayPerRequestNotScalable =
+    "Validation failed for scalable target. Reason: PAY_PER_REQUEST table mode is not scalable.";
 
 #define TW_SERVICE_NAMESPACES                                                                    \
   "ecs", "elasticmapreduce", "ec2", "appstream", "dynamodb", "rds", "sagemaker",                 \
@@ -57,26 +65,40 @@ constexpr std::string_view kIndexDimensionPrefix = "dynamodb:index:";
 // The scalable target a request names (ServiceNamespace, ResourceId, ScalableDimension).
 struct TargetName {
   std::string table;
+  std::string index;  // a global secondary index of `table`; empty: the table itself
   ScalableDimension dimension = ScalableDimension::kRead;
 };
 
 std::string TargetDescription(const TargetName& name) {
-  return "service namespace: dynamodb, resource ID: " + TableResourceId(name.table) +
-         ", scalable dimension: " + std::string(ScalableDimensionName(name.dimension));
+  return "service namespace: dynamodb, resource ID: " + ScalableResourceId(name.table, name.index) +
+         ", scalable dimension: " +
+         std::string(ScalableDimensionName(name.dimension, !name.index.empty()));
 }
 
-Status Unsupported(std::string_view what) {
-  return Status::Validation(std::string(what) +
-                            ". Tidewater scales the read and write capacity of DynamoDB tables "
-                            "(service namespace dynamodb, resource ID table/<name>, scalable "
-                            "dimension dynamodb:table:ReadCapacityUnits or "
-                            "dynamodb:table:WriteCapacityUnits)");
+// The table and index (empty for the table itself) of a DynamoDB resource ID,
+// "table/<table>" or "table/<table>/index/<index>"; nullopt when it is neither.
+std::optional<std::pair<std::string, std::string>> ParseResourceId(std::string_view resource) {
+  constexpr std::string_view kTablePrefix = "table/";
+  constexpr std::string_view kIndexInfix = "/index/";
+  if (!resource.starts_with(kTablePrefix)) return std::nullopt;
+  const std::string_view rest = resource.substr(kTablePrefix.size());
+  const size_t slash = rest.find('/');
+  const std::string_view table = rest.substr(0, slash);
+  std::string_view index;
+  if (slash != std::string_view::npos) {
+    if (!rest.substr(slash).starts_with(kIndexInfix)) return std::nullopt;
+    index = rest.substr(slash + kIndexInfix.size());
+    if (index.empty() || index.find('/') != std::string_view::npos) return std::nullopt;
+  }
+  if (table.empty()) return std::nullopt;
+  return std::make_pair(std::string(table), std::string(index));
 }
 
-// Reads and checks the three members naming a target. `table_must_exist`: the table is
-// looked up (ValidationException when missing).
+// Reads and checks the three members naming a target. `registering`: the table (and the
+// index) are looked up, as RegisterScalableTarget does: ValidationException when one is
+// missing or the table is PAY_PER_REQUEST.
 Result<TargetName> ReadTargetName(ServiceContext& service, const rapidjson::Value& request,
-                                  ConstraintErrors& errors, bool table_must_exist) {
+                                  ConstraintErrors& errors, bool registering) {
   TW_ASSIGN_OR_RETURN(auto space, GetString(request, "ServiceNamespace"));
   TW_ASSIGN_OR_RETURN(auto resource, GetString(request, "ResourceId"));
   TW_ASSIGN_OR_RETURN(auto dimension, GetString(request, "ScalableDimension"));
@@ -88,35 +110,36 @@ Result<TargetName> ReadTargetName(ServiceContext& service, const rapidjson::Valu
   errors.CheckEnum("scalableDimension", dimension, {TW_SCALABLE_DIMENSIONS});
   TW_RETURN_IF_ERROR(errors.ToStatus());
   if (*space != kDynamoDb) {
-    return Unsupported("Unsupported service namespace " + std::string(*space));
+    return Status::Validation("Unsupported service namespace " + std::string(*space) +
+                              ". Tidewater scales the read and write capacity of DynamoDB tables "
+                              "and global secondary indexes (service namespace dynamodb)");
   }
-  if (!resource->starts_with("table/") || resource->size() == 6) {
-    return Unsupported("Unsupported resource ID " + std::string(*resource));
-  }
-  std::string_view rest = resource->substr(6);
-  if (rest.find("/index/") != std::string_view::npos ||
-      dimension->starts_with(kIndexDimensionPrefix)) {
-    return Status::Validation("Unsupported resource ID " + std::string(*resource) +
-                              " or dimension " + std::string(*dimension) +
-                              ": Tidewater tables have no global secondary indexes, so only "
-                              "table/<name> with a dynamodb:table dimension can be scaled");
-  }
-  if (rest.find('/') != std::string_view::npos) {
-    return Unsupported("Unsupported resource ID " + std::string(*resource));
-  }
-  TargetName name{std::string(rest), ScalableDimension::kRead};
-  if (*dimension == ScalableDimensionName(ScalableDimension::kWrite)) {
+  std::optional<std::pair<std::string, std::string>> resource_id = ParseResourceId(*resource);
+  if (!resource_id) return Status::Validation(std::string(kUnsupportedTarget));
+  TargetName name{std::move(resource_id->first), std::move(resource_id->second),
+                  ScalableDimension::kRead};
+  const bool index = !name.index.empty();
+  if (*dimension == ScalableDimensionName(ScalableDimension::kWrite, index)) {
     name.dimension = ScalableDimension::kWrite;
-  } else if (*dimension != ScalableDimensionName(ScalableDimension::kRead)) {
-    return Unsupported("Unsupported scalable dimension " + std::string(*dimension) +
-                       " for resource " + std::string(*resource));
+  } else if (*dimension != ScalableDimensionName(ScalableDimension::kRead, index)) {
+    return Status::Validation(std::string(kUnsupportedTarget));
   }
-  if (table_must_exist) {
+  if (registering) {
     Result<TableDescription> table = service.engine->DescribeTable(name.table);
     if (!table.ok()) {
       if (table.status().code() != ErrorCode::kResourceNotFound) return table.status();
-      return Status::Validation("DynamoDB table " + TableResourceId(name.table) +
-                                " does not exist");
+      return Status::Validation("DynamoDB table does not exist: " +
+                                ScalableResourceId(name.table, {}));
+    }
+    if (index && std::none_of(table->global_indexes.begin(), table->global_indexes.end(),
+                              [&](const IndexDescription& description) {
+                                return description.definition.name == name.index;
+                              })) {
+      return Status::Validation("DynamoDB index does not exist: " +
+                                ScalableResourceId(name.table, name.index));
+    }
+    if (table->settings.billing_mode == BillingMode::kPayPerRequest) {
+      return Status::Validation(std::string(kPayPerRequestNotScalable));
     }
   }
   return name;
@@ -132,8 +155,8 @@ std::string Arn(const ServiceContext& service, std::string_view service_name,
 
 std::string PolicyArn(const ServiceContext& service, const TrackingPolicy& policy) {
   return Arn(service, "autoscaling",
-             "scalingPolicy:" + policy.id + ":resource/dynamodb/" + TableResourceId(policy.table) +
-                 ":policyName/" + policy.name);
+             "scalingPolicy:" + policy.id + ":resource/dynamodb/" +
+                 ScalableResourceId(policy.table, policy.index) + ":policyName/" + policy.name);
 }
 
 std::string AlarmArn(const ServiceContext& service, const std::string& alarm) {
@@ -150,10 +173,11 @@ void WriteMember(json::Writer& w, const char* key, std::string_view text) {
   WriteString(w, text);
 }
 
-void WriteTargetIdentity(json::Writer& w, std::string_view table, ScalableDimension dimension) {
+void WriteTargetIdentity(json::Writer& w, std::string_view table, std::string_view index,
+                         ScalableDimension dimension) {
   WriteMember(w, "ServiceNamespace", kDynamoDb);
-  WriteMember(w, "ResourceId", TableResourceId(table));
-  WriteMember(w, "ScalableDimension", ScalableDimensionName(dimension));
+  WriteMember(w, "ResourceId", ScalableResourceId(table, index));
+  WriteMember(w, "ScalableDimension", ScalableDimensionName(dimension, !index.empty()));
 }
 
 void WriteAlarms(const ServiceContext& service, const TrackingPolicy& policy, json::Writer& w) {
@@ -212,11 +236,14 @@ struct DescribeFilter {
   std::optional<std::string> dimension;
   bool dynamodb = true;  // false: another namespace, nothing of it is registered here
 
-  bool Matches(std::string_view table, ScalableDimension dimension_of) const {
+  bool Matches(std::string_view table, std::string_view index,
+               ScalableDimension dimension_of) const {
     if (!dynamodb) return false;
-    if (dimension && *dimension != ScalableDimensionName(dimension_of)) return false;
+    if (dimension && *dimension != ScalableDimensionName(dimension_of, !index.empty())) {
+      return false;
+    }
     if (resource_ids.empty()) return true;
-    return std::find(resource_ids.begin(), resource_ids.end(), TableResourceId(table)) !=
+    return std::find(resource_ids.begin(), resource_ids.end(), ScalableResourceId(table, index)) !=
            resource_ids.end();
   }
 };
@@ -315,7 +342,8 @@ Status RegisterScalableTarget(ServiceContext& service, const rapidjson::Value& r
   }
 
   AutoScaler& scaler = Scaler(service);
-  std::optional<ScalableTarget> existing = scaler.registry().FindTarget(name.table, name.dimension);
+  std::optional<ScalableTarget> existing =
+      scaler.registry().FindTarget(name.table, name.index, name.dimension);
   if (!existing && (!min_capacity || !max_capacity)) {
     return Status::Validation(
         "MinCapacity and MaxCapacity are required to register a new scalable target");
@@ -323,6 +351,7 @@ Status RegisterScalableTarget(ServiceContext& service, const rapidjson::Value& r
   ScalableTarget target = existing.value_or(ScalableTarget{});
   if (!existing) {
     target.table = name.table;
+    target.index = name.index;
     target.dimension = name.dimension;
     target.created_micros = service.clock->NowMicros();
     target.id = NewAutoScalingId();
@@ -331,7 +360,7 @@ Status RegisterScalableTarget(ServiceContext& service, const rapidjson::Value& r
   if (min_capacity) target.min_capacity = *min_capacity;
   if (max_capacity) target.max_capacity = *max_capacity;
   if (target.min_capacity < kMinCapacityUnits || target.max_capacity > kMaxCapacityUnits) {
-    return Status::Validation("Capacity of a DynamoDB table must be between " +
+    return Status::Validation("Capacity of a DynamoDB table or index must be between " +
                               std::to_string(kMinCapacityUnits) + " and " +
                               std::to_string(kMaxCapacityUnits) + " units");
   }
@@ -343,18 +372,17 @@ Status RegisterScalableTarget(ServiceContext& service, const rapidjson::Value& r
   if (scheduled_suspended) target.scheduled_suspended = *scheduled_suspended;
   TW_RETURN_IF_ERROR(scaler.registry().PutTarget(target));
 
-  // The table's capacity is brought into the range at once (recorded as an activity).
+  // The capacity of the table or index is brought into the range at once (recorded as an
+  // activity); a backfilling index is left as it is.
   Result<TableDescription> table = service.engine->DescribeTable(target.table);
-  if (table.ok() && table->settings.billing_mode == BillingMode::kProvisioned) {
-    const ProvisionedThroughput& provisioned = table->settings.provisioned;
-    const int64_t current = target.dimension == ScalableDimension::kRead
-                                ? provisioned.read_capacity_units
-                                : provisioned.write_capacity_units;
-    if (current < target.min_capacity) {
+  const std::optional<int64_t> current =
+      table.ok() ? CurrentCapacity(*table, target) : std::nullopt;
+  if (current) {
+    if (*current < target.min_capacity) {
       (void)scaler.SetCapacity(
           target, target.min_capacity,
           "minimum capacity was set to " + std::to_string(target.min_capacity));
-    } else if (current > target.max_capacity) {
+    } else if (*current > target.max_capacity) {
       (void)scaler.SetCapacity(
           target, target.max_capacity,
           "maximum capacity was set to " + std::to_string(target.max_capacity));
@@ -375,7 +403,7 @@ Status DescribeScalableTargets(ServiceContext& service, const rapidjson::Value& 
   TW_ASSIGN_OR_RETURN(Page page, ReadPage(request, errors));
   std::vector<ScalableTarget> targets;
   for (const ScalableTarget& target : Scaler(service).registry().Targets()) {
-    if (filter.Matches(target.table, target.dimension)) targets.push_back(target);
+    if (filter.Matches(target.table, target.index, target.dimension)) targets.push_back(target);
   }
   const std::string role = "arn:aws:iam::" + std::string(streams::kAccountId) +
                            ":role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/"
@@ -385,7 +413,7 @@ Status DescribeScalableTargets(ServiceContext& service, const rapidjson::Value& 
       targets, page, "ScalableTargets",
       [&](const ScalableTarget& target) {
         w.StartObject();
-        WriteTargetIdentity(w, target.table, target.dimension);
+        WriteTargetIdentity(w, target.table, target.index, target.dimension);
         w.Key("MinCapacity");
         w.Int64(target.min_capacity);
         w.Key("MaxCapacity");
@@ -413,7 +441,7 @@ Status DeregisterScalableTarget(ServiceContext& service, const rapidjson::Value&
                                 RequestScope& scope) {
   ConstraintErrors errors;
   TW_ASSIGN_OR_RETURN(TargetName name, ReadTargetName(service, request, errors, false));
-  Status removed = Scaler(service).registry().RemoveTarget(name.table, name.dimension);
+  Status removed = Scaler(service).registry().RemoveTarget(name.table, name.index, name.dimension);
   if (removed.code() == ErrorCode::kResourceNotFound) {
     return Status::NotFound("No scalable target found for " + TargetDescription(name));
   }
@@ -477,7 +505,8 @@ Status PutScalingPolicy(ServiceContext& service, const rapidjson::Value& request
   if (*metric != expected) {
     return Status::Validation(
         "Predefined metric " + std::string(*metric) + " does not apply to scalable dimension " +
-        std::string(ScalableDimensionName(name.dimension)) + ": use " + std::string(expected));
+        std::string(ScalableDimensionName(name.dimension, !name.index.empty())) + ": use " +
+        std::string(expected));
   }
   const double value = target_value->GetDouble();
   if (!(value >= kMinTargetUtilization && value <= kMaxTargetUtilization)) {
@@ -487,24 +516,26 @@ Status PutScalingPolicy(ServiceContext& service, const rapidjson::Value& request
   }
 
   AutoScalingRegistry& registry = Scaler(service).registry();
-  if (!registry.FindTarget(name.table, name.dimension)) {
+  if (!registry.FindTarget(name.table, name.index, name.dimension)) {
     return Status::NotFound("No scalable target registered for " + TargetDescription(name));
   }
   TrackingPolicy policy;
   for (const TrackingPolicy& existing : registry.Policies()) {
-    if (existing.table == name.table && existing.dimension == name.dimension &&
-        existing.name == *policy_name) {
+    if (existing.table == name.table && existing.index == name.index &&
+        existing.dimension == name.dimension && existing.name == *policy_name) {
       policy = existing;  // an update keeps its identity and alarms
     }
   }
   if (policy.id.empty()) {
     policy.name = std::string(*policy_name);
     policy.table = name.table;
+    policy.index = name.index;
     policy.dimension = name.dimension;
     policy.created_micros = service.clock->NowMicros();
     policy.id = NewAutoScalingId();
   }
-  const std::string alarm_prefix = "TargetTracking-" + TableResourceId(name.table);
+  // AWS's alarm names: TargetTracking-<resource ID>-AlarmHigh-<uuid> (and AlarmLow).
+  const std::string alarm_prefix = "TargetTracking-" + ScalableResourceId(name.table, name.index);
   if (policy.alarm_high.empty())
     policy.alarm_high = alarm_prefix + "-AlarmHigh-" + NewAutoScalingId();
   policy.target_value = value;
@@ -544,7 +575,7 @@ Status DescribeScalingPolicies(ServiceContext& service, const rapidjson::Value& 
   TW_ASSIGN_OR_RETURN(Page page, ReadPage(request, errors));
   std::vector<TrackingPolicy> policies;
   for (const TrackingPolicy& policy : Scaler(service).registry().Policies()) {
-    if (!filter.Matches(policy.table, policy.dimension)) continue;
+    if (!filter.Matches(policy.table, policy.index, policy.dimension)) continue;
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), policy.name) == wanted.end()) {
       continue;
     }
@@ -557,7 +588,7 @@ Status DescribeScalingPolicies(ServiceContext& service, const rapidjson::Value& 
         w.StartObject();
         WriteMember(w, "PolicyARN", PolicyArn(service, policy));
         WriteMember(w, "PolicyName", policy.name);
-        WriteTargetIdentity(w, policy.table, policy.dimension);
+        WriteTargetIdentity(w, policy.table, policy.index, policy.dimension);
         WriteMember(w, "PolicyType", kTargetTracking);
         w.Key("TargetTrackingScalingPolicyConfiguration");
         w.StartObject();
@@ -591,7 +622,7 @@ Status DeleteScalingPolicy(ServiceContext& service, const rapidjson::Value& requ
   errors.CheckLength("policyName", policy_name, 1, 1600);
   TW_ASSIGN_OR_RETURN(TargetName name, ReadTargetName(service, request, errors, false));
   Status removed =
-      Scaler(service).registry().RemovePolicy(name.table, name.dimension, *policy_name);
+      Scaler(service).registry().RemovePolicy(name.table, name.index, name.dimension, *policy_name);
   if (removed.code() == ErrorCode::kResourceNotFound) {
     return Status::NotFound("No scaling policy found for " + TargetDescription(name) +
                             ", policy name: " + std::string(*policy_name));
@@ -610,7 +641,9 @@ Status DescribeScalingActivities(ServiceContext& service, const rapidjson::Value
   TW_ASSIGN_OR_RETURN(Page page, ReadPage(request, errors));
   std::vector<ScalingActivityRecord> activities;
   for (const ScalingActivityRecord& activity : Scaler(service).registry().Activities()) {
-    if (filter.Matches(activity.table, activity.dimension)) activities.push_back(activity);
+    if (filter.Matches(activity.table, activity.index, activity.dimension)) {
+      activities.push_back(activity);
+    }
   }
   json::Writer& w = scope.writer;
   WritePage<ScalingActivityRecord>(
@@ -618,7 +651,7 @@ Status DescribeScalingActivities(ServiceContext& service, const rapidjson::Value
       [&](const ScalingActivityRecord& activity) {
         w.StartObject();
         WriteMember(w, "ActivityId", activity.id);
-        WriteTargetIdentity(w, activity.table, activity.dimension);
+        WriteTargetIdentity(w, activity.table, activity.index, activity.dimension);
         WriteMember(w, "Description", activity.description);
         WriteMember(w, "Cause", activity.cause);
         WriteTimestamp(w, "StartTime", activity.start_micros);

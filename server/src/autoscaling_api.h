@@ -1,12 +1,13 @@
 // The Application Auto Scaling API (AWS JSON 1.1, "X-Amz-Target:
-// AnyScaleFrontendService.<Operation>") for DynamoDB tables, on tidewaterd's endpoint:
-// RegisterScalableTarget, DescribeScalableTargets, DeregisterScalableTarget,
-// PutScalingPolicy (TargetTrackingScaling on DynamoDBRead/WriteCapacityUtilization),
-// DescribeScalingPolicies, DeleteScalingPolicy, DescribeScalingActivities.
-// ServiceNamespace "dynamodb", ResourceId "table/<name>", ScalableDimension
-// dynamodb:table:Read/WriteCapacityUnits; index resources ("table/<t>/index/<i>") are
-// refused (Tidewater tables have no global secondary indexes). The state lives in
-// AutoScalingRegistry; AutoScaler applies it (autoscaling_scaler.h).
+// AnyScaleFrontendService.<Operation>") for DynamoDB tables and their global secondary
+// indexes, on tidewaterd's endpoint: RegisterScalableTarget, DescribeScalableTargets,
+// DeregisterScalableTarget, PutScalingPolicy (TargetTrackingScaling on
+// DynamoDBRead/WriteCapacityUtilization), DescribeScalingPolicies, DeleteScalingPolicy,
+// DescribeScalingActivities. ServiceNamespace "dynamodb"; ResourceId "table/<name>" with
+// ScalableDimension dynamodb:table:Read/WriteCapacityUnits, or "table/<name>/index/<index>"
+// with dynamodb:index:Read/WriteCapacityUnits (another pairing is refused as Application
+// Auto Scaling refuses it). The state lives in AutoScalingRegistry; AutoScaler applies it
+// (autoscaling_scaler.h).
 //
 // Errors are answered as Application Auto Scaling does: {"__type": "ValidationException",
 // "Message": ...} with ValidationException, ObjectNotFoundException (ResourceNotFound),

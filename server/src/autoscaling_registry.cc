@@ -33,8 +33,12 @@ void Put(Writer& w, const char* key, bool value) {
   w.Key(key);
   w.Bool(value);
 }
-void PutDimension(Writer& w, ScalableDimension dimension) {
-  Put(w, "dimension", ScalableDimensionName(dimension));
+// The target's identity: "table", "index" (empty for the table itself) and "dimension".
+void PutIdentity(Writer& w, std::string_view table, std::string_view index,
+                 ScalableDimension dimension) {
+  Put(w, "table", table);
+  Put(w, "index", index);
+  Put(w, "dimension", ScalableDimensionName(dimension, !index.empty()));
 }
 
 std::string Text(const rapidjson::Value& object, const char* key) {
@@ -55,10 +59,10 @@ bool Flag(const rapidjson::Value& object, const char* key) {
   auto it = object.FindMember(key);
   return it != object.MemberEnd() && it->value.IsBool() && it->value.GetBool();
 }
+// Either form of the name ("dynamodb:table:..." or "dynamodb:index:...") is accepted.
 ScalableDimension Dimension(const rapidjson::Value& object) {
-  return Text(object, "dimension") == ScalableDimensionName(ScalableDimension::kWrite)
-             ? ScalableDimension::kWrite
-             : ScalableDimension::kRead;
+  return Text(object, "dimension").ends_with(":WriteCapacityUnits") ? ScalableDimension::kWrite
+                                                                    : ScalableDimension::kRead;
 }
 
 std::string Serialize(const std::vector<ScalableTarget>& targets,
@@ -72,8 +76,7 @@ std::string Serialize(const std::vector<ScalableTarget>& targets,
   w.StartArray();
   for (const ScalableTarget& t : targets) {
     w.StartObject();
-    Put(w, "table", t.table);
-    PutDimension(w, t.dimension);
+    PutIdentity(w, t.table, t.index, t.dimension);
     Put(w, "min", t.min_capacity);
     Put(w, "max", t.max_capacity);
     Put(w, "created", t.created_micros);
@@ -89,8 +92,7 @@ std::string Serialize(const std::vector<ScalableTarget>& targets,
   for (const TrackingPolicy& p : policies) {
     w.StartObject();
     Put(w, "name", p.name);
-    Put(w, "table", p.table);
-    PutDimension(w, p.dimension);
+    PutIdentity(w, p.table, p.index, p.dimension);
     w.Key("target_value");
     w.Double(p.target_value);
     Put(w, "scale_in_cooldown", p.scale_in_cooldown_seconds);
@@ -108,8 +110,7 @@ std::string Serialize(const std::vector<ScalableTarget>& targets,
   for (const ScalingActivityRecord& a : activities) {
     w.StartObject();
     Put(w, "id", a.id);
-    Put(w, "table", a.table);
-    PutDimension(w, a.dimension);
+    PutIdentity(w, a.table, a.index, a.dimension);
     Put(w, "description", a.description);
     Put(w, "cause", a.cause);
     Put(w, "start", a.start_micros);
@@ -123,9 +124,11 @@ std::string Serialize(const std::vector<ScalableTarget>& targets,
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-bool SameTarget(std::string_view table, ScalableDimension dimension, std::string_view other_table,
-                ScalableDimension other_dimension) {
-  return table == other_table && dimension == other_dimension;
+// Whether `entry` (a target, policy or activity) is of the target (table, index, dimension).
+template <typename Entry>
+bool OfTarget(const Entry& entry, std::string_view table, std::string_view index,
+              ScalableDimension dimension) {
+  return entry.table == table && entry.index == index && entry.dimension == dimension;
 }
 
 }  // namespace
@@ -144,12 +147,20 @@ std::string NewAutoScalingId() {
   return text;
 }
 
-std::string_view ScalableDimensionName(ScalableDimension dimension) {
+std::string_view ScalableDimensionName(ScalableDimension dimension, bool index) {
+  if (index) {
+    return dimension == ScalableDimension::kRead ? "dynamodb:index:ReadCapacityUnits"
+                                                 : "dynamodb:index:WriteCapacityUnits";
+  }
   return dimension == ScalableDimension::kRead ? "dynamodb:table:ReadCapacityUnits"
                                                : "dynamodb:table:WriteCapacityUnits";
 }
 
-std::string TableResourceId(std::string_view table) { return "table/" + std::string(table); }
+std::string ScalableResourceId(std::string_view table, std::string_view index) {
+  std::string id = "table/" + std::string(table);
+  if (!index.empty()) id += "/index/" + std::string(index);
+  return id;
+}
 
 Result<std::unique_ptr<AutoScalingRegistry>> AutoScalingRegistry::Open(
     const std::string& data_dir) {
@@ -184,24 +195,25 @@ Status AutoScalingRegistry::Load() {
   };
   for (const rapidjson::Value& v : list("targets")) {
     if (!v.IsObject()) continue;
-    targets_.push_back(ScalableTarget{Text(v, "table"), Dimension(v), Integer(v, "min"),
-                                      Integer(v, "max"), Integer(v, "created"), Text(v, "id"),
-                                      Flag(v, "scale_in_suspended"), Flag(v, "scale_out_suspended"),
-                                      Flag(v, "scheduled_suspended")});
+    targets_.push_back(ScalableTarget{
+        Text(v, "table"), Text(v, "index"), Dimension(v), Integer(v, "min"), Integer(v, "max"),
+        Integer(v, "created"), Text(v, "id"), Flag(v, "scale_in_suspended"),
+        Flag(v, "scale_out_suspended"), Flag(v, "scheduled_suspended")});
   }
   for (const rapidjson::Value& v : list("policies")) {
     if (!v.IsObject()) continue;
-    policies_.push_back(TrackingPolicy{Text(v, "name"), Text(v, "table"), Dimension(v),
-                                       Number(v, "target_value"), Integer(v, "scale_in_cooldown"),
-                                       Integer(v, "scale_out_cooldown"),
-                                       Flag(v, "disable_scale_in"), Integer(v, "created"),
-                                       Text(v, "id"), Text(v, "alarm_high"), Text(v, "alarm_low")});
+    policies_.push_back(TrackingPolicy{
+        Text(v, "name"), Text(v, "table"), Text(v, "index"), Dimension(v),
+        Number(v, "target_value"), Integer(v, "scale_in_cooldown"),
+        Integer(v, "scale_out_cooldown"), Flag(v, "disable_scale_in"), Integer(v, "created"),
+        Text(v, "id"), Text(v, "alarm_high"), Text(v, "alarm_low")});
   }
   for (const rapidjson::Value& v : list("activities")) {
     if (!v.IsObject()) continue;
     activities_.push_back(ScalingActivityRecord{
-        Text(v, "id"), Text(v, "table"), Dimension(v), Text(v, "description"), Text(v, "cause"),
-        Integer(v, "start"), Integer(v, "end"), Text(v, "status_code"), Text(v, "status_message")});
+        Text(v, "id"), Text(v, "table"), Text(v, "index"), Dimension(v), Text(v, "description"),
+        Text(v, "cause"), Integer(v, "start"), Integer(v, "end"), Text(v, "status_code"),
+        Text(v, "status_message")});
   }
   return Status::Ok();
 }
@@ -222,10 +234,11 @@ std::vector<ScalableTarget> AutoScalingRegistry::Targets() const {
 }
 
 std::optional<ScalableTarget> AutoScalingRegistry::FindTarget(std::string_view table,
+                                                              std::string_view index,
                                                               ScalableDimension dimension) const {
   MutexLock lock(mutex_);
   for (const ScalableTarget& target : targets_) {
-    if (SameTarget(table, dimension, target.table, target.dimension)) return target;
+    if (OfTarget(target, table, index, dimension)) return target;
   }
   return std::nullopt;
 }
@@ -234,7 +247,7 @@ Status AutoScalingRegistry::PutTarget(const ScalableTarget& target) {
   MutexLock lock(mutex_);
   std::vector<ScalableTarget> targets = targets_;
   auto it = std::find_if(targets.begin(), targets.end(), [&](const ScalableTarget& t) {
-    return SameTarget(target.table, target.dimension, t.table, t.dimension);
+    return OfTarget(t, target.table, target.index, target.dimension);
   });
   if (it == targets.end()) {
     targets.push_back(target);
@@ -244,17 +257,16 @@ Status AutoScalingRegistry::PutTarget(const ScalableTarget& target) {
   return Commit(std::move(targets), policies_, activities_);
 }
 
-Status AutoScalingRegistry::RemoveTarget(std::string_view table, ScalableDimension dimension) {
+Status AutoScalingRegistry::RemoveTarget(std::string_view table, std::string_view index,
+                                         ScalableDimension dimension) {
   MutexLock lock(mutex_);
   std::vector<ScalableTarget> targets = targets_;
-  const size_t erased = std::erase_if(targets, [&](const ScalableTarget& t) {
-    return SameTarget(table, dimension, t.table, t.dimension);
-  });
+  const size_t erased = std::erase_if(
+      targets, [&](const ScalableTarget& t) { return OfTarget(t, table, index, dimension); });
   if (erased == 0) return Status::NotFound("No scalable target registered");
   std::vector<TrackingPolicy> policies = policies_;
-  std::erase_if(policies, [&](const TrackingPolicy& p) {
-    return SameTarget(table, dimension, p.table, p.dimension);
-  });
+  std::erase_if(policies,
+                [&](const TrackingPolicy& p) { return OfTarget(p, table, index, dimension); });
   return Commit(std::move(targets), std::move(policies), activities_);
 }
 
@@ -266,13 +278,12 @@ std::vector<TrackingPolicy> AutoScalingRegistry::Policies() const {
 Status AutoScalingRegistry::PutPolicy(const TrackingPolicy& policy) {
   MutexLock lock(mutex_);
   const bool registered = std::any_of(targets_.begin(), targets_.end(), [&](const auto& t) {
-    return SameTarget(policy.table, policy.dimension, t.table, t.dimension);
+    return OfTarget(t, policy.table, policy.index, policy.dimension);
   });
   if (!registered) return Status::NotFound("No scalable target registered");
   std::vector<TrackingPolicy> policies = policies_;
   auto it = std::find_if(policies.begin(), policies.end(), [&](const TrackingPolicy& p) {
-    return SameTarget(policy.table, policy.dimension, p.table, p.dimension) &&
-           p.name == policy.name;
+    return OfTarget(p, policy.table, policy.index, policy.dimension) && p.name == policy.name;
   });
   if (it == policies.end()) {
     policies.push_back(policy);
@@ -282,12 +293,12 @@ Status AutoScalingRegistry::PutPolicy(const TrackingPolicy& policy) {
   return Commit(targets_, std::move(policies), activities_);
 }
 
-Status AutoScalingRegistry::RemovePolicy(std::string_view table, ScalableDimension dimension,
-                                         std::string_view name) {
+Status AutoScalingRegistry::RemovePolicy(std::string_view table, std::string_view index,
+                                         ScalableDimension dimension, std::string_view name) {
   MutexLock lock(mutex_);
   std::vector<TrackingPolicy> policies = policies_;
   const size_t erased = std::erase_if(policies, [&](const TrackingPolicy& p) {
-    return SameTarget(table, dimension, p.table, p.dimension) && p.name == name;
+    return OfTarget(p, table, index, dimension) && p.name == name;
   });
   if (erased == 0) return Status::NotFound("No scaling policy found");
   return Commit(targets_, std::move(policies), activities_);

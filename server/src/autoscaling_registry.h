@@ -1,6 +1,9 @@
-// What Application Auto Scaling knows about DynamoDB tables: the scalable targets
-// (RegisterScalableTarget), their target tracking policies (PutScalingPolicy) and the
-// scaling activities of the last six weeks (DescribeScalingActivities).
+// What Application Auto Scaling knows about DynamoDB tables and their global secondary
+// indexes: the scalable targets (RegisterScalableTarget), their target tracking policies
+// (PutScalingPolicy) and the scaling activities of the last six weeks
+// (DescribeScalingActivities). A target, policy or activity names a table and, for a global
+// secondary index, the index (`index`, empty for the table itself); with the dimension this
+// identifies the scalable target, as (ResourceId, ScalableDimension) does for AWS.
 //
 // Durability: the whole registry is one JSON document, <data_dir>/autoscaling.json,
 // rewritten (temporary file, fsync, rename) on every change, so that it survives a restart
@@ -22,16 +25,20 @@
 
 namespace tidewater::server {
 
-// The two DynamoDB table dimensions Application Auto Scaling scales.
+// The two dimensions Application Auto Scaling scales on a DynamoDB table or global index.
 enum class ScalableDimension { kRead, kWrite };
 
-// "dynamodb:table:ReadCapacityUnits" / "dynamodb:table:WriteCapacityUnits".
-std::string_view ScalableDimensionName(ScalableDimension dimension);
-// "table/<name>".
-std::string TableResourceId(std::string_view table);
+// "dynamodb:table:ReadCapacityUnits" / "dynamodb:table:WriteCapacityUnits", or for a global
+// secondary index (`index` true) "dynamodb:index:ReadCapacityUnits" /
+// "dynamodb:index:WriteCapacityUnits".
+std::string_view ScalableDimensionName(ScalableDimension dimension, bool index);
+// The ResourceId of a table, "table/<table>", or of its global secondary index `index` (when
+// not empty), "table/<table>/index/<index>".
+std::string ScalableResourceId(std::string_view table, std::string_view index);
 
 struct ScalableTarget {
   std::string table;
+  std::string index;  // a global secondary index of `table`; empty: the table itself
   ScalableDimension dimension = ScalableDimension::kRead;
   int64_t min_capacity = 0;
   int64_t max_capacity = 0;
@@ -47,6 +54,7 @@ struct ScalableTarget {
 struct TrackingPolicy {
   std::string name;
   std::string table;
+  std::string index;  // as ScalableTarget::index
   ScalableDimension dimension = ScalableDimension::kRead;
   double target_value = 0;  // utilization percent
   int64_t scale_in_cooldown_seconds = 0;
@@ -61,6 +69,7 @@ struct TrackingPolicy {
 struct ScalingActivityRecord {
   std::string id;
   std::string table;
+  std::string index;  // as ScalableTarget::index
   ScalableDimension dimension = ScalableDimension::kRead;
   std::string description;
   std::string cause;
@@ -78,24 +87,27 @@ class AutoScalingRegistry {
   // Activities older than this are dropped (DescribeScalingActivities' six weeks).
   static constexpr int64_t kActivityRetentionMicros = 42LL * 24 * 3600 * 1'000'000;
 
-  // Loads <data_dir>/autoscaling.json (an empty registry when it does not exist).
+  // Loads <data_dir>/autoscaling.json (an empty registry when it does not exist). A file
+  // written before targets could name an index (no "index" members) holds table targets.
   static Result<std::unique_ptr<AutoScalingRegistry>> Open(const std::string& data_dir);
 
   std::vector<ScalableTarget> Targets() const TW_EXCLUDES(mutex_);
-  std::optional<ScalableTarget> FindTarget(std::string_view table,
+  // The target of (table, index, dimension); `index` empty: the table's own.
+  std::optional<ScalableTarget> FindTarget(std::string_view table, std::string_view index,
                                            ScalableDimension dimension) const TW_EXCLUDES(mutex_);
-  // Adds or replaces the target of (table, dimension).
+  // Adds or replaces the target of (table, index, dimension).
   Status PutTarget(const ScalableTarget& target) TW_EXCLUDES(mutex_);
   // Removes the target and its policies; ResourceNotFound when it is not registered.
-  Status RemoveTarget(std::string_view table, ScalableDimension dimension) TW_EXCLUDES(mutex_);
+  Status RemoveTarget(std::string_view table, std::string_view index, ScalableDimension dimension)
+      TW_EXCLUDES(mutex_);
 
   std::vector<TrackingPolicy> Policies() const TW_EXCLUDES(mutex_);
-  // Adds or replaces the policy of (table, dimension, name); its target must exist
+  // Adds or replaces the policy of (table, index, dimension, name); its target must exist
   // (ResourceNotFound otherwise).
   Status PutPolicy(const TrackingPolicy& policy) TW_EXCLUDES(mutex_);
   // ResourceNotFound when there is no such policy.
-  Status RemovePolicy(std::string_view table, ScalableDimension dimension, std::string_view name)
-      TW_EXCLUDES(mutex_);
+  Status RemovePolicy(std::string_view table, std::string_view index, ScalableDimension dimension,
+                      std::string_view name) TW_EXCLUDES(mutex_);
 
   // Newest first.
   std::vector<ScalingActivityRecord> Activities() const TW_EXCLUDES(mutex_);

@@ -37,7 +37,25 @@ std::string AlarmCause(const std::string& alarm, const TrackingPolicy& policy) {
   return "monitor alarm " + alarm + " in state ALARM triggered policy " + policy.name;
 }
 
+const SecondaryIndex* FindGlobalIndex(const TableDescription& table, std::string_view index) {
+  for (const IndexDescription& description : table.global_indexes) {
+    if (description.definition.name == index) return &description.definition;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+std::optional<int64_t> CurrentCapacity(const TableDescription& table,
+                                       const ScalableTarget& target) {
+  if (table.settings.billing_mode != BillingMode::kProvisioned) return std::nullopt;
+  if (target.index.empty()) return Provisioned(table.settings.provisioned, target.dimension);
+  const SecondaryIndex* index = FindGlobalIndex(table, target.index);
+  if (index == nullptr || index->backfilling) return std::nullopt;
+  return static_cast<int64_t>(target.dimension == ScalableDimension::kRead
+                                  ? index->read_capacity_units
+                                  : index->write_capacity_units);
+}
 
 std::optional<ScalingProposal> DecideScaling(const ScalableTarget& target,
                                              const std::vector<TrackingPolicy>& policies,
@@ -104,52 +122,56 @@ void AutoScaler::EvaluateNow() {
   const Clock::MonotonicTime now = clock_->MonotonicNow();
   const int64_t now_micros = clock_->NowMicros();
 
-  // One datapoint per table that has a target, from its consumed-unit counters.
-  std::map<std::string, std::pair<double, double>> rates;  // per second: read, write
-  std::map<std::string, TableSample> seen;
+  // One datapoint per table or index that has a target, from its consumed-unit counters.
+  std::map<ResourceKey, std::pair<double, double>> rates;  // per second: read, write
+  std::map<ResourceKey, Sample> seen;
   for (const ScalableTarget& target : targets) {
-    if (seen.contains(target.table)) continue;
-    std::optional<std::pair<double, double>> totals = throughput_->ConsumedTotals(target.table);
+    const ResourceKey key{target.table, target.index};
+    if (seen.contains(key)) continue;
+    std::optional<std::pair<double, double>> totals =
+        throughput_->ConsumedTotals(target.table, target.index);
     if (!totals) continue;
-    TableSample sample{totals->first, totals->second, now};
-    seen.emplace(target.table, sample);
-    auto previous = samples_.find(target.table);
+    Sample sample{totals->first, totals->second, now};
+    seen.emplace(key, sample);
+    auto previous = samples_.find(key);
     if (previous == samples_.end() || sample.at <= previous->second.at) continue;
     const double seconds = std::chrono::duration<double>(sample.at - previous->second.at).count();
-    // Counters start over when a table is created again under the name.
+    // Counters start over when a table or index is created again under the name.
     const double read =
         sample.read >= previous->second.read ? sample.read - previous->second.read : sample.read;
     const double write = sample.write >= previous->second.write
                              ? sample.write - previous->second.write
                              : sample.write;
-    rates.emplace(target.table, std::make_pair(read / seconds, write / seconds));
+    rates.emplace(key, std::make_pair(read / seconds, write / seconds));
   }
   samples_ = std::move(seen);
   std::erase_if(histories_, [&](const auto& entry) {
     return std::none_of(targets.begin(), targets.end(), [&](const ScalableTarget& t) {
-      return t.table == entry.first.first && t.dimension == entry.first.second;
+      return TargetKey{t.table, t.index, t.dimension} == entry.first;
     });
   });
 
   for (const ScalableTarget& target : targets) {
-    auto rate = rates.find(target.table);
+    auto rate = rates.find(ResourceKey{target.table, target.index});
     if (rate == rates.end()) continue;
-    TargetHistory& history = histories_[{target.table, target.dimension}];
+    TargetHistory& history = histories_[{target.table, target.index, target.dimension}];
     history.datapoints.push_back(
         target.dimension == ScalableDimension::kRead ? rate->second.first : rate->second.second);
     while (history.datapoints.size() > kScaleInDatapoints) history.datapoints.pop_front();
 
     std::vector<TrackingPolicy> own;
     for (const TrackingPolicy& policy : policies) {
-      if (policy.table == target.table && policy.dimension == target.dimension) {
+      if (policy.table == target.table && policy.index == target.index &&
+          policy.dimension == target.dimension) {
         own.push_back(policy);
       }
     }
     Result<TableDescription> table = engine_->DescribeTable(target.table);
-    if (!table.ok() || table->settings.billing_mode != BillingMode::kProvisioned) continue;
-    const int64_t current = Provisioned(table->settings.provisioned, target.dimension);
+    if (!table.ok()) continue;
+    const std::optional<int64_t> current = CurrentCapacity(*table, target);
+    if (!current) continue;
     std::optional<ScalingProposal> proposal =
-        DecideScaling(target, own, history, current, now_micros);
+        DecideScaling(target, own, history, *current, now_micros);
     if (!proposal) continue;
     Status applied = Apply(target, proposal->capacity, proposal->cause, proposal->scale_out);
     if (!applied.ok() && !proposal->scale_out) {
@@ -170,13 +192,48 @@ Status AutoScaler::Apply(const ScalableTarget& target, int64_t capacity, const s
   ScalingActivityRecord activity;
   activity.id = NewAutoScalingId();
   activity.table = target.table;
+  activity.index = target.index;
   activity.dimension = target.dimension;
   activity.start_micros = clock_->NowMicros();
   const std::string units(UnitsName(target.dimension));
   activity.description = "Setting " + units + " to " + std::to_string(capacity) + ".";
   activity.cause = cause;
   bool unchanged = false;
-  Result<TableDescription> updated = engine_->UpdateTableSettings(
+  Result<TableDescription> updated = target.index.empty()
+                                         ? UpdateTableCapacity(target, capacity, unchanged)
+                                         : UpdateIndexCapacity(target, capacity, unchanged);
+  if (updated.ok() && unchanged) return Status::Ok();
+  activity.end_micros = clock_->NowMicros();
+  if (updated.ok()) {
+    throughput_->Configure(*updated);
+    activity.status_code = "Successful";
+    activity.status_message = "Successfully set " + units + " to " + std::to_string(capacity) +
+                              ". Change successfully fulfilled by dynamodb.";
+    TargetHistory& history = histories_[{target.table, target.index, target.dimension}];
+    if (scale_out.has_value()) {
+      (*scale_out ? history.last_scale_out_micros : history.last_scale_in_micros) =
+          activity.start_micros;
+    }
+  } else {
+    activity.status_code = "Failed";
+    activity.status_message = "Failed to set " + units + " to " + std::to_string(capacity) +
+                              ". Reason: " + updated.status().message();
+  }
+  spdlog::info(
+      "event=autoscaling_activity table={} index={} dimension={} capacity={} status={} "
+      "cause=\"{}\"",
+      target.table, target.index, ScalableDimensionName(target.dimension, !target.index.empty()),
+      capacity, activity.status_code, cause);
+  Status recorded = registry_->AddActivity(activity);
+  if (!recorded.ok()) {
+    spdlog::error("event=autoscaling_activity_not_recorded error=\"{}\"", recorded.message());
+  }
+  return updated.status();
+}
+
+Result<TableDescription> AutoScaler::UpdateTableCapacity(const ScalableTarget& target,
+                                                         int64_t capacity, bool& unchanged) {
+  return engine_->UpdateTableSettings(
       target.table, [&](const TableDescription&, int64_t now_micros, TableSettings& settings) {
         if (settings.billing_mode != BillingMode::kProvisioned) {
           return Status::Validation("The table's billing mode is not PROVISIONED");
@@ -192,31 +249,32 @@ Status AutoScaler::Apply(const ScalableTarget& target, int64_t capacity, const s
         }
         return ApplyBillingChange(change, now_micros, settings);
       });
-  if (updated.ok() && unchanged) return Status::Ok();
-  activity.end_micros = clock_->NowMicros();
-  if (updated.ok()) {
-    throughput_->Configure(target.table, updated->settings);
-    activity.status_code = "Successful";
-    activity.status_message = "Successfully set " + units + " to " + std::to_string(capacity) +
-                              ". Change successfully fulfilled by dynamodb.";
-    TargetHistory& history = histories_[{target.table, target.dimension}];
-    if (scale_out.has_value()) {
-      (*scale_out ? history.last_scale_out_micros : history.last_scale_in_micros) =
-          activity.start_micros;
-    }
-  } else {
-    activity.status_code = "Failed";
-    activity.status_message = "Failed to set " + units + " to " + std::to_string(capacity) +
-                              ". Reason: " + updated.status().message();
+}
+
+Result<TableDescription> AutoScaler::UpdateIndexCapacity(const ScalableTarget& target,
+                                                         int64_t capacity, bool& unchanged) {
+  // No limit on decreases per day here: DynamoDB limits each global index's decreases on
+  // their own, but the catalog keeps no capacity history per index. The definition is read,
+  // then its units set, which is not atomic: an UpdateTable of the index's throughput in
+  // between may be overwritten (the scaler's own changes are serialized by mutex_).
+  TW_ASSIGN_OR_RETURN(TableDescription table, engine_->DescribeTable(target.table));
+  if (table.settings.billing_mode != BillingMode::kProvisioned) {
+    return Status::Validation("The table's billing mode is not PROVISIONED");
   }
-  spdlog::info(
-      "event=autoscaling_activity table={} dimension={} capacity={} status={} cause=\"{}\"",
-      target.table, ScalableDimensionName(target.dimension), capacity, activity.status_code, cause);
-  Status recorded = registry_->AddActivity(activity);
-  if (!recorded.ok()) {
-    spdlog::error("event=autoscaling_activity_not_recorded error=\"{}\"", recorded.message());
+  const SecondaryIndex* index = FindGlobalIndex(table, target.index);
+  if (index == nullptr) {
+    return Status::NotFound("Table " + target.table + " has no global secondary index " +
+                            target.index);
   }
-  return updated.status();
+  GlobalIndexUpdate update{GlobalIndexUpdate::Kind::kUpdateThroughput, *index};
+  (target.dimension == ScalableDimension::kRead ? update.index.read_capacity_units
+                                                : update.index.write_capacity_units) =
+      static_cast<uint64_t>(capacity);
+  if (update.index == *index) {
+    unchanged = true;
+    return table;
+  }
+  return engine_->UpdateGlobalIndexes(target.table, update);
 }
 
 }  // namespace tidewater::server

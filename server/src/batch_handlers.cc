@@ -270,7 +270,7 @@ Status BatchWriteItem(ServiceContext& service, const rapidjson::Value& request,
                                : service.engine->DeleteItem(write.table, write.item);
     if (!result.ok()) return result.status();
     const WriteCost cost = WriteCostOf(*write.keys, *result);
-    service.throughput->Charge(*ticket, CapacityKind::kWrite, cost.total());
+    service.throughput->Charge(*ticket, cost);
     if (capacity.wanted()) capacity.AddWrite(write.table, cost);
     collections.Add(write.table, *write.keys, *result);
   }

@@ -1,5 +1,6 @@
 #include "billing_changes.h"
 
+#include <algorithm>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -78,6 +79,13 @@ Status SwitchToPayPerRequest(int64_t now_micros, TableSettings& settings) {
   }
   switches.push_back(now_micros);
   capacity.last_pay_per_request_micros = now_micros;
+  // The previous peak of a table switched to on demand: half its provisioned throughput
+  // (in write units; a read unit is a third), or its own earlier peak when that was higher.
+  const ProvisionedThroughput& provisioned = settings.provisioned;
+  capacity.on_demand_peak_units = std::max(
+      capacity.on_demand_peak_units, (static_cast<double>(provisioned.write_capacity_units) +
+                                      static_cast<double>(provisioned.read_capacity_units) / 3) /
+                                         2);
   settings.billing_mode = BillingMode::kPayPerRequest;
   settings.provisioned = ProvisionedThroughput();
   return Status::Ok();

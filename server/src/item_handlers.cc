@@ -75,7 +75,7 @@ void WriteAttributes(ServiceContext& service, const WriteInputs& inputs, const W
 WriteCost ChargeWrite(ServiceContext& service, const std::string& table,
                       const CapacityTicket& ticket, const WriteResult& result) {
   WriteCost cost = ChargedWriteCost(*service.schemas, table, result);
-  service.throughput->Charge(ticket, CapacityKind::kWrite, cost.total());
+  service.throughput->Charge(ticket, cost);
   return cost;
 }
 

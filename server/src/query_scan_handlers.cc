@@ -222,6 +222,19 @@ Status CheckStartKeyInSegment(ServiceContext& service, const std::string& table,
   return Status::Ok();
 }
 
+// Admits a Query or Scan: against a global index's own read capacity when it reads one,
+// else the table's (and the shard `partition` routes to, when given).
+Result<CapacityTicket> AdmitRead(ServiceContext& service, const ReadInputs& inputs,
+                                 const ReadPlan& plan, std::string_view operation,
+                                 const Item* partition, RequestScope& scope) {
+  if (plan.global) {
+    return service.throughput->AdmitIndexRead(inputs.table, *inputs.index_name, operation,
+                                              scope.error_details);
+  }
+  return service.throughput->Admit(inputs.table, CapacityKind::kRead, operation, partition,
+                                   scope.error_details);
+}
+
 // Charges the units of one engine page and writes the answer for it.
 void WritePage(ServiceContext& service, const CapacityTicket& ticket, const ItemPage& page,
                const ReadInputs& inputs, const ReadPlan& plan, json::Writer& w) {
@@ -300,13 +313,11 @@ Status Query(ServiceContext& service, const rapidjson::Value& request, RequestSc
   query.forward = forward.value_or(true);
   query.limit = static_cast<size_t>(inputs.limit.value_or(0));
   query.exclusive_start_key = inputs.exclusive_start_key;
-  // A Query reads one partition: the shard its partition key routes to (a global index's
-  // partitions are not the table's: only the table's limits apply).
+  // A Query reads one partition: the shard its partition key routes to. A global index has
+  // capacity of its own, and partitions that are not the table's.
   const Item partition{{table->key_schema.partition_key.name, query.partition_key}};
-  TW_ASSIGN_OR_RETURN(
-      CapacityTicket ticket,
-      service.throughput->Admit(inputs.table, CapacityKind::kRead, "Query",
-                                plan.global ? nullptr : &partition, scope.error_details));
+  TW_ASSIGN_OR_RETURN(CapacityTicket ticket,
+                      AdmitRead(service, inputs, plan, "Query", &partition, scope));
   TW_ASSIGN_OR_RETURN(ItemPage page, service.engine->Query(query));
   WritePage(service, ticket, page, inputs, plan, scope.writer);
   return Status::Ok();
@@ -351,10 +362,9 @@ Status Scan(ServiceContext& service, const rapidjson::Value& request, RequestSco
     TW_RETURN_IF_ERROR(CheckStartKeyInSegment(
         service, inputs.table, plan, *scan.exclusive_start_key, scan.segment, scan.total_segments));
   }
-  // A Scan page reads across shards: only the table's limits apply.
+  // A Scan page reads across shards: no shard's limit applies.
   TW_ASSIGN_OR_RETURN(CapacityTicket ticket,
-                      service.throughput->Admit(inputs.table, CapacityKind::kRead, "Scan", nullptr,
-                                                scope.error_details));
+                      AdmitRead(service, inputs, plan, "Scan", nullptr, scope));
   TW_ASSIGN_OR_RETURN(ItemPage page, service.engine->Scan(scan));
   WritePage(service, ticket, page, inputs, plan, scope.writer);
   return Status::Ok();

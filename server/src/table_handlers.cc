@@ -730,7 +730,7 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
                      }
                      return Status::Ok();
                    }));
-    service.throughput->Configure(name, table.settings);
+    service.throughput->Configure(table);
   }
   if (stream) {
     TW_ASSIGN_OR_RETURN(table, service.engine->UpdateStream(name, *stream));
@@ -740,6 +740,7 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
     service.schemas->Forget(name);  // Query and Scan plan with the indexes as they are now
     if (!updated.ok()) return updated.status();
     table = std::move(*updated);
+    service.throughput->Configure(table);  // the index's own capacity
   }
   return WriteTable("TableDescription", table, service, scope.writer);
 }

@@ -3,6 +3,7 @@
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/metric_type.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
@@ -105,9 +106,6 @@ double OnDemandScaling::Capacity(Clock::MonotonicTime now) {
 
 namespace {
 
-// Why a request was refused: DynamoDB's ThrottlingReason is Table + Read|Write + this.
-enum class Limit { kProvisioned, kKeyRange, kMaxOnDemand, kAccountLimit };
-
 // Units in the write request units that per-shard and on-demand scaling limits count (a
 // read unit is a third: 3,000 read or 1,000 write units per shard per second).
 double WriteEquivalent(CapacityKind kind, double units) {
@@ -116,8 +114,25 @@ double WriteEquivalent(CapacityKind kind, double units) {
 
 }  // namespace
 
+// A global secondary index's own capacity: on a PROVISIONED table, token buckets at its
+// provisioned units (a new index starts with one second of them); in either mode, what it
+// consumed and how often it refused.
+struct LimitedIndex {
+  uint64_t read_capacity_units = 0;
+  uint64_t write_capacity_units = 0;
+  TokenBucket read;
+  TokenBucket write;
+  double consumed_read = 0;
+  double consumed_write = 0;
+  uint64_t read_throttle_events = 0;
+  uint64_t write_throttle_events = 0;
+
+  TokenBucket& Provisioned(CapacityKind kind) { return kind == CapacityKind::kRead ? read : write; }
+};
+
 struct LimitedTable {
   std::mutex mutex;
+  std::string name;
   bool provisioned = false;
   ProvisionedThroughput throughput;
   OnDemandThroughput on_demand;
@@ -133,10 +148,35 @@ struct LimitedTable {
   uint64_t read_throttle_events = 0;
   uint64_t write_throttle_events = 0;
   std::map<std::string, uint64_t, std::less<>> throttled_requests;  // by operation
+  double stored_peak = 0;  // the on-demand previous peak the table's settings hold
+  // The global indexes, by name (backfilling ones included: every write reaches them).
+  std::map<std::string, LimitedIndex, std::less<>> global_indexes;
 
+  void Apply(const TableDescription& table, Clock::MonotonicTime now, bool fresh) {
+    Apply(table.settings, now, fresh);
+    std::map<std::string, LimitedIndex, std::less<>> indexes;
+    for (const IndexDescription& description : table.global_indexes) {
+      const SecondaryIndex& definition = description.definition;
+      auto rcu = static_cast<double>(definition.read_capacity_units);
+      auto wcu = static_cast<double>(definition.write_capacity_units);
+      auto existing = global_indexes.find(definition.name);
+      LimitedIndex index;
+      if (existing == global_indexes.end()) {
+        index.read.Reset(rcu, now);
+        index.write.Reset(wcu, now);
+      } else {
+        index = existing->second;
+        index.read.Resize(rcu, now);
+        index.write.Resize(wcu, now);
+      }
+      index.read_capacity_units = definition.read_capacity_units;
+      index.write_capacity_units = definition.write_capacity_units;
+      indexes.emplace(definition.name, index);
+    }
+    global_indexes = std::move(indexes);
+  }
   void Apply(const TableSettings& settings, Clock::MonotonicTime now, bool fresh) {
     const bool was_provisioned = provisioned;
-    const ProvisionedThroughput previous = throughput;
     const OnDemandThroughput previous_maximums = on_demand;
     provisioned = settings.billing_mode == BillingMode::kProvisioned;
     throughput = settings.provisioned;
@@ -148,7 +188,8 @@ struct LimitedTable {
       write.Reset(wcu, now);
       max_read.Reset(MaximumOf(on_demand.max_read_request_units), now);
       max_write.Reset(MaximumOf(on_demand.max_write_request_units), now);
-      scaling.Reset(0, now);
+      scaling.Reset(settings.capacity.on_demand_peak_units, now);
+      stored_peak = settings.capacity.on_demand_peak_units;
     } else {
       read.Resize(rcu, now);
       write.Resize(wcu, now);
@@ -160,11 +201,10 @@ struct LimitedTable {
         max_write.Reset(MaximumOf(on_demand.max_write_request_units), now);
       }
       if (was_provisioned && !provisioned) {
-        // Switched to PAY_PER_REQUEST: the previous peak is half the provisioned units.
-        scaling.Reset((static_cast<double>(previous.write_capacity_units) +
-                       static_cast<double>(previous.read_capacity_units) / 3) /
-                          2,
-                      now);
+        // Switched to PAY_PER_REQUEST: the switch set the previous peak (half the
+        // provisioned units, or an earlier higher peak).
+        scaling.Reset(settings.capacity.on_demand_peak_units, now);
+        stored_peak = std::max(stored_peak, settings.capacity.on_demand_peak_units);
       }
     }
   }
@@ -184,11 +224,22 @@ struct LimitedTable {
     if (bucket.rate() == 0) bucket.Reset(kShardWriteUnits, now);
     return bucket;
   }
-  // The limit that refuses a `kind` request on `shard` now, or nullopt to admit it.
+  // The limit that refuses a `kind` request on `shard` now, or nullopt to admit it. On a
+  // PROVISIONED table a write also needs write capacity in every global index (DynamoDB:
+  // "the table and all of its global secondary indexes must have enough write capacity");
+  // `index` receives the name of the index that refused.
   std::optional<Limit> Refusing(CapacityKind kind, std::optional<uint32_t> shard,
-                                Clock::MonotonicTime now) {
+                                Clock::MonotonicTime now, std::string* index) {
     if (provisioned) {
       if (!Provisioned(kind).HasCapacity(now)) return Limit::kProvisioned;
+      if (kind == CapacityKind::kWrite) {
+        for (auto& [name, limits] : global_indexes) {
+          if (!limits.write.HasCapacity(now)) {
+            *index = name;
+            return Limit::kProvisioned;
+          }
+        }
+      }
     } else {
       if (!Maximum(kind).HasCapacity(now)) {
         int64_t maximum = kind == CapacityKind::kRead ? on_demand.max_read_request_units
@@ -213,7 +264,32 @@ struct LimitedTable {
     }
     if (shard) Shard(*shard, now).Charge(WriteEquivalent(kind, units), now);
   }
-  void CountThrottleEvent(CapacityKind kind) {
+  // A previous peak higher than the one the settings hold (to be stored), once.
+  std::optional<double> PeakToStore() {
+    if (provisioned ||
+        scaling.previous_peak() <= std::max(stored_peak, OnDemandScaling::kInitialWriteUnits / 2)) {
+      return std::nullopt;
+    }
+    stored_peak = scaling.previous_peak();
+    return stored_peak;
+  }
+  // Charges global index `name` (nothing when the index has gone meanwhile).
+  void ChargeIndex(std::string_view name, CapacityKind kind, double units,
+                   Clock::MonotonicTime now) {
+    auto index = global_indexes.find(name);
+    if (index == global_indexes.end()) return;
+    (kind == CapacityKind::kRead ? index->second.consumed_read : index->second.consumed_write) +=
+        units;
+    if (provisioned) index->second.Provisioned(kind).Charge(units, now);
+  }
+  // A refusal by the table (`index` empty) or by one of its global indexes.
+  void CountThrottleEvent(CapacityKind kind, std::string_view index) {
+    auto found = global_indexes.find(index);
+    if (!index.empty() && found != global_indexes.end()) {
+      ++(kind == CapacityKind::kRead ? found->second.read_throttle_events
+                                     : found->second.write_throttle_events);
+      return;
+    }
     ++(kind == CapacityKind::kRead ? read_throttle_events : write_throttle_events);
   }
   void CountThrottledRequest(std::string_view operation) {
@@ -225,36 +301,6 @@ struct LimitedTable {
     }
   }
 };
-
-namespace {
-
-// ProvisionedThroughputExceededException for `limit`, its reason in `details`.
-Status Refusal(const std::string& arn, CapacityKind kind, Limit limit, ErrorDetails& details) {
-  std::string reason = kind == CapacityKind::kRead ? "TableRead" : "TableWrite";
-  std::string_view message;
-  switch (limit) {
-    case Limit::kProvisioned:
-      reason += "ProvisionedThroughputExceeded";
-      message = kThroughputExceededMessage;
-      break;
-    case Limit::kKeyRange:
-      reason += "KeyRangeThroughputExceeded";
-      message = kKeyRangeExceededMessage;
-      break;
-    case Limit::kMaxOnDemand:
-      reason += "MaxOnDemandThroughputExceeded";
-      message = kMaxOnDemandExceededMessage;
-      break;
-    case Limit::kAccountLimit:
-      reason += "AccountLimitExceeded";
-      message = kAccountLimitExceededMessage;
-      break;
-  }
-  details.throttling_reasons.push_back({std::move(reason), arn});
-  return Status(ErrorCode::kProvisionedThroughputExceeded, std::string(message));
-}
-
-}  // namespace
 
 ThroughputLimiter::ThroughputLimiter(Engine* engine, const Clock* clock, std::string region,
                                      bool enabled)
@@ -274,10 +320,41 @@ std::shared_ptr<LimitedTable> ThroughputLimiter::StateOf(const std::string& tabl
   for (std::string_view operation : kCapacityOperations) {
     state->throttled_requests.emplace(std::string(operation), 0);
   }
+  state->name = table;
   state->counted_since = clock_->MonotonicNow();
-  state->Apply(description->settings, state->counted_since, true);
+  state->Apply(*description, state->counted_since, true);
   std::unique_lock lock(mutex_);
   return tables_.emplace(table, std::move(state)).first->second;
+}
+
+Status ThroughputLimiter::Refusal(const std::string& table, const std::string& index,
+                                  CapacityKind kind, Limit limit, ErrorDetails& details) const {
+  std::string reason = index.empty() ? "Table" : "Index";
+  reason += kind == CapacityKind::kRead ? "Read" : "Write";
+  std::string_view message;
+  switch (limit) {
+    case Limit::kProvisioned:
+      reason += "ProvisionedThroughputExceeded";
+      message = !index.empty() && kind == CapacityKind::kWrite ? kIndexThroughputExceededMessage
+                                                               : kThroughputExceededMessage;
+      break;
+    case Limit::kKeyRange:
+      reason += "KeyRangeThroughputExceeded";
+      message = kKeyRangeExceededMessage;
+      break;
+    case Limit::kMaxOnDemand:
+      reason += "MaxOnDemandThroughputExceeded";
+      message = kMaxOnDemandExceededMessage;
+      break;
+    case Limit::kAccountLimit:
+      reason += "AccountLimitExceeded";
+      message = kAccountLimitExceededMessage;
+      break;
+  }
+  std::string arn = streams::TableArn(region_, table);
+  if (!index.empty()) arn += "/index/" + index;
+  details.throttling_reasons.push_back({std::move(reason), std::move(arn)});
+  return Status(ErrorCode::kProvisionedThroughputExceeded, std::string(message));
 }
 
 Result<CapacityTicket> ThroughputLimiter::AdmitKey(const std::string& table, CapacityKind kind,
@@ -294,14 +371,15 @@ Result<CapacityTicket> ThroughputLimiter::AdmitKey(const std::string& table, Cap
   }
   LimitedTable& state = *ticket.table_;
   std::optional<Limit> limit;
+  std::string index;
   {
     std::lock_guard lock(state.mutex);
-    limit = state.Refusing(kind, ticket.shard_, clock_->MonotonicNow());
+    limit = state.Refusing(kind, ticket.shard_, clock_->MonotonicNow(), &index);
     if (!limit) return ticket;
-    state.CountThrottleEvent(kind);
+    state.CountThrottleEvent(kind, index);
     if (operation) state.CountThrottledRequest(*operation);
   }
-  return Refusal(streams::TableArn(region_, table), kind, *limit, details);
+  return Refusal(table, index, kind, *limit, details);
 }
 
 Result<CapacityTicket> ThroughputLimiter::Admit(const std::string& table, CapacityKind kind,
@@ -315,6 +393,29 @@ Result<CapacityTicket> ThroughputLimiter::AdmitItem(const std::string& table, Ca
   return AdmitKey(table, kind, &key, std::nullopt, details);
 }
 
+Result<CapacityTicket> ThroughputLimiter::AdmitIndexRead(const std::string& table,
+                                                         const std::string& index,
+                                                         std::string_view operation,
+                                                         ErrorDetails& details) {
+  CapacityTicket ticket;
+  ticket.table_ = StateOf(table);
+  ticket.index_ = index;
+  if (ticket.table_ == nullptr || !enabled_) return ticket;
+  LimitedTable& state = *ticket.table_;
+  {
+    std::lock_guard lock(state.mutex);
+    auto limits = state.global_indexes.find(index);
+    // An index the limiter does not know yet (created meanwhile) is not limited.
+    if (!state.provisioned || limits == state.global_indexes.end() ||
+        limits->second.read.HasCapacity(clock_->MonotonicNow())) {
+      return ticket;
+    }
+    state.CountThrottleEvent(CapacityKind::kRead, index);
+    state.CountThrottledRequest(operation);
+  }
+  return Refusal(table, index, CapacityKind::kRead, Limit::kProvisioned, details);
+}
+
 void ThroughputLimiter::CountThrottledRequest(const std::string& table,
                                               std::string_view operation) {
   std::shared_ptr<LimitedTable> state = StateOf(table);
@@ -325,16 +426,63 @@ void ThroughputLimiter::CountThrottledRequest(const std::string& table,
 
 void ThroughputLimiter::Charge(const CapacityTicket& ticket, CapacityKind kind, double units) {
   if (ticket.table_ == nullptr) return;
-  std::lock_guard lock(ticket.table_->mutex);
-  ticket.table_->Charge(kind, ticket.shard_, units, clock_->MonotonicNow());
+  std::optional<double> peak;
+  {
+    std::lock_guard lock(ticket.table_->mutex);
+    if (!ticket.index_.empty()) {
+      ticket.table_->ChargeIndex(ticket.index_, kind, units, clock_->MonotonicNow());
+      return;
+    }
+    ticket.table_->Charge(kind, ticket.shard_, units, clock_->MonotonicNow());
+    peak = ticket.table_->PeakToStore();
+  }
+  if (peak) PersistPeak(ticket.table_->name, *peak);
+}
+
+void ThroughputLimiter::Charge(const CapacityTicket& ticket, const WriteCost& cost) {
+  if (ticket.table_ == nullptr) return;
+  const Clock::MonotonicTime now = clock_->MonotonicNow();
+  double table_units = cost.table;
+  std::optional<double> peak;
+  {
+    std::lock_guard lock(ticket.table_->mutex);
+    for (const WriteCost::Index& index : cost.indexes) {
+      if (index.global) {
+        ticket.table_->ChargeIndex(index.name, CapacityKind::kWrite, index.units, now);
+      } else {
+        table_units += index.units;  // a local index shares its table's capacity
+      }
+    }
+    ticket.table_->Charge(CapacityKind::kWrite, ticket.shard_, table_units, now);
+    peak = ticket.table_->PeakToStore();
+  }
+  if (peak) PersistPeak(ticket.table_->name, *peak);
+}
+
+void ThroughputLimiter::PersistPeak(const std::string& table, double peak) {
+  auto stored = engine_->UpdateTableSettings(table, [peak](const TableDescription&, int64_t,
+                                                           TableSettings& settings) {
+    settings.capacity.on_demand_peak_units = std::max(settings.capacity.on_demand_peak_units, peak);
+    return Status::Ok();
+  });
+  if (!stored.ok()) {
+    // Kept in memory all the same; a restart starts from the last peak stored.
+    spdlog::warn("event=on_demand_peak_not_stored table={} peak={} error=\"{}\"", table, peak,
+                 stored.status().message());
+  } else {
+    spdlog::info("event=on_demand_peak table={} write_units_per_second={}", table, peak);
+  }
 }
 
 std::optional<std::pair<double, double>> ThroughputLimiter::ConsumedTotals(
-    const std::string& table) const {
+    const std::string& table, std::string_view index) const {
   std::shared_ptr<LimitedTable> state = StateOf(table);
   if (state == nullptr) return std::nullopt;
   std::lock_guard lock(state->mutex);
-  return std::make_pair(state->consumed_read, state->consumed_write);
+  if (index.empty()) return std::make_pair(state->consumed_read, state->consumed_write);
+  auto limits = state->global_indexes.find(index);
+  if (limits == state->global_indexes.end()) return std::nullopt;
+  return std::make_pair(limits->second.consumed_read, limits->second.consumed_write);
 }
 
 std::optional<ThroughputLimiter::ConsumedUnits> ThroughputLimiter::Consumed(
@@ -342,14 +490,19 @@ std::optional<ThroughputLimiter::ConsumedUnits> ThroughputLimiter::Consumed(
   std::shared_ptr<LimitedTable> state = StateOf(table);
   if (state == nullptr) return std::nullopt;
   std::lock_guard lock(state->mutex);
-  return ConsumedUnits{state->consumed_read, state->consumed_write, state->counted_since};
+  ConsumedUnits units{state->consumed_read, state->consumed_write, state->counted_since};
+  for (const auto& [name, index] : state->global_indexes) {
+    units.read += index.consumed_read;
+    units.write += index.consumed_write;
+  }
+  return units;
 }
 
-void ThroughputLimiter::Configure(const std::string& table, const TableSettings& settings) {
-  std::shared_ptr<LimitedTable> state = StateOf(table);
+void ThroughputLimiter::Configure(const TableDescription& table) {
+  std::shared_ptr<LimitedTable> state = StateOf(table.name);
   if (state == nullptr) return;
   std::lock_guard lock(state->mutex);
-  state->Apply(settings, clock_->MonotonicNow(), false);
+  state->Apply(table, clock_->MonotonicNow(), false);
 }
 
 void ThroughputLimiter::Forget(const std::string& table) {
@@ -412,6 +565,24 @@ std::vector<prometheus::MetricFamily> ThroughputLimiter::Collect() const {
           TableSample(name, static_cast<double>(state->read_throttle_events), true));
       write_events.metric.push_back(
           TableSample(name, static_cast<double>(state->write_throttle_events), true));
+      for (const auto& [index, limits] : state->global_indexes) {
+        // CloudWatch's TableName + GlobalSecondaryIndexName series.
+        auto sample = [&, &index = index](double value, bool counter) {
+          prometheus::ClientMetric metric = TableSample(name, value, counter);
+          metric.label.push_back({"global_secondary_index", index});
+          return metric;
+        };
+        consumed_read.metric.push_back(sample(limits.consumed_read, true));
+        consumed_write.metric.push_back(sample(limits.consumed_write, true));
+        provisioned_read.metric.push_back(
+            sample(provisioned * static_cast<double>(limits.read_capacity_units), false));
+        provisioned_write.metric.push_back(
+            sample(provisioned * static_cast<double>(limits.write_capacity_units), false));
+        read_events.metric.push_back(
+            sample(static_cast<double>(limits.read_throttle_events), true));
+        write_events.metric.push_back(
+            sample(static_cast<double>(limits.write_throttle_events), true));
+      }
       for (const auto& [operation, count] : state->throttled_requests) {
         prometheus::ClientMetric metric = TableSample(name, static_cast<double>(count), true);
         metric.label.push_back({"operation", operation});

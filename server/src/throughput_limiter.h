@@ -3,6 +3,11 @@
 //    provisioned units per second; unused capacity is kept for up to 300 seconds (burst
 //    capacity); a new table's buckets start with one second of its capacity; UpdateTable
 //    resizes them at once (Configure). Refusal: TableRead/WriteProvisionedThroughputExceeded.
+//    Each global secondary index has buckets of its own at its provisioned units: a Query
+//    or Scan of the index draws on its read bucket only (IndexReadProvisionedThroughput-
+//    Exceeded), and a write to the table needs write capacity in the table and in every
+//    global index (IndexWriteProvisionedThroughputExceeded names the index that refused).
+//    Each index is charged its own entry writes; local indexes share the table's capacity.
 //  * PAY_PER_REQUEST tables (OnDemandScaling): a new table serves 4,000 write or 12,000 read
 //    request units per second (or a linear combination) at once; traffic may reach double
 //    the previous peak, and a higher peak counts as the previous one 30 minutes after
@@ -18,8 +23,10 @@
 //  * a request is admitted while every bucket it draws on is not empty, and afterwards
 //    charged the units it actually consumed (its item sizes are only known then), so a
 //    bucket may go into debt that later refills repay, as DynamoDB does.
-// The on-demand and per-shard buckets hold at most one second of capacity; all of this
-// state is in memory (after a restart every table starts again from its initial capacity).
+// The on-demand and per-shard buckets hold at most one second of capacity. An on-demand
+// table's previous peak is kept in its settings (CapacityHistory::on_demand_peak_units,
+// written when a higher peak counts), so a restart keeps its scaling; the buckets' balances
+// are in memory (after a restart every bucket starts with one second of its capacity).
 //
 // It also counts, per table, what CloudWatch reports (docs/OPERATIONS.md has the mapping):
 //   tidewater_consumed_read_capacity_units_total{table}     ConsumedReadCapacityUnits
@@ -29,7 +36,9 @@
 //   tidewater_read_throttle_events_total{table}             ReadThrottleEvents
 //   tidewater_write_throttle_events_total{table}            WriteThrottleEvents
 //   tidewater_throttled_requests_total{table,operation}     ThrottledRequests
-// Every table the engine holds has these series (at 0 until used).
+// Every table the engine holds has these series (at 0 until used). Each global secondary
+// index has the same series but ThrottledRequests, labelled {table,global_secondary_index}
+// (CloudWatch's GlobalSecondaryIndexName dimension); the table's own exclude its indexes'.
 //
 // Thread safety: every method is safe for concurrent use. The hot path takes a shared lock
 // of the table map once per request (Admit), the engine's routing of the key, and the
@@ -51,6 +60,7 @@
 #include <vector>
 
 #include "api_error.h"
+#include "capacity.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/item_store.h"
@@ -102,6 +112,8 @@ class OnDemandScaling {
   void Charge(double units, Clock::MonotonicTime now);
   // The units per second served at once now: double the previous peak.
   double Capacity(Clock::MonotonicTime now);
+  // The previous peak as of the last call (at least half the initial throughput).
+  double previous_peak() const { return previous_peak_; }
 
  private:
   void Advance(Clock::MonotonicTime now);
@@ -116,11 +128,15 @@ class OnDemandScaling {
 
 enum class CapacityKind { kRead, kWrite };
 
+// Why a request was refused: DynamoDB's ThrottlingReason is Table|Index + Read|Write + this.
+enum class Limit { kProvisioned, kKeyRange, kMaxOnDemand, kAccountLimit };
+
 struct LimitedTable;
 
-// What Admit hands back for Charge: the table's limiter state and the shard the request's
-// key routes to, so that charging looks nothing up again. Cheap to copy; empty for a table
-// the limiter does not know (the operation then fails with ResourceNotFoundException).
+// What Admit hands back for Charge: the table's limiter state, the shard the request's key
+// routes to and, for a read of a global index, the index, so that charging looks nothing up
+// again. Cheap to copy; empty for a table the limiter does not know (the operation then
+// fails with ResourceNotFoundException).
 class CapacityTicket {
  public:
   CapacityTicket() = default;
@@ -129,12 +145,19 @@ class CapacityTicket {
   friend class ThroughputLimiter;
   std::shared_ptr<LimitedTable> table_;
   std::optional<uint32_t> shard_;
+  std::string index_;  // AdmitIndexRead's index; empty for the table
 };
 
 // DynamoDB's message for a request its table's provisioned throughput refused.
 inline constexpr std::string_view kThroughputExceededMessage =
     "The level of configured provisioned throughput for the table was exceeded. Consider "
     "increasing your provisioning level with the UpdateTable API.";
+// DynamoDB's message for a write refused because a global index of the table had no write
+// capacity left.
+inline constexpr std::string_view kIndexThroughputExceededMessage =
+    "The level of configured provisioned throughput for one or more global secondary indexes "
+    "of the table was exceeded. Consider increasing your provisioning level for the "
+    "under-provisioned global secondary indexes with the UpdateTable API";
 // DynamoDB's message for a request a hot shard or on-demand scaling refused.
 inline constexpr std::string_view kKeyRangeExceededMessage =
     "Throughput exceeds the current capacity of your table or index. DynamoDB is "
@@ -174,13 +197,25 @@ class ThroughputLimiter final : public prometheus::Collectable {
                                    ErrorDetails& details);
   // A batch or transaction `operation` had items throttled on `table` (ThrottledRequests).
   void CountThrottledRequest(const std::string& table, std::string_view operation);
-  // Charges `units` consumed by the request `ticket` admitted (counted in every mode).
+  // For a Query or Scan of `table`'s global secondary index `index`: as Admit, against the
+  // index's own read capacity (a global index of a PROVISIONED table has its own; the
+  // table's is not drawn on). The ticket charges the index.
+  Result<CapacityTicket> AdmitIndexRead(const std::string& table, const std::string& index,
+                                        std::string_view operation, ErrorDetails& details);
+  // Charges `units` consumed by the request `ticket` admitted (counted in every mode): the
+  // table's, or the global index's for an AdmitIndexRead ticket.
   void Charge(const CapacityTicket& ticket, CapacityKind kind, double units);
+  // Charges a write's `cost`: its own and its local indexes' units to the table, each
+  // global index's units to that index.
+  void Charge(const CapacityTicket& ticket, const WriteCost& cost);
 
-  // The units `table` consumed since it was first seen (or last forgotten), as
-  // {read, write}; nullopt when it does not exist. Application Auto Scaling samples it.
-  std::optional<std::pair<double, double>> ConsumedTotals(const std::string& table) const;
-  // The same with the time they are counted from (cost estimates extrapolate a rate).
+  // The units `table` (or, with `index`, that global secondary index of it) consumed since
+  // it was first seen (or last forgotten, or the index was created), as {read, write};
+  // nullopt when it does not exist. Application Auto Scaling samples it.
+  std::optional<std::pair<double, double>> ConsumedTotals(const std::string& table,
+                                                          std::string_view index = {}) const;
+  // What the table is billed for, its global indexes' units included, with the time they
+  // are counted from (cost estimates extrapolate a rate).
   struct ConsumedUnits {
     double read = 0;
     double write = 0;
@@ -188,8 +223,9 @@ class ThroughputLimiter final : public prometheus::Collectable {
   };
   std::optional<ConsumedUnits> Consumed(const std::string& table) const;
 
-  // The table was created or its billing changed: the buckets follow `settings` at once.
-  void Configure(const std::string& table, const TableSettings& settings);
+  // The table was created, or its billing or global indexes changed: the buckets follow
+  // `table`'s settings and index throughputs at once.
+  void Configure(const TableDescription& table);
   // The table was deleted.
   void Forget(const std::string& table);
 
@@ -198,6 +234,12 @@ class ThroughputLimiter final : public prometheus::Collectable {
  private:
   // The state of `table`, read from the engine on first use; nullptr when it does not exist.
   std::shared_ptr<LimitedTable> StateOf(const std::string& table) const;
+  // ProvisionedThroughputExceededException for a refusal of `table` (or its global index
+  // `index`), its ThrottlingReason in `details`.
+  Status Refusal(const std::string& table, const std::string& index, CapacityKind kind, Limit limit,
+                 ErrorDetails& details) const;
+  // Stores `table`'s new on-demand previous peak in its settings.
+  void PersistPeak(const std::string& table, double peak);
   Result<CapacityTicket> AdmitKey(const std::string& table, CapacityKind kind, const Item* key,
                                   std::optional<std::string_view> operation, ErrorDetails& details);
 

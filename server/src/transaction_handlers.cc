@@ -290,7 +290,7 @@ Status TransactWriteItems(ServiceContext& service, const rapidjson::Value& reque
   for (size_t i = 0; i < actions.size(); ++i) {
     const WriteResult& result = (*results)[i];
     const WriteCost cost = ChargedWriteCost(*service.schemas, actions[i].table, result, 2);
-    service.throughput->Charge(tickets[i], CapacityKind::kWrite, cost.total());
+    service.throughput->Charge(tickets[i], cost);
     if (capacity.wanted()) capacity.AddWrite(actions[i].table, cost);
     if (actions[i].kind != Mutation::Kind::kConditionCheck) {
       auto keys = service.schemas->GetKeys(actions[i].table);

@@ -1,16 +1,20 @@
 // DynamoDB auto scaling decisions, driven minute by minute with a ManualClock over a real
 // engine: scale out after 2 datapoints above the target utilization, scale in after 15
 // below the target minus 20 points, min/max bounds, cooldowns, DisableScaleIn, DynamoDB's
-// daily decrease limit (a Failed activity), and the registry kept across a reopen.
+// daily decrease limit (a Failed activity), a global secondary index scaled on its own
+// consumption, and the registry kept across a reopen (also from a file of the format
+// before index targets).
 #include "autoscaling_scaler.h"
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "autoscaling_registry.h"
 #include "billing_changes.h"
+#include "capacity.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
 #include "throughput_limiter.h"
@@ -20,6 +24,8 @@ namespace tidewater::server {
 namespace {
 
 constexpr char kTable[] = "orders";
+// The table's global secondary index, provisioned at 10 read and 10 write units.
+constexpr char kIndex[] = "by_customer";
 // 2023-11-15 12:00:00 UTC: a test's hours stay within one UTC day (the decrease limit).
 constexpr int64_t kNoonMicros = 1'700'049'600'000'000;
 
@@ -34,6 +40,13 @@ class AutoScalerTest : public ::testing::Test {
     request.key_schema.partition_key = {"pk", AttributeType::kS};
     request.settings.billing_mode = BillingMode::kProvisioned;
     request.settings.provisioned = {10, 10};
+    SecondaryIndex by_customer;
+    by_customer.name = kIndex;
+    by_customer.key_schema = {{"customer", AttributeType::kS}, std::nullopt};
+    by_customer.projection = {ProjectionType::kKeysOnly, {}};
+    by_customer.read_capacity_units = 10;
+    by_customer.write_capacity_units = 10;
+    request.global_indexes = {by_customer};
     ASSERT_TRUE(engine_->CreateTable(request).ok());
     throughput_ = std::make_unique<ThroughputLimiter>(engine_.get(), &clock_, "us-test-1", true);
     // The table's ticket, taken while its bucket is full: Minute charges through it.
@@ -58,7 +71,8 @@ class AutoScalerTest : public ::testing::Test {
   // the first look (which starts the count).
   void Track(int64_t min, int64_t max, double target, int64_t scale_in_cooldown = 0,
              int64_t scale_out_cooldown = 0, bool disable_scale_in = false) {
-    ScalableTarget scalable{kTable, ScalableDimension::kWrite, min, max, clock_.NowMicros(), "t1"};
+    ScalableTarget scalable{kTable, "", ScalableDimension::kWrite, min, max, clock_.NowMicros(),
+                            "t1"};
     ASSERT_TRUE(registry_->PutTarget(scalable).ok());
     TrackingPolicy policy;
     policy.name = "writes";
@@ -85,11 +99,34 @@ class AutoScalerTest : public ::testing::Test {
   void Minutes(int count, double per_second) {
     for (int i = 0; i < count; ++i) Minute(per_second);
   }
+  // The same for the global index: a write whose units all go to the index.
+  void IndexMinutes(int count, double per_second) {
+    for (int i = 0; i < count; ++i) {
+      WriteCost cost;
+      cost.indexes.push_back({kIndex, /*global=*/true, per_second * 60});
+      throughput_->Charge(ticket_, cost);
+      clock_.AdvanceSeconds(60);
+      scaler_->EvaluateNow();
+    }
+  }
 
   int64_t WriteCapacity() {
     auto table = engine_->DescribeTable(kTable);
     EXPECT_TRUE(table.ok());
     return table.ok() ? table->settings.provisioned.write_capacity_units : -1;
+  }
+
+  int64_t IndexWriteCapacity() {
+    auto table = engine_->DescribeTable(kTable);
+    EXPECT_TRUE(table.ok());
+    if (!table.ok()) return -1;
+    for (const IndexDescription& index : table->global_indexes) {
+      if (index.definition.name == kIndex) {
+        return static_cast<int64_t>(index.definition.write_capacity_units);
+      }
+    }
+    ADD_FAILURE() << "no index " << kIndex;
+    return -1;
   }
 
   void SetWriteCapacity(int64_t units) {
@@ -100,7 +137,7 @@ class AutoScalerTest : public ::testing::Test {
           return ApplyBillingChange(change, now, settings);
         });
     ASSERT_TRUE(updated.ok()) << updated.status().ToString();
-    throughput_->Configure(kTable, updated->settings);
+    throughput_->Configure(*updated);
   }
 
   testing::TempDir dir_;
@@ -178,7 +215,7 @@ TEST_F(AutoScalerTest, ScaleInCooldownAndDisableScaleIn) {
   Minutes(2, 4);
   EXPECT_EQ(WriteCapacity(), 8);
 
-  ASSERT_TRUE(registry_->RemoveTarget(kTable, ScalableDimension::kWrite).ok());
+  ASSERT_TRUE(registry_->RemoveTarget(kTable, "", ScalableDimension::kWrite).ok());
   Track(1, 100, 50, 0, 0, /*disable_scale_in=*/true);
   Minutes(30, 0.5);
   EXPECT_EQ(WriteCapacity(), 8);
@@ -233,7 +270,7 @@ TEST_F(AutoScalerTest, WithSeveralPoliciesTheLargestCapacityWins) {
 
 TEST_F(AutoScalerTest, SuspendedDynamicScalingIsNotApplied) {
   Track(1, 100, 50);
-  ScalableTarget target = *registry_->FindTarget(kTable, ScalableDimension::kWrite);
+  ScalableTarget target = *registry_->FindTarget(kTable, "", ScalableDimension::kWrite);
   target.scale_out_suspended = true;
   target.scale_in_suspended = true;
   ASSERT_TRUE(registry_->PutTarget(target).ok());
@@ -256,7 +293,7 @@ TEST_F(AutoScalerTest, TablesThatAreNotProvisionedAreLeftAlone) {
         return ApplyBillingChange(change, now, settings);
       });
   ASSERT_TRUE(updated.ok());
-  throughput_->Configure(kTable, updated->settings);
+  throughput_->Configure(*updated);
   Minutes(3, 50);
   EXPECT_EQ(engine_->DescribeTable(kTable)->settings.billing_mode, BillingMode::kPayPerRequest);
   EXPECT_TRUE(registry_->Activities().empty());
@@ -282,12 +319,146 @@ TEST_F(AutoScalerTest, TargetsPoliciesAndActivitiesSurviveAReopen) {
   ASSERT_EQ(registry_->Activities().size(), 1u);
   EXPECT_EQ(registry_->Activities()[0].description, "Setting write capacity units to 16.");
   // Deregistering drops the policies too.
-  ASSERT_TRUE(registry_->RemoveTarget(kTable, ScalableDimension::kWrite).ok());
+  ASSERT_TRUE(registry_->RemoveTarget(kTable, "", ScalableDimension::kWrite).ok());
   OpenRegistry();
   EXPECT_TRUE(registry_->Targets().empty());
   EXPECT_TRUE(registry_->Policies().empty());
-  EXPECT_EQ(registry_->RemoveTarget(kTable, ScalableDimension::kWrite).code(),
+  EXPECT_EQ(registry_->RemoveTarget(kTable, "", ScalableDimension::kWrite).code(),
             ErrorCode::kResourceNotFound);
+}
+
+TEST_F(AutoScalerTest, AGlobalIndexScalesOnItsOwnConsumption) {
+  // The index's write capacity in [5, 100] at 50%, and the table's in [10, 100] at 50%: the
+  // index's units must not count for the table (the table would scale out on them).
+  ScalableTarget table_target{kTable, "", ScalableDimension::kWrite, 10, 100, clock_.NowMicros(),
+                              "t1"};
+  ScalableTarget index_target{kTable, kIndex, ScalableDimension::kWrite, 5, 100, clock_.NowMicros(),
+                              "t2"};
+  ASSERT_TRUE(registry_->PutTarget(table_target).ok());
+  ASSERT_TRUE(registry_->PutTarget(index_target).ok());
+  for (const ScalableTarget& target : {table_target, index_target}) {
+    TrackingPolicy policy;
+    policy.name = "writes";
+    policy.table = kTable;
+    policy.index = target.index;
+    policy.dimension = ScalableDimension::kWrite;
+    policy.target_value = 50;
+    policy.id = target.id;
+    const std::string resource = ScalableResourceId(kTable, target.index);
+    policy.alarm_high = "TargetTracking-" + resource + "-AlarmHigh-1";
+    policy.alarm_low = "TargetTracking-" + resource + "-AlarmLow-1";
+    ASSERT_TRUE(registry_->PutPolicy(policy).ok());
+  }
+  scaler_->EvaluateNow();
+
+  IndexMinutes(1, 8);  // 80% of the index's 10
+  EXPECT_EQ(IndexWriteCapacity(), 10);
+  IndexMinutes(1, 8);
+  EXPECT_EQ(IndexWriteCapacity(), 16);
+  EXPECT_EQ(WriteCapacity(), 10);
+  auto activities = registry_->Activities();
+  ASSERT_EQ(activities.size(), 1u);
+  EXPECT_EQ(activities[0].table, kTable);
+  EXPECT_EQ(activities[0].index, kIndex);
+  EXPECT_EQ(activities[0].dimension, ScalableDimension::kWrite);
+  EXPECT_EQ(activities[0].status_code, "Successful");
+  EXPECT_EQ(activities[0].description, "Setting write capacity units to 16.");
+  EXPECT_EQ(activities[0].cause,
+            "monitor alarm TargetTracking-table/orders/index/by_customer-AlarmHigh-1 in state "
+            "ALARM triggered policy writes");
+
+  // 2 a second is below 30% of 16: after 15 such minutes, in to ceil(2 / 0.5) = 4, held at
+  // the minimum of 5. Index decreases have no daily limit here.
+  IndexMinutes(14, 2);
+  EXPECT_EQ(IndexWriteCapacity(), 16);
+  IndexMinutes(1, 2);
+  EXPECT_EQ(IndexWriteCapacity(), 5);
+  EXPECT_EQ(WriteCapacity(), 10);
+  activities = registry_->Activities();
+  ASSERT_EQ(activities.size(), 2u);
+  EXPECT_EQ(activities[0].index, kIndex);
+  EXPECT_EQ(activities[0].description, "Setting write capacity units to 5.");
+  EXPECT_NE(activities[0].cause.find("index/by_customer-AlarmLow"), std::string::npos)
+      << activities[0].cause;
+  // The index's read capacity is left as it was.
+  auto table = engine_->DescribeTable(kTable);
+  ASSERT_TRUE(table.ok());
+  ASSERT_EQ(table->global_indexes.size(), 1u);
+  EXPECT_EQ(table->global_indexes[0].definition.read_capacity_units, 10u);
+}
+
+TEST_F(AutoScalerTest, AnIndexTargetSurvivesAReopenApartFromTheTablesTarget) {
+  ScalableTarget index_target{kTable, kIndex, ScalableDimension::kRead, 2, 20, clock_.NowMicros(),
+                              "t2"};
+  ASSERT_TRUE(registry_->PutTarget(index_target).ok());
+  TrackingPolicy policy;
+  policy.name = "reads";
+  policy.table = kTable;
+  policy.index = kIndex;
+  policy.dimension = ScalableDimension::kRead;
+  policy.target_value = 70;
+  policy.id = "p2";
+  ASSERT_TRUE(registry_->PutPolicy(policy).ok());
+  // The table's own read target is another target.
+  EXPECT_FALSE(registry_->FindTarget(kTable, "", ScalableDimension::kRead).has_value());
+  EXPECT_EQ(registry_->RemoveTarget(kTable, "", ScalableDimension::kRead).code(),
+            ErrorCode::kResourceNotFound);
+  policy.index.clear();
+  EXPECT_EQ(registry_->PutPolicy(policy).code(), ErrorCode::kResourceNotFound);
+
+  OpenRegistry();
+  auto targets = registry_->Targets();
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_EQ(targets[0].table, kTable);
+  EXPECT_EQ(targets[0].index, kIndex);
+  EXPECT_EQ(targets[0].dimension, ScalableDimension::kRead);
+  EXPECT_EQ(targets[0].min_capacity, 2);
+  EXPECT_EQ(targets[0].max_capacity, 20);
+  ASSERT_TRUE(registry_->FindTarget(kTable, kIndex, ScalableDimension::kRead).has_value());
+  auto policies = registry_->Policies();
+  ASSERT_EQ(policies.size(), 1u);
+  EXPECT_EQ(policies[0].index, kIndex);
+  EXPECT_EQ(policies[0].dimension, ScalableDimension::kRead);
+  ASSERT_TRUE(registry_->RemovePolicy(kTable, kIndex, ScalableDimension::kRead, "reads").ok());
+  ASSERT_TRUE(registry_->RemoveTarget(kTable, kIndex, ScalableDimension::kRead).ok());
+}
+
+TEST_F(AutoScalerTest, ARegistryFileWithoutIndexesLoadsAsTableTargets) {
+  // autoscaling.json as written before targets could name an index.
+  {
+    std::ofstream file(dir_.Sub("data") + "/autoscaling.json", std::ios::trunc);
+    file << R"({"version":1,"targets":[{"table":"orders",)"
+            R"("dimension":"dynamodb:table:WriteCapacityUnits","min":5,"max":50,"created":1,)"
+            R"("id":"t1","scale_in_suspended":false,"scale_out_suspended":false,)"
+            R"("scheduled_suspended":false}],)"
+            R"("policies":[{"name":"writes","table":"orders",)"
+            R"("dimension":"dynamodb:table:WriteCapacityUnits","target_value":50.0,)"
+            R"("scale_in_cooldown":0,"scale_out_cooldown":0,"disable_scale_in":false,)"
+            R"("created":1,"id":"p1","alarm_high":"TargetTracking-table/orders-AlarmHigh-1",)"
+            R"("alarm_low":"TargetTracking-table/orders-AlarmLow-1"}],)"
+            R"("activities":[{"id":"a1","table":"orders",)"
+            R"("dimension":"dynamodb:table:WriteCapacityUnits",)"
+            R"("description":"Setting write capacity units to 16.","cause":"c","start":1,)"
+            R"("end":2,"status_code":"Successful","status_message":"m"}]})";
+  }
+  OpenRegistry();
+  auto target = registry_->FindTarget(kTable, "", ScalableDimension::kWrite);
+  ASSERT_TRUE(target.has_value());
+  EXPECT_EQ(target->index, "");
+  EXPECT_EQ(target->min_capacity, 5);
+  EXPECT_EQ(target->max_capacity, 50);
+  auto policies = registry_->Policies();
+  ASSERT_EQ(policies.size(), 1u);
+  EXPECT_EQ(policies[0].index, "");
+  EXPECT_EQ(policies[0].dimension, ScalableDimension::kWrite);
+  auto activities = registry_->Activities();
+  ASSERT_EQ(activities.size(), 1u);
+  EXPECT_EQ(activities[0].index, "");
+  EXPECT_EQ(activities[0].dimension, ScalableDimension::kWrite);
+  // The loaded target is scaled as before.
+  scaler_->EvaluateNow();
+  Minutes(2, 8);
+  EXPECT_EQ(WriteCapacity(), 16);
 }
 
 }  // namespace

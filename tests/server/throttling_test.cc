@@ -2,11 +2,13 @@
 // 5-unit table serves its burst, then answers ProvisionedThroughputExceededException with
 // ThrottlingReasons and applies nothing; batches return the refused items as Unprocessed;
 // UpdateTable raising the throughput lifts throttling at once; the per-table metrics count it.
+// A global index throttles on buckets of its own.
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "test_server.h"
+#include "throughput_limiter.h"
 
 namespace tidewater::server::testing {
 namespace {
@@ -37,22 +39,24 @@ class ThrottlingTest : public ServerFixture {
     return R"({"TableName":")" + table + R"(","Key":{"pk":{"S":")" + pk + R"("}}})";
   }
 
-  // Expects `operation` to be throttled with DynamoDB's error, message and reason.
+  // Expects `operation` to be throttled with DynamoDB's error, message and reason (and
+  // the resource's ARN ending in `resource_suffix`).
   void ExpectThrottled(const std::string& operation, const std::string& body,
-                       const std::string& reason) {
+                       const std::string& reason, const std::string& message = kThrottledMessage,
+                       const std::string& resource_suffix = "") {
     unsigned status = 0;
     rapidjson::Document d = Call(operation, body, &status);
     EXPECT_EQ(status, 400u);
     ASSERT_TRUE(d.HasMember("__type")) << operation;
     EXPECT_STREQ(d["__type"].GetString(),
                  "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException");
-    EXPECT_STREQ(d["message"].GetString(), kThrottledMessage);
+    EXPECT_EQ(std::string(d["message"].GetString()), message);
     ASSERT_TRUE(d.HasMember("ThrottlingReasons"));
     ASSERT_EQ(d["ThrottlingReasons"].Size(), 1u);
     EXPECT_EQ(std::string(d["ThrottlingReasons"][0]["reason"].GetString()), reason);
-    EXPECT_EQ(std::string(d["ThrottlingReasons"][0]["resource"].GetString())
-                  .rfind("arn:aws:dynamodb:us-test-1:", 0),
-              0u);
+    const std::string resource = d["ThrottlingReasons"][0]["resource"].GetString();
+    EXPECT_EQ(resource.rfind("arn:aws:dynamodb:us-test-1:", 0), 0u) << resource;
+    EXPECT_TRUE(resource.ends_with(resource_suffix)) << resource;
   }
 
   size_t StreamRecordCount(const std::string& table) {
@@ -217,6 +221,71 @@ TEST_F(ThrottlingTest, RaisingTheThroughputLiftsThrottlingAtOnce) {
   Ok("UpdateTable", R"({"TableName":"Orders","BillingMode":"PAY_PER_REQUEST"})");
   for (int i = 0; i < 20; ++i) Ok("PutItem", PutBody("Orders", "o" + std::to_string(i)));
   EXPECT_EQ(Metric(R"(tidewater_provisioned_write_capacity_units{table="Orders"})"), 0);
+}
+
+// A global secondary index has capacity of its own (DynamoDB: "the table and all of its
+// global secondary indexes must have enough write capacity"): its entry writes drain its
+// write bucket, a write the index cannot take is refused whole, Query of the index draws on
+// the index's read bucket only, and UpdateTable's GSI update resizes the index's buckets.
+TEST_F(ThrottlingTest, GlobalIndexesHaveCapacityOfTheirOwn) {
+  Ok("CreateTable", R"({"TableName":"Orders",
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},
+                              {"AttributeName":"customer","AttributeType":"S"}],
+      "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "BillingMode":"PROVISIONED",
+      "ProvisionedThroughput":{"ReadCapacityUnits":50,"WriteCapacityUnits":50},
+      "GlobalSecondaryIndexes":[{"IndexName":"ByCustomer",
+        "KeySchema":[{"AttributeName":"customer","KeyType":"HASH"}],
+        "Projection":{"ProjectionType":"ALL"},
+        "ProvisionedThroughput":{"ReadCapacityUnits":1,"WriteCapacityUnits":3}}],
+      "StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}})");
+  const auto put = [](const std::string& pk) {
+    return R"({"TableName":"Orders","Item":{"pk":{"S":")" + pk + R"("},"customer":{"S":"c1"}}})";
+  };
+  for (int i = 0; i < 3; ++i) Ok("PutItem", put("k" + std::to_string(i)));
+  const std::string index_message(kIndexThroughputExceededMessage);
+  ExpectThrottled("PutItem", put("late"), "IndexWriteProvisionedThroughputExceeded", index_message,
+                  ":table/Orders/index/ByCustomer");
+  // Every write needs the index's capacity, even one that writes no entry.
+  ExpectThrottled("PutItem", PutBody("Orders", "no-customer"),
+                  "IndexWriteProvisionedThroughputExceeded", index_message,
+                  ":table/Orders/index/ByCustomer");
+  EXPECT_FALSE(Ok("GetItem", KeyBody("Orders", "late")).HasMember("Item"));
+  EXPECT_EQ(StreamRecordCount("Orders"), 3u);
+
+  // Reads of the index draw on its own read bucket (1 unit: two eventually consistent
+  // reads of a small page), not on the table's.
+  const std::string query = R"({"TableName":"Orders","IndexName":"ByCustomer",
+      "KeyConditionExpression":"customer = :c","ExpressionAttributeValues":{":c":{"S":"c1"}}})";
+  Ok("Query", query);
+  Ok("Query", query);
+  ExpectThrottled("Query", query, "IndexReadProvisionedThroughputExceeded", kThrottledMessage,
+                  ":table/Orders/index/ByCustomer");
+  ExpectThrottled("Scan", R"({"TableName":"Orders","IndexName":"ByCustomer"})",
+                  "IndexReadProvisionedThroughputExceeded", kThrottledMessage,
+                  ":table/Orders/index/ByCustomer");
+  Ok("GetItem", KeyBody("Orders", "k0"));
+
+  // CloudWatch's per-index series; the table's own exclude the index's units.
+  const std::string index_labels = R"({table="Orders",global_secondary_index="ByCustomer"})";
+  EXPECT_EQ(Metric("tidewater_consumed_write_capacity_units_total" + index_labels), 3);
+  EXPECT_EQ(Metric(R"(tidewater_consumed_write_capacity_units_total{table="Orders"})"), 3);
+  EXPECT_EQ(Metric("tidewater_consumed_read_capacity_units_total" + index_labels), 1);
+  // Two eventually consistent GetItems.
+  EXPECT_EQ(Metric(R"(tidewater_consumed_read_capacity_units_total{table="Orders"})"), 1);
+  EXPECT_EQ(Metric("tidewater_write_throttle_events_total" + index_labels), 2);
+  EXPECT_EQ(Metric(R"(tidewater_write_throttle_events_total{table="Orders"})"), 0);
+  EXPECT_EQ(Metric("tidewater_read_throttle_events_total" + index_labels), 2);
+  EXPECT_EQ(Metric("tidewater_provisioned_write_capacity_units" + index_labels), 3);
+  EXPECT_EQ(Metric(R"(tidewater_throttled_requests_total{table="Orders",operation="PutItem"})"), 2);
+
+  // Raising the index's throughput lifts its throttling at once.
+  Ok("UpdateTable", R"({"TableName":"Orders","GlobalSecondaryIndexUpdates":[{"Update":{
+      "IndexName":"ByCustomer",
+      "ProvisionedThroughput":{"ReadCapacityUnits":1,"WriteCapacityUnits":100}}}]})");
+  clock_.AdvanceMicros(100'000);  // a tenth of a second: 10 units at the new rate
+  Ok("PutItem", put("late"));
+  EXPECT_EQ(Metric("tidewater_provisioned_write_capacity_units" + index_labels), 100);
 }
 
 TEST_F(ThrottlingTest, EveryTableHasItsSeriesFromTheStart) {

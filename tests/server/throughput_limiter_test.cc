@@ -2,10 +2,16 @@
 // capacity at the start, refill at the provisioned rate, burst capped at 300 seconds of
 // unused capacity, debt from charges larger than the balance, resizing. And on-demand
 // scaling: a new table's initial throughput, double the previous peak, a new peak counting
-// only 30 minutes after traffic first went above the previous one.
+// only 30 minutes after traffic first went above the previous one, and kept in the table's
+// settings so that a restarted server scales from it.
 #include "throughput_limiter.h"
 
 #include <gtest/gtest.h>
+
+#include <memory>
+
+#include "support/temp_dir.h"
+#include "support/test_engine.h"
 
 namespace tidewater::server {
 namespace {
@@ -144,6 +150,54 @@ TEST_F(OnDemandScalingTest, SwitchedTableStartsFromItsProvisionedThroughput) {
   scaling_.Reset(5000, Now());
   EXPECT_DOUBLE_EQ(scaling_.Capacity(Now()), 10000);
   EXPECT_EQ(Spend(12000), 10000);
+}
+
+// The limiter over a real engine: a higher on-demand peak is written to the table's
+// settings when it counts, and a limiter started afresh over the reopened engine (a
+// restarted tidewaterd) serves double that peak at once.
+TEST(OnDemandPeakTest, ThePreviousPeakSurvivesARestart) {
+  testing::TempDir dir;
+  ManualClock clock;
+  const auto open = [&] {
+    auto engine = Engine::Open(testing::TestEngineOptions(dir.Sub("data"), &clock));
+    EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+    return engine.ok() ? std::move(*engine) : nullptr;
+  };
+  // How many of `units` single units a limiter admits at once (no key: no shard limit).
+  const auto admitted = [&](ThroughputLimiter& limiter, int units) {
+    int count = 0;
+    for (; count < units; ++count) {
+      ErrorDetails details;
+      auto ticket = limiter.Admit("orders", CapacityKind::kWrite, "PutItem", nullptr, details);
+      if (!ticket.ok()) break;
+      limiter.Charge(*ticket, CapacityKind::kWrite, 1);
+    }
+    return count;
+  };
+  {
+    std::unique_ptr<Engine> engine = open();
+    ASSERT_NE(engine, nullptr);
+    CreateTableRequest request;
+    request.name = "orders";
+    request.key_schema.partition_key = {"pk", AttributeType::kS};
+    ASSERT_TRUE(engine->CreateTable(request).ok());
+    ThroughputLimiter limiter(engine.get(), &clock, "us-test-1", true);
+    // 3,000 units a second for 31 minutes: above the initial previous peak (2,000).
+    for (int second = 0; second < 31 * 60; ++second) {
+      ErrorDetails details;
+      auto ticket = limiter.Admit("orders", CapacityKind::kWrite, "PutItem", nullptr, details);
+      ASSERT_TRUE(ticket.ok()) << second;
+      limiter.Charge(*ticket, CapacityKind::kWrite, 3000);
+      clock.AdvanceSeconds(1);
+    }
+    auto table = engine->DescribeTable("orders");
+    ASSERT_TRUE(table.ok());
+    EXPECT_DOUBLE_EQ(table->settings.capacity.on_demand_peak_units, 3000);
+  }
+  std::unique_ptr<Engine> engine = open();
+  ASSERT_NE(engine, nullptr);
+  ThroughputLimiter limiter(engine.get(), &clock, "us-test-1", true);
+  EXPECT_EQ(admitted(limiter, 7000), 6000);  // double the stored peak, not 4,000
 }
 
 }  // namespace

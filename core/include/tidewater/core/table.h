@@ -65,6 +65,10 @@ struct CapacityHistory {
   int64_t last_pay_per_request_micros = 0;
   // The recent switches from PROVISIONED to PAY_PER_REQUEST, oldest first.
   std::vector<int64_t> pay_per_request_switch_micros;
+  // On-demand scaling's previous peak, in write request units per second (a read request
+  // unit counts a third): set when the table switches to PAY_PER_REQUEST (half its
+  // provisioned throughput) and when its traffic sets a higher peak; 0: none yet.
+  double on_demand_peak_units = 0;
   friend bool operator==(const CapacityHistory&, const CapacityHistory&) = default;
 };
 
