@@ -104,23 +104,28 @@ void SetKeyAttribute(const KeyAttribute& attribute, v1::KeyAttributeMeta* meta) 
   meta->set_type(TypeName(attribute.type));
 }
 
+SecondaryIndex IndexOf(const v1::SecondaryIndexMeta& stored) {
+  SecondaryIndex index;
+  index.name = stored.name();
+  index.ordinal = stored.ordinal();
+  index.key_schema.partition_key = KeyAttributeOf(stored.partition_key());
+  if (stored.has_sort_key()) index.key_schema.sort_key = KeyAttributeOf(stored.sort_key());
+  ParseProjectionType(stored.projection_type(), &index.projection.type);
+  index.projection.non_key_attributes.assign(stored.non_key_attributes().begin(),
+                                             stored.non_key_attributes().end());
+  index.read_capacity_units = stored.read_capacity_units();
+  index.write_capacity_units = stored.write_capacity_units();
+  index.backfilling = stored.backfilling();
+  index.capacity.last_increase_micros = stored.last_increase_micros();
+  index.capacity.last_decrease_micros = stored.last_decrease_micros();
+  index.capacity.decreases_on_last_decrease_day = stored.decreases_on_last_decrease_day();
+  return index;
+}
+
 std::vector<SecondaryIndex> IndexesOf(
     const google::protobuf::RepeatedPtrField<v1::SecondaryIndexMeta>& metas) {
   std::vector<SecondaryIndex> indexes;
-  for (const v1::SecondaryIndexMeta& stored : metas) {
-    SecondaryIndex index;
-    index.name = stored.name();
-    index.ordinal = stored.ordinal();
-    index.key_schema.partition_key = KeyAttributeOf(stored.partition_key());
-    if (stored.has_sort_key()) index.key_schema.sort_key = KeyAttributeOf(stored.sort_key());
-    ParseProjectionType(stored.projection_type(), &index.projection.type);
-    index.projection.non_key_attributes.assign(stored.non_key_attributes().begin(),
-                                               stored.non_key_attributes().end());
-    index.read_capacity_units = stored.read_capacity_units();
-    index.write_capacity_units = stored.write_capacity_units();
-    index.backfilling = stored.backfilling();
-    indexes.push_back(std::move(index));
-  }
+  for (const v1::SecondaryIndexMeta& stored : metas) indexes.push_back(IndexOf(stored));
   return indexes;
 }
 
@@ -138,6 +143,9 @@ v1::SecondaryIndexMeta IndexMetaOf(const SecondaryIndex& index) {
   meta.set_read_capacity_units(index.read_capacity_units);
   meta.set_write_capacity_units(index.write_capacity_units);
   meta.set_backfilling(index.backfilling);
+  meta.set_last_increase_micros(index.capacity.last_increase_micros);
+  meta.set_last_decrease_micros(index.capacity.last_decrease_micros);
+  meta.set_decreases_on_last_decrease_day(index.capacity.decreases_on_last_decrease_day);
   return meta;
 }
 
@@ -1035,11 +1043,19 @@ Result<TableDescription> Catalog::UpdateGlobalIndexes(const std::string& name,
       meta.add_dropped_index_ordinals(found->ordinal());
       globals->erase(found);
       break;
-    case GlobalIndexUpdate::Kind::kUpdateThroughput:
+    case GlobalIndexUpdate::Kind::kUpdateThroughput: {
       if (found == globals->end()) return IndexNotFound(update.index.name);
-      found->set_read_capacity_units(update.index.read_capacity_units);
-      found->set_write_capacity_units(update.index.write_capacity_units);
+      const SecondaryIndex current = IndexOf(*found);
+      SecondaryIndex changed = current;
+      if (update.change_throughput) {
+        TW_RETURN_IF_ERROR(update.change_throughput(current, clock_.NowMicros(), changed));
+      } else {
+        changed.read_capacity_units = update.index.read_capacity_units;
+        changed.write_capacity_units = update.index.write_capacity_units;
+      }
+      *found = IndexMetaOf(changed);
       break;
+    }
   }
   TW_RETURN_IF_ERROR(PersistMeta(meta));
   table.set_meta(std::move(meta));

@@ -253,27 +253,33 @@ Result<TableDescription> AutoScaler::UpdateTableCapacity(const ScalableTarget& t
 
 Result<TableDescription> AutoScaler::UpdateIndexCapacity(const ScalableTarget& target,
                                                          int64_t capacity, bool& unchanged) {
-  // No limit on decreases per day here: DynamoDB limits each global index's decreases on
-  // their own, but the catalog keeps no capacity history per index. The definition is read,
-  // then its units set, which is not atomic: an UpdateTable of the index's throughput in
-  // between may be overwritten (the scaler's own changes are serialized by mutex_).
+  // UpdateTable's own rules and history for the index's throughput (ChangeIndexThroughput:
+  // the daily decrease limit per index), applied under the catalog's lock to the index as
+  // it is then.
   TW_ASSIGN_OR_RETURN(TableDescription table, engine_->DescribeTable(target.table));
   if (table.settings.billing_mode != BillingMode::kProvisioned) {
     return Status::Validation("The table's billing mode is not PROVISIONED");
   }
-  const SecondaryIndex* index = FindGlobalIndex(table, target.index);
-  if (index == nullptr) {
+  if (FindGlobalIndex(table, target.index) == nullptr) {
     return Status::NotFound("Table " + target.table + " has no global secondary index " +
                             target.index);
   }
-  GlobalIndexUpdate update{GlobalIndexUpdate::Kind::kUpdateThroughput, *index};
-  (target.dimension == ScalableDimension::kRead ? update.index.read_capacity_units
-                                                : update.index.write_capacity_units) =
-      static_cast<uint64_t>(capacity);
-  if (update.index == *index) {
-    unchanged = true;
-    return table;
-  }
+  GlobalIndexUpdate update;
+  update.kind = GlobalIndexUpdate::Kind::kUpdateThroughput;
+  update.index.name = target.index;
+  update.change_throughput = [&](const SecondaryIndex& current, int64_t now_micros,
+                                 SecondaryIndex& index) {
+    ProvisionedThroughput requested{static_cast<int64_t>(current.read_capacity_units),
+                                    static_cast<int64_t>(current.write_capacity_units)};
+    (target.dimension == ScalableDimension::kRead ? requested.read_capacity_units
+                                                  : requested.write_capacity_units) = capacity;
+    if (requested.read_capacity_units == static_cast<int64_t>(current.read_capacity_units) &&
+        requested.write_capacity_units == static_cast<int64_t>(current.write_capacity_units)) {
+      unchanged = true;
+      return Status::Ok();
+    }
+    return ChangeIndexThroughput(requested, now_micros, index);
+  };
   return engine_->UpdateGlobalIndexes(target.table, update);
 }
 

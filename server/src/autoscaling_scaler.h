@@ -17,8 +17,8 @@
 //  * with several policies on one target the largest capacity wins: any scale out wins,
 //    and a scale in happens only when every policy scales in (to the largest of theirs).
 // A table's change goes through UpdateTable's own path (ApplyBillingChange: DynamoDB's
-// limits on decreases per day apply), an index's through Engine::UpdateGlobalIndexes (no
-// limit on decreases: the catalog keeps no capacity history per index). Either is recorded
+// limits on decreases per day apply), an index's through UpdateTable's GSI Update path
+// (ChangeIndexThroughput: the same limits, counted per index). Either is recorded
 // as a scaling activity, Successful or Failed (a refused decrease: LimitExceededException's
 // message, and the low alarm starts over). Tables that are not PROVISIONED, or do not
 // exist, and global indexes that do not exist or are backfilling, are not scaled.

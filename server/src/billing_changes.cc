@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tidewater::server {
@@ -25,22 +26,25 @@ std::string LimitTime(int64_t micros) {
   return buffer;
 }
 
-Status ChangeThroughput(const ProvisionedThroughput& requested, int64_t now_micros,
-                        TableSettings& settings) {
-  const ProvisionedThroughput& current = settings.provisioned;
+// Changes `current` (the throughput of `subject`: "table" or "index <name>") to
+// `requested` under DynamoDB's limit on decreases, recording the change in `capacity`.
+Status ChangeThroughputOf(std::string_view subject, const ProvisionedThroughput& requested,
+                          int64_t now_micros, ProvisionedThroughput& current,
+                          CapacityHistory& capacity) {
   if (requested == current) {
     const std::string read = std::to_string(current.read_capacity_units);
     const std::string write = std::to_string(current.write_capacity_units);
+    const std::string of = "for the " + std::string(subject);
     return Status::Validation(
-        "The provisioned throughput for the table will not change. The requested value equals "
-        "the current value. Current ReadCapacityUnits provisioned for the table: " +
-        read + ". Requested ReadCapacityUnits: " + read +
-        ". Current WriteCapacityUnits provisioned for the table: " + write +
+        "The provisioned throughput " + of +
+        " will not change. The requested value equals the current value. Current "
+        "ReadCapacityUnits provisioned " +
+        of + ": " + read + ". Requested ReadCapacityUnits: " + read +
+        ". Current WriteCapacityUnits provisioned " + of + ": " + write +
         ". Requested WriteCapacityUnits: " + write +
         ". Refer to the Amazon DynamoDB Developer Guide for current limits and how to request "
         "higher limits.");
   }
-  CapacityHistory& capacity = settings.capacity;
   const bool decrease = requested.read_capacity_units < current.read_capacity_units ||
                         requested.write_capacity_units < current.write_capacity_units;
   const bool increase = requested.read_capacity_units > current.read_capacity_units ||
@@ -62,7 +66,7 @@ Status ChangeThroughput(const ProvisionedThroughput& requested, int64_t now_micr
     capacity.last_decrease_micros = now_micros;
   }
   if (increase) capacity.last_increase_micros = now_micros;
-  settings.provisioned = requested;
+  current = requested;
   return Status::Ok();
 }
 
@@ -138,9 +142,21 @@ Status ApplyBillingChange(const BillingChange& change, int64_t now_micros,
     updated.provisioned = *change.throughput;
     updated.on_demand = OnDemandThroughput();
   } else if (change.throughput) {
-    TW_RETURN_IF_ERROR(ChangeThroughput(*change.throughput, now_micros, updated));
+    TW_RETURN_IF_ERROR(ChangeThroughputOf("table", *change.throughput, now_micros,
+                                          updated.provisioned, updated.capacity));
   }
   settings = std::move(updated);
+  return Status::Ok();
+}
+
+Status ChangeIndexThroughput(const ProvisionedThroughput& requested, int64_t now_micros,
+                             SecondaryIndex& index) {
+  ProvisionedThroughput current{static_cast<int64_t>(index.read_capacity_units),
+                                static_cast<int64_t>(index.write_capacity_units)};
+  TW_RETURN_IF_ERROR(
+      ChangeThroughputOf("index " + index.name, requested, now_micros, current, index.capacity));
+  index.read_capacity_units = static_cast<uint64_t>(current.read_capacity_units);
+  index.write_capacity_units = static_cast<uint64_t>(current.write_capacity_units);
   return Status::Ok();
 }
 

@@ -10,7 +10,8 @@
 //    last decrease (LimitExceededException);
 // recording in the settings' CapacityHistory what DescribeTable reports
 // (LastIncreaseDateTime, LastDecreaseDateTime, NumberOfDecreasesToday,
-// LastUpdateToPayPerRequestDateTime). Pure functions: thread-safe.
+// LastUpdateToPayPerRequestDateTime). A global index's throughput follows the same rules
+// for a change, with a history of its own. Pure functions: thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,13 @@ Status OnDemandThroughputNotAllowed();
 
 // Applies `change` to `settings` at `now_micros`, or refuses it (settings unchanged).
 Status ApplyBillingChange(const BillingChange& change, int64_t now_micros, TableSettings& settings);
+
+// UpdateTable's Update of a global index's ProvisionedThroughput to `requested` at
+// `now_micros`, with the table's rules for a change (not the values it has; decreases 4 times
+// a UTC day, then once an hour) counted per index in `index.capacity`; refused: `index`
+// unchanged.
+Status ChangeIndexThroughput(const ProvisionedThroughput& requested, int64_t now_micros,
+                             SecondaryIndex& index);
 
 // NumberOfDecreasesToday: the decreases during the UTC day of `now_micros`.
 uint32_t DecreasesToday(const CapacityHistory& capacity, int64_t now_micros);

@@ -530,6 +530,13 @@ Result<std::vector<GlobalIndexUpdate>> ReadGlobalIndexUpdates(const rapidjson::V
         TW_RETURN_IF_ERROR(errors.ToStatus());
         TW_RETURN_IF_ERROR(
             ReadIndexThroughput(*update, named_path, billing_mode, errors, action.index));
+        const ProvisionedThroughput requested{
+            static_cast<int64_t>(action.index.read_capacity_units),
+            static_cast<int64_t>(action.index.write_capacity_units)};
+        action.change_throughput = [requested](const SecondaryIndex&, int64_t now_micros,
+                                               SecondaryIndex& index) {
+          return ChangeIndexThroughput(requested, now_micros, index);
+        };
       }
     }
     updates.push_back(std::move(action));

@@ -76,9 +76,10 @@ void WriteKeySchema(const KeySchema& schema, json::Writer& writer) {
 
 namespace {
 
-void WriteProvisionedThroughput(const TableDescription& table, int64_t now_micros,
-                                json::Writer& writer) {
-  const CapacityHistory& capacity = table.settings.capacity;
+// ProvisionedThroughput of a table or a global index: its units and the history of their
+// changes.
+void WriteProvisionedThroughput(const CapacityHistory& capacity, int64_t read_units,
+                                int64_t write_units, int64_t now_micros, json::Writer& writer) {
   writer.Key("ProvisionedThroughput");
   writer.StartObject();
   if (capacity.last_increase_micros != 0) {
@@ -92,10 +93,17 @@ void WriteProvisionedThroughput(const TableDescription& table, int64_t now_micro
   writer.Key("NumberOfDecreasesToday");
   writer.Uint(DecreasesToday(capacity, now_micros));
   writer.Key("ReadCapacityUnits");
-  writer.Int64(table.settings.provisioned.read_capacity_units);
+  writer.Int64(read_units);
   writer.Key("WriteCapacityUnits");
-  writer.Int64(table.settings.provisioned.write_capacity_units);
+  writer.Int64(write_units);
   writer.EndObject();
+}
+
+void WriteProvisionedThroughput(const TableDescription& table, int64_t now_micros,
+                                json::Writer& writer) {
+  WriteProvisionedThroughput(table.settings.capacity,
+                             table.settings.provisioned.read_capacity_units,
+                             table.settings.provisioned.write_capacity_units, now_micros, writer);
 }
 
 // DynamoDB's OnDemandThroughput of a PAY_PER_REQUEST table (-1: no maximum).
@@ -160,7 +168,7 @@ void WriteProjection(const IndexProjection& projection, json::Writer& writer) {
 // with Backfilling while an index added by UpdateTable is backfilled, and the index's
 // ProvisionedThroughput, 0 for on-demand tables).
 void WriteIndexes(const TableDescription& table, bool global, std::string_view region,
-                  json::Writer& writer) {
+                  int64_t now_micros, json::Writer& writer) {
   const std::vector<IndexDescription>& indexes =
       global ? table.global_indexes : table.local_indexes;
   if (indexes.empty()) return;
@@ -181,15 +189,9 @@ void WriteIndexes(const TableDescription& table, bool global, std::string_view r
         writer.Key("Backfilling");
         writer.Bool(true);
       }
-      writer.Key("ProvisionedThroughput");
-      writer.StartObject();
-      writer.Key("NumberOfDecreasesToday");
-      writer.Uint64(0);
-      writer.Key("ReadCapacityUnits");
-      writer.Uint64(index.definition.read_capacity_units);
-      writer.Key("WriteCapacityUnits");
-      writer.Uint64(index.definition.write_capacity_units);
-      writer.EndObject();
+      WriteProvisionedThroughput(
+          index.definition.capacity, static_cast<int64_t>(index.definition.read_capacity_units),
+          static_cast<int64_t>(index.definition.write_capacity_units), now_micros, writer);
     }
     writer.Key("IndexSizeBytes");
     writer.Uint64(index.approximate_size_bytes);
@@ -248,8 +250,8 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
   WriteString(writer, TableIdText(table.table_id));
   WriteBillingModeSummary(table, writer);
   WriteOnDemandThroughput(table, writer);
-  WriteIndexes(table, /*global=*/false, region, writer);
-  WriteIndexes(table, /*global=*/true, region, writer);
+  WriteIndexes(table, /*global=*/false, region, now_micros, writer);
+  WriteIndexes(table, /*global=*/true, region, now_micros, writer);
   if (table.stream.enabled) {
     writer.Key("StreamSpecification");
     writer.StartObject();

@@ -294,6 +294,65 @@ TEST_F(TableManagementTest, ThroughputIncreasesAndDecreasesAreRecorded) {
       Describe("Capacity")["Table"]["ProvisionedThroughput"]["NumberOfDecreasesToday"].GetInt(), 4);
 }
 
+// A global index's throughput follows the table's rules for a change, counted per index:
+// the same values are refused, four decreases a UTC day then one an hour, kept across a
+// restart, and the table's own count is not touched.
+TEST_F(TableManagementTest, GlobalIndexThroughputDecreasesAreLimitedPerIndex) {
+  Ok("CreateTable", R"({"TableName":"Indexed",
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},
+                              {"AttributeName":"g","AttributeType":"S"}],
+      "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+      "BillingMode":"PROVISIONED","ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":5},
+      "GlobalSecondaryIndexes":[{"IndexName":"byG",
+        "KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"},
+        "ProvisionedThroughput":{"ReadCapacityUnits":10,"WriteCapacityUnits":10}}]})");
+  const auto update = [this](int read, int write) {
+    return R"({"TableName":"Indexed","GlobalSecondaryIndexUpdates":[{"Update":{"IndexName":"byG",)" +
+           Throughput(read, write) + "}}]}";
+  };
+  const auto index_throughput = [&] {
+    rapidjson::Document d = Describe("Indexed");
+    rapidjson::Document throughput;
+    throughput.CopyFrom(d["Table"]["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"],
+                        throughput.GetAllocator());
+    return throughput;
+  };
+  std::string message;
+  EXPECT_EQ(ErrorType("UpdateTable", update(10, 10), &message), "ValidationException");
+  EXPECT_EQ(message.rfind("The provisioned throughput for the index byG will not change.", 0), 0u)
+      << message;
+
+  const double increase_seconds = static_cast<double>(clock_.NowMicros()) / 1e6;
+  Ok("UpdateTable", update(20, 10));
+  EXPECT_DOUBLE_EQ(index_throughput()["LastIncreaseDateTime"].GetDouble(), increase_seconds);
+  for (int i = 0; i < 4; ++i) {
+    clock_.AdvanceSeconds(60);
+    Ok("UpdateTable", update(19 - i, 10));
+  }
+  EXPECT_EQ(index_throughput()["NumberOfDecreasesToday"].GetInt(), 4);
+  EXPECT_DOUBLE_EQ(index_throughput()["LastDecreaseDateTime"].GetDouble(),
+                   static_cast<double>(clock_.NowMicros()) / 1e6);
+  EXPECT_EQ(ErrorType("UpdateTable", update(15, 10), &message), "LimitExceededException");
+  EXPECT_EQ(message.rfind("Subscriber limit exceeded: Provisioned throughput decreases are limited "
+                          "within a given UTC day.",
+                          0),
+            0u)
+      << message;
+  EXPECT_EQ(index_throughput()["ReadCapacityUnits"].GetInt(), 16);
+  // The table's own decreases are counted apart.
+  Ok("UpdateTable", R"({"TableName":"Indexed",)" + Throughput(4, 4) + "}");
+  EXPECT_EQ(
+      Describe("Indexed")["Table"]["ProvisionedThroughput"]["NumberOfDecreasesToday"].GetInt(), 1);
+
+  Restart();
+  EXPECT_EQ(index_throughput()["NumberOfDecreasesToday"].GetInt(), 4);
+  EXPECT_EQ(ErrorType("UpdateTable", update(15, 10)), "LimitExceededException");
+  clock_.AdvanceMicros(kHour);
+  Ok("UpdateTable", update(15, 10));
+  EXPECT_EQ(index_throughput()["ReadCapacityUnits"].GetInt(), 15);
+  EXPECT_EQ(index_throughput()["NumberOfDecreasesToday"].GetInt(), 5);
+}
+
 TEST_F(TableManagementTest, BillingModeSwitches) {
   CreateOnDemand("Modes");
   std::string message;

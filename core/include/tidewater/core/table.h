@@ -117,6 +117,9 @@ struct SecondaryIndex {
   // (DynamoDB's IndexStatus CREATING with Backfilling): written by every change, but not
   // readable until the backfill ends.
   bool backfilling = false;
+  // A global index's throughput changes (UpdateTable's Update), for DynamoDB's limit on
+  // decreases: only the increase and decrease members are kept.
+  CapacityHistory capacity;
   friend bool operator==(const SecondaryIndex&, const SecondaryIndex&) = default;
 };
 

@@ -54,6 +54,12 @@ struct GlobalIndexUpdate {
   enum class Kind { kCreate, kDelete, kUpdateThroughput };
   Kind kind = Kind::kCreate;
   SecondaryIndex index;
+  // kUpdateThroughput only, when set: called under the catalog's lock with the index as it
+  // is and the engine clock's time, to set `index`'s units and capacity history from
+  // `current` (starting as a copy of it) or refuse the change (nothing is changed then).
+  // Unset: `index`'s units are taken as they are.
+  std::function<Status(const SecondaryIndex& current, int64_t now_micros, SecondaryIndex& index)>
+      change_throughput;
 };
 
 // Creating, changing and deleting tables.
