@@ -88,6 +88,17 @@ TableCostEstimate TableCostEstimator::EstimateOf(const TableDescription& table) 
   estimate.usage.size_bytes = table.approximate_size_bytes;
   estimate.usage.billing_mode = table.settings.billing_mode;
   estimate.usage.provisioned = table.settings.provisioned;
+  // Indexes are billed with their table: their storage, and a global index's own
+  // provisioned units (its consumed units are in the limiter's totals).
+  for (const auto* indexes : {&table.local_indexes, &table.global_indexes}) {
+    for (const IndexDescription& index : *indexes) {
+      estimate.usage.size_bytes += index.approximate_size_bytes;
+      estimate.usage.provisioned.read_capacity_units +=
+          static_cast<int64_t>(index.definition.read_capacity_units);
+      estimate.usage.provisioned.write_capacity_units +=
+          static_cast<int64_t>(index.definition.write_capacity_units);
+    }
+  }
   auto [read_rate, write_rate] = ConsumedRates(table.name);
   estimate.usage.read_units_per_second = read_rate;
   estimate.usage.write_units_per_second = write_rate;

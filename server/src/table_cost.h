@@ -55,7 +55,8 @@ struct ClassPrices {
 // date), and Standard-IA's derived from them.
 ClassPrices PricesOf(TableClass table_class);
 
-// What the estimate is computed from.
+// What the estimate is computed from: the table's with its indexes' (storage, global
+// indexes' provisioned and consumed units).
 struct TableUsage {
   uint64_t size_bytes = 0;
   BillingMode billing_mode = BillingMode::kPayPerRequest;

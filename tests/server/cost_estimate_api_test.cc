@@ -109,6 +109,22 @@ TEST_F(CostEstimateApiTest, ProvisionedPaysItsCapacityAtEitherClass) {
               kTolerance);
 }
 
+// A global index is billed with its table: its own provisioned units add to the table's.
+TEST_F(CostEstimateApiTest, AGlobalIndexsProvisionedUnitsAreBilledWithItsTable) {
+  Ok("CreateTable", R"({"TableName":"Indexed",
+      "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},
+                              {"AttributeName":"g","AttributeType":"S"}],
+      "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PROVISIONED",
+      "ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":5},
+      "GlobalSecondaryIndexes":[{"IndexName":"byG",
+        "KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],"Projection":{"ProjectionType":"ALL"},
+        "ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":5}}]})");
+  rapidjson::Document indexed = EstimateOf("Indexed");
+  EXPECT_EQ(indexed["ProvisionedThroughput"]["ReadCapacityUnits"].GetInt64(), 10);
+  EXPECT_NEAR(indexed["MonthlyCost"]["STANDARD"]["Reads"].GetDouble(), 2 * 0.468, kTolerance);
+  EXPECT_NEAR(indexed["MonthlyCost"]["STANDARD"]["Writes"].GetDouble(), 2 * 2.34, kTolerance);
+}
+
 TEST_F(CostEstimateApiTest, WithoutATableNameEveryTableIsEstimated) {
   Create("One", R"("BillingMode":"PAY_PER_REQUEST")");
   Create("Two", R"("BillingMode":"PAY_PER_REQUEST")");
