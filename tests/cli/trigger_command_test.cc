@@ -325,10 +325,11 @@ TEST(TriggerCommandTest, SplitsWhileTheTriggerRunsKeepEachKeysOrder) {
     }
   });
   for (int split = 1; split <= 6; ++split) {
-    // Each split while the writer and the trigger are further along.
+    // Each split while the writer and the trigger are further along (a loaded machine may
+    // hold the trigger's Python handler back for long: a passing run never waits that long).
     ASSERT_TRUE(testing::WaitFor(
         [&] { return written >= split * 25 && ReadLines(audit).size() >= split * 15u; },
-        std::chrono::seconds(30)))
+        std::chrono::seconds(120)))
         << trigger->log();
     const Status split_done =
         testing::SplitOpenShardRemote(**admin_client, "orders", static_cast<uint32_t>(split * 7));
