@@ -282,15 +282,17 @@ TEST(LocalIndexTest, AFullItemCollectionRefusesGrowthOnly) {
   auto size = (*engine)->ItemCollectionBytes("tbl", S("big"));
   ASSERT_TRUE(size.ok());
   EXPECT_GE(*size, options.item_collection_limit_bytes);
-  // Other partitions, shrinking writes and deletes go on.
-  EXPECT_TRUE((*engine)->PutItem("tbl", {{"pk", S("small")}, {"sk", S("a")}}).ok());
-  EXPECT_TRUE((*engine)->PutItem("tbl", {{"pk", S("big")}, {"sk", S("k0")}}).ok());
-  EXPECT_TRUE((*engine)->DeleteItem("tbl", {{"pk", S("big")}, {"sk", S("k1")}}).ok());
+  // A transaction that grows the full collection is canceled for it. (Checked while the
+  // collection is full: the shrinking writes below may bring it under the limit again.)
   std::vector<Mutation> grow;
   grow.push_back({Mutation::Kind::kPut, "tbl", {{"pk", S("big")}, {"sk", S("new")}}});
   auto canceled = (*engine)->TransactWrite(std::move(grow));
   ASSERT_EQ(canceled.status().code(), ErrorCode::kTransactionCanceled);
   EXPECT_EQ(canceled.status().reasons().at(0).code(), ErrorCode::kItemCollectionSizeLimitExceeded);
+  // Other partitions, shrinking writes and deletes go on.
+  EXPECT_TRUE((*engine)->PutItem("tbl", {{"pk", S("small")}, {"sk", S("a")}}).ok());
+  EXPECT_TRUE((*engine)->PutItem("tbl", {{"pk", S("big")}, {"sk", S("k0")}}).ok());
+  EXPECT_TRUE((*engine)->DeleteItem("tbl", {{"pk", S("big")}, {"sk", S("k1")}}).ok());
 }
 
 // A replica table with the same local indexes: the source's change records, applied by
