@@ -155,6 +155,7 @@ std::shared_ptr<const TableConfig> ConfigOf(const v1::TableMeta& meta) {
   config->stream.view_type = FromProto(meta.view_type());
   config->stream_label = meta.stream_label();
   if (!meta.ttl_attribute().empty()) config->ttl_attribute = meta.ttl_attribute();
+  config->keeps_history = meta.has_point_in_time_recovery();
   return config;
 }
 
@@ -474,8 +475,29 @@ void TableState::set_meta(v1::TableMeta meta) {
 void TableState::AdoptMetaLocked(v1::TableMeta meta) {
   meta_ = std::move(meta);
   config_ = ConfigOf(meta_);
+  restoring_.store(meta_.has_restore() && meta_.restore().in_progress(), std::memory_order_release);
   global_indexes_ =
       std::make_shared<const std::vector<SecondaryIndex>>(IndexesOf(meta_.global_indexes()));
+}
+
+TableDescription DefinitionOf(const v1::TableMeta& meta) {
+  TableDescription d;
+  d.name = meta.name();
+  d.table_id = meta.table_id();
+  d.key_schema = KeySchemaOf(meta);
+  d.stream.enabled = meta.stream_enabled();
+  d.stream.view_type = FromProto(meta.view_type());
+  d.stream_label = meta.stream_label();
+  d.creation_time_micros = meta.creation_time_micros();
+  d.settings = SettingsOf(meta);
+  if (!meta.ttl_attribute().empty()) d.ttl_attribute = meta.ttl_attribute();
+  for (const SecondaryIndex& index : IndexesOf(meta.local_indexes())) {
+    d.local_indexes.push_back(IndexDescription{index, 0, 0});
+  }
+  for (const SecondaryIndex& index : IndexesOf(meta.global_indexes())) {
+    d.global_indexes.push_back(IndexDescription{index, 0, 0});
+  }
+  return d;
 }
 
 // --- Catalog ---
@@ -619,6 +641,12 @@ void Catalog::ResetShards(TableState& table) {
 }
 
 Result<TablePtr> Catalog::Find(const std::string& name) const {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindIncludingRestoring(name));
+  if (table->restoring()) return TableNotFound(name);
+  return table;
+}
+
+Result<TablePtr> Catalog::FindIncludingRestoring(const std::string& name) const {
   std::shared_lock lock(mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) {
@@ -699,6 +727,12 @@ TableDescription Catalog::Describe(TableState& table) const {
   d.global_indexes.assign(std::make_move_iterator(globals), std::make_move_iterator(indexes.end()));
   indexes.erase(globals, indexes.end());
   d.local_indexes = std::move(indexes);
+  if (meta.has_restore()) {
+    const v1::RestoreMeta& restore = meta.restore();
+    d.restore = RestoreSummary{restore.source_backup_id(), restore.source_table(),
+                               restore.source_table_id(), restore.restore_time_micros(),
+                               restore.in_progress()};
+  }
   d.global_index_backlog = table.index_backlog();
   if (const int64_t oldest = table.oldest_index_work_micros(); oldest != 0) {
     d.global_index_lag_micros = std::max<int64_t>(0, clock_.NowMicros() - oldest);
@@ -743,7 +777,8 @@ std::vector<IndexDescription> Catalog::DescribeIndexes(TableState& table) const 
   return described;
 }
 
-Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
+Result<TableDescription> Catalog::Create(const CreateTableRequest& request,
+                                         const v1::RestoreMeta* restore) {
   TW_RETURN_IF_ERROR(ValidateTableName(request.name));
   const auto valid_key_type = [](AttributeType t) {
     return t == AttributeType::kS || t == AttributeType::kN || t == AttributeType::kB;
@@ -766,6 +801,9 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
 
   std::unique_lock lock(mu_);
   if (tables_.count(request.name) != 0) {
+    if (restore != nullptr) {
+      return Status(ErrorCode::kTableAlreadyExists, "Table already exists: " + request.name);
+    }
     return Status::InUse("Table already exists: " + request.name);
   }
   TW_ASSIGN_OR_RETURN(const v1::SequenceBase base, LoadSequenceBase(request.name));
@@ -829,6 +867,7 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
     settings.capacity.last_pay_per_request_micros = now;
   }
   SetSettings(settings, meta);
+  if (restore != nullptr) *meta.mutable_restore() = *restore;
 
   // A table created again under a deleted one's name continues each shard's sequences
   // after the deleted table's last, so that readers deduplicating by (shard, sequence)
@@ -857,13 +896,19 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request) {
   return Describe(*table);
 }
 
-Result<TableDescription> Catalog::Delete(const std::string& name) {
+Result<TableDescription> Catalog::Delete(const std::string& name, bool failed_restore) {
   std::unique_lock lock(mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) {
     return TableNotFound(name);
   }
   TablePtr table = it->second;
+  if (table->restoring() && !failed_restore) {
+    return Status::InUse(
+        "Attempt to change a resource which is still in use: Table is being "
+        "restored: " +
+        name);
+  }
   if (table->meta().deletion_protection()) {
     return Status::Validation(
         "Resource cannot be deleted as it is currently protected against deletion. Disable "
@@ -1384,6 +1429,85 @@ Result<StreamDescription> Catalog::DescribeStream(const std::string& table,
   }
   return Status::NotFound("Requested resource not found: Stream: " + table + "/" + label +
                           " not found");
+}
+
+Status Catalog::FinishRestore(TableState& table) {
+  std::unique_lock lock(mu_);
+  if (!IsLive(table)) return Status::Ok();
+  v1::TableMeta meta = table.meta();
+  meta.mutable_restore()->set_in_progress(false);
+  TW_RETURN_IF_ERROR(PersistMeta(meta));  // synced: also the restored items before it
+  table.set_meta(std::move(meta));
+  return Status::Ok();
+}
+
+Result<std::optional<HistoryStart>> Catalog::EnableHistory(TableState& table,
+                                                           uint32_t recovery_period_days) {
+  std::unique_lock lock(mu_);
+  if (!IsLive(table)) return TableNotFound(table.name());
+  v1::TableMeta meta = table.meta();
+  const bool enabled = meta.has_point_in_time_recovery();
+  meta.mutable_point_in_time_recovery()->set_recovery_period_days(recovery_period_days);
+  // On with its copy complete: only the period changes. (On without it: a crash stopped
+  // the copy, which starts again.)
+  if (enabled && meta.point_in_time_recovery().base_micros() != 0) {
+    TW_RETURN_IF_ERROR(PersistMeta(meta));
+    table.set_meta(std::move(meta));
+    return std::optional<HistoryStart>();
+  }
+  meta.mutable_point_in_time_recovery()->set_base_micros(0);
+  rocksdb::ColumnFamilyHandle* created = nullptr;
+  if (table.index_entries() == nullptr) {
+    rocksdb::Status s = db_.CreateColumnFamily(
+        LogCfOptions(rocksdb::NewLRUCache(block_cache_bytes_)), IndexCfName(table.id()), &created);
+    if (!s.ok()) return ToStatus(s);
+  }
+  // With no write in flight: every change committed from here on reads the new config
+  // (under its shard's lock) and writes its history entry at a time at or after `start`;
+  // every change before is in the snapshot, at a time at or before it.
+  LockedShards quiet(pipeline_, table.all_shards());
+  if (Status persisted = PersistMeta(meta); !persisted.ok()) {
+    if (created != nullptr) {
+      db_.DropColumnFamily(created).PermitUncheckedError();
+      db_.DestroyColumnFamilyHandle(created);
+    }
+    return persisted;
+  }
+  if (created != nullptr) table.set_index_entries(created);
+  table.set_meta(std::move(meta));
+  const int64_t start = quiet.AssignTime(clock_.NowMicros());
+  return std::optional<HistoryStart>(HistoryStart{start, db_.GetSnapshot()});
+}
+
+Status Catalog::SetHistoryBase(TableState& table, int64_t base_micros) {
+  std::unique_lock lock(mu_);
+  if (!IsLive(table)) return Status::Ok();
+  v1::TableMeta meta = table.meta();
+  if (!meta.has_point_in_time_recovery()) return Status::Ok();  // disabled meanwhile
+  meta.mutable_point_in_time_recovery()->set_base_micros(base_micros);
+  TW_RETURN_IF_ERROR(PersistMeta(meta));  // synced: also the copied items before it
+  table.set_meta(std::move(meta));
+  return Status::Ok();
+}
+
+Status Catalog::DisableHistory(TableState& table) {
+  std::unique_lock lock(mu_);
+  if (!IsLive(table)) return TableNotFound(table.name());
+  v1::TableMeta meta = table.meta();
+  if (!meta.has_point_in_time_recovery()) return Status::Ok();
+  meta.clear_point_in_time_recovery();
+  {
+    LockedShards quiet(pipeline_, table.all_shards());
+    TW_RETURN_IF_ERROR(PersistMeta(meta));
+    table.set_meta(std::move(meta));
+  }
+  // No change writes history any more: forget it.
+  const std::string begin = storage::IndexEntryPrefix(storage::kHistoryOrdinal);
+  const std::string end = storage::IndexEntryPrefix(storage::kHistoryOrdinal + 1);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  rocksdb::Status s = db_.DeleteRange(sync, table.index_entries(), begin, end);
+  return s.ok() ? Status::Ok() : ToStatus(s);
 }
 
 Status Catalog::ExpireStreams() {

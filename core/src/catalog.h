@@ -31,6 +31,8 @@ struct TableConfig {
   StreamSpecification stream;
   std::string stream_label;
   std::optional<std::string> ttl_attribute;
+  // Point-in-time recovery is on: every change also writes its history entry.
+  bool keeps_history = false;
 };
 
 // An open table. Shared by operations in flight; the column family handles are
@@ -112,6 +114,8 @@ class TableState {
 
   std::shared_ptr<const TableConfig> config() const;
   v1::TableMeta meta() const;
+  // A restore is filling the table: reads and writes are refused (Catalog::Find).
+  bool restoring() const { return restoring_.load(std::memory_order_acquire); }
   // Installs a new definition (already persisted by the caller).
   void set_meta(v1::TableMeta meta);
 
@@ -132,6 +136,7 @@ class TableState {
   mutable std::mutex mu_;
   v1::TableMeta meta_;                         // guarded by mu_ (mutable fields)
   std::shared_ptr<const TableConfig> config_;  // guarded by mu_
+  std::atomic<bool> restoring_{false};
   std::shared_ptr<const std::vector<SecondaryIndex>> global_indexes_;  // guarded by mu_
   KeySchema key_schema_;
   rocksdb::ColumnFamilyHandle* items_;
@@ -146,6 +151,17 @@ class TableState {
 };
 
 using TablePtr = std::shared_ptr<TableState>;
+
+// A table's definition as `meta` holds it: name, id, creation time, key schema, stream,
+// TTL, settings and secondary indexes (no shards, no sizes).
+TableDescription DefinitionOf(const v1::TableMeta& meta);
+
+// Catalog::EnableHistory's answer: the time history starts at and the snapshot of the
+// table's state just before it (released by the caller with DB::ReleaseSnapshot).
+struct HistoryStart {
+  int64_t start_micros = 0;
+  const rocksdb::Snapshot* snapshot = nullptr;
+};
 
 // The tables of one engine. Thread-safe: lookups share a lock, lifecycle changes take it
 // exclusively. The DB, the default column family and the pipeline must outlive it.
@@ -173,7 +189,10 @@ class Catalog {
   // state of failed writes and re-reads the counters from the log.
   void ResetShards(TableState& table);
 
+  // The live table `name`; ResourceNotFoundException also while it is being restored.
   Result<TablePtr> Find(const std::string& name) const;
+  // The live table `name`, also while it is being restored (DescribeTable, the restore).
+  Result<TablePtr> FindIncludingRestoring(const std::string& name) const;
   // The table `id` named `name`: the live one, or a deleted one kept for its streams.
   Result<TablePtr> FindById(const std::string& name, uint64_t id) const;
   std::vector<TablePtr> All() const;
@@ -183,8 +202,25 @@ class Catalog {
   // The table's local, then global secondary indexes with their estimated sizes.
   std::vector<IndexDescription> DescribeIndexes(TableState& table) const;
 
-  Result<TableDescription> Create(const CreateTableRequest& request);
-  Result<TableDescription> Delete(const std::string& name);
+  // With `restore`: a table created by a restore (TableAlreadyExistsException when the name
+  // is taken), refused to every read and write while restore->in_progress.
+  Result<TableDescription> Create(const CreateTableRequest& request,
+                                  const v1::RestoreMeta* restore = nullptr);
+  // The restore has written every item: the table becomes readable and writable.
+  Status FinishRestore(TableState& table);
+  // Point-in-time recovery on, kept `recovery_period_days`. When it was off: from now on
+  // every change writes its history entry (at a commit time at or after `start`), and the
+  // answer's snapshot holds every change before (the caller copies it into the history
+  // and releases it). When it was on already: only the period changes (nullopt).
+  Result<std::optional<HistoryStart>> EnableHistory(TableState& table,
+                                                    uint32_t recovery_period_days);
+  // The copy of the items made when recovery was enabled is complete, at `base_micros`.
+  Status SetHistoryBase(TableState& table, int64_t base_micros);
+  // Point-in-time recovery off; the history is deleted.
+  Status DisableHistory(TableState& table);
+  // ResourceInUseException while a restore fills the table, unless `failed_restore` (the
+  // restore's own clean-up after it failed).
+  Result<TableDescription> Delete(const std::string& name, bool failed_restore = false);
   Result<ListTablesPage> List(const std::optional<std::string>& exclusive_start,
                               size_t limit) const;
   Result<TableDescription> UpdateStream(const std::string& name, const StreamSpecification& spec);

@@ -51,6 +51,7 @@ void PreparedChange::AddTo(rocksdb::WriteBatch& batch) const {
     }
   }
   if (!index_work_key.empty()) batch.Put(index_entries, index_work_key, index_work);
+  if (!history_key.empty()) batch.Put(index_entries, history_key, history);
 }
 
 // --- CommitPipeline ---

@@ -118,6 +118,11 @@ struct PreparedChange {
   std::string index_work_key;
   std::string index_work;
   uint64_t index_work_number = 0;
+  // Point-in-time recovery's history entry of the change (storage::HistoryKey) in
+  // `index_entries`: the item as the change left it (a tombstone for a delete); empty: the
+  // table keeps no history.
+  std::string history_key;
+  std::string history;
 
   void AddTo(rocksdb::WriteBatch& batch) const;
 };

@@ -10,12 +10,14 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "backup_file.h"
 #include "catalog.h"
 #include "commit_pipeline.h"
 #include "hybrid_clock.h"
@@ -36,9 +38,8 @@ class EngineImpl final : public Engine {
   Result<TableDescription> CreateTable(const CreateTableRequest& request) override {
     return catalog_->Create(request);
   }
-  Result<TableDescription> DeleteTable(const std::string& name) override {
-    return catalog_->Delete(name);
-  }
+  // With point-in-time recovery on, a SYSTEM backup is kept first (engine_backups.cc).
+  Result<TableDescription> DeleteTable(const std::string& name) override;
   Result<TableDescription> DescribeTable(const std::string& name) override;
   Result<ListTablesPage> ListTables(const std::optional<std::string>& exclusive_start,
                                     size_t limit) override {
@@ -110,6 +111,23 @@ class EngineImpl final : public Engine {
                                                   uint32_t ranges) override;
   Result<RangeEntriesPage> ListRangeEntries(const RangeEntriesRequest& request) override;
   Status ValidateKey(const std::string& table, const Item& key) override;
+
+  // TableBackups (engine_backups.cc).
+  Result<BackupDescription> CreateBackup(const std::string& table,
+                                         const std::string& backup_name) override;
+  Result<BackupDescription> DescribeBackup(const std::string& backup_id) override;
+  Result<ListBackupsPage> ListBackups(const ListBackupsRequest& request) override;
+  Result<BackupDescription> DeleteBackup(const std::string& backup_id) override;
+  Result<TableDescription> RestoreTableFromBackup(const std::string& backup_id,
+                                                  const CreateTableRequest& table) override;
+  Result<ContinuousBackupsDescription> UpdateContinuousBackups(
+      const std::string& table, bool enabled,
+      std::optional<uint32_t> recovery_period_days) override;
+  Result<ContinuousBackupsDescription> DescribeContinuousBackups(const std::string& table) override;
+  Result<TableDescription> RestoreTableToPointInTime(const std::string& source,
+                                                     std::optional<int64_t> restore_time_micros,
+                                                     const CreateTableRequest& table) override;
+  Result<size_t> RunBackupMaintenance() override;
   Result<ShardIndex> ShardForKey(const std::string& table, const Item& key) override;
 
  private:
@@ -147,6 +165,36 @@ class EngineImpl final : public Engine {
   Result<size_t> TrimShard(TableState& table, Shard& shard, int64_t cutoff_micros);
 
   void BackgroundLoop() TW_EXCLUDES(background_mu_);
+
+  // --- Backups (engine_backups.cc) ---
+  std::string BackupDir() const;
+  // At open: the backups in BackupDir (leftovers of interrupted ones removed), then the
+  // restores and history copies a crash interrupted, started again.
+  Status OpenBackups();
+  // Writes a backup of `table`'s items as of one instant (every shard drained, one
+  // snapshot) and registers it.
+  Result<v1::BackupMeta> BackupTable(TableState& table, v1::BackupMeta::Type type,
+                                     const std::string& name, int64_t expiry_micros);
+  // Writes a RESTORE backup of `table`'s state at `time_micros` from its history.
+  // InvalidRestoreTimeException when that time is not yet past.
+  Result<v1::BackupMeta> BackupHistoryAt(TableState& table, int64_t time_micros);
+  // The new backup directory's contents from `fill` (which writes the items), published by
+  // one rename, registered.
+  Result<v1::BackupMeta> PublishBackup(
+      v1::BackupMeta meta, const std::function<Status(backup_file::ItemsWriter&)>& fill);
+  Status RemoveBackup(const std::string& backup_id) TW_EXCLUDES(backups_mu_);
+  // Creates the restored table and starts filling it from backup `load` in the background.
+  Result<TableDescription> StartRestore(const v1::BackupMeta& load, const CreateTableRequest& table,
+                                        v1::RestoreMeta restore) TW_EXCLUDES(backups_mu_);
+  void RunRestore(const std::string& table) TW_EXCLUDES(backups_mu_);
+  // Writes one batch of restored items into `table` (unlogged; indexes maintained).
+  Status WriteRestoredItems(TableState& table, std::vector<v1::StoredItem>& items);
+  // Copies the items of `start`'s snapshot into `table`'s history; then recovery is
+  // available from start_micros.
+  Status CopyIntoHistory(TableState& table, HistoryStart start);
+  ContinuousBackupsDescription ContinuousBackupsOf(const v1::TableMeta& meta) const;
+  // Forgets `table`'s history entries no restore may need any more; how many went.
+  Result<size_t> CompactHistory(TableState& table, int64_t cutoff_micros);
   // The global index maintainer (global_index_maintainer.cc): applies the tables' queued
   // global index work, woken by commits that queue some.
   void GlobalIndexLoop() TW_EXCLUDES(index_mu_);
@@ -199,6 +247,13 @@ class EngineImpl final : public Engine {
   // that checking and storing a checkpoint cannot interleave.
   std::array<std::mutex, 16> replication_stripes_;
   std::atomic<uint64_t> next_transaction_{1};
+
+  Mutex backups_mu_;
+  std::map<std::string, v1::BackupMeta> backups_ TW_GUARDED_BY(backups_mu_);
+  // Backups a restore is loading, with how many restores load each.
+  std::map<std::string, int> backups_in_use_ TW_GUARDED_BY(backups_mu_);
+  std::vector<std::thread> restores_ TW_GUARDED_BY(backups_mu_);
+  std::atomic<bool> restores_stopping_{false};
 
   Mutex background_mu_;
   CondVar background_cv_;

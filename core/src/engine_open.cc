@@ -23,6 +23,13 @@ EngineImpl::EngineImpl(const EngineOptions& options)
 }
 
 EngineImpl::~EngineImpl() {
+  restores_stopping_ = true;
+  std::vector<std::thread> restores;
+  {
+    MutexLock lock(backups_mu_);
+    restores.swap(restores_);
+  }
+  for (std::thread& restore : restores) restore.join();
   {
     MutexLock lock(background_mu_);
     stopping_ = true;
@@ -46,6 +53,7 @@ Result<std::unique_ptr<Engine>> EngineImpl::OpenImpl(const EngineOptions& option
   if (options.clock == nullptr) return Status::Validation("EngineOptions.clock must be set");
   std::unique_ptr<EngineImpl> engine(new EngineImpl(options));
   TW_RETURN_IF_ERROR(engine->OpenDatabase());
+  TW_RETURN_IF_ERROR(engine->OpenBackups());
   engine->index_maintainer_ = std::thread([raw = engine.get()] { raw->GlobalIndexLoop(); });
   if (options.ttl_sweep_interval_micros > 0 || options.retention_interval_micros > 0 ||
       options.storage_recovery_interval_micros > 0) {
@@ -129,7 +137,7 @@ Status EngineImpl::OpenDatabase() {
 }
 
 Result<TableDescription> EngineImpl::DescribeTable(const std::string& name) {
-  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(name));
+  TW_ASSIGN_OR_RETURN(TablePtr table, catalog_->FindIncludingRestoring(name));
   return catalog_->Describe(*table);
 }
 
@@ -175,6 +183,7 @@ void EngineImpl::BackgroundLoop() {
     if (writable && now >= next_trim) {
       (void)TrimStreams();
       (void)PurgeTombstones();
+      (void)RunBackupMaintenance();
       next_trim = now + every(options_.retention_interval_micros);
     }
     Steady::time_point wake = std::min(next_sweep, next_trim);

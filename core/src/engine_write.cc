@@ -148,6 +148,18 @@ PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64
       change.index_work = std::move(*work);
     }
   }
+  if (config.keeps_history && (t.next || t.current)) {
+    v1::StoredItem state;
+    if (t.next) {
+      ToProto(*t.next, state.mutable_attributes());
+    } else {
+      ToProto(KeyOf(schema, *t.current), state.mutable_attributes());
+      state.set_tombstone(true);
+    }
+    *state.mutable_version() = version;
+    change.history_key = storage::HistoryKey(t.key, context.now_micros);
+    change.history = state.SerializeAsString();
+  }
   if (sequence == 0 || (!t.next && !t.current)) return change;
 
   v1::ChangeRecord record;

@@ -36,6 +36,20 @@ std::string_view ErrorTypeName(ErrorCode code) {
       return "TrimmedDataAccessException";
     case ErrorCode::kAccessDenied:
       return "AccessDeniedException";
+    case ErrorCode::kBackupNotFound:
+      return "BackupNotFoundException";
+    case ErrorCode::kBackupInUse:
+      return "BackupInUseException";
+    case ErrorCode::kTableAlreadyExists:
+      return "TableAlreadyExistsException";
+    case ErrorCode::kTableNotFound:
+      return "TableNotFoundException";
+    case ErrorCode::kSourceTableNotFound:
+      return "SourceTableNotFoundException";
+    case ErrorCode::kPointInTimeRecoveryUnavailable:
+      return "PointInTimeRecoveryUnavailableException";
+    case ErrorCode::kInvalidRestoreTime:
+      return "InvalidRestoreTimeException";
     case ErrorCode::kInternal:
     case ErrorCode::kIOError:
       return "InternalServerError";

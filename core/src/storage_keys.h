@@ -94,4 +94,23 @@ inline uint64_t IndexWorkNumber(const rocksdb::Slice& key) {
   return keycodec::ReadHash(std::string_view(key.data() + 4, key.size() - 4));
 }
 
+// Point-in-time recovery's history of a table's items, in the same column family before
+// the work queue: history prefix ‖ item key ‖ commit time (8 bytes BE) -> StoredItem (the
+// item as the change left it, or a tombstone holding its key). One item's entries are
+// contiguous, oldest first.
+inline constexpr uint32_t kHistoryOrdinal = 0xFFFFFFFE;
+inline std::string HistoryKey(std::string_view item_key, int64_t commit_micros) {
+  std::string key = IndexEntryPrefix(kHistoryOrdinal);
+  key.append(item_key);
+  keycodec::AppendHash(static_cast<uint64_t>(commit_micros), &key);
+  return key;
+}
+// The item key of a history entry's key.
+inline std::string_view HistoryItemKey(const rocksdb::Slice& key) {
+  return std::string_view(key.data() + 4, key.size() - 12);
+}
+inline int64_t HistoryCommitMicros(const rocksdb::Slice& key) {
+  return static_cast<int64_t>(keycodec::ReadHash(std::string_view(key.data() + key.size() - 8, 8)));
+}
+
 }  // namespace tidewater::storage

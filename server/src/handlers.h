@@ -1,6 +1,6 @@
-// The API operations, one group per file: table_handlers.cc, item_handlers.cc,
-// query_scan_handlers.cc, batch_handlers.cc, transaction_handlers.cc, streams_handlers.cc,
-// replication_handlers.cc, admin_handlers.cc.
+// The API operations, one group per file: table_handlers.cc, backup_handlers.cc,
+// item_handlers.cc, query_scan_handlers.cc, batch_handlers.cc, transaction_handlers.cc,
+// streams_handlers.cc, replication_handlers.cc, admin_handlers.cc.
 // Each reads a parsed request object and writes its response through RequestScope.
 #pragma once
 
@@ -24,6 +24,15 @@ TW_OPERATION(UntagResource);
 TW_OPERATION(ListTagsOfResource);
 TW_OPERATION(DescribeLimits);
 TW_OPERATION(DescribeEndpoints);
+// backup_handlers.cc
+TW_OPERATION(CreateBackup);
+TW_OPERATION(DescribeBackup);
+TW_OPERATION(ListBackups);
+TW_OPERATION(DeleteBackup);
+TW_OPERATION(RestoreTableFromBackup);
+TW_OPERATION(UpdateContinuousBackups);
+TW_OPERATION(DescribeContinuousBackups);
+TW_OPERATION(RestoreTableToPointInTime);
 TW_OPERATION(PutItem);
 TW_OPERATION(GetItem);
 TW_OPERATION(UpdateItem);

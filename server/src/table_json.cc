@@ -33,7 +33,8 @@ void WriteKeyElement(const KeyAttribute& attribute, std::string_view key_type,
   writer.EndObject();
 }
 
-// A stable UUID-shaped TableId derived from the engine's table id.
+}  // namespace
+
 std::string TableIdText(uint64_t table_id) {
   char buffer[40];
   std::snprintf(buffer, sizeof(buffer), "00000000-0000-4000-8000-%012llx",
@@ -41,7 +42,9 @@ std::string TableIdText(uint64_t table_id) {
   return buffer;
 }
 
-}  // namespace
+std::string BackupArn(std::string_view region, std::string_view table, std::string_view backup_id) {
+  return TableArn(region, table) + "/backup/" + std::string(backup_id);
+}
 
 double EpochSeconds(int64_t micros) { return static_cast<double>(micros) / 1'000'000.0; }
 
@@ -72,6 +75,19 @@ void WriteKeySchema(const KeySchema& schema, json::Writer& writer) {
   WriteKeyElement(schema.partition_key, "HASH", writer);
   if (schema.sort_key) WriteKeyElement(*schema.sort_key, "RANGE", writer);
   writer.EndArray();
+}
+
+void WriteProjection(const IndexProjection& projection, json::Writer& writer) {
+  writer.StartObject();
+  writer.Key("ProjectionType");
+  WriteString(writer, ProjectionTypeName(projection.type));
+  if (projection.type == ProjectionType::kInclude) {
+    writer.Key("NonKeyAttributes");
+    writer.StartArray();
+    for (const std::string& name : projection.non_key_attributes) WriteString(writer, name);
+    writer.EndArray();
+  }
+  writer.EndObject();
 }
 
 namespace {
@@ -151,19 +167,6 @@ void WriteAttributeDefinitions(const TableDescription& table, json::Writer& writ
   writer.EndArray();
 }
 
-void WriteProjection(const IndexProjection& projection, json::Writer& writer) {
-  writer.StartObject();
-  writer.Key("ProjectionType");
-  WriteString(writer, ProjectionTypeName(projection.type));
-  if (projection.type == ProjectionType::kInclude) {
-    writer.Key("NonKeyAttributes");
-    writer.StartArray();
-    for (const std::string& name : projection.non_key_attributes) WriteString(writer, name);
-    writer.EndArray();
-  }
-  writer.EndObject();
-}
-
 // LocalSecondaryIndexes or GlobalSecondaryIndexes (`global`: with IndexStatus, CREATING
 // with Backfilling while an index added by UpdateTable is backfilled, and the index's
 // ProvisionedThroughput, 0 for on-demand tables).
@@ -204,6 +207,25 @@ void WriteIndexes(const TableDescription& table, bool global, std::string_view r
   writer.EndArray();
 }
 
+// Where a restored table came from: the backup (when restored from one) and its source
+// table, the time it was restored as of, and whether its items are still being restored.
+void WriteRestoreSummary(const RestoreSummary& restore, std::string_view region,
+                         json::Writer& writer) {
+  writer.Key("RestoreSummary");
+  writer.StartObject();
+  if (!restore.source_backup_id.empty()) {
+    writer.Key("SourceBackupArn");
+    WriteString(writer, BackupArn(region, restore.source_table, restore.source_backup_id));
+  }
+  writer.Key("SourceTableArn");
+  WriteString(writer, TableArn(region, restore.source_table));
+  writer.Key("RestoreDateTime");
+  writer.Double(EpochSeconds(restore.restore_time_micros));
+  writer.Key("RestoreInProgress");
+  writer.Bool(restore.in_progress);
+  writer.EndObject();
+}
+
 }  // namespace
 
 void WriteDeletedTableDescription(const TableDescription& table, std::string_view region,
@@ -236,7 +258,7 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
   writer.Key("KeySchema");
   WriteKeySchema(table.key_schema, writer);
   writer.Key("TableStatus");
-  WriteString(writer, status);
+  WriteString(writer, table.restore && table.restore->in_progress ? "CREATING" : status);
   writer.Key("CreationDateTime");
   writer.Double(EpochSeconds(table.creation_time_micros));
   WriteProvisionedThroughput(table, now_micros, writer);
@@ -267,6 +289,7 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
     writer.Key("LatestStreamArn");
     WriteString(writer, StreamArn(region, table.name, table.stream_label));
   }
+  if (table.restore) WriteRestoreSummary(*table.restore, region, writer);
   if (table.settings.table_class_set_micros != 0) {  // as DynamoDB: once a class was given
     writer.Key("TableClassSummary");
     writer.StartObject();

@@ -1,8 +1,10 @@
 // TableDescription in DynamoDB's JSON shape (CreateTable, DescribeTable, DeleteTable,
-// UpdateTable answers), and the time conversions DynamoDB's JSON uses.
+// UpdateTable and restore answers), the pieces of it backup descriptions share, and the time
+// conversions DynamoDB's JSON uses.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "tidewater/core/json_codec.h"
@@ -11,7 +13,8 @@
 namespace tidewater::server {
 
 // Writes the TableDescription object (without the enclosing member name).
-// `status` is the TableStatus to report ("ACTIVE", "DELETING"); `now_micros` (the engine
+// `status` is the TableStatus to report ("ACTIVE", "DELETING"), but a table still being
+// restored is "CREATING"; a restored table has its RestoreSummary. `now_micros` (the engine
 // clock's time) decides which throughput decreases were "today".
 void WriteTableDescription(const TableDescription& table, std::string_view region,
                            std::string_view status, int64_t now_micros, json::Writer& writer);
@@ -23,6 +26,15 @@ void WriteDeletedTableDescription(const TableDescription& table, std::string_vie
 
 // Writes the KeySchema array ([{"AttributeName":..,"KeyType":"HASH"}, ...]).
 void WriteKeySchema(const KeySchema& schema, json::Writer& writer);
+
+// Writes an index's Projection object ({"ProjectionType":..,"NonKeyAttributes":[..]}).
+void WriteProjection(const IndexProjection& projection, json::Writer& writer);
+
+// The TableId DynamoDB shows: UUID-shaped, derived from the engine's table id.
+std::string TableIdText(uint64_t table_id);
+
+// A backup's ARN: its source table's ARN, "/backup/", the backup id.
+std::string BackupArn(std::string_view region, std::string_view table, std::string_view backup_id);
 
 // "STANDARD" or "STANDARD_INFREQUENT_ACCESS", as TableClassSummary names the class.
 std::string_view TableClassName(TableClass table_class);

@@ -11,9 +11,10 @@
 //    (kill -9) and reopen.
 //  * Item and change record are committed in ONE RocksDB WriteBatch.
 //
-// The engine plays four roles, each its own interface, so that a component depends only
+// The engine plays five roles, each its own interface, so that a component depends only
 // on what it uses: TableCatalog (table_catalog.h), ItemStore (item_store.h), ChangeLog
-// (change_log.h: what log followers read) and ReplicationTarget (replication_target.h).
+// (change_log.h: what log followers read), ReplicationTarget (replication_target.h) and
+// TableBackups (table_backups.h).
 //
 // Thread safety: every method is safe to call concurrently. Writes to one shard are
 // serialized in commit order; writes to different shards proceed in parallel.
@@ -31,6 +32,7 @@
 #include "tidewater/core/item_store.h"
 #include "tidewater/core/replication_target.h"
 #include "tidewater/core/status.h"
+#include "tidewater/core/table_backups.h"
 #include "tidewater/core/table_catalog.h"
 
 namespace rocksdb {
@@ -68,9 +70,16 @@ struct EngineOptions {
   // ever writing to a full disk, and writes resume by themselves once space is freed.
   // WriteHealth reports the refusal. 0: no reserve.
   uint64_t min_free_disk_bytes = 0;
+  // Where backups are kept (table_backups.h), apart from the RocksDB files; empty:
+  // `<data_dir>/backups`.
+  std::string backup_dir;
 };
 
-class Engine : public TableCatalog, public ItemStore, public ChangeLog, public ReplicationTarget {
+class Engine : public TableCatalog,
+               public ItemStore,
+               public ChangeLog,
+               public ReplicationTarget,
+               public TableBackups {
  public:
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
   ~Engine() override = default;

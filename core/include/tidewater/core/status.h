@@ -33,6 +33,13 @@ enum class ErrorCode {
   kExpiredIterator,                  // ExpiredIteratorException
   kTrimmedDataAccess,                // TrimmedDataAccessException
   kAccessDenied,                     // AccessDeniedException
+  kBackupNotFound,                   // BackupNotFoundException
+  kBackupInUse,                      // BackupInUseException
+  kTableAlreadyExists,               // TableAlreadyExistsException
+  kTableNotFound,                    // TableNotFoundException (the backup operations')
+  kSourceTableNotFound,              // SourceTableNotFoundException
+  kPointInTimeRecoveryUnavailable,   // PointInTimeRecoveryUnavailableException
+  kInvalidRestoreTime,               // InvalidRestoreTimeException
   kInternal,                         // InternalServerError
   kIOError,                          // storage failure; InternalServerError on the wire
 };

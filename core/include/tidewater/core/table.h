@@ -188,6 +188,16 @@ struct ShardSplit {
   ShardDescription upper_child;
 };
 
+// Where a restored table came from (DynamoDB's RestoreSummary).
+struct RestoreSummary {
+  std::string source_backup_id;  // a restore from a backup; empty: to a point in time
+  std::string source_table;      // the source table's name
+  uint64_t source_table_id = 0;
+  int64_t restore_time_micros = 0;  // the instant the table was restored as of
+  bool in_progress = false;         // TableStatus CREATING until every item is in
+  friend bool operator==(const RestoreSummary&, const RestoreSummary&) = default;
+};
+
 struct TableDescription {
   std::string name;
   uint64_t table_id = 0;  // unique for the life of the data directory
@@ -206,6 +216,7 @@ struct TableDescription {
   // (both as of the maintainer's last pass; 0 when it is caught up).
   uint64_t global_index_backlog = 0;
   int64_t global_index_lag_micros = 0;
+  std::optional<RestoreSummary> restore;  // set for a restored table
 };
 
 // A stream of a table: its current one, or a disabled one (the stream was turned off or

@@ -1,0 +1,121 @@
+// The backup role of the engine: on-demand backups, continuous backups with point-in-time
+// recovery, and restores into new tables (DynamoDB's CreateBackup ... RestoreTableToPointInTime).
+//
+// Guarantees (tested in tests/core/table_backups_test.cc):
+//  * A backup holds the table as of one instant: every shard drained and read at one RocksDB
+//    snapshot, with each shard's last sequence at it (its log position).
+//  * A backup is a file of its own (EngineOptions::backup_dir), independent of the table's
+//    RocksDB files, with a SHA-256 checksum; a damaged backup is refused before a restore
+//    creates anything. A backup is visible only once complete (an interrupted one leaves
+//    nothing behind after the next open).
+//  * With point-in-time recovery on, every change of the table is also kept, by its commit
+//    time (the change record's approximate_creation_time_micros: one time for all changes
+//    of a transaction), for the recovery period; a restore to time T yields exactly the
+//    changes committed at or before T, none after.
+//  * A restore creates a new table, described with a RestoreSummary and status CREATING
+//    until every item is in; reads and writes of it are refused meanwhile. Its stream starts
+//    empty (the new table has no stream unless the request enables one, and restored items
+//    are not logged). A restore interrupted by a crash is finished after the next open.
+//
+// Thread safety: every method is safe to call concurrently. Exceptions never escape.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tidewater/core/status.h"
+#include "tidewater/core/table.h"
+
+namespace tidewater {
+
+enum class BackupType { kUser, kSystem };
+std::string_view BackupTypeName(BackupType type);  // "USER", "SYSTEM"
+bool ParseBackupType(std::string_view name, BackupType* out);
+
+enum class BackupStatus { kCreating, kAvailable, kDeleted };
+std::string_view BackupStatusName(BackupStatus status);  // "CREATING", "AVAILABLE", "DELETED"
+
+struct BackupDescription {
+  std::string backup_id;  // "<13-digit epoch millis>-<8 hex digits>", unique
+  std::string name;
+  BackupType type = BackupType::kUser;
+  BackupStatus status = BackupStatus::kAvailable;
+  int64_t creation_time_micros = 0;  // the instant the backup holds the table at
+  int64_t expiry_time_micros = 0;    // a SYSTEM backup's deletion time; 0: kept until deleted
+  uint64_t size_bytes = 0;           // the backup's items, as stored
+  uint64_t item_count = 0;
+  // The source table as of the backup: name, id, creation time, key schema, stream, TTL,
+  // settings and secondary indexes (no shards; approximate counts are the backup's).
+  TableDescription table;
+};
+
+struct ListBackupsRequest {
+  std::optional<std::string> table;                   // only this table's backups
+  std::optional<int64_t> created_at_or_after_micros;  // inclusive
+  std::optional<int64_t> created_before_micros;       // exclusive
+  std::optional<BackupType> type;                     // none: every type
+  std::optional<std::string> exclusive_start_backup_id;
+  size_t limit = 0;  // 0: no limit
+};
+
+// Backups in creation order (then by id).
+struct ListBackupsPage {
+  std::vector<BackupDescription> backups;
+  // Set when more may follow: the id of the page's last backup.
+  std::optional<std::string> last_evaluated_backup_id;
+};
+
+struct ContinuousBackupsDescription {
+  bool point_in_time_recovery = false;
+  uint32_t recovery_period_days = 35;
+  // While enabled: the range of times a restore may name (epoch microseconds).
+  int64_t earliest_restorable_micros = 0;
+  int64_t latest_restorable_micros = 0;
+};
+
+class TableBackups {
+ public:
+  virtual ~TableBackups() = default;
+
+  // A USER backup of `table` as of now, complete (AVAILABLE) when this returns.
+  // TableNotFoundException: no such table; ValidationException: a bad name.
+  virtual Result<BackupDescription> CreateBackup(const std::string& table,
+                                                 const std::string& backup_name) = 0;
+  // BackupNotFoundException when there is no such backup.
+  virtual Result<BackupDescription> DescribeBackup(const std::string& backup_id) = 0;
+  virtual Result<ListBackupsPage> ListBackups(const ListBackupsRequest& request) = 0;
+  // Deletes the backup; answers its description with status DELETED.
+  // BackupNotFoundException; BackupInUseException while a restore reads it.
+  virtual Result<BackupDescription> DeleteBackup(const std::string& backup_id) = 0;
+  // Creates `table` (its key schema must be the backup's; indexes, settings and stream as
+  // the caller chose from the backup and the request's overrides) and fills it with the
+  // backup's items in the background. The backup is verified first: a damaged one is
+  // refused (InternalServerError naming the damage) and nothing is created.
+  // BackupNotFoundException, TableAlreadyExistsException.
+  virtual Result<TableDescription> RestoreTableFromBackup(const std::string& backup_id,
+                                                          const CreateTableRequest& table) = 0;
+
+  // Turns point-in-time recovery on (keeping every change for `recovery_period_days`,
+  // 1-35, default 35) or off (forgetting the kept changes). ValidationException for a
+  // period out of range; TableNotFoundException.
+  virtual Result<ContinuousBackupsDescription> UpdateContinuousBackups(
+      const std::string& table, bool enabled, std::optional<uint32_t> recovery_period_days) = 0;
+  virtual Result<ContinuousBackupsDescription> DescribeContinuousBackups(
+      const std::string& table) = 0;
+  // Creates `table` with `source`'s items as of `restore_time_micros` (none: the latest
+  // restorable time), filled in the background. PointInTimeRecoveryUnavailableException
+  // when recovery is off; InvalidRestoreTimeException outside the restorable range;
+  // TableAlreadyExistsException; SourceTableNotFoundException.
+  virtual Result<TableDescription> RestoreTableToPointInTime(
+      const std::string& source, std::optional<int64_t> restore_time_micros,
+      const CreateTableRequest& table) = 0;
+
+  // Background work, also callable directly: deletes expired SYSTEM backups and the
+  // kept changes older than each table's recovery period. Returns how many entries went.
+  virtual Result<size_t> RunBackupMaintenance() = 0;
+};
+
+}  // namespace tidewater

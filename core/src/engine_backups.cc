@@ -1,0 +1,720 @@
+// Backups, point-in-time recovery and restores (table_backups.h). A backup is a directory
+// of its own under the backup dir (backup_file.h), written from one RocksDB snapshot taken
+// with every shard of the table drained; a point-in-time restore first writes such a
+// backup from the table's history at the requested time, so that every restore loads a
+// verified file and can start again after a crash.
+#include <rocksdb/iterator.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "commit_support.h"
+#include "engine_impl.h"
+#include "storage_keys.h"
+#include "tidewater/core/durable_file.h"
+#include "tidewater/core/failure_point.h"
+#include "tidewater/core/key_codec.h"
+#include "tidewater/core/record_codec.h"
+
+namespace tidewater {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kMicrosPerDay = 24LL * 3600 * 1'000'000;
+constexpr uint32_t kMaxRecoveryPeriodDays = 35;
+constexpr size_t kRestoreBatchItems = 1000;
+constexpr const char* kTemporaryPrefix = ".tmp-";
+
+Status BackupNotFound(const std::string& id) {
+  return Status(ErrorCode::kBackupNotFound, "Backup not found: " + id);
+}
+
+Status TableNotFoundForBackup(const std::string& table) {
+  return Status(ErrorCode::kTableNotFound, "Table not found: " + table);
+}
+
+Status FsError(const std::string& what, const std::error_code& error) {
+  return Status::IOError(what + ": " + error.message());
+}
+
+// The source table's definition as a backup keeps it (what a restore recreates).
+v1::TableMeta DefinitionToKeep(v1::TableMeta meta) {
+  meta.clear_point_in_time_recovery();
+  meta.clear_restore();
+  meta.clear_disabled_streams();
+  meta.clear_shards();
+  meta.clear_stream_first_sequence();
+  return meta;
+}
+
+// Calls `visit` with every live item of `table` (tombstones left out) at `snapshot`.
+Status ForEachItem(rocksdb::DB& db, TableState& table, const rocksdb::Snapshot* snapshot,
+                   const std::function<Status(rocksdb::Slice key, v1::StoredItem&)>& visit) {
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  read.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(read, table.items()));
+  v1::StoredItem stored;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!stored.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::IOError("corrupt item in table " + table.name());
+    }
+    if (stored.tombstone()) continue;
+    TW_RETURN_IF_ERROR(visit(it->key(), stored));
+  }
+  return it->status().ok() ? Status::Ok() : StorageError(it->status());
+}
+
+}  // namespace
+
+std::string_view BackupTypeName(BackupType type) {
+  return type == BackupType::kSystem ? "SYSTEM" : "USER";
+}
+
+bool ParseBackupType(std::string_view name, BackupType* out) {
+  if (name == "USER") {
+    *out = BackupType::kUser;
+  } else if (name == "SYSTEM") {
+    *out = BackupType::kSystem;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view BackupStatusName(BackupStatus status) {
+  switch (status) {
+    case BackupStatus::kCreating:
+      return "CREATING";
+    case BackupStatus::kDeleted:
+      return "DELETED";
+    case BackupStatus::kAvailable:
+      break;
+  }
+  return "AVAILABLE";
+}
+
+namespace {
+
+BackupDescription DescriptionOf(const v1::BackupMeta& meta) {
+  BackupDescription d;
+  d.backup_id = meta.backup_id();
+  d.name = meta.name();
+  d.type = meta.type() == v1::BackupMeta::SYSTEM ? BackupType::kSystem : BackupType::kUser;
+  d.creation_time_micros = meta.creation_time_micros();
+  d.expiry_time_micros = meta.expiry_time_micros();
+  d.size_bytes = meta.items_bytes();
+  d.item_count = meta.item_count();
+  d.table = DefinitionOf(meta.table());
+  d.table.approximate_item_count = meta.item_count();
+  d.table.approximate_size_bytes = meta.items_bytes();
+  return d;
+}
+
+// "<13-digit epoch millis>-<8 hex digits>", as DynamoDB's backup ids.
+std::string NewBackupId(int64_t now_micros) {
+  static std::mutex mu;
+  static std::mt19937_64 random{std::random_device{}()};
+  uint32_t suffix;
+  {
+    std::lock_guard lock(mu);
+    suffix = static_cast<uint32_t>(random());
+  }
+  char id[40];
+  std::snprintf(id, sizeof id, "%013" PRId64 "-%08" PRIx32, now_micros / 1000, suffix);
+  return id;
+}
+
+}  // namespace
+
+std::string EngineImpl::BackupDir() const {
+  return options_.backup_dir.empty() ? options_.data_dir + "/backups" : options_.backup_dir;
+}
+
+Status EngineImpl::OpenBackups() {
+  std::error_code error;
+  fs::create_directories(BackupDir(), error);
+  if (error) return FsError("cannot create " + BackupDir(), error);
+  std::map<std::string, v1::BackupMeta> found;
+  for (const fs::directory_entry& entry : fs::directory_iterator(BackupDir(), error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kTemporaryPrefix, 0) == 0) {
+      // A backup a crash interrupted, or one being deleted: never visible.
+      fs::remove_all(entry.path(), error);
+      continue;
+    }
+    Result<v1::BackupMeta> meta =
+        backup_file::ReadMeta(entry.path().string() + "/" + backup_file::kMetaFile);
+    if (!meta.ok()) {
+      std::fprintf(stderr, "event=backup_unreadable dir=%s reason=\"%s\"\n", entry.path().c_str(),
+                   meta.status().message().c_str());
+      continue;
+    }
+    found[meta->backup_id()] = std::move(*meta);
+  }
+  if (error) return FsError("cannot list " + BackupDir(), error);
+  {
+    MutexLock lock(backups_mu_);
+    backups_ = std::move(found);
+  }
+  for (const TablePtr& table : AllTables()) {
+    const v1::TableMeta meta = table->meta();
+    if (meta.has_restore() && meta.restore().in_progress()) {
+      MutexLock lock(backups_mu_);
+      ++backups_in_use_[meta.restore().load_backup_id()];
+      restores_.emplace_back([this, name = table->name()] { RunRestore(name); });
+    }
+    if (meta.has_point_in_time_recovery() && meta.point_in_time_recovery().base_micros() == 0) {
+      TW_ASSIGN_OR_RETURN(
+          std::optional<HistoryStart> start,
+          catalog_->EnableHistory(*table, meta.point_in_time_recovery().recovery_period_days()));
+      if (start) TW_RETURN_IF_ERROR(CopyIntoHistory(*table, *start));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<v1::BackupMeta> EngineImpl::PublishBackup(
+    v1::BackupMeta meta, const std::function<Status(backup_file::ItemsWriter&)>& fill) {
+  const std::string final_dir = BackupDir() + "/" + meta.backup_id();
+  const std::string temporary = BackupDir() + "/" + kTemporaryPrefix + meta.backup_id();
+  std::error_code error;
+  fs::create_directories(temporary, error);
+  if (error) return FsError("cannot create " + temporary, error);
+  Status written = [&]() -> Status {
+    TW_ASSIGN_OR_RETURN(
+        auto writer, backup_file::ItemsWriter::Create(temporary + "/" + backup_file::kItemsFile));
+    TW_RETURN_IF_ERROR(fill(*writer));
+    TW_RETURN_IF_ERROR(writer->Finish(meta));
+    TW_FAILURE_POINT("backup.before_publish");
+    TW_RETURN_IF_ERROR(backup_file::WriteMeta(temporary + "/" + backup_file::kMetaFile, meta));
+    fs::rename(temporary, final_dir, error);
+    if (error) return FsError("cannot publish " + final_dir, error);
+    return SyncDirectory(BackupDir());
+  }();
+  if (!written.ok()) {
+    fs::remove_all(temporary, error);
+    return written;
+  }
+  MutexLock lock(backups_mu_);
+  backups_[meta.backup_id()] = meta;
+  return meta;
+}
+
+Result<v1::BackupMeta> EngineImpl::BackupTable(TableState& table, v1::BackupMeta::Type type,
+                                               const std::string& name, int64_t expiry_micros) {
+  v1::BackupMeta meta;
+  const rocksdb::Snapshot* snapshot = nullptr;
+  {
+    // Drained: the snapshot holds every change committed before `at`, none after.
+    LockedShards quiet(*pipeline_, table.all_shards());
+    meta.set_creation_time_micros(quiet.AssignTime(options_.clock->NowMicros()));
+    snapshot = db_->GetSnapshot();
+    for (Shard* shard : table.all_shards()) {
+      meta.add_shard_last_sequences(shard->committed_sequence.load(std::memory_order_acquire));
+    }
+  }
+  meta.set_backup_id(NewBackupId(meta.creation_time_micros()));
+  meta.set_name(name);
+  meta.set_type(type);
+  meta.set_expiry_time_micros(expiry_micros);
+  *meta.mutable_table() = DefinitionToKeep(table.meta());
+  Result<v1::BackupMeta> published =
+      PublishBackup(std::move(meta), [&](backup_file::ItemsWriter& writer) {
+        return ForEachItem(*db_, table, snapshot,
+                           [&](rocksdb::Slice, v1::StoredItem& item) { return writer.Add(item); });
+      });
+  db_->ReleaseSnapshot(snapshot);
+  return published;
+}
+
+Result<v1::BackupMeta> EngineImpl::BackupHistoryAt(TableState& table, int64_t time_micros) {
+  const rocksdb::Snapshot* snapshot = nullptr;
+  {
+    // Drained: every change with a commit time at or before `time_micros` is in the
+    // snapshot, as long as that time is before `now` (later commits get `now` or later).
+    LockedShards quiet(*pipeline_, table.all_shards());
+    const int64_t now = quiet.AssignTime(options_.clock->NowMicros());
+    if (time_micros >= now) {
+      return Status(ErrorCode::kInvalidRestoreTime,
+                    "Restore time must be before the latest restorable time");
+    }
+    snapshot = db_->GetSnapshot();
+  }
+  v1::BackupMeta meta;
+  meta.set_creation_time_micros(time_micros);
+  meta.set_backup_id(NewBackupId(options_.clock->NowMicros()));
+  meta.set_name("point in time restore of " + table.name());
+  meta.set_type(v1::BackupMeta::RESTORE);
+  *meta.mutable_table() = DefinitionToKeep(table.meta());
+  const auto fill = [&](backup_file::ItemsWriter& writer) -> Status {
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot;
+    read.fill_cache = false;
+    const std::string begin = storage::IndexEntryPrefix(storage::kHistoryOrdinal);
+    const std::string end = storage::IndexEntryPrefix(storage::kHistoryOrdinal + 1);
+    const rocksdb::Slice upper(end);
+    read.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, table.index_entries()));
+    // One item's entries are contiguous, oldest first: the last at or before the time wins.
+    std::string item_key;
+    std::optional<std::string> state;
+    v1::StoredItem stored;
+    const auto emit = [&]() -> Status {
+      if (!state) return Status::Ok();
+      if (!stored.ParseFromString(*state)) {
+        return Status::IOError("corrupt history entry in table " + table.name());
+      }
+      state.reset();
+      return stored.tombstone() ? Status::Ok() : writer.Add(stored);
+    };
+    for (it->Seek(begin); it->Valid(); it->Next()) {
+      const std::string_view key = storage::HistoryItemKey(it->key());
+      if (key != item_key) {
+        TW_RETURN_IF_ERROR(emit());
+        item_key.assign(key);
+      }
+      if (storage::HistoryCommitMicros(it->key()) <= time_micros) state = it->value().ToString();
+    }
+    TW_RETURN_IF_ERROR(emit());
+    return it->status().ok() ? Status::Ok() : StorageError(it->status());
+  };
+  Result<v1::BackupMeta> published = PublishBackup(std::move(meta), fill);
+  db_->ReleaseSnapshot(snapshot);
+  return published;
+}
+
+Status EngineImpl::RemoveBackup(const std::string& backup_id) {
+  {
+    MutexLock lock(backups_mu_);
+    backups_.erase(backup_id);
+  }
+  // Renamed first, so that a crash halfway leaves nothing that looks like a backup.
+  const std::string doomed = BackupDir() + "/" + kTemporaryPrefix + backup_id;
+  std::error_code error;
+  fs::rename(BackupDir() + "/" + backup_id, doomed, error);
+  if (error) return FsError("cannot delete backup " + backup_id, error);
+  fs::remove_all(doomed, error);
+  return error ? FsError("cannot delete backup " + backup_id, error) : Status::Ok();
+}
+
+Result<BackupDescription> EngineImpl::CreateBackup(const std::string& table_name,
+                                                   const std::string& backup_name) {
+  if (backup_name.size() < 3 || backup_name.size() > 255 ||
+      backup_name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789_.-") != std::string::npos) {
+    return Status::Validation(
+        "1 validation error detected: Value '" + backup_name +
+        "' at 'backupName' failed to satisfy constraint: Member must satisfy regular expression "
+        "pattern: [a-zA-Z0-9_.-]+ and have length between 3 and 255");
+  }
+  Result<TablePtr> table = FindTable(table_name);
+  if (!table.ok()) return TableNotFoundForBackup(table_name);
+  TW_ASSIGN_OR_RETURN(v1::BackupMeta meta,
+                      BackupTable(**table, v1::BackupMeta::USER, backup_name, 0));
+  return DescriptionOf(meta);
+}
+
+Result<BackupDescription> EngineImpl::DescribeBackup(const std::string& backup_id) {
+  MutexLock lock(backups_mu_);
+  auto it = backups_.find(backup_id);
+  if (it == backups_.end() || it->second.type() == v1::BackupMeta::RESTORE) {
+    return BackupNotFound(backup_id);
+  }
+  return DescriptionOf(it->second);
+}
+
+Result<ListBackupsPage> EngineImpl::ListBackups(const ListBackupsRequest& request) {
+  std::vector<const v1::BackupMeta*> matching;
+  MutexLock lock(backups_mu_);
+  for (const auto& [id, meta] : backups_) {
+    if (meta.type() == v1::BackupMeta::RESTORE) continue;
+    const BackupType type =
+        meta.type() == v1::BackupMeta::SYSTEM ? BackupType::kSystem : BackupType::kUser;
+    if (request.type && *request.type != type) continue;
+    if (request.table && meta.table().name() != *request.table) continue;
+    if (request.created_at_or_after_micros &&
+        meta.creation_time_micros() < *request.created_at_or_after_micros) {
+      continue;
+    }
+    if (request.created_before_micros &&
+        meta.creation_time_micros() >= *request.created_before_micros) {
+      continue;
+    }
+    matching.push_back(&meta);
+  }
+  std::sort(matching.begin(), matching.end(), [](const auto* a, const auto* b) {
+    return std::pair(a->creation_time_micros(), a->backup_id()) <
+           std::pair(b->creation_time_micros(), b->backup_id());
+  });
+  auto begin = matching.begin();
+  if (request.exclusive_start_backup_id) {
+    begin = std::find_if(matching.begin(), matching.end(), [&](const auto* meta) {
+      return meta->backup_id() == *request.exclusive_start_backup_id;
+    });
+    if (begin != matching.end()) ++begin;
+  }
+  ListBackupsPage page;
+  for (auto it = begin; it != matching.end(); ++it) {
+    if (request.limit != 0 && page.backups.size() == request.limit) {
+      page.last_evaluated_backup_id = page.backups.back().backup_id;
+      break;
+    }
+    page.backups.push_back(DescriptionOf(**it));
+  }
+  return page;
+}
+
+Result<BackupDescription> EngineImpl::DeleteBackup(const std::string& backup_id) {
+  BackupDescription description;
+  {
+    MutexLock lock(backups_mu_);
+    auto it = backups_.find(backup_id);
+    if (it == backups_.end() || it->second.type() == v1::BackupMeta::RESTORE) {
+      return BackupNotFound(backup_id);
+    }
+    if (backups_in_use_.count(backup_id) != 0) {
+      return Status(ErrorCode::kBackupInUse,
+                    "Backup is being used to restore a table: " + backup_id);
+    }
+    description = DescriptionOf(it->second);
+  }
+  TW_RETURN_IF_ERROR(RemoveBackup(backup_id));
+  description.status = BackupStatus::kDeleted;
+  return description;
+}
+
+Result<TableDescription> EngineImpl::RestoreTableFromBackup(const std::string& backup_id,
+                                                            const CreateTableRequest& table) {
+  v1::BackupMeta load;
+  {
+    MutexLock lock(backups_mu_);
+    auto it = backups_.find(backup_id);
+    if (it == backups_.end() || it->second.type() == v1::BackupMeta::RESTORE) {
+      return BackupNotFound(backup_id);
+    }
+    load = it->second;
+  }
+  v1::RestoreMeta restore;
+  restore.set_source_backup_id(backup_id);
+  restore.set_restore_time_micros(load.creation_time_micros());
+  return StartRestore(load, table, std::move(restore));
+}
+
+Result<TableDescription> EngineImpl::StartRestore(const v1::BackupMeta& load,
+                                                  const CreateTableRequest& table,
+                                                  v1::RestoreMeta restore) {
+  if (DefinitionOf(load.table()).key_schema != table.key_schema) {
+    return Status::Validation("The restored table's key schema must be the source table's");
+  }
+  if (catalog_->FindIncludingRestoring(table.name).ok()) {
+    return Status(ErrorCode::kTableAlreadyExists, "Table already exists: " + table.name);
+  }
+  // Verified before anything is created: a damaged backup is never restored half.
+  TW_RETURN_IF_ERROR(backup_file::VerifyItems(
+      BackupDir() + "/" + load.backup_id() + "/" + backup_file::kItemsFile, load));
+  restore.set_source_table(load.table().name());
+  restore.set_source_table_id(load.table().table_id());
+  restore.set_in_progress(true);
+  restore.set_load_backup_id(load.backup_id());
+  {
+    MutexLock lock(backups_mu_);
+    ++backups_in_use_[load.backup_id()];
+  }
+  Result<TableDescription> created = catalog_->Create(table, &restore);
+  MutexLock lock(backups_mu_);
+  if (!created.ok()) {
+    if (--backups_in_use_[load.backup_id()] == 0) backups_in_use_.erase(load.backup_id());
+    return created;
+  }
+  restores_.emplace_back([this, name = table.name] { RunRestore(name); });
+  return created;
+}
+
+void EngineImpl::RunRestore(const std::string& table_name) {
+  Result<TablePtr> found = catalog_->FindIncludingRestoring(table_name);
+  if (!found.ok()) return;
+  TableState& table = **found;
+  const v1::RestoreMeta restore = table.meta().restore();
+  v1::BackupMeta load;
+  {
+    MutexLock lock(backups_mu_);
+    auto it = backups_.find(restore.load_backup_id());
+    if (it != backups_.end()) load = it->second;
+  }
+  const std::string items =
+      BackupDir() + "/" + restore.load_backup_id() + "/" + backup_file::kItemsFile;
+  Status status = [&]() -> Status {
+    if (load.backup_id().empty()) return BackupNotFound(restore.load_backup_id());
+    TW_RETURN_IF_ERROR(backup_file::VerifyItems(items, load));
+    TW_ASSIGN_OR_RETURN(auto reader, backup_file::ItemsReader::Open(items));
+    std::vector<v1::StoredItem> batch;
+    for (;;) {
+      if (restores_stopping_) return Status::Ok();  // goes on after the next open
+      batch.emplace_back();
+      TW_ASSIGN_OR_RETURN(const bool more, reader->Next(batch.back()));
+      if (!more) batch.pop_back();
+      if (batch.size() == kRestoreBatchItems || (!more && !batch.empty())) {
+        TW_RETURN_IF_ERROR(WriteRestoredItems(table, batch));
+        batch.clear();
+        TW_FAILURE_POINT("restore.after_batch");
+      }
+      if (!more) break;
+    }
+    return catalog_->FinishRestore(table);
+  }();
+  if (restores_stopping_ && status.ok() && table.restoring()) return;
+  if (!status.ok()) {
+    // Never a half-restored table: the failed restore's table goes.
+    std::fprintf(stderr, "event=restore_failed table=%s backup=%s reason=\"%s\"\n",
+                 table_name.c_str(), restore.load_backup_id().c_str(), status.message().c_str());
+    (void)catalog_->Delete(table_name, /*failed_restore=*/true);
+  }
+  bool drop_load = false;
+  {
+    MutexLock lock(backups_mu_);
+    if (--backups_in_use_[restore.load_backup_id()] <= 0) {
+      backups_in_use_.erase(restore.load_backup_id());
+      drop_load = load.type() == v1::BackupMeta::RESTORE;
+    }
+  }
+  if (drop_load) (void)RemoveBackup(load.backup_id());
+}
+
+Status EngineImpl::WriteRestoredItems(TableState& table, std::vector<v1::StoredItem>& items) {
+  TW_ASSIGN_OR_RETURN(TablePtr shared, catalog_->FindIncludingRestoring(table.name()));
+  const KeySchema& schema = table.key_schema();
+  std::vector<Target> targets;
+  targets.reserve(items.size());
+  for (v1::StoredItem& stored : items) {
+    TW_ASSIGN_OR_RETURN(Item item, FromProto(stored.attributes()));
+    Target t;
+    t.table = shared;
+    t.mutation.kind = Mutation::Kind::kPut;
+    t.mutation.table = table.name();
+    const AttributeValue* sk = schema.sort_key ? &item.at(schema.sort_key->name) : nullptr;
+    t.key = keycodec::EncodeItemKey(item.at(schema.partition_key.name), sk);
+    t.shard = table.ShardFor(keycodec::ReadHash(t.key));
+    t.mutation.item = std::move(item);
+    targets.push_back(std::move(t));
+  }
+  std::optional<LockedShards> locked;
+  LockTargetShards(*pipeline_, targets, locked);
+  const auto config = table.config();
+  static const std::string kNoTransaction;
+  const WriteOrigin origin{v1::RESTORE};
+  const int64_t now = locked->AssignTime(options_.clock->NowMicros());
+  const RecordContext context{&options_.region, &origin, now, &kNoTransaction, 0, nullptr};
+  rocksdb::WriteBatch write;
+  std::vector<IndexWorkDone> work_done;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    Target& t = targets[i];
+    table.shard(t.shard).commit_mu.AssertHeld();  // by `locked`
+    TW_RETURN_IF_ERROR(LoadCurrent(*db_, table.shard(t.shard), t));
+    // Written already by this restore before a restart: the same item, the same version.
+    if (t.current && t.current_version.hlc_micros() == items[i].version().hlc_micros() &&
+        t.current_version.region() == items[i].version().region()) {
+      continue;
+    }
+    t.next = t.mutation.item;
+    t.changes = true;
+    PreparedChange prepared = PrepareChange(t, items[i].version(), 0, *config, context);
+    prepared.AddTo(write);
+    work_done.emplace_back(*this, table, prepared);
+  }
+  return locked->Commit(write);
+}
+
+Result<TableDescription> EngineImpl::DeleteTable(const std::string& name) {
+  Result<TablePtr> table = FindTable(name);
+  if (table.ok()) {
+    const v1::TableMeta meta = (*table)->meta();
+    if (meta.has_point_in_time_recovery() && !meta.deletion_protection()) {
+      // DynamoDB keeps a SYSTEM backup of a table deleted with recovery on, for the period.
+      const int64_t expiry = options_.clock->NowMicros() +
+                             meta.point_in_time_recovery().recovery_period_days() * kMicrosPerDay;
+      TW_RETURN_IF_ERROR(
+          BackupTable(**table, v1::BackupMeta::SYSTEM, name + "$DeletedTableBackup", expiry)
+              .status());
+    }
+  }
+  return catalog_->Delete(name);
+}
+
+// --- Point-in-time recovery ---
+
+ContinuousBackupsDescription EngineImpl::ContinuousBackupsOf(const v1::TableMeta& meta) const {
+  ContinuousBackupsDescription d;
+  if (!meta.has_point_in_time_recovery()) return d;
+  const v1::PointInTimeRecoveryMeta& pitr = meta.point_in_time_recovery();
+  d.point_in_time_recovery = true;
+  d.recovery_period_days = pitr.recovery_period_days();
+  if (pitr.base_micros() != 0) {
+    const int64_t now = options_.clock->NowMicros();
+    d.earliest_restorable_micros =
+        std::max(pitr.base_micros(), now - pitr.recovery_period_days() * kMicrosPerDay);
+    d.latest_restorable_micros = std::max(d.earliest_restorable_micros, now - 1);
+  }
+  return d;
+}
+
+Result<ContinuousBackupsDescription> EngineImpl::UpdateContinuousBackups(
+    const std::string& table_name, bool enabled, std::optional<uint32_t> recovery_period_days) {
+  Result<TablePtr> found = FindTable(table_name);
+  if (!found.ok()) return TableNotFoundForBackup(table_name);
+  TableState& table = **found;
+  if (!enabled) {
+    TW_RETURN_IF_ERROR(catalog_->DisableHistory(table));
+    return ContinuousBackupsOf(table.meta());
+  }
+  const uint32_t days = recovery_period_days.value_or(kMaxRecoveryPeriodDays);
+  if (days < 1 || days > kMaxRecoveryPeriodDays) {
+    return Status::Validation("RecoveryPeriodInDays must be between 1 and 35");
+  }
+  TW_ASSIGN_OR_RETURN(std::optional<HistoryStart> start, catalog_->EnableHistory(table, days));
+  if (start) TW_RETURN_IF_ERROR(CopyIntoHistory(table, *start));
+  return ContinuousBackupsOf(table.meta());
+}
+
+Status EngineImpl::CopyIntoHistory(TableState& table, HistoryStart start) {
+  // The copy is the state just before `start`: changes from `start` on are the writers'.
+  const int64_t copy_micros = start.start_micros - 1;
+  rocksdb::WriteBatch batch;
+  const auto flush = [&]() -> Status {
+    rocksdb::Status s = db_->Write(write_options_, &batch);
+    batch.Clear();
+    return s.ok() ? Status::Ok() : StorageError(s);
+  };
+  Status copied = ForEachItem(
+      *db_, table, start.snapshot, [&](rocksdb::Slice key, v1::StoredItem& item) -> Status {
+        batch.Put(table.index_entries(),
+                  storage::HistoryKey(std::string_view(key.data(), key.size()), copy_micros),
+                  item.SerializeAsString());
+        return batch.Count() >= kRestoreBatchItems ? flush() : Status::Ok();
+      });
+  db_->ReleaseSnapshot(start.snapshot);
+  TW_RETURN_IF_ERROR(copied);
+  TW_RETURN_IF_ERROR(flush());
+  return catalog_->SetHistoryBase(table, start.start_micros);
+}
+
+Result<ContinuousBackupsDescription> EngineImpl::DescribeContinuousBackups(
+    const std::string& table_name) {
+  Result<TablePtr> found = FindTable(table_name);
+  if (!found.ok()) return TableNotFoundForBackup(table_name);
+  return ContinuousBackupsOf((*found)->meta());
+}
+
+Result<TableDescription> EngineImpl::RestoreTableToPointInTime(
+    const std::string& source, std::optional<int64_t> restore_time_micros,
+    const CreateTableRequest& table) {
+  Result<TablePtr> found = FindTable(source);
+  if (!found.ok()) {
+    return Status(ErrorCode::kSourceTableNotFound, "Source table not found: " + source);
+  }
+  const ContinuousBackupsDescription pitr = ContinuousBackupsOf((*found)->meta());
+  if (!pitr.point_in_time_recovery || pitr.earliest_restorable_micros == 0) {
+    return Status(ErrorCode::kPointInTimeRecoveryUnavailable,
+                  "Point in time recovery is not enabled for table '" + source + "'");
+  }
+  const int64_t time = restore_time_micros.value_or(pitr.latest_restorable_micros);
+  if (time < pitr.earliest_restorable_micros || time > pitr.latest_restorable_micros) {
+    return Status(ErrorCode::kInvalidRestoreTime,
+                  "Restore time must be between the earliest and the latest restorable date "
+                  "times of the source table");
+  }
+  if (catalog_->FindIncludingRestoring(table.name).ok()) {
+    return Status(ErrorCode::kTableAlreadyExists, "Table already exists: " + table.name);
+  }
+  TW_ASSIGN_OR_RETURN(v1::BackupMeta load, BackupHistoryAt(**found, time));
+  v1::RestoreMeta restore;
+  restore.set_restore_time_micros(time);
+  Result<TableDescription> started = StartRestore(load, table, std::move(restore));
+  if (!started.ok()) (void)RemoveBackup(load.backup_id());
+  return started;
+}
+
+Result<size_t> EngineImpl::CompactHistory(TableState& table, int64_t cutoff_micros) {
+  const std::string begin = storage::IndexEntryPrefix(storage::kHistoryOrdinal);
+  const std::string end = storage::IndexEntryPrefix(storage::kHistoryOrdinal + 1);
+  const rocksdb::Slice upper(end);
+  rocksdb::ReadOptions read;
+  read.iterate_upper_bound = &upper;
+  read.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, table.index_entries()));
+  rocksdb::WriteBatch batch;
+  size_t removed = 0;
+  // Per item, of its entries at or before the cutoff only the newest is needed (the state
+  // at the cutoff), and not even that when it is a deletion.
+  std::string item_key;
+  std::optional<std::string> newest_old;  // the newest entry key at or before the cutoff
+  v1::StoredItem stored;
+  const auto finish_item = [&]() -> Status {
+    if (newest_old && stored.tombstone()) {
+      batch.Delete(table.index_entries(), *newest_old);
+      ++removed;
+    }
+    newest_old.reset();
+    if (batch.Count() < kRestoreBatchItems) return Status::Ok();
+    rocksdb::Status s = db_->Write(write_options_, &batch);
+    batch.Clear();
+    return s.ok() ? Status::Ok() : StorageError(s);
+  };
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    const std::string_view key = storage::HistoryItemKey(it->key());
+    if (key != item_key) {
+      TW_RETURN_IF_ERROR(finish_item());
+      item_key.assign(key);
+    }
+    if (storage::HistoryCommitMicros(it->key()) > cutoff_micros) continue;
+    if (newest_old) {
+      batch.Delete(table.index_entries(), *newest_old);
+      ++removed;
+    }
+    newest_old = it->key().ToString();
+    if (!stored.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::IOError("corrupt history entry in table " + table.name());
+    }
+  }
+  TW_RETURN_IF_ERROR(it->status().ok() ? Status::Ok() : StorageError(it->status()));
+  TW_RETURN_IF_ERROR(finish_item());
+  rocksdb::Status s = db_->Write(write_options_, &batch);
+  return s.ok() ? Result<size_t>(removed) : StorageError(s);
+}
+
+Result<size_t> EngineImpl::RunBackupMaintenance() {
+  const int64_t now = options_.clock->NowMicros();
+  size_t removed = 0;
+  std::vector<std::string> expired;
+  {
+    MutexLock lock(backups_mu_);
+    for (const auto& [id, meta] : backups_) {
+      if (meta.expiry_time_micros() != 0 && meta.expiry_time_micros() <= now &&
+          backups_in_use_.count(id) == 0) {
+        expired.push_back(id);
+      }
+    }
+  }
+  for (const std::string& id : expired) {
+    TW_RETURN_IF_ERROR(RemoveBackup(id));
+    ++removed;
+  }
+  for (const TablePtr& table : AllTables()) {
+    const v1::TableMeta meta = table->meta();
+    if (!meta.has_point_in_time_recovery() || meta.point_in_time_recovery().base_micros() == 0) {
+      continue;
+    }
+    const int64_t cutoff =
+        now - meta.point_in_time_recovery().recovery_period_days() * kMicrosPerDay;
+    if (cutoff <= meta.point_in_time_recovery().base_micros()) continue;
+    TW_ASSIGN_OR_RETURN(const size_t compacted, CompactHistory(*table, cutoff));
+    removed += compacted;
+  }
+  return removed;
+}
+
+}  // namespace tidewater
