@@ -64,6 +64,9 @@ Status ParseStored(std::string_view value, Target& target);
 PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64_t sequence,
                              const TableConfig& config, const RecordContext& context);
 
+// The key attributes of `item` (which has them) under `schema`.
+Item KeyOf(const KeySchema& schema, const Item& item);
+
 // (hlc_micros, region) order: true when `a` is newer than `b` (an empty `b` is older than
 // every version).
 bool NewerVersion(const v1::Version& a, const v1::Version& b);

@@ -232,60 +232,148 @@ Result<v1::BackupMeta> EngineImpl::BackupTable(TableState& table, v1::BackupMeta
   return published;
 }
 
-Result<v1::BackupMeta> EngineImpl::BackupHistoryAt(TableState& table, int64_t time_micros) {
+Status EngineImpl::ForEachItemHistory(TableState& table, int64_t until_micros,
+                                      const Status& too_early, const HistoryVisitor& visit) {
   const rocksdb::Snapshot* snapshot = nullptr;
   {
-    // Drained: every change with a commit time at or before `time_micros` is in the
+    // Drained: every change with a commit time at or before `until_micros` is in the
     // snapshot, as long as that time is before `now` (later commits get `now` or later).
     LockedShards quiet(*pipeline_, table.all_shards());
     const int64_t now = quiet.AssignTime(options_.clock->NowMicros());
-    if (time_micros >= now) {
-      return Status(ErrorCode::kInvalidRestoreTime,
-                    "Restore time must be before the latest restorable time");
-    }
+    if (until_micros >= now) return too_early;
     snapshot = db_->GetSnapshot();
   }
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  read.fill_cache = false;
+  const std::string begin = storage::IndexEntryPrefix(storage::kHistoryOrdinal);
+  const std::string end = storage::IndexEntryPrefix(storage::kHistoryOrdinal + 1);
+  const rocksdb::Slice upper(end);
+  read.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, table.index_entries()));
+  // One item's entries are contiguous, oldest first.
+  std::string item_key;
+  std::vector<HistoryEntry> entries;
+  Status status;
+  for (it->Seek(begin); status.ok() && it->Valid(); it->Next()) {
+    const std::string_view key = storage::HistoryItemKey(it->key());
+    if (key != item_key) {
+      if (!entries.empty()) status = visit(entries);
+      entries.clear();
+      item_key.assign(key);
+    }
+    HistoryEntry& entry = entries.emplace_back();
+    entry.commit_micros = storage::HistoryCommitMicros(it->key());
+    if (!entry.state.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      status = Status::IOError("corrupt history entry in table " + table.name());
+    }
+  }
+  if (status.ok() && !entries.empty()) status = visit(entries);
+  if (status.ok() && !it->status().ok()) status = StorageError(it->status());
+  it.reset();
+  db_->ReleaseSnapshot(snapshot);
+  return status;
+}
+
+namespace {
+
+// The newest of an item's entries (oldest first) at or before `time` (null: none).
+const v1::StoredItem* StateAt(const std::vector<HistoryEntry>& entries, int64_t time) {
+  const v1::StoredItem* state = nullptr;
+  for (const HistoryEntry& entry : entries) {
+    if (entry.commit_micros > time) break;
+    state = &entry.state;
+  }
+  return state;
+}
+
+bool Exists(const v1::StoredItem* state) { return state != nullptr && !state->tombstone(); }
+
+Status InvalidExportTime(const std::string& why) {
+  return Status(ErrorCode::kInvalidExportTime, why);
+}
+
+}  // namespace
+
+Result<v1::BackupMeta> EngineImpl::BackupHistoryAt(TableState& table, int64_t time_micros) {
   v1::BackupMeta meta;
   meta.set_creation_time_micros(time_micros);
   meta.set_backup_id(NewBackupId(options_.clock->NowMicros()));
   meta.set_name("point in time restore of " + table.name());
   meta.set_type(v1::BackupMeta::RESTORE);
   *meta.mutable_table() = DefinitionToKeep(table.meta());
-  const auto fill = [&](backup_file::ItemsWriter& writer) -> Status {
-    rocksdb::ReadOptions read;
-    read.snapshot = snapshot;
-    read.fill_cache = false;
-    const std::string begin = storage::IndexEntryPrefix(storage::kHistoryOrdinal);
-    const std::string end = storage::IndexEntryPrefix(storage::kHistoryOrdinal + 1);
-    const rocksdb::Slice upper(end);
-    read.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, table.index_entries()));
-    // One item's entries are contiguous, oldest first: the last at or before the time wins.
-    std::string item_key;
-    std::optional<std::string> state;
-    v1::StoredItem stored;
-    const auto emit = [&]() -> Status {
-      if (!state) return Status::Ok();
-      if (!stored.ParseFromString(*state)) {
-        return Status::IOError("corrupt history entry in table " + table.name());
-      }
-      state.reset();
-      return stored.tombstone() ? Status::Ok() : writer.Add(stored);
-    };
-    for (it->Seek(begin); it->Valid(); it->Next()) {
-      const std::string_view key = storage::HistoryItemKey(it->key());
-      if (key != item_key) {
-        TW_RETURN_IF_ERROR(emit());
-        item_key.assign(key);
-      }
-      if (storage::HistoryCommitMicros(it->key()) <= time_micros) state = it->value().ToString();
-    }
-    TW_RETURN_IF_ERROR(emit());
-    return it->status().ok() ? Status::Ok() : StorageError(it->status());
-  };
-  Result<v1::BackupMeta> published = PublishBackup(std::move(meta), fill);
-  db_->ReleaseSnapshot(snapshot);
-  return published;
+  const Status too_early(ErrorCode::kInvalidRestoreTime,
+                         "Restore time must be before the latest restorable time");
+  return PublishBackup(std::move(meta), [&](backup_file::ItemsWriter& writer) {
+    return ForEachItemHistory(table, time_micros, too_early,
+                              [&](const std::vector<HistoryEntry>& entries) -> Status {
+                                const v1::StoredItem* state = StateAt(entries, time_micros);
+                                return Exists(state) ? writer.Add(*state) : Status::Ok();
+                              });
+  });
+}
+
+Result<TablePtr> EngineImpl::ExportableTable(const std::string& table_name, int64_t from_micros,
+                                             int64_t to_micros) {
+  Result<TablePtr> found = FindTable(table_name);
+  if (!found.ok()) return TableNotFoundForBackup(table_name);
+  const ContinuousBackupsDescription pitr = ContinuousBackupsOf((*found)->meta());
+  if (!pitr.point_in_time_recovery || pitr.earliest_restorable_micros == 0) {
+    return Status(ErrorCode::kPointInTimeRecoveryUnavailable,
+                  "Point in time recovery is not enabled for table '" + table_name + "'");
+  }
+  if (from_micros < pitr.earliest_restorable_micros) {
+    return InvalidExportTime("Export time is before the earliest restorable time of the table");
+  }
+  if (to_micros > pitr.latest_restorable_micros) {
+    return InvalidExportTime("Export time is after the latest restorable time of the table");
+  }
+  return found;
+}
+
+Status EngineImpl::ReadTableAt(const std::string& table_name, int64_t time_micros,
+                               const std::function<Status(const Item& item)>& visit) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, ExportableTable(table_name, time_micros, time_micros));
+  return ForEachItemHistory(*table, time_micros,
+                            InvalidExportTime("Export time must be in the past"),
+                            [&](const std::vector<HistoryEntry>& entries) -> Status {
+                              const v1::StoredItem* state = StateAt(entries, time_micros);
+                              if (!Exists(state)) return Status::Ok();
+                              TW_ASSIGN_OR_RETURN(const Item item, FromProto(state->attributes()));
+                              return visit(item);
+                            });
+}
+
+Status EngineImpl::ReadChangesBetween(
+    const std::string& table_name, int64_t from_micros, int64_t to_micros,
+    const std::function<Status(const ItemChangeOverWindow& change)>& visit) {
+  if (from_micros >= to_micros) {
+    return InvalidExportTime("The export's from time must be before its to time");
+  }
+  TW_ASSIGN_OR_RETURN(TablePtr table, ExportableTable(table_name, from_micros, to_micros));
+  const KeySchema& schema = table->key_schema();
+  return ForEachItemHistory(
+      *table, to_micros, InvalidExportTime("Export time must be in the past"),
+      [&](const std::vector<HistoryEntry>& entries) -> Status {
+        ItemChangeOverWindow change;
+        for (const HistoryEntry& entry : entries) {
+          if (entry.commit_micros > from_micros && entry.commit_micros <= to_micros) {
+            change.last_change_micros = entry.commit_micros;
+          }
+        }
+        if (change.last_change_micros == 0) return Status::Ok();  // unchanged in the window
+        const v1::StoredItem* before = StateAt(entries, from_micros);
+        const v1::StoredItem* after = StateAt(entries, to_micros);
+        if (!Exists(before) && !Exists(after)) return Status::Ok();
+        if (Exists(before)) {
+          TW_ASSIGN_OR_RETURN(change.before, FromProto(before->attributes()));
+        }
+        if (Exists(after)) {
+          TW_ASSIGN_OR_RETURN(change.after, FromProto(after->attributes()));
+        }
+        change.keys = KeyOf(schema, change.after ? *change.after : *change.before);
+        return visit(change);
+      });
 }
 
 Status EngineImpl::RemoveBackup(const std::string& backup_id) {

@@ -28,6 +28,13 @@ namespace tidewater {
 
 struct Target;  // commit_support.h
 
+// One entry of an item's point-in-time recovery history: the item as a change left it (a
+// tombstone for a deletion), at the change's commit time.
+struct HistoryEntry {
+  int64_t commit_micros = 0;
+  v1::StoredItem state;
+};
+
 class EngineImpl final : public Engine {
  public:
   ~EngineImpl() override;
@@ -128,6 +135,11 @@ class EngineImpl final : public Engine {
                                                      std::optional<int64_t> restore_time_micros,
                                                      const CreateTableRequest& table) override;
   Result<size_t> RunBackupMaintenance() override;
+  Status ReadTableAt(const std::string& table, int64_t time_micros,
+                     const std::function<Status(const Item& item)>& visit) override;
+  Status ReadChangesBetween(
+      const std::string& table, int64_t from_micros, int64_t to_micros,
+      const std::function<Status(const ItemChangeOverWindow& change)>& visit) override;
   Result<ShardIndex> ShardForKey(const std::string& table, const Item& key) override;
 
  private:
@@ -178,6 +190,14 @@ class EngineImpl final : public Engine {
   // Writes a RESTORE backup of `table`'s state at `time_micros` from its history.
   // InvalidRestoreTimeException when that time is not yet past.
   Result<v1::BackupMeta> BackupHistoryAt(TableState& table, int64_t time_micros);
+  using HistoryVisitor = std::function<Status(const std::vector<HistoryEntry>& entries)>;
+  // Calls `visit` with each item's history entries, oldest first, read at one snapshot
+  // taken with the shards drained; `too_early` unless `until_micros` has passed by then.
+  Status ForEachItemHistory(TableState& table, int64_t until_micros, const Status& too_early,
+                            const HistoryVisitor& visit);
+  // The table an export of (from, to] reads: recovery on and covering both times.
+  Result<TablePtr> ExportableTable(const std::string& table, int64_t from_micros,
+                                   int64_t to_micros);
   // The new backup directory's contents from `fill` (which writes the items), published by
   // one rename, registered.
   Result<v1::BackupMeta> PublishBackup(

@@ -32,13 +32,6 @@ std::string Append(const std::string& prefix, const AttributeValue& value) {
   return key;
 }
 
-Item KeyOfItem(const KeySchema& schema, const Item& item) {
-  Item key;
-  key.emplace(schema.partition_key.name, item.at(schema.partition_key.name));
-  if (schema.sort_key) key.emplace(schema.sort_key->name, item.at(schema.sort_key->name));
-  return key;
-}
-
 // The stored item, or nullopt for a tombstone (reads never show tombstones).
 Result<std::optional<Item>> DecodeStored(const rocksdb::Slice& value) {
   v1::StoredItem stored;
@@ -247,9 +240,9 @@ Result<ItemPage> EngineImpl::ReadRange(TableState& table, const ReadSource& sour
   // As DynamoDB: a page that ends because it hit Limit or the size cap names its last key.
   const bool hit_limit = limit != 0 && page.items.size() == limit;
   if ((stopped_early || hit_limit) && !page.items.empty()) {
-    Item last = KeyOfItem(table.key_schema(), page.items.back());
+    Item last = KeyOf(table.key_schema(), page.items.back());
     if (source.index != nullptr) {
-      for (const auto& [name, value] : KeyOfItem(source.index->key_schema, page.items.back())) {
+      for (const auto& [name, value] : KeyOf(source.index->key_schema, page.items.back())) {
         last.emplace(name, value);
       }
     }

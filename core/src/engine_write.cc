@@ -59,19 +59,19 @@ Status Evaluate(Target& target) {
   return Status::Ok();
 }
 
-Item KeyOf(const KeySchema& schema, const Item& item) {
-  Item key;
-  key.emplace(schema.partition_key.name, item.at(schema.partition_key.name));
-  if (schema.sort_key) key.emplace(schema.sort_key->name, item.at(schema.sort_key->name));
-  return key;
-}
-
 v1::EventName EventOf(const Target& target) {
   if (!target.next) return v1::REMOVE;
   return target.current ? v1::MODIFY : v1::INSERT;
 }
 
 }  // namespace
+
+Item KeyOf(const KeySchema& schema, const Item& item) {
+  Item key;
+  key.emplace(schema.partition_key.name, item.at(schema.partition_key.name));
+  if (schema.sort_key) key.emplace(schema.sort_key->name, item.at(schema.sort_key->name));
+  return key;
+}
 
 Status StorageError(const rocksdb::Status& s) {
   return Status::IOError("storage: " + s.ToString());

@@ -34,13 +34,6 @@ class SnapshotHolder {
   const rocksdb::Snapshot* snapshot_;
 };
 
-Item KeyOfItem(const KeySchema& schema, const Item& item) {
-  Item key;
-  key.emplace(schema.partition_key.name, item.at(schema.partition_key.name));
-  if (schema.sort_key) key.emplace(schema.sort_key->name, item.at(schema.sort_key->name));
-  return key;
-}
-
 Result<std::string> StartAfter(const KeySchema& schema, const std::optional<Item>& key) {
   if (!key) return std::string();
   Status valid = ValidateKeyItem(schema, *key);
@@ -195,7 +188,7 @@ Result<SnapshotPage> EngineImpl::SnapshotScan(const SnapshotScanRequest& request
     page.items.push_back(std::move(entry));
   }
   if (!it->status().ok()) return StorageError(it->status());
-  if (more) page.last_evaluated_key = KeyOfItem(schema, page.items.back().item);
+  if (more) page.last_evaluated_key = KeyOf(schema, page.items.back().item);
   return page;
 }
 
@@ -268,7 +261,7 @@ Result<RangeEntriesPage> EngineImpl::ListRangeEntries(const RangeEntriesRequest&
     }
     TW_ASSIGN_OR_RETURN(Item item, FromProto(stored.attributes()));
     TW_ASSIGN_OR_RETURN(auto hash, ItemHashOf(stored));
-    page.entries.push_back({KeyOfItem(schema, item), Bytes128(hash.first, hash.second)});
+    page.entries.push_back({KeyOf(schema, item), Bytes128(hash.first, hash.second)});
   }
   if (!it->status().ok()) return StorageError(it->status());
   return page;

@@ -50,6 +50,16 @@ std::string_view ErrorTypeName(ErrorCode code) {
       return "PointInTimeRecoveryUnavailableException";
     case ErrorCode::kInvalidRestoreTime:
       return "InvalidRestoreTimeException";
+    case ErrorCode::kInvalidExportTime:
+      return "InvalidExportTimeException";
+    case ErrorCode::kExportConflict:
+      return "ExportConflictException";
+    case ErrorCode::kExportNotFound:
+      return "ExportNotFoundException";
+    case ErrorCode::kImportConflict:
+      return "ImportConflictException";
+    case ErrorCode::kImportNotFound:
+      return "ImportNotFoundException";
     case ErrorCode::kInternal:
     case ErrorCode::kIOError:
       return "InternalServerError";

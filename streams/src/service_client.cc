@@ -29,7 +29,7 @@ ErrorCode CodeOfErrorType(std::string_view type) {
   }
   if (type == "InternalServerError") return ErrorCode::kInternal;
   for (int code = static_cast<int>(ErrorCode::kValidation);
-       code <= static_cast<int>(ErrorCode::kInvalidRestoreTime); ++code) {
+       code <= static_cast<int>(ErrorCode::kImportNotFound); ++code) {
     if (ErrorTypeName(static_cast<ErrorCode>(code)) == type) return static_cast<ErrorCode>(code);
   }
   return ErrorCode::kInternal;

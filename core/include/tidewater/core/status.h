@@ -40,6 +40,11 @@ enum class ErrorCode {
   kSourceTableNotFound,              // SourceTableNotFoundException
   kPointInTimeRecoveryUnavailable,   // PointInTimeRecoveryUnavailableException
   kInvalidRestoreTime,               // InvalidRestoreTimeException
+  kInvalidExportTime,                // InvalidExportTimeException
+  kExportConflict,                   // ExportConflictException
+  kExportNotFound,                   // ExportNotFoundException
+  kImportConflict,                   // ImportConflictException
+  kImportNotFound,                   // ImportNotFoundException
   kInternal,                         // InternalServerError
   kIOError,                          // storage failure; InternalServerError on the wire
 };

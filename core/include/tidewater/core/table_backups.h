@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,14 @@ struct ListBackupsPage {
   std::optional<std::string> last_evaluated_backup_id;
 };
 
+// One item's change over a window of time (an incremental export's line).
+struct ItemChangeOverWindow {
+  Item keys;
+  std::optional<Item> before;      // the item at the window's start (absent: it did not exist)
+  std::optional<Item> after;       // the item at its end (absent: deleted)
+  int64_t last_change_micros = 0;  // commit time of its last change in the window
+};
+
 struct ContinuousBackupsDescription {
   bool point_in_time_recovery = false;
   uint32_t recovery_period_days = 35;
@@ -112,6 +121,18 @@ class TableBackups {
   virtual Result<TableDescription> RestoreTableToPointInTime(
       const std::string& source, std::optional<int64_t> restore_time_micros,
       const CreateTableRequest& table) = 0;
+
+  // Exports (point-in-time recovery must be on and cover the times; InvalidExportTimeException
+  // otherwise, or when a time is not yet past; PointInTimeRecoveryUnavailableException;
+  // TableNotFoundException). Each reads one snapshot taken after the times have passed.
+  // Every item of `table` as of `time_micros`, in storage order.
+  virtual Status ReadTableAt(const std::string& table, int64_t time_micros,
+                             const std::function<Status(const Item& item)>& visit) = 0;
+  // Every item changed in (from_micros, to_micros], with its states at both ends (items
+  // whose state at both ends is the same absence are left out).
+  virtual Status ReadChangesBetween(
+      const std::string& table, int64_t from_micros, int64_t to_micros,
+      const std::function<Status(const ItemChangeOverWindow& change)>& visit) = 0;
 
   // Background work, also callable directly: deletes expired SYSTEM backups and the
   // kept changes older than each table's recovery period. Returns how many entries went.
