@@ -1130,28 +1130,33 @@ Result<TableDescription> Catalog::CreateGlobalIndex(TableState& table, v1::Table
   index.backfilling = true;
   *meta.add_global_indexes() = IndexMetaOf(index);
   meta.set_next_index_ordinal(index.ordinal + 1);
+  // With no write in flight: every change committed from here on reads the new index list
+  // (under its shard's lock) and queues the new index's entries; every change before is in
+  // the items the backfill reads.
+  TW_RETURN_IF_ERROR(InstallWithIndexColumnFamily(table, std::move(meta), nullptr));
+  return Describe(table);
+}
+
+Status Catalog::InstallWithIndexColumnFamily(TableState& table, v1::TableMeta meta,
+                                             const std::function<void(LockedShards&)>& then) {
   rocksdb::ColumnFamilyHandle* created = nullptr;
   if (table.index_entries() == nullptr) {
     rocksdb::Status s = db_.CreateColumnFamily(
         LogCfOptions(rocksdb::NewLRUCache(block_cache_bytes_)), IndexCfName(table.id()), &created);
     if (!s.ok()) return ToStatus(s);
   }
-  {
-    // With no write in flight: every change committed from here on reads the new index
-    // list (under its shard's lock) and queues the new index's entries; every change
-    // before is in the items the backfill reads.
-    LockedShards quiet(pipeline_, table.all_shards());
-    if (Status persisted = PersistMeta(meta); !persisted.ok()) {
-      if (created != nullptr) {
-        db_.DropColumnFamily(created).PermitUncheckedError();
-        db_.DestroyColumnFamilyHandle(created);
-      }
-      return persisted;
+  LockedShards quiet(pipeline_, table.all_shards());
+  if (Status persisted = PersistMeta(meta); !persisted.ok()) {
+    if (created != nullptr) {
+      db_.DropColumnFamily(created).PermitUncheckedError();
+      db_.DestroyColumnFamilyHandle(created);
     }
-    if (created != nullptr) table.set_index_entries(created);
-    table.set_meta(std::move(meta));
+    return persisted;
   }
-  return Describe(table);
+  if (created != nullptr) table.set_index_entries(created);
+  table.set_meta(std::move(meta));
+  if (then) then(quiet);
+  return Status::Ok();
 }
 
 bool Catalog::IsLive(const TableState& table) const {
@@ -1456,27 +1461,15 @@ Result<std::optional<HistoryStart>> Catalog::EnableHistory(TableState& table,
     return std::optional<HistoryStart>();
   }
   meta.mutable_point_in_time_recovery()->set_base_micros(0);
-  rocksdb::ColumnFamilyHandle* created = nullptr;
-  if (table.index_entries() == nullptr) {
-    rocksdb::Status s = db_.CreateColumnFamily(
-        LogCfOptions(rocksdb::NewLRUCache(block_cache_bytes_)), IndexCfName(table.id()), &created);
-    if (!s.ok()) return ToStatus(s);
-  }
   // With no write in flight: every change committed from here on reads the new config
   // (under its shard's lock) and writes its history entry at a time at or after `start`;
   // every change before is in the snapshot, at a time at or before it.
-  LockedShards quiet(pipeline_, table.all_shards());
-  if (Status persisted = PersistMeta(meta); !persisted.ok()) {
-    if (created != nullptr) {
-      db_.DropColumnFamily(created).PermitUncheckedError();
-      db_.DestroyColumnFamilyHandle(created);
-    }
-    return persisted;
-  }
-  if (created != nullptr) table.set_index_entries(created);
-  table.set_meta(std::move(meta));
-  const int64_t start = quiet.AssignTime(clock_.NowMicros());
-  return std::optional<HistoryStart>(HistoryStart{start, db_.GetSnapshot()});
+  HistoryStart start;
+  TW_RETURN_IF_ERROR(InstallWithIndexColumnFamily(table, std::move(meta), [&](LockedShards& quiet) {
+    start.start_micros = quiet.AssignTime(clock_.NowMicros());
+    start.snapshot = db_.GetSnapshot();
+  }));
+  return std::optional<HistoryStart>(start);
 }
 
 Status Catalog::SetHistoryBase(TableState& table, int64_t base_micros) {

@@ -267,6 +267,12 @@ class Catalog {
   // held exclusively.
   Result<TableDescription> CreateGlobalIndex(TableState& table, v1::TableMeta meta,
                                              SecondaryIndex index);
+  // Gives `table` its index column family if it has none, then, with every shard held and
+  // drained, persists and installs `meta` and calls `then` (if set) before releasing the
+  // shards. A failure to persist drops the column family again and changes nothing.
+  // Requires mu_ held exclusively.
+  Status InstallWithIndexColumnFamily(TableState& table, v1::TableMeta meta,
+                                      const std::function<void(LockedShards&)>& then);
   // Whether `table` is the live table of its name. Requires mu_ held.
   bool IsLive(const TableState& table) const;
   // RecoverShard for every shard of a table not yet shared (at open).
