@@ -23,16 +23,32 @@ TIDEWATER_PACKAGES=(
   libssl-dev libpq-dev zlib1g-dev
   awscli python3-boto3 python3-yaml kcat postgresql curl prometheus prometheus-node-exporter
   chromium chromium-driver python3-selenium
+  nodejs npm
 )
 
 log() { printf '[tidewater] %s\n' "$*" >&2; }
 die() { printf '[tidewater] error: %s\n' "$*" >&2; exit 1; }
 
+# True when `package` is installed, or provided by an installed package (NodeSource's nodejs
+# provides npm, and conflicts with Debian's npm package).
+package_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" && return 0
+  dpkg-query -W -f='${Status}\t${Provides}\n' 2>/dev/null |
+    awk -F'\t' -v wanted="$1" '
+      $1 == "install ok installed" {
+        n = split($2, provided, /, */)
+        for (i = 1; i <= n; i++) {
+          sub(/ .*/, "", provided[i])
+          if (provided[i] == wanted) found = 1
+        }
+      }
+      END { exit !found }'
+}
+
 install_packages() {
   local missing=()
   for package in "${TIDEWATER_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
-      missing+=("$package")
+    package_installed "$package" || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing missing packages: ${missing[*]}"
@@ -45,6 +61,18 @@ install_packages() {
   "${sudo[@]}" apt-get update -qq || die "apt-get update failed"
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null || die "apt-get install failed for: ${missing[*]}"
+}
+
+# s3rver, the S3-compatible server the object store's tests run against
+# (tests/support/s3rver_process.h): installed once with npm into build-tools/ (ignored by git).
+S3RVER_VERSION=3.7.1
+install_s3rver() {
+  [ -x "$REPO_ROOT/build-tools/node_modules/.bin/s3rver" ] && return 0
+  command -v npm >/dev/null || die "npm not found: install the Debian packages nodejs and npm"
+  log "installing s3rver $S3RVER_VERSION into $REPO_ROOT/build-tools"
+  mkdir -p "$REPO_ROOT/build-tools"
+  npm install --no-audit --no-fund --prefix "$REPO_ROOT/build-tools" "s3rver@$S3RVER_VERSION" \
+    >/dev/null || die "npm install s3rver@$S3RVER_VERSION failed"
 }
 
 build() {

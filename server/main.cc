@@ -5,6 +5,9 @@
 //               [--kafka-watermark-interval-ms N]] [--console on|off] [--throttling on|off]
 //              [--split-shard-bytes N] [--split-shard-writes-per-second N]
 //              [--split-sustain-seconds S] [--autoscaling-period-seconds S]
+//              [--s3-endpoint URL] [--s3-region R] [--s3-path-style true|false]
+//              [--s3-local-bucket NAME=DIR]... [--s3-access-key-id ID --s3-secret-access-key K]
+//              [--incremental-export-min-window-seconds S]
 //
 // With Kafka brokers, the change log of every stream-enabled table is published to Kafka
 // as well (docs/KAFKA.md). The read-only web console is served on /console unless
@@ -13,6 +16,10 @@
 // (docs/ARCHITECTURE.md, "Shard splits"); 0 turns a rule off. Application Auto Scaling
 // takes one datapoint of each scaled table's consumption per --autoscaling-period-seconds
 // (60, as DynamoDB's alarms; shorter for tests) (docs/OPERATIONS.md, "Auto scaling").
+// ExportTableToPointInTime writes to an S3-compatible endpoint (--s3-*; credentials from
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN unless given, never logged)
+// or to buckets mapped to local directories (--s3-local-bucket exports=/var/exports); with
+// neither, an export fails with S3NoSuchBucket (docs/OPERATIONS.md, "Exports").
 // Stops cleanly on SIGTERM or SIGINT (finishes in-flight requests, closes the engine).
 // Every acknowledged write is in the engine's write-ahead log before the answer is sent,
 // so a SIGKILL loses nothing acknowledged.
@@ -24,6 +31,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "config_file.h"
 #include "tidewater/connectors/kafka_publisher.h"
@@ -41,11 +51,27 @@ struct Flags {
   std::string kafka_format = "protobuf";
   int64_t kafka_watermark_interval_ms = 0;
   std::string console = "on";
+  std::string s3_path_style = "true";
+  std::vector<std::string> s3_local_buckets;  // NAME=DIR
 };
 
 int Fail(const std::string& message) {
   spdlog::error("event=startup_failed error=\"{}\"", message);
   return 1;
+}
+
+// --s3-local-bucket NAME=DIR, one a flag.
+bool ParseLocalBuckets(const std::vector<std::string>& given,
+                       std::map<std::string, std::string>* buckets, std::string* error) {
+  for (const std::string& entry : given) {
+    const size_t equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+      *error = "s3-local-bucket must be NAME=DIR, not " + entry;
+      return false;
+    }
+    (*buckets)[entry.substr(0, equals)] = entry.substr(equals + 1);
+  }
+  return true;
 }
 
 }  // namespace
@@ -124,7 +150,37 @@ int main(int argc, char** argv) {
                      "Application Auto Scaling's evaluation period: one datapoint of consumed "
                      "capacity per period (DynamoDB: 60; shorter only for tests)")
           ->capture_default_str();
+  tidewater::ObjectStoreOptions& store = options.object_store;
+  auto* s3_endpoint_flag = app.add_option(
+      "--s3-endpoint", store.endpoint,
+      "S3-compatible endpoint exports are written to (e.g. http://127.0.0.1:4569); none: only "
+      "--s3-local-bucket buckets");
+  auto* s3_region_flag =
+      app.add_option("--s3-region", store.region, "Region requests to --s3-endpoint are signed for")
+          ->capture_default_str();
+  auto* s3_path_style_flag =
+      app.add_option("--s3-path-style", flags.s3_path_style,
+                     "true: endpoint/bucket/key; false: virtual-hosted bucket.endpoint/key")
+          ->check(CLI::IsMember({"true", "false"}))
+          ->capture_default_str();
+  auto* s3_local_bucket_flag =
+      app.add_option("--s3-local-bucket", flags.s3_local_buckets,
+                     "NAME=DIR: bucket NAME is the local directory DIR (repeatable)")
+          ->allow_extra_args(false);
+  // Never logged; the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+  // AWS_SESSION_TOKEN) keeps them out of the process list.
+  auto* s3_key_id_flag = app.add_option("--s3-access-key-id", store.access_key_id,
+                                        "S3 access key id (default: AWS_ACCESS_KEY_ID)");
+  auto* s3_secret_flag = app.add_option("--s3-secret-access-key", store.secret_access_key,
+                                        "S3 secret access key (default: AWS_SECRET_ACCESS_KEY)");
+  double incremental_window_seconds = 15 * 60;
+  auto* incremental_window_flag =
+      app.add_option("--incremental-export-min-window-seconds", incremental_window_seconds,
+                     "Shortest window of an incremental export (DynamoDB: 900; shorter only for "
+                     "tests)")
+          ->capture_default_str();
   std::map<std::string, std::string> kafka_properties;  // config file only
+  std::map<std::string, std::string> file_local_buckets;
   CLI11_PARSE(app, argc, argv);
 
   if (!flags.config.empty()) {
@@ -164,7 +220,36 @@ int main(int argc, char** argv) {
     if (config->autoscaling_period_seconds && autoscaling_period_flag->count() == 0) {
       autoscaling_period_seconds = *config->autoscaling_period_seconds;
     }
+    if (config->s3_endpoint && s3_endpoint_flag->count() == 0)
+      store.endpoint = *config->s3_endpoint;
+    if (config->s3_region && s3_region_flag->count() == 0) store.region = *config->s3_region;
+    if (config->s3_path_style && s3_path_style_flag->count() == 0) {
+      flags.s3_path_style = *config->s3_path_style ? "true" : "false";
+    }
+    // Buckets given on the command line replace the file's.
+    if (config->s3_local_buckets && s3_local_bucket_flag->count() == 0) {
+      file_local_buckets = *config->s3_local_buckets;
+    }
+    if (config->s3_access_key_id && s3_key_id_flag->count() == 0) {
+      store.access_key_id = *config->s3_access_key_id;
+    }
+    if (config->s3_secret_access_key && s3_secret_flag->count() == 0) {
+      store.secret_access_key = *config->s3_secret_access_key;
+    }
+    if (config->incremental_export_min_window_seconds && incremental_window_flag->count() == 0) {
+      incremental_window_seconds = *config->incremental_export_min_window_seconds;
+    }
   }
+  store.path_style = flags.s3_path_style == "true";
+  store.local_buckets = std::move(file_local_buckets);
+  if (std::string error; !ParseLocalBuckets(flags.s3_local_buckets, &store.local_buckets, &error)) {
+    return Fail(error);
+  }
+  if (!(incremental_window_seconds >= 0.001)) {
+    return Fail("incremental-export-min-window-seconds must be at least 0.001");
+  }
+  options.incremental_export_min_window = std::chrono::milliseconds(
+      std::max<int64_t>(1, std::llround(incremental_window_seconds * 1000)));
   if (!(autoscaling_period_seconds > 0)) {
     return Fail("autoscaling-period-seconds must be positive");
   }

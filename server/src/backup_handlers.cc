@@ -11,6 +11,7 @@
 #include "billing_changes.h"
 #include "handler_support.h"
 #include "handlers.h"
+#include "index_input.h"
 #include "table_json.h"
 #include "table_tags.h"
 #include "tidewater/streams/resource_names.h"
@@ -280,9 +281,9 @@ Status WriteRestoredTable(const ServiceContext& service, const TableDescription&
 // One member of GlobalSecondaryIndexOverride or LocalSecondaryIndexOverride as sent.
 struct IndexOverride {
   std::string name;
-  std::vector<std::pair<std::string, std::string>> key_schema;  // (attribute, HASH | RANGE)
-  std::optional<IndexProjection> projection;                    // none without ProjectionType
-  std::optional<ProvisionedThroughput> throughput;              // a global index's
+  std::vector<KeyElement> key_schema;
+  IndexProjection projection;
+  std::optional<ProvisionedThroughput> throughput;  // a global index's
 };
 
 // The overrides both restore operations take.
@@ -291,61 +292,6 @@ struct RestoreOverrides {
   std::optional<std::vector<IndexOverride>> local_indexes;
   std::optional<std::vector<IndexOverride>> global_indexes;
 };
-
-// A ProvisionedThroughput object: both unit counts required and at least 1 (`path` names
-// it in constraint errors).
-Result<ProvisionedThroughput> ReadUnits(const rapidjson::Value& throughput, const std::string& path,
-                                        ConstraintErrors& errors) {
-  TW_ASSIGN_OR_RETURN(auto read, GetInteger(throughput, "ReadCapacityUnits"));
-  TW_ASSIGN_OR_RETURN(auto write, GetInteger(throughput, "WriteCapacityUnits"));
-  errors.RequireNotNull(path + "readCapacityUnits", read.has_value());
-  errors.RequireNotNull(path + "writeCapacityUnits", write.has_value());
-  errors.CheckRange(path + "readCapacityUnits", read, 1, std::nullopt);
-  errors.CheckRange(path + "writeCapacityUnits", write, 1, std::nullopt);
-  return ProvisionedThroughput{read.value_or(0), write.value_or(0)};
-}
-
-// An override's Projection; its projection stays unset without a ProjectionType.
-Status ReadOverrideProjection(const rapidjson::Value& member, const std::string& path,
-                              ConstraintErrors& errors, IndexOverride& index) {
-  TW_ASSIGN_OR_RETURN(const rapidjson::Value* given, GetObject(member, "Projection"));
-  errors.RequireNotNull(path + "projection", given != nullptr);
-  if (given == nullptr) return Status::Ok();
-  TW_ASSIGN_OR_RETURN(auto type, GetString(*given, "ProjectionType"));
-  errors.CheckEnum(path + "projection.projectionType", type, {"ALL", "KEYS_ONLY", "INCLUDE"});
-  IndexProjection projection;
-  TW_ASSIGN_OR_RETURN(const rapidjson::Value* names, GetArray(*given, "NonKeyAttributes"));
-  if (names != nullptr) {
-    for (const rapidjson::Value& name : names->GetArray()) {
-      TW_RETURN_IF_ERROR(ExpectString(name));
-      projection.non_key_attributes.emplace_back(name.GetString(), name.GetStringLength());
-    }
-  }
-  if (type && ParseProjectionType(*type, &projection.type)) index.projection = projection;
-  return Status::Ok();
-}
-
-// An override's KeySchema as sent: (attribute, key type) pairs, 1 or 2 of them.
-Status ReadOverrideKeySchema(const rapidjson::Value& member, const std::string& path,
-                             ConstraintErrors& errors, IndexOverride& index) {
-  TW_ASSIGN_OR_RETURN(const rapidjson::Value* schema, GetArray(member, "KeySchema"));
-  errors.RequireNotNull(path + "keySchema", schema != nullptr);
-  if (schema == nullptr) return Status::Ok();
-  for (const rapidjson::Value& element : schema->GetArray()) {
-    TW_RETURN_IF_ERROR(ExpectObject(element));
-    TW_ASSIGN_OR_RETURN(auto attribute, GetString(element, "AttributeName"));
-    TW_ASSIGN_OR_RETURN(auto key_type, GetString(element, "KeyType"));
-    errors.RequireNotNull(path + "keySchema.member.attributeName", attribute.has_value());
-    errors.CheckEnum(path + "keySchema.member.keyType", key_type, {"HASH", "RANGE"});
-    index.key_schema.emplace_back(attribute.value_or(""), key_type.value_or(""));
-  }
-  if (schema->Empty() || schema->Size() > 2) {
-    errors.Add(path + "keySchema", "[" + std::to_string(schema->Size()) + " elements]",
-               schema->Empty() ? "Member must have length greater than or equal to 1"
-                               : "Member must have length less than or equal to 2");
-  }
-  return Status::Ok();
-}
 
 // One override member's shape: IndexName, KeySchema, Projection and, for a global index,
 // ProvisionedThroughput.
@@ -356,14 +302,14 @@ Result<IndexOverride> ReadIndexOverride(const rapidjson::Value& member, const st
   TW_ASSIGN_OR_RETURN(auto name, GetString(member, "IndexName"));
   errors.CheckTableName(path + "indexName", name);
   index.name = std::string(name.value_or(""));
-  TW_RETURN_IF_ERROR(ReadOverrideKeySchema(member, path, errors, index));
-  TW_RETURN_IF_ERROR(ReadOverrideProjection(member, path, errors, index));
+  TW_ASSIGN_OR_RETURN(index.key_schema, ReadIndexKeyElements(member, path, errors));
+  TW_ASSIGN_OR_RETURN(index.projection, ReadProjection(member, path, errors));
   if (global) {
     TW_ASSIGN_OR_RETURN(const rapidjson::Value* throughput,
                         GetObject(member, "ProvisionedThroughput"));
     if (throughput != nullptr) {
       TW_ASSIGN_OR_RETURN(index.throughput,
-                          ReadUnits(*throughput, path + "provisionedThroughput.", errors));
+                          ReadThroughput(*throughput, path + "provisionedThroughput.", errors));
     }
   }
   return index;
@@ -436,7 +382,7 @@ Result<RestoreOverrides> ReadRestoreOverrides(const rapidjson::Value& request,
                       GetObject(request, "ProvisionedThroughputOverride"));
   if (throughput != nullptr) {
     TW_ASSIGN_OR_RETURN(overrides.billing.throughput,
-                        ReadUnits(*throughput, "provisionedThroughputOverride.", errors));
+                        ReadThroughput(*throughput, "provisionedThroughputOverride.", errors));
   }
   TW_RETURN_IF_ERROR(ReadOnDemandOverride(request, overrides.billing));
   TW_ASSIGN_OR_RETURN(overrides.local_indexes,
@@ -500,11 +446,9 @@ bool SameProjection(IndexProjection a, IndexProjection b) {
 
 // Whether `given` has the key schema and projection of `index`.
 bool MatchesIndex(const IndexOverride& given, const SecondaryIndex& index) {
-  std::vector<std::pair<std::string, std::string>> key_schema = {
-      {index.key_schema.partition_key.name, "HASH"}};
-  if (index.key_schema.sort_key) key_schema.emplace_back(index.key_schema.sort_key->name, "RANGE");
-  return given.key_schema == key_schema && given.projection &&
-         SameProjection(*given.projection, index.projection);
+  std::vector<KeyElement> key_schema = {{index.key_schema.partition_key.name, "HASH"}};
+  if (index.key_schema.sort_key) key_schema.push_back({index.key_schema.sort_key->name, "RANGE"});
+  return given.key_schema == key_schema && SameProjection(given.projection, index.projection);
 }
 
 // A source index kept by a restore, with the units its override asks for (if any).

@@ -67,6 +67,20 @@ Result<ConfigFileValues> ParseConfigText(const std::string& yaml_text) {
       TW_RETURN_IF_ERROR(Read(value, key, &values.split_sustain_seconds));
     } else if (key == "autoscaling-period-seconds") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.autoscaling_period_seconds));
+    } else if (key == "s3-endpoint") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.s3_endpoint));
+    } else if (key == "s3-region") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.s3_region));
+    } else if (key == "s3-path-style") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.s3_path_style));
+    } else if (key == "s3-local-buckets") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.s3_local_buckets));
+    } else if (key == "s3-access-key-id") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.s3_access_key_id));
+    } else if (key == "s3-secret-access-key") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.s3_secret_access_key));
+    } else if (key == "incremental-export-min-window-seconds") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.incremental_export_min_window_seconds));
     } else {
       return Status::Validation("unknown config key '" + key + "'");
     }

@@ -1,9 +1,12 @@
 // tidewaterd --config FILE: a YAML mapping whose keys mirror the command-line flags
 // (data-dir, listen, region, threads, max-body-bytes, sync, min-free-disk-mb, log-level,
 // kafka-brokers, kafka-topic-prefix, kafka-format, console, split-shard-bytes,
-// split-shard-writes-per-second, split-sustain-seconds), plus kafka-properties: a mapping of
-// librdkafka properties passed to the Kafka publisher. Flags given on the command line win over the
-// file.
+// split-shard-writes-per-second, split-sustain-seconds, autoscaling-period-seconds, s3-endpoint,
+// s3-region, s3-path-style, s3-access-key-id, s3-secret-access-key,
+// incremental-export-min-window-seconds), plus kafka-properties: a mapping of librdkafka
+// properties passed to the Kafka publisher, and s3-local-buckets: a mapping of bucket name to
+// local directory (the flag --s3-local-bucket NAME=DIR). Flags given on the command line win
+// over the file.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +39,15 @@ struct ConfigFileValues {
   std::optional<double> split_sustain_seconds;
   // Application Auto Scaling's evaluation period (checked by tidewaterd: positive).
   std::optional<double> autoscaling_period_seconds;
+  // Where table exports go (ObjectStoreOptions).
+  std::optional<std::string> s3_endpoint;
+  std::optional<std::string> s3_region;
+  std::optional<bool> s3_path_style;
+  std::optional<std::map<std::string, std::string>> s3_local_buckets;
+  std::optional<std::string> s3_access_key_id;
+  std::optional<std::string> s3_secret_access_key;
+  // The shortest incremental export window (checked by tidewaterd).
+  std::optional<double> incremental_export_min_window_seconds;
 };
 
 // Errors (Validation): unreadable or malformed YAML, a key that is not a flag, a value of

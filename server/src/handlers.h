@@ -1,7 +1,7 @@
 // The API operations, one group per file: table_handlers.cc, backup_handlers.cc,
-// item_handlers.cc, query_scan_handlers.cc, batch_handlers.cc, transaction_handlers.cc,
-// streams_handlers.cc, replication_handlers.cc, admin_handlers.cc.
-// Each reads a parsed request object and writes its response through RequestScope.
+// export_handlers.cc, item_handlers.cc, query_scan_handlers.cc, batch_handlers.cc,
+// transaction_handlers.cc, streams_handlers.cc, replication_handlers.cc, admin_handlers.cc. Each
+// reads a parsed request object and writes its response through RequestScope.
 #pragma once
 
 #include "service_context.h"
@@ -33,6 +33,10 @@ TW_OPERATION(RestoreTableFromBackup);
 TW_OPERATION(UpdateContinuousBackups);
 TW_OPERATION(DescribeContinuousBackups);
 TW_OPERATION(RestoreTableToPointInTime);
+// export_handlers.cc
+TW_OPERATION(ExportTableToPointInTime);
+TW_OPERATION(DescribeExport);
+TW_OPERATION(ListExports);
 TW_OPERATION(PutItem);
 TW_OPERATION(GetItem);
 TW_OPERATION(UpdateItem);

@@ -13,6 +13,7 @@
 #include "autoscaling_scaler.h"
 #include "console.h"
 #include "console_history.h"
+#include "export_jobs.h"
 #include "http_server.h"
 #include "listen_address.h"
 #include "request_router.h"
@@ -32,6 +33,17 @@ namespace {
 // The console's charts keep an hour at the default interval (5 s).
 constexpr size_t kConsoleHistoryPoints = 720;
 
+// Where exports go, without the credentials.
+void LogExportStore(const ObjectStoreOptions& store) {
+  std::string buckets;
+  for (const auto& [bucket, dir] : store.local_buckets) {
+    if (!buckets.empty()) buckets += ',';
+    buckets += bucket + "=" + dir;
+  }
+  spdlog::info("event=export_store endpoint=\"{}\" region={} path_style={} local_buckets=\"{}\"",
+               store.endpoint, store.region, store.path_style, buckets);
+}
+
 int WorkerThreads(int requested) {
   if (requested > 0) return requested;
   int hardware = static_cast<int>(std::thread::hardware_concurrency());
@@ -41,7 +53,8 @@ int WorkerThreads(int requested) {
 class ServerImpl final : public Server {
  public:
   ServerImpl(const ServerOptions& options, std::unique_ptr<Engine> owned_engine, Engine* engine,
-             std::string secret, std::unique_ptr<AutoScalingRegistry> autoscaling_registry)
+             std::string secret, std::unique_ptr<AutoScalingRegistry> autoscaling_registry,
+             std::unique_ptr<ExportJobs> exports)
       : options_(options),
         owned_engine_(std::move(owned_engine)),
         authenticator_(options.authenticator ? options.authenticator
@@ -54,10 +67,12 @@ class ServerImpl final : public Server {
         autoscaling_registry_(std::move(autoscaling_registry)),
         autoscaler_(engine, options.clock, &throughput_, autoscaling_registry_.get()),
         cost_(engine, options.clock, &throughput_),
+        exports_(std::move(exports)),
         metrics_(RequestRouter::OperationNames(), engine,
                  WithServerCollectables(options.extra_metrics)),
-        service_{engine,   options.clock, options.region, &schemas_,    &expressions_, &iterators_,
-                 &tokens_, &metrics_,     &replicators_,  &throughput_, &autoscaler_,  &cost_},
+        service_{engine,       options.clock, options.region, &schemas_,     &expressions_,
+                 &iterators_,  &tokens_,      &metrics_,      &replicators_, &throughput_,
+                 &autoscaler_, &cost_,        exports_.get()},
         router_(&service_, authenticator_.get(), options.max_body_bytes),
         history_(kConsoleHistoryPoints),
         console_(Console::Options{engine, &history_, options.region, &metrics_}),
@@ -119,6 +134,7 @@ class ServerImpl final : public Server {
     sampler_.reset();
     splitter_.reset();
     autoscaler_.Stop();
+    exports_->Shutdown();  // running exports read the engine: before it closes
     owned_engine_.reset();
     if (started_) spdlog::info("event=stopped");
   }
@@ -164,6 +180,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<AutoScalingRegistry> autoscaling_registry_;
   AutoScaler autoscaler_;  // scales on its thread from Run until Shutdown
   TableCostEstimator cost_;
+  std::unique_ptr<ExportJobs> exports_;  // threads of running exports until Shutdown
   prometheus::Registry split_metrics_;
   ServerMetrics metrics_;
   ReplicatorProgressBoard replicators_;
@@ -200,8 +217,20 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   TW_ASSIGN_OR_RETURN(std::string secret, LoadOrCreateServerSecret(options.data_dir));
   TW_ASSIGN_OR_RETURN(std::unique_ptr<AutoScalingRegistry> autoscaling,
                       AutoScalingRegistry::Open(options.data_dir));
-  auto server = std::make_unique<ServerImpl>(options, std::move(owned_engine), engine,
-                                             std::move(secret), std::move(autoscaling));
+  TW_ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> store, MakeObjectStore(options.object_store));
+  ExportJobs::Options export_options;
+  export_options.engine = engine;
+  export_options.data_dir = options.data_dir;
+  export_options.region = options.region;
+  export_options.store = std::move(store);
+  export_options.min_incremental_window_micros =
+      std::max<int64_t>(1, options.incremental_export_min_window.count() * 1000);
+  TW_ASSIGN_OR_RETURN(std::unique_ptr<ExportJobs> exports,
+                      ExportJobs::Open(std::move(export_options)));
+  LogExportStore(options.object_store);
+  auto server =
+      std::make_unique<ServerImpl>(options, std::move(owned_engine), engine, std::move(secret),
+                                   std::move(autoscaling), std::move(exports));
   TW_RETURN_IF_ERROR(server->Run(endpoint));
   return std::unique_ptr<Server>(std::move(server));
 }

@@ -1,6 +1,6 @@
 // What every API handler works with: the shared service state (engine, clock, region,
 // key schemas, expression cache, iterator codec, transaction tokens, metrics, replicator
-// reports, throughput limiter, auto scaling, cost estimates) and the per-request
+// reports, throughput limiter, auto scaling, cost estimates, table exports) and the per-request
 // scope (response writer, error details).
 #pragma once
 
@@ -26,6 +26,7 @@ namespace tidewater::server {
 
 class AutoScaler;          // autoscaling_scaler.h
 class TableCostEstimator;  // table_cost.h
+class ExportJobs;          // export_jobs.h
 
 // Shared by all requests; every member is safe for concurrent use. Owned by the Server.
 struct ServiceContext {
@@ -41,6 +42,7 @@ struct ServiceContext {
   ThroughputLimiter* throughput;
   AutoScaler* autoscaling;   // Application Auto Scaling's targets, policies and scaler
   TableCostEstimator* cost;  // monthly cost estimates (EstimateCost, /metrics)
+  ExportJobs* exports;       // table exports (ExportTableToPointInTime, DescribeExport, ...)
 };
 
 // One request in progress. A handler writes its whole response document (one JSON object)

@@ -7,6 +7,7 @@
 #include "billing_changes.h"
 #include "handler_support.h"
 #include "handlers.h"
+#include "index_input.h"
 #include "table_json.h"
 #include "table_tags.h"
 
@@ -35,11 +36,6 @@ bool ParseKeyType(std::string_view text, AttributeType* type) {
     return false;
   return true;
 }
-
-struct KeyElement {
-  std::string name;
-  std::string key_type;
-};
 
 // KeySchema and AttributeDefinitions as sent, after the shape checks.
 struct KeyInput {
@@ -183,53 +179,6 @@ constexpr size_t kMaxLocalIndexes = 5;
 constexpr size_t kMaxGlobalIndexes = 20;
 constexpr size_t kMaxNonKeyAttributes = 100;
 
-// Projection of an index: its type and, for INCLUDE, the attributes it names.
-Result<IndexProjection> ReadProjection(const rapidjson::Value& index, const std::string& path,
-                                       ConstraintErrors& errors) {
-  IndexProjection projection;
-  TW_ASSIGN_OR_RETURN(const rapidjson::Value* given, GetObject(index, "Projection"));
-  errors.RequireNotNull(path + "projection", given != nullptr);
-  if (given == nullptr) return projection;
-  TW_ASSIGN_OR_RETURN(auto type, GetString(*given, "ProjectionType"));
-  errors.CheckEnum(path + "projection.projectionType", type, {"ALL", "KEYS_ONLY", "INCLUDE"});
-  if (type) ParseProjectionType(*type, &projection.type);
-  TW_ASSIGN_OR_RETURN(const rapidjson::Value* names, GetArray(*given, "NonKeyAttributes"));
-  if (names != nullptr) {
-    for (const rapidjson::Value& name : names->GetArray()) {
-      TW_RETURN_IF_ERROR(ExpectString(name));
-      projection.non_key_attributes.emplace_back(name.GetString(), name.GetStringLength());
-    }
-  }
-  if (!errors.empty()) return projection;
-  if (!type) {
-    return Status::Validation(
-        "One or more parameter values were invalid: Unknown ProjectionType: null");
-  }
-  if (projection.type == ProjectionType::kInclude && projection.non_key_attributes.empty()) {
-    return Status::Validation(
-        "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
-        "NonKeyAttributes is not specified");
-  }
-  if (projection.type != ProjectionType::kInclude && names != nullptr) {
-    return Status::Validation("One or more parameter values were invalid: ProjectionType is " +
-                              std::string(*type) + ", but NonKeyAttributes is specified");
-  }
-  return projection;
-}
-
-// A ProvisionedThroughput object (`path` names it in constraint errors: each unit count is
-// required and at least 1; missing ones read as 0).
-Result<ProvisionedThroughput> ReadThroughput(const rapidjson::Value& throughput,
-                                             const std::string& path, ConstraintErrors& errors) {
-  TW_ASSIGN_OR_RETURN(auto read, GetInteger(throughput, "ReadCapacityUnits"));
-  TW_ASSIGN_OR_RETURN(auto write, GetInteger(throughput, "WriteCapacityUnits"));
-  errors.RequireNotNull(path + "readCapacityUnits", read.has_value());
-  errors.RequireNotNull(path + "writeCapacityUnits", write.has_value());
-  errors.CheckRange(path + "readCapacityUnits", read, 1, std::nullopt);
-  errors.CheckRange(path + "writeCapacityUnits", write, 1, std::nullopt);
-  return ProvisionedThroughput{read.value_or(0), write.value_or(0)};
-}
-
 // One member of LocalSecondaryIndexes or GlobalSecondaryIndexes: its name, key schema (its
 // attributes defined in `input`) and projection. Constraint errors are returned at once.
 Result<SecondaryIndex> ReadIndex(const rapidjson::Value& member, const std::string& path,
@@ -239,24 +188,7 @@ Result<SecondaryIndex> ReadIndex(const rapidjson::Value& member, const std::stri
   errors.CheckTableName(path + "indexName", name);
   KeyInput keys;
   keys.definitions = input.definitions;
-  TW_ASSIGN_OR_RETURN(const rapidjson::Value* schema, GetArray(member, "KeySchema"));
-  errors.RequireNotNull(path + "keySchema", schema != nullptr);
-  if (schema != nullptr) {
-    for (const rapidjson::Value& element : schema->GetArray()) {
-      TW_RETURN_IF_ERROR(ExpectObject(element));
-      TW_ASSIGN_OR_RETURN(auto attribute, GetString(element, "AttributeName"));
-      TW_ASSIGN_OR_RETURN(auto key_type, GetString(element, "KeyType"));
-      errors.RequireNotNull(path + "keySchema.member.attributeName", attribute.has_value());
-      errors.CheckEnum(path + "keySchema.member.keyType", key_type, {"HASH", "RANGE"});
-      keys.elements.push_back(
-          {attribute ? std::string(*attribute) : "", key_type ? std::string(*key_type) : ""});
-    }
-    if (schema->Empty() || schema->Size() > 2) {
-      errors.Add(path + "keySchema", "[" + std::to_string(schema->Size()) + " elements]",
-                 schema->Empty() ? "Member must have length greater than or equal to 1"
-                                 : "Member must have length less than or equal to 2");
-    }
-  }
+  TW_ASSIGN_OR_RETURN(keys.elements, ReadIndexKeyElements(member, path, errors));
   TW_ASSIGN_OR_RETURN(IndexProjection projection, ReadProjection(member, path, errors));
   if (!errors.empty()) return errors.ToStatus();
   SecondaryIndex index;

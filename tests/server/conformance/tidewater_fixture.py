@@ -10,7 +10,11 @@ Where the endpoint comes from, in order:
                        Streams endpoint (DynamoDB has one), default the same.
   TIDEWATERD           path of the tidewaterd binary: one server is started per
                        test process on a free loopback port in a temporary data
-                       directory, and stopped (SIGTERM, then SIGKILL) at exit.
+                       directory, and stopped (SIGTERM, then SIGKILL) at exit. Its
+                       table exports go to the bucket EXPORT_BUCKET, mapped to a
+                       local directory (export_bucket_dir()), and incremental
+                       exports may be as short as EXPORT_MIN_INCREMENTAL_WINDOW
+                       seconds (DynamoDB: 15 minutes).
 
 Credentials default to dummy values and the region to us-east-1 unless the
 environment sets AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_DEFAULT_REGION.
@@ -45,6 +49,11 @@ REGION = os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 # Seconds to wait for asynchronous states (table ACTIVE, stream records) before failing.
 STATE_TIMEOUT = float(os.environ.get("TIDEWATER_STATE_TIMEOUT", "60"))
 
+# The bucket the managed tidewaterd writes table exports to (a local directory), and its
+# shortest incremental export window in seconds.
+EXPORT_BUCKET = "exports"
+EXPORT_MIN_INCREMENTAL_WINDOW = 1
+
 
 class _ManagedServer:
     """One tidewaterd child process with its own data directory and log file."""
@@ -54,6 +63,8 @@ class _ManagedServer:
         self.workdir = tempfile.mkdtemp(prefix="tw-conformance-")
         self.data_dir = os.path.join(self.workdir, "data")
         self.log_path = os.path.join(self.workdir, "tidewaterd.log")
+        self.export_bucket_dir = os.path.join(self.workdir, "buckets", EXPORT_BUCKET)
+        os.makedirs(self.export_bucket_dir, exist_ok=True)
         self.port = _free_loopback_port()
         self.endpoint = "http://127.0.0.1:%d" % self.port
         self._log = open(self.log_path, "ab")
@@ -62,7 +73,9 @@ class _ManagedServer:
     def _start(self):
         self.process = subprocess.Popen(
             [self.binary, "--data-dir", self.data_dir, "--listen", "127.0.0.1:%d" % self.port,
-             "--region", REGION],
+             "--region", REGION,
+             "--s3-local-bucket", "%s=%s" % (EXPORT_BUCKET, self.export_bucket_dir),
+             "--incremental-export-min-window-seconds", str(EXPORT_MIN_INCREMENTAL_WINDOW)],
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_healthy(timeout=20)
 
@@ -141,6 +154,15 @@ def managed_server():
     """The tidewaterd process this suite started, or None when TIDEWATER_ENDPOINT is used."""
     endpoint()
     return _server
+
+
+def export_bucket_dir():
+    """The local directory of EXPORT_BUCKET of the tidewaterd this suite started (SkipTest
+    against another endpoint, whose exports go to buckets this suite cannot read)."""
+    server = managed_server()
+    if server is None:
+        raise unittest.SkipTest("reading exported files needs the tidewaterd this suite started")
+    return server.export_bucket_dir
 
 
 def restart_managed_server():

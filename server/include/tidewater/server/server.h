@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "tidewater/connectors/object_store.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/status.h"
@@ -77,6 +78,14 @@ struct ServerOptions {
   // minute; a shorter period makes scaling faster, for tests). Targets and policies are
   // kept in <data_dir>/autoscaling.json.
   std::chrono::milliseconds autoscaling_period{60'000};
+  // Where ExportTableToPointInTime writes (docs/OPERATIONS.md, "Exports"): an S3-compatible
+  // endpoint and/or buckets mapped to local directories. The default has neither, so an
+  // export fails (FAILED, FailureCode S3NoSuchBucket) as DynamoDB's does for a bucket that
+  // does not exist. Exports are recorded in <data_dir>/exports.
+  ObjectStoreOptions object_store;
+  // The shortest window of an incremental export (DynamoDB: 15 minutes; shorter only for
+  // tests, which cannot wait a quarter of an hour).
+  std::chrono::milliseconds incremental_export_min_window{15 * 60 * 1000};
 };
 
 class Server {
