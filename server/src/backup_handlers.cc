@@ -214,14 +214,7 @@ void WriteSourceTableFeatures(const TableDescription& table, json::Writer& w) {
     w.EndObject();
   }
   w.Key("TimeToLiveDescription");
-  w.StartObject();
-  w.Key("TimeToLiveStatus");
-  WriteString(w, table.ttl_attribute ? "ENABLED" : "DISABLED");
-  if (table.ttl_attribute) {
-    w.Key("AttributeName");
-    WriteString(w, *table.ttl_attribute);
-  }
-  w.EndObject();
+  WriteTimeToLiveDescription(table, w);
   w.EndObject();
 }
 

@@ -734,14 +734,7 @@ Status DescribeTimeToLive(ServiceContext& service, const rapidjson::Value& reque
   json::Writer& w = scope.writer;
   w.StartObject();
   w.Key("TimeToLiveDescription");
-  w.StartObject();
-  w.Key("TimeToLiveStatus");
-  WriteString(w, table.ttl_attribute ? "ENABLED" : "DISABLED");
-  if (table.ttl_attribute) {
-    w.Key("AttributeName");
-    WriteString(w, *table.ttl_attribute);
-  }
-  w.EndObject();
+  WriteTimeToLiveDescription(table, w);
   w.EndObject();
   return Status::Ok();
 }

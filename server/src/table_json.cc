@@ -304,4 +304,15 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
   writer.EndObject();
 }
 
+void WriteTimeToLiveDescription(const TableDescription& table, json::Writer& writer) {
+  writer.StartObject();
+  writer.Key("TimeToLiveStatus");
+  WriteString(writer, table.ttl_attribute ? "ENABLED" : "DISABLED");
+  if (table.ttl_attribute) {
+    writer.Key("AttributeName");
+    WriteString(writer, *table.ttl_attribute);
+  }
+  writer.EndObject();
+}
+
 }  // namespace tidewater::server

@@ -30,6 +30,9 @@ void WriteKeySchema(const KeySchema& schema, json::Writer& writer);
 // Writes an index's Projection object ({"ProjectionType":..,"NonKeyAttributes":[..]}).
 void WriteProjection(const IndexProjection& projection, json::Writer& writer);
 
+// A TimeToLiveDescription: {TimeToLiveStatus, AttributeName (when enabled)}.
+void WriteTimeToLiveDescription(const TableDescription& table, json::Writer& writer);
+
 // The TableId DynamoDB shows: UUID-shaped, derived from the engine's table id.
 std::string TableIdText(uint64_t table_id);
 
