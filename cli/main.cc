@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   tidewater::cli::AddTailCommand(app);
   tidewater::cli::AddVerifyCommand(app);
   tidewater::cli::AddAdminCommand(app);
+  tidewater::cli::AddBackupCommand(app);
   CLI11_PARSE(app, argc, argv);
   return tidewater::cli::ExitCode();
 }

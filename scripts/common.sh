@@ -20,7 +20,7 @@ TIDEWATER_PACKAGES=(
   librocksdb-dev librdkafka-dev libprotobuf-dev protobuf-compiler prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-system-dev rapidjson-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
-  libssl-dev libpq-dev zlib1g-dev
+  libssl-dev libpq-dev zlib1g-dev libzstd-dev zstd
   awscli python3-boto3 python3-yaml kcat postgresql curl prometheus prometheus-node-exporter
   chromium chromium-driver python3-selenium
   nodejs npm

@@ -35,4 +35,7 @@ void AddVerifyCommand(CLI::App& app);
 // (admin_command.cc).
 void AddAdminCommand(CLI::App& app);
 
+// `tidewater backup copy --from URL --to URL BACKUP_ARN` (backup_command.cc).
+void AddBackupCommand(CLI::App& app);
+
 }  // namespace tidewater::cli

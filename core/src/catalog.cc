@@ -727,7 +727,9 @@ TableDescription Catalog::Describe(TableState& table) const {
   d.global_indexes.assign(std::make_move_iterator(globals), std::make_move_iterator(indexes.end()));
   indexes.erase(globals, indexes.end());
   d.local_indexes = std::move(indexes);
-  if (meta.has_restore()) {
+  if (meta.has_restore() && !meta.restore().import_id().empty()) {
+    if (meta.restore().in_progress()) d.import_in_progress = meta.restore().import_id();
+  } else if (meta.has_restore()) {
     const v1::RestoreMeta& restore = meta.restore();
     d.restore = RestoreSummary{restore.source_backup_id(), restore.source_table(),
                                restore.source_table_id(), restore.restore_time_micros(),
@@ -904,10 +906,10 @@ Result<TableDescription> Catalog::Delete(const std::string& name, bool failed_re
   }
   TablePtr table = it->second;
   if (table->restoring() && !failed_restore) {
-    return Status::InUse(
-        "Attempt to change a resource which is still in use: Table is being "
-        "restored: " +
-        name);
+    const bool importing = !table->meta().restore().import_id().empty();
+    return Status::InUse(std::string("Attempt to change a resource which is still in use: ") +
+                         (importing ? "Table is being imported: " : "Table is being restored: ") +
+                         name);
   }
   if (table->meta().deletion_protection()) {
     return Status::Validation(

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <random>
 
+#include "backup_support.h"
 #include "commit_support.h"
 #include "engine_impl.h"
 #include "storage_keys.h"
@@ -27,18 +28,21 @@ namespace fs = std::filesystem;
 constexpr int64_t kMicrosPerDay = 24LL * 3600 * 1'000'000;
 constexpr uint32_t kMaxRecoveryPeriodDays = 35;
 constexpr size_t kRestoreBatchItems = 1000;
-constexpr const char* kTemporaryPrefix = ".tmp-";
+
+}  // namespace
 
 Status BackupNotFound(const std::string& id) {
   return Status(ErrorCode::kBackupNotFound, "Backup not found: " + id);
 }
 
-Status TableNotFoundForBackup(const std::string& table) {
-  return Status(ErrorCode::kTableNotFound, "Table not found: " + table);
-}
-
 Status FsError(const std::string& what, const std::error_code& error) {
   return Status::IOError(what + ": " + error.message());
+}
+
+namespace {
+
+Status TableNotFoundForBackup(const std::string& table) {
+  return Status(ErrorCode::kTableNotFound, "Table not found: " + table);
 }
 
 // The source table's definition as a backup keeps it (what a restore recreates).
@@ -98,8 +102,6 @@ std::string_view BackupStatusName(BackupStatus status) {
   return "AVAILABLE";
 }
 
-namespace {
-
 BackupDescription DescriptionOf(const v1::BackupMeta& meta) {
   BackupDescription d;
   d.backup_id = meta.backup_id();
@@ -115,7 +117,6 @@ BackupDescription DescriptionOf(const v1::BackupMeta& meta) {
   return d;
 }
 
-// "<13-digit epoch millis>-<8 hex digits>", as DynamoDB's backup ids.
 std::string NewBackupId(int64_t now_micros) {
   static std::mutex mu;
   static std::mt19937_64 random{std::random_device{}()};
@@ -128,8 +129,6 @@ std::string NewBackupId(int64_t now_micros) {
   std::snprintf(id, sizeof id, "%013" PRId64 "-%08" PRIx32, now_micros / 1000, suffix);
   return id;
 }
-
-}  // namespace
 
 std::string EngineImpl::BackupDir() const {
   return options_.backup_dir.empty() ? options_.data_dir + "/backups" : options_.backup_dir;
@@ -163,6 +162,13 @@ Status EngineImpl::OpenBackups() {
   }
   for (const TablePtr& table : AllTables()) {
     const v1::TableMeta meta = table->meta();
+    if (meta.has_restore() && meta.restore().in_progress() && !meta.restore().import_id().empty()) {
+      // An import the close interrupted: its caller is gone, and so goes its table.
+      std::fprintf(stderr, "event=import_dropped table=%s import=%s\n", table->name().c_str(),
+                   meta.restore().import_id().c_str());
+      TW_RETURN_IF_ERROR(catalog_->Delete(table->name(), /*failed_restore=*/true).status());
+      continue;
+    }
     if (meta.has_restore() && meta.restore().in_progress()) {
       MutexLock lock(backups_mu_);
       ++backups_in_use_[meta.restore().load_backup_id()];
@@ -378,8 +384,14 @@ Status EngineImpl::ReadChangesBetween(
 
 Status EngineImpl::RemoveBackup(const std::string& backup_id) {
   {
+    // Checked and erased at one instant: a backup a restore holds stays, and of a
+    // DeleteBackup racing maintenance one removes the files and the other sees it gone.
     MutexLock lock(backups_mu_);
-    backups_.erase(backup_id);
+    if (backups_in_use_.count(backup_id) != 0) {
+      return Status(ErrorCode::kBackupInUse,
+                    "Backup is being used to restore a table: " + backup_id);
+    }
+    if (backups_.erase(backup_id) == 0) return BackupNotFound(backup_id);
   }
   // Renamed first, so that a crash halfway leaves nothing that looks like a backup.
   const std::string doomed = BackupDir() + "/" + kTemporaryPrefix + backup_id;
@@ -465,13 +477,9 @@ Result<BackupDescription> EngineImpl::DeleteBackup(const std::string& backup_id)
     if (it == backups_.end() || it->second.type() == v1::BackupMeta::RESTORE) {
       return BackupNotFound(backup_id);
     }
-    if (backups_in_use_.count(backup_id) != 0) {
-      return Status(ErrorCode::kBackupInUse,
-                    "Backup is being used to restore a table: " + backup_id);
-    }
     description = DescriptionOf(it->second);
   }
-  TW_RETURN_IF_ERROR(RemoveBackup(backup_id));
+  TW_RETURN_IF_ERROR(RemoveBackup(backup_id));  // refuses a backup a restore holds
   description.status = BackupStatus::kDeleted;
   return description;
 }
@@ -509,6 +517,7 @@ Result<TableDescription> EngineImpl::StartRestore(const v1::BackupMeta& load,
   restore.set_source_table_id(load.table().table_id());
   restore.set_in_progress(true);
   restore.set_load_backup_id(load.backup_id());
+  restore.set_backfill_stream(table.backfill_stream && table.stream.enabled);
   {
     MutexLock lock(backups_mu_);
     ++backups_in_use_[load.backup_id()];
@@ -536,6 +545,7 @@ void EngineImpl::RunRestore(const std::string& table_name) {
   }
   const std::string items =
       BackupDir() + "/" + restore.load_backup_id() + "/" + backup_file::kItemsFile;
+  bool loaded = false;
   Status status = [&]() -> Status {
     if (load.backup_id().empty()) return BackupNotFound(restore.load_backup_id());
     TW_RETURN_IF_ERROR(backup_file::VerifyItems(items, load));
@@ -553,33 +563,50 @@ void EngineImpl::RunRestore(const std::string& table_name) {
       }
       if (!more) break;
     }
-    return catalog_->FinishRestore(table);
+    loaded = true;
+    return Status::Ok();
   }();
-  if (restores_stopping_ && status.ok() && table.restoring()) return;
+  if (status.ok() && !loaded) return;  // stopped by Close: the hold on the backup stays
+  bool drop_load = false;
+  {
+    MutexLock lock(backups_mu_);
+    // The table turns ACTIVE and its backup is free again at one instant: whoever sees the
+    // restored table can delete the backup at once.
+    if (status.ok()) status = catalog_->FinishRestore(table);
+    if (--backups_in_use_[restore.load_backup_id()] <= 0) {
+      backups_in_use_.erase(restore.load_backup_id());
+      drop_load = load.type() == v1::BackupMeta::RESTORE;
+    }
+  }
   if (!status.ok()) {
     // Never a half-restored table: the failed restore's table goes.
     std::fprintf(stderr, "event=restore_failed table=%s backup=%s reason=\"%s\"\n",
                  table_name.c_str(), restore.load_backup_id().c_str(), status.message().c_str());
     (void)catalog_->Delete(table_name, /*failed_restore=*/true);
   }
-  bool drop_load = false;
-  {
-    MutexLock lock(backups_mu_);
-    if (--backups_in_use_[restore.load_backup_id()] <= 0) {
-      backups_in_use_.erase(restore.load_backup_id());
-      drop_load = load.type() == v1::BackupMeta::RESTORE;
-    }
-  }
   if (drop_load) (void)RemoveBackup(load.backup_id());
 }
 
 Status EngineImpl::WriteRestoredItems(TableState& table, std::vector<v1::StoredItem>& items) {
+  std::vector<Item> loaded;
+  std::vector<v1::Version> versions;
+  loaded.reserve(items.size());
+  versions.reserve(items.size());
+  for (v1::StoredItem& stored : items) {
+    TW_ASSIGN_OR_RETURN(Item item, FromProto(stored.attributes()));
+    loaded.push_back(std::move(item));
+    versions.push_back(stored.version());
+  }
+  return WriteLoadedItems(table, std::move(loaded), &versions);
+}
+
+Status EngineImpl::WriteLoadedItems(TableState& table, std::vector<Item> items,
+                                    const std::vector<v1::Version>* versions) {
   TW_ASSIGN_OR_RETURN(TablePtr shared, catalog_->FindIncludingRestoring(table.name()));
   const KeySchema& schema = table.key_schema();
   std::vector<Target> targets;
   targets.reserve(items.size());
-  for (v1::StoredItem& stored : items) {
-    TW_ASSIGN_OR_RETURN(Item item, FromProto(stored.attributes()));
+  for (Item& item : items) {
     Target t;
     t.table = shared;
     t.mutation.kind = Mutation::Kind::kPut;
@@ -593,6 +620,7 @@ Status EngineImpl::WriteRestoredItems(TableState& table, std::vector<v1::StoredI
   std::optional<LockedShards> locked;
   LockTargetShards(*pipeline_, targets, locked);
   const auto config = table.config();
+  const bool backfill = config->stream.enabled && table.meta().restore().backfill_stream();
   static const std::string kNoTransaction;
   const WriteOrigin origin{v1::RESTORE};
   const int64_t now = locked->AssignTime(options_.clock->NowMicros());
@@ -603,14 +631,19 @@ Status EngineImpl::WriteRestoredItems(TableState& table, std::vector<v1::StoredI
     Target& t = targets[i];
     table.shard(t.shard).commit_mu.AssertHeld();  // by `locked`
     TW_RETURN_IF_ERROR(LoadCurrent(*db_, table.shard(t.shard), t));
+    const v1::Version version =
+        versions != nullptr ? (*versions)[i] : hlc_.LocalVersion(t.current_version);
     // Written already by this restore before a restart: the same item, the same version.
-    if (t.current && t.current_version.hlc_micros() == items[i].version().hlc_micros() &&
-        t.current_version.region() == items[i].version().region()) {
+    if (versions != nullptr && t.current &&
+        t.current_version.hlc_micros() == version.hlc_micros() &&
+        t.current_version.region() == version.region()) {
       continue;
     }
     t.next = t.mutation.item;
     t.changes = true;
-    PreparedChange prepared = PrepareChange(t, items[i].version(), 0, *config, context);
+    // Backfilled: each item enters the stream once, as the skip above holds after a restart.
+    const uint64_t sequence = backfill ? locked->AssignSequence(table.shard(t.shard)) : 0;
+    PreparedChange prepared = PrepareChange(t, version, sequence, *config, context);
     prepared.AddTo(write);
     work_done.emplace_back(*this, table, prepared);
   }
@@ -781,14 +814,18 @@ Result<size_t> EngineImpl::RunBackupMaintenance() {
   {
     MutexLock lock(backups_mu_);
     for (const auto& [id, meta] : backups_) {
-      if (meta.expiry_time_micros() != 0 && meta.expiry_time_micros() <= now &&
-          backups_in_use_.count(id) == 0) {
+      if (meta.expiry_time_micros() != 0 && meta.expiry_time_micros() <= now) {
         expired.push_back(id);
       }
     }
   }
   for (const std::string& id : expired) {
-    TW_RETURN_IF_ERROR(RemoveBackup(id));
+    const Status status = RemoveBackup(id);
+    // Deleted meanwhile, or held by a restore: the next pass takes it.
+    if (status.code() == ErrorCode::kBackupNotFound || status.code() == ErrorCode::kBackupInUse) {
+      continue;
+    }
+    TW_RETURN_IF_ERROR(status);
     ++removed;
   }
   for (const TablePtr& table : AllTables()) {

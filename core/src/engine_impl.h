@@ -140,6 +140,21 @@ class EngineImpl final : public Engine {
   Status ReadChangesBetween(
       const std::string& table, int64_t from_micros, int64_t to_micros,
       const std::function<Status(const ItemChangeOverWindow& change)>& visit) override;
+  // Imports (engine_imports.cc).
+  Result<TableDescription> BeginImport(const CreateTableRequest& table,
+                                       const std::string& import_id) override;
+  Result<ImportBatchResult> LoadImportedItems(const std::string& table,
+                                              std::vector<Item> items) override;
+  Status FinishImport(const std::string& table) override;
+  Status AbandonImport(const std::string& table) override;
+  // Backup copies (engine_backup_copy.cc).
+  Result<std::string> ReadBackupMeta(const std::string& backup_id) override;
+  Result<std::string> ReadBackupItems(const std::string& backup_id, uint64_t offset,
+                                      size_t length) override;
+  Result<std::string> BeginBackupCopy(const std::string& meta) override;
+  Status AppendBackupCopy(const std::string& copy_id, uint64_t offset,
+                          std::string_view data) override;
+  Result<BackupDescription> FinishBackupCopy(const std::string& copy_id) override;
   Result<ShardIndex> ShardForKey(const std::string& table, const Item& key) override;
 
  private:
@@ -207,8 +222,15 @@ class EngineImpl final : public Engine {
   Result<TableDescription> StartRestore(const v1::BackupMeta& load, const CreateTableRequest& table,
                                         v1::RestoreMeta restore) TW_EXCLUDES(backups_mu_);
   void RunRestore(const std::string& table) TW_EXCLUDES(backups_mu_);
-  // Writes one batch of restored items into `table` (unlogged; indexes maintained).
+  // Writes one batch of restored items into `table` (indexes maintained).
   Status WriteRestoredItems(TableState& table, std::vector<v1::StoredItem>& items);
+  // Writes whole items (unique keys, valid for the table) into a table being filled, a
+  // restore's or an import's: no condition; stream records only for a backfill
+  // (CreateTableRequest::backfill_stream), provenance RESTORE. `versions` (one per item)
+  // keeps a restore's versions, so that writing an item again after a restart changes
+  // nothing; none: new local versions.
+  Status WriteLoadedItems(TableState& table, std::vector<Item> items,
+                          const std::vector<v1::Version>* versions);
   // Copies the items of `start`'s snapshot into `table`'s history; then recovery is
   // available from start_micros.
   Status CopyIntoHistory(TableState& table, HistoryStart start);
@@ -273,6 +295,13 @@ class EngineImpl final : public Engine {
   // Backups a restore is loading, with how many restores load each.
   std::map<std::string, int> backups_in_use_ TW_GUARDED_BY(backups_mu_);
   std::vector<std::thread> restores_ TW_GUARDED_BY(backups_mu_);
+  // Backup copies being received (BeginBackupCopy ... FinishBackupCopy), by copy id: the
+  // source's description and how many items bytes are staged so far.
+  struct BackupCopyInProgress {
+    v1::BackupMeta meta;
+    uint64_t received = 0;
+  };
+  std::map<std::string, BackupCopyInProgress> backup_copies_ TW_GUARDED_BY(backups_mu_);
   std::atomic<bool> restores_stopping_{false};
 
   Mutex background_mu_;

@@ -8,10 +8,12 @@
 #include <cctype>
 #include <utility>
 
+#include "backup_handler_support.h"
 #include "billing_changes.h"
 #include "handler_support.h"
 #include "handlers.h"
 #include "index_input.h"
+#include "table_definition_input.h"
 #include "table_json.h"
 #include "table_tags.h"
 #include "tidewater/streams/resource_names.h"
@@ -70,7 +72,8 @@ Result<ParsedBackupArn> ParseBackupArn(std::string_view arn, std::string_view re
   return ParsedBackupArn{std::move(*table), std::string(id)};
 }
 
-// The backup `arn` names; its table part must be the backup's source table.
+}  // namespace
+
 Result<BackupDescription> BackupOfArn(ServiceContext& service, std::string_view arn) {
   TW_ASSIGN_OR_RETURN(ParsedBackupArn parsed, ParseBackupArn(arn, service.region));
   Result<BackupDescription> backup = service.engine->DescribeBackup(parsed.backup_id);
@@ -82,13 +85,14 @@ Result<BackupDescription> BackupOfArn(ServiceContext& service, std::string_view 
   return backup;
 }
 
-// BackupArn (required, 37 to 1024 characters; constraint errors collected in `errors`).
 Result<std::string_view> ReadBackupArn(const rapidjson::Value& request, ConstraintErrors& errors) {
   TW_ASSIGN_OR_RETURN(auto arn, GetString(request, "BackupArn"));
   errors.RequireNotNull("backupArn", arn.has_value());
   errors.CheckLength("backupArn", arn, kMinBackupArnLength, kMaxBackupArnLength);
   return arn.value_or("");
 }
+
+namespace {
 
 // A ProvisionedThroughput of only units, as backup descriptions show one.
 void WriteUnits(int64_t read_units, int64_t write_units, json::Writer& w) {
@@ -218,7 +222,8 @@ void WriteSourceTableFeatures(const TableDescription& table, json::Writer& w) {
   w.EndObject();
 }
 
-// {"BackupDescription": {BackupDetails, SourceTableDetails, SourceTableFeatureDetails}}.
+}  // namespace
+
 Status WriteBackupDescription(const BackupDescription& backup, std::string_view region,
                               json::Writer& w) {
   w.StartObject();
@@ -234,6 +239,8 @@ Status WriteBackupDescription(const BackupDescription& backup, std::string_view 
   w.EndObject();
   return Status::Ok();
 }
+
+namespace {
 
 // {"ContinuousBackupsDescription": ...}: continuous backups are always on, as in DynamoDB;
 // point-in-time recovery, when on, with its period and restorable range.
@@ -284,6 +291,7 @@ struct RestoreOverrides {
   BillingChange billing;  // BillingModeOverride, Provisioned/OnDemandThroughputOverride
   std::optional<std::vector<IndexOverride>> local_indexes;
   std::optional<std::vector<IndexOverride>> global_indexes;
+  std::optional<StreamViewType> stream_backfill;  // TidewaterStreamBackfill
 };
 
 // One override member's shape: IndexName, KeySchema, Projection and, for a global index,
@@ -351,18 +359,6 @@ Status ReadOnDemandOverride(const rapidjson::Value& request, BillingChange& bill
   return Status::Ok();
 }
 
-// SSESpecificationOverride: only its shape is checked (member types, SSEType's values).
-// Encryption at rest is a separate issue: every table, a restored one too, is stored alike.
-Status CheckSseOverride(const rapidjson::Value& request, ConstraintErrors& errors) {
-  TW_ASSIGN_OR_RETURN(const rapidjson::Value* sse, GetObject(request, "SSESpecificationOverride"));
-  if (sse == nullptr) return Status::Ok();
-  TW_RETURN_IF_ERROR(GetBool(*sse, "Enabled").status());
-  TW_RETURN_IF_ERROR(GetString(*sse, "KMSMasterKeyId").status());
-  TW_ASSIGN_OR_RETURN(auto type, GetString(*sse, "SSEType"));
-  errors.CheckEnum("sSESpecificationOverride.sSEType", type, {"AES256", "KMS"});
-  return Status::Ok();
-}
-
 // Every override member's shape (constraint errors collected in `errors`).
 Result<RestoreOverrides> ReadRestoreOverrides(const rapidjson::Value& request,
                                               ConstraintErrors& errors) {
@@ -384,7 +380,10 @@ Result<RestoreOverrides> ReadRestoreOverrides(const rapidjson::Value& request,
   TW_ASSIGN_OR_RETURN(overrides.global_indexes,
                       ReadIndexOverrides(request, "GlobalSecondaryIndexOverride",
                                          "globalSecondaryIndexOverride", /*global=*/true, errors));
-  TW_RETURN_IF_ERROR(CheckSseOverride(request, errors));
+  // Only its shape: every table, a restored one too, is stored alike.
+  TW_RETURN_IF_ERROR(CheckSseSpecification(request, "SSESpecificationOverride",
+                                           "sSESpecificationOverride", errors));
+  TW_ASSIGN_OR_RETURN(overrides.stream_backfill, ReadStreamBackfill(request));
   return overrides;
 }
 
@@ -531,7 +530,8 @@ Result<std::vector<SecondaryIndex>> RestoredIndexes(
 
 // The table a restore creates: `source`'s key schema, indexes, billing and table class with
 // the request's overrides; no stream, TTL, tags or deletion protection, as DynamoDB restores
-// none of them. The shard count is CreateTable's default.
+// none of them (a stream only for a TidewaterStreamBackfill). The shard count is
+// CreateTable's default.
 Result<CreateTableRequest> RestoredTable(const ServiceContext& service, const std::string& target,
                                          const TableDescription& source,
                                          const RestoreOverrides& overrides) {
@@ -549,6 +549,10 @@ Result<CreateTableRequest> RestoredTable(const ServiceContext& service, const st
   create.settings.table_class = source.settings.table_class;
   if (source.settings.table_class_set_micros != 0) {
     create.settings.table_class_set_micros = EngineNow(service);
+  }
+  if (overrides.stream_backfill) {
+    create.stream = {true, *overrides.stream_backfill};
+    create.backfill_stream = true;
   }
   return create;
 }

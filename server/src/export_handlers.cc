@@ -4,13 +4,13 @@
 // constraint errors) and leaves the table, point-in-time recovery, times and ClientToken to
 // ExportJobs::Start; it answers at once with the export IN_PROGRESS, and DescribeExport
 // shows it COMPLETED or FAILED when its thread ends.
-#include <algorithm>
-#include <cctype>
+#include <string>
 #include <utility>
 
 #include "export_jobs.h"
 #include "handler_support.h"
 #include "handlers.h"
+#include "job_support.h"
 #include "table_json.h"
 #include "table_tags.h"
 #include "tidewater/streams/resource_names.h"
@@ -20,45 +20,10 @@ namespace {
 
 constexpr size_t kMaxArnLength = 1024;
 constexpr size_t kMinExportArnLength = 37;
-constexpr size_t kMaxBucketLength = 255;
 constexpr size_t kMaxPrefixLength = 1024;
 constexpr size_t kMaxKmsKeyIdLength = 2048;
 constexpr int64_t kMaxListExportsResults = 25;
-constexpr std::string_view kExportArnSeparator = "/export/";
 constexpr std::string_view kInvalidParameters = "One or more parameter values were invalid: ";
-
-bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
-
-// S3Bucket's pattern ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$: letters and digits at both ends,
-// letters, digits, '.', '-' and '_' between.
-bool BucketShaped(std::string_view bucket) {
-  if (bucket.size() < 2 || !IsAlnum(bucket.front()) || !IsAlnum(bucket.back())) return false;
-  return std::all_of(bucket.begin(), bucket.end(),
-                     [](char c) { return IsAlnum(c) || c == '.' || c == '-' || c == '_'; });
-}
-
-struct ParsedExportArn {
-  std::string table;
-  std::string export_id;
-};
-
-// An export ARN of this region and account: ValidationException when it is not shaped
-// `<table ARN>/export/<id>`, ExportNotFoundException when it names another region or account.
-Result<ParsedExportArn> ParseExportArn(std::string_view arn, std::string_view region) {
-  const Status invalid = Status::Validation("Invalid Export ARN: " + std::string(arn));
-  const size_t separator = arn.rfind(kExportArnSeparator);
-  if (separator == std::string_view::npos) return invalid;
-  const std::string_view id = arn.substr(separator + kExportArnSeparator.size());
-  const bool id_shaped = !id.empty() && std::all_of(id.begin(), id.end(),
-                                                    [](char c) { return IsAlnum(c) || c == '-'; });
-  if (!id_shaped) return invalid;
-  Result<std::string> table = TableOfArn(arn.substr(0, separator), region);
-  if (!table.ok()) {
-    if (table.status().code() == ErrorCode::kValidation) return invalid;
-    return Status(ErrorCode::kExportNotFound, "Export not found: " + std::string(arn));
-  }
-  return ParsedExportArn{std::move(*table), std::string(id)};
-}
 
 void WriteOptionalString(json::Writer& w, const char* key, const std::optional<std::string>& text) {
   if (!text) return;
@@ -176,20 +141,8 @@ Result<ExportParameters> ReadExportRequest(const rapidjson::Value& request,
 
   errors.RequireNotNull("tableArn", table_arn.has_value());
   errors.CheckLength("tableArn", table_arn, 1, kMaxArnLength);
-  if (token && (token->empty() || token->find('$') != std::string_view::npos)) {
-    errors.Add("clientToken", token, "Member must satisfy regular expression pattern: ^[^\\$]+$");
-  }
-  errors.RequireNotNull("s3Bucket", bucket.has_value());
-  if (bucket && !BucketShaped(*bucket)) {
-    errors.Add(
-        "s3Bucket", bucket,
-        "Member must satisfy regular expression pattern: ^[a-z0-9A-Z]+[\\.\\-\\w]*[a-z0-9A-Z]+$");
-  }
-  errors.CheckLength("s3Bucket", bucket, std::nullopt, kMaxBucketLength);
-  if (owner && (owner->size() != 12 || !std::all_of(owner->begin(), owner->end(),
-                                                    [](char c) { return c >= '0' && c <= '9'; }))) {
-    errors.Add("s3BucketOwner", owner, "Member must satisfy regular expression pattern: [0-9]{12}");
-  }
+  CheckClientToken(token, errors);
+  CheckS3Bucket("", bucket, owner, errors);
   // The model sets no minimum, but DynamoDB refuses an empty S3Prefix.
   errors.CheckLength("s3Prefix", prefix, 1, kMaxPrefixLength);
   errors.CheckEnum("s3SseAlgorithm", sse, {"AES256", "KMS"});
@@ -291,7 +244,15 @@ Status DescribeExport(ServiceContext& service, const rapidjson::Value& request,
   errors.RequireNotNull("exportArn", arn.has_value());
   errors.CheckLength("exportArn", arn, kMinExportArnLength, kMaxArnLength);
   TW_RETURN_IF_ERROR(errors.ToStatus());
-  TW_RETURN_IF_ERROR(ParseExportArn(*arn, service.region).status());
+  // ValidationException when it is not shaped as an export ARN; ExportNotFoundException when
+  // it names another region or account (or no export, below).
+  Result<JobArn> parsed = ParseJobArn(*arn, kExportArnSeparator, service.region);
+  if (!parsed.ok()) {
+    if (parsed.status().code() == ErrorCode::kValidation) {
+      return Status::Validation("Invalid Export ARN: " + std::string(*arn));
+    }
+    return Status(ErrorCode::kExportNotFound, "Export not found: " + std::string(*arn));
+  }
   TW_ASSIGN_OR_RETURN(ExportRecord record, service.exports->Describe(std::string(*arn)));
   return WriteDescriptionAnswer(record, scope.writer);
 }
@@ -305,7 +266,7 @@ Status ListExports(ServiceContext& service, const rapidjson::Value& request, Req
   errors.CheckRange("maxResults", max_results, 1, kMaxListExportsResults);
   TW_RETURN_IF_ERROR(errors.ToStatus());
   // NextToken is the ARN of the previous page's last export.
-  if (next_token && !ParseExportArn(*next_token, service.region).ok()) {
+  if (next_token && !ParseJobArn(*next_token, kExportArnSeparator, service.region).ok()) {
     return Status::Validation("Invalid NextToken provided to ListExports: " +
                               std::string(*next_token));
   }

@@ -6,18 +6,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <random>
-#include <system_error>
 #include <utility>
 
+#include "job_support.h"
 #include "table_json.h"
-#include "tidewater/core/durable_file.h"
 
 namespace tidewater::server {
 namespace {
@@ -25,51 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kFormatVersion = 1;
-constexpr std::string_view kRecordSuffix = ".json";
-constexpr std::string_view kTemporarySuffix = ".json.tmp";  // WriteFileAtomically's leftovers
 constexpr int64_t kMicrosPerSecond = 1'000'000;
 constexpr int64_t kMicrosPerMinute = 60 * kMicrosPerSecond;
-
-// What DescribeExport reports of an export that failed.
-struct Failure {
-  std::string code;
-  std::string message;
-};
-
-Failure NoSuchBucket() { return {"S3NoSuchBucket", "The specified bucket does not exist"}; }
-
-// The S3 error code of an object store failure: its messages for an S3 error answer read
-// "S3 <code>: <message> (<where>)" (connectors object_store.h); empty for others (a
-// connection that failed, a local directory).
-std::string S3ErrorCode(const std::string& message) {
-  constexpr std::string_view kLead = "S3 ";
-  if (message.compare(0, kLead.size(), kLead) != 0) return "";
-  const size_t colon = message.find(':', kLead.size());
-  if (colon == std::string::npos || colon == kLead.size()) return "";
-  const std::string code = message.substr(kLead.size(), colon - kLead.size());
-  const bool code_shaped = std::all_of(code.begin(), code.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.';
-  });
-  return code_shaped ? code : "";
-}
-
-// A failure of the object store (checking the bucket, writing the export's files). DynamoDB
-// reports an S3 error as "S3" + S3's code ("S3NoSuchBucket", "S3AccessDenied").
-Failure StoreFailure(const Status& status) {
-  const std::string code = S3ErrorCode(status.message());
-  // A 404 writing an object is a bucket that is not there; so is a bucket no store serves
-  // (the embedded default, without endpoint or local buckets).
-  const bool not_found = status.code() == ErrorCode::kResourceNotFound &&
-                         (code.empty() || code == "NotFound" || code == "NoSuchKey");
-  if (code == "NoSuchBucket" || not_found) return NoSuchBucket();
-  if (!code.empty()) return {"S3" + code, status.message()};
-  return {"UNKNOWN", status.message()};
-}
-
-// A failure of the engine (reading the table's history).
-Failure EngineFailure(const Status& status) {
-  return {std::string(ErrorTypeName(status.code())), status.message()};
-}
 
 Status InvalidExportTime(std::string message) {
   return Status(ErrorCode::kInvalidExportTime, std::move(message));
@@ -105,20 +57,6 @@ Status CheckWindow(int64_t from, int64_t to, int64_t min_window) {
         "Difference between export period from time and to time must not exceed 24 hours");
   }
   return Status::Ok();
-}
-
-// A random version 4 UUID: the ClientToken of a request that sent none.
-std::string NewClientToken() {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  const uint64_t high = generator();
-  const uint64_t low = generator();
-  char text[40];
-  std::snprintf(text, sizeof(text), "%08x-%04x-4%03x-%04x-%012llx",
-                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xffff),
-                static_cast<unsigned>(high & 0x0fff),
-                static_cast<unsigned>(0x8000 | ((low >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(low & 0xffffffffffffULL));
-  return text;
 }
 
 // S3Prefix as the writer takes it: without a trailing slash.
@@ -172,103 +110,45 @@ bool ParseExportStatus(std::string_view name, ExportStatus* out) {
 
 // --- The record file ---
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Put(JsonWriter& w, const char* key, std::string_view text) {
-  w.Key(key);
-  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
-
-void PutOptional(JsonWriter& w, const char* key, const std::optional<std::string>& text) {
-  if (text) Put(w, key, *text);
-}
-
-void PutOptional(JsonWriter& w, const char* key, const std::optional<int64_t>& number) {
-  if (!number) return;
-  w.Key(key);
-  w.Int64(*number);
-}
-
-void PutInt(JsonWriter& w, const char* key, int64_t number) {
-  w.Key(key);
-  w.Int64(number);
-}
-
 std::string Serialize(const ExportRecord& record) {
   const ExportParameters& p = record.parameters;
   rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
+  RecordWriter w(buffer);
   w.StartObject();
-  w.Key("version");
-  w.Int(kFormatVersion);
-  Put(w, "export_id", record.export_id);
-  Put(w, "export_arn", record.export_arn);
-  Put(w, "table", p.table);
-  Put(w, "table_arn", p.table_arn);
-  Put(w, "table_id", record.table_id);
-  Put(w, "client_token", record.client_token);
-  PutOptional(w, "requested_client_token", p.client_token);
-  Put(w, "s3_bucket", p.s3_bucket);
-  PutOptional(w, "s3_bucket_owner", p.s3_bucket_owner);
-  PutOptional(w, "s3_prefix", p.s3_prefix);
-  PutOptional(w, "s3_sse_algorithm", p.s3_sse_algorithm);
-  PutOptional(w, "s3_sse_kms_key_id", p.s3_sse_kms_key_id);
-  Put(w, "format", ExportFormatName(p.format));
-  Put(w, "type", ExportTypeName(p.type));
+  PutInt(w, "version", kFormatVersion);
+  PutText(w, "export_id", record.export_id);
+  PutText(w, "export_arn", record.export_arn);
+  PutText(w, "table", p.table);
+  PutText(w, "table_arn", p.table_arn);
+  PutText(w, "table_id", record.table_id);
+  PutText(w, "client_token", record.client_token);
+  PutOptionalText(w, "requested_client_token", p.client_token);
+  PutText(w, "s3_bucket", p.s3_bucket);
+  PutOptionalText(w, "s3_bucket_owner", p.s3_bucket_owner);
+  PutOptionalText(w, "s3_prefix", p.s3_prefix);
+  PutOptionalText(w, "s3_sse_algorithm", p.s3_sse_algorithm);
+  PutOptionalText(w, "s3_sse_kms_key_id", p.s3_sse_kms_key_id);
+  PutText(w, "format", ExportFormatName(p.format));
+  PutText(w, "type", ExportTypeName(p.type));
   w.Key("type_given");
   w.Bool(p.type_given);
-  PutOptional(w, "requested_export_time", p.export_time_micros);
-  PutOptional(w, "requested_from", p.from_micros);
-  PutOptional(w, "requested_to", p.to_micros);
-  Put(w, "view_type", ExportViewTypeName(p.view_type));
+  PutOptionalInt(w, "requested_export_time", p.export_time_micros);
+  PutOptionalInt(w, "requested_from", p.from_micros);
+  PutOptionalInt(w, "requested_to", p.to_micros);
+  PutText(w, "view_type", ExportViewTypeName(p.view_type));
   PutInt(w, "export_time", record.export_time_micros);
   PutInt(w, "from", record.from_micros);
   PutInt(w, "to", record.to_micros);
-  Put(w, "status", ExportStatusName(record.status));
+  PutText(w, "status", ExportStatusName(record.status));
   PutInt(w, "start", record.start_time_micros);
   PutInt(w, "end", record.end_time_micros);
-  Put(w, "manifest", record.manifest);
-  w.Key("item_count");
-  w.Uint64(record.item_count);
-  w.Key("billed_size_bytes");
-  w.Uint64(record.billed_size_bytes);
-  Put(w, "failure_code", record.failure_code);
-  Put(w, "failure_message", record.failure_message);
+  PutText(w, "manifest", record.manifest);
+  PutUint(w, "item_count", record.item_count);
+  PutUint(w, "billed_size_bytes", record.billed_size_bytes);
+  PutText(w, "failure_code", record.failure_code);
+  PutText(w, "failure_message", record.failure_message);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-const rapidjson::Value* Member(const rapidjson::Value& object, const char* key) {
-  auto it = object.FindMember(key);
-  return it == object.MemberEnd() || it->value.IsNull() ? nullptr : &it->value;
-}
-
-std::string Text(const rapidjson::Value& object, const char* key) {
-  const rapidjson::Value* value = Member(object, key);
-  return value != nullptr && value->IsString()
-             ? std::string(value->GetString(), value->GetStringLength())
-             : std::string();
-}
-
-std::optional<std::string> OptionalText(const rapidjson::Value& object, const char* key) {
-  const rapidjson::Value* value = Member(object, key);
-  if (value == nullptr || !value->IsString()) return std::nullopt;
-  return std::string(value->GetString(), value->GetStringLength());
-}
-
-std::optional<int64_t> OptionalInt(const rapidjson::Value& object, const char* key) {
-  const rapidjson::Value* value = Member(object, key);
-  if (value == nullptr || !value->IsInt64()) return std::nullopt;
-  return value->GetInt64();
-}
-
-int64_t Int(const rapidjson::Value& object, const char* key) {
-  return OptionalInt(object, key).value_or(0);
-}
-
-uint64_t Uint(const rapidjson::Value& object, const char* key) {
-  const rapidjson::Value* value = Member(object, key);
-  return value != nullptr && value->IsUint64() ? value->GetUint64() : 0;
 }
 
 Result<ExportRecord> ParseRecord(const std::string& text, const std::string& path) {
@@ -277,51 +157,47 @@ Result<ExportRecord> ParseRecord(const std::string& text, const std::string& pat
   rapidjson::Document document;
   document.Parse(text.c_str());
   if (document.HasParseError() || !document.IsObject() ||
-      Int(document, "version") != kFormatVersion) {
+      RecordInt(document, "version") != kFormatVersion) {
     return damaged;
   }
   const rapidjson::Value& v = document;
   ExportRecord record;
   ExportParameters& p = record.parameters;
-  record.export_id = Text(v, "export_id");
-  record.export_arn = Text(v, "export_arn");
-  p.table = Text(v, "table");
-  p.table_arn = Text(v, "table_arn");
-  record.table_id = Text(v, "table_id");
-  record.client_token = Text(v, "client_token");
-  p.client_token = OptionalText(v, "requested_client_token");
-  p.s3_bucket = Text(v, "s3_bucket");
-  p.s3_bucket_owner = OptionalText(v, "s3_bucket_owner");
-  p.s3_prefix = OptionalText(v, "s3_prefix");
-  p.s3_sse_algorithm = OptionalText(v, "s3_sse_algorithm");
-  p.s3_sse_kms_key_id = OptionalText(v, "s3_sse_kms_key_id");
-  const rapidjson::Value* type_given = Member(v, "type_given");
+  record.export_id = RecordText(v, "export_id");
+  record.export_arn = RecordText(v, "export_arn");
+  p.table = RecordText(v, "table");
+  p.table_arn = RecordText(v, "table_arn");
+  record.table_id = RecordText(v, "table_id");
+  record.client_token = RecordText(v, "client_token");
+  p.client_token = RecordOptionalText(v, "requested_client_token");
+  p.s3_bucket = RecordText(v, "s3_bucket");
+  p.s3_bucket_owner = RecordOptionalText(v, "s3_bucket_owner");
+  p.s3_prefix = RecordOptionalText(v, "s3_prefix");
+  p.s3_sse_algorithm = RecordOptionalText(v, "s3_sse_algorithm");
+  p.s3_sse_kms_key_id = RecordOptionalText(v, "s3_sse_kms_key_id");
+  const rapidjson::Value* type_given = RecordMember(v, "type_given");
   p.type_given = type_given != nullptr && type_given->IsBool() && type_given->GetBool();
-  p.export_time_micros = OptionalInt(v, "requested_export_time");
-  p.from_micros = OptionalInt(v, "requested_from");
-  p.to_micros = OptionalInt(v, "requested_to");
-  record.export_time_micros = Int(v, "export_time");
-  record.from_micros = Int(v, "from");
-  record.to_micros = Int(v, "to");
-  record.start_time_micros = Int(v, "start");
-  record.end_time_micros = Int(v, "end");
-  record.manifest = Text(v, "manifest");
-  record.item_count = Uint(v, "item_count");
-  record.billed_size_bytes = Uint(v, "billed_size_bytes");
-  record.failure_code = Text(v, "failure_code");
-  record.failure_message = Text(v, "failure_message");
+  p.export_time_micros = RecordOptionalInt(v, "requested_export_time");
+  p.from_micros = RecordOptionalInt(v, "requested_from");
+  p.to_micros = RecordOptionalInt(v, "requested_to");
+  record.export_time_micros = RecordInt(v, "export_time");
+  record.from_micros = RecordInt(v, "from");
+  record.to_micros = RecordInt(v, "to");
+  record.start_time_micros = RecordInt(v, "start");
+  record.end_time_micros = RecordInt(v, "end");
+  record.manifest = RecordText(v, "manifest");
+  record.item_count = RecordUint(v, "item_count");
+  record.billed_size_bytes = RecordUint(v, "billed_size_bytes");
+  record.failure_code = RecordText(v, "failure_code");
+  record.failure_message = RecordText(v, "failure_message");
   if (record.export_id.empty() || record.export_arn.empty() || p.table.empty() ||
-      !ParseExportFormat(Text(v, "format"), &p.format) ||
-      !ParseExportType(Text(v, "type"), &p.type) ||
-      !ParseExportViewType(Text(v, "view_type"), &p.view_type) ||
-      !ParseExportStatus(Text(v, "status"), &record.status)) {
+      !ParseExportFormat(RecordText(v, "format"), &p.format) ||
+      !ParseExportType(RecordText(v, "type"), &p.type) ||
+      !ParseExportViewType(RecordText(v, "view_type"), &p.view_type) ||
+      !ParseExportStatus(RecordText(v, "status"), &record.status)) {
     return damaged;
   }
   return record;
-}
-
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
 }  // namespace
@@ -350,15 +226,6 @@ std::string_view ExportViewTypeName(ExportViewType view_type) {
   return view_type == ExportViewType::kNewImage ? "NEW_IMAGE" : "NEW_AND_OLD_IMAGES";
 }
 
-std::string NewExportId(int64_t now_micros) {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  char text[40];
-  std::snprintf(text, sizeof(text), "%014lld-%08x",
-                static_cast<long long>(std::max<int64_t>(0, now_micros / 1000)),
-                static_cast<unsigned>(generator() & 0xffffffffULL));
-  return text;
-}
-
 bool ExportParameters::SameAs(const ExportParameters& other) const {
   return table_arn == other.table_arn && s3_bucket == other.s3_bucket &&
          s3_bucket_owner == other.s3_bucket_owner && s3_prefix == other.s3_prefix &&
@@ -384,33 +251,19 @@ Result<std::unique_ptr<ExportJobs>> ExportJobs::Open(Options options) {
 int64_t ExportJobs::Now() const { return options_.engine->options().clock->NowMicros(); }
 
 Status ExportJobs::Load() {
-  std::error_code error;
-  fs::create_directories(dir_, error);
-  if (error) return Status::IOError("cannot create " + dir_ + ": " + error.message());
+  TW_ASSIGN_OR_RETURN(std::vector<RecordFile> files, ReadRecordFiles(dir_));
   std::vector<ExportRecord> records;
-  for (fs::directory_iterator it(dir_, error); !error && it != fs::directory_iterator();
-       it.increment(error)) {
-    const std::string path = it->path().string();
-    const std::string name = it->path().filename().string();
-    if (EndsWith(name, kTemporarySuffix)) {  // a replacement interrupted by a crash
-      std::error_code ignored;
-      fs::remove(it->path(), ignored);
-      continue;
-    }
-    if (!EndsWith(name, kRecordSuffix)) continue;
-    std::ifstream in(path, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    Result<ExportRecord> record = ParseRecord(text, path);
+  for (const RecordFile& file : files) {
+    Result<ExportRecord> record = ParseRecord(file.text, file.path);
     if (!record.ok()) {
       // Written atomically, so only damage to the disk makes one unreadable: the other
       // exports stay available.
-      spdlog::error("event=export_record_unreadable path={} error=\"{}\"", path,
+      spdlog::error("event=export_record_unreadable path={} error=\"{}\"", file.path,
                     record.status().message());
       continue;
     }
     records.push_back(std::move(*record));
   }
-  if (error) return Status::IOError("cannot list " + dir_ + ": " + error.message());
   const int64_t now = Now();
   for (ExportRecord& record : records) {
     if (record.status == ExportStatus::kInProgress) {
@@ -433,8 +286,7 @@ Status ExportJobs::Load() {
 }
 
 Status ExportJobs::Persist(const ExportRecord& record) const {
-  return WriteFileAtomically(dir_ + "/" + record.export_id + std::string(kRecordSuffix),
-                             Serialize(record));
+  return WriteRecordFile(dir_, record.export_id, Serialize(record));
 }
 
 Result<std::optional<ExportRecord>> ExportJobs::FindByToken(const ExportParameters& parameters,
@@ -541,8 +393,8 @@ Result<ExportRecord> ExportJobs::Start(const ExportParameters& parameters) {
   }
   record.start_time_micros = now;
   do {
-    record.export_id = NewExportId(now);
-    record.export_arn = parameters.table_arn + "/export/" + record.export_id;
+    record.export_id = NewJobId(now);
+    record.export_arn = parameters.table_arn + std::string(kExportArnSeparator) + record.export_id;
   } while (exports_.count(record.export_arn) != 0);
   TW_RETURN_IF_ERROR(Persist(record));
   exports_[record.export_arn] = record;
@@ -581,7 +433,7 @@ void ExportJobs::ReapFinished() {
 
 void ExportJobs::Run(ExportRecord record) {
   const ExportParameters& p = record.parameters;
-  auto fail = [&](const Failure& failure) {
+  auto fail = [&](const JobFailure& failure) {
     record.status = ExportStatus::kFailed;
     record.end_time_micros = Now();
     record.failure_code = failure.code;
@@ -606,7 +458,7 @@ void ExportJobs::Run(ExportRecord record) {
 
   Result<std::unique_ptr<TableExportWriter>> started =
       TableExportWriter::Start(options_.store, export_options);
-  if (!started.ok()) return fail(StoreFailure(started.status()));
+  if (!started.ok()) return fail(ObjectStoreFailure(started.status()));
   TableExportWriter& writer = **started;
   const Status stopped = Status::Internal("tidewaterd stopped before the export completed");
   Status store_error;  // set when the writer (the object store) failed
@@ -639,10 +491,10 @@ void ExportJobs::Run(ExportRecord record) {
         });
   }
   if (!read.ok()) {
-    return fail(!store_error.ok() ? StoreFailure(store_error) : EngineFailure(read));
+    return fail(!store_error.ok() ? ObjectStoreFailure(store_error) : EngineFailure(read));
   }
   Result<TableExportSummary> summary = writer.Finish(Now());
-  if (!summary.ok()) return fail(StoreFailure(summary.status()));
+  if (!summary.ok()) return fail(ObjectStoreFailure(summary.status()));
   record.status = ExportStatus::kCompleted;
   record.end_time_micros = summary->end_time_micros != 0 ? summary->end_time_micros : Now();
   record.manifest = summary->manifest_files_key;

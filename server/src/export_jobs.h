@@ -44,16 +44,15 @@
 
 namespace tidewater::server {
 
+// An export's ARN is its table's ARN, this, and the export id.
+inline constexpr std::string_view kExportArnSeparator = "/export/";
+
 enum class ExportStatus { kInProgress, kCompleted, kFailed };
 std::string_view ExportStatusName(ExportStatus status);  // "IN_PROGRESS", "COMPLETED", "FAILED"
 
 std::string_view ExportFormatName(ExportFormat format);  // "DYNAMODB_JSON", "ION"
 std::string_view ExportTypeName(ExportType type);        // "FULL_EXPORT", "INCREMENTAL_EXPORT"
 std::string_view ExportViewTypeName(ExportViewType view_type);  // "NEW_IMAGE", ...
-
-// An export id as DynamoDB shapes them: the start time's epoch milliseconds on 14 digits, a
-// dash, 8 random hex digits ("01700000000000-a1b2c3d4"), so that ids sort by start time.
-std::string NewExportId(int64_t now_micros);
 
 // What an ExportTableToPointInTime request asked for, its shape already checked by the
 // handler; times as sent (defaults are resolved by ExportJobs::Start).
@@ -80,7 +79,7 @@ struct ExportParameters {
 };
 
 struct ExportRecord {
-  std::string export_id;
+  std::string export_id;   // shaped as NewJobId (job_support.h) makes them
   std::string export_arn;  // <table arn>/export/<export id>
   std::string table_id;    // TableId (UUID-shaped) of the table when the export started
   std::string client_token;

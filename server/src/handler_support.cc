@@ -127,4 +127,17 @@ Status ValidatePutItem(Engine& engine, const std::string& table, const TableKeys
   return Status::Ok();
 }
 
+Result<std::optional<StreamViewType>> ReadStreamBackfill(const rapidjson::Value& request) {
+  TW_ASSIGN_OR_RETURN(auto name, GetString(request, "TidewaterStreamBackfill"));
+  if (!name) return std::optional<StreamViewType>();
+  StreamViewType view_type;
+  if (!ParseStreamViewType(*name, &view_type)) {
+    return Status::Validation(
+        "1 validation error detected: Value '" + std::string(*name) +
+        "' at 'tidewaterStreamBackfill' failed to satisfy constraint: Member must satisfy enum "
+        "value set: [NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]");
+  }
+  return std::optional<StreamViewType>(view_type);
+}
+
 }  // namespace tidewater::server

@@ -76,4 +76,11 @@ Item KeyOf(const KeySchema& schema, const Item& item);
 Status ValidatePutItem(Engine& engine, const std::string& table, const TableKeys& keys,
                        const Item& item);
 
+// "TidewaterStreamBackfill" (a tidewater extension of RestoreTableFromBackup,
+// RestoreTableToPointInTime and ImportTable): a StreamViewType name. When present, the new
+// table has a stream of that view type, and the items the restore or import loads enter it
+// (CreateTableRequest::backfill_stream); nullopt when absent. ValidationException for a name
+// that is not a StreamViewType.
+Result<std::optional<StreamViewType>> ReadStreamBackfill(const rapidjson::Value& request);
+
 }  // namespace tidewater::server

@@ -1,7 +1,8 @@
 // The API operations, one group per file: table_handlers.cc, backup_handlers.cc,
-// export_handlers.cc, item_handlers.cc, query_scan_handlers.cc, batch_handlers.cc,
-// transaction_handlers.cc, streams_handlers.cc, replication_handlers.cc, admin_handlers.cc. Each
-// reads a parsed request object and writes its response through RequestScope.
+// export_handlers.cc, import_handlers.cc, item_handlers.cc, query_scan_handlers.cc,
+// batch_handlers.cc, transaction_handlers.cc, streams_handlers.cc, replication_handlers.cc,
+// admin_handlers.cc. Each reads a parsed request object and writes its response through
+// RequestScope.
 #pragma once
 
 #include "service_context.h"
@@ -33,10 +34,19 @@ TW_OPERATION(RestoreTableFromBackup);
 TW_OPERATION(UpdateContinuousBackups);
 TW_OPERATION(DescribeContinuousBackups);
 TW_OPERATION(RestoreTableToPointInTime);
+// Tidewater's backup copy, on the DynamoDB prefix (backup_copy_handlers.cc)
+TW_OPERATION(TidewaterReadBackup);
+TW_OPERATION(TidewaterBeginBackupCopy);
+TW_OPERATION(TidewaterAppendBackupCopy);
+TW_OPERATION(TidewaterFinishBackupCopy);
 // export_handlers.cc
 TW_OPERATION(ExportTableToPointInTime);
 TW_OPERATION(DescribeExport);
 TW_OPERATION(ListExports);
+// import_handlers.cc
+TW_OPERATION(ImportTable);
+TW_OPERATION(DescribeImport);
+TW_OPERATION(ListImports);
 TW_OPERATION(PutItem);
 TW_OPERATION(GetItem);
 TW_OPERATION(UpdateItem);

@@ -15,6 +15,7 @@
 #include "console_history.h"
 #include "export_jobs.h"
 #include "http_server.h"
+#include "import_jobs.h"
 #include "listen_address.h"
 #include "request_router.h"
 #include "server_metrics.h"
@@ -33,7 +34,7 @@ namespace {
 // The console's charts keep an hour at the default interval (5 s).
 constexpr size_t kConsoleHistoryPoints = 720;
 
-// Where exports go, without the credentials.
+// Where exports go and imports come from, without the credentials.
 void LogExportStore(const ObjectStoreOptions& store) {
   std::string buckets;
   for (const auto& [bucket, dir] : store.local_buckets) {
@@ -54,7 +55,7 @@ class ServerImpl final : public Server {
  public:
   ServerImpl(const ServerOptions& options, std::unique_ptr<Engine> owned_engine, Engine* engine,
              std::string secret, std::unique_ptr<AutoScalingRegistry> autoscaling_registry,
-             std::unique_ptr<ExportJobs> exports)
+             std::unique_ptr<ExportJobs> exports, std::unique_ptr<ImportJobs> imports)
       : options_(options),
         owned_engine_(std::move(owned_engine)),
         authenticator_(options.authenticator ? options.authenticator
@@ -68,11 +69,12 @@ class ServerImpl final : public Server {
         autoscaler_(engine, options.clock, &throughput_, autoscaling_registry_.get()),
         cost_(engine, options.clock, &throughput_),
         exports_(std::move(exports)),
+        imports_(std::move(imports)),
         metrics_(RequestRouter::OperationNames(), engine,
                  WithServerCollectables(options.extra_metrics)),
         service_{engine,       options.clock, options.region, &schemas_,     &expressions_,
                  &iterators_,  &tokens_,      &metrics_,      &replicators_, &throughput_,
-                 &autoscaler_, &cost_,        exports_.get()},
+                 &autoscaler_, &cost_,        exports_.get(), imports_.get()},
         router_(&service_, authenticator_.get(), options.max_body_bytes),
         history_(kConsoleHistoryPoints),
         console_(Console::Options{engine, &history_, options.region, &metrics_}),
@@ -135,6 +137,7 @@ class ServerImpl final : public Server {
     splitter_.reset();
     autoscaler_.Stop();
     exports_->Shutdown();  // running exports read the engine: before it closes
+    imports_->Shutdown();  // running imports write it, and drop their tables: likewise
     owned_engine_.reset();
     if (started_) spdlog::info("event=stopped");
   }
@@ -181,6 +184,7 @@ class ServerImpl final : public Server {
   AutoScaler autoscaler_;  // scales on its thread from Run until Shutdown
   TableCostEstimator cost_;
   std::unique_ptr<ExportJobs> exports_;  // threads of running exports until Shutdown
+  std::unique_ptr<ImportJobs> imports_;  // threads of running imports until Shutdown
   prometheus::Registry split_metrics_;
   ServerMetrics metrics_;
   ReplicatorProgressBoard replicators_;
@@ -222,15 +226,21 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   export_options.engine = engine;
   export_options.data_dir = options.data_dir;
   export_options.region = options.region;
-  export_options.store = std::move(store);
+  export_options.store = store;
   export_options.min_incremental_window_micros =
       std::max<int64_t>(1, options.incremental_export_min_window.count() * 1000);
   TW_ASSIGN_OR_RETURN(std::unique_ptr<ExportJobs> exports,
                       ExportJobs::Open(std::move(export_options)));
+  ImportJobs::Options import_options;
+  import_options.engine = engine;
+  import_options.data_dir = options.data_dir;
+  import_options.store = std::move(store);
+  TW_ASSIGN_OR_RETURN(std::unique_ptr<ImportJobs> imports,
+                      ImportJobs::Open(std::move(import_options)));
   LogExportStore(options.object_store);
   auto server =
       std::make_unique<ServerImpl>(options, std::move(owned_engine), engine, std::move(secret),
-                                   std::move(autoscaling), std::move(exports));
+                                   std::move(autoscaling), std::move(exports), std::move(imports));
   TW_RETURN_IF_ERROR(server->Run(endpoint));
   return std::unique_ptr<Server>(std::move(server));
 }

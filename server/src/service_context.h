@@ -1,7 +1,7 @@
 // What every API handler works with: the shared service state (engine, clock, region,
 // key schemas, expression cache, iterator codec, transaction tokens, metrics, replicator
-// reports, throughput limiter, auto scaling, cost estimates, table exports) and the per-request
-// scope (response writer, error details).
+// reports, throughput limiter, auto scaling, cost estimates, table exports and imports) and the
+// per-request scope (response writer, error details).
 #pragma once
 
 #include <rapidjson/document.h>
@@ -27,6 +27,7 @@ namespace tidewater::server {
 class AutoScaler;          // autoscaling_scaler.h
 class TableCostEstimator;  // table_cost.h
 class ExportJobs;          // export_jobs.h
+class ImportJobs;          // import_jobs.h
 
 // Shared by all requests; every member is safe for concurrent use. Owned by the Server.
 struct ServiceContext {
@@ -43,6 +44,7 @@ struct ServiceContext {
   AutoScaler* autoscaling;   // Application Auto Scaling's targets, policies and scaler
   TableCostEstimator* cost;  // monthly cost estimates (EstimateCost, /metrics)
   ExportJobs* exports;       // table exports (ExportTableToPointInTime, DescribeExport, ...)
+  ImportJobs* imports;       // table imports (ImportTable, DescribeImport, ListImports)
 };
 
 // One request in progress. A handler writes its whole response document (one JSON object)

@@ -258,7 +258,9 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
   writer.Key("KeySchema");
   WriteKeySchema(table.key_schema, writer);
   writer.Key("TableStatus");
-  WriteString(writer, table.restore && table.restore->in_progress ? "CREATING" : status);
+  WriteString(writer, (table.restore && table.restore->in_progress) || table.import_in_progress
+                          ? "CREATING"
+                          : status);
   writer.Key("CreationDateTime");
   writer.Double(EpochSeconds(table.creation_time_micros));
   WriteProvisionedThroughput(table, now_micros, writer);

@@ -8,7 +8,9 @@
 //    transaction is restored whole or not at all;
 //  * the recovery period bounds the restorable times, maintenance forgets older changes;
 //  * deleting a table with recovery on leaves a SYSTEM backup that expires;
-//  * backups, recovery settings and an unfinished restore survive a reopen.
+//  * backups, recovery settings and an unfinished restore survive a reopen;
+//  * an import writes the valid items, reports the others, and shows its table only once
+//    finished; an import unfinished at close is dropped with its table.
 #include "tidewater/core/table_backups.h"
 
 #include <gtest/gtest.h>
@@ -1295,6 +1297,12 @@ TEST_F(TableBackupsTest, BackupsRecoverySettingsAndAnUnfinishedRestoreSurviveARe
   auto started = engine_->RestoreTableFromBackup(big_backup->backup_id,
                                                  RestoreRequest("big_copy", big_backup->table));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
+  // And one that backfills its new stream (each item once, also across the reopen).
+  CreateTableRequest backfilled = RestoreRequest("big_streamed", big_backup->table);
+  backfilled.stream = {true, StreamViewType::kNewImage};
+  backfilled.backfill_stream = true;
+  auto started_backfill = engine_->RestoreTableFromBackup(big_backup->backup_id, backfilled);
+  ASSERT_TRUE(started_backfill.ok()) << started_backfill.status().ToString();
 
   engine_.reset();
   ASSERT_NO_FATAL_FAILURE(Open(&clock_));
@@ -1323,6 +1331,24 @@ TEST_F(TableBackupsTest, BackupsRecoverySettingsAndAnUnfinishedRestoreSurviveARe
   ASSERT_TRUE(WaitRestored(*engine_, "big_copy", &big_copy));
   EXPECT_EQ(big_copy.restore->source_backup_id, big_backup->backup_id);
   EXPECT_EQ(Differences(big_contents, ContentsOf(*engine_, "big_copy")), "");
+  TableDescription big_streamed;
+  ASSERT_TRUE(WaitRestored(*engine_, "big_streamed", &big_streamed));
+  EXPECT_EQ(Differences(big_contents, ContentsOf(*engine_, "big_streamed")), "");
+  Contents backfilled_records;
+  for (const ShardDescription& shard : big_streamed.shards) {
+    auto read =
+        engine_->ReadShard({TableName("big_streamed"), shard.index, SequenceNumber(1), 10000});
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    for (const ChangeRecord& record : read->records) {
+      EXPECT_EQ(record.event(), v1::INSERT);
+      EXPECT_EQ(record.provenance(), v1::RESTORE);
+      auto image = FromProto(record.new_image());
+      ASSERT_TRUE(image.ok()) << image.status().ToString();
+      const std::string key = TableKeyOf(big_streamed.key_schema, *image);
+      EXPECT_TRUE(backfilled_records.emplace(key, *image).second) << "logged twice: " << key;
+    }
+  }
+  EXPECT_EQ(Differences(big_contents, backfilled_records), "");
 
   // Changes go on being kept after the reopen.
   clock_.AdvanceSeconds(1);
@@ -1338,4 +1364,109 @@ TEST_F(TableBackupsTest, BackupsRecoverySettingsAndAnUnfinishedRestoreSurviveARe
 }
 
 }  // namespace
+// Imports: BeginImport creates a table refused to reads and writes and described CREATING;
+// LoadImportedItems writes the valid items (a later one replacing an earlier one with the
+// same key, indexes maintained, nothing logged) and reports the rest by position; the table
+// is ACTIVE after FinishImport; AbandonImport drops it.
+TEST_F(TableBackupsTest, ImportedItemsAreWrittenInvalidOnesReportedAndTheTableAppearsWhenDone) {
+  ASSERT_NO_FATAL_FAILURE(Open(Clock::System()));
+  CreateTableRequest request = IndexedTable("imported");
+  request.stream = {true, StreamViewType::kNewAndOldImages};
+  auto begun = engine_->BeginImport(request, "01700000000000-a1b2c3d4");
+  ASSERT_TRUE(begun.ok()) << begun.status().ToString();
+  EXPECT_EQ(begun->import_in_progress, std::optional<std::string>("01700000000000-a1b2c3d4"));
+  EXPECT_FALSE(begun->restore.has_value());
+  EXPECT_EQ(engine_->BeginImport(request, "01700000000000-ffffffff").status().code(),
+            ErrorCode::kResourceInUse);
+  EXPECT_EQ(engine_->GetItem("imported", RichKey(1)).status().code(), ErrorCode::kResourceNotFound);
+  EXPECT_FALSE(engine_->PutItem("imported", RichItem(1)).ok());
+  EXPECT_EQ(engine_->DeleteTable("imported").status().code(), ErrorCode::kResourceInUse);
+
+  Contents expected;
+  std::vector<Item> batch;
+  for (int i = 0; i < 40; ++i) batch.push_back(RichItem(i));
+  batch.push_back(RichItem(7, "second-"));  // replaces the first item 7
+  Item no_sort_key = RichItem(50);
+  no_sort_key.erase("sk");
+  batch.push_back(no_sort_key);  // 41
+  Item wrong_key_type = RichItem(51);
+  wrong_key_type["pk"] = N(51);
+  batch.push_back(wrong_key_type);  // 42
+  Item wrong_index_key = RichItem(52);
+  wrong_index_key["rank"] = S("high");
+  batch.push_back(wrong_index_key);  // 43
+  Item too_large = RichItem(53);
+  too_large["blob"] = S(std::string(410 * 1024, 'x'));
+  batch.push_back(too_large);  // 44
+  const TableDescription described = *begun;
+  for (const Item& item : batch) {
+    if (item.count("sk") != 0 && item.at("pk").type() == AttributeType::kS &&
+        item.at("rank").type() == AttributeType::kN && item.count("blob") == 0) {
+      expected[TableKeyOf(described.key_schema, item)] = item;
+    }
+  }
+  auto loaded = engine_->LoadImportedItems("imported", batch);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->written, 40u);
+  std::vector<size_t> rejected;
+  for (const auto& [position, reason] : loaded->rejected) {
+    rejected.push_back(position);
+    EXPECT_EQ(reason.code(), ErrorCode::kValidation) << reason.ToString();
+  }
+  EXPECT_EQ(rejected, (std::vector<size_t>{41, 42, 43, 44}));
+  std::vector<Item> more;
+  for (int i = 40; i < 60; ++i) {
+    more.push_back(RichItem(i));
+    expected[TableKeyOf(described.key_schema, more.back())] = more.back();
+  }
+  auto loaded_more = engine_->LoadImportedItems("imported", more);
+  ASSERT_TRUE(loaded_more.ok()) << loaded_more.status().ToString();
+  EXPECT_EQ(loaded_more->written, 20u);
+  EXPECT_TRUE(loaded_more->rejected.empty());
+  ASSERT_TRUE(engine_->FinishImport("imported").ok());
+
+  const TableDescription done = Describe("imported");
+  EXPECT_FALSE(done.import_in_progress.has_value());
+  EXPECT_EQ(Differences(expected, ContentsOf(*engine_, "imported")), "");
+  EXPECT_EQ(engine_->FinishImport("imported").code(), ErrorCode::kResourceNotFound);
+  EXPECT_EQ(engine_->LoadImportedItems("imported", {RichItem(70)}).status().code(),
+            ErrorCode::kResourceNotFound);
+  // The indexes hold the imported items; the stream starts empty.
+  EXPECT_GT(testing::ExpectIndexesMatchTable(*engine_, "imported"), 0u);
+  EXPECT_FALSE(QueryAll(*engine_, "imported", "by_rank", S("p3")).empty());
+  for (const ShardDescription& shard : done.shards) {
+    EXPECT_EQ(shard.last_sequence, SequenceNumber(0)) << "shard " << shard.index;
+  }
+  Put("imported", RichItem(80));
+
+  // An abandoned import leaves no table, and its name is free again.
+  ASSERT_TRUE(engine_->BeginImport(IndexedTable("dropped"), "01700000000001-a1b2c3d4").ok());
+  ASSERT_TRUE(engine_->LoadImportedItems("dropped", {RichItem(1)}).ok());
+  ASSERT_TRUE(engine_->AbandonImport("dropped").ok());
+  EXPECT_EQ(engine_->DescribeTable("dropped").status().code(), ErrorCode::kResourceNotFound);
+  EXPECT_EQ(engine_->AbandonImport("imported").code(), ErrorCode::kResourceNotFound);
+  ASSERT_TRUE(engine_->CreateTable(IndexedTable("dropped")).ok());
+}
+
+TEST_F(TableBackupsTest, AnImportUnfinishedAtCloseIsDroppedWithItsTableAtTheNextOpen) {
+  ASSERT_NO_FATAL_FAILURE(Open(Clock::System()));
+  ASSERT_TRUE(engine_->BeginImport(IndexedTable("half"), "01700000000002-a1b2c3d4").ok());
+  std::vector<Item> items;
+  for (int i = 0; i < 30; ++i) items.push_back(RichItem(i));
+  ASSERT_TRUE(engine_->LoadImportedItems("half", items).ok());
+  ASSERT_TRUE(engine_->BeginImport(IndexedTable("whole"), "01700000000003-a1b2c3d4").ok());
+  ASSERT_TRUE(engine_->LoadImportedItems("whole", items).ok());
+  ASSERT_TRUE(engine_->FinishImport("whole").ok());
+  const Contents whole = ContentsOf(*engine_, "whole");
+  engine_.reset();
+
+  ASSERT_NO_FATAL_FAILURE(Open(Clock::System()));
+  EXPECT_EQ(engine_->DescribeTable("half").status().code(), ErrorCode::kResourceNotFound);
+  auto listed = engine_->ListTables(std::nullopt, 0);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->names, std::vector<std::string>{"whole"});
+  EXPECT_EQ(Differences(whole, ContentsOf(*engine_, "whole")), "");
+  ASSERT_TRUE(engine_->BeginImport(IndexedTable("half"), "01700000000004-a1b2c3d4").ok());
+}
+
 }  // namespace tidewater

@@ -160,6 +160,10 @@ struct CreateTableRequest {
   std::vector<SecondaryIndex> local_indexes;
   // Global secondary indexes, likewise.
   std::vector<SecondaryIndex> global_indexes;
+  // For a table a restore or an import fills, with `stream` enabled: the loaded items enter
+  // the stream as INSERT records with provenance RESTORE (a tidewater extension; DynamoDB
+  // starts the new table's stream empty, as happens without it).
+  bool backfill_stream = false;
 };
 
 // A secondary index as DescribeTable shows it.
@@ -217,6 +221,8 @@ struct TableDescription {
   uint64_t global_index_backlog = 0;
   int64_t global_index_lag_micros = 0;
   std::optional<RestoreSummary> restore;  // set for a restored table
+  // Set while an import fills the table (TableStatus CREATING): the import's id.
+  std::optional<std::string> import_in_progress;
 };
 
 // A stream of a table: its current one, or a disabled one (the stream was turned off or

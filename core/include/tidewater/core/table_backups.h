@@ -15,7 +15,10 @@
 //  * A restore creates a new table, described with a RestoreSummary and status CREATING
 //    until every item is in; reads and writes of it are refused meanwhile. Its stream starts
 //    empty (the new table has no stream unless the request enables one, and restored items
-//    are not logged). A restore interrupted by a crash is finished after the next open.
+//    are not logged), unless the request asks for a backfill (CreateTableRequest::
+//    backfill_stream): then each restored item enters the stream once, as an INSERT with
+//    provenance RESTORE, also across a crash. A restore interrupted by a crash is finished
+//    after the next open.
 //
 // Thread safety: every method is safe to call concurrently. Exceptions never escape.
 #pragma once
@@ -25,6 +28,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tidewater/core/status.h"
@@ -75,6 +80,13 @@ struct ItemChangeOverWindow {
   std::optional<Item> before;      // the item at the window's start (absent: it did not exist)
   std::optional<Item> after;       // the item at its end (absent: deleted)
   int64_t last_change_micros = 0;  // commit time of its last change in the window
+};
+
+// What LoadImportedItems wrote and left out.
+struct ImportBatchResult {
+  uint64_t written = 0;
+  // (position in the batch, why): items that are not valid items of the table.
+  std::vector<std::pair<size_t, Status>> rejected;
 };
 
 struct ContinuousBackupsDescription {
@@ -133,6 +145,46 @@ class TableBackups {
   virtual Status ReadChangesBetween(
       const std::string& table, int64_t from_micros, int64_t to_micros,
       const std::function<Status(const ItemChangeOverWindow& change)>& visit) = 0;
+
+  // Imports (ImportTable): the caller reads the files and hands the items over in batches.
+  // Creates `table` (TableAlreadyExistsException, ValidationException as CreateTable) to be
+  // filled by import `import_id`: CREATING, reads and writes refused, no stream records
+  // unless `table.backfill_stream`.
+  // An import not finished when the engine closes (a stop, a crash) is dropped at the next
+  // open: its table goes, so no half-imported table is ever visible.
+  virtual Result<TableDescription> BeginImport(const CreateTableRequest& table,
+                                               const std::string& import_id) = 0;
+  // Writes `items` into the importing table; a later item replaces an earlier one with the
+  // same key. An item that is not a valid item of the table (a key attribute missing or of
+  // the wrong type, an index key of the wrong type, too large) is left out and reported with
+  // its reason, by its position in `items`; the rest are written. ResourceNotFoundException
+  // when `table` is not being imported.
+  virtual Result<ImportBatchResult> LoadImportedItems(const std::string& table,
+                                                      std::vector<Item> items) = 0;
+  // Makes the imported table ACTIVE (durably: every loaded item with it).
+  virtual Status FinishImport(const std::string& table) = 0;
+  // Drops an import's table (a failed or cancelled import).
+  virtual Status AbandonImport(const std::string& table) = 0;
+
+  // Copying a backup to another tidewaterd (tidewater backup copy). A backup travels as its
+  // sealed description (backup.meta's bytes) and its items file, read and written in chunks.
+  // BackupNotFoundException for an unknown backup.
+  virtual Result<std::string> ReadBackupMeta(const std::string& backup_id) = 0;
+  // Up to `length` bytes of the items file from `offset` (fewer at its end; none past it).
+  virtual Result<std::string> ReadBackupItems(const std::string& backup_id, uint64_t offset,
+                                              size_t length) = 0;
+  // Receiving end: starts a copy from the source's backup.meta bytes (ValidationException
+  // when they are not a sealed backup description) and answers the copy's id. The copy is
+  // staged apart and never listed until finished; an unfinished one is gone after a reopen.
+  virtual Result<std::string> BeginBackupCopy(const std::string& meta) = 0;
+  // Appends items bytes at `offset` (which must be the bytes received so far: a repeated
+  // chunk is accepted again, a gap is a ValidationException).
+  virtual Status AppendBackupCopy(const std::string& copy_id, uint64_t offset,
+                                  std::string_view data) = 0;
+  // Verifies the items against the description's size and SHA-256 (a mismatch refuses the
+  // copy, with a clear message, and drops it) and makes it an AVAILABLE USER backup with a
+  // new backup id, the source's name, creation time and table description.
+  virtual Result<BackupDescription> FinishBackupCopy(const std::string& copy_id) = 0;
 
   // Background work, also callable directly: deletes expired SYSTEM backups and the
   // kept changes older than each table's recovery period. Returns how many entries went.
