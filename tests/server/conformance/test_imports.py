@@ -792,6 +792,51 @@ class ImportRequestTest(ImportTestCase):
         self.assertTableHolds(table, [{"pk": {"S": "kept"}}])
 
 
+@unittest.skipUnless(os.access(export_tests.AWS, os.X_OK),
+                     "awscli is not installed at " + export_tests.AWS)
+class AwsCliImportTest(ImportTestCase):
+    """The AWS CLI's import commands, as the README prints them (TableCreationParameters from
+    a file)."""
+
+    def aws(self, *args):
+        env = dict(os.environ, AWS_PAGER="", AWS_DEFAULT_OUTPUT="json")
+        command = [export_tests.AWS, "dynamodb", *args, "--endpoint-url", tw.endpoint(),
+                   "--region", tw.REGION, "--output", "json", "--no-cli-pager"]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, "%s\nstdout: %s\nstderr: %s" %
+                         (" ".join(command), result.stdout, result.stderr))
+        return json.loads(result.stdout) if result.stdout.strip() else {}
+
+    def test_import_describe_list(self):
+        items = [{"pk": {"S": "cli%d" % i}, "v": {"N": str(i)}} for i in range(3)]
+        prefix = unique_prefix("cli")
+        write_object(prefix + "data.json", json_lines(items))
+        table = tw.unique_name("imcli")
+        self._tables_to_drop.append(table)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(table_parameters(table), f)
+        self.addCleanup(os.unlink, f.name)
+        started = self.aws("import-table", "--s3-bucket-source",
+                           "S3Bucket=%s,S3KeyPrefix=%s" % (BUCKET, prefix),
+                           "--input-format", "DYNAMODB_JSON", "--input-compression-type", "NONE",
+                           "--table-creation-parameters", "file://" + f.name)[
+            "ImportTableDescription"]
+        self.assertEqual(started["ImportStatus"], "IN_PROGRESS")
+        arn = started["ImportArn"]
+        deadline = time.monotonic() + tw.STATE_TIMEOUT
+        while True:
+            final = self.aws("describe-import", "--import-arn", arn)["ImportTableDescription"]
+            if final["ImportStatus"] != "IN_PROGRESS" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(final["ImportStatus"], "COMPLETED", final)
+        self.assertEqual(final["ImportedItemCount"], 3)
+        listed = self.aws("list-imports", "--table-arn", final["TableArn"])
+        self.assertEqual([(s["ImportArn"], s["ImportStatus"])
+                          for s in listed["ImportSummaryList"]], [(arn, "COMPLETED")])
+        self.assertTableHolds(table, items)
+
+
 class ImportCrashTest(ImportTestCase):
 
     def test_kill_during_an_import_leaves_it_failed_and_no_table(self):
