@@ -424,6 +424,22 @@ class BadRowsTest(ImportTestCase):
         for line in lines:
             self.assertRegex(line, r'object="imports/[^"]+" line=\d+ reason=".+"$')
 
+    def test_a_damaged_compressed_object_is_reported_and_none_of_its_rows_imported(self):
+        prefix = unique_prefix("damaged")
+        good = [{"pk": {"S": "kept%d" % i}} for i in range(5)]
+        write_object(prefix + "1-good.json.gz", gzip.compress(json_lines(good).encode()))
+        lost = [{"pk": {"S": "lost%d" % i}, "pad": {"S": "x" * 500}} for i in range(50)]
+        whole = gzip.compress(json_lines(lost).encode())
+        write_object(prefix + "2-truncated.json.gz", whole[:len(whole) // 2])
+        table = tw.unique_name("imdamaged")
+        final = self.ended(self.start_import(prefix, table_parameters(table),
+                                             InputCompressionType="GZIP"),
+                           status="FAILED", failure_code=ITEM_VALIDATION_ERROR)
+        self.assertEqual((final["ImportedItemCount"], final["ErrorCount"]), (5, 1), final)
+        self.assertTableHolds(table, good)
+        (line,) = self.bad_row_lines(final["ImportArn"])
+        self.assertIn("2-truncated.json.gz", line)
+
     def test_an_import_of_only_bad_rows_leaves_an_empty_table(self):
         prefix = unique_prefix("allbad")
         write_object(prefix + "a.json", json_lines([{"pk": {"B": b"\x01"}}]))
