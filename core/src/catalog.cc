@@ -803,7 +803,9 @@ Result<TableDescription> Catalog::Create(const CreateTableRequest& request,
 
   std::unique_lock lock(mu_);
   if (tables_.count(request.name) != 0) {
-    if (restore != nullptr) {
+    // A restore's error is TableAlreadyExistsException; CreateTable's and ImportTable's are
+    // ResourceInUseException.
+    if (restore != nullptr && restore->import_id().empty()) {
       return Status(ErrorCode::kTableAlreadyExists, "Table already exists: " + request.name);
     }
     return Status::InUse("Table already exists: " + request.name);

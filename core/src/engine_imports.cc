@@ -29,12 +29,7 @@ Result<TableDescription> EngineImpl::BeginImport(const CreateTableRequest& table
   import.set_import_id(import_id);
   import.set_in_progress(true);
   import.set_backfill_stream(table.backfill_stream && table.stream.enabled);
-  Result<TableDescription> created = catalog_->Create(table, &import);
-  // CreateTable's error, not a restore's: DynamoDB's ImportTable answers ResourceInUse.
-  if (created.status().code() == ErrorCode::kTableAlreadyExists) {
-    return Status::InUse("Table already exists: " + table.name);
-  }
-  return created;
+  return catalog_->Create(table, &import);
 }
 
 Result<ImportBatchResult> EngineImpl::LoadImportedItems(const std::string& table_name,
