@@ -1,8 +1,9 @@
 // tw_http_load: a bounded HTTP load generator for DynamoDB-compatible endpoints.
 //
-// Sends PutItem or GetItem requests (DynamoDB JSON 1.0, X-Amz-Target, SigV4-signed with
-// dummy credentials) over N keep-alive connections for a fixed duration and/or request
-// count, then prints one summary line of key=value pairs:
+// Sends PutItem or GetItem requests (DynamoDB JSON 1.0, X-Amz-Target, SigV4-signed with the
+// AWS credentials of the environment or --profile, placeholder ones when there are none)
+// over N keep-alive connections for a fixed duration and/or request count, then prints one
+// summary line of key=value pairs:
 //
 //   result op=PutItem ok=120000 errors=0 elapsed_s=10.001 ops_per_s=11998.8 p50_us=2480 ...
 //
@@ -13,9 +14,6 @@
 //
 // Single-threaded (one io_context): the client stays light next to the server it measures.
 
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -25,7 +23,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <ctime>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -36,12 +33,17 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "tidewater/core/status.h"
+#include "tidewater/security/client_credentials.h"
+#include "tidewater/security/request_signer.h"
+#include "tidewater/security/sigv4.h"
 
 namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace sigv4 = tidewater::security::sigv4;
 using Clock = std::chrono::steady_clock;
 using tcp = asio::ip::tcp;
 
@@ -49,7 +51,8 @@ struct Options {
   std::string endpoint = "http://127.0.0.1:8000";
   std::string table = "tw_http_load";
   std::string op = "put";
-  std::string region = "us-east-1";
+  std::string region;   // "": the profile's
+  std::string profile;  // "": as the AWS CLI
   int connections = 32;
   double duration_s = 10;
   double warmup_s = 1;
@@ -82,77 +85,69 @@ std::optional<Endpoint> ParseEndpoint(std::string_view url) {
   return endpoint;
 }
 
-// ---- SigV4 with dummy credentials (servers that check signatures get a valid one) ----------
+// ---- Signing ------------------------------------------------------------------------------
 
-std::string Hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(size * 2, '0');
-  for (std::size_t i = 0; i < size; ++i) {
-    out[2 * i] = kDigits[data[i] >> 4];
-    out[2 * i + 1] = kDigits[data[i] & 0xf];
+// Without credentials in the environment or a profile, requests are signed with these, so
+// that servers that insist on a well-formed signature (DynamoDB Local) still take them.
+constexpr std::string_view kPlaceholderAccessKey = "AKIDTIDEWATERLOAD";
+constexpr std::string_view kPlaceholderSecretKey = "tidewater-load-secret";
+
+// The identity requests are signed with: the AWS CLI's (security::ResolveSigningIdentity with
+// --profile), else the placeholder; its region replaced by --region when given.
+tidewater::Result<tidewater::security::SigningIdentity> SigningIdentityOf(const Options& options) {
+  TW_ASSIGN_OR_RETURN(auto resolved, tidewater::security::ResolveSigningIdentity(options.profile));
+  tidewater::security::SigningIdentity identity =
+      resolved.value_or(tidewater::security::SigningIdentity{
+          {std::string(kPlaceholderAccessKey), std::string(kPlaceholderSecretKey), ""},
+          "us-east-1"});
+  if (!options.region.empty()) identity.region = options.region;
+  return identity;
+}
+
+// Sets X-Amz-Date, X-Amz-Security-Token (temporary credentials) and Authorization on a
+// request whose host, type, target and body are final; `body_sha256` is the body's hash.
+void Sign(tidewater::security::RequestSigner& signer, http::request<http::string_body>& request,
+          std::string_view body_sha256) {
+  sigv4::Request to_sign;
+  to_sign.method = "POST";
+  to_sign.canonical_uri = "/";
+  to_sign.headers = {{"host", std::string(request[http::field::host])},
+                     {"content-type", std::string(request[http::field::content_type])},
+                     {"x-amz-target", std::string(request["X-Amz-Target"])}};
+  to_sign.payload_sha256 = std::string(body_sha256);
+  for (auto& [name, value] : signer.Sign(to_sign, "dynamodb", std::chrono::system_clock::now())) {
+    request.set(name, value);
   }
-  return out;
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return Hex(digest, sizeof digest);
-}
-
-std::string Hmac(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &size);
-  return std::string(reinterpret_cast<char*>(digest), size);
-}
-
-class Signer {
+// The hex SHA-256 of each key's request body, computed the first time the key is sent: within
+// a run a key's body never changes (PutItem writes the same item, GetItem asks for the same
+// key), so signing costs no hash of the body after the first round. Up to kMaxKeys keys
+// (64 bytes each); beyond, every body is hashed.
+class BodyHashes {
  public:
-  static constexpr std::string_view kAccessKey = "AKIDTIDEWATERLOAD";
-  static constexpr std::string_view kSecretKey = "tidewater-load-secret";
+  explicit BodyHashes(int keys)
+      : hex_(keys <= kMaxKeys ? static_cast<std::size_t>(keys) * 64 : 0, '\0'),
+        known_(keys <= kMaxKeys ? static_cast<std::size_t>(keys) : 0, false) {}
 
-  Signer(std::string region, std::string host_header)
-      : region_(std::move(region)), host_header_(std::move(host_header)) {}
-
-  // Sets X-Amz-Date and Authorization on a request whose body, target and type are final.
-  void Sign(http::request<http::string_body>& request) {
-    std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char amz_date[17];
-    std::strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &utc);
-    const std::string date(amz_date, 8);
-    if (date != key_date_) {
-      key_date_ = date;
-      signing_key_ =
-          Hmac(Hmac(Hmac(Hmac("AWS4" + std::string(kSecretKey), date), region_), "dynamodb"),
-               "aws4_request");
+  std::string_view Of(int key_index, std::string_view body) {
+    const auto index = static_cast<std::size_t>(key_index);
+    if (index >= known_.size()) {
+      uncached_ = sigv4::Sha256Hex(body);
+      return uncached_;
     }
-    const std::string target(request["X-Amz-Target"]);
-    const std::string canonical =
-        "POST\n/\n\ncontent-type:application/x-amz-json-1.0\nhost:" + host_header_ +
-        "\nx-amz-date:" + amz_date + "\nx-amz-target:" + target + "\n\n" + kSignedHeaders + "\n" +
-        Sha256Hex(request.body());
-    const std::string scope = date + "/" + region_ + "/dynamodb/aws4_request";
-    const std::string to_sign =
-        "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope + "\n" + Sha256Hex(canonical);
-    const std::string signature = Hmac(signing_key_, to_sign);
-    request.set("X-Amz-Date", amz_date);
-    request.set(
-        http::field::authorization,
-        "AWS4-HMAC-SHA256 Credential=" + std::string(kAccessKey) + "/" + scope +
-            ", SignedHeaders=" + kSignedHeaders + ", Signature=" +
-            Hex(reinterpret_cast<const unsigned char*>(signature.data()), signature.size()));
+    if (!known_[index]) {
+      hex_.replace(index * 64, 64, sigv4::Sha256Hex(body));
+      known_[index] = true;
+    }
+    return std::string_view(hex_).substr(index * 64, 64);
   }
 
  private:
-  static constexpr const char* kSignedHeaders = "content-type;host;x-amz-date;x-amz-target";
-  std::string region_;
-  std::string host_header_;
-  std::string key_date_;
-  std::string signing_key_;
+  static constexpr int kMaxKeys = 1 << 20;
+  std::string hex_;  // 64 hex digits a key
+  std::vector<bool> known_;
+  std::string uncached_;
 };
 
 // ---- Request bodies --------------------------------------------------------------------
@@ -194,8 +189,9 @@ struct Summary {
 // the deadline or the request budget is reached. Owns its io_context; Run() blocks.
 class LoadRun {
  public:
-  LoadRun(const Options& options, const Endpoint& endpoint, std::string target, double duration_s,
-          std::uint64_t max_requests, bool record)
+  LoadRun(const Options& options, const Endpoint& endpoint,
+          const tidewater::security::SigningIdentity& identity, std::string target,
+          double duration_s, std::uint64_t max_requests, bool record)
       : options_(options),
         endpoint_(endpoint),
         target_(std::move(target)),
@@ -203,7 +199,8 @@ class LoadRun {
             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s))),
         max_requests_(max_requests),
         record_(record),
-        signer_(options.region, endpoint.host_header),
+        signer_(identity),
+        body_hashes_(options.keys),
         hard_stop_(io_) {}
 
   Summary Run() {
@@ -266,9 +263,10 @@ class LoadRun {
       request.set(http::field::content_type, "application/x-amz-json-1.0");
       request.set("X-Amz-Target", "DynamoDB_20120810." + run.target_);
       request.keep_alive(true);
-      request.body() = run.NextBody();
+      const int key_index = run.NextKey();
+      request.body() = run.BodyOf(key_index);
       request.prepare_payload();
-      run.signer_.Sign(request);
+      Sign(run.signer_, request, run.body_hashes_.Of(key_index, request.body()));
       stream.expires_after(std::chrono::seconds(30));
       http::async_write(stream, request, [this](beast::error_code ec, std::size_t) {
         if (ec) return Fail("write: " + ec.message(), /*count=*/true);
@@ -331,8 +329,9 @@ class LoadRun {
 
   bool BudgetSpent() const { return max_requests_ > 0 && issued_ >= max_requests_; }
 
-  std::string NextBody() {
-    const int key_index = key_distribution_(random_);
+  int NextKey() { return key_distribution_(random_); }
+
+  std::string BodyOf(int key_index) const {
     if (target_ == "PutItem") return PutBody(options_.table, key_index, options_.item_size);
     return GetBody(options_.table, key_index);
   }
@@ -368,7 +367,8 @@ class LoadRun {
   const std::uint64_t max_requests_;
   const bool record_;
   asio::io_context io_;
-  Signer signer_;
+  tidewater::security::RequestSigner signer_;
+  BodyHashes body_hashes_;
   asio::steady_timer hard_stop_;
   std::vector<tcp::endpoint> addresses_;
   std::vector<std::unique_ptr<Connection>> connections_;
@@ -389,8 +389,9 @@ struct SimpleResponse {
   std::string body;
 };
 
-std::optional<SimpleResponse> Call(const Options& options, const Endpoint& endpoint,
-                                   const std::string& target, std::string body) {
+std::optional<SimpleResponse> Call(tidewater::security::RequestSigner& signer,
+                                   const Endpoint& endpoint, const std::string& target,
+                                   std::string body) {
   try {
     asio::io_context io;
     tcp::resolver resolver(io);
@@ -403,7 +404,7 @@ std::optional<SimpleResponse> Call(const Options& options, const Endpoint& endpo
     request.set("X-Amz-Target", "DynamoDB_20120810." + target);
     request.body() = std::move(body);
     request.prepare_payload();
-    Signer(options.region, endpoint.host_header).Sign(request);
+    Sign(signer, request, sigv4::Sha256Hex(request.body()));
     http::write(stream, request);
     beast::flat_buffer buffer;
     http::response<http::string_body> response;
@@ -415,7 +416,8 @@ std::optional<SimpleResponse> Call(const Options& options, const Endpoint& endpo
   }
 }
 
-bool CreateTable(const Options& options, const Endpoint& endpoint) {
+bool CreateTable(const Options& options, const Endpoint& endpoint,
+                 tidewater::security::RequestSigner& signer) {
   std::string body = R"({"TableName":")" + options.table +
                      R"(","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
                      R"("KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
@@ -425,7 +427,7 @@ bool CreateTable(const Options& options, const Endpoint& endpoint) {
             options.stream_view_type + R"("})";
   }
   body += "}";
-  auto created = Call(options, endpoint, "CreateTable", body);
+  auto created = Call(signer, endpoint, "CreateTable", body);
   if (!created) return false;
   if (created->status != 200 && created->body.find("ResourceInUseException") == std::string::npos) {
     std::cerr << "tw_http_load: CreateTable: HTTP " << created->status << " " << created->body
@@ -434,7 +436,7 @@ bool CreateTable(const Options& options, const Endpoint& endpoint) {
   }
   for (int attempt = 0; attempt < 600; ++attempt) {
     auto described =
-        Call(options, endpoint, "DescribeTable", R"({"TableName":")" + options.table + R"("})");
+        Call(signer, endpoint, "DescribeTable", R"({"TableName":")" + options.table + R"("})");
     if (!described) return false;
     if (described->body.find(R"("TableStatus":"ACTIVE")") != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -444,7 +446,8 @@ bool CreateTable(const Options& options, const Endpoint& endpoint) {
 }
 
 // Writes every key once with BatchWriteItem so that GetItem always finds its item.
-bool Populate(const Options& options, const Endpoint& endpoint) {
+bool Populate(const Options& options, const Endpoint& endpoint,
+              tidewater::security::RequestSigner& signer) {
   for (int start = 0; start < options.keys; start += 25) {
     std::string body = R"({"RequestItems":{")" + options.table + R"(":[)";
     for (int i = start; i < std::min(start + 25, options.keys); ++i) {
@@ -453,7 +456,7 @@ bool Populate(const Options& options, const Endpoint& endpoint) {
     }
     body += "]}}";
     for (;;) {
-      auto response = Call(options, endpoint, "BatchWriteItem", body);
+      auto response = Call(signer, endpoint, "BatchWriteItem", body);
       if (!response || response->status != 200) {
         std::cerr << "tw_http_load: BatchWriteItem failed"
                   << (response ? ": " + response->body.substr(0, 300) : "") << "\n";
@@ -482,7 +485,12 @@ int main(int argc, char** argv) {
   app.add_option("--op", options.op, "put or get")
       ->check(CLI::IsMember({"put", "get"}))
       ->capture_default_str();
-  app.add_option("--region", options.region, "SigV4 region")->capture_default_str();
+  app.add_option("--region", options.region,
+                 "SigV4 scope region, the server's --region (default: the profile's; us-east-1 "
+                 "without credentials)");
+  app.add_option("--profile", options.profile,
+                 "AWS profile signing the requests (default: the environment's keys, else "
+                 "AWS_PROFILE or the default profile; placeholder keys when none)");
   app.add_option("--connections", options.connections, "keep-alive connections")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
@@ -516,15 +524,22 @@ int main(int argc, char** argv) {
     std::cerr << "tw_http_load: --endpoint must be http://host:port\n";
     return 2;
   }
-  if (options.create_table && !CreateTable(options, *endpoint)) return 1;
-  if (options.populate && !Populate(options, *endpoint)) return 1;
+  const auto identity = SigningIdentityOf(options);
+  if (!identity.ok()) {
+    std::cerr << "tw_http_load: " << identity.status().ToString() << "\n";
+    return 2;
+  }
+  tidewater::security::RequestSigner setup_signer(*identity);
+  if (options.create_table && !CreateTable(options, *endpoint, setup_signer)) return 1;
+  if (options.populate && !Populate(options, *endpoint, setup_signer)) return 1;
 
   const std::string target = options.op == "put" ? "PutItem" : "GetItem";
   if (options.warmup_s > 0) {
-    LoadRun(options, *endpoint, target, options.warmup_s, 0, /*record=*/false).Run();
+    LoadRun(options, *endpoint, *identity, target, options.warmup_s, 0, /*record=*/false).Run();
   }
   Summary summary =
-      LoadRun(options, *endpoint, target, options.duration_s, options.max_requests, true).Run();
+      LoadRun(options, *endpoint, *identity, target, options.duration_s, options.max_requests, true)
+          .Run();
 
   std::sort(summary.latencies_us.begin(), summary.latencies_us.end());
   char rate_text[32] = "max";

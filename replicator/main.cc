@@ -2,12 +2,17 @@
 // to a target region's tidewaterd. Run one per direction for active-active.
 //
 //   tidewater-replicator --source URL --target URL --table NAME [--table NAME ...]
-//                        [--source-region R] [--metrics-listen HOST:PORT] [--batch-size N]
+//                        [--source-region R] [--target-region R] [--profile P]
+//                        [--ca-bundle FILE]   (CAs of https:// endpoints)
+//                        [--metrics-listen HOST:PORT] [--batch-size N]
 //   tidewater-replicator --source-kafka BROKERS --source-region R --target URL --table NAME
 //                        [--source URL] [--kafka-topic-prefix P] [--kafka-format protobuf]
 //                        [--kafka-group-id G]   (the source's Kafka topics; --source only
 //                                                for the catch-up copy of an empty target)
 //   tidewater-replicator --config FILE   (YAML; see replicator_config.h, docs/REPLICATION.md)
+//
+// Requests are signed (AWS SigV4) with the profile's credentials, each for its server's
+// region (replicator_config.h).
 //
 // Holds no state: positions are stored in the target with the changes. Stops cleanly on
 // SIGTERM or SIGINT; a SIGKILL loses nothing either (the next start resumes from the
@@ -33,6 +38,7 @@ using tidewater::replicator::MakeRemoteReplicationApi;
 using tidewater::replicator::ReplicationApi;
 using tidewater::replicator::ReplicatorConfig;
 using tidewater::replicator::TableReplicator;
+using tidewater::streams::ServiceClientOptions;
 
 constexpr std::chrono::milliseconds kCallTimeout{5'000};
 
@@ -52,9 +58,21 @@ int main(int argc, char** argv) {
   auto* source_flag = app.add_option("--source", config.source_url, "Source tidewaterd URL");
   auto* target_flag = app.add_option("--target", config.target_url, "Target tidewaterd URL");
   auto* table_flag = app.add_option("--table", config.tables, "Table to replicate (repeatable)");
-  auto* region_flag =
-      app.add_option("--source-region", config.source_region,
-                     "Forward changes that originated in this region (default: the source's)");
+  auto* region_flag = app.add_option("--source-region", config.source_region,
+                                     "Forward changes that originated in this region, the "
+                                     "source's (default: the source's; requests to the source "
+                                     "are signed for it, default: the profile's region)");
+  auto* target_region_flag =
+      app.add_option("--target-region", config.target_region,
+                     "The target's region (its --region), which requests to it are signed for "
+                     "(default: the profile's)");
+  auto* profile_flag = app.add_option(
+      "--profile", config.profile,
+      "The AWS profile whose credentials sign the requests (default: as the AWS CLI)");
+  auto* ca_bundle_flag = app.add_option(
+      "--ca-bundle", config.ca_bundle,
+      "PEM file of the CAs https:// endpoints' certificates are checked with (default: "
+      "AWS_CA_BUNDLE, else the system's store)");
   auto* metrics_flag = app.add_option("--metrics-listen", config.metrics_listen,
                                       "HOST:PORT serving GET /metrics (default: none)");
   auto* batch_flag =
@@ -87,6 +105,9 @@ int main(int argc, char** argv) {
     if (target_flag->count() > 0) file->target_url = config.target_url;
     if (table_flag->count() > 0) file->tables = config.tables;
     if (region_flag->count() > 0) file->source_region = config.source_region;
+    if (target_region_flag->count() > 0) file->target_region = config.target_region;
+    if (profile_flag->count() > 0) file->profile = config.profile;
+    if (ca_bundle_flag->count() > 0) file->ca_bundle = config.ca_bundle;
     if (metrics_flag->count() > 0) file->metrics_listen = config.metrics_listen;
     if (batch_flag->count() > 0) file->batch_size = config.batch_size;
     if (kafka_flag->count() > 0) file->source_kafka = config.source_kafka;
@@ -98,11 +119,22 @@ int main(int argc, char** argv) {
   if (auto valid = tidewater::replicator::ValidateReplicatorConfig(config); !valid.ok()) {
     return Fail(valid.message());
   }
+  // One identity for both servers, each request scoped to its server's region.
+  auto identity = tidewater::streams::ResolveClientIdentity(config.profile);
+  if (!identity.ok()) return Fail(identity.status().ToString());
+  const auto client_of = [&](const std::string& region) {
+    ServiceClientOptions options{kCallTimeout, *identity, {config.ca_bundle, "", ""}};
+    if (options.identity && !region.empty()) options.identity->region = region;
+    return options;
+  };
+  const ServiceClientOptions source_client = client_of(config.source_region);
+  const ServiceClientOptions target_client = client_of(config.target_region);
+
   const bool from_kafka = !config.source_kafka.empty();
   if (from_kafka && config.source_url.empty()) {
     // Without the source's API an empty target cannot be caught up: say so now, not in a
     // log line later. (A target that does not answer yet is checked by the replicator.)
-    auto target = MakeRemoteReplicationApi(config.target_url, kCallTimeout);
+    auto target = MakeRemoteReplicationApi(config.target_url, target_client);
     for (const std::string& table : config.tables) {
       auto stored = target->GetCheckpoints(tidewater::TableName(table), config.source_region);
       if (stored.ok() && stored->empty()) {
@@ -146,11 +178,11 @@ int main(int argc, char** argv) {
     options.metrics = &metrics;
     std::unique_ptr<ReplicationApi> source_api;
     if (!config.source_url.empty()) {
-      source_api = MakeRemoteReplicationApi(config.source_url, kCallTimeout);
+      source_api = MakeRemoteReplicationApi(config.source_url, source_client);
     }
     replicators.push_back(
         TableReplicator::Start(options, **source, std::move(source_api),
-                               MakeRemoteReplicationApi(config.target_url, kCallTimeout)));
+                               MakeRemoteReplicationApi(config.target_url, target_client)));
   }
   spdlog::info("event=replicating source={} target={} tables={}",
                from_kafka ? "kafka:" + config.source_kafka : config.source_url, config.target_url,

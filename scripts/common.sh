@@ -20,7 +20,7 @@ TIDEWATER_PACKAGES=(
   librocksdb-dev librdkafka-dev libprotobuf-dev protobuf-compiler prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-system-dev rapidjson-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
-  libssl-dev libpq-dev zlib1g-dev libzstd-dev zstd
+  libssl-dev openssl libpq-dev zlib1g-dev libzstd-dev zstd
   awscli python3-boto3 python3-yaml kcat postgresql curl prometheus prometheus-node-exporter
   chromium chromium-driver python3-selenium
   nodejs npm
@@ -73,6 +73,28 @@ install_s3rver() {
   mkdir -p "$REPO_ROOT/build-tools"
   npm install --no-audit --no-fund --prefix "$REPO_ROOT/build-tools" "s3rver@$S3RVER_VERSION" \
     >/dev/null || die "npm install s3rver@$S3RVER_VERSION failed"
+}
+
+# The AWS SDK for JavaScript v3, a real client for the JS SDK test
+# (tests/server/js/dynamodb_js_sdk_test.mjs): installed once with npm into build-tools/, next
+# to s3rver; installed again only when a pinned version below changes.
+AWS_SDK_JS_PACKAGES=(
+  @aws-sdk/client-dynamodb@3.1178.0
+  @aws-sdk/client-dynamodb-streams@3.1141.0
+)
+install_aws_sdk_js() {
+  local spec name version missing=()
+  for spec in "${AWS_SDK_JS_PACKAGES[@]}"; do
+    name="${spec%@*}" version="${spec##*@}"
+    grep -qs "\"version\": \"$version\"" "$REPO_ROOT/build-tools/node_modules/$name/package.json" ||
+      missing+=("$spec")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v npm >/dev/null || die "npm not found: install the Debian packages nodejs and npm"
+  log "installing ${missing[*]} into $REPO_ROOT/build-tools"
+  mkdir -p "$REPO_ROOT/build-tools"
+  npm install --no-audit --no-fund --save-exact --prefix "$REPO_ROOT/build-tools" "${missing[@]}" \
+    >/dev/null || die "npm install ${missing[*]} failed"
 }
 
 build() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing (Debian packages, and s3rver into build-tools/), builds, and runs
-# the whole test suite (CTest).
+# Installs what is missing (Debian packages; s3rver and the AWS JS SDK into build-tools/),
+# builds, and runs the whole test suite (CTest).
 # BUILD_TYPE=Asan BUILD_DIR=build-asan runs it under AddressSanitizer + UBSan;
 # BUILD_TYPE=Tsan under ThreadSanitizer (TSAN_OPTIONS defaults to halting on the first report,
 # with tests/tsan_suppressions.txt).
@@ -9,6 +9,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 install_packages
 install_s3rver  # the object store's tests run against it
+install_aws_sdk_js  # the JS SDK test's client
 build
 if [ "$BUILD_TYPE" = Tsan ]; then
   export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$REPO_ROOT/tests/tsan_suppressions.txt}"

@@ -8,7 +8,17 @@
 //              [--s3-endpoint URL] [--s3-region R] [--s3-path-style true|false]
 //              [--s3-local-bucket NAME=DIR]... [--s3-access-key-id ID --s3-secret-access-key K]
 //              [--incremental-export-min-window-seconds S]
+//              [--auth off|required] [--credentials-file FILE] [--metrics-auth open|required]
+//              [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //
+// With --tls-cert and --tls-key, --listen speaks HTTPS only (TLS 1.2+, forward-secret AEAD
+// suites); --tls-client-ca also requires a client certificate signed by one of its CAs
+// (docs/OPERATIONS.md, "TLS").
+// Requests must be signed with AWS Signature Version 4 (--auth required, the default unless
+// --listen is a loopback address; --auth off is refused on any other address) by a
+// credential of --credentials-file or of <data-dir>/credentials.yaml (created with
+// `tidewater admin credentials create`); GET /metrics too unless --metrics-auth open
+// (docs/OPERATIONS.md, "Authentication"). Secrets are never logged.
 // With Kafka brokers, the change log of every stream-enabled table is published to Kafka
 // as well (docs/KAFKA.md). The read-only web console is served on /console unless
 // --console off (docs/OPERATIONS.md). A shard that grows past --split-shard-bytes or stays
@@ -36,7 +46,9 @@
 #include <vector>
 
 #include "config_file.h"
+#include "listen_address.h"
 #include "tidewater/connectors/kafka_publisher.h"
+#include "tidewater/security/credential_store.h"
 #include "tidewater/server/server.h"
 
 namespace {
@@ -53,11 +65,63 @@ struct Flags {
   std::string console = "on";
   std::string s3_path_style = "true";
   std::vector<std::string> s3_local_buckets;  // NAME=DIR
+  std::string auth;                           // "off", "required"; empty: by the listen address
+  std::string credentials_file;
+  std::string metrics_auth;  // "open", "required"; empty: required when auth is
 };
 
 int Fail(const std::string& message) {
   spdlog::error("event=startup_failed error=\"{}\"", message);
   return 1;
+}
+
+// Sets require_auth, metrics_open and credentials from the flags. Authentication may be off
+// only on a loopback address, and is off by default there.
+bool ApplyAuthFlags(const Flags& flags, ServerOptions* options, std::string* error) {
+  auto endpoint = tidewater::server::ParseListenAddress(options->listen);
+  if (!endpoint.ok()) {
+    *error = endpoint.status().message();
+    return false;
+  }
+  const bool loopback = tidewater::server::IsLoopback(*endpoint);
+  const std::string auth = flags.auth.empty() ? (loopback ? "off" : "required") : flags.auth;
+  if (auth != "off" && auth != "required") {
+    *error = "auth must be off or required, not " + auth;
+    return false;
+  }
+  if (!flags.metrics_auth.empty() && flags.metrics_auth != "open" &&
+      flags.metrics_auth != "required") {
+    *error = "metrics-auth must be open or required, not " + flags.metrics_auth;
+    return false;
+  }
+  if (auth == "off" && !loopback) {
+    *error = "--auth off would let anyone who reaches " + options->listen +
+             " do anything: authentication may be off only on a loopback --listen address "
+             "(127.0.0.1, [::1], localhost). Use --auth required with --credentials-file FILE "
+             "(see Authentication in docs/OPERATIONS.md)";
+    return false;
+  }
+  options->require_auth = auth == "required";
+  if (!options->require_auth && !flags.credentials_file.empty()) {
+    *error = "--credentials-file needs --auth required (auth is off: " +
+             std::string(flags.auth.empty() ? "the default on a loopback --listen address)"
+                                            : "--auth off)");
+    return false;
+  }
+  if (!options->require_auth && flags.metrics_auth == "required") {
+    *error = "--metrics-auth required needs --auth required";
+    return false;
+  }
+  options->metrics_open = flags.metrics_auth == "open";
+  if (!flags.credentials_file.empty()) {
+    auto credentials = tidewater::security::ReadCredentialsFile(flags.credentials_file);
+    if (!credentials.ok()) {
+      *error = credentials.status().message();
+      return false;
+    }
+    options->credentials = std::move(*credentials);
+  }
+  return true;
 }
 
 // --s3-local-bucket NAME=DIR, one a flag.
@@ -179,6 +243,27 @@ int main(int argc, char** argv) {
                      "Shortest window of an incremental export (DynamoDB: 900; shorter only for "
                      "tests)")
           ->capture_default_str();
+  auto* auth_flag =
+      app.add_option("--auth", flags.auth,
+                     "off, required: requests must be signed with AWS Signature Version 4 by "
+                     "a known credential (default: off on a loopback --listen address, else "
+                     "required; off is refused on other addresses)");
+  auto* credentials_file_flag =
+      app.add_option("--credentials-file", flags.credentials_file,
+                     "YAML file of credentials accepted besides those created with `tidewater "
+                     "admin credentials create` (with --auth required)");
+  auto* metrics_auth_flag =
+      app.add_option("--metrics-auth", flags.metrics_auth,
+                     "open, required: whether GET /metrics needs a signed request too "
+                     "(default with --auth required: required)");
+  auto* tls_cert_flag = app.add_option(
+      "--tls-cert", options.tls_cert_file,
+      "PEM certificate (then its chain): --listen speaks HTTPS only (needs --tls-key)");
+  auto* tls_key_flag =
+      app.add_option("--tls-key", options.tls_key_file, "PEM private key of --tls-cert");
+  auto* tls_client_ca_flag = app.add_option(
+      "--tls-client-ca", options.tls_client_ca_file,
+      "PEM CA file: require a client certificate signed by one of them (mutual TLS)");
   std::map<std::string, std::string> kafka_properties;  // config file only
   std::map<std::string, std::string> file_local_buckets;
   CLI11_PARSE(app, argc, argv);
@@ -239,7 +324,20 @@ int main(int argc, char** argv) {
     if (config->incremental_export_min_window_seconds && incremental_window_flag->count() == 0) {
       incremental_window_seconds = *config->incremental_export_min_window_seconds;
     }
+    if (config->auth && auth_flag->count() == 0) flags.auth = *config->auth;
+    if (config->credentials_file && credentials_file_flag->count() == 0) {
+      flags.credentials_file = *config->credentials_file;
+    }
+    if (config->metrics_auth && metrics_auth_flag->count() == 0) {
+      flags.metrics_auth = *config->metrics_auth;
+    }
+    if (config->tls_cert && tls_cert_flag->count() == 0) options.tls_cert_file = *config->tls_cert;
+    if (config->tls_key && tls_key_flag->count() == 0) options.tls_key_file = *config->tls_key;
+    if (config->tls_client_ca && tls_client_ca_flag->count() == 0) {
+      options.tls_client_ca_file = *config->tls_client_ca;
+    }
   }
+  if (std::string error; !ApplyAuthFlags(flags, &options, &error)) return Fail(error);
   store.path_style = flags.s3_path_style == "true";
   store.local_buckets = std::move(file_local_buckets);
   if (std::string error; !ParseLocalBuckets(flags.s3_local_buckets, &store.local_buckets, &error)) {

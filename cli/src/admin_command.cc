@@ -13,6 +13,10 @@
 // its class now, at the other class, and what switching would save (negative: cost more).
 // With --json it prints the server's answer as it came. Exit status: 0 on an answer; 1 when
 // the server refused (no such table) or could not be reached, with the reason on stderr.
+//
+// Both sign their requests as --profile and --region say (signing_flags.h).
+//
+// `tidewater admin credentials create|list|delete` is in credentials_command.cc.
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -23,7 +27,9 @@
 #include <string>
 #include <vector>
 
+#include "answer_output.h"
 #include "commands.h"
+#include "signing_flags.h"
 #include "tidewater/streams/service_client.h"
 
 namespace tidewater::cli {
@@ -33,6 +39,7 @@ struct SplitShardFlags {
   std::string endpoint;
   std::string table;
   std::string shard;
+  SigningFlags signing;
 };
 
 int RunSplitShard(const SplitShardFlags& flags) {
@@ -45,7 +52,7 @@ int RunSplitShard(const SplitShardFlags& flags) {
   writer.String(flags.shard.data(), static_cast<rapidjson::SizeType>(flags.shard.size()));
   writer.EndObject();
 
-  auto client = streams::ServiceClient::Create(flags.endpoint);
+  auto client = CreateClient(flags.endpoint, flags.signing);
   if (!client.ok()) {
     std::fprintf(stderr, "split-shard: %s\n", client.status().ToString().c_str());
     return 1;
@@ -64,6 +71,7 @@ struct CostFlags {
   std::string endpoint;
   std::string table;
   bool json = false;
+  SigningFlags signing;
 };
 
 // "$12.34", or "$0.001234" for amounts under a dollar (small tables cost fractions of a
@@ -86,11 +94,6 @@ double TotalAt(const rapidjson::Value& table, const std::string& table_class) {
   return total != at->value.MemberEnd() && total->value.IsNumber() ? total->value.GetDouble() : 0;
 }
 
-std::string StringMember(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  return member != object.MemberEnd() && member->value.IsString() ? member->value.GetString() : "";
-}
-
 // The answer as a table: one row per table, columns aligned.
 void PrintCostTable(const rapidjson::Value& tables) {
   std::vector<std::vector<std::string>> rows = {
@@ -109,18 +112,7 @@ void PrintCostTable(const rapidjson::Value& tables) {
                         : "",
                     Dollars(now), Dollars(at_other), Dollars(now - at_other)});
   }
-  std::vector<size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
+  PrintAlignedRows(rows);
 }
 
 int RunCost(const CostFlags& flags) {
@@ -133,7 +125,7 @@ int RunCost(const CostFlags& flags) {
   }
   writer.EndObject();
 
-  auto client = streams::ServiceClient::Create(flags.endpoint);
+  auto client = CreateClient(flags.endpoint, flags.signing);
   if (!client.ok()) {
     std::fprintf(stderr, "cost: %s\n", client.status().ToString().c_str());
     return 1;
@@ -172,6 +164,7 @@ void AddAdminCommand(CLI::App& app) {
   command->add_option("--table", split->table, "The table")->required();
   command->add_option("--shard", split->shard, "The shard's id, as DescribeStream shows it")
       ->required();
+  AddSigningFlags(command, &split->signing);
   command->callback([split] { ExitCode() = RunSplitShard(*split); });
 
   auto cost = std::make_shared<CostFlags>();
@@ -181,7 +174,10 @@ void AddAdminCommand(CLI::App& app) {
       ->required();
   cost_command->add_option("--table", cost->table, "Only this table (default: every table)");
   cost_command->add_flag("--json", cost->json, "Print the server's answer as JSON");
+  AddSigningFlags(cost_command, &cost->signing);
   cost_command->callback([cost] { ExitCode() = RunCost(*cost); });
+
+  AddAdminCredentialsCommand(*admin);
 }
 
 }  // namespace tidewater::cli

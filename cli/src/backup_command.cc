@@ -15,6 +15,10 @@
 // a server refused (no such backup, a damaged copy, ...) or could not be reached, with the
 // reason on stderr. A copy that fails midway is never listed on the target; its staged files
 // go when the target's tidewaterd next starts.
+//
+// Requests are signed with --profile's credentials (signing_flags.h), for each tidewaterd's
+// region, as `aws ... --source-region` does: the source's is --source-region, else the
+// region in BACKUP_ARN; the target's is --region, else the profile's.
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -31,6 +35,7 @@
 #include <utility>
 
 #include "commands.h"
+#include "signing_flags.h"
 #include "tidewater/core/json_codec.h"
 #include "tidewater/core/progress_meter.h"
 #include "tidewater/streams/service_client.h"
@@ -49,7 +54,18 @@ struct CopyFlags {
   std::string backup_arn;
   size_t chunk_bytes = kMaxChunkBytes;
   int timeout_ms = 120'000;
+  SigningFlags signing;       // signing.region: the target's
+  std::string source_region;  // "": the region of backup_arn
 };
+
+// The region an ARN names ("arn:aws:dynamodb:REGION:ACCOUNT:..."); "" when it names none.
+std::string RegionOfArn(std::string_view arn) {
+  constexpr std::string_view kPrefix = "arn:aws:dynamodb:";
+  if (!arn.starts_with(kPrefix)) return "";
+  arn.remove_prefix(kPrefix.size());
+  const size_t colon = arn.find(':');
+  return colon == std::string_view::npos ? "" : std::string(arn.substr(0, colon));
+}
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -60,8 +76,12 @@ void WriteText(JsonWriter& writer, std::string_view text) {
 // One tidewaterd of the copy: its URL, which errors name, and a client for it.
 class Endpoint {
  public:
-  static Result<Endpoint> Open(const std::string& url, std::chrono::milliseconds timeout) {
-    TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(url, timeout));
+  // `region`: the tidewaterd's, which requests are signed for ("": the profile's).
+  static Result<Endpoint> Open(const std::string& url, const CopyFlags& flags,
+                               const std::string& region) {
+    TW_ASSIGN_OR_RETURN(
+        auto client,
+        CreateClient(url, flags.signing, std::chrono::milliseconds(flags.timeout_ms), region));
     return Endpoint(url, std::move(client));
   }
 
@@ -205,9 +225,10 @@ Result<std::string> FinishCopy(Endpoint& target, const std::string& copy_id) {
 
 // Copies the backup chunk by chunk; the new backup's description.
 Result<std::string> CopyBackup(const CopyFlags& flags) {
-  const std::chrono::milliseconds timeout(flags.timeout_ms);
-  TW_ASSIGN_OR_RETURN(Endpoint source, Endpoint::Open(flags.from, timeout));
-  TW_ASSIGN_OR_RETURN(Endpoint target, Endpoint::Open(flags.to, timeout));
+  const std::string source_region =
+      flags.source_region.empty() ? RegionOfArn(flags.backup_arn) : flags.source_region;
+  TW_ASSIGN_OR_RETURN(Endpoint source, Endpoint::Open(flags.from, flags, source_region));
+  TW_ASSIGN_OR_RETURN(Endpoint target, Endpoint::Open(flags.to, flags, flags.signing.region));
   TW_ASSIGN_OR_RETURN(SourceChunk chunk, ReadChunk(source, flags, 0));
   if (!chunk.meta_base64) {
     return source.Unexpected("TidewaterReadBackup", "the first chunk without BackupMeta");
@@ -261,6 +282,12 @@ void AddBackupCommand(CLI::App& app) {
                    "Timeout of each call (the last one verifies the whole copy)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  AddSigningFlags(copy, &flags->signing,
+                  "The target tidewaterd's region (its --region), which requests to --to are "
+                  "signed for (default: the profile's)");
+  copy->add_option("--source-region", flags->source_region,
+                   "The source tidewaterd's region, which requests to --from are signed for "
+                   "(default: the region in BACKUP_ARN)");
   copy->callback([flags] {
     Result<std::string> described = CopyBackup(*flags);
     if (!described.ok()) {

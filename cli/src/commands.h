@@ -31,9 +31,13 @@ void AddTailCommand(CLI::App& app);
 // tidewater verify --a URL --b URL --table NAME (verify_command.cc).
 void AddVerifyCommand(CLI::App& app);
 
-// `tidewater admin split-shard --endpoint URL --table NAME --shard SHARD_ID`
-// (admin_command.cc).
+// `tidewater admin split-shard --endpoint URL --table NAME --shard SHARD_ID`, `admin cost`
+// (admin_command.cc) and `admin credentials ...` (below).
 void AddAdminCommand(CLI::App& app);
+
+// `tidewater admin credentials create|list|delete --endpoint URL ...` under `admin`
+// (credentials_command.cc).
+void AddAdminCredentialsCommand(CLI::App& admin);
 
 // `tidewater backup copy --from URL --to URL BACKUP_ARN` (backup_command.cc).
 void AddBackupCommand(CLI::App& app);

@@ -9,7 +9,7 @@
 //    its position last advanced). A replicator silent for more than a minute shows its
 //    reported lag plus the silence, so a stopped replicator passes --max-lag-seconds.
 // Exit status: 0; 1 when a lag passes --max-lag-records or --max-lag-seconds; 2 when the
-// server cannot be read.
+// server cannot be read. Requests are signed as --profile and --region say (signing_flags.h).
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "signing_flags.h"
 #include "tidewater/connectors/stream_source.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/streams/lease_store.h"
@@ -41,6 +42,13 @@ struct LagFlags {
   std::string lease_table = streams::kDefaultLeaseTable;
   std::optional<uint64_t> max_lag_records;
   std::optional<double> max_lag_seconds;
+  SigningFlags signing;
+};
+
+// The flags, and the options of every client of the endpoint (resolved once).
+struct LagRun {
+  LagFlags flags;
+  streams::ServiceClientOptions client;
 };
 
 // One reader in one shard.
@@ -72,29 +80,31 @@ struct TableShards {
   int64_t creation_micros = 0;
 };
 
-Result<TableShards> ListTableShards(const LagFlags& flags, connectors::StreamSource& describer,
+Result<TableShards> ListTableShards(const LagRun& run, connectors::StreamSource& describer,
                                     const std::string& table) {
   TableShards result;
   TW_ASSIGN_OR_RETURN(auto identity, describer.DescribeTable(table));
   if (identity) result.creation_micros = identity->creation_time_micros;
-  TW_ASSIGN_OR_RETURN(result.source,
-                      streams::MakeRemoteStreamsSource(flags.endpoint, TableName(table)));
+  TW_ASSIGN_OR_RETURN(result.source, streams::MakeRemoteStreamsSource(
+                                         run.flags.endpoint, TableName(table), run.client));
   TW_ASSIGN_OR_RETURN(auto shards, result.source->ListShards());
   for (const streams::SourceShard& shard : shards) result.shards[shard.index] = shard;
   return result;
 }
 
 // The consumer applications' rows, from their leases. None when there is no lease table.
-Result<std::vector<ReaderLag>> ConsumerLags(const LagFlags& flags,
+Result<std::vector<ReaderLag>> ConsumerLags(const LagRun& run,
                                             connectors::StreamSource& describer) {
-  TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(flags.endpoint));
+  const LagFlags& flags = run.flags;
+  TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(flags.endpoint, run.client));
   auto described = client->CallJson("DynamoDB_20120810.DescribeTable",
                                     R"({"TableName":")" + flags.lease_table + R"("})");
   if (!described.ok() && described.status().code() == ErrorCode::kResourceNotFound) {
     return std::vector<ReaderLag>{};
   }
   TW_RETURN_IF_ERROR(described.status());
-  TW_ASSIGN_OR_RETURN(auto store, streams::MakeRemoteLeaseStore(flags.endpoint, flags.lease_table));
+  TW_ASSIGN_OR_RETURN(auto store,
+                      streams::MakeRemoteLeaseStore(flags.endpoint, flags.lease_table, run.client));
   TW_ASSIGN_OR_RETURN(std::vector<streams::Lease> leases, store->ListAllLeases());
 
   std::map<std::string, Result<TableShards>> tables;
@@ -103,8 +113,7 @@ Result<std::vector<ReaderLag>> ConsumerLags(const LagFlags& flags,
   for (const streams::Lease& lease : leases) {
     const std::string& name = lease.table.value();
     auto it = tables.find(name);
-    if (it == tables.end())
-      it = tables.emplace(name, ListTableShards(flags, describer, name)).first;
+    if (it == tables.end()) it = tables.emplace(name, ListTableShards(run, describer, name)).first;
     ReaderLag& row = rows.emplace_back();
     row.reader = "consumer:" + lease.application;
     row.table = name;
@@ -138,9 +147,9 @@ Result<std::vector<ReaderLag>> ConsumerLags(const LagFlags& flags,
 }
 
 // The Kafka publisher's rows, from the server's metrics (none when it does not publish).
-Result<std::vector<ReaderLag>> PublisherLags(const LagFlags& flags,
+Result<std::vector<ReaderLag>> PublisherLags(const LagRun& run,
                                              connectors::StreamSource& describer) {
-  TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(flags.endpoint));
+  TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(run.flags.endpoint, run.client));
   TW_ASSIGN_OR_RETURN(streams::HttpResponse metrics, client->Get("/metrics"));
   if (metrics.status != 200) {
     return Status::Internal("GET /metrics answered " + std::to_string(metrics.status));
@@ -188,9 +197,9 @@ Result<std::vector<ReaderLag>> PublisherLags(const LagFlags& flags,
 }
 
 // The replicators writing into the server, from their progress reports.
-Result<std::vector<ReaderLag>> ReplicatorLags(const LagFlags& flags, connectors::StreamSource&) {
+Result<std::vector<ReaderLag>> ReplicatorLags(const LagRun& run, connectors::StreamSource&) {
   constexpr int64_t kSilentAfterMillis = 60'000;
-  TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(flags.endpoint));
+  TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(run.flags.endpoint, run.client));
   TW_ASSIGN_OR_RETURN(std::string body,
                       client->CallBinary("TidewaterReplication_20261126.ListReplicatorProgress",
                                          v1::ListReplicatorProgressRequest().SerializeAsString()));
@@ -227,8 +236,17 @@ std::string Text(const std::optional<uint64_t>& value) {
 
 int RunLag(const LagFlags& flags) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("tidewater-lag"));
+  auto client = ClientOptions(flags.signing, std::chrono::milliseconds(10'000));
+  if (!client.ok()) {
+    std::cerr << "error: " << client.status().ToString() << "\n";
+    return 2;
+  }
+  const LagRun run{flags, std::move(*client)};
   connectors::StreamSourceConfig config;
   config.endpoint = flags.endpoint;
+  config.profile = flags.signing.profile;
+  config.endpoint_region = flags.signing.region;
+  config.ca_bundle = flags.signing.ca_bundle;
   config.lease_table = "";  // reads nothing: only describes tables
   auto describer = connectors::StreamSource::Open(std::move(config));
   if (!describer.ok()) {
@@ -237,7 +255,7 @@ int RunLag(const LagFlags& flags) {
   }
   std::vector<ReaderLag> rows;
   for (auto* collect : {&ConsumerLags, &PublisherLags, &ReplicatorLags}) {
-    auto found = collect(flags, **describer);
+    auto found = collect(run, **describer);
     if (!found.ok()) {
       std::cerr << "error: " << found.status().ToString() << "\n";
       return 2;
@@ -276,6 +294,7 @@ void AddLagCommand(CLI::App& app) {
                       "Exit with status 1 when a reader is more records behind than this");
   command->add_option("--max-lag-seconds", flags->max_lag_seconds,
                       "Exit with status 1 when a reader's oldest unprocessed record is older");
+  AddSigningFlags(command, &flags->signing);
   command->callback([flags] { ExitCode() = RunLag(*flags); });
 }
 

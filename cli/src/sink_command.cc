@@ -2,7 +2,8 @@
 // sink and table (connectors/stream_source.h), the sink as its handler and checkpoint
 // store: the consumer SDK over a tidewaterd or a data directory, or the Kafka consumer
 // over the publisher's topics. SIGINT/SIGTERM stop it
-// gracefully (batches in progress finish, staged files complete).
+// gracefully (batches in progress finish, staged files complete). Requests to a source
+// endpoint are signed as --profile and --region say (signing_flags.h).
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
@@ -18,6 +19,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "signing_flags.h"
 #include "sink_config.h"
 #include "tidewater/connectors/file_sink.h"
 #include "tidewater/connectors/postgres_sink.h"
@@ -28,11 +30,15 @@
 namespace tidewater::cli {
 namespace {
 
-connectors::StreamSourceConfig SourceConfigOf(const SinkSourceConfig& config) {
+connectors::StreamSourceConfig SourceConfigOf(const SinkSourceConfig& config,
+                                              const SigningFlags& signing) {
   connectors::StreamSourceConfig source;
   source.data_dir = config.data_dir;
   source.region = config.region;
   source.endpoint = config.endpoint;
+  source.profile = signing.profile;
+  source.endpoint_region = signing.region;
+  source.ca_bundle = signing.ca_bundle;
   source.kafka.brokers = config.kafka.brokers;
   source.kafka.topic_prefix = config.kafka.topic_prefix;
   source.kafka.format = config.kafka.format;
@@ -161,7 +167,7 @@ Totals Observe(RunningSink& running, LagMetrics& lag) {
   return totals;
 }
 
-int RunSink(const std::string& config_path) {
+int RunSink(const std::string& config_path, const SigningFlags& signing) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("tidewater-sink"));
   std::ifstream file(config_path);
   if (!file) {
@@ -192,7 +198,7 @@ int RunSink(const std::string& config_path) {
   }
   LagMetrics lag(*registry);
 
-  auto source = connectors::StreamSource::Open(SourceConfigOf(config->source));
+  auto source = connectors::StreamSource::Open(SourceConfigOf(config->source, signing));
   if (!source.ok()) {
     spdlog::error("source: {}", source.status().ToString());
     return 1;
@@ -271,7 +277,11 @@ void AddSinkCommand(CLI::App& app) {
   auto config_path = std::make_shared<std::string>();
   command->add_option("--config", *config_path, "The YAML configuration (see docs/SINKS.md)")
       ->required();
-  command->callback([config_path] { ExitCode() = RunSink(*config_path); });
+  auto signing = std::make_shared<SigningFlags>();
+  AddSigningFlags(command, signing.get(),
+                  "The region of source.endpoint's tidewaterd (its --region), which requests "
+                  "to it are signed for (default: the profile's)");
+  command->callback([config_path, signing] { ExitCode() = RunSink(*config_path, *signing); });
 }
 
 }  // namespace tidewater::cli

@@ -3,7 +3,8 @@
 //
 // The reader keeps its leases in this process and saves no position: every run starts
 // where --from says (latest, trim-horizon, or a time: AT_TIMESTAMP). Lines of one shard come in
-// sequence order; shards interleave.
+// sequence order; shards interleave. Requests are signed as --profile and --region say
+// (signing_flags.h).
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "signing_flags.h"
 #include "starting_time.h"
 #include "tidewater/connectors/stream_source.h"
 #include "tidewater/core/json_codec.h"
@@ -37,6 +39,7 @@ struct TailFlags {
   std::string format = "text";
   std::vector<std::string> filters;
   uint64_t max_records = 0;
+  SigningFlags signing;
 };
 
 // "2026-12-04T22:55:01.123Z" for microseconds since the epoch.
@@ -139,6 +142,9 @@ int RunTail(const TailFlags& flags) {
 
   connectors::StreamSourceConfig config;
   config.endpoint = flags.endpoint;
+  config.profile = flags.signing.profile;
+  config.endpoint_region = flags.signing.region;
+  config.ca_bundle = flags.signing.ca_bundle;
   config.lease_table = "";  // this process is the only reader
   auto source = connectors::StreamSource::Open(std::move(config));
   if (!source.ok()) {
@@ -210,6 +216,7 @@ void AddTailCommand(CLI::App& app) {
       ->add_option("--max-records", flags->max_records,
                    "Exit after printing this many records (0: run until interrupted)")
       ->capture_default_str();
+  AddSigningFlags(command, &flags->signing);
   command->callback([flags] { ExitCode() = RunTail(*flags); });
 }
 

@@ -6,6 +6,7 @@
 // "<application>.<trigger name>" (consumer SDK leases for a local engine or a remote
 // tidewaterd, a Kafka consumer group for the publisher's topics), whose batch handler is a
 // TriggerProcessor calling an exec or webhook handler (connectors/trigger_handlers.h).
+// Requests to a source endpoint are signed as --profile and --region say (signing_flags.h).
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "signing_flags.h"
 #include "tidewater/connectors/stream_source.h"
 #include "tidewater/connectors/trigger_handlers.h"
 #include "tidewater/streams/stream_reader.h"
@@ -35,11 +37,15 @@ struct RunningTrigger {
   std::unique_ptr<streams::StreamReader> reader;
 };
 
-connectors::StreamSourceConfig SourceConfigOf(const TriggerRunConfig& config) {
+connectors::StreamSourceConfig SourceConfigOf(const TriggerRunConfig& config,
+                                              const SigningFlags& signing) {
   connectors::StreamSourceConfig source;
   source.data_dir = config.data_dir;
   source.region = config.region;
   source.endpoint = config.endpoint;
+  source.profile = signing.profile;
+  source.endpoint_region = signing.region;
+  source.ca_bundle = signing.ca_bundle;
   source.kafka = config.kafka;
   return source;
 }
@@ -73,7 +79,7 @@ int Fail(const Status& status) {
   return 1;
 }
 
-int RunTriggers(const std::string& config_path) {
+int RunTriggers(const std::string& config_path, const SigningFlags& signing) {
   auto text = ReadFile(config_path);
   if (!text.ok()) return Fail(text.status());
   auto parsed = ParseTriggerConfig(*text);
@@ -86,7 +92,7 @@ int RunTriggers(const std::string& config_path) {
 
   // The source: a local engine, a remote tidewaterd (leases in either), or Kafka (leases
   // are the consumer group's assignment).
-  auto source = connectors::StreamSource::Open(SourceConfigOf(config));
+  auto source = connectors::StreamSource::Open(SourceConfigOf(config, signing));
   if (!source.ok()) return Fail(source.status());
 
   auto registry = std::make_shared<prometheus::Registry>();
@@ -175,7 +181,11 @@ void AddTriggerCommand(CLI::App& app) {
       "Run Lambda-style triggers (exec, webhook) over table streams; see docs/TRIGGERS.md");
   auto config_path = std::make_shared<std::string>();
   command->add_option("--config", *config_path, "YAML configuration file")->required();
-  command->callback([config_path] { ExitCode() = RunTriggers(*config_path); });
+  auto signing = std::make_shared<SigningFlags>();
+  AddSigningFlags(command, signing.get(),
+                  "The region of source.endpoint's tidewaterd (its --region), which requests "
+                  "to it are signed for (default: the profile's)");
+  command->callback([config_path, signing] { ExitCode() = RunTriggers(*config_path, *signing); });
 }
 
 }  // namespace tidewater::cli

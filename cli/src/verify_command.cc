@@ -3,6 +3,8 @@
 // Exit code 0: identical; 1: different; 2: error.
 // --metrics-file FILE writes the outcome in Prometheus's text format (replaced atomically),
 // for node_exporter's textfile collector: run verify from cron, alert on divergence.
+// Requests are signed with --profile's credentials (signing_flags.h), for each replica's
+// region: --a-region and --b-region, else --region, else the profile's.
 //
 // Replicas that are still replicating differ by what is in flight; verify after writes
 // stopped and the replicators' lag is 0.
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "signing_flags.h"
 #include "tidewater/core/clock.h"
 #include "tidewater/core/json_codec.h"
 #include "tidewater/core/progress_meter.h"
@@ -39,6 +42,9 @@ struct VerifyFlags {
   std::string table;
   int timeout_ms = 30'000;
   std::string metrics_file;  // "": none
+  SigningFlags signing;
+  std::string a_region;  // "": signing.region
+  std::string b_region;
 };
 
 // What one run found, for --metrics-file.
@@ -91,8 +97,11 @@ Status WriteMetricsFile(const VerifyFlags& flags, const std::optional<VerifyOutc
 // One replica's endpoint.
 class Replica {
  public:
-  static Result<Replica> Open(const std::string& url, std::chrono::milliseconds timeout) {
-    TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(url, timeout));
+  static Result<Replica> Open(const std::string& url, const VerifyFlags& flags,
+                              const std::string& region) {
+    TW_ASSIGN_OR_RETURN(
+        auto client,
+        CreateClient(url, flags.signing, std::chrono::milliseconds(flags.timeout_ms), region));
     return Replica(url, std::move(client));
   }
 
@@ -176,9 +185,8 @@ Result<size_t> ListDifferences(Replica& a, Replica& b, const std::string& table,
 }
 
 Result<VerifyOutcome> Verify(const VerifyFlags& flags) {
-  const std::chrono::milliseconds timeout(flags.timeout_ms);
-  TW_ASSIGN_OR_RETURN(Replica a, Replica::Open(flags.a, timeout));
-  TW_ASSIGN_OR_RETURN(Replica b, Replica::Open(flags.b, timeout));
+  TW_ASSIGN_OR_RETURN(Replica a, Replica::Open(flags.a, flags, flags.a_region));
+  TW_ASSIGN_OR_RETURN(Replica b, Replica::Open(flags.b, flags, flags.b_region));
   // a's shard count decides the ranges; b is asked for the same ranges.
   TW_ASSIGN_OR_RETURN(v1::ShardDigestsResponse digests_a, a.Digests(flags.table, 0));
   const uint32_t ranges = static_cast<uint32_t>(digests_a.digests_size());
@@ -238,6 +246,11 @@ void AddVerifyCommand(CLI::App& app) {
   command->add_option("--metrics-file", flags->metrics_file,
                       "Also write the outcome as Prometheus metrics to this file (node_exporter's "
                       "textfile collector)");
+  AddSigningFlags(command, &flags->signing,
+                  "The replicas' region (a tidewaterd's --region), which requests are signed "
+                  "for unless --a-region or --b-region names it (default: the profile's)");
+  command->add_option("--a-region", flags->a_region, "The first replica's region");
+  command->add_option("--b-region", flags->b_region, "The second replica's region");
   command->callback([flags] {
     auto outcome = Verify(*flags);
     if (!outcome.ok()) std::cerr << "error: " << outcome.status().ToString() << "\n";

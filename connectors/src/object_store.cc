@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/ssl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,7 +12,6 @@
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -33,8 +31,9 @@
 
 #include "s3_endpoint.h"
 #include "s3_xml.h"
-#include "sigv4.h"
 #include "tidewater/core/durable_file.h"
+#include "tidewater/security/sigv4.h"
+#include "tidewater/security/tls.h"
 
 namespace tidewater {
 namespace connectors {
@@ -43,6 +42,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace fs = std::filesystem;
+namespace sigv4 = security::sigv4;
 using tcp = asio::ip::tcp;
 
 std::string S3Endpoint::HostHeader(std::string_view host_name) const {
@@ -200,27 +200,6 @@ void WriteThenRead(Stream& stream, http::request<http::string_body>& request,
           state.answered = !read;
         });
       });
-}
-
-bool IsIpAddress(const std::string& host) {
-  beast::error_code error;
-  asio::ip::make_address(host, error);
-  return !error;
-}
-
-// The TLS client context for https endpoints: the system's trusted certificates, peer
-// verification on (each connection also checks the host name).
-Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext() {
-  try {
-    auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-    beast::error_code error;
-    context->set_default_verify_paths(error);
-    if (!error) context->set_verify_mode(asio::ssl::verify_peer, error);
-    if (error) return Status::Internal("object storage: TLS setup failed: " + error.message());
-    return context;
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("object storage: TLS setup failed: ") + e.what());
-  }
 }
 
 // Objects in an S3-compatible service. Requests are signed when there is an access key id
@@ -395,15 +374,8 @@ class S3ObjectStore final : public ObjectStore {
                   }
                   state.stage = "setting up TLS";
                   // SNI (for names only) and the certificate's host name check.
-                  if (!IsIpAddress(host) &&
-                      SSL_set_tlsext_host_name(secure->native_handle(), host.c_str()) != 1) {
+                  if (!security::SetTlsPeerName(secure->native_handle(), host).ok()) {
                     state.failure = asio::error::invalid_argument;
-                    return;
-                  }
-                  beast::error_code configured;
-                  secure->set_verify_callback(asio::ssl::host_name_verification(host), configured);
-                  if (configured) {
-                    state.failure = configured;
                     return;
                   }
                   state.stage = "the TLS handshake";
@@ -754,7 +726,13 @@ Result<std::shared_ptr<ObjectStore>> MakeObjectStore(const ObjectStoreOptions& o
                         connectors::ParseS3Endpoint(options.endpoint));
     std::shared_ptr<boost::asio::ssl::context> tls;
     if (endpoint.https) {
-      TW_ASSIGN_OR_RETURN(tls, connectors::MakeTlsContext());
+      // The system's trusted certificates (or AWS_CA_BUNDLE's, as the AWS SDKs).
+      security::TlsClientOptions tls_options;
+      tls_options.ca_bundle_file = connectors::Environment("AWS_CA_BUNDLE");
+      Result<std::shared_ptr<boost::asio::ssl::context>> context =
+          security::MakeTlsClientContext(tls_options);
+      if (!context.ok()) return Status::IOError("object storage: " + context.status().message());
+      tls = std::move(*context);
     }
     // Credentials: the options' own, else the environment's. The session token comes from
     // the environment only with the environment's access key (never paired with another).

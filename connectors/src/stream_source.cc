@@ -52,8 +52,10 @@ StreamTableIdentity LocalIdentity(const Engine& engine, const TableDescription& 
 // The same from a remote tidewaterd's DescribeTable: the region from TableArn, the engine's
 // table id from TableId (tidewaterd shows it as the last 12 hex digits), the creation time
 // and the HASH key.
-Result<StreamTableIdentity> RemoteIdentity(const std::string& endpoint, const std::string& table) {
-  TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(endpoint));
+Result<StreamTableIdentity> RemoteIdentity(const std::string& endpoint,
+                                           const streams::ServiceClientOptions& client_options,
+                                           const std::string& table) {
+  TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(endpoint, client_options));
   rapidjson::StringBuffer request;
   json::Writer writer(request);
   writer.StartObject();
@@ -227,25 +229,33 @@ Result<std::unique_ptr<StreamSource>> OpenEngine(Engine& engine,
                                             sources, identity, std::move(leases), quarantine));
 }
 
-Result<std::unique_ptr<StreamSource>> OpenEndpoint(const std::string& endpoint,
-                                                   const std::string& lease_table) {
-  TW_RETURN_IF_ERROR(streams::ServiceClient::Create(endpoint).status());
+Result<std::unique_ptr<StreamSource>> OpenEndpoint(const StreamSourceConfig& config) {
+  const std::string& endpoint = config.endpoint;
+  // One identity for every client of the source; the timeouts are the remote readers' and
+  // stores' defaults.
+  TW_ASSIGN_OR_RETURN(std::optional<security::SigningIdentity> signing,
+                      streams::ResolveClientIdentity(config.profile, config.endpoint_region));
+  const security::TlsClientOptions tls{config.ca_bundle, "", ""};
+  const streams::ServiceClientOptions reads{std::chrono::milliseconds(10'000), signing, tls};
+  const streams::ServiceClientOptions stores{std::chrono::milliseconds(5'000), signing, tls};
+  TW_RETURN_IF_ERROR(streams::ServiceClient::Create(endpoint, reads).status());
   std::unique_ptr<streams::LeaseStore> leases;
-  if (lease_table.empty()) {
+  if (config.lease_table.empty()) {
     leases = streams::MakeMemoryLeaseStore();
   } else {
-    TW_ASSIGN_OR_RETURN(leases, streams::MakeRemoteLeaseStore(endpoint, lease_table));
+    TW_ASSIGN_OR_RETURN(leases,
+                        streams::MakeRemoteLeaseStore(endpoint, config.lease_table, stores));
   }
-  auto sources = [endpoint](const TableName& table) {
-    return streams::MakeRemoteStreamsSource(endpoint, table);
+  auto sources = [endpoint, reads](const TableName& table) {
+    return streams::MakeRemoteStreamsSource(endpoint, table, reads);
   };
-  auto identity =
-      [endpoint](const std::string& table) -> Result<std::optional<StreamTableIdentity>> {
-    TW_ASSIGN_OR_RETURN(StreamTableIdentity identity, RemoteIdentity(endpoint, table));
+  auto identity = [endpoint,
+                   reads](const std::string& table) -> Result<std::optional<StreamTableIdentity>> {
+    TW_ASSIGN_OR_RETURN(StreamTableIdentity identity, RemoteIdentity(endpoint, reads, table));
     return std::optional<StreamTableIdentity>(std::move(identity));
   };
-  auto quarantine = [endpoint](const std::string& table) {
-    return streams::MakeRemoteQuarantineStore(endpoint, table);
+  auto quarantine = [endpoint, stores](const std::string& table) {
+    return streams::MakeRemoteQuarantineStore(endpoint, table, stores);
   };
   return std::unique_ptr<StreamSource>(std::make_unique<ChangeSourceStreams>(
       StreamSource::Kind::kEndpoint, nullptr, sources, identity, std::move(leases), quarantine));
@@ -294,7 +304,7 @@ Result<std::unique_ptr<StreamSource>> StreamSource::Open(StreamSourceConfig conf
     return OpenEngine(opened, std::move(engine), config.lease_table);
   }
   if (config.engine != nullptr) return OpenEngine(*config.engine, nullptr, config.lease_table);
-  if (!config.endpoint.empty()) return OpenEndpoint(config.endpoint, config.lease_table);
+  if (!config.endpoint.empty()) return OpenEndpoint(config);
   if (!config.kafka.brokers.empty()) {
     return std::unique_ptr<StreamSource>(std::make_unique<KafkaStreams>(std::move(config.kafka)));
   }

@@ -58,6 +58,16 @@ std::string_view ErrorTypeName(ErrorCode code) {
       return "ExportNotFoundException";
     case ErrorCode::kImportConflict:
       return "ImportConflictException";
+    case ErrorCode::kMissingAuthenticationToken:
+      return "MissingAuthenticationTokenException";
+    case ErrorCode::kIncompleteSignature:
+      return "IncompleteSignatureException";
+    case ErrorCode::kInvalidSignature:
+      return "InvalidSignatureException";
+    case ErrorCode::kUnrecognizedClient:
+      return "UnrecognizedClientException";
+    case ErrorCode::kExpiredToken:
+      return "ExpiredTokenException";
     case ErrorCode::kImportNotFound:
       return "ImportNotFoundException";
     case ErrorCode::kInternal:

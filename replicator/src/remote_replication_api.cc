@@ -2,6 +2,7 @@
 // Protobuf bodies, and DynamoDB DescribeTable for the region and the key schema.
 #include <rapidjson/document.h>
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -23,10 +24,13 @@ struct TableFacts {
   std::vector<std::string> key_attributes;
 };
 
+// Makes one more client of the endpoint.
+using ClientFactory = std::function<Result<std::unique_ptr<streams::ServiceClient>>()>;
+
 class RemoteReplicationApi final : public ReplicationApi {
  public:
-  RemoteReplicationApi(std::string endpoint_url, std::chrono::milliseconds timeout)
-      : endpoint_url_(std::move(endpoint_url)), timeout_(timeout) {}
+  RemoteReplicationApi(std::string endpoint_url, ClientFactory new_client)
+      : endpoint_url_(std::move(endpoint_url)), new_client_(std::move(new_client)) {}
 
   Result<ShardPositions> GetCheckpoints(const TableName& table,
                                         const std::string& source_region) override {
@@ -133,7 +137,7 @@ class RemoteReplicationApi final : public ReplicationApi {
         return std::make_unique<Lease>(*this, std::move(client));
       }
     }
-    TW_ASSIGN_OR_RETURN(auto client, streams::ServiceClient::Create(endpoint_url_, timeout_));
+    TW_ASSIGN_OR_RETURN(auto client, new_client_());
     return std::make_unique<Lease>(*this, std::move(client));
   }
 
@@ -204,7 +208,7 @@ class RemoteReplicationApi final : public ReplicationApi {
   }
 
   const std::string endpoint_url_;
-  const std::chrono::milliseconds timeout_;
+  const ClientFactory new_client_;
   std::mutex mu_;
   std::vector<std::unique_ptr<streams::ServiceClient>> idle_;  // guarded by mu_
   std::map<std::string, TableFacts> facts_;                    // guarded by mu_
@@ -214,7 +218,17 @@ class RemoteReplicationApi final : public ReplicationApi {
 
 std::unique_ptr<ReplicationApi> MakeRemoteReplicationApi(const std::string& endpoint_url,
                                                          std::chrono::milliseconds timeout) {
-  return std::make_unique<RemoteReplicationApi>(endpoint_url, timeout);
+  return std::make_unique<RemoteReplicationApi>(endpoint_url, [endpoint_url, timeout] {
+    return streams::ServiceClient::Create(endpoint_url, timeout);
+  });
+}
+
+std::unique_ptr<ReplicationApi> MakeRemoteReplicationApi(const std::string& endpoint_url,
+                                                         streams::ServiceClientOptions client) {
+  return std::make_unique<RemoteReplicationApi>(
+      endpoint_url, [endpoint_url, client = std::move(client)] {
+        return streams::ServiceClient::Create(endpoint_url, client);
+      });
 }
 
 }  // namespace tidewater::replicator

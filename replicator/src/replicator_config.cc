@@ -24,9 +24,9 @@ Result<ReplicatorConfig> ReadReplicatorConfig(const std::string& path) {
   }
   if (!root.IsMap()) return Invalid(path, "expected a map of settings");
   static const std::set<std::string> kKeys = {
-      "source",       "target",         "source_region",   "metrics_listen",
-      "batch_size",   "tables",         "source_kafka",    "kafka_topic_prefix",
-      "kafka_format", "kafka_group_id", "kafka_properties"};
+      "source",         "target",         "source_region",    "target_region", "profile",
+      "metrics_listen", "batch_size",     "tables",           "source_kafka",  "kafka_topic_prefix",
+      "kafka_format",   "kafka_group_id", "kafka_properties", "ca_bundle"};
   ReplicatorConfig config;
   try {
     for (const auto& entry : root) {
@@ -36,6 +36,9 @@ Result<ReplicatorConfig> ReadReplicatorConfig(const std::string& path) {
     if (root["source"]) config.source_url = root["source"].as<std::string>();
     if (root["target"]) config.target_url = root["target"].as<std::string>();
     if (root["source_region"]) config.source_region = root["source_region"].as<std::string>();
+    if (root["target_region"]) config.target_region = root["target_region"].as<std::string>();
+    if (root["profile"]) config.profile = root["profile"].as<std::string>();
+    if (root["ca_bundle"]) config.ca_bundle = root["ca_bundle"].as<std::string>();
     if (root["metrics_listen"]) config.metrics_listen = root["metrics_listen"].as<std::string>();
     if (root["batch_size"]) {
       const int64_t size = root["batch_size"].as<int64_t>();
@@ -78,8 +81,8 @@ Status ValidateReplicatorConfig(const ReplicatorConfig& config) {
   }
   if (config.target_url.empty()) return Status::Validation("target is required");
   for (const std::string* url : {&config.source_url, &config.target_url}) {
-    if (!url->empty() && !url->starts_with("http://")) {
-      return Status::Validation("endpoint must be an http:// URL: " + *url);
+    if (!url->empty() && !url->starts_with("http://") && !url->starts_with("https://")) {
+      return Status::Validation("endpoint must be an http:// or https:// URL: " + *url);
     }
   }
   if (kafka && config.source_region.empty() && config.source_url.empty()) {
@@ -112,6 +115,9 @@ connectors::StreamSourceConfig ChangeSourceOf(const ReplicatorConfig& config) {
   source.lease_table = "";
   if (config.source_kafka.empty()) {
     source.endpoint = config.source_url;
+    source.profile = config.profile;
+    source.endpoint_region = config.source_region;
+    source.ca_bundle = config.ca_bundle;
     return source;
   }
   source.kafka.brokers = config.source_kafka;

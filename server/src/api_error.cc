@@ -30,6 +30,11 @@ std::string_view NamespaceFor(const Status& status) {
     case ErrorCode::kSerialization:
     case ErrorCode::kUnknownOperation:
     case ErrorCode::kAccessDenied:
+    case ErrorCode::kMissingAuthenticationToken:
+    case ErrorCode::kIncompleteSignature:
+    case ErrorCode::kInvalidSignature:
+    case ErrorCode::kUnrecognizedClient:
+    case ErrorCode::kExpiredToken:
       return kCoralServiceNamespace;
     case ErrorCode::kValidation:
       return IsConstraintViolation(status.message()) ? kCoralValidateNamespace : kDynamoDbNamespace;

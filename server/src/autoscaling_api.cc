@@ -305,7 +305,12 @@ ApiError ToAutoScalingApiError(const Status& status) {
       type = "UnknownOperationException";
       break;
     case ErrorCode::kAccessDenied:
-      type = "AccessDeniedException";
+    case ErrorCode::kMissingAuthenticationToken:
+    case ErrorCode::kIncompleteSignature:
+    case ErrorCode::kInvalidSignature:
+    case ErrorCode::kUnrecognizedClient:
+    case ErrorCode::kExpiredToken:
+      type = ErrorTypeName(status.code());
       break;
     case ErrorCode::kInternal:
     case ErrorCode::kIOError:

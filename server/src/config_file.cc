@@ -81,6 +81,18 @@ Result<ConfigFileValues> ParseConfigText(const std::string& yaml_text) {
       TW_RETURN_IF_ERROR(Read(value, key, &values.s3_secret_access_key));
     } else if (key == "incremental-export-min-window-seconds") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.incremental_export_min_window_seconds));
+    } else if (key == "auth") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.auth));
+    } else if (key == "credentials-file") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.credentials_file));
+    } else if (key == "metrics-auth") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.metrics_auth));
+    } else if (key == "tls-cert") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.tls_cert));
+    } else if (key == "tls-key") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.tls_key));
+    } else if (key == "tls-client-ca") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.tls_client_ca));
     } else {
       return Status::Validation("unknown config key '" + key + "'");
     }

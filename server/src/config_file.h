@@ -3,10 +3,11 @@
 // kafka-brokers, kafka-topic-prefix, kafka-format, console, split-shard-bytes,
 // split-shard-writes-per-second, split-sustain-seconds, autoscaling-period-seconds, s3-endpoint,
 // s3-region, s3-path-style, s3-access-key-id, s3-secret-access-key,
-// incremental-export-min-window-seconds), plus kafka-properties: a mapping of librdkafka
-// properties passed to the Kafka publisher, and s3-local-buckets: a mapping of bucket name to
-// local directory (the flag --s3-local-bucket NAME=DIR). Flags given on the command line win
-// over the file.
+// incremental-export-min-window-seconds, auth, credentials-file, metrics-auth, tls-cert,
+// tls-key, tls-client-ca), plus
+// kafka-properties: a mapping of librdkafka properties passed to the Kafka publisher, and
+// s3-local-buckets: a mapping of bucket name to local directory (the flag --s3-local-bucket
+// NAME=DIR). Flags given on the command line win over the file.
 #pragma once
 
 #include <cstddef>
@@ -48,6 +49,14 @@ struct ConfigFileValues {
   std::optional<std::string> s3_secret_access_key;
   // The shortest incremental export window (checked by tidewaterd).
   std::optional<double> incremental_export_min_window_seconds;
+  // Request authentication (checked by tidewaterd: "off"/"required", "open"/"required").
+  std::optional<std::string> auth;
+  std::optional<std::string> credentials_file;
+  std::optional<std::string> metrics_auth;
+  // HTTPS: PEM files (checked when the server starts).
+  std::optional<std::string> tls_cert;
+  std::optional<std::string> tls_key;
+  std::optional<std::string> tls_client_ca;
 };
 
 // Errors (Validation): unreadable or malformed YAML, a key that is not a flag, a value of

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <map>
 #include <memory>
+#include <type_traits>
 
 #include "console_assets.h"
 #include "tidewater/core/json_codec.h"
@@ -86,11 +87,15 @@ std::optional<std::string> QueryParameter(std::string_view query, std::string_vi
   return std::nullopt;
 }
 
-// One live stream connection. Runs on its socket's executor only (one thread), so it
-// needs no locks; the pending handlers own it.
-class LiveStream : public std::enable_shared_from_this<LiveStream> {
+// One live stream connection, on a plain socket (ConsoleSocket) or a TLS stream
+// (ConsoleTlsStream). Runs on its socket's executor only (one thread), so it needs no locks;
+// the pending handlers own it.
+template <typename Socket>
+class LiveStream : public std::enable_shared_from_this<LiveStream<Socket>> {
+  using std::enable_shared_from_this<LiveStream<Socket>>::shared_from_this;
+
  public:
-  LiveStream(ConsoleSocket socket, Engine* engine, ServerMetrics* metrics, std::string region,
+  LiveStream(Socket socket, Engine* engine, ServerMetrics* metrics, std::string region,
              std::string table, std::function<bool()> stopping,
              std::chrono::milliseconds poll_interval, std::chrono::milliseconds idle_comment)
       : socket_(std::move(socket)),
@@ -231,11 +236,17 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
     closed_ = true;
     timer_.cancel();
     boost::system::error_code ignored;
-    socket_.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    auto& tcp = boost::beast::get_lowest_layer(socket_);
+    if constexpr (std::is_same_v<Socket, ConsoleSocket>) {
+      tcp.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+      tcp.close(ignored);
+    } else {
+      tcp.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+      tcp.close();
+    }
   }
 
-  ConsoleSocket socket_;
+  Socket socket_;
   net::basic_waitable_timer<std::chrono::steady_clock, net::wait_traits<std::chrono::steady_clock>,
                             net::io_context::executor_type>
       timer_;
@@ -262,6 +273,10 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
 bool Console::Owns(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
   return path == kPrefix || path.starts_with("/console/");
+}
+
+bool Console::ShowsItems(std::string_view target) {
+  return target.substr(0, target.find('?')) == kStreamPath;
 }
 
 Console::Answer Console::Handle(std::string_view target) const {
@@ -299,9 +314,17 @@ Console::Answer Console::Handle(std::string_view target) const {
 
 void Console::Follow(ConsoleSocket socket, std::string table,
                      std::function<bool()> stopping) const {
-  std::make_shared<LiveStream>(std::move(socket), options_.engine, options_.metrics,
-                               options_.region, std::move(table), std::move(stopping),
-                               options_.poll_interval, options_.idle_comment)
+  std::make_shared<LiveStream<ConsoleSocket>>(
+      std::move(socket), options_.engine, options_.metrics, options_.region, std::move(table),
+      std::move(stopping), options_.poll_interval, options_.idle_comment)
+      ->Start();
+}
+
+void Console::Follow(ConsoleTlsStream stream, std::string table,
+                     std::function<bool()> stopping) const {
+  std::make_shared<LiveStream<ConsoleTlsStream>>(
+      std::move(stream), options_.engine, options_.metrics, options_.region, std::move(table),
+      std::move(stopping), options_.poll_interval, options_.idle_comment)
       ->Start();
 }
 

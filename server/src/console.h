@@ -15,12 +15,18 @@
 // records is buffered per connection: the log is not read again until the client has taken the
 // previous batch.
 //
+// Over HTTPS the live stream runs on the connection's TLS stream (the Follow overload of
+// ConsoleTlsStream); when it ends it closes the TCP connection without a close_notify (the
+// answer is delimited by the close, "Connection: close").
+//
 // Thread safety: Handle may be called from any thread; Follow runs the connection on the
 // socket's executor (an io_context served by one thread).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -35,6 +41,9 @@ namespace tidewater::server {
 
 using ConsoleSocket =
     boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+// An HTTPS connection (handshake done, no timeout pending on its TCP stream).
+using ConsoleTlsStream = boost::beast::ssl_stream<
+    boost::beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type>>;
 
 class Console {
  public:
@@ -61,6 +70,9 @@ class Console {
 
   // Whether `target` (path and query) is the console's: /console or under /console/.
   static bool Owns(std::string_view target);
+  // Whether `target` is the live stream, the one console path that shows items (the page and
+  // the charts show no more than /metrics).
+  static bool ShowsItems(std::string_view target);
 
   // The answer to GET `target` (Owns(target) holds). For the stream endpoint on a table
   // with an enabled stream, only follow_table is set; errors answer JSON
@@ -71,6 +83,7 @@ class Console {
   // read) until the client goes away, the table is deleted, or `stopping()` holds (checked
   // at every poll; the server's shutdown). Keeps the connection alive by itself.
   void Follow(ConsoleSocket socket, std::string table, std::function<bool()> stopping) const;
+  void Follow(ConsoleTlsStream stream, std::string table, std::function<bool()> stopping) const;
 
  private:
   Options options_;

@@ -1,8 +1,8 @@
 // The API operations, one group per file: table_handlers.cc, backup_handlers.cc,
 // export_handlers.cc, import_handlers.cc, item_handlers.cc, query_scan_handlers.cc,
 // batch_handlers.cc, transaction_handlers.cc, streams_handlers.cc, replication_handlers.cc,
-// admin_handlers.cc. Each reads a parsed request object and writes its response through
-// RequestScope.
+// admin_handlers.cc, credential_handlers.cc. Each reads a parsed request object and writes its
+// response through RequestScope.
 #pragma once
 
 #include "service_context.h"
@@ -65,6 +65,10 @@ TW_OPERATION(GetRecords);
 // TidewaterAdmin_20261205 (admin_handlers.cc)
 TW_OPERATION(SplitShard);
 TW_OPERATION(EstimateCost);
+// TidewaterAdmin_20261205 (credential_handlers.cc)
+TW_OPERATION(CreateCredentials);
+TW_OPERATION(ListCredentials);
+TW_OPERATION(DeleteCredentials);
 
 #undef TW_OPERATION
 

@@ -6,13 +6,16 @@
 #include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <optional>
+#include <type_traits>
 
 #include "api_error.h"
 #include "crc32.h"
@@ -29,8 +32,10 @@ namespace {
 
 // Connections use their io_context's executor directly (no type erasure, no strand).
 using Executor = net::io_context::executor_type;
-using Stream = beast::basic_stream<tcp, Executor>;
+using PlainStream = beast::basic_stream<tcp, Executor>;
+using TlsStream = ConsoleTlsStream;
 using Socket = tcp::socket::rebind_executor<Executor>::other;
+static_assert(std::is_same_v<TlsStream, beast::ssl_stream<PlainStream>>);
 
 std::string_view View(beast::string_view s) { return std::string_view(s.data(), s.size()); }
 
@@ -87,6 +92,12 @@ std::string HttpDate() {
   return text;
 }
 
+// A GET refused for want of a valid signature: "<error type>: <message>".
+http::response<http::string_body> Forbidden(unsigned version, const Status& status) {
+  return TextAnswer(version, http::status::forbidden, "text/plain",
+                    std::string(ErrorTypeName(status.code())) + ": " + status.message() + "\n");
+}
+
 // An error the HTTP layer answers by itself (the request never reached an operation).
 http::response<http::string_body> ProtocolError(unsigned version, unsigned http_status,
                                                 Status status) {
@@ -98,10 +109,18 @@ http::response<http::string_body> ProtocolError(unsigned version, unsigned http_
 
 }  // namespace
 
-class HttpServer::Session : public std::enable_shared_from_this<Session> {
+// One connection: PlainStream for http, TlsStream for https (a template, so that the plain
+// path has no indirection). Everything TLS adds is the handshake before the first request
+// and the close_notify exchange before the TCP close.
+template <typename Stream>
+class HttpServer::Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
  public:
-  Session(Socket&& socket, HttpServer* server)
-      : stream_(std::move(socket)), server_(server), metrics_(server->metrics_) {
+  template <typename... Args>
+  Session(HttpServer* server, Args&&... stream_args)
+      : stream_(std::forward<Args>(stream_args)...), server_(server), metrics_(server->metrics_) {
     metrics_->ConnectionOpened();
   }
   // May run after the HttpServer is gone (pending handlers die with their io_context),
@@ -109,17 +128,40 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   ~Session() { metrics_->ConnectionClosed(); }
 
   void Start() {
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::Read, shared_from_this()));
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->Read();
+      }
+    });
   }
 
  private:
+  // The TCP stream (and its timer) under the connection.
+  PlainStream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  // The TLS handshake, within the read timeout. A failure (a client speaking plain HTTP,
+  // an old protocol version, no client certificate under mutual TLS) drops the connection.
+  void Handshake() {
+    Tcp().expires_after(server_->limits_.read_timeout);
+    stream_.async_handshake(
+        net::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+          if (ec) {
+            self->server_->metrics_->TlsHandshakeFailed();
+            spdlog::debug("event=tls_handshake_failed error=\"{}\"", ec.message());
+            return;
+          }
+          self->Read();
+        });
+  }
+
   // Header first, so that a client waiting on "Expect: 100-continue" (curl does for
   // larger bodies) is told to go on; the read timeout covers header and body together.
   void Read() {
     parser_.emplace();
     parser_->body_limit(server_->limits_.max_body_bytes);
-    stream_.expires_after(server_->limits_.read_timeout);
+    Tcp().expires_after(server_->limits_.read_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
@@ -143,7 +185,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRead(beast::error_code ec, size_t) {
-    if (ec == http::error::end_of_stream) return Close();
+    if (ec == http::error::end_of_stream) return Close(/*linger=*/false);
     if (ec == http::error::body_limit) {
       server_->metrics_->BodyTooLarge();
       return Write(ProtocolError(parser_->get().version(), 413,
@@ -181,10 +223,15 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
                              : TextAnswer(version, http::status::service_unavailable, "text/plain",
                                           health.message() + "\n");
     } else if (request.method() == http::verb::get && request.target() == "/metrics") {
-      response = TextAnswer(version, http::status::ok, "text/plain; version=0.0.4",
-                            server_->metrics_->Serialize());
+      Status authenticated = AuthenticateGet(request, /*shows_items=*/false);
+      response = authenticated.ok()
+                     ? TextAnswer(version, http::status::ok, "text/plain; version=0.0.4",
+                                  server_->metrics_->Serialize())
+                     : Forbidden(version, authenticated);
     } else if (request.method() == http::verb::get && server_->console_ != nullptr &&
                Console::Owns(View(request.target()))) {
+      Status authenticated = AuthenticateGet(request, Console::ShowsItems(View(request.target())));
+      if (!authenticated.ok()) return Write(Forbidden(version, authenticated), keep_alive);
       Console::Answer answer = server_->console_->Handle(View(request.target()));
       if (answer.follow_table) return FollowStream(std::move(*answer.follow_table));
       response = TextAnswer(version, static_cast<http::status>(answer.status), answer.content_type,
@@ -196,14 +243,28 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     Write(std::move(response), keep_alive);
   }
 
+  // Ok when a GET of /metrics or the console may be answered: always without an
+  // authenticator, else when it is open (`shows_items` false and metrics_open) or the
+  // authenticator accepts the request; otherwise the authenticator's error.
+  Status AuthenticateGet(const http::request<http::string_body>& request, bool shows_items) const {
+    const GetAuthentication& rule = server_->get_authentication_;
+    if (rule.authenticator == nullptr || (rule.metrics_open && !shows_items)) return Status::Ok();
+    return rule.authenticator->Authenticate(BeastRequestView(request));
+  }
+
   // Hands the connection to the console's live stream, which answers and keeps it; this
   // session ends here.
   void FollowStream(std::string table) {
     server_->in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     counted_ = false;
     HttpServer* server = server_;
-    server_->console_->Follow(stream_.release_socket(), std::move(table),
-                              [server] { return server->stopping(); });
+    auto stopping = [server] { return server->stopping(); };
+    if constexpr (kTls) {
+      Tcp().expires_never();
+      server_->console_->Follow(std::move(stream_), std::move(table), std::move(stopping));
+    } else {
+      server_->console_->Follow(stream_.release_socket(), std::move(table), std::move(stopping));
+    }
   }
 
   void Write(http::response<http::string_body> response, bool keep_alive) {
@@ -211,7 +272,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     response.keep_alive(keep_alive);
     response.set(http::field::date, HttpDate());
     response_ = std::move(response);
-    stream_.expires_after(server_->limits_.read_timeout);
+    Tcp().expires_after(server_->limits_.read_timeout);
     http::async_write(stream_, response_,
                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(), keep_alive));
   }
@@ -222,31 +283,38 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
       counted_ = false;
     }
     if (ec) return;
-    if (!keep_alive) return LingeringClose();
+    if (!keep_alive) return Close(/*linger=*/true);
     Read();
   }
 
-  void Close() {
+  // Stops sending: TLS's close_notify first (waiting a short time for the client's), then
+  // the TCP shutdown. With `linger` (after an answer the client may not have finished
+  // sending for: 413, malformed HTTP), then reads and discards until the client closes or
+  // the short time passes: closing with unread input would reset the connection and could
+  // destroy the answer before the client reads it.
+  void Close(bool linger) {
+    Tcp().expires_after(std::min<std::chrono::milliseconds>(server_->limits_.read_timeout,
+                                                            std::chrono::seconds(2)));
+    if constexpr (kTls) {
+      stream_.async_shutdown(
+          [self = shared_from_this(), linger](beast::error_code) { self->ShutdownSend(linger); });
+    } else {
+      ShutdownSend(linger);
+    }
+  }
+
+  void ShutdownSend(bool linger) {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (linger) Discard();
   }
 
-  // Closes after an answer the client may not have finished sending for (413, malformed
-  // HTTP): stop sending, then read and discard until the client closes or a short time
-  // passes. Closing with unread input would reset the connection and could destroy the
-  // answer before the client reads it.
-  void LingeringClose() {
-    Close();
-    stream_.expires_after(std::min<std::chrono::milliseconds>(server_->limits_.read_timeout,
-                                                              std::chrono::seconds(2)));
-    Discard();
-  }
-
+  // Reads below TLS: after close_notify only the client's leftovers can come.
   void Discard() {
-    stream_.async_read_some(net::buffer(discard_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (!ec) self->Discard();
-                            });
+    Tcp().async_read_some(net::buffer(discard_),
+                          [self = shared_from_this()](beast::error_code ec, size_t) {
+                            if (!ec) self->Discard();
+                          });
   }
 
   Stream stream_;
@@ -261,14 +329,17 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
 
 HttpServer::HttpServer(std::vector<net::io_context*> workers, const RequestRouter* router,
                        ServerMetrics* metrics, Limits limits, std::function<Status()> health,
-                       const Console* console)
+                       const Console* console, GetAuthentication get_authentication,
+                       std::shared_ptr<net::ssl::context> tls)
     : workers_(std::move(workers)),
       acceptor_(*workers_.front()),
       router_(router),
       metrics_(metrics),
       limits_(limits),
       health_(std::move(health)),
-      console_(console) {}
+      console_(console),
+      get_authentication_(get_authentication),
+      tls_(std::move(tls)) {}
 
 Status HttpServer::Listen(const tcp::endpoint& endpoint) {
   beast::error_code ec;
@@ -297,7 +368,11 @@ void HttpServer::Accept() {
     } else {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), this)->Start();
+      if (tls_) {
+        std::make_shared<Session<TlsStream>>(this, std::move(socket), *tls_)->Start();
+      } else {
+        std::make_shared<Session<PlainStream>>(this, std::move(socket))->Start();
+      }
     }
     Accept();
   });

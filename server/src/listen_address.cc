@@ -36,4 +36,13 @@ Result<boost::asio::ip::tcp::endpoint> ParseListenAddress(std::string_view text)
   return boost::asio::ip::tcp::endpoint(address, static_cast<uint16_t>(port));
 }
 
+bool IsLoopback(const boost::asio::ip::tcp::endpoint& endpoint) {
+  const boost::asio::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+        .is_loopback();
+  }
+  return address.is_loopback();
+}
+
 }  // namespace tidewater::server

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <filesystem>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -18,18 +20,24 @@
 #include "import_jobs.h"
 #include "listen_address.h"
 #include "request_router.h"
+#include "server_credential_store.h"
 #include "server_metrics.h"
 #include "server_secret.h"
 #include "service_context.h"
 #include "shard_autosplit.h"
 #include "shard_iterator.h"
+#include "sigv4_authenticator.h"
 #include "table_cost.h"
 #include "table_schemas.h"
 #include "throughput_limiter.h"
+#include "tidewater/security/tls.h"
 #include "transaction_tokens.h"
 
 namespace tidewater::server {
 namespace {
+
+// The credentials created through the admin API, in the data directory.
+constexpr std::string_view kStoredCredentialsFile = "credentials.yaml";
 
 // The console's charts keep an hour at the default interval (5 s).
 constexpr size_t kConsoleHistoryPoints = 720;
@@ -45,6 +53,48 @@ void LogExportStore(const ObjectStoreOptions& store) {
                store.endpoint, store.region, store.path_style, buckets);
 }
 
+// How requests are authenticated, for the start-up log line (never a secret).
+std::string DescribeAuthentication(const ServerOptions& options,
+                                   const ServerCredentialStore* credentials, bool loopback) {
+  if (!options.require_auth) {
+    if (options.authenticator) return "custom";
+    return loopback ? "off (loopback only; requests are not authenticated)"
+                    : "off (requests are not authenticated)";
+  }
+  std::string description =
+      options.authenticator
+          ? "required (custom authenticator"
+          : "required (SigV4 for region " + options.region + "; " +
+                std::to_string(credentials->given_count()) + " credentials given at start, " +
+                std::to_string(credentials->List().size() - credentials->given_count()) + " stored";
+  description += options.metrics_open ? "; GET /metrics open)" : "; GET /metrics signed)";
+  return description;
+}
+
+// "http", "https", or "https+mtls" (client certificates required), for the start-up line.
+std::string_view DescribeScheme(const ServerOptions& options) {
+  if (options.tls_cert_file.empty()) return "http";
+  return options.tls_client_ca_file.empty() ? "https" : "https+mtls";
+}
+
+// The listener's TLS context: null without a certificate. Errors: a key without a
+// certificate (or the reverse), a client CA without a certificate, unreadable or mismatched
+// files (security::MakeTlsServerContext).
+Result<std::shared_ptr<boost::asio::ssl::context>> ListenerTls(const ServerOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    if (!options.tls_client_ca_file.empty()) {
+      return Status::Validation("a TLS client CA needs a TLS certificate and key (HTTPS)");
+    }
+    return std::shared_ptr<boost::asio::ssl::context>();
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return Status::Validation(
+        "TLS needs both a certificate and its private key (--tls-cert and --tls-key)");
+  }
+  return security::MakeTlsServerContext(
+      {options.tls_cert_file, options.tls_key_file, options.tls_client_ca_file});
+}
+
 int WorkerThreads(int requested) {
   if (requested > 0) return requested;
   int hardware = static_cast<int>(std::thread::hardware_concurrency());
@@ -55,11 +105,14 @@ class ServerImpl final : public Server {
  public:
   ServerImpl(const ServerOptions& options, std::unique_ptr<Engine> owned_engine, Engine* engine,
              std::string secret, std::unique_ptr<AutoScalingRegistry> autoscaling_registry,
-             std::unique_ptr<ExportJobs> exports, std::unique_ptr<ImportJobs> imports)
+             std::unique_ptr<ExportJobs> exports, std::unique_ptr<ImportJobs> imports,
+             std::unique_ptr<ServerCredentialStore> credentials,
+             std::shared_ptr<const Authenticator> authenticator,
+             std::shared_ptr<boost::asio::ssl::context> tls)
       : options_(options),
         owned_engine_(std::move(owned_engine)),
-        authenticator_(options.authenticator ? options.authenticator
-                                             : std::make_shared<AcceptAllAuthenticator>()),
+        credentials_(std::move(credentials)),
+        authenticator_(std::move(authenticator)),
         engine_(engine),
         schemas_(engine),
         iterators_(std::move(secret), options.region, options.clock),
@@ -72,16 +125,18 @@ class ServerImpl final : public Server {
         imports_(std::move(imports)),
         metrics_(RequestRouter::OperationNames(), engine,
                  WithServerCollectables(options.extra_metrics)),
-        service_{engine,       options.clock, options.region, &schemas_,     &expressions_,
-                 &iterators_,  &tokens_,      &metrics_,      &replicators_, &throughput_,
-                 &autoscaler_, &cost_,        exports_.get(), imports_.get()},
+        service_{engine,       options.clock, options.region, &schemas_,      &expressions_,
+                 &iterators_,  &tokens_,      &metrics_,      &replicators_,  &throughput_,
+                 &autoscaler_, &cost_,        exports_.get(), imports_.get(), credentials_.get()},
         router_(&service_, authenticator_.get(), options.max_body_bytes),
         history_(kConsoleHistoryPoints),
         console_(Console::Options{engine, &history_, options.region, &metrics_}),
         workers_(MakeWorkers(WorkerThreads(options.worker_threads))),
         http_(
             WorkerPointers(), &router_, &metrics_, {options.max_body_bytes, options.read_timeout},
-            [engine] { return engine->WriteHealth(); }, options.console ? &console_ : nullptr) {}
+            [engine] { return engine->WriteHealth(); }, options.console ? &console_ : nullptr,
+            {options.require_auth ? authenticator_.get() : nullptr, options.metrics_open},
+            std::move(tls)) {}
 
   ~ServerImpl() override { Shutdown(); }
 
@@ -105,9 +160,12 @@ class ServerImpl final : public Server {
       worker->thread = std::thread([io = &worker->io] { io->run(); });
     }
     started_ = true;
-    spdlog::info("event=listening address={} port={} region={} data_dir={} workers={}",
-                 endpoint.address().to_string(), http_.port(), options_.region, options_.data_dir,
-                 workers_.size());
+    spdlog::info(
+        "event=listening scheme={} address={} port={} region={} data_dir={} workers={} "
+        "auth=\"{}\"",
+        DescribeScheme(options_), endpoint.address().to_string(), http_.port(), options_.region,
+        options_.data_dir, workers_.size(),
+        DescribeAuthentication(options_, credentials_.get(), IsLoopback(endpoint)));
     return Status::Ok();
   }
 
@@ -173,6 +231,7 @@ class ServerImpl final : public Server {
 
   ServerOptions options_;
   std::unique_ptr<Engine> owned_engine_;
+  std::unique_ptr<ServerCredentialStore> credentials_;  // with require_auth only
   std::shared_ptr<const Authenticator> authenticator_;
   Engine* engine_;
   TableSchemas schemas_;
@@ -205,6 +264,8 @@ class ServerImpl final : public Server {
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   TW_ASSIGN_OR_RETURN(auto endpoint, ParseListenAddress(options.listen));
+  // Before the engine opens: a bad certificate fails fast and touches nothing.
+  TW_ASSIGN_OR_RETURN(std::shared_ptr<boost::asio::ssl::context> tls, ListenerTls(options));
   std::unique_ptr<Engine> owned_engine;
   Engine* engine = options.engine;
   if (engine == nullptr) {
@@ -238,9 +299,24 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   TW_ASSIGN_OR_RETURN(std::unique_ptr<ImportJobs> imports,
                       ImportJobs::Open(std::move(import_options)));
   LogExportStore(options.object_store);
-  auto server =
-      std::make_unique<ServerImpl>(options, std::move(owned_engine), engine, std::move(secret),
-                                   std::move(autoscaling), std::move(exports), std::move(imports));
+  std::unique_ptr<ServerCredentialStore> credentials;
+  std::shared_ptr<const Authenticator> authenticator = options.authenticator;
+  if (options.require_auth) {
+    TW_ASSIGN_OR_RETURN(
+        credentials,
+        ServerCredentialStore::Open(
+            std::filesystem::path(options.data_dir) / kStoredCredentialsFile, options.credentials));
+    if (!authenticator) {
+      authenticator =
+          std::make_shared<SigV4Authenticator>(credentials.get(), options.region, options.clock);
+    }
+  } else if (!authenticator) {
+    authenticator = std::make_shared<AcceptAllAuthenticator>();
+  }
+  auto server = std::make_unique<ServerImpl>(
+      options, std::move(owned_engine), engine, std::move(secret), std::move(autoscaling),
+      std::move(exports), std::move(imports), std::move(credentials), std::move(authenticator),
+      std::move(tls));
   TW_RETURN_IF_ERROR(server->Run(endpoint));
   return std::unique_ptr<Server>(std::move(server));
 }

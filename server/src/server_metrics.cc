@@ -58,6 +58,7 @@ ServerMetrics::ServerMetrics(const std::vector<std::string>& operations, Engine*
                        .Register(*registry_);
   body_too_large_ = &rejected.Add({{"reason", "body_too_large"}});
   malformed_http_ = &rejected.Add({{"reason", "malformed_http"}});
+  tls_handshake_failed_ = &rejected.Add({{"reason", "tls_handshake_failed"}});
   records_read_ = &prometheus::BuildCounter()
                        .Name("tidewater_stream_records_read_total")
                        .Help("Stream records returned by GetRecords")

@@ -50,6 +50,7 @@ class ServerMetrics {
   void ConnectionClosed() { connections_->Decrement(); }
   void BodyTooLarge() { body_too_large_->Increment(); }
   void MalformedHttp() { malformed_http_->Increment(); }
+  void TlsHandshakeFailed() { tls_handshake_failed_->Increment(); }
   void StreamRecordsRead(size_t count) { records_read_->Increment(static_cast<double>(count)); }
 
   // The Prometheus text exposition of every metric.
@@ -70,6 +71,7 @@ class ServerMetrics {
   prometheus::Gauge* connections_;
   prometheus::Counter* body_too_large_;
   prometheus::Counter* malformed_http_;
+  prometheus::Counter* tls_handshake_failed_;
   prometheus::Counter* records_read_;
 };
 

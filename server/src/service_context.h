@@ -1,7 +1,8 @@
 // What every API handler works with: the shared service state (engine, clock, region,
 // key schemas, expression cache, iterator codec, transaction tokens, metrics, replicator
-// reports, throughput limiter, auto scaling, cost estimates, table exports and imports) and the
-// per-request scope (response writer, error details).
+// reports, throughput limiter, auto scaling, cost estimates, table exports and imports, the
+// credentials requests are signed with) and the per-request scope (response writer, error
+// details).
 #pragma once
 
 #include <rapidjson/document.h>
@@ -20,6 +21,7 @@
 #include "tidewater/core/engine.h"
 #include "tidewater/core/expression.h"
 #include "tidewater/core/json_codec.h"
+#include "tidewater/security/credential_store.h"
 #include "transaction_tokens.h"
 
 namespace tidewater::server {
@@ -45,6 +47,9 @@ struct ServiceContext {
   TableCostEstimator* cost;  // monthly cost estimates (EstimateCost, /metrics)
   ExportJobs* exports;       // table exports (ExportTableToPointInTime, DescribeExport, ...)
   ImportJobs* imports;       // table imports (ImportTable, DescribeImport, ListImports)
+  // The credentials signatures are checked against (CreateCredentials, ListCredentials,
+  // DeleteCredentials); null when the server does not require authentication.
+  security::CredentialStore* credentials;
 };
 
 // One request in progress. A handler writes its whole response document (one JSON object)

@@ -5,16 +5,16 @@
 namespace tidewater::streams {
 
 Result<std::unique_ptr<ClientPool>> ClientPool::Create(std::string endpoint_url,
-                                                       std::chrono::milliseconds timeout) {
+                                                       ServiceClientOptions options) {
   TW_ASSIGN_OR_RETURN(std::unique_ptr<ServiceClient> first,
-                      ServiceClient::Create(endpoint_url, timeout));
+                      ServiceClient::Create(endpoint_url, options));
   return std::unique_ptr<ClientPool>(
-      new ClientPool(std::move(endpoint_url), timeout, std::move(first)));
+      new ClientPool(std::move(endpoint_url), std::move(options), std::move(first)));
 }
 
-ClientPool::ClientPool(std::string endpoint_url, std::chrono::milliseconds timeout,
+ClientPool::ClientPool(std::string endpoint_url, ServiceClientOptions options,
                        std::unique_ptr<ServiceClient> first)
-    : endpoint_url_(std::move(endpoint_url)), timeout_(timeout) {
+    : endpoint_url_(std::move(endpoint_url)), options_(std::move(options)) {
   idle_.push_back(std::move(first));
 }
 
@@ -29,7 +29,7 @@ Result<rapidjson::Document> ClientPool::Call(std::string_view target, std::strin
     }
   }
   if (!client) {
-    TW_ASSIGN_OR_RETURN(client, ServiceClient::Create(endpoint_url_, timeout_));
+    TW_ASSIGN_OR_RETURN(client, ServiceClient::Create(endpoint_url_, options_));
   }
   Result<std::string> response = client->CallJson(target, body, headers);
   {

@@ -16,20 +16,21 @@ namespace tidewater::streams {
 
 class ClientPool {
  public:
-  // Fails (Validation) when `endpoint_url` is not a usable URL.
+  // Every client is created with `options`. Fails (Validation) when `endpoint_url` is not a
+  // usable URL.
   static Result<std::unique_ptr<ClientPool>> Create(std::string endpoint_url,
-                                                    std::chrono::milliseconds timeout);
+                                                    ServiceClientOptions options);
 
   // One AWS JSON call; the response parsed. Thread-safe.
   Result<rapidjson::Document> Call(std::string_view target, std::string_view body,
                                    const HttpHeaders& headers = {});
 
  private:
-  ClientPool(std::string endpoint_url, std::chrono::milliseconds timeout,
+  ClientPool(std::string endpoint_url, ServiceClientOptions options,
              std::unique_ptr<ServiceClient> first);
 
   const std::string endpoint_url_;
-  const std::chrono::milliseconds timeout_;
+  const ServiceClientOptions options_;
   std::mutex mu_;
   std::vector<std::unique_ptr<ServiceClient>> idle_;  // guarded by mu_
 };

@@ -202,8 +202,16 @@ Result<std::unique_ptr<QuarantineStore>> MakeEngineQuarantineStore(Engine& engin
 
 Result<std::unique_ptr<QuarantineStore>> MakeRemoteQuarantineStore(
     std::string endpoint_url, std::string table, std::chrono::milliseconds timeout) {
+  TW_ASSIGN_OR_RETURN(std::optional<security::SigningIdentity> identity, ResolveClientIdentity());
+  return MakeRemoteQuarantineStore(std::move(endpoint_url), std::move(table),
+                                   ServiceClientOptions{timeout, std::move(identity)});
+}
+
+Result<std::unique_ptr<QuarantineStore>> MakeRemoteQuarantineStore(std::string endpoint_url,
+                                                                   std::string table,
+                                                                   ServiceClientOptions client) {
   TW_ASSIGN_OR_RETURN(std::unique_ptr<ClientPool> pool,
-                      ClientPool::Create(std::move(endpoint_url), timeout));
+                      ClientPool::Create(std::move(endpoint_url), std::move(client)));
   auto store = std::make_unique<RemoteQuarantineStore>(std::move(pool), std::move(table));
   TW_RETURN_IF_ERROR(store->EnsureTable());
   return std::unique_ptr<QuarantineStore>(std::move(store));

@@ -84,8 +84,16 @@ class RemoteLeaseStore final : public LeaseStore {
 Result<std::unique_ptr<LeaseStore>> MakeRemoteLeaseStore(std::string endpoint_url,
                                                          std::string table,
                                                          std::chrono::milliseconds timeout) {
+  TW_ASSIGN_OR_RETURN(std::optional<security::SigningIdentity> identity, ResolveClientIdentity());
+  return MakeRemoteLeaseStore(std::move(endpoint_url), std::move(table),
+                              ServiceClientOptions{timeout, std::move(identity)});
+}
+
+Result<std::unique_ptr<LeaseStore>> MakeRemoteLeaseStore(std::string endpoint_url,
+                                                         std::string table,
+                                                         ServiceClientOptions client) {
   TW_ASSIGN_OR_RETURN(std::unique_ptr<ClientPool> pool,
-                      ClientPool::Create(std::move(endpoint_url), timeout));
+                      ClientPool::Create(std::move(endpoint_url), std::move(client)));
   auto store = std::make_unique<RemoteLeaseStore>(std::move(pool), std::move(table));
   TW_RETURN_IF_ERROR(store->EnsureTable());
   return std::unique_ptr<LeaseStore>(std::move(store));

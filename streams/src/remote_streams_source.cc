@@ -340,8 +340,16 @@ class RemoteStreamsSource final : public ChangeSource {
 Result<std::unique_ptr<ChangeSource>> MakeRemoteStreamsSource(std::string endpoint_url,
                                                               TableName table,
                                                               std::chrono::milliseconds timeout) {
+  TW_ASSIGN_OR_RETURN(std::optional<security::SigningIdentity> identity, ResolveClientIdentity());
+  return MakeRemoteStreamsSource(std::move(endpoint_url), std::move(table),
+                                 ServiceClientOptions{timeout, std::move(identity)});
+}
+
+Result<std::unique_ptr<ChangeSource>> MakeRemoteStreamsSource(std::string endpoint_url,
+                                                              TableName table,
+                                                              ServiceClientOptions client) {
   TW_ASSIGN_OR_RETURN(std::unique_ptr<ClientPool> pool,
-                      ClientPool::Create(std::move(endpoint_url), timeout));
+                      ClientPool::Create(std::move(endpoint_url), std::move(client)));
   return std::unique_ptr<ChangeSource>(
       std::make_unique<RemoteStreamsSource>(std::move(pool), std::move(table)));
 }

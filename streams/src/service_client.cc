@@ -1,15 +1,22 @@
 #include "tidewater/streams/service_client.h"
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <rapidjson/document.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <charconv>
+#include <cstdlib>
 #include <optional>
+
+#include "tidewater/security/request_signer.h"
 
 namespace tidewater::streams {
 namespace {
@@ -17,10 +24,55 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace sigv4 = security::sigv4;
 using tcp = asio::ip::tcp;
 
 constexpr std::string_view kJsonContentType = "application/x-amz-json-1.0";
 constexpr std::string_view kProtobufContentType = "application/x-protobuf";
+
+// Application Auto Scaling's X-Amz-Target prefix (tidewaterd's kAutoScalingTargetPrefix) and
+// the signing names: its operations are scoped to their own service, the rest to DynamoDB's.
+constexpr std::string_view kAutoScalingTargetPrefix = "AnyScaleFrontendService.";
+constexpr std::string_view kAutoScalingService = "application-autoscaling";
+constexpr std::string_view kDynamoDbService = "dynamodb";
+
+std::string_view SigningServiceOf(std::string_view target) {
+  return target.starts_with(kAutoScalingTargetPrefix) ? kAutoScalingService : kDynamoDbService;
+}
+
+// `text` with its %XX escapes decoded (a malformed escape stays as it is).
+std::string PercentDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned byte = 0;
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::from_chars(text.data() + i + 1, text.data() + i + 3, byte, 16).ptr ==
+            text.data() + i + 3) {
+      out += static_cast<char>(byte);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// The parameters of a query string ("a=1&b=x%20y"), decoded.
+sigv4::Params QueryParams(std::string_view query) {
+  sigv4::Params params;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+    if (pair.empty()) continue;
+    const size_t equals = pair.find('=');
+    params.emplace_back(
+        PercentDecode(pair.substr(0, equals)),
+        equals == std::string_view::npos ? "" : PercentDecode(pair.substr(equals + 1)));
+  }
+  return params;
+}
 
 // The ErrorCode whose DynamoDB type name ends `type` ("com.amazonaws...#Name" or "Name").
 ErrorCode CodeOfErrorType(std::string_view type) {
@@ -29,7 +81,7 @@ ErrorCode CodeOfErrorType(std::string_view type) {
   }
   if (type == "InternalServerError") return ErrorCode::kInternal;
   for (int code = static_cast<int>(ErrorCode::kValidation);
-       code <= static_cast<int>(ErrorCode::kImportNotFound); ++code) {
+       code < static_cast<int>(ErrorCode::kInternal); ++code) {
     if (ErrorTypeName(static_cast<ErrorCode>(code)) == type) return static_cast<ErrorCode>(code);
   }
   return ErrorCode::kInternal;
@@ -56,9 +108,18 @@ Status ErrorFromResponse(unsigned status, const std::string& body) {
 
 class BeastServiceClient final : public ServiceClient {
  public:
-  BeastServiceClient(std::string url, std::string host, std::string port,
-                     std::chrono::milliseconds timeout)
-      : url_(std::move(url)), host_(std::move(host)), port_(std::move(port)), timeout_(timeout) {}
+  // `host_header`: the URL's authority ("127.0.0.1:8000", "[::1]:8000"); `host`, `port`:
+  // what to connect to; `tls`: the context of an https endpoint, null for http.
+  BeastServiceClient(std::string url, std::string host_header, std::string host, std::string port,
+                     ServiceClientOptions options, std::shared_ptr<asio::ssl::context> tls)
+      : url_(std::move(url)),
+        host_header_(std::move(host_header)),
+        host_(std::move(host)),
+        port_(std::move(port)),
+        timeout_(options.timeout),
+        tls_(std::move(tls)) {
+    if (options.identity) signer_.emplace(std::move(*options.identity));
+  }
 
   Result<std::string> CallJson(std::string_view target, std::string_view json_body,
                                const HttpHeaders& extra_headers) override {
@@ -71,7 +132,7 @@ class BeastServiceClient final : public ServiceClient {
 
   Result<HttpResponse> Get(std::string_view path) override {
     http::request<http::string_body> request{http::verb::get, std::string(path), 11};
-    return Exchange(std::move(request));
+    return Exchange(std::move(request), kDynamoDbService);
   }
 
   const std::string& endpoint_url() const override { return url_; }
@@ -85,20 +146,24 @@ class BeastServiceClient final : public ServiceClient {
                 beast::string_view(content_type.data(), content_type.size()));
     for (const auto& [name, value] : extra_headers) request.set(name, value);
     request.body().assign(body.data(), body.size());
-    TW_ASSIGN_OR_RETURN(HttpResponse response, Exchange(std::move(request)));
+    TW_ASSIGN_OR_RETURN(HttpResponse response,
+                        Exchange(std::move(request), SigningServiceOf(target)));
     if (response.status / 100 != 2) return ErrorFromResponse(response.status, response.body);
     return std::move(response.body);
   }
 
-  // Sends one request and reads its answer on the kept connection (connecting first
-  // when there is none), all within the timeout.
-  Result<HttpResponse> Exchange(http::request<http::string_body> request) {
-    request.set(http::field::host, host_ + ":" + port_);
+  // Sends one request (signed for `service` when the client has an identity) and reads its
+  // answer on the kept connection (connecting first when there is none), all within the
+  // timeout.
+  Result<HttpResponse> Exchange(http::request<http::string_body> request,
+                                std::string_view service) {
+    request.set(http::field::host, host_header_);
     request.keep_alive(true);
     request.prepare_payload();
+    if (signer_) Sign(request, service);
     beast::error_code error;
     std::optional<http::response<http::string_body>> response;
-    const bool reused = stream_ && stream_->socket().is_open();
+    const bool reused = Connected();
     if (!reused) Connect(error);
     if (!error) Transfer(request, response, error);
     if (error && reused) {
@@ -109,44 +174,118 @@ class BeastServiceClient final : public ServiceClient {
       if (!error) Transfer(request, response, error);
     }
     if (error) {
-      stream_.reset();
-      return Status(ErrorCode::kIOError, "tidewaterd at " + url_ + ": " + error.message());
+      std::string reason = Describe(error);
+      Disconnect();
+      return Status(ErrorCode::kIOError, "tidewaterd at " + url_ + ": " + reason);
     }
-    if (!response->keep_alive()) stream_.reset();
+    if (!response->keep_alive()) Disconnect();
     return HttpResponse{response->result_int(), std::move(response->body())};
   }
 
+  // Adds the SigV4 headers. The signature covers every header set so far but
+  // Content-Length (as the AWS SDKs sign: host, content-type, x-amz-target, ...).
+  void Sign(http::request<http::string_body>& request, std::string_view service) {
+    const std::string_view target(request.target().data(), request.target().size());
+    const size_t question = target.find('?');
+    sigv4::Request to_sign;
+    to_sign.method = std::string(request.method_string());
+    // The path as sent, encoded once more: the canonical URI of every service but S3.
+    to_sign.canonical_uri = sigv4::UriEncode(target.substr(0, question), /*keep_slash=*/true);
+    if (question != std::string_view::npos) {
+      to_sign.query = QueryParams(target.substr(question + 1));
+    }
+    for (const auto& field : request) {
+      if (field.name() == http::field::content_length) continue;
+      to_sign.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    to_sign.payload_sha256 = sigv4::Sha256Hex(request.body());
+    for (auto& [name, value] : signer_->Sign(to_sign, service, std::chrono::system_clock::now())) {
+      request.set(name, value);
+    }
+  }
+
+  // `error`'s message; for a refused server certificate also OpenSSL's reason ("certificate
+  // verify failed (SSL routines): unable to get local issuer certificate").
+  std::string Describe(const beast::error_code& error) {
+    std::string reason = error.message();
+    if (secure_) {
+      const long verified = SSL_get_verify_result(secure_->native_handle());
+      if (verified != X509_V_OK) {
+        reason += std::string(": ") + X509_verify_cert_error_string(verified);
+      }
+    }
+    return reason;
+  }
+
+  bool Connected() { return (plain_ || secure_) && Tcp().socket().is_open(); }
+
+  // The TCP stream under the connection (which exists).
+  beast::tcp_stream& Tcp() { return secure_ ? secure_->next_layer() : *plain_; }
+
+  void Disconnect() {
+    plain_.reset();
+    secure_.reset();
+  }
+
+  // Connects (and for https, handshakes) within the timeout.
   void Connect(beast::error_code& error) {
-    stream_.emplace(io_);
-    stream_->expires_after(timeout_);
+    Disconnect();
+    if (tls_) {
+      secure_.emplace(io_, *tls_);
+      Status named = security::SetTlsPeerName(secure_->native_handle(), host_);
+      if (!named.ok()) {
+        error = asio::error::invalid_argument;
+        return;
+      }
+    } else {
+      plain_.emplace(io_);
+    }
+    Tcp().expires_after(timeout_);
     tcp::resolver resolver(io_);
     resolver.async_resolve(host_, port_, [&](beast::error_code resolved, auto endpoints) {
       if (resolved) {
         error = resolved;
         return;
       }
-      stream_->async_connect(endpoints,
-                             [&](beast::error_code connected, auto) { error = connected; });
+      Tcp().async_connect(endpoints, [&](beast::error_code connected, auto) {
+        error = connected;
+        if (error || !secure_) return;
+        Tcp().socket().set_option(tcp::no_delay(true), error);
+        secure_->async_handshake(asio::ssl::stream_base::client,
+                                 [&](beast::error_code shaken) { error = shaken; });
+      });
     });
     RunToCompletion();
-    if (!error) stream_->socket().set_option(tcp::no_delay(true), error);
+    if (!error && plain_) plain_->socket().set_option(tcp::no_delay(true), error);
+  }
+
+  // Runs `operation` on the connection's stream (plain or TLS).
+  template <typename Operation>
+  void OnStream(Operation&& operation) {
+    if (secure_) {
+      operation(*secure_);
+    } else {
+      operation(*plain_);
+    }
   }
 
   void Transfer(http::request<http::string_body>& request,
                 std::optional<http::response<http::string_body>>& response,
                 beast::error_code& error) {
-    stream_->expires_after(timeout_);
+    Tcp().expires_after(timeout_);
     response.emplace();
-    http::async_write(*stream_, request, [&](beast::error_code written, size_t) {
-      if (written) {
-        error = written;
-        return;
-      }
-      http::async_read(*stream_, buffer_, *response,
-                       [&](beast::error_code read, size_t) { error = read; });
+    OnStream([&](auto& stream) {
+      http::async_write(stream, request, [&](beast::error_code written, size_t) {
+        if (written) {
+          error = written;
+          return;
+        }
+        http::async_read(stream, buffer_, *response,
+                         [&](beast::error_code read, size_t) { error = read; });
+      });
     });
     RunToCompletion();
-    if (error) stream_.reset();
+    if (error) Disconnect();
   }
 
   void RunToCompletion() {
@@ -155,27 +294,46 @@ class BeastServiceClient final : public ServiceClient {
   }
 
   const std::string url_;
+  const std::string host_header_;
   const std::string host_;
   const std::string port_;
   const std::chrono::milliseconds timeout_;
+  std::optional<security::RequestSigner> signer_;  // set: requests are signed
+  const std::shared_ptr<asio::ssl::context> tls_;  // null for http
   asio::io_context io_;
-  std::optional<beast::tcp_stream> stream_;
+  // The connection, if any: plain_ for http, secure_ for https.
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure_;
   beast::flat_buffer buffer_;
 };
 
 }  // namespace
 
+Result<std::optional<security::SigningIdentity>> ResolveClientIdentity(const std::string& profile,
+                                                                       const std::string& region) {
+  TW_ASSIGN_OR_RETURN(std::optional<security::SigningIdentity> identity,
+                      security::ResolveSigningIdentity(profile));
+  if (identity && !region.empty()) identity->region = region;
+  return identity;
+}
+
 Result<std::unique_ptr<ServiceClient>> ServiceClient::Create(std::string_view endpoint_url,
                                                              std::chrono::milliseconds timeout) {
+  TW_ASSIGN_OR_RETURN(std::optional<security::SigningIdentity> identity, ResolveClientIdentity());
+  return Create(endpoint_url, ServiceClientOptions{timeout, std::move(identity)});
+}
+
+Result<std::unique_ptr<ServiceClient>> ServiceClient::Create(std::string_view endpoint_url,
+                                                             ServiceClientOptions options) {
   std::string url(endpoint_url);
   while (!url.empty() && url.back() == '/') url.pop_back();
-  constexpr std::string_view kScheme = "http://";
   const auto invalid = [&] {
     return Status::Validation("endpoint URL '" + std::string(endpoint_url) +
-                              "' is not of the form http://HOST:PORT");
+                              "' is not of the form http://HOST:PORT or https://HOST:PORT");
   };
-  if (!url.starts_with(kScheme)) return invalid();
-  const std::string authority = url.substr(kScheme.size());
+  const bool https = url.starts_with("https://");
+  if (!https && !url.starts_with("http://")) return invalid();
+  const std::string authority = url.substr(url.find("//") + 2);
   std::string host;
   std::string port;
   if (authority.starts_with('[')) {  // [IPv6]:PORT
@@ -199,8 +357,23 @@ Result<std::unique_ptr<ServiceClient>> ServiceClient::Create(std::string_view en
       end != port.data() + port.size() || port_number == 0) {
     return invalid();
   }
-  return std::unique_ptr<ServiceClient>(
-      new BeastServiceClient(std::move(url), std::move(host), std::move(port), timeout));
+  std::shared_ptr<asio::ssl::context> tls;
+  if (https) {
+    security::TlsClientOptions tls_options = options.tls;
+    if (tls_options.ca_bundle_file.empty()) {
+      if (const char* bundle = std::getenv("AWS_CA_BUNDLE")) tls_options.ca_bundle_file = bundle;
+    }
+    Result<std::shared_ptr<asio::ssl::context>> context =
+        security::MakeTlsClientContext(tls_options);
+    if (!context.ok()) {
+      return Status(context.status().code(),
+                    "tidewaterd at " + url + ": " + context.status().message());
+    }
+    tls = std::move(*context);
+  }
+  return std::unique_ptr<ServiceClient>(new BeastServiceClient(std::move(url), authority,
+                                                               std::move(host), std::move(port),
+                                                               std::move(options), std::move(tls)));
 }
 
 bool IsRetryable(const Status& status) {

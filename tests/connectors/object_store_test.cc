@@ -30,12 +30,13 @@
 
 #include "s3_endpoint.h"
 #include "s3_xml.h"
-#include "sigv4.h"
 #include "support/s3rver_process.h"
 #include "support/temp_dir.h"
+#include "tidewater/security/sigv4.h"
 
 namespace tidewater::connectors {
 namespace {
+namespace sigv4 = security::sigv4;
 
 namespace fs = std::filesystem;
 using tidewater::testing::S3rverProcess;

@@ -18,16 +18,28 @@ Result<ReplicatorConfig> ReadText(const std::string& text) {
 
 TEST(ReplicatorConfigTest, ReadsEveryKey) {
   auto config = ReadText(
-      "source: http://127.0.0.1:8000\n"
+      "source: https://127.0.0.1:8000\n"
       "target: http://127.0.0.1:8001\n"
       "source_region: us-east-1\n"
+      "target_region: eu-west-1\n"
+      "profile: replicator\n"
+      "ca_bundle: /etc/tidewater/ca.pem\n"
       "metrics_listen: 127.0.0.1:9464\n"
       "batch_size: 200\n"
       "tables: [orders, customers]\n");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
-  EXPECT_EQ(config->source_url, "http://127.0.0.1:8000");
+  EXPECT_EQ(config->source_url, "https://127.0.0.1:8000");
   EXPECT_EQ(config->target_url, "http://127.0.0.1:8001");
+  EXPECT_EQ(config->ca_bundle, "/etc/tidewater/ca.pem");
   EXPECT_EQ(config->source_region, "us-east-1");
+  EXPECT_EQ(config->target_region, "eu-west-1");
+  EXPECT_EQ(config->profile, "replicator");
+  // The source is read with the profile's identity, signed for the source's region.
+  const connectors::StreamSourceConfig source = ChangeSourceOf(*config);
+  EXPECT_EQ(source.endpoint, "https://127.0.0.1:8000");
+  EXPECT_EQ(source.ca_bundle, "/etc/tidewater/ca.pem");
+  EXPECT_EQ(source.profile, "replicator");
+  EXPECT_EQ(source.endpoint_region, "us-east-1");
   EXPECT_EQ(config->metrics_listen, "127.0.0.1:9464");
   EXPECT_EQ(config->batch_size, 200u);
   EXPECT_EQ(config->tables, (std::vector<std::string>{"orders", "customers"}));
@@ -72,7 +84,7 @@ TEST(ReplicatorConfigTest, RejectsWhatCannotRun) {
       {pair + "tables: [t]\nbatch_size: 0\n", "batch_size must be between 1 and 10000"},
       {pair + "tables: [t]\nbatchsize: 10\n", "unknown key 'batchsize'"},
       {"source: http://a:1\ntarget: http://a:1\ntables: [t]\n", "the same endpoint"},
-      {"source: https://a:1\ntarget: http://b:1\ntables: [t]\n", "http:// URL"},
+      {"source: ftp://a:1\ntarget: http://b:1\ntables: [t]\n", "http:// or https:// URL"},
       {"source: [unclosed\n", ""},
       {"source_kafka: k:9092\ntarget: http://b:1\ntables: [t]\n", "source_region is required"},
       {"source_kafka: k:9092\nsource_region: r\ntarget: http://b:1\ntables: [t]\n"

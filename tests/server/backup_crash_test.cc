@@ -98,9 +98,9 @@ class Daemon {
       return answer;
     }
     try {
-      testing::Response response = client_->Call(operation, body);
-      answer.status = response.result_int();
-      answer.body = response.body();
+      testing::TestResponse response = client_->Call(operation, body);
+      answer.status = response.status;
+      answer.body = response.body;
       answer.json.Parse(answer.body.c_str());
     } catch (const std::exception& e) {
       answer.connection_lost = true;

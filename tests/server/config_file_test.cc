@@ -45,6 +45,17 @@ TEST(ConfigFileTest, ReadsKafkaKeys) {
             "config key 'kafka-properties' has a value of the wrong type");
 }
 
+TEST(ConfigFileTest, ReadsTheTlsKeys) {
+  auto values = ParseConfigText(
+      "tls-cert: /etc/tidewater/server.pem\n"
+      "tls-key: /etc/tidewater/server.key\n"
+      "tls-client-ca: /etc/tidewater/clients.pem\n");
+  ASSERT_TRUE(values.ok()) << values.status().ToString();
+  EXPECT_EQ(values->tls_cert, "/etc/tidewater/server.pem");
+  EXPECT_EQ(values->tls_key, "/etc/tidewater/server.key");
+  EXPECT_EQ(values->tls_client_ca, "/etc/tidewater/clients.pem");
+}
+
 TEST(ConfigFileTest, ReadsTheConsoleKey) {
   auto values = ParseConfigText("console: off\n");
   ASSERT_TRUE(values.ok()) << values.status().ToString();

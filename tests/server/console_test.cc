@@ -37,7 +37,7 @@ class ConsoleTest : public ServerFixture {
 
   // tidewater_http_connections from /metrics.
   int OpenConnections() {
-    const std::string body = client_->Get("/metrics").body();
+    const std::string body = client_->Get("/metrics").body;
     const std::string name = "\ntidewater_http_connections ";
     const size_t at = body.find(name);
     EXPECT_NE(at, std::string::npos);
@@ -64,13 +64,11 @@ class ConsoleTest : public ServerFixture {
 // A raw connection reading a server-sent-events answer as it arrives.
 class EventStreamReader {
  public:
-  EventStreamReader(uint16_t port, const std::string& path) : socket_(io_) {
-    socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  EventStreamReader(uint16_t port, const std::string& path) : connection_(port) {
     // Reads wake up every 100 ms so that a deadline is noticed.
     timeval timeout{0, 100'000};
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    boost::asio::write(socket_, boost::asio::buffer(request));
+    setsockopt(connection_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    connection_.WriteRaw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
   }
 
   // Reads until `text` has arrived (true) or the deadline passes or the server closes.
@@ -79,7 +77,7 @@ class EventStreamReader {
     while (received_.find(text) == std::string::npos) {
       if (std::chrono::steady_clock::now() > deadline) return false;
       char buffer[4096];
-      ssize_t n = ::recv(socket_.native_handle(), buffer, sizeof(buffer), 0);
+      ssize_t n = ::recv(connection_.native_handle(), buffer, sizeof(buffer), 0);
       if (n == 0) return false;
       if (n > 0) received_.append(buffer, static_cast<size_t>(n));
     }
@@ -92,17 +90,16 @@ class EventStreamReader {
     const auto deadline = std::chrono::steady_clock::now() + kDeadline;
     while (std::chrono::steady_clock::now() < deadline) {
       char buffer[4096];
-      ssize_t n = ::recv(socket_.native_handle(), buffer, sizeof(buffer), 0);
+      ssize_t n = ::recv(connection_.native_handle(), buffer, sizeof(buffer), 0);
       if (n == 0) return true;
       if (n > 0) received_.append(buffer, static_cast<size_t>(n));
     }
     return false;
   }
-  void Close() { socket_.close(); }
+  void Close() { connection_.Close(); }
 
  private:
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::socket socket_;
+  TestClient connection_;
   std::string received_;
 };
 
@@ -117,18 +114,18 @@ TEST_F(ConsoleTest, ServesTheEmbeddedFilesWithTheirContentTypes) {
         Case{"/console/", "text/html; charset=utf-8", "console.js"},
         Case{"/console/console.js", "text/javascript; charset=utf-8", "EventSource"},
         Case{"/console/console.css", "text/css; charset=utf-8", "font-family"}}) {
-    Response response = client_->Get(c.path);
-    EXPECT_EQ(response.result_int(), 200u) << c.path;
-    EXPECT_EQ(std::string(response[http::field::content_type]), c.content_type) << c.path;
-    EXPECT_EQ(std::string(response[http::field::cache_control]), "no-cache") << c.path;
-    EXPECT_NE(response.body().find(c.contains), std::string::npos) << c.path;
+    TestResponse response = client_->Get(c.path);
+    EXPECT_EQ(response.status, 200u) << c.path;
+    EXPECT_EQ(response.header("Content-Type"), c.content_type) << c.path;
+    EXPECT_EQ(response.header("Cache-Control"), "no-cache") << c.path;
+    EXPECT_NE(response.body.find(c.contains), std::string::npos) << c.path;
   }
 }
 
 TEST_F(ConsoleTest, UnknownConsolePathsAnswer404) {
   for (const std::string path :
        {"/console/missing.js", "/console/api/nothing", "/consoles", "/console/console.js/x"}) {
-    EXPECT_EQ(client_->Get(path).result_int(), 404u) << path;
+    EXPECT_EQ(client_->Get(path).status, 404u) << path;
   }
 }
 
@@ -201,13 +198,13 @@ TEST_F(ConsoleTest, LiveStreamEndsWhenTheTableIsDeleted) {
 
 TEST_F(ConsoleTest, LiveStreamOfAMissingTableOrOneWithoutStreamIsRefused) {
   CreateTable("plain", false);
-  Response missing = client_->Get("/console/api/stream?table=nope");
-  EXPECT_EQ(missing.result_int(), 404u);
-  EXPECT_NE(missing.body().find("ResourceNotFoundException"), std::string::npos);
-  Response no_stream = client_->Get("/console/api/stream?table=plain");
-  EXPECT_EQ(no_stream.result_int(), 400u);
-  EXPECT_NE(no_stream.body().find("ValidationException"), std::string::npos);
-  EXPECT_EQ(client_->Get("/console/api/stream").result_int(), 400u);
+  TestResponse missing = client_->Get("/console/api/stream?table=nope");
+  EXPECT_EQ(missing.status, 404u);
+  EXPECT_NE(missing.body.find("ResourceNotFoundException"), std::string::npos);
+  TestResponse no_stream = client_->Get("/console/api/stream?table=plain");
+  EXPECT_EQ(no_stream.status, 400u);
+  EXPECT_NE(no_stream.body.find("ValidationException"), std::string::npos);
+  EXPECT_EQ(client_->Get("/console/api/stream").status, 400u);
 }
 
 TEST_F(ConsoleTest, HistoryHoldsTheWriteRate) {
@@ -222,11 +219,11 @@ TEST_F(ConsoleTest, HistoryHoldsTheWriteRate) {
   size_t points = 0;
   while (records < 9.5 && std::chrono::steady_clock::now() < deadline) {
     clock_.AdvanceSeconds(5);
-    Response response = client_->Get("/console/api/history");
-    ASSERT_EQ(response.result_int(), 200u);
-    EXPECT_EQ(std::string(response[http::field::content_type]), "application/json");
-    rapidjson::Document history = ParseJson(response.body());
-    ASSERT_TRUE(history.IsObject() && history["points"].IsArray()) << response.body();
+    TestResponse response = client_->Get("/console/api/history");
+    ASSERT_EQ(response.status, 200u);
+    EXPECT_EQ(response.header("Content-Type"), "application/json");
+    rapidjson::Document history = ParseJson(response.body);
+    ASSERT_TRUE(history.IsObject() && history["points"].IsArray()) << response.body;
     records = 0;
     int64_t previous_micros = start_micros;
     points = history["points"].Size();
@@ -247,7 +244,7 @@ TEST_F(ConsoleTest, HistoryHoldsTheWriteRate) {
 // replicators writing into the server (their progress reports) enter the history.
 TEST_F(ConsoleTest, HistoryHoldsConsumerAndReplicationLag) {
   auto latest_point = [&] {
-    rapidjson::Document history = ParseJson(client_->Get("/console/api/history").body());
+    rapidjson::Document history = ParseJson(client_->Get("/console/api/history").body);
     rapidjson::Document point;
     if (history.IsObject() && history["points"].IsArray() && !history["points"].Empty()) {
       point.CopyFrom(history["points"][history["points"].Size() - 1], point.GetAllocator());
@@ -294,13 +291,12 @@ TEST_F(ConsoleTest, HistoryHoldsConsumerAndReplicationLag) {
   shard->set_last_sequence_known(true);
   shard->set_last_sequence(11);
   shard->set_iterator_age_millis(2500);
-  http::request<http::string_body> report{http::verb::post, "/", 11};
-  report.set(http::field::host, "localhost");
-  report.set(http::field::content_type, "application/x-protobuf");
-  report.set("X-Amz-Target", "TidewaterReplication_20261126.ReportReplicatorProgress");
-  report.body() = progress.SerializeAsString();
-  report.prepare_payload();
-  ASSERT_EQ(client_->Send(report).result_int(), 200u);
+  const TestRequest report{
+      .headers = {{"Host", "localhost"},
+                  {"Content-Type", "application/x-protobuf"},
+                  {"X-Amz-Target", "TidewaterReplication_20261126.ReportReplicatorProgress"}},
+      .body = progress.SerializeAsString()};
+  ASSERT_EQ(client_->Send(report).status, 200u);
 
   ASSERT_TRUE(advance_until([](const rapidjson::Document& point) {
     return point.IsObject() && point["consumerLagRecords"].IsNumber();
@@ -321,9 +317,9 @@ class ConsoleOffTest : public ServerFixture {
 TEST_F(ConsoleOffTest, ConsolePathsAnswer404) {
   for (const std::string path :
        {"/console", "/console/console.js", "/console/api/history", "/console/api/stream?table=t"}) {
-    EXPECT_EQ(client_->Get(path).result_int(), 404u) << path;
+    EXPECT_EQ(client_->Get(path).status, 404u) << path;
   }
-  EXPECT_EQ(client_->Get("/healthz").result_int(), 200u);
+  EXPECT_EQ(client_->Get("/healthz").status, 200u);
 }
 
 }  // namespace

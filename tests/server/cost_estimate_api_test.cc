@@ -148,7 +148,7 @@ double SampleValue(const std::string& exposition, const std::string& series) {
 TEST_F(CostEstimateApiTest, MetricsExportTheEstimatesAndTheClass) {
   Create("Steady", R"("BillingMode":"PROVISIONED","TableClass":"STANDARD_INFREQUENT_ACCESS",
       "ProvisionedThroughput":{"ReadCapacityUnits":5,"WriteCapacityUnits":5})");
-  const std::string metrics = client_->Get("/metrics").body();
+  const std::string metrics = client_->Get("/metrics").body;
   const std::string cost = R"(tidewater_table_estimated_monthly_cost_dollars{table="Steady",)";
   EXPECT_NEAR(SampleValue(metrics, cost + R"(table_class="STANDARD",component="writes"})"), 2.34,
               kTolerance)

@@ -37,11 +37,11 @@ TEST(KafkaWiringTest, TidewaterdPublishesToKafkaAndServesTheMetrics) {
                 R"("KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],)"
                 R"("AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
                 R"("StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}})")
-          .result_int(),
+          .status,
       200);
   ASSERT_EQ(
       client.Call("PutItem", R"({"TableName":"orders","Item":{"pk":{"S":"a-1"},"n":{"N":"1.50"}}})")
-          .result_int(),
+          .status,
       200);
 
   // The publisher finds the new table within a second.
@@ -60,7 +60,7 @@ TEST(KafkaWiringTest, TidewaterdPublishesToKafkaAndServesTheMetrics) {
   ASSERT_FALSE(record.HasParseError()) << messages[0].value;
   EXPECT_STREQ(record["dynamodb"]["NewImage"]["n"]["N"].GetString(), "1.5");
 
-  const std::string metrics = client.Get("/metrics").body();
+  const std::string metrics = client.Get("/metrics").body;
   EXPECT_NE(metrics.find("tidewater_kafka_published_records_total{table=\"orders\"} 1"),
             std::string::npos)
       << metrics;

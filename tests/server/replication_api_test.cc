@@ -40,33 +40,30 @@ class ReplicationApiTest : public ServerFixture {
   }
 
   // Posts a Protobuf body to a replication operation.
-  Response CallBinary(const std::string& operation, const std::string& body) {
-    http::request<http::string_body> request{http::verb::post, "/", 11};
-    request.set(http::field::host, "localhost");
-    request.set(http::field::content_type, "application/x-protobuf");
-    request.set("X-Amz-Target", kPrefix + operation);
-    request.body() = body;
-    request.prepare_payload();
-    return client_->Send(request);
+  TestResponse CallBinary(const std::string& operation, const std::string& body) {
+    return client_->Send({.headers = {{"Host", "localhost"},
+                                      {"Content-Type", "application/x-protobuf"},
+                                      {"X-Amz-Target", kPrefix + operation}},
+                          .body = body});
   }
 
   // Calls an operation that must succeed and parses its Protobuf answer.
   template <typename Reply, typename Request>
   Reply OkBinary(const std::string& operation, const Request& request) {
-    Response response = CallBinary(operation, request.SerializeAsString());
-    EXPECT_EQ(response.result_int(), 200) << operation << ": " << response.body();
-    EXPECT_EQ(response[http::field::content_type], "application/x-protobuf");
+    TestResponse response = CallBinary(operation, request.SerializeAsString());
+    EXPECT_EQ(response.status, 200) << operation << ": " << response.body;
+    EXPECT_EQ(response.header("Content-Type"), "application/x-protobuf");
     Reply reply;
-    EXPECT_TRUE(reply.ParseFromString(response.body())) << operation;
+    EXPECT_TRUE(reply.ParseFromString(response.body)) << operation;
     return reply;
   }
 
   // The error type of a replication operation that must fail with HTTP 400.
   std::string BinaryErrorType(const std::string& operation, const std::string& body) {
-    Response response = CallBinary(operation, body);
-    EXPECT_EQ(response.result_int(), 400) << operation;
-    EXPECT_EQ(response[http::field::content_type], "application/x-amz-json-1.0");
-    rapidjson::Document document = ParseJson(response.body());
+    TestResponse response = CallBinary(operation, body);
+    EXPECT_EQ(response.status, 400) << operation;
+    EXPECT_EQ(response.header("Content-Type"), "application/x-amz-json-1.0");
+    rapidjson::Document document = ParseJson(response.body);
     if (!document.IsObject() || !document.HasMember("__type")) return "";
     std::string type = document["__type"].GetString();
     return type.substr(type.find('#') + 1);
@@ -99,7 +96,7 @@ class ReplicationApiTest : public ServerFixture {
                     ->Call("DynamoDBStreams_20120810.GetRecords",
                            R"({"ShardIterator":")" +
                                std::string(iterator["ShardIterator"].GetString()) + "\"}")
-                    .body();
+                    .body;
     }
     return bodies;
   }
@@ -134,9 +131,9 @@ TEST_F(ReplicationApiTest, ApplyStoresChangesAndCheckpointAndVersionsStayHidden)
 
   // Through the DynamoDB and Streams APIs: the items, never their versions.
   const std::string get =
-      client_->Call("GetItem", R"({"TableName":"Global","Key":{"pk":{"S":"a"}}})").body();
+      client_->Call("GetItem", R"({"TableName":"Global","Key":{"pk":{"S":"a"}}})").body;
   EXPECT_EQ(get, R"({"Item":{"data":{"S":"1"},"pk":{"S":"a"}}})");
-  const std::string scan = client_->Call("Scan", R"({"TableName":"Global"})").body();
+  const std::string scan = client_->Call("Scan", R"({"TableName":"Global"})").body;
   const std::string records = RawStreamRecords();
   EXPECT_NE(records.find(R"("pk":{"S":"b"})"), std::string::npos) << records;
   for (const std::string& body : {get, scan, records}) {

@@ -363,17 +363,15 @@ TEST_F(ServerApiTest, AtTimestampIterators) {
   // With the extension header the answer tells where the iterator starts.
   using Start = std::pair<uint64_t, bool>;  // sequence, at the trim horizon
   auto extension = [&](const std::string& body) {
-    http::request<http::string_body> request{http::verb::post, "/", 11};
-    request.set(http::field::host, "localhost");
-    request.set(http::field::content_type, "application/x-amz-json-1.0");
-    request.set("X-Amz-Target", "DynamoDBStreams_20120810.GetShardIterator");
-    request.set("X-Tidewater-Record-Metadata", "1");
-    request.body() = body;
-    request.prepare_payload();
-    Response response = client_->Send(request);
-    EXPECT_EQ(response.result_int(), 200u) << response.body();
-    rapidjson::Document d = ParseJson(response.body());
-    EXPECT_TRUE(d.HasMember("tidewater")) << response.body();
+    TestResponse response =
+        client_->Send({.headers = {{"Host", "localhost"},
+                                   {"Content-Type", "application/x-amz-json-1.0"},
+                                   {"X-Amz-Target", "DynamoDBStreams_20120810.GetShardIterator"},
+                                   {"X-Tidewater-Record-Metadata", "1"}},
+                       .body = body});
+    EXPECT_EQ(response.status, 200u) << response.body;
+    rapidjson::Document d = ParseJson(response.body);
+    EXPECT_TRUE(d.HasMember("tidewater")) << response.body;
     if (!d.HasMember("tidewater")) return Start(0, false);
     return std::pair(d["tidewater"]["sequence"].GetUint64(),
                      d["tidewater"]["trimHorizon"].GetBool());

@@ -1,7 +1,7 @@
 // The HTTP front end: routing, AWS JSON 1.0 headers, protocol errors, and resilience
 // against slow, half-closed and oversized requests.
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
+#include <chrono>
+#include <string>
 #include <thread>
 
 #include "crc32.h"
@@ -19,15 +19,15 @@ class ServerHttpTest : public ServerFixture {
 };
 
 TEST_F(ServerHttpTest, HealthAndMetrics) {
-  Response health = client_->Get("/healthz");
-  EXPECT_EQ(health.result_int(), 200u);
-  EXPECT_EQ(health.body(), "ok");
+  TestResponse health = client_->Get("/healthz");
+  EXPECT_EQ(health.status, 200u);
+  EXPECT_EQ(health.body, "ok");
 
   client_->Call("ListTables", "{}");
   client_->Call("DescribeTable", R"({"TableName":"missing"})");
-  Response metrics = client_->Get("/metrics");
-  EXPECT_EQ(metrics.result_int(), 200u);
-  const std::string& text = metrics.body();
+  TestResponse metrics = client_->Get("/metrics");
+  EXPECT_EQ(metrics.status, 200u);
+  const std::string& text = metrics.body;
   EXPECT_NE(text.find("tidewater_api_requests_total{operation=\"ListTables\"} 1"),
             std::string::npos)
       << text;
@@ -37,7 +37,7 @@ TEST_F(ServerHttpTest, HealthAndMetrics) {
                       "\"ResourceNotFoundException\"} 1"),
             std::string::npos);
 
-  EXPECT_EQ(client_->Get("/nothing-here").result_int(), 404u);
+  EXPECT_EQ(client_->Get("/nothing-here").status, 404u);
 }
 
 // The global index lag gauges cover exactly the tables with global secondary indexes and
@@ -52,29 +52,29 @@ TEST_F(ServerHttpTest, GlobalIndexLagIsExportedPerTableWithGlobalIndexes) {
                            "GlobalSecondaryIndexes":[{"IndexName":"by_g",
                              "KeySchema":[{"AttributeName":"g","KeyType":"HASH"}],
                              "Projection":{"ProjectionType":"KEYS_ONLY"}}]})")
-                .result_int(),
+                .status,
             200u);
   ASSERT_EQ(client_
                 ->Call("CreateTable",
                        R"({"TableName":"plain","BillingMode":"PAY_PER_REQUEST",
                            "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
                            "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}]})")
-                .result_int(),
+                .status,
             200u);
   for (int i = 0; i < 50; ++i) {
     const std::string item =
         R"({"TableName":"gsi","Item":{"pk":{"S":"p)" + std::to_string(i) + R"("},"g":{"S":"v"}}})";
-    ASSERT_EQ(client_->Call("PutItem", item).result_int(), 200u);
+    ASSERT_EQ(client_->Call("PutItem", item).status, 200u);
   }
   std::string text;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   for (;;) {
-    text = client_->Get("/metrics").body();
+    text = client_->Get("/metrics").body;
     const std::string query = R"({"TableName":"gsi","IndexName":"by_g",
         "KeyConditionExpression":"g = :v","ExpressionAttributeValues":{":v":{"S":"v"}},
         "Select":"COUNT"})";
     const bool applied =
-        client_->Call("Query", query).body().find(R"("Count":50)") != std::string::npos;
+        client_->Call("Query", query).body.find(R"("Count":50)") != std::string::npos;
     if ((applied &&
          text.find("tidewater_global_index_lag_records{table=\"gsi\"} 0") != std::string::npos) ||
         std::chrono::steady_clock::now() > deadline) {
@@ -90,19 +90,19 @@ TEST_F(ServerHttpTest, GlobalIndexLagIsExportedPerTableWithGlobalIndexes) {
 }
 
 TEST_F(ServerHttpTest, ApiResponsesCarryRequestIdAndChecksum) {
-  Response response = client_->Call("ListTables", "{}");
-  EXPECT_EQ(response.result_int(), 200u);
-  EXPECT_EQ(response[http::field::content_type], "application/x-amz-json-1.0");
-  std::string request_id(response["x-amzn-RequestId"]);
+  TestResponse response = client_->Call("ListTables", "{}");
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_EQ(response.header("Content-Type"), "application/x-amz-json-1.0");
+  const std::string request_id = response.header("x-amzn-RequestId");
   EXPECT_EQ(request_id.size(), 52u);
   EXPECT_EQ(request_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
             std::string::npos);
-  EXPECT_EQ(std::string(response["x-amz-crc32"]), Crc32Header(response.body()));
-  EXPECT_EQ(response.body(), R"({"TableNames":[]})");
+  EXPECT_EQ(response.header("x-amz-crc32"), Crc32Header(response.body));
+  EXPECT_EQ(response.body, R"({"TableNames":[]})");
 
-  Response error = client_->Call("DescribeTable", R"({"TableName":"missing"})");
-  EXPECT_EQ(std::string(error["x-amz-crc32"]), Crc32Header(error.body()));
-  EXPECT_NE(std::string(error["x-amzn-RequestId"]), request_id);
+  TestResponse error = client_->Call("DescribeTable", R"({"TableName":"missing"})");
+  EXPECT_EQ(error.header("x-amz-crc32"), Crc32Header(error.body));
+  EXPECT_NE(error.header("x-amzn-RequestId"), request_id);
 }
 
 TEST_F(ServerHttpTest, ProtocolErrors) {
@@ -122,12 +122,9 @@ TEST_F(ServerHttpTest, ProtocolErrors) {
   // Invalid UTF-8 inside a string.
   EXPECT_EQ(ErrorType("DescribeTable", "{\"TableName\": \"\xff\xfe\"}"), "SerializationException");
 
-  http::request<http::string_body> untargeted{http::verb::post, "/", 11};
-  untargeted.body() = "{}";
-  untargeted.prepare_payload();
-  Response response = client_->Send(untargeted);
-  EXPECT_EQ(response.result_int(), 400u);
-  EXPECT_NE(response.body().find("com.amazon.coral.service#UnknownOperationException"),
+  TestResponse response = client_->Send({.body = "{}"});
+  EXPECT_EQ(response.status, 400u);
+  EXPECT_NE(response.body.find("com.amazon.coral.service#UnknownOperationException"),
             std::string::npos);
 }
 
@@ -159,43 +156,44 @@ TEST_F(ServerHttpDeepBodyTest, DeepNestingIsAnErrorNotACrash) {
   };
   TestClient big(server_->port());
   for (const std::string& body : bodies) {
-    Response response = big.Call("PutItem", body);
-    EXPECT_EQ(response.result_int(), 400u) << response.body().substr(0, 200);
+    TestResponse response = big.Call("PutItem", body);
+    EXPECT_EQ(response.status, 400u) << response.body.substr(0, 200);
   }
-  EXPECT_EQ(client_->Call("ListTables", "{}").result_int(), 200u);
+  EXPECT_EQ(client_->Call("ListTables", "{}").status, 200u);
 }
 
 TEST_F(ServerHttpTest, KeepAliveServesManyRequestsOnOneConnection) {
   for (int i = 0; i < 50; ++i) {
-    Response response = client_->Call("ListTables", "{}");
-    ASSERT_EQ(response.result_int(), 200u);
-    ASSERT_TRUE(response.keep_alive());
+    TestResponse response = client_->Call("ListTables", "{}");
+    ASSERT_EQ(response.status, 200u);
+    ASSERT_TRUE(response.keep_alive);
   }
 }
 
 TEST_F(ServerHttpTest, OversizedBodyIsRefusedAndTheServerKeepsServing) {
   TestClient big(server_->port());
-  Response refused = big.Call("PutItem", std::string(2 * 1024 * 1024, ' ') + "{}");
-  EXPECT_EQ(refused.result_int(), 413u);
-  EXPECT_FALSE(refused.keep_alive());
-  EXPECT_NE(refused.body().find("ValidationException"), std::string::npos);
-  EXPECT_EQ(client_->Call("ListTables", "{}").result_int(), 200u);
+  // Appended in place: g++ 12 with the tests' precompiled header (tests/CMakeLists.txt)
+  // reports a false -Warray-bounds on std::string(2 MiB, ' ') + "{}".
+  std::string oversized(2 * 1024 * 1024, ' ');
+  oversized += "{}";
+  TestResponse refused = big.Call("PutItem", oversized);
+  EXPECT_EQ(refused.status, 413u);
+  EXPECT_FALSE(refused.keep_alive);
+  EXPECT_NE(refused.body.find("ValidationException"), std::string::npos);
+  EXPECT_EQ(client_->Call("ListTables", "{}").status, 200u);
 }
 
 TEST_F(ServerHttpTest, SlowClientIsDroppedWithoutBlockingOthers) {
   TestClient slow(server_->port());
   std::string partial =
       "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n";
-  boost::asio::write(slow.socket(), boost::asio::buffer(partial));
+  slow.WriteRaw(partial);
   // Meanwhile another client is answered promptly.
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(client_->Call("ListTables", "{}").result_int(), 200u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(client_->Call("ListTables", "{}").status, 200u);
   // The stalled connection is closed once the read timeout passes.
-  char byte;
-  boost::system::error_code ec;
+  std::string outcome;
   auto started = std::chrono::steady_clock::now();
-  boost::asio::read(slow.socket(), boost::asio::buffer(&byte, 1), ec);
-  EXPECT_TRUE(ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset)
-      << ec.message();
+  EXPECT_TRUE(slow.AwaitClose(&outcome)) << outcome;
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
@@ -204,14 +202,12 @@ TEST_F(ServerHttpTest, HalfClosedClientStillGetsItsAnswer) {
   std::string request =
       "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"
       "Content-Length: 2\r\n\r\n{}";
-  boost::asio::write(half.socket(), boost::asio::buffer(request));
-  half.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send);
-  boost::beast::flat_buffer buffer;
-  Response response;
-  http::read(half.socket(), buffer, response);
-  EXPECT_EQ(response.result_int(), 200u);
-  EXPECT_EQ(response.body(), R"({"TableNames":[]})");
-  EXPECT_EQ(client_->Call("ListTables", "{}").result_int(), 200u);
+  half.WriteRaw(request);
+  half.ShutdownSend();
+  TestResponse response = half.ReadResponse();
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_EQ(response.body, R"({"TableNames":[]})");
+  EXPECT_EQ(client_->Call("ListTables", "{}").status, 200u);
 }
 
 TEST_F(ServerHttpTest, ExpectContinueIsHonoured) {
@@ -219,26 +215,21 @@ TEST_F(ServerHttpTest, ExpectContinueIsHonoured) {
   std::string header =
       "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"
       "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n";
-  boost::asio::write(curl_like.socket(), boost::asio::buffer(header));
-  boost::beast::flat_buffer buffer;
-  http::response<http::empty_body> interim;
-  http::read(curl_like.socket(), buffer, interim);
-  EXPECT_EQ(interim.result_int(), 100u);
-  boost::asio::write(curl_like.socket(), boost::asio::buffer(std::string("{}")));
-  Response response;
-  http::read(curl_like.socket(), buffer, response);
-  EXPECT_EQ(response.result_int(), 200u);
-  EXPECT_EQ(response.body(), R"({"TableNames":[]})");
+  curl_like.WriteRaw(header);
+  TestResponse interim = curl_like.ReadResponse();
+  EXPECT_EQ(interim.status, 100u);
+  curl_like.WriteRaw("{}");
+  TestResponse response = curl_like.ReadResponse();
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_EQ(response.body, R"({"TableNames":[]})");
 }
 
 TEST_F(ServerHttpTest, GarbageHttpGetsBadRequest) {
   TestClient garbage(server_->port());
-  boost::asio::write(garbage.socket(), boost::asio::buffer(std::string("HELLO\r\n\r\n")));
-  boost::beast::flat_buffer buffer;
-  Response response;
-  http::read(garbage.socket(), buffer, response);
-  EXPECT_EQ(response.result_int(), 400u);
-  EXPECT_EQ(client_->Call("ListTables", "{}").result_int(), 200u);
+  garbage.WriteRaw("HELLO\r\n\r\n");
+  TestResponse response = garbage.ReadResponse();
+  EXPECT_EQ(response.status, 400u);
+  EXPECT_EQ(client_->Call("ListTables", "{}").status, 200u);
 }
 
 }  // namespace

@@ -77,12 +77,14 @@ TEST_F(ServiceClientTest, UnreachableServerIsARetryableIoErrorAndTheClientRecove
 }
 
 TEST(ServiceClientUrlTest, RejectsWhatIsNotHttpHostPort) {
-  for (const char* url : {"", "127.0.0.1:8000", "https://h:1", "http://h", "http://h:0",
-                          "http://h:70000", "http://:80", "http://h:80/path", "http://[::1"}) {
+  for (const char* url :
+       {"", "127.0.0.1:8000", "ftp://h:1", "https://h", "https://:443", "http://h", "http://h:0",
+        "http://h:70000", "http://:80", "http://h:80/path", "http://[::1"}) {
     auto client = ServiceClient::Create(url);
     EXPECT_EQ(client.status().code(), ErrorCode::kValidation) << url;
   }
-  for (const char* url : {"http://127.0.0.1:8000", "http://localhost:1/", "http://[::1]:80"}) {
+  for (const char* url : {"http://127.0.0.1:8000", "http://localhost:1/", "http://[::1]:80",
+                          "https://127.0.0.1:8443", "https://localhost:443/"}) {
     EXPECT_TRUE(ServiceClient::Create(url).ok()) << url;
   }
 }

@@ -38,7 +38,7 @@ class StorageHealthTest : public ServerFixture {
   bool HealthBecomes(unsigned status) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (client_->Get("/healthz").result_int() == status) return true;
+      if (client_->Get("/healthz").status == status) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
@@ -54,18 +54,16 @@ TEST_F(StorageHealthTest, AFullDiskFailsWritesAndIsReportedWhileReadsGoOn) {
          "StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}})");
   std::string error;
   ASSERT_EQ(PutStatus("before", &error), 200u) << error;
-  EXPECT_EQ(client_->Get("/healthz").result_int(), 200u);
-  EXPECT_NE(client_->Get("/metrics").body().find("tidewater_storage_writable 1"),
-            std::string::npos);
+  EXPECT_EQ(client_->Get("/healthz").status, 200u);
+  EXPECT_NE(client_->Get("/metrics").body.find("tidewater_storage_writable 1"), std::string::npos);
 
   fs_->Inject(FaultyFileSystem::Fault::kNoSpace);
   EXPECT_EQ(PutStatus("during", &error), 500u);
   EXPECT_NE(error.find("InternalServerError"), std::string::npos) << error;
   EXPECT_EQ(PutStatus("during"), 500u);
   ASSERT_TRUE(HealthBecomes(503));
-  EXPECT_NE(client_->Get("/healthz").body().find("storage"), std::string::npos);
-  EXPECT_NE(client_->Get("/metrics").body().find("tidewater_storage_writable 0"),
-            std::string::npos);
+  EXPECT_NE(client_->Get("/healthz").body.find("storage"), std::string::npos);
+  EXPECT_NE(client_->Get("/metrics").body.find("tidewater_storage_writable 0"), std::string::npos);
   // Reads go on.
   rapidjson::Document item =
       Ok("DynamoDB_20120810.GetItem", R"({"TableName":"items","Key":{"pk":{"S":"k"}}})");

@@ -1,58 +1,73 @@
-// A minimal blocking HTTP/1.1 client for the server tests: one keep-alive connection.
+// A minimal blocking HTTP/1.1 client for the server tests: one keep-alive connection. Built
+// on Boost.Beast in test_http_client.cc, compiled once (tw_test_http_client): this header
+// keeps Beast and Asio out of the tests that include it.
 #pragma once
 
 #include <rapidjson/document.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace tidewater::server::testing {
 
-namespace http = boost::beast::http;
-using Response = http::response<http::string_body>;
+// A request as TestClient::Send writes it in HTTP/1.1: the request line, the header fields
+// in this order, Content-Length when there is a body (always for a POST), then the body.
+struct TestRequest {
+  std::string method = "POST";
+  std::string target = "/";
+  std::vector<std::pair<std::string, std::string>> headers;  // name, value
+  std::string body;
+};
 
+// A response as TestClient reads it.
+struct TestResponse {
+  unsigned status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // name, value, as received
+  std::string body;
+  bool keep_alive = false;  // the connection stays open after it
+
+  // The value of the first header field named `name` (without regard to case, as HTTP
+  // compares names); "" when there is none.
+  std::string header(std::string_view name) const;
+};
+
+// One connection to 127.0.0.1:`port`, opened by the constructor. Every call blocks until it
+// is done and throws std::exception (boost::system::system_error) when the connection
+// fails or an answer is not HTTP. One thread at a time.
 class TestClient {
  public:
-  explicit TestClient(uint16_t port) : socket_(io_) {
-    socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port});
-  }
+  explicit TestClient(uint16_t port);
+  ~TestClient();
 
   // POST / with X-Amz-Target "<prefix>.<operation>" (no prefix when it contains a '.').
-  Response Call(const std::string& operation, const std::string& body) {
-    std::string target =
-        operation.find('.') == std::string::npos ? "DynamoDB_20120810." + operation : operation;
-    http::request<http::string_body> request{http::verb::post, "/", 11};
-    request.set(http::field::host, "localhost");
-    request.set(http::field::content_type, "application/x-amz-json-1.0");
-    request.set("X-Amz-Target", target);
-    request.body() = body;
-    request.prepare_payload();
-    return Send(request);
-  }
+  TestResponse Call(const std::string& operation, const std::string& body);
+  // GET `path`.
+  TestResponse Get(const std::string& path);
+  // Writes `request` as it is (no Host field unless it has one) and reads the answer.
+  TestResponse Send(const TestRequest& request);
 
-  Response Get(const std::string& path) {
-    http::request<http::string_body> request{http::verb::get, path, 11};
-    request.set(http::field::host, "localhost");
-    return Send(request);
-  }
-
-  Response Send(http::request<http::string_body>& request) {
-    http::write(socket_, request);
-    Response response;
-    http::read(socket_, buffer_, response);
-    return response;
-  }
-
-  boost::asio::ip::tcp::socket& socket() { return socket_; }
+  // The connection as a byte stream, for the protocol's edge cases:
+  // writes `bytes` as they are.
+  void WriteRaw(std::string_view bytes);
+  // Reads the next response, an interim one (100 Continue) included.
+  TestResponse ReadResponse();
+  // Shuts down the sending side (the server reads end of file).
+  void ShutdownSend();
+  // Waits for one byte: true when the server closes (end of file) or resets the connection
+  // instead; `outcome` receives the read's error message.
+  bool AwaitClose(std::string* outcome);
+  // The socket, for reads with options of a test's own (SO_RCVTIMEO, recv).
+  int native_handle();
+  // Closes the connection; only the destructor may follow.
+  void Close();
 
  private:
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::socket socket_;
-  boost::beast::flat_buffer buffer_;
+  struct Connection;
+  std::unique_ptr<Connection> connection_;
 };
 
 inline rapidjson::Document ParseJson(const std::string& body) {

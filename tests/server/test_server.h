@@ -52,10 +52,10 @@ class ServerFixture : public ::testing::Test {
   // Calls an operation and parses the answer; `status` receives the HTTP status.
   rapidjson::Document Call(const std::string& operation, const std::string& body,
                            unsigned* status = nullptr) {
-    Response response = client_->Call(operation, body);
-    if (status != nullptr) *status = response.result_int();
-    rapidjson::Document document = ParseJson(response.body());
-    EXPECT_FALSE(document.HasParseError()) << response.body();
+    TestResponse response = client_->Call(operation, body);
+    if (status != nullptr) *status = response.status;
+    rapidjson::Document document = ParseJson(response.body);
+    EXPECT_FALSE(document.HasParseError()) << response.body;
     return document;
   }
 

@@ -80,7 +80,7 @@ class ThrottlingTest : public ServerFixture {
 
   // The value of one sample in the /metrics text, or -1 when absent.
   double Metric(const std::string& sample) {
-    std::string text = client_->Get("/metrics").body();
+    std::string text = client_->Get("/metrics").body;
     size_t at = text.find("\n" + sample + " ");
     if (at == std::string::npos) return -1;
     return std::stod(text.substr(at + sample.size() + 2));

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -70,7 +71,12 @@ class TidewaterdProcess {
   }
 
   uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // https:// when the extra arguments give tidewaterd a certificate (--tls-cert).
+  std::string url() const {
+    const bool tls =
+        std::find(extra_args_.begin(), extra_args_.end(), "--tls-cert") != extra_args_.end();
+    return (tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
+  }
   const std::string& region() const { return region_; }
   std::string log() const { return process_ == nullptr ? std::string() : process_->log(); }
 

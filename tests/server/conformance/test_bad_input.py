@@ -509,7 +509,7 @@ class ServerEndpointsTest(tw.ConformanceTestCase):
 
     def test_metrics_in_prometheus_text_format(self):
         self.ddb.list_tables()
-        status, headers, body = tw.http_get(tw.endpoint(), "/metrics")
+        status, headers, body = tw.http_get(tw.endpoint(), "/metrics", signed=True)
         self.assertEqual(status, 200)
         content_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
         self.assertTrue(content_type.startswith("text/plain"), content_type)

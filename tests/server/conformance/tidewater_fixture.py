@@ -14,10 +14,14 @@ Where the endpoint comes from, in order:
                        table exports go to the bucket EXPORT_BUCKET, mapped to a
                        local directory (export_bucket_dir()), and incremental
                        exports may be as short as EXPORT_MIN_INCREMENTAL_WINDOW
-                       seconds (DynamoDB: 15 minutes).
+                       seconds (DynamoDB: 15 minutes). It runs with --auth required
+                       and accepts the suite's credentials (below), so every test also
+                       checks that its client signs correctly; TIDEWATER_AUTH=off starts
+                       it without authentication instead.
 
-Credentials default to dummy values and the region to us-east-1 unless the
-environment sets AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_DEFAULT_REGION.
+Credentials default to dummy values (which a managed tidewaterd then accepts) and the
+region to us-east-1 unless the environment sets AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY / AWS_DEFAULT_REGION.
 """
 
 import atexit
@@ -68,14 +72,27 @@ class _ManagedServer:
         self.port = _free_loopback_port()
         self.endpoint = "http://127.0.0.1:%d" % self.port
         self._log = open(self.log_path, "ab")
+        self.auth_arguments = self._auth_arguments()
         self._start()
+
+    def _auth_arguments(self):
+        """The suite's own credentials, from the environment, as the only ones accepted."""
+        if os.environ.get("TIDEWATER_AUTH", "required") == "off":
+            return []
+        path = os.path.join(self.workdir, "credentials.yaml")
+        with open(path, "w") as f:
+            f.write("credentials:\n  - access_key_id: %s\n    secret_access_key: %s\n"
+                    "    principal: conformance\n"
+                    % (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]))
+        return ["--auth", "required", "--credentials-file", path]
 
     def _start(self):
         self.process = subprocess.Popen(
             [self.binary, "--data-dir", self.data_dir, "--listen", "127.0.0.1:%d" % self.port,
              "--region", REGION,
              "--s3-local-bucket", "%s=%s" % (EXPORT_BUCKET, self.export_bucket_dir),
-             "--incremental-export-min-window-seconds", str(EXPORT_MIN_INCREMENTAL_WINDOW)],
+             "--incremental-export-min-window-seconds", str(EXPORT_MIN_INCREMENTAL_WINDOW)]
+            + self.auth_arguments,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_healthy(timeout=20)
 
@@ -339,13 +356,21 @@ class ConformanceTestCase(unittest.TestCase):
         return context.exception
 
 
-def http_get(base_url, path, timeout=5):
+def http_get(base_url, path, timeout=5, signed=False):
+    """GET `path`; `signed` adds a SigV4 signature with the suite's credentials (what
+    /metrics needs from a server with --auth required)."""
     parsed = urllib.parse.urlsplit(base_url)
     connection_class = (http.client.HTTPSConnection if parsed.scheme == "https"
                         else http.client.HTTPConnection)
     connection = connection_class(parsed.hostname, parsed.port, timeout=timeout)
+    headers = {}
+    if signed:
+        request = botocore.awsrequest.AWSRequest(method="GET", url=base_url + path)
+        credentials = boto3.session.Session().get_credentials()
+        botocore.auth.SigV4Auth(credentials, "dynamodb", REGION).add_auth(request)
+        headers = dict(request.headers.items())
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:

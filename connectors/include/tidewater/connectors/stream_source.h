@@ -4,7 +4,8 @@
 //   data_dir        a local engine's data directory, opened by the source (not shared
 //                   with a running tidewaterd);
 //   engine          an engine in this process;
-//   endpoint        a remote tidewaterd's Streams API, "http://HOST:PORT";
+//   endpoint        a remote tidewaterd's Streams API, "http://HOST:PORT", its requests
+//                   signed as the AWS CLI would with `profile`, scoped to `endpoint_region`;
 //   kafka           the topics a tidewaterd's Kafka publisher writes (kafka_wire.h);
 //   change_sources  the caller's own ChangeSource per table (tests, embedders).
 // StreamSource::Open checks that and opens what the readers share: the engine of a
@@ -62,6 +63,14 @@ struct StreamSourceConfig {
   std::string region = "local";  // the region of the engine opened from data_dir
   Engine* engine = nullptr;      // not owned; must outlive the source
   std::string endpoint;
+  // What requests to `endpoint` are signed with: the identity streams::ResolveClientIdentity
+  // finds for the AWS CLI profile `profile` ("": AWS_PROFILE, else "default"), scoped to
+  // `endpoint_region`, the endpoint's --region ("": the profile's); unsigned without one.
+  std::string profile;
+  std::string endpoint_region;
+  // For an https endpoint: the CA bundle its certificate is checked with ("": AWS_CA_BUNDLE,
+  // else the system's store).
+  std::string ca_bundle;
   KafkaSourceConfig kafka;
   ChangeSourceMaker change_sources;
   std::string lease_table = streams::kDefaultLeaseTable;  // see the file comment
@@ -81,8 +90,9 @@ class StreamSource {
   enum class Kind { kEngine, kEndpoint, kKafka, kChangeSources };  // data_dir is kEngine
 
   // Errors: Validation when the config names no source or several (naming them), or
-  // lease_table is set with change_sources, or the endpoint URL is unusable; the engine's
-  // errors when data_dir cannot be opened; the lease table's when it cannot be created.
+  // lease_table is set with change_sources, or the endpoint URL is unusable, or the signing
+  // identity cannot be resolved (a profile that does not exist); the engine's errors when
+  // data_dir cannot be opened; the lease table's when it cannot be created.
   static Result<std::unique_ptr<StreamSource>> Open(StreamSourceConfig config);
   virtual ~StreamSource() = default;
 

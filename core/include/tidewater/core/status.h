@@ -45,8 +45,14 @@ enum class ErrorCode {
   kExportNotFound,                   // ExportNotFoundException
   kImportConflict,                   // ImportConflictException
   kImportNotFound,                   // ImportNotFoundException
-  kInternal,                         // InternalServerError
-  kIOError,                          // storage failure; InternalServerError on the wire
+  // Request authentication (SigV4), checked before anything else.
+  kMissingAuthenticationToken,  // MissingAuthenticationTokenException: no signature at all
+  kIncompleteSignature,         // IncompleteSignatureException: a malformed signature
+  kInvalidSignature,            // InvalidSignatureException: wrong signature, scope or time
+  kUnrecognizedClient,          // UnrecognizedClientException: unknown key or token
+  kExpiredToken,                // ExpiredTokenException: temporary credentials expired
+  kInternal,                    // InternalServerError
+  kIOError,                     // storage failure; InternalServerError on the wire
 };
 
 // The DynamoDB error type name of a code ("ValidationException", ...).

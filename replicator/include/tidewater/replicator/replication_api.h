@@ -22,6 +22,7 @@
 #include "tidewater/core/engine.h"
 #include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
+#include "tidewater/streams/service_client.h"
 #include "tidewater/v1/replication.pb.h"
 
 namespace tidewater::replicator {
@@ -68,8 +69,13 @@ class ReplicationApi {
 
 // The replication API of the tidewaterd at `endpoint_url` ("http://127.0.0.1:8000"):
 // its internal operations (X-Amz-Target TidewaterReplication_20261126.*, Protobuf bodies)
-// and DescribeTable. Each call times out after `timeout`.
+// and DescribeTable. Each call times out after `timeout`; requests are signed with
+// streams::ResolveClientIdentity()'s identity, whose errors the calls return.
 std::unique_ptr<ReplicationApi> MakeRemoteReplicationApi(const std::string& endpoint_url,
                                                          std::chrono::milliseconds timeout);
+// The same, calling the endpoint as `client` says (timeout; identity, whose region must be
+// the endpoint's).
+std::unique_ptr<ReplicationApi> MakeRemoteReplicationApi(const std::string& endpoint_url,
+                                                         streams::ServiceClientOptions client);
 
 }  // namespace tidewater::replicator

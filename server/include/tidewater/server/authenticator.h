@@ -1,8 +1,9 @@
 // Request authentication, kept apart from request handling: the router asks the
-// Authenticator before it parses or executes anything.
+// Authenticator before it parses or executes anything (and the HTTP server asks it before
+// answering GET /metrics or the console when those need a signature).
 //
-// Today tidewaterd accepts every request (SigV4 signatures are accepted but not checked);
-// a SigV4 verifier against configured keys plugs in here without touching the handlers.
+// With ServerOptions::require_auth the server checks AWS Signature Version 4 here
+// (server/src/sigv4_authenticator.h); without it, it accepts every request.
 #pragma once
 
 #include <string_view>
@@ -34,7 +35,8 @@ class Authenticator {
   virtual Status Authenticate(const HttpRequestView& request) const = 0;
 };
 
-// Accepts every request, signed or not. The default until signature checks land.
+// Accepts every request, signed or not (signatures are not checked). The default without
+// ServerOptions::require_auth.
 class AcceptAllAuthenticator final : public Authenticator {
  public:
   Status Authenticate(const HttpRequestView&) const override { return Status::Ok(); }

@@ -1,8 +1,9 @@
 // tidewaterd's server: the DynamoDB JSON 1.0 API (X-Amz-Target DynamoDB_20120810.*) and the
 // DynamoDB Streams API (DynamoDBStreams_20120810.*) on POST /, Prometheus metrics on
 // GET /metrics, a health check on GET /healthz and the web console on GET /console, all
-// on one HTTP/1.1 listener with
-// keep-alive, served by a pool of worker threads.
+// on one HTTP/1.1 listener (HTTPS only when given a certificate) with
+// keep-alive, served by a pool of worker threads. With require_auth, requests must be
+// signed with AWS Signature Version 4 (docs/OPERATIONS.md, "Authentication").
 //
 // Lifetime: Start() opens (or borrows) the engine, binds the listener and starts the
 // workers; Shutdown() stops accepting, lets in-flight requests finish (up to
@@ -22,6 +23,7 @@
 #include "tidewater/core/clock.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/status.h"
+#include "tidewater/security/credential_store.h"
 #include "tidewater/server/authenticator.h"
 
 namespace prometheus {
@@ -56,7 +58,28 @@ struct ServerOptions {
   // When set, the server uses this engine (not owned; must outlive the server) instead
   // of opening one at data_dir. The engine's region should equal `region`.
   Engine* engine = nullptr;
-  // Null means AcceptAllAuthenticator.
+  // Request authentication (docs/OPERATIONS.md, "Authentication"). With require_auth, every
+  // POST API request and GET /metrics must carry a valid AWS Signature Version 4 of one of the
+  // server's credentials, for `region`, checked by `clock`'s time; GET /healthz stays open.
+  // The console's page and its charts (/console, /console/api/history) are treated as
+  // /metrics; its live stream (/console/api/stream), which carries items, always needs a
+  // signature (a browser does not sign: with auth required the console shows its charts at
+  // most). The credentials are those of <data_dir>/credentials.yaml (created and deleted
+  // with the admin operations TidewaterAdmin_20261205.CreateCredentials, ListCredentials,
+  // DeleteCredentials, and kept across restarts) and `credentials`. Without require_auth
+  // every request is served unsigned (or signed: signatures are not checked) and the admin
+  // operations on credentials answer ValidationException.
+  bool require_auth = false;
+  // With require_auth: GET /metrics and the console's page and charts answer unsigned
+  // requests too (Prometheus cannot sign its scrapes).
+  bool metrics_open = false;
+  // Credentials accepted besides the stored ones (e.g. from --credentials-file), for as long
+  // as this server runs: never written to the data directory, not deletable through the
+  // admin API. Used only with require_auth.
+  std::vector<security::Credential> credentials;
+  // Replaces the signature check: when set, it decides every POST API request (and, with
+  // require_auth, the GETs a signature would be asked for). Null: SigV4 with require_auth,
+  // else AcceptAllAuthenticator.
   std::shared_ptr<const Authenticator> authenticator;
   // More metrics served on /metrics next to the server's own (the Kafka publisher's).
   // Not owned; each must outlive the server.
@@ -86,6 +109,15 @@ struct ServerOptions {
   // The shortest window of an incremental export (DynamoDB: 15 minutes; shorter only for
   // tests, which cannot wait a quarter of an hour).
   std::chrono::milliseconds incremental_export_min_window{15 * 60 * 1000};
+  // HTTPS (docs/OPERATIONS.md, "TLS"): with a certificate, `listen` speaks HTTPS only (TLS
+  // 1.2+, forward-secret AEAD cipher suites, no compression or renegotiation; see
+  // security/tls.h). PEM files: the certificate (then its chain) and its private key, both
+  // or neither; Start fails with IOError when one cannot be read or the key does not match.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // With a certificate: a PEM file of CAs; every client must present a certificate one of
+  // them signed (mutual TLS), else the handshake fails. Empty: clients are not asked.
+  std::string tls_client_ca_file;
 };
 
 class Server {

@@ -28,6 +28,7 @@
 #include "tidewater/core/engine.h"
 #include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
+#include "tidewater/streams/service_client.h"
 
 namespace tidewater::streams {
 
@@ -79,9 +80,14 @@ std::unique_ptr<LeaseStore> MakeMemoryLeaseStore();
 
 // Leases in table `table` of a remote tidewaterd (or DynamoDB-compatible endpoint, e.g.
 // "http://127.0.0.1:8000"), through its DynamoDB API with conditional PutItem. The table
-// is created when missing.
+// is created when missing. Requests are signed with ResolveClientIdentity()'s identity
+// (service_client.h), whose errors are this function's too.
 Result<std::unique_ptr<LeaseStore>> MakeRemoteLeaseStore(
     std::string endpoint_url, std::string table = kDefaultLeaseTable,
     std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+// The same, calling the endpoint as `client` says (timeout, identity).
+Result<std::unique_ptr<LeaseStore>> MakeRemoteLeaseStore(std::string endpoint_url,
+                                                         std::string table,
+                                                         ServiceClientOptions client);
 
 }  // namespace tidewater::streams

@@ -28,6 +28,7 @@
 #include "tidewater/core/engine.h"
 #include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
+#include "tidewater/streams/service_client.h"
 
 namespace tidewater::streams {
 
@@ -82,9 +83,15 @@ Result<std::unique_ptr<QuarantineStore>> MakeEngineQuarantineStore(
     Engine& engine, std::string table = kDefaultQuarantineTable);
 
 // Parked records in table `table` of a remote tidewaterd (or a DynamoDB-compatible
-// endpoint) through its DynamoDB API. The table is created when missing.
+// endpoint) through its DynamoDB API. The table is created when missing. Requests are
+// signed with ResolveClientIdentity()'s identity (service_client.h), whose errors are this
+// function's too.
 Result<std::unique_ptr<QuarantineStore>> MakeRemoteQuarantineStore(
     std::string endpoint_url, std::string table = kDefaultQuarantineTable,
     std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+// The same, calling the endpoint as `client` says (timeout, identity).
+Result<std::unique_ptr<QuarantineStore>> MakeRemoteQuarantineStore(std::string endpoint_url,
+                                                                   std::string table,
+                                                                   ServiceClientOptions client);
 
 }  // namespace tidewater::streams

@@ -24,13 +24,19 @@
 #include "tidewater/core/identifiers.h"
 #include "tidewater/core/status.h"
 #include "tidewater/streams/change_source.h"
+#include "tidewater/streams/service_client.h"
 
 namespace tidewater::streams {
 
 // `endpoint_url`: "http://HOST:PORT". Validation when the URL is unusable; the endpoint
-// is first contacted by ListShards/Read.
+// is first contacted by ListShards/Read. Requests are signed with ResolveClientIdentity()'s
+// identity (service_client.h), whose errors are this function's too.
 Result<std::unique_ptr<ChangeSource>> MakeRemoteStreamsSource(
     std::string endpoint_url, TableName table,
     std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+// The same, calling the endpoint as `client` says (timeout, identity).
+Result<std::unique_ptr<ChangeSource>> MakeRemoteStreamsSource(std::string endpoint_url,
+                                                              TableName table,
+                                                              ServiceClientOptions client);
 
 }  // namespace tidewater::streams

@@ -7,19 +7,35 @@
 // <url>: ..."); other non-2xx answers are kInternal. Nothing is retried here: callers
 // decide (IsRetryable says which errors a retry can cure).
 //
-// Thread safety: none; one client per thread. It keeps one keep-alive connection and
-// reconnects on the next call after a failure.
+// Authentication: with an identity, every request (POST and GET) is signed with AWS
+// Signature Version 4 as the AWS SDKs sign it: host, x-amz-date, x-amz-security-token (with
+// temporary credentials), and for POSTs content-type, x-amz-target and the extra headers;
+// scoped to the identity's region and to "application-autoscaling" for Application Auto
+// Scaling's operations (X-Amz-Target "AnyScaleFrontendService.*"), "dynamodb" for the rest.
+// A server checking signatures refuses them unless the scope's region is its --region.
+//
+// TLS: an "https://" endpoint is reached over TLS 1.2+ (security/tls.h's policy), with SNI,
+// the server's certificate verified against the CA bundle (ServiceClientOptions::tls;
+// default: the file AWS_CA_BUNDLE names, else the system's store) and its host name
+// checked against the URL's host. A failed verification is kIOError naming the reason
+// ("certificate verify failed").
+//
+// Thread safety: none; one client per thread. It keeps one keep-alive connection (TLS
+// session included) and reconnects on the next call after a failure.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "tidewater/core/status.h"
+#include "tidewater/security/client_credentials.h"
+#include "tidewater/security/tls.h"
 
 namespace tidewater::streams {
 
@@ -30,13 +46,38 @@ struct HttpResponse {
   std::string body;
 };
 
+// How a ServiceClient calls its endpoint.
+struct ServiceClientOptions {
+  // Bounds each call (connect, send and receive together).
+  std::chrono::milliseconds timeout{10'000};
+  // What requests are signed with; nullopt: unsigned (a server with --auth off accepts them).
+  std::optional<security::SigningIdentity> identity;
+  // For https endpoints: the CA bundle (empty: AWS_CA_BUNDLE, else the system's store) and
+  // an optional client certificate (servers with --tls-client-ca). Unused for http.
+  security::TlsClientOptions tls;
+};
+
+// The identity a client signs with when its caller names none: what
+// security::ResolveSigningIdentity(profile) finds (the AWS CLI's environment variables and
+// shared files; nullopt when there are no credentials), scoped to `region` instead of the
+// profile's when `region` is not empty (a server whose --region is another). Errors:
+// ResolveSigningIdentity's.
+Result<std::optional<security::SigningIdentity>> ResolveClientIdentity(
+    const std::string& profile = "", const std::string& region = "");
+
 class ServiceClient {
  public:
-  // `endpoint_url`: "http://HOST:PORT" (a trailing "/" is allowed). `timeout` bounds
-  // each call (connect, send and receive together).
+  // `endpoint_url`: "http://HOST:PORT" or "https://HOST:PORT" (a trailing "/" is allowed).
+  // `timeout` bounds each call (connect, send and receive together). Requests are signed with
+  // ResolveClientIdentity()'s identity (unsigned when it finds none); its errors are
+  // Create's.
   static Result<std::unique_ptr<ServiceClient>> Create(
       std::string_view endpoint_url,
       std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+  // The same with the identity (or none) and TLS options given. Errors also: an unreadable
+  // CA bundle or client certificate (https only).
+  static Result<std::unique_ptr<ServiceClient>> Create(std::string_view endpoint_url,
+                                                       ServiceClientOptions options);
   virtual ~ServiceClient() = default;
 
   // POST / with X-Amz-Target `target` ("DynamoDB_20120810.PutItem",

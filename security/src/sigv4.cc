@@ -1,4 +1,4 @@
-#include "sigv4.h"
+#include "tidewater/security/sigv4.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -8,10 +8,10 @@
 #include <array>
 #include <ctime>
 
-namespace tidewater::connectors::sigv4 {
-namespace {
+#include "ascii_text.h"
 
-constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+namespace tidewater::security::sigv4 {
+namespace {
 
 // The raw digest of `data` ("" if OpenSSL fails, which it does not for these digests).
 std::string Digest(const EVP_MD* md, std::string_view data) {
@@ -19,31 +19,6 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
   unsigned int size = 0;
   if (EVP_Digest(data.data(), data.size(), out.data(), &size, md, nullptr) != 1) return "";
   return std::string(reinterpret_cast<const char*>(out.data()), size);
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-// A header value as SigV4 canonicalizes it: no leading or trailing whitespace, each inner
-// run of spaces (or tabs) one space.
-std::string CanonicalValue(std::string_view value) {
-  std::string out;
-  bool pending_space = false;
-  for (char c : value) {
-    if (c == ' ' || c == '\t') {
-      pending_space = true;
-      continue;
-    }
-    if (pending_space && !out.empty()) out += ' ';
-    pending_space = false;
-    out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -131,17 +106,112 @@ std::string AmzDate(std::chrono::system_clock::time_point time) {
   return std::string(text.data(), size);
 }
 
+std::string CanonicalHeaderValue(std::string_view value) {
+  std::string out;
+  bool pending_space = false;
+  for (char c : value) {
+    if (c == ' ' || c == '\t') {
+      pending_space = true;
+      continue;
+    }
+    if (pending_space && !out.empty()) out += ' ';
+    pending_space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string CanonicalRequest(std::string_view method, std::string_view canonical_uri,
+                             std::string_view canonical_query, const Params& canonical_headers,
+                             std::string_view payload_sha256) {
+  std::string out(method);
+  out += '\n';
+  out += canonical_uri.empty() ? "/" : canonical_uri;
+  out += '\n';
+  out += canonical_query;
+  out += '\n';
+  for (const auto& [name, value] : canonical_headers) {
+    out += name;
+    out += ':';
+    out += value;
+    out += '\n';
+  }
+  out += '\n';
+  for (size_t i = 0; i < canonical_headers.size(); ++i) {
+    if (i > 0) out += ';';
+    out += canonical_headers[i].first;
+  }
+  out += '\n';
+  out += payload_sha256;
+  return out;
+}
+
+std::string CredentialScope(std::string_view date, std::string_view region,
+                            std::string_view service) {
+  std::string scope(date);
+  scope += '/';
+  scope += region;
+  scope += '/';
+  scope += service;
+  scope += '/';
+  scope += kScopeTerminator;
+  return scope;
+}
+
+std::string StringToSign(std::string_view amz_date, std::string_view scope,
+                         std::string_view canonical_request) {
+  std::string out(kAlgorithm);
+  out += '\n';
+  out += amz_date;
+  out += '\n';
+  out += scope;
+  out += '\n';
+  out += Sha256Hex(canonical_request);
+  return out;
+}
+
+std::string SigningKey(std::string_view secret_access_key, std::string_view date,
+                       std::string_view region, std::string_view service) {
+  std::string key = HmacSha256("AWS4" + std::string(secret_access_key), date);
+  key = HmacSha256(key, region);
+  key = HmacSha256(key, service);
+  return HmacSha256(key, kScopeTerminator);
+}
+
+std::optional<std::chrono::sys_seconds> ParseAmzDate(std::string_view text) {
+  using namespace std::chrono;
+  if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z') return std::nullopt;
+  // The number in text[pos, pos + count), or -1 when a character is not a digit.
+  const auto number = [text](size_t pos, size_t count) {
+    int value = 0;
+    for (char c : text.substr(pos, count)) {
+      if (c < '0' || c > '9') return -1;
+      value = value * 10 + (c - '0');
+    }
+    return value;
+  };
+  const int y = number(0, 4), mo = number(4, 2), d = number(6, 2);
+  const int h = number(9, 2), mi = number(11, 2), s = number(13, 2);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0 || h > 23 || mi > 59 || s > 59) {
+    return std::nullopt;
+  }
+  const year_month_day date{year(y), month(static_cast<unsigned>(mo)),
+                            day(static_cast<unsigned>(d))};
+  if (!date.ok()) return std::nullopt;
+  return sys_days(date) + hours(h) + minutes(mi) + seconds(s);
+}
+
 Signed Sign(const Request& request, const Credentials& credentials, std::string_view region,
             std::string_view service, std::string_view amz_date) {
   // Canonical headers: lower-case names in order, a repeated name's values joined by ','.
-  std::vector<std::pair<std::string, std::string>> headers;
+  Params headers;
   headers.reserve(request.headers.size());
   for (const auto& [name, value] : request.headers) {
-    headers.emplace_back(Lower(name), CanonicalValue(value));
+    headers.emplace_back(AsciiLowercase(name), CanonicalHeaderValue(value));
   }
   std::stable_sort(headers.begin(), headers.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::pair<std::string, std::string>> merged;
+  Params merged;
   for (auto& header : headers) {
     if (!merged.empty() && merged.back().first == header.first) {
       merged.back().second += ',';
@@ -150,50 +220,20 @@ Signed Sign(const Request& request, const Credentials& credentials, std::string_
       merged.push_back(std::move(header));
     }
   }
-  std::string canonical_headers;
+
   Signed out;
-  for (const auto& [name, value] : merged) {
-    canonical_headers += name;
-    canonical_headers += ':';
-    canonical_headers += value;
-    canonical_headers += '\n';
+  for (const auto& header : merged) {
     if (!out.signed_headers.empty()) out.signed_headers += ';';
-    out.signed_headers += name;
+    out.signed_headers += header.first;
   }
-
-  out.canonical_request = request.method;
-  out.canonical_request += '\n';
-  out.canonical_request += request.canonical_uri.empty() ? "/" : request.canonical_uri;
-  out.canonical_request += '\n';
-  out.canonical_request += CanonicalQueryString(request.query);
-  out.canonical_request += '\n';
-  out.canonical_request += canonical_headers;  // each line ends with '\n'
-  out.canonical_request += '\n';
-  out.canonical_request += out.signed_headers;
-  out.canonical_request += '\n';
-  out.canonical_request += request.payload_sha256;
-
-  const std::string date(amz_date.substr(0, 8));
-  std::string scope = date;
-  scope += '/';
-  scope += region;
-  scope += '/';
-  scope += service;
-  scope += "/aws4_request";
-
-  out.string_to_sign = std::string(kAlgorithm);
-  out.string_to_sign += '\n';
-  out.string_to_sign += amz_date;
-  out.string_to_sign += '\n';
-  out.string_to_sign += scope;
-  out.string_to_sign += '\n';
-  out.string_to_sign += Sha256Hex(out.canonical_request);
-
-  std::string key = HmacSha256("AWS4" + credentials.secret_access_key, date);
-  key = HmacSha256(key, region);
-  key = HmacSha256(key, service);
-  key = HmacSha256(key, "aws4_request");
-  out.signature = Hex(HmacSha256(key, out.string_to_sign));
+  out.canonical_request =
+      CanonicalRequest(request.method, request.canonical_uri, CanonicalQueryString(request.query),
+                       merged, request.payload_sha256);
+  const std::string_view date = amz_date.substr(0, 8);
+  const std::string scope = CredentialScope(date, region, service);
+  out.string_to_sign = StringToSign(amz_date, scope, out.canonical_request);
+  out.signature = Hex(HmacSha256(SigningKey(credentials.secret_access_key, date, region, service),
+                                 out.string_to_sign));
 
   out.authorization = std::string(kAlgorithm);
   out.authorization += " Credential=";
@@ -207,4 +247,4 @@ Signed Sign(const Request& request, const Credentials& credentials, std::string_
   return out;
 }
 
-}  // namespace tidewater::connectors::sigv4
+}  // namespace tidewater::security::sigv4
