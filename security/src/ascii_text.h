@@ -18,6 +18,13 @@ inline std::string AsciiLowercase(std::string_view text) {
   return out;
 }
 
+// `text` without the `blanks` it begins and ends with.
+inline std::string_view Trim(std::string_view text, std::string_view blanks = " \t") {
+  const size_t begin = text.find_first_not_of(blanks);
+  if (begin == std::string_view::npos) return {};
+  return text.substr(begin, text.find_last_not_of(blanks) - begin + 1);
+}
+
 // The decimal digits text[pos, pos + count) as a number, or nullopt when they are not all
 // digits or run past the end.
 inline std::optional<int> Digits(std::string_view text, size_t pos, size_t count) {

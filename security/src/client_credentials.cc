@@ -8,6 +8,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "ascii_text.h"
+
 namespace tidewater::security {
 namespace {
 
@@ -25,20 +27,8 @@ std::string Env(const char* name) {
   return value == nullptr ? "" : value;
 }
 
-std::string_view Trim(std::string_view text) {
-  const size_t begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string_view::npos) return {};
-  const size_t end = text.find_last_not_of(" \t\r");
-  return text.substr(begin, end - begin + 1);
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
+// The blanks around an INI line's parts.
+std::string_view TrimLine(std::string_view text) { return Trim(text, " \t\r"); }
 
 // Parses configparser's subset the AWS files use: "[section]" lines, "key = value" (or
 // "key: value") lines with case-insensitive keys, whole-line comments starting with '#' or
@@ -52,22 +42,22 @@ IniSections ParseIni(std::string_view text) {
     const size_t newline = text.find('\n');
     const std::string_view line = text.substr(0, newline);
     text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-    const std::string_view content = Trim(line);
+    const std::string_view content = TrimLine(line);
     if (content.empty() || content.front() == '#' || content.front() == ';') continue;
     const size_t indent = line.find_first_not_of(" \t");
     if (key_indent != std::string_view::npos && indent > key_indent) continue;  // continuation
     if (content.front() == '[') {  // "[name]": as configparser, the name ends at the last ']'
       const size_t close = content.rfind(']');
       if (close != std::string_view::npos && close > 1) {
-        section = &sections[std::string(Trim(content.substr(1, close - 1)))];
+        section = &sections[std::string(TrimLine(content.substr(1, close - 1)))];
         key_indent = std::string_view::npos;
       }
       continue;
     }
     const size_t delimiter = content.find_first_of("=:");
     if (section == nullptr || delimiter == std::string_view::npos) continue;
-    (*section)[Lower(Trim(content.substr(0, delimiter)))] =
-        std::string(Trim(content.substr(delimiter + 1)));
+    (*section)[AsciiLowercase(TrimLine(content.substr(0, delimiter)))] =
+        std::string(TrimLine(content.substr(delimiter + 1)));
     key_indent = indent;
   }
   return sections;
@@ -122,7 +112,7 @@ const std::map<std::string, std::string>* ConfigSection(const IniSections& file,
     if (!name.starts_with("profile") || name.size() <= 7 || (name[7] != ' ' && name[7] != '\t')) {
       continue;
     }
-    if (Trim(std::string_view(name).substr(7)) == profile) return &keys;
+    if (TrimLine(std::string_view(name).substr(7)) == profile) return &keys;
   }
   return nullptr;
 }

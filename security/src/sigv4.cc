@@ -97,6 +97,40 @@ std::string CanonicalQueryString(const Params& query) {
   return out;
 }
 
+Params ParseQueryString(std::string_view query) {
+  const auto hex_value = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  const auto decode = [&](std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+          hex_value(text[i + 2]) >= 0) {
+        out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+        i += 2;
+      } else {
+        out += text[i];
+      }
+    }
+    return out;
+  };
+  Params params;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+    if (pair.empty()) continue;
+    const size_t equals = pair.find('=');
+    params.emplace_back(decode(pair.substr(0, equals)),
+                        equals == std::string_view::npos ? "" : decode(pair.substr(equals + 1)));
+  }
+  return params;
+}
+
 std::string AmzDate(std::chrono::system_clock::time_point time) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
   std::tm utc{};

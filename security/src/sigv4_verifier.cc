@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "ascii_text.h"
 #include "tidewater/core/thread_annotations.h"
 #include "tidewater/security/sigv4.h"
 
@@ -30,20 +31,6 @@ Status IncompleteSignature(std::string message) {
 }
 Status InvalidSignature(std::string message) {
   return {ErrorCode::kInvalidSignature, std::move(message)};
-}
-
-std::string_view Trim(std::string_view text) {
-  const size_t begin = text.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  return text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  });
-  return out;
 }
 
 // `text` split at each `separator`, empty pieces included.
@@ -127,7 +114,7 @@ Result<AuthorizationParts> ParseAuthorizationParts(std::string_view value, bool 
   parts.parsed.scope_service = scope[3];
   parts.scope_terminator = scope[4];
   for (std::string_view name : Split(*signed_headers, ';')) {
-    parts.parsed.signed_headers.push_back(Lower(name));
+    parts.parsed.signed_headers.push_back(AsciiLowercase(name));
   }
   parts.parsed.signature = *signature;
   return parts;
@@ -139,39 +126,6 @@ Status CheckScopeTerminator(const AuthorizationParts& parts) {
       "Credential should be scoped with a valid terminator: 'aws4_request', "
       "not '" +
       parts.scope_terminator + "'. ");
-}
-
-// The name=value pairs of a query string, percent-decoded ("a" alone is "a" = "").
-sigv4::Params ParseQuery(std::string_view query) {
-  const auto hex_value = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  // An escape that is not two hex digits stays as it is.
-  const auto decode = [&](std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (size_t i = 0; i < text.size(); ++i) {
-      if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-          hex_value(text[i + 2]) >= 0) {
-        out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-        i += 2;
-      } else {
-        out += text[i];
-      }
-    }
-    return out;
-  };
-  sigv4::Params params;
-  for (std::string_view pair : Split(query, '&')) {
-    if (pair.empty()) continue;
-    const size_t equals = pair.find('=');
-    params.emplace_back(decode(pair.substr(0, equals)),
-                        equals == std::string_view::npos ? "" : decode(pair.substr(equals + 1)));
-  }
-  return params;
 }
 
 std::string AmzDateOf(std::chrono::sys_seconds time) {
@@ -307,9 +261,10 @@ Result<AuthenticatedPrincipal> SigV4Verifier::Verify(const IncomingRequest& requ
   for (const std::string& name : parsed.signed_headers) {
     canonical_headers.emplace_back(name, sigv4::CanonicalHeaderValue(request.header(name)));
   }
-  const std::string canonical_request = sigv4::CanonicalRequest(
-      request.method, target.substr(0, query_start), sigv4::CanonicalQueryString(ParseQuery(query)),
-      canonical_headers, sigv4::Sha256Hex(request.body));
+  const std::string canonical_request =
+      sigv4::CanonicalRequest(request.method, target.substr(0, query_start),
+                              sigv4::CanonicalQueryString(sigv4::ParseQueryString(query)),
+                              canonical_headers, sigv4::Sha256Hex(request.body));
   const std::string string_to_sign = sigv4::StringToSign(
       amz_date,
       sigv4::CredentialScope(parsed.scope_date, parsed.scope_region, parsed.scope_service),

@@ -40,40 +40,6 @@ std::string_view SigningServiceOf(std::string_view target) {
   return target.starts_with(kAutoScalingTargetPrefix) ? kAutoScalingService : kDynamoDbService;
 }
 
-// `text` with its %XX escapes decoded (a malformed escape stays as it is).
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    unsigned byte = 0;
-    if (text[i] == '%' && i + 2 < text.size() &&
-        std::from_chars(text.data() + i + 1, text.data() + i + 3, byte, 16).ptr ==
-            text.data() + i + 3) {
-      out += static_cast<char>(byte);
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-// The parameters of a query string ("a=1&b=x%20y"), decoded.
-sigv4::Params QueryParams(std::string_view query) {
-  sigv4::Params params;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
-    if (pair.empty()) continue;
-    const size_t equals = pair.find('=');
-    params.emplace_back(
-        PercentDecode(pair.substr(0, equals)),
-        equals == std::string_view::npos ? "" : PercentDecode(pair.substr(equals + 1)));
-  }
-  return params;
-}
-
 // The ErrorCode whose DynamoDB type name ends `type` ("com.amazonaws...#Name" or "Name").
 ErrorCode CodeOfErrorType(std::string_view type) {
   if (const size_t hash = type.rfind('#'); hash != std::string_view::npos) {
@@ -192,7 +158,7 @@ class BeastServiceClient final : public ServiceClient {
     // The path as sent, encoded once more: the canonical URI of every service but S3.
     to_sign.canonical_uri = sigv4::UriEncode(target.substr(0, question), /*keep_slash=*/true);
     if (question != std::string_view::npos) {
-      to_sign.query = QueryParams(target.substr(question + 1));
+      to_sign.query = sigv4::ParseQueryString(target.substr(question + 1));
     }
     for (const auto& field : request) {
       if (field.name() == http::field::content_length) continue;

@@ -39,6 +39,10 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 // The object store also sends its query strings in this form.
 std::string CanonicalQueryString(const Params& query);
 
+// The parameters of a query string as sent ("a=1&b=x%20y&flag"), percent-decoded ("flag"
+// alone is "flag" = ""; a malformed escape stays as it is; empty pieces are skipped).
+Params ParseQueryString(std::string_view query);
+
 // `time` as x-amz-date writes it: "20130524T000000Z" (UTC, ISO 8601 basic format).
 std::string AmzDate(std::chrono::system_clock::time_point time);
 // The inverse of AmzDate: nullopt unless `text` is exactly "YYYYMMDDTHHMMSSZ" naming a
