@@ -27,3 +27,9 @@ wait_http() {
   echo "$name did not answer at $url within 30 s" >&2
   exit 1
 }
+
+# cpu_ticks PID: the process's CPU time so far (utime + stime, all its threads), in clock
+# ticks (getconf CLK_TCK a second).
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}

@@ -12,17 +12,28 @@
 // start + i/R, and its latency is measured from that due time, so a stalled server is not
 // hidden by the client waiting for it (no coordinated omission).
 //
+// An https:// endpoint is reached over TLS (security/tls.h's client policy, the server's
+// certificate checked against --ca-bundle, AWS_CA_BUNDLE or the system's store); each
+// keep-alive connection handshakes once, so TLS adds its record encryption per request, and
+// a handshake only when a connection is re-established.
+//
 // Single-threaded (one io_context): the client stays light next to the server it measures.
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -30,6 +41,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -37,6 +49,7 @@
 #include "tidewater/security/client_credentials.h"
 #include "tidewater/security/request_signer.h"
 #include "tidewater/security/sigv4.h"
+#include "tidewater/security/tls.h"
 
 namespace {
 
@@ -44,15 +57,18 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace sigv4 = tidewater::security::sigv4;
+namespace ssl = asio::ssl;
 using Clock = std::chrono::steady_clock;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct Options {
   std::string endpoint = "http://127.0.0.1:8000";
   std::string table = "tw_http_load";
   std::string op = "put";
-  std::string region;   // "": the profile's
-  std::string profile;  // "": as the AWS CLI
+  std::string region;     // "": the profile's
+  std::string profile;    // "": as the AWS CLI
+  std::string ca_bundle;  // "": AWS_CA_BUNDLE, else the system's store (https endpoints)
   int connections = 32;
   double duration_s = 10;
   double warmup_s = 1;
@@ -69,14 +85,17 @@ struct Endpoint {
   std::string host;
   std::string port;
   std::string host_header;  // host[:port] as sent and signed
+  bool tls = false;         // https://
 };
 
 std::optional<Endpoint> ParseEndpoint(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (!url.starts_with(kScheme)) return std::nullopt;
-  url.remove_prefix(kScheme.size());
+  constexpr std::string_view kHttp = "http://";
+  constexpr std::string_view kHttps = "https://";
+  const bool tls = url.starts_with(kHttps);
+  if (!tls && !url.starts_with(kHttp)) return std::nullopt;
+  url.remove_prefix(tls ? kHttps.size() : kHttp.size());
   if (auto slash = url.find('/'); slash != std::string_view::npos) url = url.substr(0, slash);
-  Endpoint endpoint{std::string(url), "80", std::string(url)};
+  Endpoint endpoint{std::string(url), tls ? "443" : "80", std::string(url), tls};
   if (auto colon = url.rfind(':'); colon != std::string_view::npos) {
     endpoint.host = std::string(url.substr(0, colon));
     endpoint.port = std::string(url.substr(colon + 1));
@@ -150,6 +169,17 @@ class BodyHashes {
   std::string uncached_;
 };
 
+// ---- TLS ----------------------------------------------------------------------------------
+
+// `error`'s message; for a refused server certificate also OpenSSL's reason ("certificate
+// verify failed (SSL routines): unable to get local issuer certificate").
+std::string TlsFailure(const beast::error_code& error, SSL* ssl) {
+  std::string text = error.message();
+  const long verified = SSL_get_verify_result(ssl);
+  if (verified != X509_V_OK) text += std::string(": ") + X509_verify_cert_error_string(verified);
+  return text;
+}
+
 // ---- Request bodies --------------------------------------------------------------------
 
 std::string KeyName(int index) {
@@ -186,14 +216,16 @@ struct Summary {
 };
 
 // One phase of load: `connections` keep-alive connections issuing one operation type until
-// the deadline or the request budget is reached. Owns its io_context; Run() blocks.
+// the deadline or the request budget is reached; over TLS when `tls` is set (the client
+// context, shared by the connections). Owns its io_context; Run() blocks.
 class LoadRun {
  public:
-  LoadRun(const Options& options, const Endpoint& endpoint,
+  LoadRun(const Options& options, const Endpoint& endpoint, ssl::context* tls,
           const tidewater::security::SigningIdentity& identity, std::string target,
           double duration_s, std::uint64_t max_requests, bool record)
       : options_(options),
         endpoint_(endpoint),
+        tls_(tls),
         target_(std::move(target)),
         duration_(
             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s))),
@@ -221,7 +253,11 @@ class LoadRun {
     hard_stop_.async_wait([this](beast::error_code) { io_.stop(); });
     open_connections_ = options_.connections;
     for (int i = 0; i < options_.connections; ++i) {
-      connections_.push_back(std::make_unique<Connection>(*this));
+      if (tls_ != nullptr) {
+        connections_.push_back(std::make_unique<Connection<TlsStream>>(*this));
+      } else {
+        connections_.push_back(std::make_unique<Connection<beast::tcp_stream>>(*this));
+      }
       connections_.back()->Connect();
     }
     io_.run();
@@ -230,15 +266,46 @@ class LoadRun {
   }
 
  private:
-  struct Connection {
-    explicit Connection(LoadRun& run) : run(run), stream(run.io_), timer(run.io_) {}
+  struct ConnectionBase {
+    virtual ~ConnectionBase() = default;
+    virtual void Connect() = 0;
+  };
 
-    void Connect() {
-      stream.expires_after(std::chrono::seconds(10));
-      stream.async_connect(run.addresses_, [this](beast::error_code ec, const auto&) {
+  // One keep-alive connection over `Stream`: beast::tcp_stream (http) or TlsStream (https,
+  // one handshake a connection). The stream is made afresh on each (re)connect.
+  template <typename Stream>
+  struct Connection final : ConnectionBase {
+    static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+    explicit Connection(LoadRun& run) : run(run), timer(run.io_) {}
+
+    beast::tcp_stream& Tcp() { return beast::get_lowest_layer(*stream); }
+
+    void Connect() override {
+      if constexpr (kTls) {
+        stream.emplace(run.io_, *run.tls_);
+        const tidewater::Status named =
+            tidewater::security::SetTlsPeerName(stream->native_handle(), run.endpoint_.host);
+        if (!named.ok()) return Fail("TLS peer name: " + named.message(), /*count=*/true);
+      } else {
+        stream.emplace(run.io_);
+      }
+      // Covers the TLS handshake too (the deadline holds until the next expires_after).
+      Tcp().expires_after(std::chrono::seconds(10));
+      Tcp().async_connect(run.addresses_, [this](beast::error_code ec, const auto&) {
         if (ec) return Fail("connect: " + ec.message(), /*count=*/true);
-        stream.socket().set_option(tcp::no_delay(true));
-        Next();
+        Tcp().socket().set_option(tcp::no_delay(true));
+        if constexpr (kTls) {
+          stream->async_handshake(ssl::stream_base::client, [this](beast::error_code ec) {
+            if (ec) {
+              return Fail("TLS handshake: " + TlsFailure(ec, stream->native_handle()),
+                          /*count=*/true);
+            }
+            Next();
+          });
+        } else {
+          Next();
+        }
       });
     }
 
@@ -267,13 +334,13 @@ class LoadRun {
       request.body() = run.BodyOf(key_index);
       request.prepare_payload();
       Sign(run.signer_, request, run.body_hashes_.Of(key_index, request.body()));
-      stream.expires_after(std::chrono::seconds(30));
-      http::async_write(stream, request, [this](beast::error_code ec, std::size_t) {
+      Tcp().expires_after(std::chrono::seconds(30));
+      http::async_write(*stream, request, [this](beast::error_code ec, std::size_t) {
         if (ec) return Fail("write: " + ec.message(), /*count=*/true);
         response = {};
-        http::async_read(stream, buffer, response, [this](beast::error_code ec, std::size_t) {
+        http::async_read(*stream, buffer, response, [this](beast::error_code ec, std::size_t) {
           if (ec) return Fail("read: " + ec.message(), /*count=*/true);
-          run.Complete(*this);
+          run.Complete(response, due_time);
           if (!response.keep_alive()) return Reconnect();
           Next();
         });
@@ -287,7 +354,7 @@ class LoadRun {
 
     void Reconnect() {
       beast::error_code ignored;
-      stream.socket().close(ignored);
+      Tcp().socket().close(ignored);
       buffer.clear();
       if (Clock::now() >= run.deadline_ || run.BudgetSpent()) return Close();
       timer.expires_after(std::chrono::milliseconds(10));
@@ -300,13 +367,13 @@ class LoadRun {
       if (closed) return;
       closed = true;
       beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      stream.socket().close(ignored);
+      Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      Tcp().socket().close(ignored);
       if (--run.open_connections_ == 0) run.hard_stop_.cancel();
     }
 
     LoadRun& run;
-    beast::tcp_stream stream;
+    std::optional<Stream> stream;  // set by Connect
     asio::steady_timer timer;
     beast::flat_buffer buffer;
     http::request<http::string_body> request;
@@ -336,10 +403,9 @@ class LoadRun {
     return GetBody(options_.table, key_index);
   }
 
-  void Complete(Connection& connection) {
+  void Complete(const http::response<http::string_body>& response, Clock::time_point due_time) {
     const auto now = Clock::now();
     last_completion_ = now;
-    const auto& response = connection.response;
     if (response.result() != http::status::ok) {
       return RecordError("HTTP " + std::to_string(response.result_int()) + ": " +
                          response.body().substr(0, 200));
@@ -349,8 +415,7 @@ class LoadRun {
     }
     ++summary_.ok;
     if (record_) {
-      const auto us =
-          std::chrono::duration_cast<std::chrono::microseconds>(now - connection.due_time);
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - due_time);
       summary_.latencies_us.push_back(static_cast<std::uint32_t>(std::max<long>(0, us.count())));
     }
   }
@@ -362,6 +427,7 @@ class LoadRun {
 
   const Options& options_;
   const Endpoint& endpoint_;
+  ssl::context* const tls_;  // nullptr: plain HTTP
   const std::string target_;
   const Clock::duration duration_;
   const std::uint64_t max_requests_;
@@ -371,7 +437,7 @@ class LoadRun {
   BodyHashes body_hashes_;
   asio::steady_timer hard_stop_;
   std::vector<tcp::endpoint> addresses_;
-  std::vector<std::unique_ptr<Connection>> connections_;
+  std::vector<std::unique_ptr<ConnectionBase>> connections_;
   int open_connections_ = 0;
   Clock::time_point start_;
   Clock::time_point deadline_;
@@ -389,15 +455,21 @@ struct SimpleResponse {
   std::string body;
 };
 
+// Sends `request` on a connected `stream` and reads the answer; throws on I/O errors.
+template <typename Stream>
+SimpleResponse Exchange(Stream& stream, const http::request<http::string_body>& request) {
+  http::write(stream, request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  return SimpleResponse{response.result_int(), response.body()};
+}
+
+// One request on a connection of its own (TLS when `tls` is set).
 std::optional<SimpleResponse> Call(tidewater::security::RequestSigner& signer,
-                                   const Endpoint& endpoint, const std::string& target,
-                                   std::string body) {
+                                   const Endpoint& endpoint, ssl::context* tls,
+                                   const std::string& target, std::string body) {
   try {
-    asio::io_context io;
-    tcp::resolver resolver(io);
-    beast::tcp_stream stream(io);
-    stream.expires_after(std::chrono::seconds(30));
-    stream.connect(resolver.resolve(endpoint.host, endpoint.port));
     http::request<http::string_body> request{http::verb::post, "/", 11};
     request.set(http::field::host, endpoint.host_header);
     request.set(http::field::content_type, "application/x-amz-json-1.0");
@@ -405,18 +477,37 @@ std::optional<SimpleResponse> Call(tidewater::security::RequestSigner& signer,
     request.body() = std::move(body);
     request.prepare_payload();
     Sign(signer, request, sigv4::Sha256Hex(request.body()));
-    http::write(stream, request);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(stream, buffer, response);
-    return SimpleResponse{response.result_int(), response.body()};
+    asio::io_context io;
+    tcp::resolver resolver(io);
+    const auto addresses = resolver.resolve(endpoint.host, endpoint.port);
+    if (tls == nullptr) {
+      beast::tcp_stream stream(io);
+      stream.connect(addresses);
+      return Exchange(stream, request);
+    }
+    TlsStream stream(io, *tls);
+    if (const tidewater::Status named =
+            tidewater::security::SetTlsPeerName(stream.native_handle(), endpoint.host);
+        !named.ok()) {
+      std::cerr << "tw_http_load: " << target << ": " << named.ToString() << "\n";
+      return std::nullopt;
+    }
+    beast::get_lowest_layer(stream).connect(addresses);
+    beast::error_code handshake_error;
+    stream.handshake(ssl::stream_base::client, handshake_error);
+    if (handshake_error) {
+      std::cerr << "tw_http_load: " << target << ": TLS handshake with " << endpoint.host_header
+                << ": " << TlsFailure(handshake_error, stream.native_handle()) << "\n";
+      return std::nullopt;
+    }
+    return Exchange(stream, request);
   } catch (const std::exception& e) {
     std::cerr << "tw_http_load: " << target << ": " << e.what() << "\n";
     return std::nullopt;
   }
 }
 
-bool CreateTable(const Options& options, const Endpoint& endpoint,
+bool CreateTable(const Options& options, const Endpoint& endpoint, ssl::context* tls,
                  tidewater::security::RequestSigner& signer) {
   std::string body = R"({"TableName":")" + options.table +
                      R"(","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],)"
@@ -427,7 +518,7 @@ bool CreateTable(const Options& options, const Endpoint& endpoint,
             options.stream_view_type + R"("})";
   }
   body += "}";
-  auto created = Call(signer, endpoint, "CreateTable", body);
+  auto created = Call(signer, endpoint, tls, "CreateTable", body);
   if (!created) return false;
   if (created->status != 200 && created->body.find("ResourceInUseException") == std::string::npos) {
     std::cerr << "tw_http_load: CreateTable: HTTP " << created->status << " " << created->body
@@ -436,7 +527,7 @@ bool CreateTable(const Options& options, const Endpoint& endpoint,
   }
   for (int attempt = 0; attempt < 600; ++attempt) {
     auto described =
-        Call(signer, endpoint, "DescribeTable", R"({"TableName":")" + options.table + R"("})");
+        Call(signer, endpoint, tls, "DescribeTable", R"({"TableName":")" + options.table + R"("})");
     if (!described) return false;
     if (described->body.find(R"("TableStatus":"ACTIVE")") != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -446,7 +537,7 @@ bool CreateTable(const Options& options, const Endpoint& endpoint,
 }
 
 // Writes every key once with BatchWriteItem so that GetItem always finds its item.
-bool Populate(const Options& options, const Endpoint& endpoint,
+bool Populate(const Options& options, const Endpoint& endpoint, ssl::context* tls,
               tidewater::security::RequestSigner& signer) {
   for (int start = 0; start < options.keys; start += 25) {
     std::string body = R"({"RequestItems":{")" + options.table + R"(":[)";
@@ -456,7 +547,7 @@ bool Populate(const Options& options, const Endpoint& endpoint,
     }
     body += "]}}";
     for (;;) {
-      auto response = Call(signer, endpoint, "BatchWriteItem", body);
+      auto response = Call(signer, endpoint, tls, "BatchWriteItem", body);
       if (!response || response->status != 200) {
         std::cerr << "tw_http_load: BatchWriteItem failed"
                   << (response ? ": " + response->body.substr(0, 300) : "") << "\n";
@@ -480,7 +571,8 @@ std::uint32_t Percentile(const std::vector<std::uint32_t>& sorted, double fracti
 int main(int argc, char** argv) {
   Options options;
   CLI::App app{"HTTP load generator for DynamoDB-compatible endpoints (PutItem / GetItem)"};
-  app.add_option("--endpoint", options.endpoint, "http://host:port")->capture_default_str();
+  app.add_option("--endpoint", options.endpoint, "http://host:port or https://host:port")
+      ->capture_default_str();
   app.add_option("--table", options.table, "table name")->capture_default_str();
   app.add_option("--op", options.op, "put or get")
       ->check(CLI::IsMember({"put", "get"}))
@@ -491,6 +583,9 @@ int main(int argc, char** argv) {
   app.add_option("--profile", options.profile,
                  "AWS profile signing the requests (default: the environment's keys, else "
                  "AWS_PROFILE or the default profile; placeholder keys when none)");
+  app.add_option("--ca-bundle", options.ca_bundle,
+                 "PEM file of the CAs that sign an https endpoint's certificate (default: "
+                 "AWS_CA_BUNDLE, else the system's store)");
   app.add_option("--connections", options.connections, "keep-alive connections")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
@@ -521,8 +616,22 @@ int main(int argc, char** argv) {
 
   const auto endpoint = ParseEndpoint(options.endpoint);
   if (!endpoint) {
-    std::cerr << "tw_http_load: --endpoint must be http://host:port\n";
+    std::cerr << "tw_http_load: --endpoint must be http://host:port or https://host:port\n";
     return 2;
+  }
+  std::shared_ptr<ssl::context> tls;
+  if (endpoint->tls) {
+    tidewater::security::TlsClientOptions tls_options;
+    tls_options.ca_bundle_file = options.ca_bundle;
+    if (tls_options.ca_bundle_file.empty()) {
+      if (const char* bundle = std::getenv("AWS_CA_BUNDLE")) tls_options.ca_bundle_file = bundle;
+    }
+    auto context = tidewater::security::MakeTlsClientContext(tls_options);
+    if (!context.ok()) {
+      std::cerr << "tw_http_load: " << context.status().ToString() << "\n";
+      return 2;
+    }
+    tls = std::move(*context);
   }
   const auto identity = SigningIdentityOf(options);
   if (!identity.ok()) {
@@ -530,16 +639,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   tidewater::security::RequestSigner setup_signer(*identity);
-  if (options.create_table && !CreateTable(options, *endpoint, setup_signer)) return 1;
-  if (options.populate && !Populate(options, *endpoint, setup_signer)) return 1;
+  if (options.create_table && !CreateTable(options, *endpoint, tls.get(), setup_signer)) return 1;
+  if (options.populate && !Populate(options, *endpoint, tls.get(), setup_signer)) return 1;
 
   const std::string target = options.op == "put" ? "PutItem" : "GetItem";
   if (options.warmup_s > 0) {
-    LoadRun(options, *endpoint, *identity, target, options.warmup_s, 0, /*record=*/false).Run();
+    LoadRun(options, *endpoint, tls.get(), *identity, target, options.warmup_s, 0,
+            /*record=*/false)
+        .Run();
   }
-  Summary summary =
-      LoadRun(options, *endpoint, *identity, target, options.duration_s, options.max_requests, true)
-          .Run();
+  Summary summary = LoadRun(options, *endpoint, tls.get(), *identity, target, options.duration_s,
+                            options.max_requests, /*record=*/true)
+                        .Run();
 
   std::sort(summary.latencies_us.begin(), summary.latencies_us.end());
   char rate_text[32] = "max";

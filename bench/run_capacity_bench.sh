@@ -38,10 +38,6 @@ cleanup() {
 trap cleanup EXIT
 
 . "$repo/bench/bench_lib.sh"
-cpu_ticks() {  # utime + stime of a process, in clock ticks
-  awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
 declare -A cost
 ticks_per_s="$(getconf CLK_TCK)"
 for mode in off on; do

@@ -73,6 +73,12 @@ int main(int argc, char** argv) {
       "--ca-bundle", config.ca_bundle,
       "PEM file of the CAs https:// endpoints' certificates are checked with (default: "
       "AWS_CA_BUNDLE, else the system's store)");
+  auto* client_cert_flag = app.add_option(
+      "--client-cert", config.client_cert,
+      "PEM file of the client certificate presented to a tidewaterd that asks for one (its "
+      "--tls-client-ca)");
+  auto* client_key_flag =
+      app.add_option("--client-key", config.client_key, "PEM file of --client-cert's key");
   auto* metrics_flag = app.add_option("--metrics-listen", config.metrics_listen,
                                       "HOST:PORT serving GET /metrics (default: none)");
   auto* batch_flag =
@@ -108,6 +114,8 @@ int main(int argc, char** argv) {
     if (target_region_flag->count() > 0) file->target_region = config.target_region;
     if (profile_flag->count() > 0) file->profile = config.profile;
     if (ca_bundle_flag->count() > 0) file->ca_bundle = config.ca_bundle;
+    if (client_cert_flag->count() > 0) file->client_cert = config.client_cert;
+    if (client_key_flag->count() > 0) file->client_key = config.client_key;
     if (metrics_flag->count() > 0) file->metrics_listen = config.metrics_listen;
     if (batch_flag->count() > 0) file->batch_size = config.batch_size;
     if (kafka_flag->count() > 0) file->source_kafka = config.source_kafka;
@@ -123,7 +131,8 @@ int main(int argc, char** argv) {
   auto identity = tidewater::streams::ResolveClientIdentity(config.profile);
   if (!identity.ok()) return Fail(identity.status().ToString());
   const auto client_of = [&](const std::string& region) {
-    ServiceClientOptions options{kCallTimeout, *identity, {config.ca_bundle, "", ""}};
+    ServiceClientOptions options{
+        kCallTimeout, *identity, {config.ca_bundle, config.client_cert, config.client_key}};
     if (options.identity && !region.empty()) options.identity->region = region;
     return options;
   };

@@ -9,16 +9,26 @@
 //              [--s3-local-bucket NAME=DIR]... [--s3-access-key-id ID --s3-secret-access-key K]
 //              [--incremental-export-min-window-seconds S]
 //              [--auth off|required] [--credentials-file FILE] [--metrics-auth open|required]
+//              [--authorization open|policies] [--policy-file FILE] [--audit-allowed]
 //              [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+//              [--encryption-key-file FILE | --encryption-key-command CMD]
 //
 // With --tls-cert and --tls-key, --listen speaks HTTPS only (TLS 1.2+, forward-secret AEAD
 // suites); --tls-client-ca also requires a client certificate signed by one of its CAs
 // (docs/OPERATIONS.md, "TLS").
+// With --encryption-key-file (a keyring file, mode 600) or --encryption-key-command (a
+// command printing the keyring) every file of the data directory and its backups is
+// encrypted at rest with AES-256; a data directory is either encrypted or not, and tidewaterd
+// refuses to start on the other kind (docs/OPERATIONS.md, "Encryption at rest").
 // Requests must be signed with AWS Signature Version 4 (--auth required, the default unless
 // --listen is a loopback address; --auth off is refused on any other address) by a
 // credential of --credentials-file or of <data-dir>/credentials.yaml (created with
 // `tidewater admin credentials create`); GET /metrics too unless --metrics-auth open
-// (docs/OPERATIONS.md, "Authentication"). Secrets are never logged.
+// (docs/OPERATIONS.md, "Authentication"). Secrets are never logged. With --authorization
+// policies (needs --auth required) every API request is evaluated against its principal's
+// access policies, those of --policy-file and of <data-dir>/policies.json (attached with
+// `tidewater admin policy put`), and denied unless one allows it (docs/OPERATIONS.md,
+// "Authorization").
 // With Kafka brokers, the change log of every stream-enabled table is published to Kafka
 // as well (docs/KAFKA.md). The read-only web console is served on /console unless
 // --console off (docs/OPERATIONS.md). A shard that grows past --split-shard-bytes or stays
@@ -67,7 +77,10 @@ struct Flags {
   std::vector<std::string> s3_local_buckets;  // NAME=DIR
   std::string auth;                           // "off", "required"; empty: by the listen address
   std::string credentials_file;
-  std::string metrics_auth;  // "open", "required"; empty: required when auth is
+  std::string metrics_auth;            // "open", "required"; empty: required when auth is
+  std::string authorization = "open";  // "open", "policies"
+  std::string policy_file;
+  bool audit_allowed = false;
 };
 
 int Fail(const std::string& message) {
@@ -120,6 +133,32 @@ bool ApplyAuthFlags(const Flags& flags, ServerOptions* options, std::string* err
       return false;
     }
     options->credentials = std::move(*credentials);
+  }
+  if (flags.authorization != "open" && flags.authorization != "policies") {
+    *error = "authorization must be open or policies, not " + flags.authorization;
+    return false;
+  }
+  if (flags.authorization == "policies" && !options->require_auth) {
+    *error =
+        "--authorization policies needs --auth required: policies belong to the principals of "
+        "signed requests";
+    return false;
+  }
+  if (!flags.policy_file.empty() && flags.authorization != "policies") {
+    *error = "--policy-file needs --authorization policies";
+    return false;
+  }
+  options->authorization = flags.authorization == "policies"
+                               ? ServerOptions::Authorization::kPolicies
+                               : ServerOptions::Authorization::kOpen;
+  options->audit_allowed = flags.audit_allowed;
+  if (!flags.policy_file.empty()) {
+    auto policies = tidewater::security::ReadPolicyFile(flags.policy_file);
+    if (!policies.ok()) {
+      *error = flags.policy_file + ": " + policies.status().message();
+      return false;
+    }
+    options->policies = std::move(*policies);
   }
   return true;
 }
@@ -256,6 +295,18 @@ int main(int argc, char** argv) {
       app.add_option("--metrics-auth", flags.metrics_auth,
                      "open, required: whether GET /metrics needs a signed request too "
                      "(default with --auth required: required)");
+  auto* authorization_flag =
+      app.add_option("--authorization", flags.authorization,
+                     "open, policies: evaluate every request against the caller's access "
+                     "policies, default deny (needs --auth required)")
+          ->capture_default_str();
+  auto* policy_file_flag =
+      app.add_option("--policy-file", flags.policy_file,
+                     "JSON file of access policies per principal, in force besides those "
+                     "attached with `tidewater admin policy put` (with --authorization policies)");
+  auto* audit_allowed_flag =
+      app.add_flag("--audit-allowed", flags.audit_allowed,
+                   "Log allowed requests too (event=access_allowed; denials are always logged)");
   auto* tls_cert_flag = app.add_option(
       "--tls-cert", options.tls_cert_file,
       "PEM certificate (then its chain): --listen speaks HTTPS only (needs --tls-key)");
@@ -264,6 +315,13 @@ int main(int argc, char** argv) {
   auto* tls_client_ca_flag = app.add_option(
       "--tls-client-ca", options.tls_client_ca_file,
       "PEM CA file: require a client certificate signed by one of them (mutual TLS)");
+  auto* encryption_key_file_flag = app.add_option(
+      "--encryption-key-file", options.encryption_key_file,
+      "Master keyring file (mode 600; lines '<key id> <64 hex digits>', the first is current): "
+      "encrypt the data directory at rest");
+  auto* encryption_key_command_flag =
+      app.add_option("--encryption-key-command", options.encryption_key_command,
+                     "Command (run with /bin/sh -c) whose stdout is the master keyring");
   std::map<std::string, std::string> kafka_properties;  // config file only
   std::map<std::string, std::string> file_local_buckets;
   CLI11_PARSE(app, argc, argv);
@@ -331,10 +389,25 @@ int main(int argc, char** argv) {
     if (config->metrics_auth && metrics_auth_flag->count() == 0) {
       flags.metrics_auth = *config->metrics_auth;
     }
+    if (config->authorization && authorization_flag->count() == 0) {
+      flags.authorization = *config->authorization;
+    }
+    if (config->policy_file && policy_file_flag->count() == 0) {
+      flags.policy_file = *config->policy_file;
+    }
+    if (config->audit_allowed && audit_allowed_flag->count() == 0) {
+      flags.audit_allowed = *config->audit_allowed;
+    }
     if (config->tls_cert && tls_cert_flag->count() == 0) options.tls_cert_file = *config->tls_cert;
     if (config->tls_key && tls_key_flag->count() == 0) options.tls_key_file = *config->tls_key;
     if (config->tls_client_ca && tls_client_ca_flag->count() == 0) {
       options.tls_client_ca_file = *config->tls_client_ca;
+    }
+    if (config->encryption_key_file && encryption_key_file_flag->count() == 0) {
+      options.encryption_key_file = *config->encryption_key_file;
+    }
+    if (config->encryption_key_command && encryption_key_command_flag->count() == 0) {
+      options.encryption_key_command = *config->encryption_key_command;
     }
   }
   if (std::string error; !ApplyAuthFlags(flags, &options, &error)) return Fail(error);

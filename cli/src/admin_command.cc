@@ -16,7 +16,8 @@
 //
 // Both sign their requests as --profile and --region say (signing_flags.h).
 //
-// `tidewater admin credentials create|list|delete` is in credentials_command.cc.
+// `tidewater admin credentials create|list|delete` is in credentials_command.cc, `tidewater
+// admin policy put|get|delete|list` in policy_command.cc.
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -178,6 +179,7 @@ void AddAdminCommand(CLI::App& app) {
   cost_command->callback([cost] { ExitCode() = RunCost(*cost); });
 
   AddAdminCredentialsCommand(*admin);
+  AddAdminPolicyCommand(*admin);
 }
 
 }  // namespace tidewater::cli

@@ -32,12 +32,16 @@ void AddTailCommand(CLI::App& app);
 void AddVerifyCommand(CLI::App& app);
 
 // `tidewater admin split-shard --endpoint URL --table NAME --shard SHARD_ID`, `admin cost`
-// (admin_command.cc) and `admin credentials ...` (below).
+// (admin_command.cc), `admin credentials ...` and `admin policy ...` (below).
 void AddAdminCommand(CLI::App& app);
 
 // `tidewater admin credentials create|list|delete --endpoint URL ...` under `admin`
 // (credentials_command.cc).
 void AddAdminCredentialsCommand(CLI::App& admin);
+
+// `tidewater admin policy put|get|delete|list --endpoint URL ...` under `admin`
+// (policy_command.cc).
+void AddAdminPolicyCommand(CLI::App& admin);
 
 // `tidewater backup copy --from URL --to URL BACKUP_ARN` (backup_command.cc).
 void AddBackupCommand(CLI::App& app);

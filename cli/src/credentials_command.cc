@@ -29,15 +29,13 @@
 #include <string>
 #include <vector>
 
+#include "admin_request.h"
 #include "answer_output.h"
 #include "commands.h"
 #include "signing_flags.h"
-#include "tidewater/streams/service_client.h"
 
 namespace tidewater::cli {
 namespace {
-
-constexpr std::string_view kTargetPrefix = "TidewaterAdmin_20261205.";
 
 struct CreateFlags {
   std::string endpoint;
@@ -59,25 +57,6 @@ struct DeleteFlags {
   std::string access_key_id;
   SigningFlags signing;
 };
-
-// Calls `operation` with `body`; prints the reason to stderr (prefixed with `command`) and
-// returns an error when the call fails.
-Result<std::string> Call(const std::string& command, const std::string& endpoint,
-                         const SigningFlags& signing, std::string_view operation,
-                         std::string_view body) {
-  auto client = CreateClient(endpoint, signing);
-  if (!client.ok()) {
-    std::fprintf(stderr, "credentials %s: %s\n", command.c_str(),
-                 client.status().ToString().c_str());
-    return client.status();
-  }
-  auto answer = (*client)->CallJson(std::string(kTargetPrefix) + std::string(operation), body);
-  if (!answer.ok()) {
-    std::fprintf(stderr, "credentials %s: %s\n", command.c_str(),
-                 answer.status().ToString().c_str());
-  }
-  return answer;
-}
 
 // Epoch seconds as "2026-12-07T12:00:00Z".
 std::string IsoTime(double epoch_seconds) {
@@ -112,18 +91,16 @@ int RunCreate(const CreateFlags& flags) {
     writer.Int64(flags.expires_in_seconds);
   }
   writer.EndObject();
-  auto answer = Call("create", flags.endpoint, flags.signing, "CreateCredentials",
-                     {body.GetString(), body.GetSize()});
+  auto answer = CallAdmin("credentials create", flags.endpoint, flags.signing, "CreateCredentials",
+                          {body.GetString(), body.GetSize()});
   if (!answer.ok()) return 1;
   if (flags.json) {
     std::printf("%s\n", answer->c_str());
     return 0;
   }
   rapidjson::Document document;
-  document.Parse(answer->c_str());
-  if (document.HasParseError() || !document.IsObject() || !document.HasMember("Credentials") ||
-      !document["Credentials"].IsObject()) {
-    std::fprintf(stderr, "credentials create: unexpected answer from the server\n");
+  if (!ParseAnswer("credentials create", *answer, "Credentials", rapidjson::kObjectType,
+                   &document)) {
     return 1;
   }
   const rapidjson::Value& credentials = document["Credentials"];
@@ -138,17 +115,15 @@ int RunCreate(const CreateFlags& flags) {
 }
 
 int RunList(const ListFlags& flags) {
-  auto answer = Call("list", flags.endpoint, flags.signing, "ListCredentials", "{}");
+  auto answer =
+      CallAdmin("credentials list", flags.endpoint, flags.signing, "ListCredentials", "{}");
   if (!answer.ok()) return 1;
   if (flags.json) {
     std::printf("%s\n", answer->c_str());
     return 0;
   }
   rapidjson::Document document;
-  document.Parse(answer->c_str());
-  if (document.HasParseError() || !document.IsObject() || !document.HasMember("Credentials") ||
-      !document["Credentials"].IsArray()) {
-    std::fprintf(stderr, "credentials list: unexpected answer from the server\n");
+  if (!ParseAnswer("credentials list", *answer, "Credentials", rapidjson::kArrayType, &document)) {
     return 1;
   }
   std::vector<std::vector<std::string>> rows = {
@@ -167,15 +142,8 @@ int RunList(const ListFlags& flags) {
 }
 
 int RunDelete(const DeleteFlags& flags) {
-  rapidjson::StringBuffer body;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(body);
-  writer.StartObject();
-  writer.Key("AccessKeyId");
-  writer.String(flags.access_key_id.data(),
-                static_cast<rapidjson::SizeType>(flags.access_key_id.size()));
-  writer.EndObject();
-  auto answer = Call("delete", flags.endpoint, flags.signing, "DeleteCredentials",
-                     {body.GetString(), body.GetSize()});
+  auto answer = CallAdmin("credentials delete", flags.endpoint, flags.signing, "DeleteCredentials",
+                          JsonObjectOfStrings({{"AccessKeyId", flags.access_key_id}}));
   return answer.ok() ? 0 : 1;
 }
 

@@ -246,7 +246,7 @@ int RunLag(const LagFlags& flags) {
   config.endpoint = flags.endpoint;
   config.profile = flags.signing.profile;
   config.endpoint_region = flags.signing.region;
-  config.ca_bundle = flags.signing.ca_bundle;
+  config.tls = flags.signing.Tls();
   config.lease_table = "";  // reads nothing: only describes tables
   auto describer = connectors::StreamSource::Open(std::move(config));
   if (!describer.ok()) {

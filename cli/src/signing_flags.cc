@@ -13,6 +13,10 @@ void AddSigningFlags(CLI::App* command, SigningFlags* flags, const std::string& 
   command->add_option("--ca-bundle", flags->ca_bundle,
                       "PEM file of the CAs an https:// endpoint's certificate is checked with "
                       "(default: AWS_CA_BUNDLE, else the system's store)");
+  command->add_option("--client-cert", flags->client_cert,
+                      "PEM file of the client certificate (and its chain) presented to a "
+                      "tidewaterd that asks for one (its --tls-client-ca)");
+  command->add_option("--client-key", flags->client_key, "PEM file of --client-cert's key");
 }
 
 Result<streams::ServiceClientOptions> ClientOptions(const SigningFlags& flags,
@@ -21,7 +25,7 @@ Result<streams::ServiceClientOptions> ClientOptions(const SigningFlags& flags,
   TW_ASSIGN_OR_RETURN(
       std::optional<security::SigningIdentity> identity,
       streams::ResolveClientIdentity(flags.profile, region.empty() ? flags.region : region));
-  return streams::ServiceClientOptions{timeout, std::move(identity), {flags.ca_bundle, "", ""}};
+  return streams::ServiceClientOptions{timeout, std::move(identity), flags.Tls()};
 }
 
 Result<std::unique_ptr<streams::ServiceClient>> CreateClient(const std::string& endpoint_url,

@@ -1,7 +1,9 @@
 // --profile and --region: how a `tidewater` command signs its requests to tidewaterd (AWS
 // Signature Version 4), with the AWS CLI's names and meaning; --ca-bundle: the CA
 // certificates an https:// endpoint's certificate is checked with (the AWS CLI's
-// --ca-bundle; default AWS_CA_BUNDLE, else the system's store). Without --profile the
+// --ca-bundle; default AWS_CA_BUNDLE, else the system's store); --client-cert and
+// --client-key: the certificate presented to a tidewaterd that asks for one (mutual TLS).
+// Without --profile the
 // environment's credentials or profile are used (security::ResolveSigningIdentity); without
 // --region the profile's region. A tidewaterd checking signatures accepts only its own
 // --region in the signature's scope.
@@ -21,9 +23,16 @@ struct SigningFlags {
   std::string profile;    // "": AWS_PROFILE, else "default"
   std::string region;     // "": the profile's (AWS_REGION, AWS_DEFAULT_REGION, config file)
   std::string ca_bundle;  // "": AWS_CA_BUNDLE, else the system's CA store
+  // A client certificate chain and its key (PEM), for a tidewaterd that asks for one
+  // (--tls-client-ca); both or neither.
+  std::string client_cert;
+  std::string client_key;
+
+  security::TlsClientOptions Tls() const { return {ca_bundle, client_cert, client_key}; }
 };
 
-// Adds --profile, --region and --ca-bundle to `command`; `region_help` says which tidewaterd
+// Adds --profile, --region, --ca-bundle, --client-cert and --client-key to `command`; `region_help`
+// says which tidewaterd
 // --region is the region of.
 void AddSigningFlags(CLI::App* command, SigningFlags* flags,
                      const std::string& region_help =

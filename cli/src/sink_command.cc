@@ -38,7 +38,7 @@ connectors::StreamSourceConfig SourceConfigOf(const SinkSourceConfig& config,
   source.endpoint = config.endpoint;
   source.profile = signing.profile;
   source.endpoint_region = signing.region;
-  source.ca_bundle = signing.ca_bundle;
+  source.tls = signing.Tls();
   source.kafka.brokers = config.kafka.brokers;
   source.kafka.topic_prefix = config.kafka.topic_prefix;
   source.kafka.format = config.kafka.format;

@@ -144,7 +144,7 @@ int RunTail(const TailFlags& flags) {
   config.endpoint = flags.endpoint;
   config.profile = flags.signing.profile;
   config.endpoint_region = flags.signing.region;
-  config.ca_bundle = flags.signing.ca_bundle;
+  config.tls = flags.signing.Tls();
   config.lease_table = "";  // this process is the only reader
   auto source = connectors::StreamSource::Open(std::move(config));
   if (!source.ok()) {

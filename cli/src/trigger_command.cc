@@ -45,7 +45,7 @@ connectors::StreamSourceConfig SourceConfigOf(const TriggerRunConfig& config,
   source.endpoint = config.endpoint;
   source.profile = signing.profile;
   source.endpoint_region = signing.region;
-  source.ca_bundle = signing.ca_bundle;
+  source.tls = signing.Tls();
   source.kafka = config.kafka;
   return source;
 }

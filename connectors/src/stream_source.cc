@@ -235,7 +235,7 @@ Result<std::unique_ptr<StreamSource>> OpenEndpoint(const StreamSourceConfig& con
   // stores' defaults.
   TW_ASSIGN_OR_RETURN(std::optional<security::SigningIdentity> signing,
                       streams::ResolveClientIdentity(config.profile, config.endpoint_region));
-  const security::TlsClientOptions tls{config.ca_bundle, "", ""};
+  const security::TlsClientOptions& tls = config.tls;
   const streams::ServiceClientOptions reads{std::chrono::milliseconds(10'000), signing, tls};
   const streams::ServiceClientOptions stores{std::chrono::milliseconds(5'000), signing, tls};
   TW_RETURN_IF_ERROR(streams::ServiceClient::Create(endpoint, reads).status());

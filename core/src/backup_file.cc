@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <rocksdb/file_system.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,10 @@ constexpr size_t kShaBytes = 32;
 
 Status Errno(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
+}
+
+Status Failed(const rocksdb::IOStatus& status, const std::string& what, const std::string& path) {
+  return Status::IOError(what + " " + path + ": " + status.ToString());
 }
 
 Status Damaged(const std::string& path, const std::string& why) {
@@ -73,16 +78,19 @@ struct ItemsWriter::Hash {
   Sha256 sha;
 };
 
-Result<std::unique_ptr<ItemsWriter>> ItemsWriter::Create(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot create", path);
-  return std::unique_ptr<ItemsWriter>(new ItemsWriter(fd, path));
+Result<std::unique_ptr<ItemsWriter>> ItemsWriter::Create(rocksdb::FileSystem& files,
+                                                         const std::string& path) {
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  const rocksdb::IOStatus created =
+      files.NewWritableFile(path, rocksdb::FileOptions(), &file, nullptr);
+  if (!created.ok()) return Failed(created, "cannot create", path);
+  return std::unique_ptr<ItemsWriter>(new ItemsWriter(std::move(file), path));
 }
 
-ItemsWriter::ItemsWriter(int fd, std::string path)
-    : fd_(fd), path_(std::move(path)), hash_(std::make_unique<Hash>()) {}
+ItemsWriter::ItemsWriter(std::unique_ptr<rocksdb::FSWritableFile> file, std::string path)
+    : file_(std::move(file)), path_(std::move(path)), hash_(std::make_unique<Hash>()) {}
 
-ItemsWriter::~ItemsWriter() { ::close(fd_); }
+ItemsWriter::~ItemsWriter() = default;
 
 Status ItemsWriter::Add(const v1::StoredItem& item) {
   const std::string encoded = item.SerializeAsString();
@@ -95,42 +103,45 @@ Status ItemsWriter::Add(const v1::StoredItem& item) {
 Status ItemsWriter::Flush() {
   hash_->sha.Update(buffer_);
   bytes_ += buffer_.size();
-  Status written = WriteAll(fd_, buffer_, path_);
+  const rocksdb::IOStatus written =
+      file_->Append(rocksdb::Slice(buffer_), rocksdb::IOOptions(), nullptr);
   buffer_.clear();
-  return written;
+  return written.ok() ? Status::Ok() : Failed(written, "cannot write", path_);
 }
 
 Status ItemsWriter::Finish(v1::BackupMeta& meta) {
   TW_RETURN_IF_ERROR(Flush());
-  if (::fsync(fd_) != 0) return Errno("cannot sync", path_);
+  const rocksdb::IOStatus synced = file_->Fsync(rocksdb::IOOptions(), nullptr);
+  if (!synced.ok()) return Failed(synced, "cannot sync", path_);
+  const rocksdb::IOStatus closed = file_->Close(rocksdb::IOOptions(), nullptr);
+  if (!closed.ok()) return Failed(closed, "cannot close", path_);
   meta.set_item_count(items_);
   meta.set_items_bytes(bytes_);
   meta.set_items_sha256(hash_->sha.Final());
   return Status::Ok();
 }
 
-Status VerifyItems(const std::string& path, const v1::BackupMeta& meta) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return errno == ENOENT ? Damaged(path, "the items file is missing")
-                           : Errno("cannot open", path);
+Status VerifyItems(rocksdb::FileSystem& files, const std::string& path,
+                   const v1::BackupMeta& meta) {
+  if (!files.FileExists(path, rocksdb::IOOptions(), nullptr).ok()) {
+    return Damaged(path, "the items file is missing");
   }
+  std::unique_ptr<rocksdb::FSSequentialFile> file;
+  const rocksdb::IOStatus opened =
+      files.NewSequentialFile(path, rocksdb::FileOptions(), &file, nullptr);
+  if (!opened.ok()) return Failed(opened, "cannot open", path);
   Sha256 sha;
   std::string buffer(kBufferBytes, '\0');
   uint64_t total = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status error = Errno("cannot read", path);
-      ::close(fd);
-      return error;
-    }
-    if (n == 0) break;
-    sha.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
-    total += static_cast<uint64_t>(n);
+    rocksdb::Slice read;
+    const rocksdb::IOStatus status =
+        file->Read(buffer.size(), rocksdb::IOOptions(), &read, buffer.data(), nullptr);
+    if (!status.ok()) return Failed(status, "cannot read", path);
+    if (read.empty()) break;
+    sha.Update(std::string_view(read.data(), read.size()));
+    total += read.size();
   }
-  ::close(fd);
   if (total != meta.items_bytes()) {
     return Damaged(path, std::to_string(total) + " bytes where " +
                              std::to_string(meta.items_bytes()) + " were written");
@@ -139,15 +150,19 @@ Status VerifyItems(const std::string& path, const v1::BackupMeta& meta) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<ItemsReader>> ItemsReader::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", path);
-  return std::unique_ptr<ItemsReader>(new ItemsReader(fd, path));
+Result<std::unique_ptr<ItemsReader>> ItemsReader::Open(rocksdb::FileSystem& files,
+                                                       const std::string& path) {
+  std::unique_ptr<rocksdb::FSSequentialFile> file;
+  const rocksdb::IOStatus opened =
+      files.NewSequentialFile(path, rocksdb::FileOptions(), &file, nullptr);
+  if (!opened.ok()) return Failed(opened, "cannot open", path);
+  return std::unique_ptr<ItemsReader>(new ItemsReader(std::move(file), path));
 }
 
-ItemsReader::ItemsReader(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+ItemsReader::ItemsReader(std::unique_ptr<rocksdb::FSSequentialFile> file, std::string path)
+    : file_(std::move(file)), path_(std::move(path)) {}
 
-ItemsReader::~ItemsReader() { ::close(fd_); }
+ItemsReader::~ItemsReader() = default;
 
 Status ItemsReader::Fill(size_t wanted) {
   if (offset_ > 0) {
@@ -157,17 +172,18 @@ Status ItemsReader::Fill(size_t wanted) {
   while (!eof_ && buffer_.size() < wanted) {
     const size_t old = buffer_.size();
     buffer_.resize(old + kBufferBytes);
-    const ssize_t n = ::read(fd_, buffer_.data() + old, kBufferBytes);
-    if (n < 0 && errno == EINTR) {
+    rocksdb::Slice read;
+    const rocksdb::IOStatus status =
+        file_->Read(kBufferBytes, rocksdb::IOOptions(), &read, buffer_.data() + old, nullptr);
+    if (!status.ok()) {
       buffer_.resize(old);
-      continue;
+      return Failed(status, "cannot read", path_);
     }
-    if (n < 0) {
-      buffer_.resize(old);
-      return Errno("cannot read", path_);
-    }
-    buffer_.resize(old + static_cast<size_t>(n));
-    if (n == 0) eof_ = true;
+    // Read may answer from a buffer of its own rather than the scratch given.
+    if (read.data() != buffer_.data() + old)
+      std::memmove(buffer_.data() + old, read.data(), read.size());
+    buffer_.resize(old + read.size());
+    if (read.empty()) eof_ = true;
   }
   return Status::Ok();
 }

@@ -1,7 +1,9 @@
 // Private: a backup's files (table_backups.h). `items` is a sequence of (varint length,
 // StoredItem) with each item's attributes and version; `backup.meta` is the BackupMeta,
 // sealed by its own SHA-256. Both are written beside their final directory and made visible
-// by one rename, so that a backup exists whole or not at all.
+// by one rename, so that a backup exists whole or not at all. The items file is written and
+// read through the engine's FileSystem (EngineOptions::file_system): encrypted with the data
+// directory when encryption at rest is on; its size and SHA-256 are those of the plain items.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,12 @@
 #include "tidewater/v1/catalog.pb.h"
 #include "tidewater/v1/change_record.pb.h"
 
+namespace rocksdb {
+class FileSystem;
+class FSSequentialFile;
+class FSWritableFile;
+}  // namespace rocksdb
+
 namespace tidewater::backup_file {
 
 inline constexpr const char* kItemsFile = "items";
@@ -20,8 +28,9 @@ inline constexpr const char* kMetaFile = "backup.meta";
 // Appends items to a new items file, hashing as it goes. Not thread-safe.
 class ItemsWriter {
  public:
-  // Creates (truncates) `path`.
-  static Result<std::unique_ptr<ItemsWriter>> Create(const std::string& path);
+  // Creates (truncates) `path` in `files`.
+  static Result<std::unique_ptr<ItemsWriter>> Create(rocksdb::FileSystem& files,
+                                                     const std::string& path);
   ~ItemsWriter();
   ItemsWriter(const ItemsWriter&) = delete;
   ItemsWriter& operator=(const ItemsWriter&) = delete;
@@ -31,10 +40,10 @@ class ItemsWriter {
   Status Finish(v1::BackupMeta& meta);
 
  private:
-  ItemsWriter(int fd, std::string path);
+  ItemsWriter(std::unique_ptr<rocksdb::FSWritableFile> file, std::string path);
   Status Flush();
 
-  int fd_;
+  std::unique_ptr<rocksdb::FSWritableFile> file_;
   std::string path_;
   std::string buffer_;
   struct Hash;
@@ -45,12 +54,13 @@ class ItemsWriter {
 
 // Checks that the items file at `path` is the one `meta` describes (size and SHA-256):
 // an InternalServerError naming the damage otherwise.
-Status VerifyItems(const std::string& path, const v1::BackupMeta& meta);
+Status VerifyItems(rocksdb::FileSystem& files, const std::string& path, const v1::BackupMeta& meta);
 
 // Reads an items file in order. Not thread-safe.
 class ItemsReader {
  public:
-  static Result<std::unique_ptr<ItemsReader>> Open(const std::string& path);
+  static Result<std::unique_ptr<ItemsReader>> Open(rocksdb::FileSystem& files,
+                                                   const std::string& path);
   ~ItemsReader();
   ItemsReader(const ItemsReader&) = delete;
   ItemsReader& operator=(const ItemsReader&) = delete;
@@ -59,10 +69,10 @@ class ItemsReader {
   Result<bool> Next(v1::StoredItem& item);
 
  private:
-  ItemsReader(int fd, std::string path);
+  ItemsReader(std::unique_ptr<rocksdb::FSSequentialFile> file, std::string path);
   Status Fill(size_t wanted);
 
-  int fd_;
+  std::unique_ptr<rocksdb::FSSequentialFile> file_;
   std::string path_;
   std::string buffer_;
   size_t offset_ = 0;

@@ -182,6 +182,7 @@ TableSettings SettingsOf(const v1::TableMeta& meta) {
   settings.table_class =
       meta.infrequent_access() ? TableClass::kStandardInfrequentAccess : TableClass::kStandard;
   settings.table_class_set_micros = meta.table_class_set_micros();
+  settings.sse_kms_master_key_id = meta.sse_kms_master_key_id();
   return settings;
 }
 
@@ -207,6 +208,7 @@ void SetSettings(const TableSettings& settings, v1::TableMeta& meta) {
   meta.set_on_demand_peak_units(capacity.on_demand_peak_units);
   meta.set_infrequent_access(settings.table_class == TableClass::kStandardInfrequentAccess);
   meta.set_table_class_set_micros(settings.table_class_set_micros);
+  meta.set_sse_kms_master_key_id(settings.sse_kms_master_key_id);
 }
 
 // Sets `table_class`'s options (see ItemsCfOptions) on a live items column family: files

@@ -2,12 +2,16 @@
 // The source serves a backup as its sealed backup.meta and its items file, in chunks. The
 // receiving end stages the copy in `<backup dir>/.tmp-<new backup id>/` (never listed; the
 // next open removes it if unfinished), appends the chunks in order, and publishes the copy
-// by one rename once the items match the description's size and SHA-256.
+// by one rename once the items match the description's size and SHA-256. Items files go
+// through the engine's FileSystem (encrypted at rest when the data directory is): the bytes
+// served and received are the plain items, so that the two ends need not share a key.
 #include <fcntl.h>
+#include <rocksdb/file_system.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -46,34 +50,49 @@ class FileHandle {
   int fd_;
 };
 
-// `length` bytes of the file at `path` from `offset`, fewer where the file ends; `missing`
-// when there is no such file (the backup was deleted meanwhile).
-Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t length,
-                                  const Status& missing) {
-  const FileHandle file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!file.is_open()) return errno == ENOENT ? missing : SystemError("cannot open " + path);
+Status StorageError(const std::string& what, const rocksdb::IOStatus& status) {
+  return Status::IOError(what + ": " + status.ToString());
+}
+
+// `length` bytes of the file at `path` in `files` from `offset`, fewer where the file ends;
+// `missing` when there is no such file (the backup was deleted meanwhile).
+Result<std::string> ReadFileRange(rocksdb::FileSystem& files, const std::string& path,
+                                  uint64_t offset, size_t length, const Status& missing) {
+  if (files.FileExists(path, rocksdb::IOOptions(), nullptr).IsNotFound()) return missing;
+  std::unique_ptr<rocksdb::FSRandomAccessFile> file;
+  const rocksdb::IOStatus opened =
+      files.NewRandomAccessFile(path, rocksdb::FileOptions(), &file, nullptr);
+  if (!opened.ok()) return StorageError("cannot open " + path, opened);
   std::string data(length, '\0');
   size_t filled = 0;
   while (filled < length) {
-    const ssize_t n = ::pread(file.fd(), data.data() + filled, length - filled,
-                              static_cast<off_t>(offset + filled));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return SystemError("cannot read " + path);
-    if (n == 0) break;
-    filled += static_cast<size_t>(n);
+    rocksdb::Slice read;
+    const rocksdb::IOStatus status =
+        file->Read(offset + filled, length - filled, rocksdb::IOOptions(), &read,
+                   data.data() + filled, nullptr);
+    if (!status.ok()) return StorageError("cannot read " + path, status);
+    if (read.empty()) break;
+    if (read.data() != data.data() + filled) {
+      std::memmove(data.data() + filled, read.data(), read.size());
+    }
+    filled += read.size();
   }
   data.resize(filled);
   return data;
 }
 
-// Writes `data` into the existing file at `path` from `offset`.
-Status WriteFileAt(const std::string& path, uint64_t offset, std::string_view data) {
-  const FileHandle file(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!file.is_open()) return SystemError("cannot open " + path);
-  if (::lseek(file.fd(), static_cast<off_t>(offset), SEEK_SET) < 0) {
-    return SystemError("cannot seek in " + path);
-  }
-  return WriteAll(file.fd(), data, path);
+// Writes `data` into the existing file at `path` in `files` from `offset`.
+Status WriteFileAt(rocksdb::FileSystem& files, const std::string& path, uint64_t offset,
+                   std::string_view data) {
+  std::unique_ptr<rocksdb::FSRandomRWFile> file;
+  const rocksdb::IOStatus opened =
+      files.NewRandomRWFile(path, rocksdb::FileOptions(), &file, nullptr);
+  if (!opened.ok()) return StorageError("cannot open " + path, opened);
+  const rocksdb::IOStatus written =
+      file->Write(offset, rocksdb::Slice(data.data(), data.size()), rocksdb::IOOptions(), nullptr);
+  if (!written.ok()) return StorageError("cannot write " + path, written);
+  const rocksdb::IOStatus closed = file->Close(rocksdb::IOOptions(), nullptr);
+  return closed.ok() ? Status::Ok() : StorageError("cannot close " + path, closed);
 }
 
 Status SyncFile(const std::string& path) {
@@ -87,8 +106,8 @@ Status SyncFile(const std::string& path) {
 // description), then the copy's own description replaces them (`copy_id`, a USER backup
 // kept until deleted; the source's name, creation time, table and items) beside an empty
 // items file. Answers that description.
-Result<v1::BackupMeta> StageCopy(const std::string& staged, const std::string& source_meta,
-                                 const std::string& copy_id) {
+Result<v1::BackupMeta> StageCopy(rocksdb::FileSystem& files, const std::string& staged,
+                                 const std::string& source_meta, const std::string& copy_id) {
   const std::string meta_path = staged + "/" + backup_file::kMetaFile;
   TW_RETURN_IF_ERROR(WriteFileAtomically(meta_path, source_meta));
   Result<v1::BackupMeta> read = backup_file::ReadMeta(meta_path);
@@ -104,9 +123,11 @@ Result<v1::BackupMeta> StageCopy(const std::string& staged, const std::string& s
   copy.set_expiry_time_micros(0);
   TW_RETURN_IF_ERROR(backup_file::WriteMeta(meta_path, copy));
   const std::string items_path = staged + "/" + backup_file::kItemsFile;
-  const FileHandle items(
-      ::open(items_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!items.is_open()) return SystemError("cannot create " + items_path);
+  std::unique_ptr<rocksdb::FSWritableFile> items;
+  rocksdb::IOStatus created =
+      files.NewWritableFile(items_path, rocksdb::FileOptions(), &items, nullptr);
+  if (created.ok()) created = items->Close(rocksdb::IOOptions(), nullptr);
+  if (!created.ok()) return StorageError("cannot create " + items_path, created);
   return copy;
 }
 
@@ -128,7 +149,9 @@ Result<std::string> EngineImpl::ReadBackupMeta(const std::string& backup_id) {
     return error == std::errc::no_such_file_or_directory ? BackupNotFound(backup_id)
                                                          : FsError("cannot read " + path, error);
   }
-  return ReadFileRange(path, 0, static_cast<size_t>(size), BackupNotFound(backup_id));
+  // backup.meta is written as is (it describes the table, it holds no items).
+  return ReadFileRange(*rocksdb::FileSystem::Default(), path, 0, static_cast<size_t>(size),
+                       BackupNotFound(backup_id));
 }
 
 Result<std::string> EngineImpl::ReadBackupItems(const std::string& backup_id, uint64_t offset,
@@ -137,8 +160,8 @@ Result<std::string> EngineImpl::ReadBackupItems(const std::string& backup_id, ui
   if (offset >= backup.size_bytes) return std::string();
   const size_t available =
       static_cast<size_t>(std::min<uint64_t>(length, backup.size_bytes - offset));
-  return ReadFileRange(BackupDir() + "/" + backup_id + "/" + backup_file::kItemsFile, offset,
-                       available, BackupNotFound(backup_id));
+  return ReadFileRange(BackupFiles(), BackupDir() + "/" + backup_id + "/" + backup_file::kItemsFile,
+                       offset, available, BackupNotFound(backup_id));
 }
 
 Result<std::string> EngineImpl::BeginBackupCopy(const std::string& meta) {
@@ -147,7 +170,7 @@ Result<std::string> EngineImpl::BeginBackupCopy(const std::string& meta) {
   std::error_code error;
   fs::create_directories(staged, error);
   if (error) return FsError("cannot create " + staged, error);
-  Result<v1::BackupMeta> copy = StageCopy(staged, meta, copy_id);
+  Result<v1::BackupMeta> copy = StageCopy(BackupFiles(), staged, meta, copy_id);
   if (!copy.ok()) {
     fs::remove_all(staged, error);
     return copy.status();
@@ -182,7 +205,7 @@ Status EngineImpl::AppendBackupCopy(const std::string& copy_id, uint64_t offset,
   }
   const std::string items =
       BackupDir() + "/" + kTemporaryPrefix + copy_id + "/" + backup_file::kItemsFile;
-  TW_RETURN_IF_ERROR(WriteFileAt(items, copy.received, fresh));
+  TW_RETURN_IF_ERROR(WriteFileAt(BackupFiles(), items, copy.received, fresh));
   copy.received += fresh.size();
   return Status::Ok();
 }
@@ -208,7 +231,7 @@ Result<BackupDescription> EngineImpl::FinishBackupCopy(const std::string& copy_i
                                 std::to_string(copy.received) + " bytes of items were received " +
                                 "of the backup's " + std::to_string(copy.meta.items_bytes()));
     }
-    const Status verified = backup_file::VerifyItems(items, copy.meta);
+    const Status verified = backup_file::VerifyItems(BackupFiles(), items, copy.meta);
     if (verified.code() == ErrorCode::kInternal) {  // the items are not the backup's
       return Status::Validation("Backup copy " + copy_id +
                                 " was dropped: the items received do not match the backup's "

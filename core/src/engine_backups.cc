@@ -3,6 +3,7 @@
 // with every shard of the table drained; a point-in-time restore first writes such a
 // backup from the table's history at the requested time, so that every restore loads a
 // verified file and can start again after a crash.
+#include <rocksdb/file_system.h>
 #include <rocksdb/iterator.h>
 
 #include <algorithm>
@@ -134,6 +135,10 @@ std::string EngineImpl::BackupDir() const {
   return options_.backup_dir.empty() ? options_.data_dir + "/backups" : options_.backup_dir;
 }
 
+rocksdb::FileSystem& EngineImpl::BackupFiles() const {
+  return options_.file_system ? *options_.file_system : *rocksdb::FileSystem::Default();
+}
+
 Status EngineImpl::OpenBackups() {
   std::error_code error;
   fs::create_directories(BackupDir(), error);
@@ -192,8 +197,8 @@ Result<v1::BackupMeta> EngineImpl::PublishBackup(
   fs::create_directories(temporary, error);
   if (error) return FsError("cannot create " + temporary, error);
   Status written = [&]() -> Status {
-    TW_ASSIGN_OR_RETURN(
-        auto writer, backup_file::ItemsWriter::Create(temporary + "/" + backup_file::kItemsFile));
+    TW_ASSIGN_OR_RETURN(auto writer, backup_file::ItemsWriter::Create(
+                                         BackupFiles(), temporary + "/" + backup_file::kItemsFile));
     TW_RETURN_IF_ERROR(fill(*writer));
     TW_RETURN_IF_ERROR(writer->Finish(meta));
     TW_FAILURE_POINT("backup.before_publish");
@@ -512,7 +517,7 @@ Result<TableDescription> EngineImpl::StartRestore(const v1::BackupMeta& load,
   }
   // Verified before anything is created: a damaged backup is never restored half.
   TW_RETURN_IF_ERROR(backup_file::VerifyItems(
-      BackupDir() + "/" + load.backup_id() + "/" + backup_file::kItemsFile, load));
+      BackupFiles(), BackupDir() + "/" + load.backup_id() + "/" + backup_file::kItemsFile, load));
   restore.set_source_table(load.table().name());
   restore.set_source_table_id(load.table().table_id());
   restore.set_in_progress(true);
@@ -548,8 +553,8 @@ void EngineImpl::RunRestore(const std::string& table_name) {
   bool loaded = false;
   Status status = [&]() -> Status {
     if (load.backup_id().empty()) return BackupNotFound(restore.load_backup_id());
-    TW_RETURN_IF_ERROR(backup_file::VerifyItems(items, load));
-    TW_ASSIGN_OR_RETURN(auto reader, backup_file::ItemsReader::Open(items));
+    TW_RETURN_IF_ERROR(backup_file::VerifyItems(BackupFiles(), items, load));
+    TW_ASSIGN_OR_RETURN(auto reader, backup_file::ItemsReader::Open(BackupFiles(), items));
     std::vector<v1::StoredItem> batch;
     for (;;) {
       if (restores_stopping_) return Status::Ok();  // goes on after the next open

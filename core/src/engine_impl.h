@@ -195,6 +195,9 @@ class EngineImpl final : public Engine {
 
   // --- Backups (engine_backups.cc) ---
   std::string BackupDir() const;
+  // The filesystem backups' items files go through: EngineOptions::file_system, else the
+  // machine's (encrypted with the RocksDB files when encryption at rest is on).
+  rocksdb::FileSystem& BackupFiles() const;
   // At open: the backups in BackupDir (leftovers of interrupted ones removed), then the
   // restores and history copies a crash interrupted, started again.
   Status OpenBackups();

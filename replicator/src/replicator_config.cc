@@ -26,7 +26,8 @@ Result<ReplicatorConfig> ReadReplicatorConfig(const std::string& path) {
   static const std::set<std::string> kKeys = {
       "source",         "target",         "source_region",    "target_region", "profile",
       "metrics_listen", "batch_size",     "tables",           "source_kafka",  "kafka_topic_prefix",
-      "kafka_format",   "kafka_group_id", "kafka_properties", "ca_bundle"};
+      "kafka_format",   "kafka_group_id", "kafka_properties", "ca_bundle",     "client_cert",
+      "client_key"};
   ReplicatorConfig config;
   try {
     for (const auto& entry : root) {
@@ -39,6 +40,8 @@ Result<ReplicatorConfig> ReadReplicatorConfig(const std::string& path) {
     if (root["target_region"]) config.target_region = root["target_region"].as<std::string>();
     if (root["profile"]) config.profile = root["profile"].as<std::string>();
     if (root["ca_bundle"]) config.ca_bundle = root["ca_bundle"].as<std::string>();
+    if (root["client_cert"]) config.client_cert = root["client_cert"].as<std::string>();
+    if (root["client_key"]) config.client_key = root["client_key"].as<std::string>();
     if (root["metrics_listen"]) config.metrics_listen = root["metrics_listen"].as<std::string>();
     if (root["batch_size"]) {
       const int64_t size = root["batch_size"].as<int64_t>();
@@ -117,7 +120,7 @@ connectors::StreamSourceConfig ChangeSourceOf(const ReplicatorConfig& config) {
     source.endpoint = config.source_url;
     source.profile = config.profile;
     source.endpoint_region = config.source_region;
-    source.ca_bundle = config.ca_bundle;
+    source.tls = {config.ca_bundle, config.client_cert, config.client_key};
     return source;
   }
   source.kafka.brokers = config.source_kafka;

@@ -1,12 +1,13 @@
 #include "tidewater/security/sigv4.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <time.h>
 
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <initializer_list>
+#include <memory>
 
 #include "ascii_text.h"
 
@@ -21,21 +22,54 @@ std::string Digest(const EVP_MD* md, std::string_view data) {
   return std::string(reinterpret_cast<const char*>(out.data()), size);
 }
 
+// SHA-256, fetched from OpenSSL's provider once: OpenSSL 3 looks an algorithm up again on
+// every call given EVP_sha256(), which costs more than hashing a small request.
+const EVP_MD* Sha256() {
+  static const EVP_MD* const kSha256 = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return kSha256;
+}
+
+constexpr size_t kSha256Bytes = 32;
+constexpr size_t kSha256BlockBytes = 64;
+
+// SHA-256 of the concatenation of `parts` into `out`, on a context kept per thread; false
+// if OpenSSL fails (it does not for SHA-256).
+bool Sha256Of(std::initializer_list<std::string_view> parts, unsigned char* out) {
+  struct ContextDeleter {
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, ContextDeleter> context(EVP_MD_CTX_new());
+  if (context == nullptr || EVP_DigestInit_ex2(context.get(), Sha256(), nullptr) != 1) {
+    return false;
+  }
+  for (std::string_view part : parts) {
+    if (EVP_DigestUpdate(context.get(), part.data(), part.size()) != 1) return false;
+  }
+  unsigned int size = 0;
+  return EVP_DigestFinal_ex(context.get(), out, &size) == 1 && size == kSha256Bytes;
+}
+
 }  // namespace
 
 std::string Hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += kDigits[byte >> 4];
-    out += kDigits[byte & 0x0F];
+  std::string out(bytes.size() * 2, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kDigits[byte >> 4];
+    out[2 * i + 1] = kDigits[byte & 0x0F];
   }
   return out;
 }
 
-std::string Sha256Hex(std::string_view data) { return Hex(Digest(EVP_sha256(), data)); }
+std::string Sha256Hex(std::string_view data) {
+  std::array<unsigned char, kSha256Bytes> digest{};
+  if (!Sha256Of({data}, digest.data())) return "";
+  return Hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
 
 std::string Md5Hex(std::string_view data) { return Hex(Digest(EVP_md5(), data)); }
 
@@ -49,15 +83,29 @@ std::string Md5Base64(std::string_view data) {
                      static_cast<size_t>(std::max(size, 0)));
 }
 
+// HMAC (RFC 2104) over the per-thread SHA-256 context: OpenSSL 3's one-shot HMAC() sets up
+// a MAC object on every call, several times the cost of the four hashes below.
 std::string HmacSha256(std::string_view key, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int size = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-           &size) == nullptr) {
+  std::array<unsigned char, kSha256BlockBytes> block{};
+  if (key.size() > kSha256BlockBytes) {
+    if (!Sha256Of({key}, block.data())) return "";
+  } else {
+    std::copy(key.begin(), key.end(), block.begin());
+  }
+  std::array<char, kSha256BlockBytes> inner_pad{};
+  std::array<char, kSha256BlockBytes> outer_pad{};
+  for (size_t i = 0; i < kSha256BlockBytes; ++i) {
+    inner_pad[i] = static_cast<char>(block[i] ^ 0x36);
+    outer_pad[i] = static_cast<char>(block[i] ^ 0x5c);
+  }
+  std::array<unsigned char, kSha256Bytes> inner{};
+  std::array<unsigned char, kSha256Bytes> out{};
+  const std::string_view inner_view(reinterpret_cast<const char*>(inner.data()), inner.size());
+  if (!Sha256Of({std::string_view(inner_pad.data(), inner_pad.size()), data}, inner.data()) ||
+      !Sha256Of({std::string_view(outer_pad.data(), outer_pad.size()), inner_view}, out.data())) {
     return "";
   }
-  return std::string(reinterpret_cast<const char*>(out.data()), size);
+  return std::string(reinterpret_cast<const char*>(out.data()), out.size());
 }
 
 std::string UriEncode(std::string_view text, bool keep_slash) {
@@ -142,6 +190,7 @@ std::string AmzDate(std::chrono::system_clock::time_point time) {
 
 std::string CanonicalHeaderValue(std::string_view value) {
   std::string out;
+  out.reserve(value.size());
   bool pending_space = false;
   for (char c : value) {
     if (c == ' ' || c == '\t') {
@@ -158,7 +207,12 @@ std::string CanonicalHeaderValue(std::string_view value) {
 std::string CanonicalRequest(std::string_view method, std::string_view canonical_uri,
                              std::string_view canonical_query, const Params& canonical_headers,
                              std::string_view payload_sha256) {
-  std::string out(method);
+  size_t size =
+      method.size() + canonical_uri.size() + canonical_query.size() + payload_sha256.size() + 8;
+  for (const auto& [name, value] : canonical_headers) size += 2 * name.size() + value.size() + 3;
+  std::string out;
+  out.reserve(size);
+  out += method;
   out += '\n';
   out += canonical_uri.empty() ? "/" : canonical_uri;
   out += '\n';

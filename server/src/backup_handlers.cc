@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "index_input.h"
 #include "table_definition_input.h"
+#include "table_encryption.h"
 #include "table_json.h"
 #include "table_tags.h"
 #include "tidewater/streams/resource_names.h"
@@ -292,6 +293,9 @@ struct RestoreOverrides {
   std::optional<std::vector<IndexOverride>> local_indexes;
   std::optional<std::vector<IndexOverride>> global_indexes;
   std::optional<StreamViewType> stream_backfill;  // TidewaterStreamBackfill
+  // SSESpecificationOverride's master key id ("" for DynamoDB's AWS owned key); nullopt: the
+  // source's.
+  std::optional<std::string> sse_key;
 };
 
 // One override member's shape: IndexName, KeySchema, Projection and, for a global index,
@@ -359,8 +363,10 @@ Status ReadOnDemandOverride(const rapidjson::Value& request, BillingChange& bill
   return Status::Ok();
 }
 
-// Every override member's shape (constraint errors collected in `errors`).
+// Every override member's shape (constraint errors collected in `errors`); the master keys
+// of SSESpecificationOverride are `keys` (null: none configured).
 Result<RestoreOverrides> ReadRestoreOverrides(const rapidjson::Value& request,
+                                              const security::MasterKeyring* keys,
                                               ConstraintErrors& errors) {
   RestoreOverrides overrides;
   TW_ASSIGN_OR_RETURN(auto mode, GetString(request, "BillingModeOverride"));
@@ -380,9 +386,10 @@ Result<RestoreOverrides> ReadRestoreOverrides(const rapidjson::Value& request,
   TW_ASSIGN_OR_RETURN(overrides.global_indexes,
                       ReadIndexOverrides(request, "GlobalSecondaryIndexOverride",
                                          "globalSecondaryIndexOverride", /*global=*/true, errors));
-  // Only its shape: every table, a restored one too, is stored alike.
   TW_RETURN_IF_ERROR(CheckSseSpecification(request, "SSESpecificationOverride",
                                            "sSESpecificationOverride", errors));
+  TW_ASSIGN_OR_RETURN(overrides.sse_key,
+                      ReadSseSpecification(request, keys, "SSESpecificationOverride"));
   TW_ASSIGN_OR_RETURN(overrides.stream_backfill, ReadStreamBackfill(request));
   return overrides;
 }
@@ -528,9 +535,9 @@ Result<std::vector<SecondaryIndex>> RestoredIndexes(
   return indexes;
 }
 
-// The table a restore creates: `source`'s key schema, indexes, billing and table class with
-// the request's overrides; no stream, TTL, tags or deletion protection, as DynamoDB restores
-// none of them (a stream only for a TidewaterStreamBackfill). The shard count is
+// The table a restore creates: `source`'s key schema, indexes, billing, table class and
+// encryption setting with the request's overrides; no stream, TTL, tags or deletion protection, as
+// DynamoDB restores none of them (a stream only for a TidewaterStreamBackfill). The shard count is
 // CreateTable's default.
 Result<CreateTableRequest> RestoredTable(const ServiceContext& service, const std::string& target,
                                          const TableDescription& source,
@@ -547,6 +554,8 @@ Result<CreateTableRequest> RestoredTable(const ServiceContext& service, const st
                       RestoredIndexes(source.global_indexes, overrides.global_indexes,
                                       /*global=*/true, billing));
   create.settings.table_class = source.settings.table_class;
+  create.settings.sse_kms_master_key_id =
+      overrides.sse_key.value_or(source.settings.sse_kms_master_key_id);
   if (source.settings.table_class_set_micros != 0) {
     create.settings.table_class_set_micros = EngineNow(service);
   }
@@ -722,7 +731,8 @@ Status RestoreTableFromBackup(ServiceContext& service, const rapidjson::Value& r
   ConstraintErrors errors;
   TW_ASSIGN_OR_RETURN(std::string target, ReadTargetTableName(request, errors));
   TW_ASSIGN_OR_RETURN(std::string_view arn, ReadBackupArn(request, errors));
-  TW_ASSIGN_OR_RETURN(RestoreOverrides overrides, ReadRestoreOverrides(request, errors));
+  TW_ASSIGN_OR_RETURN(RestoreOverrides overrides,
+                      ReadRestoreOverrides(request, service.master_keys, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_ASSIGN_OR_RETURN(BackupDescription backup, BackupOfArn(service, arn));
   TW_ASSIGN_OR_RETURN(CreateTableRequest create,
@@ -783,7 +793,8 @@ Status RestoreTableToPointInTime(ServiceContext& service, const rapidjson::Value
   TW_ASSIGN_OR_RETURN(std::string target, ReadTargetTableName(request, errors));
   TW_ASSIGN_OR_RETURN(auto use_latest, GetBool(request, "UseLatestRestorableTime"));
   TW_ASSIGN_OR_RETURN(auto restore_time, GetTimestampMicros(request, "RestoreDateTime"));
-  TW_ASSIGN_OR_RETURN(RestoreOverrides overrides, ReadRestoreOverrides(request, errors));
+  TW_ASSIGN_OR_RETURN(RestoreOverrides overrides,
+                      ReadRestoreOverrides(request, service.master_keys, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_ASSIGN_OR_RETURN(std::optional<int64_t> time, RestoreTime(use_latest, restore_time));
   TW_ASSIGN_OR_RETURN(std::string source, SourceTableOf(service, source_name, source_arn));

@@ -87,12 +87,22 @@ Result<ConfigFileValues> ParseConfigText(const std::string& yaml_text) {
       TW_RETURN_IF_ERROR(Read(value, key, &values.credentials_file));
     } else if (key == "metrics-auth") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.metrics_auth));
+    } else if (key == "authorization") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.authorization));
+    } else if (key == "policy-file") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.policy_file));
+    } else if (key == "audit-allowed") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.audit_allowed));
     } else if (key == "tls-cert") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.tls_cert));
     } else if (key == "tls-key") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.tls_key));
     } else if (key == "tls-client-ca") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.tls_client_ca));
+    } else if (key == "encryption-key-file") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.encryption_key_file));
+    } else if (key == "encryption-key-command") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.encryption_key_command));
     } else {
       return Status::Validation("unknown config key '" + key + "'");
     }

@@ -3,8 +3,9 @@
 // kafka-brokers, kafka-topic-prefix, kafka-format, console, split-shard-bytes,
 // split-shard-writes-per-second, split-sustain-seconds, autoscaling-period-seconds, s3-endpoint,
 // s3-region, s3-path-style, s3-access-key-id, s3-secret-access-key,
-// incremental-export-min-window-seconds, auth, credentials-file, metrics-auth, tls-cert,
-// tls-key, tls-client-ca), plus
+// incremental-export-min-window-seconds, auth, credentials-file, metrics-auth,
+// authorization, policy-file, audit-allowed, tls-cert, tls-key, tls-client-ca,
+// encryption-key-file, encryption-key-command), plus
 // kafka-properties: a mapping of librdkafka properties passed to the Kafka publisher, and
 // s3-local-buckets: a mapping of bucket name to local directory (the flag --s3-local-bucket
 // NAME=DIR). Flags given on the command line win over the file.
@@ -53,10 +54,17 @@ struct ConfigFileValues {
   std::optional<std::string> auth;
   std::optional<std::string> credentials_file;
   std::optional<std::string> metrics_auth;
+  // Authorization (checked by tidewaterd: "open"/"policies").
+  std::optional<std::string> authorization;
+  std::optional<std::string> policy_file;
+  std::optional<bool> audit_allowed;
   // HTTPS: PEM files (checked when the server starts).
   std::optional<std::string> tls_cert;
   std::optional<std::string> tls_key;
   std::optional<std::string> tls_client_ca;
+  // Encryption at rest: the master keyring's file or command (checked when the server starts).
+  std::optional<std::string> encryption_key_file;
+  std::optional<std::string> encryption_key_command;
 };
 
 // Errors (Validation): unreadable or malformed YAML, a key that is not a flag, a value of

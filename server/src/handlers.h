@@ -1,8 +1,8 @@
 // The API operations, one group per file: table_handlers.cc, backup_handlers.cc,
 // export_handlers.cc, import_handlers.cc, item_handlers.cc, query_scan_handlers.cc,
 // batch_handlers.cc, transaction_handlers.cc, streams_handlers.cc, replication_handlers.cc,
-// admin_handlers.cc, credential_handlers.cc. Each reads a parsed request object and writes its
-// response through RequestScope.
+// admin_handlers.cc, credential_handlers.cc, policy_handlers.cc. Each reads a parsed request object
+// and writes its response through RequestScope.
 #pragma once
 
 #include "service_context.h"
@@ -69,6 +69,11 @@ TW_OPERATION(EstimateCost);
 TW_OPERATION(CreateCredentials);
 TW_OPERATION(ListCredentials);
 TW_OPERATION(DeleteCredentials);
+// TidewaterAdmin_20261205 (policy_handlers.cc)
+TW_OPERATION(PutPolicy);
+TW_OPERATION(GetPolicy);
+TW_OPERATION(DeletePolicy);
+TW_OPERATION(ListPolicies);
 
 #undef TW_OPERATION
 

@@ -41,7 +41,8 @@ std::string_view View(beast::string_view s) { return std::string_view(s.data(), 
 
 class BeastRequestView final : public HttpRequestView {
  public:
-  explicit BeastRequestView(const http::request<http::string_body>& request) : request_(request) {}
+  BeastRequestView(const http::request<http::string_body>& request, std::string_view remote_address)
+      : request_(request), remote_address_(remote_address) {}
   std::string_view method() const override { return View(request_.method_string()); }
   std::string_view target() const override { return View(request_.target()); }
   std::string_view header(std::string_view name) const override {
@@ -49,10 +50,25 @@ class BeastRequestView final : public HttpRequestView {
     return it == request_.end() ? std::string_view() : View(it->value());
   }
   std::string_view body() const override { return request_.body(); }
+  std::string_view remote_address() const override { return remote_address_; }
 
  private:
   const http::request<http::string_body>& request_;
+  std::string_view remote_address_;
 };
+
+// The peer's address as text, an IPv4-mapped IPv6 address as IPv4 (a listener on [::]
+// accepts IPv4 clients so); empty when the socket has none (already reset).
+std::string RemoteAddress(const Socket& socket) {
+  beast::error_code ec;
+  const tcp::endpoint endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  const net::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
 
 http::response<http::string_body> ApiAnswer(unsigned version, ApiResponse api) {
   http::response<http::string_body> response{static_cast<http::status>(api.http_status), version};
@@ -128,6 +144,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session<Stream>>
   ~Session() { metrics_->ConnectionClosed(); }
 
   void Start() {
+    remote_address_ = RemoteAddress(Tcp().socket());
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       if constexpr (kTls) {
         self->Handshake();
@@ -211,7 +228,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session<Stream>>
     unsigned version = request.version();
     http::response<http::string_body> response;
     if (request.method() == http::verb::post) {
-      BeastRequestView view(request);
+      BeastRequestView view(request, remote_address_);
       auto target = request.find("X-Amz-Target");
       std::string_view amz_target =
           target == request.end() ? std::string_view() : View(target->value());
@@ -249,7 +266,8 @@ class HttpServer::Session : public std::enable_shared_from_this<Session<Stream>>
   Status AuthenticateGet(const http::request<http::string_body>& request, bool shows_items) const {
     const GetAuthentication& rule = server_->get_authentication_;
     if (rule.authenticator == nullptr || (rule.metrics_open && !shows_items)) return Status::Ok();
-    return rule.authenticator->Authenticate(BeastRequestView(request));
+    std::string principal;  // GETs are not authorized per principal
+    return rule.authenticator->Authenticate(BeastRequestView(request, remote_address_), &principal);
   }
 
   // Hands the connection to the console's live stream, which answers and keeps it; this
@@ -324,6 +342,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session<Stream>>
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   bool counted_ = false;
+  std::string remote_address_;  // the client's IP address (HttpRequestView::remote_address)
   std::array<char, 16 * 1024> discard_;
 };
 

@@ -16,12 +16,6 @@
 namespace tidewater::server {
 namespace {
 
-constexpr std::string_view kDynamoDbPrefix = "DynamoDB_20120810.";
-constexpr std::string_view kStreamsPrefix = "DynamoDBStreams_20120810.";
-
-constexpr std::string_view kReplicationPrefix = "TidewaterReplication_20261126.";
-constexpr std::string_view kAdminPrefix = "TidewaterAdmin_20261205.";
-
 // An operation has either a JSON handler or a binary one.
 struct Operation {
   std::string_view prefix;
@@ -86,6 +80,10 @@ constexpr std::array kOperations = {
     Operation{kAdminPrefix, "CreateCredentials", &CreateCredentials},
     Operation{kAdminPrefix, "ListCredentials", &ListCredentials},
     Operation{kAdminPrefix, "DeleteCredentials", &DeleteCredentials},
+    Operation{kAdminPrefix, "PutPolicy", &PutPolicy},
+    Operation{kAdminPrefix, "GetPolicy", &GetPolicy},
+    Operation{kAdminPrefix, "DeletePolicy", &DeletePolicy},
+    Operation{kAdminPrefix, "ListPolicies", &ListPolicies},
     Operation{kAutoScalingTargetPrefix, "RegisterScalableTarget", &RegisterScalableTarget},
     Operation{kAutoScalingTargetPrefix, "DescribeScalableTargets", &DescribeScalableTargets},
     Operation{kAutoScalingTargetPrefix, "DeregisterScalableTarget", &DeregisterScalableTarget},
@@ -142,9 +140,17 @@ Status ParseRequestBody(std::string& body, rapidjson::Document& document) {
 
 }  // namespace
 
+RequestOrigin RequestRouter::Origin(std::string_view principal,
+                                    const HttpRequestView& http_request) const {
+  return RequestOrigin{principal, http_request.remote_address(), service_->clock->NowMicros()};
+}
+
 RequestRouter::RequestRouter(ServiceContext* service, const Authenticator* authenticator,
-                             size_t max_body_bytes)
-    : service_(service), authenticator_(authenticator), max_body_bytes_(max_body_bytes) {}
+                             size_t max_body_bytes, const RequestAuthorizer* authorizer)
+    : service_(service),
+      authenticator_(authenticator),
+      max_body_bytes_(max_body_bytes),
+      authorizer_(authorizer) {}
 
 std::vector<std::string> RequestRouter::OperationNames() {
   std::vector<std::string> names;
@@ -161,13 +167,16 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
   scope.tidewater_metadata = http_request.header(streams::kRecordMetadataHeader) == "1";
   scope.host = http_request.header("Host");
   scope.watermark = http_request.header(streams::kWatermarkHeader) == "1";
+  ApiResponse response;
+  response.request_id = NewRequestId();
+  std::string principal;
   Status status;
   if (operation_id == kUnknownOperationId) {
     status = Status(
         ErrorCode::kUnknownOperation,
         "Unknown operation: " + std::string(amz_target.empty() ? "(no X-Amz-Target)" : amz_target));
   } else {
-    status = authenticator_->Authenticate(http_request);
+    status = authenticator_->Authenticate(http_request, &principal);
   }
   bool body_too_large = false;
   if (status.ok()) {
@@ -179,16 +188,31 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
       operation_id != kUnknownOperationId && kOperations[operation_id].binary_handler != nullptr;
   std::string binary_body;
   if (status.ok() && binary) {
-    status = kOperations[operation_id].binary_handler(*service_, body, &binary_body);
+    if (authorizer_ != nullptr) {
+      status = authorizer_->Authorize(
+          principal,
+          BinaryAuthorizationRequests(*service_, kOperations[operation_id].name, body,
+                                      Origin(principal, http_request)),
+          response.request_id);
+    }
+    if (status.ok()) {
+      status = kOperations[operation_id].binary_handler(*service_, body, &binary_body);
+    }
   } else if (status.ok()) {
     rapidjson::Document document(&arena.allocator());
     status = ParseRequestBody(body, document);
+    if (status.ok() && authorizer_ != nullptr) {
+      const Operation& operation = kOperations[operation_id];
+      status = authorizer_->Authorize(
+          principal,
+          JsonAuthorizationRequests(*service_, operation.prefix, operation.name, document,
+                                    Origin(principal, http_request)),
+          response.request_id);
+    }
     if (status.ok()) status = kOperations[operation_id].handler(*service_, document, scope);
   }
   arena.Reset();
 
-  ApiResponse response;
-  response.request_id = NewRequestId();
   // Application Auto Scaling speaks JSON 1.1 with its own error shape.
   const bool autoscaling = operation_id != kUnknownOperationId &&
                            kOperations[operation_id].prefix == kAutoScalingTargetPrefix;

@@ -4,7 +4,8 @@
 // TidewaterReplication_20261126.<Operation>, whose bodies are Protobuf), authenticates, decodes
 // a compressed body (Content-Encoding, content_encoding.h), parses the body, runs the handler and
 // turns the outcome into the response body, status and headers (errors via api_error.h). Records
-// per-operation metrics. Thread safety: Handle is safe to call concurrently.
+// per-operation metrics; with an authorizer, authorizes each request for its principal. Thread
+// safety: Handle is safe to call concurrently.
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "request_authorization.h"
 #include "service_context.h"
 #include "tidewater/server/authenticator.h"
 
@@ -19,6 +21,13 @@ namespace tidewater::server {
 
 inline constexpr std::string_view kAmzJsonContentType = "application/x-amz-json-1.0";
 inline constexpr std::string_view kProtobufContentType = "application/x-protobuf";
+
+// The X-Amz-Target prefixes of the APIs served (Application Auto Scaling's:
+// autoscaling_api.h).
+inline constexpr std::string_view kDynamoDbPrefix = "DynamoDB_20120810.";
+inline constexpr std::string_view kStreamsPrefix = "DynamoDBStreams_20120810.";
+inline constexpr std::string_view kReplicationPrefix = "TidewaterReplication_20261126.";
+inline constexpr std::string_view kAdminPrefix = "TidewaterAdmin_20261205.";
 
 struct ApiResponse {
   unsigned http_status = 200;
@@ -30,9 +39,13 @@ struct ApiResponse {
 
 class RequestRouter {
  public:
-  // `service` and `authenticator` must outlive the router. A compressed body may decode to
-  // at most `max_body_bytes` (more is answered 413, as an oversized body).
-  RequestRouter(ServiceContext* service, const Authenticator* authenticator, size_t max_body_bytes);
+  // `service`, `authenticator` and `authorizer` must outlive the router. A compressed body may
+  // decode to at most `max_body_bytes` (more is answered 413, as an oversized body).
+  // `authorizer` null: every authenticated request may do everything (authorization open);
+  // else each request is authorized for its principal after it is parsed, before its handler
+  // runs (request_authorization.h).
+  RequestRouter(ServiceContext* service, const Authenticator* authenticator, size_t max_body_bytes,
+                const RequestAuthorizer* authorizer = nullptr);
 
   // Every operation name served ("PutItem", "GetRecords", ...), then "Unknown"; an
   // operation's position is its id in ServerMetrics.
@@ -43,9 +56,13 @@ class RequestRouter {
                      const HttpRequestView& http_request) const;
 
  private:
+  // What authorization needs of the request besides its body.
+  RequestOrigin Origin(std::string_view principal, const HttpRequestView& http_request) const;
+
   ServiceContext* service_;
   const Authenticator* authenticator_;
   size_t max_body_bytes_;
+  const RequestAuthorizer* authorizer_;
 };
 
 }  // namespace tidewater::server

@@ -15,6 +15,7 @@
 #include "autoscaling_scaler.h"
 #include "console.h"
 #include "console_history.h"
+#include "data_encryption.h"
 #include "export_jobs.h"
 #include "http_server.h"
 #include "import_jobs.h"
@@ -22,6 +23,7 @@
 #include "request_router.h"
 #include "server_credential_store.h"
 #include "server_metrics.h"
+#include "server_policy_store.h"
 #include "server_secret.h"
 #include "service_context.h"
 #include "shard_autosplit.h"
@@ -38,6 +40,8 @@ namespace {
 
 // The credentials created through the admin API, in the data directory.
 constexpr std::string_view kStoredCredentialsFile = "credentials.yaml";
+// The policies attached through the admin API, in the data directory.
+constexpr std::string_view kStoredPoliciesFile = "policies.json";
 
 // The console's charts keep an hour at the default interval (5 s).
 constexpr size_t kConsoleHistoryPoints = 720;
@@ -69,6 +73,17 @@ std::string DescribeAuthentication(const ServerOptions& options,
                 std::to_string(credentials->List().size() - credentials->given_count()) + " stored";
   description += options.metrics_open ? "; GET /metrics open)" : "; GET /metrics signed)";
   return description;
+}
+
+// How requests are authorized, for the start-up log line.
+std::string DescribeAuthorization(const ServerOptions& options, const ServerPolicyStore* policies) {
+  if (options.authorization == ServerOptions::Authorization::kOpen) {
+    return "open (every authenticated caller may do everything)";
+  }
+  return "policies (default deny; " + std::to_string(policies->given_count()) +
+         " policies given at start, " + std::to_string(policies->Principals().size()) +
+         " principals with policies; allowed requests " +
+         (options.audit_allowed ? "logged)" : "not logged)");
 }
 
 // "http", "https", or "https+mtls" (client certificates required), for the start-up line.
@@ -107,11 +122,19 @@ class ServerImpl final : public Server {
              std::string secret, std::unique_ptr<AutoScalingRegistry> autoscaling_registry,
              std::unique_ptr<ExportJobs> exports, std::unique_ptr<ImportJobs> imports,
              std::unique_ptr<ServerCredentialStore> credentials,
+             std::unique_ptr<ServerPolicyStore> policies,
              std::shared_ptr<const Authenticator> authenticator,
-             std::shared_ptr<boost::asio::ssl::context> tls)
+             std::shared_ptr<boost::asio::ssl::context> tls,
+             std::shared_ptr<const security::MasterKeyring> master_keys)
       : options_(options),
+        master_keys_(std::move(master_keys)),
         owned_engine_(std::move(owned_engine)),
         credentials_(std::move(credentials)),
+        policies_(std::move(policies)),
+        authorizer_(
+            options.authorization == ServerOptions::Authorization::kPolicies
+                ? std::make_unique<RequestAuthorizer>(policies_.get(), options.audit_allowed)
+                : nullptr),
         authenticator_(std::move(authenticator)),
         engine_(engine),
         schemas_(engine),
@@ -125,10 +148,13 @@ class ServerImpl final : public Server {
         imports_(std::move(imports)),
         metrics_(RequestRouter::OperationNames(), engine,
                  WithServerCollectables(options.extra_metrics)),
-        service_{engine,       options.clock, options.region, &schemas_,      &expressions_,
-                 &iterators_,  &tokens_,      &metrics_,      &replicators_,  &throughput_,
-                 &autoscaler_, &cost_,        exports_.get(), imports_.get(), credentials_.get()},
-        router_(&service_, authenticator_.get(), options.max_body_bytes),
+        service_{engine,          options.clock,     options.region,
+                 &schemas_,       &expressions_,     &iterators_,
+                 &tokens_,        &metrics_,         &replicators_,
+                 &throughput_,    &autoscaler_,      &cost_,
+                 exports_.get(),  imports_.get(),    credentials_.get(),
+                 policies_.get(), master_keys_.get()},
+        router_(&service_, authenticator_.get(), options.max_body_bytes, authorizer_.get()),
         history_(kConsoleHistoryPoints),
         console_(Console::Options{engine, &history_, options.region, &metrics_}),
         workers_(MakeWorkers(WorkerThreads(options.worker_threads))),
@@ -162,10 +188,11 @@ class ServerImpl final : public Server {
     started_ = true;
     spdlog::info(
         "event=listening scheme={} address={} port={} region={} data_dir={} workers={} "
-        "auth=\"{}\"",
+        "auth=\"{}\" authorization=\"{}\"",
         DescribeScheme(options_), endpoint.address().to_string(), http_.port(), options_.region,
         options_.data_dir, workers_.size(),
-        DescribeAuthentication(options_, credentials_.get(), IsLoopback(endpoint)));
+        DescribeAuthentication(options_, credentials_.get(), IsLoopback(endpoint)),
+        DescribeAuthorization(options_, policies_.get()));
     return Status::Ok();
   }
 
@@ -230,8 +257,11 @@ class ServerImpl final : public Server {
   }
 
   ServerOptions options_;
+  std::shared_ptr<const security::MasterKeyring> master_keys_;  // with encryption at rest
   std::unique_ptr<Engine> owned_engine_;
   std::unique_ptr<ServerCredentialStore> credentials_;  // with require_auth only
+  std::unique_ptr<ServerPolicyStore> policies_;         // with require_auth only
+  std::unique_ptr<RequestAuthorizer> authorizer_;       // with authorization policies only
   std::shared_ptr<const Authenticator> authenticator_;
   Engine* engine_;
   TableSchemas schemas_;
@@ -264,11 +294,18 @@ class ServerImpl final : public Server {
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   TW_ASSIGN_OR_RETURN(auto endpoint, ParseListenAddress(options.listen));
+  if (options.authorization == ServerOptions::Authorization::kPolicies && !options.require_auth) {
+    return Status::Validation(
+        "authorization by policies needs authentication (--auth required): policies are "
+        "attached to the principals of signed requests");
+  }
   // Before the engine opens: a bad certificate fails fast and touches nothing.
   TW_ASSIGN_OR_RETURN(std::shared_ptr<boost::asio::ssl::context> tls, ListenerTls(options));
   std::unique_ptr<Engine> owned_engine;
   Engine* engine = options.engine;
+  DataEncryption encryption;
   if (engine == nullptr) {
+    TW_ASSIGN_OR_RETURN(encryption, OpenDataEncryption(options));
     EngineOptions engine_options;
     engine_options.data_dir = options.data_dir;
     engine_options.region = options.region;
@@ -276,6 +313,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     engine_options.sync = options.sync_writes;
     engine_options.min_free_disk_bytes = options.min_free_disk_bytes;
     engine_options.stream_retention_micros = options.stream_retention_micros;
+    engine_options.file_system = encryption.file_system;
     TW_ASSIGN_OR_RETURN(owned_engine, Engine::Open(engine_options));
     engine = owned_engine.get();
   }
@@ -300,12 +338,16 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
                       ImportJobs::Open(std::move(import_options)));
   LogExportStore(options.object_store);
   std::unique_ptr<ServerCredentialStore> credentials;
+  std::unique_ptr<ServerPolicyStore> policies;
   std::shared_ptr<const Authenticator> authenticator = options.authenticator;
   if (options.require_auth) {
     TW_ASSIGN_OR_RETURN(
         credentials,
         ServerCredentialStore::Open(
             std::filesystem::path(options.data_dir) / kStoredCredentialsFile, options.credentials));
+    TW_ASSIGN_OR_RETURN(policies, ServerPolicyStore::Open(
+                                      std::filesystem::path(options.data_dir) / kStoredPoliciesFile,
+                                      options.policies));
     if (!authenticator) {
       authenticator =
           std::make_shared<SigV4Authenticator>(credentials.get(), options.region, options.clock);
@@ -315,8 +357,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   }
   auto server = std::make_unique<ServerImpl>(
       options, std::move(owned_engine), engine, std::move(secret), std::move(autoscaling),
-      std::move(exports), std::move(imports), std::move(credentials), std::move(authenticator),
-      std::move(tls));
+      std::move(exports), std::move(imports), std::move(credentials), std::move(policies),
+      std::move(authenticator), std::move(tls), std::move(encryption.keys));
   TW_RETURN_IF_ERROR(server->Run(endpoint));
   return std::unique_ptr<Server>(std::move(server));
 }

@@ -1,8 +1,8 @@
 // What every API handler works with: the shared service state (engine, clock, region,
 // key schemas, expression cache, iterator codec, transaction tokens, metrics, replicator
 // reports, throughput limiter, auto scaling, cost estimates, table exports and imports, the
-// credentials requests are signed with) and the per-request scope (response writer, error
-// details).
+// credentials requests are signed with, the principals' access policies) and the per-request
+// scope (response writer, error details).
 #pragma once
 
 #include <rapidjson/document.h>
@@ -22,6 +22,7 @@
 #include "tidewater/core/expression.h"
 #include "tidewater/core/json_codec.h"
 #include "tidewater/security/credential_store.h"
+#include "tidewater/security/encryption_at_rest.h"
 #include "transaction_tokens.h"
 
 namespace tidewater::server {
@@ -30,6 +31,7 @@ class AutoScaler;          // autoscaling_scaler.h
 class TableCostEstimator;  // table_cost.h
 class ExportJobs;          // export_jobs.h
 class ImportJobs;          // import_jobs.h
+class ServerPolicyStore;   // server_policy_store.h
 
 // Shared by all requests; every member is safe for concurrent use. Owned by the Server.
 struct ServiceContext {
@@ -50,6 +52,13 @@ struct ServiceContext {
   // The credentials signatures are checked against (CreateCredentials, ListCredentials,
   // DeleteCredentials); null when the server does not require authentication.
   security::CredentialStore* credentials;
+  // The access policies of the principals (PutPolicy, GetPolicy, DeletePolicy, ListPolicies;
+  // evaluated with authorization policies): those of --policy-file and the stored ones; null
+  // when the server does not require authentication.
+  ServerPolicyStore* policies = nullptr;
+  // The master keys of encryption at rest (SSESpecification names one); null when tidewaterd
+  // has none (its data directory is not encrypted).
+  const security::MasterKeyring* master_keys = nullptr;
 };
 
 // One request in progress. A handler writes its whole response document (one JSON object)

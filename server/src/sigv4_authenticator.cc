@@ -16,20 +16,21 @@ SigV4Authenticator::SigV4Authenticator(const security::CredentialStore* store, s
                                        const Clock* clock)
     : verifier_(store, std::move(region), clock) {}
 
-Status SigV4Authenticator::Authenticate(const HttpRequestView& request) const {
+Status SigV4Authenticator::Authenticate(const HttpRequestView& request,
+                                        std::string* principal) const {
   const security::IncomingRequest incoming{
       request.method(), request.target(),
       [&request](std::string_view name) { return request.header(name); }, request.body()};
   const std::string_view service = SigningServiceFor(request.header("X-Amz-Target"));
-  Result<security::AuthenticatedPrincipal> principal = verifier_.Verify(incoming, service);
-  if (!principal.ok()) {
+  Result<security::AuthenticatedPrincipal> authenticated = verifier_.Verify(incoming, service);
+  if (!authenticated.ok()) {
     spdlog::debug("event=authentication_failed service={} error={}", service,
-                  ErrorTypeName(principal.status().code()));
-    return principal.status();
+                  ErrorTypeName(authenticated.status().code()));
+    return authenticated.status();
   }
-  // Access policies (per principal, per table) will check the request here.
   spdlog::debug("event=authenticated service={} access_key_id={} principal={}", service,
-                principal->access_key_id, principal->principal);
+                authenticated->access_key_id, authenticated->principal);
+  *principal = std::move(authenticated->principal);
   return Status::Ok();
 }
 

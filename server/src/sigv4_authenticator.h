@@ -22,9 +22,9 @@ namespace tidewater::server {
 std::string_view SigningServiceFor(std::string_view amz_target);
 
 // [Contract] Authenticate accepts a request whose signature SigV4Verifier accepts for the
-// service SigningServiceFor names, and otherwise returns the verifier's error. The
-// authenticated principal is logged at debug level (never a secret); access policies will
-// take it from here.
+// service SigningServiceFor names, setting `*principal` to the credential's principal, and
+// otherwise returns the verifier's error. The authenticated principal is logged at debug
+// level (never a secret).
 // [Threading] Authenticate is thread-safe. [Lifetime] `store` and `clock` outlive the
 // authenticator.
 class SigV4Authenticator final : public Authenticator {
@@ -32,7 +32,7 @@ class SigV4Authenticator final : public Authenticator {
   SigV4Authenticator(const security::CredentialStore* store, std::string region,
                      const Clock* clock);
 
-  Status Authenticate(const HttpRequestView& request) const override;
+  Status Authenticate(const HttpRequestView& request, std::string* principal) const override;
 
  private:
   security::SigV4Verifier verifier_;

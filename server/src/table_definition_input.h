@@ -97,7 +97,7 @@ Status CheckProjectedAttributes(const std::vector<SecondaryIndex>& local,
 
 // An SSESpecification (the member `member` of `object`, absent allowed; `path` its name in
 // constraint errors, "sSESpecification"): only its shape is checked (member types, SSEType's
-// values). Encryption at rest is a separate issue: every table is stored alike.
+// values); what it asks for is ReadSseSpecification's (table_encryption.h).
 Status CheckSseSpecification(const rapidjson::Value& object, std::string_view member,
                              std::string_view path, ConstraintErrors& errors);
 

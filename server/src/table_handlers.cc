@@ -7,6 +7,7 @@
 #include "handler_support.h"
 #include "handlers.h"
 #include "table_definition_input.h"
+#include "table_encryption.h"
 #include "table_json.h"
 #include "table_tags.h"
 
@@ -183,6 +184,8 @@ Status CreateTable(ServiceContext& service, const rapidjson::Value& request, Req
   TW_ASSIGN_OR_RETURN(std::optional<TableClass> table_class, ReadTableClass(request, errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_RETURN_IF_ERROR(RejectUnsupported(request, {"GlobalSecondaryIndexUpdates", "ReplicaUpdates"}));
+  TW_ASSIGN_OR_RETURN(std::optional<std::string> sse_key,
+                      ReadSseSpecification(request, service.master_keys));
 
   TW_ASSIGN_OR_RETURN(CreateTableRequest create,
                       ResolveTableDefinition(request, members, /*path=*/"",
@@ -195,6 +198,7 @@ Status CreateTable(ServiceContext& service, const rapidjson::Value& request, Req
     TW_ASSIGN_OR_RETURN(create.settings.tags, ReadTagList(*tags));
   }
   create.settings.deletion_protection = protection.value_or(false);
+  if (sse_key) create.settings.sse_kms_master_key_id = *sse_key;
   if (stream) create.stream = *stream;
   service.schemas->Forget(create.name);
   service.throughput->Forget(create.name);
@@ -262,15 +266,19 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
   TW_ASSIGN_OR_RETURN(std::optional<bool> protection,
                       GetBool(request, "DeletionProtectionEnabled"));
   TW_ASSIGN_OR_RETURN(std::optional<TableClass> table_class, ReadTableClass(request, errors));
+  TW_RETURN_IF_ERROR(
+      CheckSseSpecification(request, "SSESpecification", "sSESpecification", errors));
   TW_RETURN_IF_ERROR(errors.ToStatus());
   TW_RETURN_IF_ERROR(RejectUnsupported(request, {"ReplicaUpdates"}));
+  TW_ASSIGN_OR_RETURN(std::optional<std::string> sse_key,
+                      ReadSseSpecification(request, service.master_keys));
   TW_ASSIGN_OR_RETURN(TableDescription table, service.engine->DescribeTable(name));
   TW_ASSIGN_OR_RETURN(
       std::vector<GlobalIndexUpdate> index_updates,
       ReadGlobalIndexUpdates(request, table, billing.mode.value_or(table.settings.billing_mode),
                              errors));
-  const bool settings_change =
-      billing.mode || billing.throughput || billing.on_demand_given() || protection || table_class;
+  const bool settings_change = billing.mode || billing.throughput || billing.on_demand_given() ||
+                               protection || table_class || sse_key;
   if (!stream && !settings_change && index_updates.empty()) {
     return Status::Validation(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
@@ -292,6 +300,7 @@ Status UpdateTable(ServiceContext& service, const rapidjson::Value& request, Req
                        settings.table_class = *table_class;
                        settings.table_class_set_micros = now_micros;
                      }
+                     if (sse_key) settings.sse_kms_master_key_id = *sse_key;
                      return Status::Ok();
                    }));
     service.throughput->Configure(table);

@@ -6,6 +6,7 @@
 
 #include "billing_changes.h"
 #include "handler_support.h"
+#include "table_encryption.h"
 #include "tidewater/streams/resource_names.h"
 
 namespace tidewater::server {
@@ -301,6 +302,7 @@ void WriteTableDescription(const TableDescription& table, std::string_view regio
     writer.Double(EpochSeconds(table.settings.table_class_set_micros));
     writer.EndObject();
   }
+  WriteSseDescription(table.settings, region, writer);
   writer.Key("DeletionProtectionEnabled");
   writer.Bool(table.settings.deletion_protection);
   writer.EndObject();

@@ -24,6 +24,8 @@ TEST(ReplicatorConfigTest, ReadsEveryKey) {
       "target_region: eu-west-1\n"
       "profile: replicator\n"
       "ca_bundle: /etc/tidewater/ca.pem\n"
+      "client_cert: /etc/tidewater/replicator.crt\n"
+      "client_key: /etc/tidewater/replicator.key\n"
       "metrics_listen: 127.0.0.1:9464\n"
       "batch_size: 200\n"
       "tables: [orders, customers]\n");
@@ -37,7 +39,9 @@ TEST(ReplicatorConfigTest, ReadsEveryKey) {
   // The source is read with the profile's identity, signed for the source's region.
   const connectors::StreamSourceConfig source = ChangeSourceOf(*config);
   EXPECT_EQ(source.endpoint, "https://127.0.0.1:8000");
-  EXPECT_EQ(source.ca_bundle, "/etc/tidewater/ca.pem");
+  EXPECT_EQ(source.tls.ca_bundle_file, "/etc/tidewater/ca.pem");
+  EXPECT_EQ(source.tls.certificate_file, "/etc/tidewater/replicator.crt");
+  EXPECT_EQ(source.tls.private_key_file, "/etc/tidewater/replicator.key");
   EXPECT_EQ(source.profile, "replicator");
   EXPECT_EQ(source.endpoint_region, "us-east-1");
   EXPECT_EQ(config->metrics_listen, "127.0.0.1:9464");

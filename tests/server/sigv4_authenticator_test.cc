@@ -75,6 +75,12 @@ class SigV4AuthenticatorTest : public ::testing::Test {
     return request;
   }
 
+  // The authenticator's verdict; `principal` (when given) receives the principal.
+  Status Authenticate(const HttpRequestView& request, std::string* principal = nullptr) const {
+    std::string ignored;
+    return authenticator_->Authenticate(request, principal != nullptr ? principal : &ignored);
+  }
+
   ManualClock clock_{kNowMicros};
   security::Credential credential_{"TWTESTKEY00000000001",
                                    "test-secret-0000000000000000000000000000", "", 0, "alice"};
@@ -95,37 +101,45 @@ TEST(SigningServiceTest, AutoScalingTargetsAreApplicationAutoscalingTheRestDynam
 }
 
 TEST_F(SigV4AuthenticatorTest, AcceptsEachApiSignedForItsOwnService) {
-  EXPECT_TRUE(authenticator_->Authenticate(Signed("DynamoDB_20120810.PutItem", "dynamodb")).ok());
-  EXPECT_TRUE(
-      authenticator_->Authenticate(Signed("DynamoDBStreams_20120810.ListStreams", "dynamodb"))
-          .ok());
-  EXPECT_TRUE(authenticator_
-                  ->Authenticate(Signed("AnyScaleFrontendService.DescribeScalableTargets",
-                                        "application-autoscaling"))
+  EXPECT_TRUE(Authenticate(Signed("DynamoDB_20120810.PutItem", "dynamodb")).ok());
+  EXPECT_TRUE(Authenticate(Signed("DynamoDBStreams_20120810.ListStreams", "dynamodb")).ok());
+  EXPECT_TRUE(Authenticate(Signed("AnyScaleFrontendService.DescribeScalableTargets",
+                                  "application-autoscaling"))
                   .ok());
 }
 
+TEST_F(SigV4AuthenticatorTest, YieldsTheCredentialsPrincipal) {
+  std::string principal = "stale";
+  ASSERT_TRUE(Authenticate(Signed("DynamoDB_20120810.GetItem", "dynamodb"), &principal).ok());
+  EXPECT_EQ(principal, "alice");
+}
+
+TEST(AcceptAllAuthenticatorTest, YieldsNoPrincipal) {
+  std::string principal = "stale";
+  EXPECT_TRUE(AcceptAllAuthenticator().Authenticate(FakeRequest(), &principal).ok());
+  EXPECT_EQ(principal, "");
+}
+
 TEST_F(SigV4AuthenticatorTest, RefusesAnApiSignedForAnotherService) {
-  Status status = authenticator_->Authenticate(
-      Signed("AnyScaleFrontendService.DescribeScalableTargets", "dynamodb"));
+  Status status =
+      Authenticate(Signed("AnyScaleFrontendService.DescribeScalableTargets", "dynamodb"));
   EXPECT_EQ(status.code(), ErrorCode::kInvalidSignature);
   EXPECT_EQ(status.message(),
             "Credential should be scoped to correct service: 'application-autoscaling'. ");
-  status =
-      authenticator_->Authenticate(Signed("DynamoDB_20120810.PutItem", "application-autoscaling"));
+  status = Authenticate(Signed("DynamoDB_20120810.PutItem", "application-autoscaling"));
   EXPECT_EQ(status.code(), ErrorCode::kInvalidSignature);
 }
 
 TEST_F(SigV4AuthenticatorTest, ChecksTheBodyAsReceived) {
   FakeRequest request = Signed("DynamoDB_20120810.PutItem", "dynamodb");
   request.body_text = R"({"TableName":"u"})";
-  EXPECT_EQ(authenticator_->Authenticate(request).code(), ErrorCode::kInvalidSignature);
+  EXPECT_EQ(Authenticate(request).code(), ErrorCode::kInvalidSignature);
 }
 
 TEST_F(SigV4AuthenticatorTest, AnUnsignedRequestIsMissingItsToken) {
   FakeRequest request = Signed("DynamoDB_20120810.PutItem", "dynamodb");
   request.headers.erase("authorization");
-  Status status = authenticator_->Authenticate(request);
+  Status status = Authenticate(request);
   EXPECT_EQ(status.code(), ErrorCode::kMissingAuthenticationToken);
 }
 
@@ -143,7 +157,7 @@ TEST_F(SigV4AuthenticatorTest, ASignedGetOfMetricsPasses) {
       sigv4::Sign(to_sign, {credential_.access_key_id, credential_.secret_access_key, ""}, kRegion,
                   "dynamodb", kAmzDate)
           .authorization;
-  EXPECT_TRUE(authenticator_->Authenticate(request).ok());
+  EXPECT_TRUE(Authenticate(request).ok());
 }
 
 }  // namespace

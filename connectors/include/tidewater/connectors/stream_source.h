@@ -68,9 +68,10 @@ struct StreamSourceConfig {
   // `endpoint_region`, the endpoint's --region ("": the profile's); unsigned without one.
   std::string profile;
   std::string endpoint_region;
-  // For an https endpoint: the CA bundle its certificate is checked with ("": AWS_CA_BUNDLE,
-  // else the system's store).
-  std::string ca_bundle;
+  // For an https endpoint: the CA bundle its certificate is checked with (ca_bundle_file "":
+  // AWS_CA_BUNDLE, else the system's store), and the client certificate presented to a
+  // tidewaterd that asks for one (--tls-client-ca).
+  security::TlsClientOptions tls;
   KafkaSourceConfig kafka;
   ChangeSourceMaker change_sources;
   std::string lease_table = streams::kDefaultLeaseTable;  // see the file comment

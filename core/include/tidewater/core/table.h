@@ -84,6 +84,10 @@ struct TableSettings {
   CapacityHistory capacity;
   TableClass table_class = TableClass::kStandard;
   int64_t table_class_set_micros = 0;  // when TableClass was last set explicitly; 0: never
+  // The master key id a KMS SSESpecification named (CreateTable/UpdateTable); empty: none
+  // (DynamoDB's AWS owned key). Recorded only: tidewaterd encrypts its whole data directory
+  // when it has a master key (security/encryption_at_rest.h).
+  std::string sse_kms_master_key_id;
   friend bool operator==(const TableSettings&, const TableSettings&) = default;
 };
 

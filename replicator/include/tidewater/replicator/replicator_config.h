@@ -7,6 +7,8 @@
 //   target_region: eu-west-1             # optional; the target's region (below)
 //   profile: replicator                  # optional; AWS profile (below)
 //   ca_bundle: /etc/tidewater/ca.pem     # optional; CAs of https:// endpoints (below)
+//   client_cert: /etc/tidewater/replicator.crt   # optional; mutual TLS (below)
+//   client_key: /etc/tidewater/replicator.key
 //   metrics_listen: 127.0.0.1:9464       # optional; GET /metrics
 //   batch_size: 500                      # optional; changes per apply, 1..10000
 //   tables: [orders, customers]
@@ -30,7 +32,9 @@
 // region is not the profile's.
 //
 // Either endpoint may be https://: its certificate is then checked against ca_bundle (a PEM
-// file of CA certificates; default: AWS_CA_BUNDLE, else the system's store), for both.
+// file of CA certificates; default: AWS_CA_BUNDLE, else the system's store), for both; to a
+// tidewaterd that asks for a client certificate (--tls-client-ca) the replicator presents
+// client_cert with its key client_key (PEM; both or neither).
 //
 // A value type; functions only.
 #pragma once
@@ -52,6 +56,8 @@ struct ReplicatorConfig {
   std::string target_region;  // the target's --region, for signing ("": the profile's)
   std::string profile;        // the AWS profile signing requests ("": as the AWS CLI)
   std::string ca_bundle;      // CAs of https:// endpoints ("": AWS_CA_BUNDLE, else the system's)
+  std::string client_cert;    // mutual TLS: the certificate presented (PEM), and its key
+  std::string client_key;
   std::string metrics_listen;
   size_t batch_size = 500;
   std::vector<std::string> tables;

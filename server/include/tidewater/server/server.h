@@ -24,6 +24,7 @@
 #include "tidewater/core/engine.h"
 #include "tidewater/core/status.h"
 #include "tidewater/security/credential_store.h"
+#include "tidewater/security/policy.h"
 #include "tidewater/server/authenticator.h"
 
 namespace prometheus {
@@ -77,6 +78,21 @@ struct ServerOptions {
   // as this server runs: never written to the data directory, not deletable through the
   // admin API. Used only with require_auth.
   std::vector<security::Credential> credentials;
+  // Authorization (docs/OPERATIONS.md, "Authorization"). kOpen: every authenticated request
+  // may do everything. kPolicies: every API request is evaluated against its principal's
+  // access policies (IAM's identity-policy logic, security/policy.h: default deny) before it
+  // runs, and a denied one is answered AccessDeniedException and logged
+  // (event=access_denied); needs require_auth (Start refuses it otherwise). The policies are
+  // those of <data_dir>/policies.json (attached and detached with the admin operations
+  // TidewaterAdmin_20261205.PutPolicy, DeletePolicy, and kept across restarts) and `policies`.
+  enum class Authorization { kOpen, kPolicies };
+  Authorization authorization = Authorization::kOpen;
+  // Policies in force besides the stored ones (e.g. from --policy-file), for as long as this
+  // server runs: never written to the data directory, not changeable through the admin API.
+  // Used only with require_auth.
+  std::vector<security::PrincipalPolicy> policies;
+  // With kPolicies: log every allowed request too (event=access_allowed, at info).
+  bool audit_allowed = false;
   // Replaces the signature check: when set, it decides every POST API request (and, with
   // require_auth, the GETs a signature would be asked for). Null: SigV4 with require_auth,
   // else AcceptAllAuthenticator.
@@ -118,6 +134,13 @@ struct ServerOptions {
   // With a certificate: a PEM file of CAs; every client must present a certificate one of
   // them signed (mutual TLS), else the handshake fails. Empty: clients are not asked.
   std::string tls_client_ca_file;
+  // Encryption at rest (docs/OPERATIONS.md, "Encryption at rest"): the master keyring, from a
+  // file (mode 600 or stricter) or from the stdout of a command run with /bin/sh -c; at most
+  // one. With a keyring every file of the data directory and of its backups is encrypted
+  // (security/encryption_at_rest.h), and Start refuses a data directory with unencrypted
+  // data; without one, Start refuses an encrypted data directory. Unused with `engine`.
+  std::string encryption_key_file;
+  std::string encryption_key_command;
 };
 
 class Server {
