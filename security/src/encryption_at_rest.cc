@@ -1,13 +1,14 @@
 #include "tidewater/security/encryption_at_rest.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <rocksdb/env_encryption.h>
 #include <rocksdb/file_system.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -49,6 +50,23 @@ int HexDigit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// `size` bytes from the kernel's CSPRNG (the source OpenSSL seeds from), not RAND_bytes:
+// headers are made on RocksDB's background threads, where RAND_bytes would give each thread
+// a DRBG of its own that outlives OpenSSL's clean-up at exit (RocksDB's pool threads end
+// after it) and is never freed.
+bool FillRandom(unsigned char* out, size_t size) {
+  while (size > 0) {
+    const ssize_t got = getrandom(out, size, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    out += got;
+    size -= static_cast<size_t>(got);
+  }
+  return true;
 }
 
 // An OpenSSL cipher context, freed when the object goes away.
@@ -190,9 +208,9 @@ class KeyringEncryptionProvider : public rocksdb::EncryptionProvider {
     auto* wrapped = nonce + kNonceBytes;
     auto* tag = wrapped + kWrappedBytes;
     std::array<unsigned char, kWrappedBytes> secret{};  // the data key, then the CTR IV
-    if (RAND_bytes(nonce, kNonceBytes) != 1 || RAND_bytes(secret.data(), kWrappedBytes) != 1) {
+    if (!FillRandom(nonce, kNonceBytes) || !FillRandom(secret.data(), kWrappedBytes)) {
       return rocksdb::Status::IOError("encryption header of " + file_name +
-                                      ": no random bytes from OpenSSL");
+                                      ": no random bytes from the kernel (getrandom)");
     }
     CipherContext context;
     int written = 0;
