@@ -7,6 +7,9 @@
 # keep-alive connections, closed loop) on both, prints both figures and the ratio
 # Tidewater/dynalite, then runs Tidewater open loop at half its measured peak and prints
 # the latency there (p99 at a sustainable rate is the figure that matters to users).
+# For each server it also prints the server's CPU per request: utime+stime of the server
+# process over the measured run (/proc/PID/stat) divided by the requests answered, which
+# does not depend on the load generator sharing the cores (not with --tidewater-endpoint).
 #
 # Usage: bench/run_http_bench.sh [options]
 #   --tidewaterd PATH          server binary (default: build/server/tidewaterd)
@@ -69,6 +72,8 @@ dynalite_port="$(free_port)"
 mkdir -p "$work/dynalite"
 "$dynalite" --port "$dynalite_port" --path "$work/dynalite" >"$work/dynalite.log" 2>&1 &
 pids+=("$!")
+declare -A server_pid
+server_pid[dynalite]="$!"
 wait_http "http://127.0.0.1:$dynalite_port/" "$!" dynalite "$work/dynalite.log"
 declare -A endpoints
 endpoints[dynalite]="http://127.0.0.1:$dynalite_port"
@@ -80,21 +85,22 @@ if [[ -z "$tidewater_endpoint" ]]; then
   "$tidewaterd" --data-dir "$work/tidewater" --listen "127.0.0.1:$tidewater_port" \
     --region us-east-1 --throttling off >"$work/tidewaterd.log" 2>&1 &
   pids+=("$!")
+  server_pid[tidewater]="$!"
   wait_http "http://127.0.0.1:$tidewater_port/healthz" "$!" tidewaterd "$work/tidewaterd.log"
   tidewater_endpoint="http://127.0.0.1:$tidewater_port"
 fi
 endpoints[tidewater]="$tidewater_endpoint"
 
 table="tw_http_bench"
-common=(--table "$table" --connections "$connections" --keys "$keys" --item-size 1024
-        --duration "$duration" --warmup 1)
+common=(--table "$table" --connections "$connections" --keys "$keys" --item-size 1024)
+measured=(--duration "$duration" --warmup 0)
 
 # run_load ENDPOINT ARGS... -> prints the generator's "result ..." line
 run_load() {
   local endpoint="$1"
   shift
   local output
-  if ! output="$("$load" --endpoint "$endpoint" "${common[@]}" "$@")"; then
+  if ! output="$("$load" --endpoint "$endpoint" "${common[@]}" "${measured[@]}" "$@")"; then
     echo "load generator failed against $endpoint: $output" >&2
     exit 1
   fi
@@ -102,22 +108,40 @@ run_load() {
 }
 
 
-declare -A result
+# measure TARGET OP ARGS... -> result[TARGET.OP] (the generator's line) and
+# cpu_us[TARGET.OP] (server CPU µs per request, "n/a" without the server's PID)
+declare -A result cpu_us
+measure() {
+  local target="$1" op="$2"
+  shift 2
+  local pid="${server_pid[$target]:-}" before=0 after=0
+  [[ -n "$pid" ]] && before="$(cpu_ticks "$pid")"
+  result[$target.$op]="$(run_load "${endpoints[$target]}" --op "$op" "$@")"
+  [[ -n "$pid" ]] && after="$(cpu_ticks "$pid")"
+  cpu_us[$target.$op]="$(awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" \
+    -v n="$(field ok "${result[$target.$op]}")" -v known="${pid:+1}" \
+    'BEGIN { if (known && n > 0) printf "%.1f", (a - b) / hz * 1e6 / n; else print "n/a" }')"
+  echo "${result[$target.$op]} server_cpu_us_per_request=${cpu_us[$target.$op]}"
+}
+
 for target in dynalite tidewater; do
   endpoint="${endpoints[$target]}"
+  # The table, every key written once and a second of each operation to warm up, outside
+  # the measured runs and their CPU.
+  measured=(--duration 1 --warmup 0)
+  run_load "$endpoint" --op put --create-table --stream-view-type NEW_AND_OLD_IMAGES >/dev/null
+  run_load "$endpoint" --op get --populate >/dev/null
+  measured=(--duration "$duration" --warmup 0)
   echo "== $target at $endpoint: PutItem peak"
-  result[$target.put]="$(run_load "$endpoint" --op put --create-table \
-    --stream-view-type NEW_AND_OLD_IMAGES)"
-  echo "${result[$target.put]}"
+  measure "$target" put
   echo "== $target at $endpoint: GetItem peak"
-  result[$target.get]="$(run_load "$endpoint" --op get --populate)"
-  echo "${result[$target.get]}"
+  measure "$target" get
 done
 
 echo
 echo "== Peak throughput: $connections connections, 1 KB items, stream NEW_AND_OLD_IMAGES"
-printf '%-8s %14s %10s %10s %14s %10s %10s %10s\n' op dynalite_ops/s p50_us p99_us \
-  tidewater_ops/s p50_us p99_us ratio
+printf '%-8s %14s %10s %10s %14s %10s %10s %10s %12s %12s %10s\n' op dynalite_ops/s p50_us \
+  p99_us tidewater_ops/s p50_us p99_us ratio dyn_cpu_us tw_cpu_us cpu_ratio
 declare -A peak
 for op in put get; do
   d="${result[dynalite.$op]}"
@@ -126,9 +150,12 @@ for op in put get; do
   ratio="$(awk -v t="$(field ops_per_s "$t")" -v d="$(field ops_per_s "$d")" \
     'BEGIN { if (d > 0) printf "%.2f", t / d; else print "n/a" }')"
   name=$([[ $op == put ]] && echo PutItem || echo GetItem)
-  printf '%-8s %14s %10s %10s %14s %10s %10s %10s\n' "$name" "$(field ops_per_s "$d")" \
-    "$(field p50_us "$d")" "$(field p99_us "$d")" "$(field ops_per_s "$t")" \
-    "$(field p50_us "$t")" "$(field p99_us "$t")" "${ratio}x"
+  cpu_ratio="$(awk -v t="${cpu_us[tidewater.$op]}" -v d="${cpu_us[dynalite.$op]}" \
+    'BEGIN { if (t + 0 > 0 && d + 0 > 0) printf "%.3f", t / d; else print "n/a" }')"
+  printf '%-8s %14s %10s %10s %14s %10s %10s %10s %12s %12s %10s\n' "$name" \
+    "$(field ops_per_s "$d")" "$(field p50_us "$d")" "$(field p99_us "$d")" \
+    "$(field ops_per_s "$t")" "$(field p50_us "$t")" "$(field p99_us "$t")" "${ratio}x" \
+    "${cpu_us[dynalite.$op]}" "${cpu_us[tidewater.$op]}" "${cpu_ratio}x"
 done
 
 echo

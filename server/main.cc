@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
   size_t max_body_bytes = options.max_body_bytes;
   bool sync = false;
   uint64_t min_free_disk_mb = options.min_free_disk_bytes >> 20;
+  uint64_t cache_mb = options.cache_bytes >> 20;
 
   CLI::App app{"tidewaterd: DynamoDB-compatible table engine with change streams"};
   auto* data_dir_flag =
@@ -196,8 +197,9 @@ int main(int argc, char** argv) {
       app.add_option("--region", options.region, "Region name in ARNs and stream records")
           ->capture_default_str();
   app.add_option("--config", flags.config, "YAML file whose keys mirror these flags");
-  auto* threads_flag =
-      app.add_option("--threads", threads, "Worker threads (0: 2 x hardware threads, min 4)");
+  auto* threads_flag = app.add_option("--threads", threads,
+                                      "Worker threads (0: one per hardware thread, min 2; with "
+                                      "--sync 2 per hardware thread, min 4)");
   auto* body_flag = app.add_option("--max-body-bytes", max_body_bytes, "Largest request body")
                         ->capture_default_str();
   auto* sync_flag = app.add_flag("--sync", sync, "fsync the write-ahead log on every write");
@@ -205,6 +207,11 @@ int main(int argc, char** argv) {
       app.add_option("--min-free-disk-mb", min_free_disk_mb,
                      "Refuse writes while the data directory's disk has less free space (MB); 0: "
                      "never")
+          ->capture_default_str();
+  auto* cache_flag =
+      app.add_option("--cache-mb", cache_mb,
+                     "Memory for the read cache of items and Query/Scan pages, kept exact by the "
+                     "change log and used by eventually consistent reads (MB); 0: no cache")
           ->capture_default_str();
   auto* log_flag = app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error")
                        ->capture_default_str();
@@ -339,6 +346,7 @@ int main(int argc, char** argv) {
     if (config->min_free_disk_mb && min_free_flag->count() == 0) {
       min_free_disk_mb = *config->min_free_disk_mb;
     }
+    if (config->cache_mb && cache_flag->count() == 0) cache_mb = *config->cache_mb;
     if (config->log_level && log_flag->count() == 0) flags.log_level = *config->log_level;
     if (config->kafka_brokers && kafka_brokers_flag->count() == 0) {
       flags.kafka_brokers = *config->kafka_brokers;
@@ -447,6 +455,7 @@ int main(int argc, char** argv) {
   options.sync_writes = sync;
   options.throttling = throttling == "on";
   options.min_free_disk_bytes = min_free_disk_mb << 20;
+  options.cache_bytes = cache_mb << 20;
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
 

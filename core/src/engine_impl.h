@@ -22,6 +22,7 @@
 #include "commit_pipeline.h"
 #include "hybrid_clock.h"
 #include "tidewater/core/engine.h"
+#include "tidewater/core/item_cache.h"
 #include "tidewater/core/thread_annotations.h"
 
 namespace tidewater {
@@ -41,6 +42,7 @@ class EngineImpl final : public Engine {
   static Result<std::unique_ptr<Engine>> OpenImpl(const EngineOptions& options);
 
   const EngineOptions& options() const override { return options_; }
+  const ItemCache* item_cache() const override { return cache_.get(); }
 
   Result<TableDescription> CreateTable(const CreateTableRequest& request) override {
     return catalog_->Create(request);
@@ -87,6 +89,8 @@ class EngineImpl final : public Engine {
                                  const ItemUpdater& updater, const WriteCondition& condition,
                                  const WriteOrigin& origin) override;
   Result<std::optional<Item>> GetItem(const std::string& table, const Item& key) override;
+  Result<std::shared_ptr<const Item>> ReadItem(const std::string& table, const Item& key,
+                                               ReadConsistency consistency) override;
   Result<std::vector<WriteResult>> TransactWrite(std::vector<Mutation> mutations,
                                                  const WriteOrigin& origin) override;
   Result<ItemPage> Query(const QueryRequest& request) override;
@@ -186,6 +190,18 @@ class EngineImpl final : public Engine {
   Status CheckCollectionLimit(const Target& t, uint64_t collection_bytes) const;
   // The stored key an ExclusiveStartKey names in `source`.
   Result<std::string> StartKeyOf(TableState& table, const ReadSource& source, const Item& start);
+  // The key range and limits of one Query or Scan page.
+  struct PageRange {
+    std::string begin;
+    std::string end;  // "": no upper bound
+    bool forward = true;
+    size_t limit = 0;
+    size_t max_page_bytes = 0;
+  };
+  // ReadRange, answered from the read cache when `consistency` allows it and the source is
+  // the table itself. `partition_hash`: a Query's partition (nullopt: a Scan).
+  Result<ItemPage> ReadPage(TableState& table, const ReadSource& source, const PageRange& range,
+                            ReadConsistency consistency, std::optional<uint64_t> partition_hash);
   Result<ItemPage> ReadRange(TableState& table, const ReadSource& source, const std::string& begin,
                              const std::string& end, bool forward, size_t limit,
                              size_t max_page_bytes);
@@ -284,6 +300,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
   rocksdb::WriteOptions write_options_;  // for writes outside the pipeline (checkpoints)
+  std::unique_ptr<ItemCache> cache_;     // null: no cache; outlives the pipeline that feeds it
   std::unique_ptr<CommitPipeline> pipeline_;
   std::unique_ptr<Catalog> catalog_;
   HybridClock hlc_;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 
+#include "cache_invalidating_log.h"
 #include "engine_impl.h"
 #include "write_ahead_log.h"
 
@@ -127,9 +128,13 @@ Status EngineImpl::OpenDatabase() {
   auto disk_space = std::make_unique<DiskSpaceGuard>(
       options_.file_system ? options_.file_system : rocksdb::FileSystem::Default(),
       options_.data_dir, options_.min_free_disk_bytes);
-  pipeline_ = std::make_unique<CommitPipeline>(
-      std::make_unique<LocalWriteAheadLog>(*db_, options_.sync, std::move(disk_space)),
-      /*group_commit=*/options_.sync);
+  std::unique_ptr<WriteAheadLog> wal =
+      std::make_unique<LocalWriteAheadLog>(*db_, options_.sync, std::move(disk_space));
+  if (options_.item_cache_bytes > 0) {
+    cache_ = std::make_unique<ItemCache>(options_.item_cache_bytes);
+    wal = std::make_unique<CacheInvalidatingLog>(std::move(wal), *cache_);
+  }
+  pipeline_ = std::make_unique<CommitPipeline>(std::move(wal), /*group_commit=*/options_.sync);
   catalog_ =
       std::make_unique<Catalog>(*db_, *default_cf_, *pipeline_, *options_.clock,
                                 options_.block_cache_bytes, options_.stream_retention_micros);
@@ -151,6 +156,8 @@ Status EngineImpl::RecoverStorage() {
   LockedShards quiet(*pipeline_, std::move(shards));
   rocksdb::Status resumed = db_->Resume();
   if (!resumed.ok()) return Status::IOError("storage: " + resumed.ToString());
+  // The failed batches' outcome was unknown; what storage holds now is what counts.
+  if (cache_) cache_->Clear();
   for (const TablePtr& table : tables) catalog_->ResetShards(*table);
   pipeline_->ClearWriteFailure();
   return Status::Ok();

@@ -82,6 +82,67 @@ Result<std::optional<Item>> EngineImpl::GetItem(const std::string& table_name, c
   return DecodeStored(value);
 }
 
+Result<std::shared_ptr<const Item>> EngineImpl::ReadItem(const std::string& table_name,
+                                                         const Item& key,
+                                                         ReadConsistency consistency) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
+  TW_RETURN_IF_ERROR(ValidateKeyItem(table->key_schema(), key));
+  const std::string item_key = EncodedKey(table->key_schema(), key);
+  const bool cached = cache_ != nullptr && consistency == ReadConsistency::kEventual;
+  const uint32_t column_family = table->items()->GetID();
+  uint64_t fill_token = 0;
+  if (cached) {
+    ItemCache::Lookup<Item> found = cache_->FindItem(column_family, item_key);
+    if (found.hit) return std::move(found.value);
+    fill_token = found.fill_token;
+  }
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get({}, table->items(), item_key, &value);
+  std::shared_ptr<const Item> item;
+  if (!s.IsNotFound()) {
+    if (!s.ok()) return Status::IOError("storage: " + s.ToString());
+    TW_ASSIGN_OR_RETURN(std::optional<Item> decoded, DecodeStored(value));
+    if (decoded) item = std::make_shared<const Item>(std::move(*decoded));
+  }
+  if (cached) {
+    cache_->FillItem(column_family, item_key, item, item ? ItemSize(*item) : 0, fill_token);
+  }
+  return item;
+}
+
+Result<ItemPage> EngineImpl::ReadPage(TableState& table, const ReadSource& source,
+                                      const PageRange& range, ReadConsistency consistency,
+                                      std::optional<uint64_t> partition_hash) {
+  // Pages of the table itself only: an index's entries may change without a write to
+  // the partition (a global index's backfill and asynchronous maintenance).
+  if (cache_ == nullptr || consistency != ReadConsistency::kEventual || source.index != nullptr) {
+    return ReadRange(table, source, range.begin, range.end, range.forward, range.limit,
+                     range.max_page_bytes);
+  }
+  // The page is determined by its range and limits: that is its cache key.
+  std::string page_key;
+  const auto append_size = [&page_key](uint64_t n) {
+    page_key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  };
+  append_size(range.begin.size());
+  page_key += range.begin;
+  append_size(range.end.size());
+  page_key += range.end;
+  append_size(range.limit);
+  append_size(range.max_page_bytes);
+  page_key += range.forward ? 'F' : 'B';
+  const uint32_t column_family = table.items()->GetID();
+  ItemCache::Lookup<ItemPage> found = cache_->FindPage(column_family, page_key, partition_hash);
+  if (found.hit) return ItemPage(*found.value);
+  TW_ASSIGN_OR_RETURN(ItemPage page, ReadRange(table, source, range.begin, range.end, range.forward,
+                                               range.limit, range.max_page_bytes));
+  size_t page_bytes = page.scanned_bytes;
+  if (page.last_evaluated_key) page_bytes += ItemSize(*page.last_evaluated_key);
+  cache_->FillPage(column_family, page_key, partition_hash, std::make_shared<const ItemPage>(page),
+                   page_bytes, found.fill_token);
+  return page;
+}
+
 Result<ItemPage> EngineImpl::Query(const QueryRequest& request) {
   TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(request.table));
   TW_ASSIGN_OR_RETURN(ReadSource source, SourceOf(*table, request.index));
@@ -155,8 +216,9 @@ Result<ItemPage> EngineImpl::Query(const QueryRequest& request) {
     }
   }
   if (!end.empty() && begin >= end) return ItemPage{};
-  return ReadRange(*table, source, begin, end, request.forward, request.limit,
-                   request.max_page_bytes);
+  return ReadPage(*table, source,
+                  {begin, end, request.forward, request.limit, request.max_page_bytes},
+                  request.consistency, keycodec::PartitionHash(request.partition_key));
 }
 
 Result<ItemPage> EngineImpl::Scan(const ScanRequest& request) {
@@ -185,7 +247,8 @@ Result<ItemPage> EngineImpl::Scan(const ScanRequest& request) {
     begin = std::max(begin, start + '\0');
   }
   if (!end.empty() && begin >= end) return ItemPage{};
-  return ReadRange(*table, source, begin, end, true, request.limit, request.max_page_bytes);
+  return ReadPage(*table, source, {begin, end, true, request.limit, request.max_page_bytes},
+                  request.consistency, std::nullopt);
 }
 
 Result<ItemPage> EngineImpl::ReadRange(TableState& table, const ReadSource& source,

@@ -1,5 +1,8 @@
 #include "tidewater/core/utf8.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace tidewater {
 
 // Unicode's table of well-formed byte sequences, lead byte by lead byte.
@@ -30,13 +33,23 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) {
   return length;
 }
 
-bool IsValidUtf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
+size_t FirstInvalidUtf8(std::string_view text) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text.size() - i >= sizeof(uint64_t)) {
+      uint64_t word;
+      std::memcpy(&word, text.data() + i, sizeof word);
+      if ((word & kHighBits) == 0) {
+        i += sizeof word;
+        continue;
+      }
+    }
     const size_t length = Utf8SequenceLength(text, i);
-    if (length == 0) return false;
+    if (length == 0) return i;
     i += length;
   }
-  return true;
+  return std::string_view::npos;
 }
 
 }  // namespace tidewater

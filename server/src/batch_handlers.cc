@@ -133,8 +133,9 @@ Status BatchGetItem(ServiceContext& service, const rapidjson::Value& request, Re
         }
         continue;
       }
-      TW_ASSIGN_OR_RETURN(std::optional<Item> item,
-                          service.engine->GetItem(gets.table, gets.keys[k]));
+      TW_ASSIGN_OR_RETURN(
+          std::shared_ptr<const Item> item,
+          service.engine->ReadItem(gets.table, gets.keys[k], ConsistencyOf(gets.consistent)));
       ++read;
       double units = ReadUnits(item ? ItemSize(*item) : 0, gets.consistent);
       service.throughput->Charge(*ticket, CapacityKind::kRead, units);

@@ -47,6 +47,8 @@ Result<ConfigFileValues> ParseConfigText(const std::string& yaml_text) {
       TW_RETURN_IF_ERROR(Read(value, key, &values.sync));
     } else if (key == "min-free-disk-mb") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.min_free_disk_mb));
+    } else if (key == "cache-mb") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.cache_mb));
     } else if (key == "log-level") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.log_level));
     } else if (key == "kafka-brokers") {

@@ -29,6 +29,7 @@ struct ConfigFileValues {
   std::optional<size_t> max_body_bytes;
   std::optional<bool> sync;
   std::optional<uint64_t> min_free_disk_mb;
+  std::optional<uint64_t> cache_mb;
   std::optional<std::string> log_level;
   std::optional<std::string> kafka_brokers;
   std::optional<std::string> kafka_topic_prefix;

@@ -28,6 +28,11 @@ inline void WriteKey(json::Writer& writer, std::string_view name) {
 }
 
 // Writes `item` projected by `projection` (the whole item when there is none).
+// The engine's consistency for a request's ConsistentRead (absent: false, as DynamoDB).
+inline ReadConsistency ConsistencyOf(std::optional<bool> consistent_read) {
+  return consistent_read.value_or(false) ? ReadConsistency::kStrong : ReadConsistency::kEventual;
+}
+
 void WriteProjectedItem(const Item& item, const std::optional<ProjectionExpression>& projection,
                         json::Writer& writer);
 

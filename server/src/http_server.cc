@@ -92,20 +92,52 @@ http::response<http::string_body> TextAnswer(unsigned version, http::status stat
 }
 
 // The Date header value (RFC 7231 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") of now;
-// clients use it to correct their clock skew when signing.
-std::string HttpDate() {
+// clients use it to correct their clock skew when signing. Formatted once a second per
+// thread.
+const std::string& HttpDate() {
+  thread_local std::time_t formatted_second = -1;
+  thread_local std::string formatted;
   static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
                                                        "Thu", "Fri", "Sat"};
   static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (now == formatted_second) return formatted;
   std::tm utc{};
   gmtime_r(&now, &utc);
   char text[40];
   std::snprintf(text, sizeof(text), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
                 utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
                 utc.tm_sec);
-  return text;
+  formatted_second = now;
+  formatted = text;
+  return formatted;
+}
+
+// The status line and headers of an API answer (what ApiAnswer and Session::Write would
+// send, written directly: the body goes out after them in the same write, uncopied).
+void WriteApiHead(unsigned version, bool keep_alive, const ApiResponse& api, std::string* out) {
+  const auto status = static_cast<http::status>(api.http_status);
+  const beast::string_view reason = http::obsolete_reason(status);
+  out->clear();
+  out->append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  out->append(std::to_string(api.http_status));
+  out->push_back(' ');
+  out->append(reason.data(), reason.size());
+  out->append("\r\nContent-Type: ");
+  out->append(api.content_type);
+  out->append("\r\nx-amzn-RequestId: ");
+  out->append(api.request_id);
+  out->append("\r\nx-amz-crc32: ");
+  out->append(api.crc32);
+  out->append("\r\nContent-Length: ");
+  out->append(std::to_string(api.body.size()));
+  out->append("\r\nDate: ");
+  out->append(HttpDate());
+  // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
+  if (version >= 11 && !keep_alive) out->append("\r\nConnection: close");
+  if (version == 10 && keep_alive) out->append("\r\nConnection: keep-alive");
+  out->append("\r\n\r\n");
 }
 
 // A GET refused for want of a valid signature: "<error type>: <message>".
@@ -232,7 +264,8 @@ class HttpServer::Session : public std::enable_shared_from_this<Session<Stream>>
       auto target = request.find("X-Amz-Target");
       std::string_view amz_target =
           target == request.end() ? std::string_view() : View(target->value());
-      response = ApiAnswer(version, server_->router_->Handle(amz_target, request.body(), view));
+      return WriteApi(version, keep_alive,
+                      server_->router_->Handle(amz_target, request.body(), view));
     } else if (request.method() == http::verb::get && request.target() == "/healthz") {
       // Unhealthy while the engine cannot write (a storage error it is recovering from).
       Status health = server_->health_();
@@ -295,6 +328,19 @@ class HttpServer::Session : public std::enable_shared_from_this<Session<Stream>>
                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(), keep_alive));
   }
 
+  // Writes an API answer, head and body in one write without Beast's serializer (the
+  // answer of almost every request: its cost is per request).
+  void WriteApi(unsigned version, bool keep_alive, ApiResponse api) {
+    keep_alive = keep_alive && !server_->stopping();
+    WriteApiHead(version, keep_alive, api, &api_head_);
+    api_body_ = std::move(api.body);
+    Tcp().expires_after(server_->limits_.read_timeout);
+    const std::array<net::const_buffer, 2> buffers = {net::buffer(api_head_),
+                                                      net::buffer(api_body_)};
+    net::async_write(stream_, buffers,
+                     beast::bind_front_handler(&Session::OnWrite, shared_from_this(), keep_alive));
+  }
+
   void OnWrite(bool keep_alive, beast::error_code ec, size_t) {
     if (counted_) {
       server_->in_flight_.fetch_sub(1, std::memory_order_acq_rel);
@@ -341,6 +387,8 @@ class HttpServer::Session : public std::enable_shared_from_this<Session<Stream>>
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  std::string api_head_;  // WriteApi's status line and headers
+  std::string api_body_;
   bool counted_ = false;
   std::string remote_address_;  // the client's IP address (HttpRequestView::remote_address)
   std::array<char, 16 * 1024> discard_;

@@ -233,7 +233,8 @@ Status GetItem(ServiceContext& service, const rapidjson::Value& request, Request
   TW_ASSIGN_OR_RETURN(
       CapacityTicket ticket,
       service.throughput->Admit(table, CapacityKind::kRead, "GetItem", &*key, scope.error_details));
-  TW_ASSIGN_OR_RETURN(std::optional<Item> item, service.engine->GetItem(table, *key));
+  TW_ASSIGN_OR_RETURN(std::shared_ptr<const Item> item,
+                      service.engine->ReadItem(table, *key, ConsistencyOf(consistent)));
   double units = ReadUnits(item ? ItemSize(*item) : 0, consistent.value_or(false));
   service.throughput->Charge(ticket, CapacityKind::kRead, units);
   CapacityTally capacity(capacity_detail);

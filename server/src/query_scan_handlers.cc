@@ -313,6 +313,7 @@ Status Query(ServiceContext& service, const rapidjson::Value& request, RequestSc
   query.forward = forward.value_or(true);
   query.limit = static_cast<size_t>(inputs.limit.value_or(0));
   query.exclusive_start_key = inputs.exclusive_start_key;
+  query.consistency = ConsistencyOf(inputs.consistent);
   // A Query reads one partition: the shard its partition key routes to. A global index has
   // capacity of its own, and partitions that are not the table's.
   const Item partition{{table->key_schema.partition_key.name, query.partition_key}};
@@ -358,6 +359,7 @@ Status Scan(ServiceContext& service, const rapidjson::Value& request, RequestSco
   scan.total_segments = static_cast<uint32_t>(total_segments.value_or(1));
   scan.limit = static_cast<size_t>(inputs.limit.value_or(0));
   scan.exclusive_start_key = inputs.exclusive_start_key;
+  scan.consistency = ConsistencyOf(inputs.consistent);
   if (scan.exclusive_start_key && scan.segment < scan.total_segments) {
     TW_RETURN_IF_ERROR(CheckStartKeyInSegment(
         service, inputs.table, plan, *scan.exclusive_start_key, scan.segment, scan.total_segments));

@@ -13,6 +13,7 @@
 
 #include "autoscaling_registry.h"
 #include "autoscaling_scaler.h"
+#include "cache_metrics.h"
 #include "console.h"
 #include "console_history.h"
 #include "data_encryption.h"
@@ -110,10 +111,14 @@ Result<std::shared_ptr<boost::asio::ssl::context>> ListenerTls(const ServerOptio
       {options.tls_cert_file, options.tls_key_file, options.tls_client_ca_file});
 }
 
-int WorkerThreads(int requested) {
+// One worker per hardware thread: a request's work is short and never waits, and more
+// workers than cores cost a context switch per request (measured: GetItem 38 µs of server
+// CPU with 4 workers on 2 cores, 24 µs with 2; docs/PERFORMANCE.md). With `sync_writes` a
+// write waits for its fsync, so twice as many keep the cores busy meanwhile.
+int WorkerThreads(int requested, bool sync_writes) {
   if (requested > 0) return requested;
-  int hardware = static_cast<int>(std::thread::hardware_concurrency());
-  return std::max(4, 2 * hardware);
+  int hardware = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return sync_writes ? std::max(4, 2 * hardware) : std::max(2, hardware);
 }
 
 class ServerImpl final : public Server {
@@ -157,7 +162,7 @@ class ServerImpl final : public Server {
         router_(&service_, authenticator_.get(), options.max_body_bytes, authorizer_.get()),
         history_(kConsoleHistoryPoints),
         console_(Console::Options{engine, &history_, options.region, &metrics_}),
-        workers_(MakeWorkers(WorkerThreads(options.worker_threads))),
+        workers_(MakeWorkers(WorkerThreads(options.worker_threads, options.sync_writes))),
         http_(
             WorkerPointers(), &router_, &metrics_, {options.max_body_bytes, options.read_timeout},
             [engine] { return engine->WriteHealth(); }, options.console ? &console_ : nullptr,
@@ -241,6 +246,7 @@ class ServerImpl final : public Server {
     extra.push_back(&throughput_);
     extra.push_back(&split_metrics_);
     extra.push_back(&cost_);
+    extra.push_back(&cache_metrics_);
     return extra;
   }
 
@@ -275,6 +281,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<ExportJobs> exports_;  // threads of running exports until Shutdown
   std::unique_ptr<ImportJobs> imports_;  // threads of running imports until Shutdown
   prometheus::Registry split_metrics_;
+  CacheMetrics cache_metrics_{engine_};
   ServerMetrics metrics_;
   ReplicatorProgressBoard replicators_;
   ServiceContext service_;
@@ -312,6 +319,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     engine_options.clock = options.clock;
     engine_options.sync = options.sync_writes;
     engine_options.min_free_disk_bytes = options.min_free_disk_bytes;
+    engine_options.item_cache_bytes = options.cache_bytes;
     engine_options.stream_retention_micros = options.stream_retention_micros;
     engine_options.file_system = encryption.file_system;
     TW_ASSIGN_OR_RETURN(owned_engine, Engine::Open(engine_options));

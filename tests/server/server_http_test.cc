@@ -224,6 +224,53 @@ TEST_F(ServerHttpTest, ExpectContinueIsHonoured) {
   EXPECT_EQ(response.body, R"({"TableNames":[]})");
 }
 
+// API answers are written by the server itself (not Beast's serializer): the framing and
+// connection handling must be what HTTP says, for HTTP/1.1 and HTTP/1.0 clients alike.
+TEST_F(ServerHttpTest, ApiAnswersFollowTheConnectionRulesOfHttp11And10) {
+  const std::string list_tables =
+      "Host: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 2\r\n";
+
+  TestClient closing(server_->port());
+  closing.WriteRaw("POST / HTTP/1.1\r\n" + list_tables + "Connection: close\r\n\r\n{}");
+  TestResponse closed = closing.ReadResponse();
+  EXPECT_EQ(closed.status, 200u);
+  EXPECT_EQ(closed.body, R"({"TableNames":[]})");
+  EXPECT_EQ(closed.header("Content-Length"), std::to_string(closed.body.size()));
+  EXPECT_EQ(closed.header("Connection"), "close");
+  EXPECT_FALSE(closed.keep_alive);
+  std::string outcome;
+  EXPECT_TRUE(closing.AwaitClose(&outcome)) << outcome;
+
+  TestClient old_client(server_->port());
+  old_client.WriteRaw("POST / HTTP/1.0\r\n" + list_tables + "\r\n{}");
+  TestResponse old_answer = old_client.ReadResponse();
+  EXPECT_EQ(old_answer.status, 200u);
+  EXPECT_FALSE(old_answer.keep_alive);
+  EXPECT_TRUE(old_client.AwaitClose(&outcome)) << outcome;
+
+  TestClient kept(server_->port());
+  for (int i = 0; i < 2; ++i) {
+    kept.WriteRaw("POST / HTTP/1.0\r\n" + list_tables + "Connection: keep-alive\r\n\r\n{}");
+    TestResponse answer = kept.ReadResponse();
+    EXPECT_EQ(answer.status, 200u);
+    EXPECT_EQ(answer.header("Connection"), "keep-alive");
+    EXPECT_TRUE(answer.keep_alive);
+    // RFC 7231 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+    const std::string date = answer.header("Date");
+    EXPECT_EQ(date.size(), 29u) << date;
+    EXPECT_TRUE(date.ends_with(" GMT")) << date;
+  }
+
+  TestClient http11(server_->port());
+  for (int i = 0; i < 2; ++i) {
+    http11.WriteRaw("POST / HTTP/1.1\r\n" + list_tables + "\r\n{}");
+    TestResponse answer = http11.ReadResponse();
+    EXPECT_EQ(answer.status, 200u);
+    EXPECT_EQ(answer.header("Connection"), "");
+    EXPECT_TRUE(answer.keep_alive);
+  }
+}
+
 TEST_F(ServerHttpTest, GarbageHttpGetsBadRequest) {
   TestClient garbage(server_->port());
   garbage.WriteRaw("HELLO\r\n\r\n");

@@ -15,8 +15,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -66,12 +64,6 @@ INVALID_TOKEN = "The security token included in the request is invalid."
 EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"
 
 
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _tidewater_cli():
     configured = os.environ.get("TIDEWATER")
     if configured:
@@ -80,54 +72,7 @@ def _tidewater_cli():
     return os.path.join(build_dir, "cli", "tidewater")
 
 
-class Server:
-    """A tidewaterd process on a free port with its own data directory and log file."""
-
-    def __init__(self, workdir, *args, listen_host="127.0.0.1"):
-        self.binary = os.environ["TIDEWATERD"]
-        self.data_dir = os.path.join(workdir, "data")
-        self.log_path = os.path.join(workdir, "tidewaterd.log")
-        self.port = _free_port()
-        self.endpoint = "http://127.0.0.1:%d" % self.port
-        self.args = ["--data-dir", self.data_dir, "--listen", "%s:%d" % (listen_host, self.port),
-                     "--region", REGION, *args]
-        self.process = None
-        self.start()
-
-    def start(self):
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([self.binary, *self.args], stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("tidewaterd exited with %s:\n%s" %
-                                   (self.process.returncode, self.log()))
-            try:
-                if http_get(self.endpoint, "/healthz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("tidewaterd did not become healthy:\n" + self.log())
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-    def restart(self):
-        self.stop()
-        self.start()
-
-    def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+Server = tw.ServerProcess
 
 
 def http_get(base_url, path, headers=None, timeout=5):

@@ -356,6 +356,61 @@ class ConformanceTestCase(unittest.TestCase):
         return context.exception
 
 
+class ServerProcess:
+    """A tidewaterd process of a test's own (not the suite's managed server), on a free port
+    with its data directory and log file under `workdir`, started by the constructor."""
+
+    def __init__(self, workdir, *args, listen_host="127.0.0.1"):
+        self.binary = os.environ["TIDEWATERD"]
+        self.data_dir = os.path.join(workdir, "data")
+        self.log_path = os.path.join(workdir, "tidewaterd.log")
+        self.port = _free_loopback_port()
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        self.args = ["--data-dir", self.data_dir, "--listen", "%s:%d" % (listen_host, self.port),
+                     "--region", REGION, *args]
+        self.process = None
+        self.start()
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen([self.binary, *self.args], stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("tidewaterd exited with %s:\n%s" %
+                                   (self.process.returncode, self.log()))
+            try:
+                if http_get(self.endpoint, "/healthz", timeout=1)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("tidewaterd did not become healthy:\n" + self.log())
+
+    def kill(self):
+        """SIGKILL: no clean shutdown of any kind."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
 def http_get(base_url, path, timeout=5, signed=False):
     """GET `path`; `signed` adds a SigV4 signature with the suite's credentials (what
     /metrics needs from a server with --auth required)."""

@@ -60,6 +60,9 @@ struct EngineOptions {
   int64_t ttl_sweep_interval_micros = 1'000'000;
   int64_t retention_interval_micros = 60'000'000;
   size_t block_cache_bytes = 64 << 20;
+  // The item and page cache (item_cache.h) that eventually consistent reads
+  // (ReadConsistency::kEventual) may be answered from, in bytes. 0: no cache.
+  size_t item_cache_bytes = 0;
   // The filesystem RocksDB works through (null: the machine's). Tests inject faults here.
   std::shared_ptr<rocksdb::FileSystem> file_system;
   // While writes are refused after a storage error, how often the background loop tries
@@ -75,6 +78,8 @@ struct EngineOptions {
   std::string backup_dir;
 };
 
+class ItemCache;
+
 class Engine : public TableCatalog,
                public ItemStore,
                public ChangeLog,
@@ -85,6 +90,9 @@ class Engine : public TableCatalog,
   ~Engine() override = default;
 
   virtual const EngineOptions& options() const = 0;
+  // The read cache, or nullptr when EngineOptions::item_cache_bytes is 0. Owned by the
+  // engine; for its statistics.
+  virtual const ItemCache* item_cache() const = 0;
 
   // --- Background work, also callable directly (tests, tools) ---
   // Deletes every item whose TTL has passed; returns how many were deleted.

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,12 @@ struct WriteResult {
   std::optional<Item> new_item;
 };
 
+// How fresh a read must be. kStrong reads storage. kEventual may be answered from the
+// engine's read cache (item_cache.h), which the commit path keeps exact on this node: a
+// write acknowledged before the read began is seen either way. Cluster mode's standbys
+// are what make kEventual weaker than kStrong.
+enum class ReadConsistency { kStrong, kEventual };
+
 // The range condition on the sort key of a Query.
 struct SortKeyCondition {
   enum class Op { kNone, kEq, kLt, kLe, kGt, kGe, kBetween, kBeginsWith };
@@ -79,6 +86,8 @@ struct QueryRequest {
   std::optional<Item> exclusive_start_key;
   size_t max_page_bytes = 1024 * 1024;
   IndexRead index;
+  // kEventual pages of the table and of its local indexes may come from the read cache.
+  ReadConsistency consistency = ReadConsistency::kStrong;
 };
 
 struct ScanRequest {
@@ -89,6 +98,8 @@ struct ScanRequest {
   std::optional<Item> exclusive_start_key;
   size_t max_page_bytes = 1024 * 1024;
   IndexRead index;
+  // kEventual pages of the table (not of an index) may come from the read cache.
+  ReadConsistency consistency = ReadConsistency::kStrong;
 };
 
 // A page of items. An index page's keys hold the table's and the index's key attributes.
@@ -115,6 +126,11 @@ class ItemStore {
                                          const WriteCondition& condition = {},
                                          const WriteOrigin& origin = {}) = 0;
   virtual Result<std::optional<Item>> GetItem(const std::string& table, const Item& key) = 0;
+  // GetItem without a copy, answered from the read cache when `consistency` allows it
+  // (and fills the cache on a miss). nullptr: the item is absent. The item is shared and
+  // immutable.
+  virtual Result<std::shared_ptr<const Item>> ReadItem(const std::string& table, const Item& key,
+                                                       ReadConsistency consistency) = 0;
   // All mutations or none, across tables and shards, in one WriteBatch. A failed
   // condition or invalid action cancels all: Status::TransactionCanceled with one reason
   // per mutation. Each shard's records carry the transaction id and participant count.

@@ -11,7 +11,14 @@ namespace tidewater {
 // when there is none there.
 size_t Utf8SequenceLength(std::string_view text, size_t i);
 
+// The offset of the first byte of `text` that does not start a well-formed UTF-8
+// sequence, or std::string_view::npos when all of it is well-formed. Runs of ASCII are
+// checked eight bytes at a time.
+size_t FirstInvalidUtf8(std::string_view text);
+
 // Whether all of `text` is well-formed UTF-8.
-bool IsValidUtf8(std::string_view text);
+inline bool IsValidUtf8(std::string_view text) {
+  return FirstInvalidUtf8(text) == std::string_view::npos;
+}
 
 }  // namespace tidewater

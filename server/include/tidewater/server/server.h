@@ -38,7 +38,8 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:8000";  // HOST:PORT; port 0 picks a free port
   std::string region = "local";
   // Worker threads serving connections (they also run the engine calls).
-  // 0 picks 2 x the hardware threads (at least 4).
+  // 0 picks one per hardware thread (at least 2); with sync_writes 2 per hardware thread
+  // (at least 4).
   int worker_threads = 0;
   // Requests with a larger body are refused with HTTP 413 (DynamoDB's limit is 16 MB).
   size_t max_body_bytes = 16 * 1024 * 1024;
@@ -51,6 +52,8 @@ struct ServerOptions {
   // Writes are refused while the data directory's disk has less free space (see
   // EngineOptions::min_free_disk_bytes).
   uint64_t min_free_disk_bytes = 64ULL << 20;
+  // The engine's read cache (EngineOptions::item_cache_bytes); 0: none.
+  uint64_t cache_bytes = 64ULL << 20;
   int64_t stream_retention_micros = 24LL * 3600 * 1'000'000;
   Clock* clock = Clock::System();  // not owned; iterator expiry, request timing, throttling
   // PROVISIONED tables refuse requests beyond their throughput
