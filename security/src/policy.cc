@@ -595,6 +595,10 @@ Result<std::vector<std::string_view>> StringList(const rapidjson::Value& value,
 }
 
 // The text of a condition value: a string, a number as JSON writes it, or true/false.
+// nullopt for a number whose text does not read back as the same number (RapidJSON's
+// parser is not exact for every input, e.g. 999999919980201.2999999999999992): the compact
+// document, which holds that text, would parse to another policy. Such a number can be
+// given as a string.
 std::optional<std::string> ScalarText(const rapidjson::Value& value) {
   if (value.IsString()) return std::string(View(value));
   if (value.IsBool()) return value.GetBool() ? "true" : "false";
@@ -602,6 +606,13 @@ std::optional<std::string> ScalarText(const rapidjson::Value& value) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
     value.Accept(writer);
+    if (value.IsDouble()) {
+      rapidjson::Document again;
+      again.Parse(buffer.GetString(), buffer.GetSize());
+      if (again.HasParseError() || !again.IsNumber() || again.GetDouble() != value.GetDouble()) {
+        return std::nullopt;
+      }
+    }
     return std::string(buffer.GetString(), buffer.GetSize());
   }
   return std::nullopt;
