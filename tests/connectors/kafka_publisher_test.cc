@@ -504,6 +504,19 @@ TEST_F(KafkaPublisherTest, BackpressureBoundsInFlightAndLagShows) {
   EXPECT_TRUE(testing::WaitFor([&] { return lag_records() == 0; })) << lag_records();
 }
 
+// librdkafka 2.0's mock broker does not check idempotent sequence numbers, and the tests
+// that fail produce requests must not depend on the broker doing so:
+// - a batch sent after a rejected one is appended ahead of the resend, where a real broker
+//   refuses it (OUT_OF_ORDER_SEQUENCE_NUMBER) and the gap-less producer stops;
+// - a batch whose outcome is uncertain (REQUEST_TIMED_OUT) is taken as persisted by the
+//   producer once a later batch succeeds, which only a sequence-checking broker makes true.
+// One request in flight keeps such a test about what it checks (retries, restarts and
+// resends without loss) rather than about that mock limitation.
+KafkaPublisherOptions OneRequestInFlight(KafkaPublisherOptions options) {
+  options.properties["max.in.flight.requests.per.connection"] = "1";
+  return options;
+}
+
 // The leader of every partition goes down mid-stream; leadership moves to another broker,
 // then the old leader comes back and takes over again.
 TEST_F(KafkaPublisherTest, PartitionLeaderDownAndBackMidStream) {
@@ -512,8 +525,9 @@ TEST_F(KafkaPublisherTest, PartitionLeaderDownAndBackMidStream) {
   for (int p = 0; p < kShards; ++p) {
     rd_kafka_mock_partition_set_leader(cluster_.mock(), "tidewater.orders", p, 1);
   }
-  KafkaPublisherOptions options = Options(cluster_);
-  options.properties = {{"reconnect.backoff.max.ms", "100"}};
+  // A broker going down fails the produce requests in flight to it (see above).
+  KafkaPublisherOptions options = OneRequestInFlight(Options(cluster_));
+  options.properties["reconnect.backoff.max.ms"] = "100";
   auto publisher = StartPublisher(options);
   // The faults follow the writer's progress through its 3050 records.
   const auto written = [&](uint64_t records) {
@@ -536,19 +550,6 @@ TEST_F(KafkaPublisherTest, PartitionLeaderDownAndBackMidStream) {
   auto messages = testing::ReadTopic(cluster_.bootstraps(), "tidewater.orders", kShards);
   const TopicCheck check = ExpectTopicMatchesLog(*engine_, "orders", messages);
   ReportDuplicates("leader down and back", check.duplicates);
-}
-
-// librdkafka 2.0's mock broker does not check idempotent sequence numbers, and the tests
-// that fail produce requests must not depend on the broker doing so:
-// - a batch sent after a rejected one is appended ahead of the resend, where a real broker
-//   refuses it (OUT_OF_ORDER_SEQUENCE_NUMBER) and the gap-less producer stops;
-// - a batch whose outcome is uncertain (REQUEST_TIMED_OUT) is taken as persisted by the
-//   producer once a later batch succeeds, which only a sequence-checking broker makes true.
-// One request in flight keeps such a test about what it checks (retries, restarts and
-// resends without loss) rather than about that mock limitation.
-KafkaPublisherOptions OneRequestInFlight(KafkaPublisherOptions options) {
-  options.properties["max.in.flight.requests.per.connection"] = "1";
-  return options;
 }
 
 // Retriable produce errors are retried by the idempotent producer itself: no restart,
