@@ -33,3 +33,19 @@ wait_http() {
 cpu_ticks() {
   awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
+
+# cpu_us_per_request TICKS REQUESTS: CPU microseconds per request, from clock ticks spent
+# over REQUESTS requests; "n/a" without requests.
+cpu_us_per_request() {
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "n/a" }'
+}
+
+# stop_server: stops the server whose PID is in $server_pid, if any, and waits for it.
+stop_server() {
+  if [[ -n "${server_pid:-}" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}

@@ -40,24 +40,16 @@ done
 [[ -x "$load" ]] || { echo "load generator not found: $load (ninja tw_http_load)" >&2; exit 1; }
 [[ -x "$tidewaterd" ]] || { echo "tidewaterd not found: $tidewaterd" >&2; exit 1; }
 
+. "$repo/bench/bench_lib.sh"
+
 work="$(mktemp -d -t tw-cache-bench-XXXXXX)"
 server_pid=""
-stop_server() {
-  if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
 cleanup() {
   stop_server
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-. "$repo/bench/bench_lib.sh"
-
-ticks_per_s="$(getconf CLK_TCK)"
 table="tw_cache_bench"
 
 # cache_hits ENDPOINT: the item hits counted so far (0 without a cache).
@@ -103,9 +95,7 @@ measure() {
   shares="$(awk -v a=$((le50_after - le50_before)) -v b=$((le100_after - le100_before)) -v n="$n" \
     'BEGIN { if (n > 0) printf "server_le50us=%.1f%% server_le100us=%.1f%%", 100 * a / n, 100 * b / n }')"
   local cpu_us
-  cpu_us="$(awk -v t=$((ticks_after - ticks_before)) -v hz="$ticks_per_s" \
-    -v n="$(field ok "$output")" \
-    'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')"
+  cpu_us="$(cpu_us_per_request $((ticks_after - ticks_before)) "$(field ok "$output")")"
   result[$name]="$output cpu_us_per_req=$cpu_us hits=$((hits_after - hits_before)) $shares"
   echo "${result[$name]}"
 }

@@ -117,10 +117,12 @@ measure() {
   local pid="${server_pid[$target]:-}" before=0 after=0
   [[ -n "$pid" ]] && before="$(cpu_ticks "$pid")"
   result[$target.$op]="$(run_load "${endpoints[$target]}" --op "$op" "$@")"
-  [[ -n "$pid" ]] && after="$(cpu_ticks "$pid")"
-  cpu_us[$target.$op]="$(awk -v b="$before" -v a="$after" -v hz="$(getconf CLK_TCK)" \
-    -v n="$(field ok "${result[$target.$op]}")" -v known="${pid:+1}" \
-    'BEGIN { if (known && n > 0) printf "%.1f", (a - b) / hz * 1e6 / n; else print "n/a" }')"
+  cpu_us[$target.$op]="n/a"
+  if [[ -n "$pid" ]]; then
+    after="$(cpu_ticks "$pid")"
+    cpu_us[$target.$op]="$(cpu_us_per_request $((after - before)) \
+      "$(field ok "${result[$target.$op]}")")"
+  fi
   echo "${result[$target.$op]} server_cpu_us_per_request=${cpu_us[$target.$op]}"
 }
 

@@ -68,13 +68,6 @@ command -v curl >/dev/null || { echo "curl is needed (waits for tidewaterd)" >&2
 
 work="$(mktemp -d -t tw-security-bench-XXXXXX)"
 server_pid=""
-stop_server() {
-  if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
 cleanup() {
   stop_server
   rm -rf "$work"
@@ -180,7 +173,6 @@ run_load() {
   echo "$output"
 }
 
-ticks_per_s="$(getconf CLK_TCK)"
 declare -A ops cost
 for mode in "${modes[@]}"; do
   start_server "$mode"
@@ -193,8 +185,7 @@ for mode in "${modes[@]}"; do
     result="$(run_load --op "$op" --duration "$duration" --rate "$rate")"
     after="$(cpu_ticks "$server_pid")"
     ops[$mode.$op]="$(field ops_per_s "$result")"
-    cost[$mode.$op]="$(awk -v t=$((after - before)) -v hz="$ticks_per_s" \
-      -v n="$(field ok "$result")" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
+    cost[$mode.$op]="$(cpu_us_per_request $((after - before)) "$(field ok "$result")")"
     echo "$result cpu_us_per_request=${cost[$mode.$op]}"
   done
   stop_server

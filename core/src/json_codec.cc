@@ -32,6 +32,8 @@
 #include <optional>
 #include <unordered_set>
 
+#include "tidewater/core/utf8.h"
+
 namespace tidewater::json {
 namespace {
 
@@ -98,46 +100,6 @@ std::optional<std::string> DecodeBase64(std::string_view text, std::string* out)
     if (padding < 1) out->push_back(static_cast<char>(bits & 0xFF));
   }
   return std::nullopt;
-}
-
-bool IsValidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    // Sequence length, smallest code point it may encode (no overlong forms), and the
-    // payload bits of the lead byte.
-    size_t length = 0;
-    uint32_t min = 0;
-    uint32_t code = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-      min = 0x80;
-      code = lead & 0x1F;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      min = 0x800;
-      code = lead & 0x0F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      min = 0x10000;
-      code = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const unsigned char next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3F);
-    }
-    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
-    i += length;
-  }
-  return true;
 }
 
 // The JSON-type names DynamoDB's deserializer uses in its messages.

@@ -248,27 +248,25 @@ TEST_F(ServerHttpTest, ApiAnswersFollowTheConnectionRulesOfHttp11And10) {
   EXPECT_FALSE(old_answer.keep_alive);
   EXPECT_TRUE(old_client.AwaitClose(&outcome)) << outcome;
 
-  TestClient kept(server_->port());
-  for (int i = 0; i < 2; ++i) {
-    kept.WriteRaw("POST / HTTP/1.0\r\n" + list_tables + "Connection: keep-alive\r\n\r\n{}");
-    TestResponse answer = kept.ReadResponse();
-    EXPECT_EQ(answer.status, 200u);
-    EXPECT_EQ(answer.header("Connection"), "keep-alive");
-    EXPECT_TRUE(answer.keep_alive);
-    // RFC 7231 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
-    const std::string date = answer.header("Date");
-    EXPECT_EQ(date.size(), 29u) << date;
-    EXPECT_TRUE(date.ends_with(" GMT")) << date;
-  }
-
-  TestClient http11(server_->port());
-  for (int i = 0; i < 2; ++i) {
-    http11.WriteRaw("POST / HTTP/1.1\r\n" + list_tables + "\r\n{}");
-    TestResponse answer = http11.ReadResponse();
-    EXPECT_EQ(answer.status, 200u);
-    EXPECT_EQ(answer.header("Connection"), "");
-    EXPECT_TRUE(answer.keep_alive);
-  }
+  // Two requests on one kept connection: `connection` is the header asked and answered.
+  const auto two_on_one_connection = [&](const std::string& version,
+                                         const std::string& connection) {
+    TestClient kept(server_->port());
+    const std::string asked = connection.empty() ? "" : "Connection: " + connection + "\r\n";
+    for (int i = 0; i < 2; ++i) {
+      kept.WriteRaw("POST / " + version + "\r\n" + list_tables + asked + "\r\n{}");
+      TestResponse answer = kept.ReadResponse();
+      EXPECT_EQ(answer.status, 200u);
+      EXPECT_EQ(answer.header("Connection"), connection) << version;
+      EXPECT_TRUE(answer.keep_alive) << version;
+      // RFC 7231 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+      const std::string date = answer.header("Date");
+      EXPECT_EQ(date.size(), 29u) << date;
+      EXPECT_TRUE(date.ends_with(" GMT")) << date;
+    }
+  };
+  two_on_one_connection("HTTP/1.0", "keep-alive");
+  two_on_one_connection("HTTP/1.1", "");
 }
 
 TEST_F(ServerHttpTest, GarbageHttpGetsBadRequest) {
