@@ -31,9 +31,9 @@ double RunSink(tw::connectors::Sink& sink, const std::vector<tw::streams::ShardB
   for (const auto& batch : batches) by_shard[batch.shard].push_back(&batch);
   const auto start = Clock::now();
   std::vector<std::thread> threads;
-  for (auto& [shard, list] : by_shard) {
-    threads.emplace_back([&sink, &list] {
-      for (const auto* batch : list) {
+  for (const auto& entry : by_shard) {
+    threads.emplace_back([&sink, &batches_of_shard = entry.second] {
+      for (const auto* batch : batches_of_shard) {
         tw::Status status = sink.Write(*batch);
         if (!status.ok()) std::fprintf(stderr, "write: %s\n", status.ToString().c_str());
       }

@@ -3,6 +3,7 @@
 // record is processed at least once, and each worker processes each shard in order.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
@@ -36,6 +37,14 @@ TEST(WorkerTakeoverTest, KilledWorkersShardsAreTakenOverFromTheCheckpoint) {
   TempDir dir;
   TidewaterdProcess daemon(TW_TIDEWATERD, dir.Sub("data"), "local");
   ASSERT_TRUE(daemon.Start()) << daemon.log();
+  // On any failure, including an ASSERT's early return: what the daemon said.
+  struct PrintLogOnFailure {
+    const TidewaterdProcess& daemon;
+    ~PrintLogOnFailure() {
+      if (::testing::Test::HasFailure())
+        std::fprintf(stderr, "tidewaterd:\n%s\n", daemon.log().c_str());
+    }
+  } print_log_on_failure{daemon};
   auto client = ServiceClient::Create(daemon.url());
   ASSERT_TRUE(client.ok());
   auto call = [&](const std::string& operation, const std::string& body) {

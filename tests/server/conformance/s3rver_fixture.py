@@ -3,6 +3,8 @@
 loopback port, which a test can kill (SIGKILL) and start again with its data, and a
 tidewaterd of the fixture's kind that writes to it with --s3-endpoint."""
 
+import glob
+import json
 import os
 import signal
 import socket
@@ -81,10 +83,33 @@ class S3rver:
                            (self.port, START_TIMEOUT, self.log_tail()))
 
     def kill(self):
-        """SIGKILL, as a crash of the store would be."""
+        """SIGKILL, as a crash of the store would be. Objects whose writes the kill cut
+        short are then removed: S3 makes a PUT visible whole or not at all, while s3rver
+        writes an object's file, then its metadata file, and answers 500 to every listing
+        that meets a half-written metadata file."""
         if self.running():
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+            self.remove_interrupted_objects()
+
+    def remove_interrupted_objects(self):
+        for object_path in glob.glob(os.path.join(self.directory, "**", "*._S3rver_object"),
+                                     recursive=True):
+            metadata_path = object_path[:-len("object")] + "metadata.json"
+            if not self.is_complete_json(metadata_path):
+                for path in (object_path, object_path + ".md5", metadata_path):
+                    if os.path.exists(path):
+                        os.remove(path)
+
+    @staticmethod
+    def is_complete_json(path):
+        """Whether the file exists and holds a whole JSON document."""
+        try:
+            with open(path, "rb") as f:
+                json.load(f)
+            return True
+        except (OSError, ValueError):
+            return False
 
     def log_tail(self, size=4000):
         with open(self.log_path, "rb") as f:

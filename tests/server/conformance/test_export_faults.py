@@ -178,12 +178,12 @@ class ExportFaultTest(unittest.TestCase):
 
     def wait_for_first_data_file(self, prefix, export_arn):
         """Waits until s3rver has stored the export's first data file (its metadata is
-        written after the object) while the export is still IN_PROGRESS."""
+        written, whole, after the object) while the export is still IN_PROGRESS."""
         pattern = os.path.join(self.s3.directory, BUCKET, *prefix.split("/"), "AWSDynamoDB",
                                "*", "data", "*._S3rver_metadata.json")
         deadline = time.monotonic() + EXPORT_TIMEOUT
         polls = 0
-        while not glob.glob(pattern):
+        while not any(self.s3.is_complete_json(path) for path in glob.glob(pattern)):
             polls += 1
             if polls % 20 == 0:
                 description = self.ddb.describe_export(ExportArn=export_arn)["ExportDescription"]
