@@ -6,10 +6,12 @@
 
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -40,20 +42,35 @@ inline std::vector<char*> EnvironmentWith(std::vector<std::string>& extra) {
   return envp;
 }
 
+// What the child's stdin is: this process's own (the default), or a connection that
+// WriteStdin writes to and CloseStdin ends (the child then reads end of file).
+enum class ChildStdin { kInherited, kWritable };
+
 // A child process running `binary args...`; its stdout and stderr are kept in log().
 // It inherits this process's environment plus `env` ("NAME=VALUE" entries, which win).
 // The destructor kills it (SIGKILL) if it still runs.
 class ChildProcess {
  public:
   ChildProcess(const std::string& binary, std::vector<std::string> args,
-               std::vector<std::string> env = {}) {
+               std::vector<std::string> env = {}, ChildStdin stdin_mode = ChildStdin::kInherited) {
     int fds[2];
     if (pipe(fds) != 0) return;
+    // A socket rather than a pipe: WriteStdin sends with MSG_NOSIGNAL, so a child that has
+    // ended is an error, not a SIGPIPE. Close-on-exec keeps it out of other children, whose
+    // copy would hide the end of file from this one.
+    int stdin_fds[2] = {-1, -1};
+    if (stdin_mode == ChildStdin::kWritable &&
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stdin_fds) != 0) {
+      close(fds[0]);
+      close(fds[1]);
+      return;
+    }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
+    if (stdin_fds[1] >= 0) posix_spawn_file_actions_adddup2(&actions, stdin_fds[1], STDIN_FILENO);
     args.insert(args.begin(), binary);
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
@@ -62,6 +79,8 @@ class ChildProcess {
     if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = 0;
     posix_spawn_file_actions_destroy(&actions);
     close(fds[1]);
+    if (stdin_fds[1] >= 0) close(stdin_fds[1]);
+    stdin_ = stdin_fds[0];
     reader_ = std::thread([this, fd = fds[0]] {
       char buffer[4096];
       ssize_t n;
@@ -75,6 +94,7 @@ class ChildProcess {
   ~ChildProcess() {
     if (running()) Signal(SIGKILL);
     Wait();
+    CloseStdin();
   }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -105,6 +125,24 @@ class ChildProcess {
     return log_;
   }
 
+  // Writes all of `text` to the child's stdin (ChildStdin::kWritable); false when it
+  // cannot: not writable, closed, or the child has closed its end.
+  bool WriteStdin(std::string_view text) {
+    while (!text.empty() && stdin_ >= 0) {
+      const ssize_t n = send(stdin_, text.data(), text.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      text.remove_prefix(static_cast<size_t>(n));
+    }
+    return text.empty();
+  }
+
+  // Ends the child's stdin (it reads end of file); nothing when it is not writable.
+  void CloseStdin() {
+    if (stdin_ >= 0) close(stdin_);
+    stdin_ = -1;
+  }
+
   // Waits until the output matches `pattern`; the first capture group ("" without one),
   // or nullopt after `timeout` or when the process ended without it.
   std::optional<std::string> WaitForLog(const std::string& pattern,
@@ -125,6 +163,7 @@ class ChildProcess {
 
  private:
   pid_t pid_ = 0;
+  int stdin_ = -1;
   bool exited_ = false;
   int status_ = 0;
   std::thread reader_;
