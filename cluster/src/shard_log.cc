@@ -160,8 +160,7 @@ Status ShardLog::CatchUp() {
                             std::to_string(next_offset_) + " to " + std::to_string(low) +
                             " were deleted before this node read them");
   }
-  std::vector<EntryVerdict> verdicts;
-  if (high > next_offset_) TW_RETURN_IF_ERROR(ReadThrough(high - 1, {}, verdicts));
+  if (high > next_offset_) TW_RETURN_IF_ERROR(ReadThrough(high - 1));
   return Status::Ok();
 }
 
@@ -176,11 +175,11 @@ Status ShardLog::TakeOver() {
     term_start.set_node_id(options_.node_id);
     term_start.mutable_term_start()->set_advertised(options_.advertised);
     std::vector<int64_t> offsets;
-    std::vector<EntryVerdict> verdicts;
     Status done = Produce({term_start}, offsets);
-    if (done.ok()) done = ReadThrough(offsets[0], offsets, verdicts);
+    if (done.ok()) done = ReadThrough(offsets[0]);
     if (!done.ok()) return done;
-    if (verdicts[0] == EntryVerdict::kNewTerm) {
+    // Read up to it: the term is this TermStart's exactly when the rule accepted it.
+    if (position().term == term_start.term() && position().term_owner == options_.node_id) {
       owner_ = true;
       owned_term_ = term_start.term();
       must_start_term_ = false;
@@ -205,11 +204,8 @@ Status ShardLog::Append(std::vector<v1::ShardLogEntry>& entries) {
     entry.set_sequence(++sequence);
   }
   std::vector<int64_t> offsets;
-  std::vector<EntryVerdict> verdicts;
   Status done = Produce(entries, offsets);
-  if (done.ok()) {
-    done = ReadThrough(*std::max_element(offsets.begin(), offsets.end()), {}, verdicts);
-  }
+  if (done.ok()) done = ReadThrough(*std::max_element(offsets.begin(), offsets.end()));
   if (!done.ok()) {
     must_start_term_ = true;
     return Status::Internal(done.message() + "; the outcome of the write is unknown");
@@ -291,9 +287,7 @@ Status ShardLog::Produce(const std::vector<v1::ShardLogEntry>& entries,
   return Status::Ok();
 }
 
-Status ShardLog::ReadThrough(int64_t last_offset, const std::vector<int64_t>& watched,
-                             std::vector<EntryVerdict>& verdicts) {
-  verdicts.assign(watched.size(), EntryVerdict::kMalformed);
+Status ShardLog::ReadThrough(int64_t last_offset) {
   // The partition is fetched only while it is read, without waiting at the broker for data
   // (fetch.wait.max.ms 0): a fetch already waiting when an append lands would delay its
   // read back by its wait (the mock broker does not answer a waiting fetch early), and an
@@ -323,20 +317,17 @@ Status ShardLog::ReadThrough(int64_t last_offset, const std::vector<int64_t>& wa
       return Status::Internal("shard log " + options_.topic +
                               ": read failed: " + rd_kafka_message_errstr(message));
     }
-    EntryVerdict verdict = EntryVerdict::kMalformed;
-    TW_RETURN_IF_ERROR(ReadEntry(
-        message->offset, std::string_view(static_cast<const char*>(message->payload), message->len),
-        verdict));
-    auto at = std::find(watched.begin(), watched.end(), message->offset);
-    if (at != watched.end()) verdicts[at - watched.begin()] = verdict;
+    TW_RETURN_IF_ERROR(
+        ReadEntry(message->offset,
+                  std::string_view(static_cast<const char*>(message->payload), message->len)));
   }
   return Status::Ok();
 }
 
-Status ShardLog::ReadEntry(int64_t offset, std::string_view value, EntryVerdict& verdict) {
+Status ShardLog::ReadEntry(int64_t offset, std::string_view value) {
   const ShardLogFence before = fence_;
   v1::ShardLogEntry entry;
-  verdict = fence_.AdmitSerialized(value, entry);
+  const EntryVerdict verdict = fence_.AdmitSerialized(value, entry);
   if (verdict == EntryVerdict::kNewTerm || verdict == EntryVerdict::kValid) {
     Status applied = applier_(offset, entry);
     if (!applied.ok()) {

@@ -32,7 +32,7 @@ struct Applied {
     }
     return sequences;
   }
-  // Ids (the "id" key) of the valid changes.
+  // Ids (the transaction_id field the tests name writes by) of the valid changes.
   std::set<std::string> Ids() const {
     std::set<std::string> ids;
     for (const auto& entry : entries) {

@@ -13,7 +13,7 @@ regions (one publishing to a mock Kafka cluster process), a replicator between t
     TidewaterReplicaDivergence fire.
 
 Binaries come from the environment (set by CTest): TIDEWATERD, TIDEWATER, REPLICATOR,
-MOCK_KAFKA; PROJECT_DIR is the source tree.
+TEST_BROKER (tidewater-test-broker); PROJECT_DIR is the source tree.
 """
 import glob
 import json
@@ -140,9 +140,9 @@ class DashboardsTest(unittest.TestCase):
 
     @classmethod
     def start_everything(cls):
-        kafka = cls.start("kafka", [os.environ["MOCK_KAFKA"], "--topic", "tidewater.orders:4"],
-                          stdin=subprocess.PIPE)
-        bootstraps = kafka.wait_for_log(r"bootstraps=(\S+)").group(1)
+        kafka = cls.start("kafka", [os.environ["TEST_BROKER"], "--exit-on-stdin-eof",
+                                    "--topic", "tidewater.orders:4"], stdin=subprocess.PIPE)
+        bootstraps = kafka.wait_for_log(r"bootstrap\.servers=(\S+)").group(1)
         cls.east = cls.start_tidewaterd("east", "us-east-1", ["--kafka-brokers", bootstraps])
         cls.west = cls.start_tidewaterd("west", "us-west-2")
         for address, region in ((cls.east, "us-east-1"), (cls.west, "us-west-2")):

@@ -85,11 +85,11 @@ class ShardLog {
   void StopReading();
   // Produces `entries`; their offsets go to `offsets`.
   Status Produce(const std::vector<v1::ShardLogEntry>& entries, std::vector<int64_t>& offsets);
-  // Reads up to and including `last_offset`; `verdicts` gets the verdict of each entry at
-  // an offset in `watched`.
-  Status ReadThrough(int64_t last_offset, const std::vector<int64_t>& watched,
-                     std::vector<EntryVerdict>& verdicts);
-  Status ReadEntry(int64_t offset, std::string_view value, EntryVerdict& verdict);
+  // Reads up to and including `last_offset`, applying the valid entries.
+  Status ReadThrough(int64_t last_offset);
+  // Admits one entry through the fence and applies it if valid; an applier error leaves
+  // the fence and next_offset_ as they were.
+  Status ReadEntry(int64_t offset, std::string_view value);
 
   const ShardLogOptions options_;
   const EntryApplier applier_;
