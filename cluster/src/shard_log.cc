@@ -5,19 +5,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "kafka_client.h"
+
 namespace tidewater::cluster {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct HandleDeleter {
-  void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
-};
-using Handle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
-
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
 
 // What became of one produced entry (the message's opaque).
 struct Delivery {
@@ -34,25 +27,14 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
 }
 
 // A client configured with the caller's properties, then the log's own on top.
-Result<Handle> NewClient(rd_kafka_type_t type, const ShardLogOptions& options,
-                         const std::map<std::string, std::string>& own) {
-  std::unique_ptr<rd_kafka_conf_t, ConfDeleter> conf(rd_kafka_conf_new());
-  char error[512];
-  auto set = [&](const std::string& name, const std::string& value) -> Status {
-    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error, sizeof(error)) !=
-        RD_KAFKA_CONF_OK) {
-      return Status::Validation("Kafka property " + name + ": " + error);
-    }
-    return Status::Ok();
-  };
-  for (const auto& [name, value] : options.kafka_properties) TW_RETURN_IF_ERROR(set(name, value));
-  TW_RETURN_IF_ERROR(set("bootstrap.servers", options.brokers));
-  for (const auto& [name, value] : own) TW_RETURN_IF_ERROR(set(name, value));
-  if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set_dr_msg_cb(conf.get(), OnDelivery);
-  rd_kafka_t* handle = rd_kafka_new(type, conf.get(), error, sizeof(error));
-  if (handle == nullptr) return Status::Validation(std::string("Kafka client: ") + error);
-  conf.release();  // rd_kafka_new took it
-  return Handle(handle);
+Result<KafkaHandle> NewClient(rd_kafka_type_t type, const ShardLogOptions& options,
+                              const std::map<std::string, std::string>& own) {
+  return NewKafkaClient(type, options.brokers, options.kafka_properties, own,
+                        [type](rd_kafka_conf_t* conf) {
+                          if (type == RD_KAFKA_PRODUCER) {
+                            rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
+                          }
+                        });
 }
 
 std::string Milliseconds(std::chrono::milliseconds duration) {
@@ -62,7 +44,7 @@ std::string Milliseconds(std::chrono::milliseconds duration) {
 // Idempotent, acks=all, and one request in flight: order holds through retries even on a
 // broker that does not check producer sequences (librdkafka's mock). A message not
 // acknowledged within the timeout fails.
-Result<Handle> NewProducer(const ShardLogOptions& options) {
+Result<KafkaHandle> NewProducer(const ShardLogOptions& options) {
   return NewClient(RD_KAFKA_PRODUCER, options,
                    {{"enable.idempotence", "true"},
                     {"acks", "all"},
@@ -80,8 +62,8 @@ struct TopicDeleter {
 // The consumer reads one partition through librdkafka's simple consumer (no group, no
 // committed offsets).
 struct ShardLog::Clients {
-  Handle producer;
-  Handle consumer;
+  KafkaHandle producer;
+  KafkaHandle consumer;
   std::unique_ptr<rd_kafka_topic_t, TopicDeleter> consumed_topic;
   int32_t partition = 0;
   bool consuming = false;
