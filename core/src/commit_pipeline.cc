@@ -323,6 +323,19 @@ uint64_t LockedShards::AssignSequence(Shard& shard) {
   return assigned_.back().second;
 }
 
+bool LockedShards::AdoptSequence(Shard& shard, uint64_t sequence) {
+  for (auto& [assigned_shard, assigned] : assigned_) {
+    if (assigned_shard != &shard) continue;
+    if (sequence != assigned + 1) return false;
+    assigned = sequence;
+    return true;
+  }
+  shard.commit_mu.AssertHeld();  // one of ours
+  if (sequence != shard.last_sequence + 1) return false;
+  assigned_.emplace_back(&shard, sequence);
+  return true;
+}
+
 int64_t LockedShards::AssignTime(int64_t now_micros) {
   int64_t micros = now_micros;
   for (Shard* shard : shards_) {

@@ -176,6 +176,10 @@ class LockedShards {
 
   // The sequence of the next record of `shard` (one of the locked shards) in this commit.
   uint64_t AssignSequence(Shard& shard);
+  // Takes `sequence`, decided elsewhere (a replicated log's owner), as the next record's of
+  // `shard`; false, and nothing taken, unless it is the one after the shard's last (so
+  // that a lost or repeated change is refused, never a gap or a duplicate).
+  bool AdoptSequence(Shard& shard, uint64_t sequence);
   // One time for every record of this commit: `now_micros` raised to each locked shard's
   // last assigned time, and recorded as every locked shard's (Shard::AssignTime).
   int64_t AssignTime(int64_t now_micros);

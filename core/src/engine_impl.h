@@ -117,6 +117,10 @@ class EngineImpl final : public Engine {
   Result<ReplicationApplyResult> ApplyReplicationBatch(const ReplicationBatch& batch) override;
   Result<std::map<ShardIndex, SequenceNumber>> LoadReplicationCheckpoints(
       const TableName& table, const std::string& source_region) override;
+  // ShardLogTarget (engine_shard_log.cc).
+  Status ApplyCommittedChanges(const CommittedBatch& batch) override;
+  Result<std::optional<std::string>> LoadShardLogPosition(const TableName& table,
+                                                          ShardIndex shard) override;
   Result<SnapshotPage> SnapshotScan(const SnapshotScanRequest& request) override;
   Result<std::vector<RangeDigest>> ComputeDigests(const std::string& table,
                                                   uint32_t ranges) override;

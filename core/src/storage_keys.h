@@ -70,6 +70,13 @@ inline std::string ReplicationCheckpointKey(uint64_t table_id, const std::string
   return ReplicationCheckpointPrefix(table_id, region) + std::to_string(shard);
 }
 
+// Where cluster mode's reader of a shard's log stands: "shardlog/<table id>/<shard>", value
+// opaque to the engine (the cluster module's encoding), written in the WriteBatch of the
+// changes it applied (ShardLogTarget).
+inline std::string ShardLogPositionKey(uint64_t table_id, uint32_t shard) {
+  return "shardlog/" + std::to_string(table_id) + "/" + std::to_string(shard);
+}
+
 // A secondary index entry, in the table's "index.<id>" column family:
 // ordinal (4 bytes, big-endian) || encoded index key (hash(index partition key) ||
 // ordered(index partition key) || ordered(index sort key)) || encoded item key.

@@ -11,10 +11,11 @@
 //    (kill -9) and reopen.
 //  * Item and change record are committed in ONE RocksDB WriteBatch.
 //
-// The engine plays five roles, each its own interface, so that a component depends only
+// The engine plays six roles, each its own interface, so that a component depends only
 // on what it uses: TableCatalog (table_catalog.h), ItemStore (item_store.h), ChangeLog
-// (change_log.h: what log followers read), ReplicationTarget (replication_target.h) and
-// TableBackups (table_backups.h).
+// (change_log.h: what log followers read), ReplicationTarget (replication_target.h),
+// ShardLogTarget (shard_log_target.h: cluster mode's log followers) and TableBackups
+// (table_backups.h).
 //
 // Thread safety: every method is safe to call concurrently. Writes to one shard are
 // serialized in commit order; writes to different shards proceed in parallel.
@@ -31,6 +32,7 @@
 #include "tidewater/core/clock.h"
 #include "tidewater/core/item_store.h"
 #include "tidewater/core/replication_target.h"
+#include "tidewater/core/shard_log_target.h"
 #include "tidewater/core/status.h"
 #include "tidewater/core/table_backups.h"
 #include "tidewater/core/table_catalog.h"
@@ -84,6 +86,7 @@ class Engine : public TableCatalog,
                public ItemStore,
                public ChangeLog,
                public ReplicationTarget,
+               public ShardLogTarget,
                public TableBackups {
  public:
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);

@@ -1,0 +1,55 @@
+// The cluster-mode role of the engine (docs/CLUSTER.md): applying the committed changes a
+// shard's replicated log holds, as the node that follows the log (a standby, a new owner,
+// a node restarting after the log acknowledged writes it had not applied) builds its
+// storage from it. Every node that applies the same changes ends with the same items,
+// the same change records (byte for byte, with the owner's sequences) and the same index
+// entries; its global index work and history are its own, derived the same way.
+//
+// Thread safety: every method is safe to call concurrently. Exceptions never escape.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tidewater/core/identifiers.h"
+#include "tidewater/core/status.h"
+#include "tidewater/v1/cluster.pb.h"
+
+namespace tidewater {
+
+// Changes of ONE shard, in the log's order, and where the log's reader stands after them.
+//
+// Each change carries its record and, for an INSERT or MODIFY, the item as stored
+// (attributes and version). The record supplies the keys, the version, the time
+// (approximate_creation_time_micros: the commit's record time, also the time of the
+// tombstone and history entry it leaves), provenance, origin region and transaction
+// fields. A record's sequence is the stream's: 0 when the table's stream was off at the
+// commit (no record is logged), else the one after the shard's last.
+struct CommittedBatch {
+  TableName table;
+  ShardIndex shard;
+  std::vector<v1::CommittedChange> changes;
+  // The log reader's position after these changes (opaque to the engine: the cluster
+  // module's encoding), stored in the same WriteBatch as the changes.
+  std::string position;
+};
+
+class ShardLogTarget {
+ public:
+  virtual ~ShardLogTarget() = default;
+
+  // Applies the changes and stores the position, all in one WriteBatch: after a crash,
+  // either all of them and the position are there, or none. Unconditional: the log
+  // decided; no version comparison, no condition. Errors: ValidationException for a
+  // change that is malformed, belongs to another shard, or carries a sequence that is not
+  // the shard's next (a change applied twice, or one missing before it); nothing is
+  // written then. NotFound for an
+  // unknown table or shard.
+  virtual Status ApplyCommittedChanges(const CommittedBatch& batch) = 0;
+  // The position stored by the last ApplyCommittedChanges of the shard; nullopt: none.
+  virtual Result<std::optional<std::string>> LoadShardLogPosition(const TableName& table,
+                                                                  ShardIndex shard) = 0;
+};
+
+}  // namespace tidewater

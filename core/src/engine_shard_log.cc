@@ -1,0 +1,160 @@
+// Cluster mode: applying the committed changes of a shard's replicated log, with the log
+// reader's position in the same WriteBatch, and reading that position back.
+// See docs/CLUSTER.md and shard_log_target.h.
+#include <rocksdb/write_batch.h>
+
+#include <optional>
+#include <unordered_map>
+
+#include "commit_support.h"
+#include "engine_impl.h"
+#include "item_validation.h"
+#include "storage_keys.h"
+#include "tidewater/core/key_codec.h"
+#include "tidewater/core/record_codec.h"
+
+namespace tidewater {
+namespace {
+
+Status InvalidChange(size_t index, const std::string& why) {
+  return Status::Validation("committed change " + std::to_string(index) + ": " + why);
+}
+
+// The change as a put (INSERT, MODIFY: the item it stores) or a delete (REMOVE: its key)
+// of an item of `shard`.
+Result<Target> ResolveCommitted(const TablePtr& table, const Shard& shard,
+                                const v1::CommittedChange& change, size_t index) {
+  const v1::ChangeRecord& record = change.record();
+  if (record.version().hlc_micros() == 0 || record.version().region().empty()) {
+    return InvalidChange(index, "a version (hlc_micros and region) is required");
+  }
+  const KeySchema& schema = table->key_schema();
+  Target target;
+  target.table = table;
+  switch (record.event()) {
+    case v1::INSERT:
+    case v1::MODIFY: {
+      if (!change.has_item() || change.item().tombstone()) {
+        return InvalidChange(index, "an INSERT or MODIFY needs the item it stores");
+      }
+      auto item = FromProto(change.item().attributes());
+      if (!item.ok()) return InvalidChange(index, item.status().message());
+      Status valid = ValidatePutItem(schema, *item);
+      if (!valid.ok()) return InvalidChange(index, valid.message());
+      target.mutation.kind = Mutation::Kind::kPut;
+      target.mutation.item = std::move(*item);
+      break;
+    }
+    case v1::REMOVE: {
+      if (change.has_item()) return InvalidChange(index, "a REMOVE stores no item");
+      auto key = FromProto(record.keys());
+      if (!key.ok()) return InvalidChange(index, key.status().message());
+      Status valid = ValidateKeyItem(schema, *key);
+      if (!valid.ok()) return InvalidChange(index, valid.message());
+      target.mutation.kind = Mutation::Kind::kDelete;
+      target.mutation.item = std::move(*key);
+      break;
+    }
+    default:
+      return InvalidChange(index, "unknown event");
+  }
+  target.mutation.table = table->name();
+  const Item& item = target.mutation.item;
+  const AttributeValue* sk = schema.sort_key ? &item.at(schema.sort_key->name) : nullptr;
+  target.key = keycodec::EncodeItemKey(item.at(schema.partition_key.name), sk);
+  // The shard's own hash range, not the shard that holds the hash now: a log may still be
+  // applied after its shard was split.
+  const uint64_t hash = keycodec::ReadHash(target.key);
+  if (hash < shard.hash_begin || hash > shard.hash_end) {
+    return InvalidChange(index, "its key is not in shard " + std::to_string(shard.index));
+  }
+  target.shard = shard.index;
+  return target;
+}
+
+}  // namespace
+
+Status EngineImpl::ApplyCommittedChanges(const CommittedBatch& batch) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(batch.table.value()));
+  const uint32_t shard_index = batch.shard.value();
+  if (shard_index >= table->shard_count()) {
+    return Status::NotFound("Requested resource not found: Shard does not exist");
+  }
+  Shard& shard = table->shard(shard_index);
+  std::vector<Target> targets;
+  targets.reserve(batch.changes.size());
+  for (size_t i = 0; i < batch.changes.size(); ++i) {
+    TW_ASSIGN_OR_RETURN(Target target, ResolveCommitted(table, shard, batch.changes[i], i));
+    targets.push_back(std::move(target));
+  }
+
+  LockedShards locked(*pipeline_, {&shard});
+  shard.commit_mu.AssertHeld();  // by `locked`
+  const auto config = table->config();
+  rocksdb::WriteBatch write;
+  std::vector<IndexWorkDone> work_done;
+  // Items this batch already wrote (later changes of the same key see them).
+  std::unordered_map<std::string, std::optional<std::string>> written;
+  uint64_t newest_hlc = 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    Target& t = targets[i];
+    const v1::ChangeRecord& record = batch.changes[i].record();
+    if (auto it = written.find(t.key); it != written.end()) {
+      if (it->second) TW_RETURN_IF_ERROR(ParseStored(*it->second, t));
+    } else {
+      TW_RETURN_IF_ERROR(LoadCurrent(*db_, shard, t));
+    }
+    if (t.mutation.kind == Mutation::Kind::kPut) {
+      t.next = t.mutation.item;
+    } else if (!t.current) {
+      // The owner deleted an item it had: this node's storage does not hold what the log
+      // built, and applying more would build on that.
+      return Status::Internal("shard " + std::to_string(shard_index) + " of " + table->name() +
+                              " differs from its log: a REMOVE of an item it does not hold");
+    }
+    t.changes = true;
+    const uint64_t sequence = record.sequence();
+    if (sequence != 0 && !locked.AdoptSequence(shard, sequence)) {
+      return InvalidChange(i, "sequence " + std::to_string(sequence) + " is not shard " +
+                                  std::to_string(shard_index) + "'s next");
+    }
+    // The owner's record time, which the shard's later records must not fall below.
+    const int64_t now = record.approximate_creation_time_micros();
+    locked.AssignTime(now);
+    const WriteOrigin origin{record.provenance()};
+    const RecordContext context{&record.origin_region(),
+                                &origin,
+                                now,
+                                &record.transaction_id(),
+                                record.transaction_shard_participants(),
+                                TombstoneIndex()};
+    PreparedChange prepared = PrepareChange(t, record.version(), sequence, *config, context);
+    // The stream shows the owner's record, whatever this node would have made of it.
+    if (!prepared.log_key.empty()) prepared.record = record.SerializeAsString();
+    prepared.AddTo(write);
+    work_done.emplace_back(*this, *table, prepared);
+    written[t.key] = std::move(prepared.stored);
+    newest_hlc = std::max<uint64_t>(newest_hlc, record.version().hlc_micros());
+  }
+  write.Put(default_cf_, storage::ShardLogPositionKey(table->id(), shard_index), batch.position);
+  TW_RETURN_IF_ERROR(locked.Commit(write));
+  // Later local writes (after a take-over) stamp versions newer than the log's.
+  if (newest_hlc != 0) hlc_.Observe(newest_hlc);
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> EngineImpl::LoadShardLogPosition(const TableName& table_name,
+                                                                    ShardIndex shard) {
+  TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name.value()));
+  if (shard.value() >= table->shard_count()) {
+    return Status::NotFound("Requested resource not found: Shard does not exist");
+  }
+  std::string value;
+  rocksdb::Status s =
+      db_->Get({}, default_cf_, storage::ShardLogPositionKey(table->id(), shard.value()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return StorageError(s);
+  return std::optional<std::string>(std::move(value));
+}
+
+}  // namespace tidewater
