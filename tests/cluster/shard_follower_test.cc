@@ -6,10 +6,17 @@
 
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "support/child_process.h"
 #include "support/kafka_cluster.h"
 #include "support/temp_dir.h"
 #include "support/test_engine.h"
@@ -20,6 +27,7 @@ namespace tidewater::cluster {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
+using tidewater::testing::ChildProcess;
 using tidewater::testing::MockKafkaCluster;
 using tidewater::testing::TempDir;
 
@@ -207,6 +215,83 @@ TEST_F(ShardFollowerTest, FencedOwnersLateAppendsAreNeverApplied) {
   ASSERT_TRUE(follower->CatchUp().ok());
   EXPECT_EQ(Items(*follower_engine_), items);
   EXPECT_EQ(Records(*follower_engine_).size(), entries.size());
+}
+
+// The follower run as a child process by the kill test (disabled: it runs only there):
+// follows the shard's log into the engine in TW_FOLLOWER_DIR, printing the position it
+// reached after each catch-up, until it is killed; with TW_FOLLOWER_ONCE, catches up once
+// and exits.
+TEST(ShardFollowerChild, DISABLED_FollowUntilKilled) {
+  const char* brokers = std::getenv("TW_FOLLOWER_BROKERS");
+  const char* dir = std::getenv("TW_FOLLOWER_DIR");
+  ASSERT_TRUE(brokers != nullptr && dir != nullptr) << "run by the kill test only";
+  auto engine = OpenEngine(dir);
+  ASSERT_TRUE(engine);
+  if (!engine->DescribeTable(kTable).ok()) CreateTable(*engine);
+  ShardLogOptions options;
+  options.brokers = brokers;
+  options.node_id = "standby";
+  options.topic = kTopic;
+  auto follower = ShardFollower::Open({options, TableName(kTable), ShardIndex(0)}, *engine);
+  ASSERT_TRUE(follower.ok()) << follower.status().ToString();
+  std::cout << "following" << std::endl;
+  do {
+    Status caught_up = (*follower)->CatchUp();
+    ASSERT_TRUE(caught_up.ok()) << caught_up.ToString();
+    std::cout << "at " << (*follower)->log().next_offset() << std::endl;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  } while (std::getenv("TW_FOLLOWER_ONCE") == nullptr);
+}
+
+// kill -9 of the follower at random moments while the owner appends: every restart
+// resumes from what its storage holds, and in the end the follower has every change once.
+TEST_F(ShardFollowerTest, FollowerKilledAtRandomMomentsEndsWithEveryChangeOnce) {
+  auto owner = OwnerLog();
+  ASSERT_TRUE(owner);
+  Write(*owner_engine_, 0, 6000);
+  const auto entries = Entries(*owner_engine_);
+  follower_engine_.reset();  // the child process owns the follower's data directory
+  const std::string dir = follower_dir_.path() + "/child";
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::vector<std::string> args = {
+      "--gtest_also_run_disabled_tests",
+      "--gtest_filter=ShardFollowerChild.DISABLED_FollowUntilKilled"};
+  const std::vector<std::string> env = {"TW_FOLLOWER_BROKERS=" + kafka_.bootstraps(),
+                                        "TW_FOLLOWER_DIR=" + dir};
+  std::mt19937 random(20261207);
+  constexpr int kRounds = 6;
+  size_t appended = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const size_t until = entries.size() * (round + 1) / kRounds;
+    std::vector<v1::ShardLogEntry> chunk(entries.begin() + appended, entries.begin() + until);
+    ASSERT_TRUE(owner->Append(chunk).ok());
+    appended = until;
+    ChildProcess child(self, args, env);
+    ASSERT_TRUE(child.WaitForLog("\\nfollowing\\n", std::chrono::seconds(30))) << child.log();
+    std::this_thread::sleep_for(std::chrono::microseconds(random() % 5000));
+    child.Signal(SIGKILL);
+    child.Wait();
+    ASSERT_EQ(child.log().find("Failure"), std::string::npos) << child.log();
+    // Where the killed follower's storage stands (for the log of the test: most kills land
+    // in the middle of a catch-up).
+    auto engine = OpenEngine(dir);
+    ASSERT_TRUE(engine);
+    auto position = engine->LoadShardLogPosition(TableName(kTable), ShardIndex(0));
+    ASSERT_TRUE(position.ok());
+    v1::ShardLogPosition stored;
+    if (*position) stored.ParseFromString(**position);
+    std::cout << "round " << round << ": killed at offset " << stored.next_offset() << " of "
+              << owner->next_offset() << std::endl;
+  }
+  std::vector<std::string> once = env;
+  once.push_back("TW_FOLLOWER_ONCE=1");
+  ChildProcess last(self, args, once);
+  const int status = last.Wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << last.log();
+
+  follower_engine_ = OpenEngine(dir);
+  ASSERT_TRUE(follower_engine_);
+  ExpectSameShard(*owner_engine_, *follower_engine_);
 }
 
 }  // namespace
