@@ -33,17 +33,40 @@ Result<std::unique_ptr<ShardFollower>> ShardFollower::Open(ShardFollowerOptions 
 }
 
 Status ShardFollower::Apply(int64_t offset, const v1::ShardLogEntry& entry) {
+  if (appending_own_) {
+    // Inside the engine's commit of these entries: the commit applies them.
+    if (entry.has_change() && log_->owner() && entry.term() == log_->owned_term() &&
+        entry.node_id() == log_->options().node_id) {
+      return Status::Ok();
+    }
+    return Status::Internal("shard log " + log_->options().topic + ": entry at offset " +
+                            std::to_string(offset) + " of term " + std::to_string(entry.term()) +
+                            " from node " + entry.node_id() + " came before this node's own");
+  }
   // The log's rule already admitted the entry: its position is the one after it. A
   // TermStart changes no item, but the position moves past it all the same.
+  CommittedBatch batch{options_.table, options_.shard, {}, EncodedPosition(offset + 1)};
+  if (entry.has_change()) batch.changes.push_back(entry.change());
+  return engine_->ApplyCommittedChanges(batch);
+}
+
+std::string ShardFollower::EncodedPosition(int64_t next_offset) const {
   const FencePosition& fence = log_->position();
   v1::ShardLogPosition position;
-  position.set_next_offset(offset + 1);
+  position.set_next_offset(next_offset);
   position.set_term(fence.term);
   position.set_term_owner(fence.term_owner);
   position.set_last_sequence(fence.last_sequence);
-  CommittedBatch batch{options_.table, options_.shard, {}, position.SerializeAsString()};
-  if (entry.has_change()) batch.changes.push_back(entry.change());
-  return engine_->ApplyCommittedChanges(batch);
+  return position.SerializeAsString();
+}
+
+Status ShardFollower::AppendOwn(std::vector<v1::ShardLogEntry>& entries, std::string& position) {
+  appending_own_ = true;
+  Status appended = log_->Append(entries);
+  appending_own_ = false;
+  TW_RETURN_IF_ERROR(appended);
+  position = EncodedPosition(log_->next_offset());
+  return Status::Ok();
 }
 
 }  // namespace tidewater::cluster

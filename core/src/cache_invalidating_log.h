@@ -28,8 +28,8 @@ class CacheInvalidatingLog final : public WriteAheadLog {
 
   Status Admit() override { return inner_->Admit(); }
 
-  Status Commit(rocksdb::WriteBatch& batch) override {
-    Status committed = inner_->Commit(batch);
+  Status Commit(rocksdb::WriteBatch& batch, const CommitManifest& manifest) override {
+    Status committed = inner_->Commit(batch, manifest);
     const auto written = std::chrono::steady_clock::now();
     Invalidator invalidator(cache_);
     // Iterate only fails on a corrupt batch, which the commit above would have refused;

@@ -18,6 +18,7 @@ struct CommitGroup {
     size_t writes;
   };
   rocksdb::WriteBatch batch;
+  CommitManifest manifest;
   std::vector<ShardProgress> shards;
   bool done = false;
   Status status;
@@ -87,11 +88,11 @@ Status CommitPipeline::FailWrites(Status failure) {
   return write_failure_;
 }
 
-Status CommitPipeline::WriteNow(rocksdb::WriteBatch& batch) {
+Status CommitPipeline::WriteNow(rocksdb::WriteBatch& batch, const CommitManifest& manifest) {
   if (batch.Count() == 0) return WriteFailure();
   TW_RETURN_IF_ERROR(WriteHealth());
   TW_FAILURE_POINT("commit.before_durable");
-  Status s = wal_->Commit(batch);
+  Status s = wal_->Commit(batch, manifest);
   TW_FAILURE_POINT("commit.after_durable");
   if (!s.ok()) {
     MutexLock lock(group_mu_);
@@ -123,7 +124,8 @@ Status CommitPipeline::AwaitGroup(const std::shared_ptr<CommitGroup>& group) {
     std::shared_ptr<CommitGroup> writing = std::move(open_group_);
     group_mu_.unlock();
     TW_FAILURE_POINT("commit.before_durable");
-    Status s = writing->batch.Count() > 0 ? wal_->Commit(writing->batch) : Status::Ok();
+    Status s =
+        writing->batch.Count() > 0 ? wal_->Commit(writing->batch, writing->manifest) : Status::Ok();
     TW_FAILURE_POINT("commit.after_durable");
     // Make each shard's progress visible before the next group can be written, so that
     // committed sequences only grow.
@@ -248,7 +250,9 @@ Status ShardWriter::Commit(PreparedChange change, uint64_t sequence) {
     // than handing it to a group leader (a thread wake-up per write). WriteNow admits it.
     rocksdb::WriteBatch batch;
     change.AddTo(batch);
-    Status written = pipeline_.WriteNow(batch);
+    CommitManifest manifest;
+    if (change.committed) manifest.push_back(std::move(*change.committed));
+    Status written = pipeline_.WriteNow(batch, manifest);
     if (written.ok()) {
       shard_.last_tag = shard_.durable_tag = tag;
       if (sequence != 0) {
@@ -274,6 +278,7 @@ Status ShardWriter::Commit(PreparedChange change, uint64_t sequence) {
     }
     group = std::move(*opened);
     change.AddTo(group->batch);
+    if (change.committed) group->manifest.push_back(std::move(*change.committed));
     group->Add(&shard_, sequence, tag);
   }
   if (sequence != 0) {
@@ -349,8 +354,8 @@ int64_t LockedShards::AssignTime(int64_t now_micros) {
   return micros;
 }
 
-Status LockedShards::Commit(rocksdb::WriteBatch& batch) {
-  TW_RETURN_IF_ERROR(pipeline_.WriteNow(batch));
+Status LockedShards::Commit(rocksdb::WriteBatch& batch, const CommitManifest& manifest) {
+  TW_RETURN_IF_ERROR(pipeline_.WriteNow(batch, manifest));
   for (const auto& [shard, sequence] : assigned_) {
     shard->commit_mu.AssertHeld();
     shard->last_sequence = sequence;

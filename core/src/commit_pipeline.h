@@ -123,6 +123,8 @@ struct PreparedChange {
   // table keeps no history.
   std::string history_key;
   std::string history;
+  // In cluster mode, the change as its shard's log carries it (CommitManifest).
+  std::optional<ManifestEntry> committed;
 
   void AddTo(rocksdb::WriteBatch& batch) const;
 };
@@ -183,9 +185,10 @@ class LockedShards {
   // One time for every record of this commit: `now_micros` raised to each locked shard's
   // last assigned time, and recorded as every locked shard's (Shard::AssignTime).
   int64_t AssignTime(int64_t now_micros);
-  // Writes `batch` through the durable step, then publishes the assigned sequences. Call
-  // at most once. On error nothing is published and the pipeline stops accepting writes.
-  Status Commit(rocksdb::WriteBatch& batch);
+  // Writes `batch` (which `manifest` describes: CommitManifest) through the durable step,
+  // then publishes the assigned sequences. Call at most once. On error nothing is
+  // published and the pipeline stops accepting writes.
+  Status Commit(rocksdb::WriteBatch& batch, const CommitManifest& manifest = {});
 
  private:
   CommitPipeline& pipeline_;
@@ -224,7 +227,8 @@ class CommitPipeline {
   // Leads or waits until `group` is durable (or failed). No shard lock held.
   Status AwaitGroup(const std::shared_ptr<CommitGroup>& group) TW_EXCLUDES(group_mu_);
   // The durable step for a batch written outside commit groups; records a failure.
-  Status WriteNow(rocksdb::WriteBatch& batch) TW_EXCLUDES(group_mu_);
+  Status WriteNow(rocksdb::WriteBatch& batch, const CommitManifest& manifest)
+      TW_EXCLUDES(group_mu_);
   // Records `failure` as the reason writes stop; returns it.
   Status FailWrites(Status failure) TW_REQUIRES(group_mu_);
   // Takes `writes` of a finished group off `shard`'s pending count and wakes its waiters.

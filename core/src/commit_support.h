@@ -39,6 +39,9 @@ struct RecordContext {
   uint32_t shard_participants;
   // Where a delete's tombstone is indexed for purging (nullptr: deletes leave none).
   rocksdb::ColumnFamilyHandle* tombstone_index;
+  // Cluster mode: the change goes to its shard's log too (PreparedChange::committed), with
+  // a record even when the stream is off. False for the apply of a shard's log.
+  bool replicated = false;
 };
 
 Status StorageError(const rocksdb::Status& s);
@@ -50,6 +53,14 @@ Status StorageError(const rocksdb::Status& s);
 void LockTargetShards(CommitPipeline& pipeline, std::vector<Target>& targets,
                       std::optional<LockedShards>& locked,
                       const std::function<bool(size_t)>& locks = nullptr);
+
+// The item change a logged record describes (a change replicated from another region, an
+// entry of a shard's log): a put of `*image` for an INSERT or MODIFY (null: the log lacks
+// the item, an error), a delete of the record's keys for a REMOVE. Validated against
+// `table`'s key schema, with the record's version required, and the item key encoded; the
+// shard is the caller's to set. Errors: Validation, saying what is wrong.
+Result<Target> LoggedChangeTarget(const TablePtr& table, const v1::ChangeRecord& record,
+                                  const v1::MapValue* image);
 
 // Loads the current item (or tombstone version) of `target`, from the shard's overlay of
 // queued writes or else from RocksDB. The caller holds the shard's commit lock (a

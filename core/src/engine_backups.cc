@@ -629,8 +629,15 @@ Status EngineImpl::WriteLoadedItems(TableState& table, std::vector<Item> items,
   static const std::string kNoTransaction;
   const WriteOrigin origin{v1::RESTORE};
   const int64_t now = locked->AssignTime(options_.clock->NowMicros());
-  const RecordContext context{&options_.region, &origin, now, &kNoTransaction, 0, nullptr};
+  const RecordContext context{&options_.region,
+                              &origin,
+                              now,
+                              &kNoTransaction,
+                              0,
+                              nullptr,
+                              options_.replicated_log != nullptr};
   rocksdb::WriteBatch write;
+  CommitManifest manifest;
   std::vector<IndexWorkDone> work_done;
   for (size_t i = 0; i < targets.size(); ++i) {
     Target& t = targets[i];
@@ -650,9 +657,10 @@ Status EngineImpl::WriteLoadedItems(TableState& table, std::vector<Item> items,
     const uint64_t sequence = backfill ? locked->AssignSequence(table.shard(t.shard)) : 0;
     PreparedChange prepared = PrepareChange(t, version, sequence, *config, context);
     prepared.AddTo(write);
+    if (prepared.committed) manifest.push_back(std::move(*prepared.committed));
     work_done.emplace_back(*this, table, prepared);
   }
-  return locked->Commit(write);
+  return locked->Commit(write, manifest);
 }
 
 Result<TableDescription> EngineImpl::DeleteTable(const std::string& name) {

@@ -10,6 +10,7 @@
 
 #include "cache_invalidating_log.h"
 #include "engine_impl.h"
+#include "replicated_write_ahead_log.h"
 #include "write_ahead_log.h"
 
 namespace tidewater {
@@ -130,6 +131,10 @@ Status EngineImpl::OpenDatabase() {
       options_.data_dir, options_.min_free_disk_bytes);
   std::unique_ptr<WriteAheadLog> wal =
       std::make_unique<LocalWriteAheadLog>(*db_, options_.sync, std::move(disk_space));
+  if (options_.replicated_log != nullptr) {
+    wal = std::make_unique<ReplicatedWriteAheadLog>(std::move(wal), *options_.replicated_log,
+                                                    default_cf_);
+  }
   if (options_.item_cache_bytes > 0) {
     cache_ = std::make_unique<ItemCache>(options_.item_cache_bytes);
     wal = std::make_unique<CacheInvalidatingLog>(std::move(wal), *cache_);

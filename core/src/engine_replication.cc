@@ -10,10 +10,8 @@
 
 #include "commit_support.h"
 #include "engine_impl.h"
-#include "item_validation.h"
 #include "storage_keys.h"
 #include "tidewater/core/key_codec.h"
-#include "tidewater/core/record_codec.h"
 
 namespace tidewater {
 namespace {
@@ -56,45 +54,15 @@ Status ValidateCheckpointOrder(const ReplicationBatch& batch) {
 
 // The change as a put (INSERT, MODIFY) or delete (REMOVE) of its target item.
 Result<Target> ResolveChange(const TablePtr& table, const ChangeRecord& change, size_t index) {
-  if (change.version().hlc_micros() == 0 || change.version().region().empty()) {
-    return InvalidChange(index, "a version (hlc_micros and region) is required");
+  const bool puts = change.event() == v1::INSERT || change.event() == v1::MODIFY;
+  if (puts && !change.has_new_image()) {
+    return InvalidChange(index,
+                         "an INSERT or MODIFY needs its new image (the source stream's view "
+                         "type must be NEW_IMAGE or NEW_AND_OLD_IMAGES)");
   }
-  const KeySchema& schema = table->key_schema();
-  Target target;
-  target.table = table;
-  switch (change.event()) {
-    case v1::INSERT:
-    case v1::MODIFY: {
-      if (!change.has_new_image()) {
-        return InvalidChange(index,
-                             "an INSERT or MODIFY needs its new image (the source stream's view "
-                             "type must be NEW_IMAGE or NEW_AND_OLD_IMAGES)");
-      }
-      auto item = FromProto(change.new_image());
-      if (!item.ok()) return InvalidChange(index, item.status().message());
-      Status valid = ValidatePutItem(schema, *item);
-      if (!valid.ok()) return InvalidChange(index, valid.message());
-      target.mutation.kind = Mutation::Kind::kPut;
-      target.mutation.item = std::move(*item);
-      break;
-    }
-    case v1::REMOVE: {
-      auto key = FromProto(change.keys());
-      if (!key.ok()) return InvalidChange(index, key.status().message());
-      Status valid = ValidateKeyItem(schema, *key);
-      if (!valid.ok()) return InvalidChange(index, valid.message());
-      target.mutation.kind = Mutation::Kind::kDelete;
-      target.mutation.item = std::move(*key);
-      break;
-    }
-    default:
-      return InvalidChange(index, "unknown event");
-  }
-  target.mutation.table = table->name();
-  const Item& item = target.mutation.item;
-  const AttributeValue* sk = schema.sort_key ? &item.at(schema.sort_key->name) : nullptr;
-  target.key = keycodec::EncodeItemKey(item.at(schema.partition_key.name), sk);
-  target.shard = table->ShardFor(keycodec::ReadHash(target.key));
+  Result<Target> target = LoggedChangeTarget(table, change, &change.new_image());
+  if (!target.ok()) return InvalidChange(index, target.status().message());
+  target->shard = table->ShardFor(keycodec::ReadHash(target->key));
   return target;
 }
 
@@ -153,6 +121,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
   static const std::string kNoTransaction;
   const int64_t now = locked->AssignTime(options_.clock->NowMicros());
   rocksdb::WriteBatch write;
+  CommitManifest manifest;
   std::vector<IndexWorkDone> work_done;
   // Items this batch already wrote (later changes of the same key see them).
   std::unordered_map<std::string, std::optional<std::string>> written;
@@ -181,9 +150,16 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
         t.changes && config->stream.enabled ? locked->AssignSequence(table->shard(t.shard)) : 0;
     const std::string& origin_region =
         change.origin_region().empty() ? change.version().region() : change.origin_region();
-    const RecordContext context{&origin_region, &origin, now, &kNoTransaction, 0, TombstoneIndex()};
+    const RecordContext context{&origin_region,
+                                &origin,
+                                now,
+                                &kNoTransaction,
+                                0,
+                                TombstoneIndex(),
+                                options_.replicated_log != nullptr};
     PreparedChange prepared = PrepareChange(t, change.version(), sequence, *config, context);
     prepared.AddTo(write);
+    if (prepared.committed) manifest.push_back(std::move(*prepared.committed));
     work_done.emplace_back(*this, *table, prepared);
     written[t.key] = std::move(prepared.stored);
     newest_hlc = std::max<uint64_t>(newest_hlc, change.version().hlc_micros());
@@ -194,7 +170,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
     result.checkpoint_next_sequence = batch.checkpoint->next_sequence;
   }
 
-  TW_RETURN_IF_ERROR(locked->Commit(write));
+  TW_RETURN_IF_ERROR(locked->Commit(write, manifest));
   // The hybrid-logical clock's receive rule: later local writes stamp newer versions.
   if (newest_hlc != 0) hlc_.Observe(newest_hlc);
   return result;

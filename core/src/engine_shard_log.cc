@@ -8,10 +8,8 @@
 
 #include "commit_support.h"
 #include "engine_impl.h"
-#include "item_validation.h"
 #include "storage_keys.h"
 #include "tidewater/core/key_codec.h"
-#include "tidewater/core/record_codec.h"
 
 namespace tidewater {
 namespace {
@@ -24,51 +22,20 @@ Status InvalidChange(size_t index, const std::string& why) {
 // of an item of `shard`.
 Result<Target> ResolveCommitted(const TablePtr& table, const Shard& shard,
                                 const v1::CommittedChange& change, size_t index) {
-  const v1::ChangeRecord& record = change.record();
-  if (record.version().hlc_micros() == 0 || record.version().region().empty()) {
-    return InvalidChange(index, "a version (hlc_micros and region) is required");
+  if (change.record().event() == v1::REMOVE && change.has_item()) {
+    return InvalidChange(index, "a REMOVE stores no item");
   }
-  const KeySchema& schema = table->key_schema();
-  Target target;
-  target.table = table;
-  switch (record.event()) {
-    case v1::INSERT:
-    case v1::MODIFY: {
-      if (!change.has_item() || change.item().tombstone()) {
-        return InvalidChange(index, "an INSERT or MODIFY needs the item it stores");
-      }
-      auto item = FromProto(change.item().attributes());
-      if (!item.ok()) return InvalidChange(index, item.status().message());
-      Status valid = ValidatePutItem(schema, *item);
-      if (!valid.ok()) return InvalidChange(index, valid.message());
-      target.mutation.kind = Mutation::Kind::kPut;
-      target.mutation.item = std::move(*item);
-      break;
-    }
-    case v1::REMOVE: {
-      if (change.has_item()) return InvalidChange(index, "a REMOVE stores no item");
-      auto key = FromProto(record.keys());
-      if (!key.ok()) return InvalidChange(index, key.status().message());
-      Status valid = ValidateKeyItem(schema, *key);
-      if (!valid.ok()) return InvalidChange(index, valid.message());
-      target.mutation.kind = Mutation::Kind::kDelete;
-      target.mutation.item = std::move(*key);
-      break;
-    }
-    default:
-      return InvalidChange(index, "unknown event");
-  }
-  target.mutation.table = table->name();
-  const Item& item = target.mutation.item;
-  const AttributeValue* sk = schema.sort_key ? &item.at(schema.sort_key->name) : nullptr;
-  target.key = keycodec::EncodeItemKey(item.at(schema.partition_key.name), sk);
+  const bool stores_item = change.has_item() && !change.item().tombstone();
+  Result<Target> target = LoggedChangeTarget(table, change.record(),
+                                             stores_item ? &change.item().attributes() : nullptr);
+  if (!target.ok()) return InvalidChange(index, target.status().message());
   // The shard's own hash range, not the shard that holds the hash now: a log may still be
   // applied after its shard was split.
-  const uint64_t hash = keycodec::ReadHash(target.key);
+  const uint64_t hash = keycodec::ReadHash(target->key);
   if (hash < shard.hash_begin || hash > shard.hash_end) {
     return InvalidChange(index, "its key is not in shard " + std::to_string(shard.index));
   }
-  target.shard = shard.index;
+  target->shard = shard.index;
   return target;
 }
 

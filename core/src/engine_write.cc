@@ -89,6 +89,41 @@ Status ParseStored(std::string_view value, Target& target) {
   return Status::Ok();
 }
 
+Result<Target> LoggedChangeTarget(const TablePtr& table, const v1::ChangeRecord& record,
+                                  const v1::MapValue* image) {
+  if (record.version().hlc_micros() == 0 || record.version().region().empty()) {
+    return Status::Validation("a version (hlc_micros and region) is required");
+  }
+  const KeySchema& schema = table->key_schema();
+  Target target;
+  target.table = table;
+  switch (record.event()) {
+    case v1::INSERT:
+    case v1::MODIFY: {
+      if (image == nullptr) return Status::Validation("an INSERT or MODIFY needs its item");
+      TW_ASSIGN_OR_RETURN(Item item, FromProto(*image));
+      TW_RETURN_IF_ERROR(ValidatePutItem(schema, item));
+      target.mutation.kind = Mutation::Kind::kPut;
+      target.mutation.item = std::move(item);
+      break;
+    }
+    case v1::REMOVE: {
+      TW_ASSIGN_OR_RETURN(Item key, FromProto(record.keys()));
+      TW_RETURN_IF_ERROR(ValidateKeyItem(schema, key));
+      target.mutation.kind = Mutation::Kind::kDelete;
+      target.mutation.item = std::move(key);
+      break;
+    }
+    default:
+      return Status::Validation("unknown event");
+  }
+  target.mutation.table = table->name();
+  const Item& item = target.mutation.item;
+  const AttributeValue* sk = schema.sort_key ? &item.at(schema.sort_key->name) : nullptr;
+  target.key = keycodec::EncodeItemKey(item.at(schema.partition_key.name), sk);
+  return target;
+}
+
 Status LoadCurrent(rocksdb::DB& db, const Shard& shard, Target& target)
     TW_REQUIRES(shard.commit_mu) {
   std::string value;
@@ -160,7 +195,7 @@ PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64
     change.history_key = storage::HistoryKey(t.key, context.now_micros);
     change.history = state.SerializeAsString();
   }
-  if (sequence == 0 || (!t.next && !t.current)) return change;
+  if ((sequence == 0 && !context.replicated) || (!t.next && !t.current)) return change;
 
   v1::ChangeRecord record;
   record.set_table(t.table->name());
@@ -193,6 +228,21 @@ PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64
   if (!context.transaction_id->empty()) {
     record.set_transaction_id(*context.transaction_id);
     record.set_transaction_shard_participants(context.shard_participants);
+  }
+  if (context.replicated) {
+    ManifestEntry entry{t.table->id(), t.table->name(), t.shard, {}};
+    if (t.next) {
+      v1::StoredItem* item = entry.change.mutable_item();
+      ToProto(*t.next, item->mutable_attributes());
+      *item->mutable_version() = version;
+    }
+    if (sequence == 0) {
+      *entry.change.mutable_record() = std::move(record);
+      change.committed = std::move(entry);
+      return change;
+    }
+    *entry.change.mutable_record() = record;
+    change.committed = std::move(entry);
   }
   change.log = t.table->log();
   change.log_key = storage::LogKey(t.shard, sequence);
@@ -281,9 +331,13 @@ Result<WriteResult> EngineImpl::WriteOne(Mutation mutation, const WriteOrigin& o
     const auto config = t.table->config();
     const uint64_t sequence = config->stream.enabled ? writer.NextSequence() : 0;
     static const std::string kNoTransaction;
-    const RecordContext context{
-        &options_.region, &origin, writer.AssignTime(options_.clock->NowMicros()),
-        &kNoTransaction,  0,       TombstoneIndex()};
+    const RecordContext context{&options_.region,
+                                &origin,
+                                writer.AssignTime(options_.clock->NowMicros()),
+                                &kNoTransaction,
+                                0,
+                                TombstoneIndex(),
+                                options_.replicated_log != nullptr};
     PreparedChange change =
         PrepareChange(t, hlc_.LocalVersion(t.current_version), sequence, *config, context);
     const IndexWorkDone work_done(*this, *t.table, change);
@@ -370,8 +424,17 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
   // One batch: items plus records, sequences assigned per shard in action order.
   using ShardKey = std::pair<uint64_t, uint32_t>;
   std::map<ShardKey, uint32_t> participants;
+  std::set<ShardKey> changed_shards;
   for (auto& t : targets) {
     if (t.changes && t.table->config()->stream.enabled) ++participants[{t.table->id(), t.shard}];
+    if (t.changes) changed_shards.insert({t.table->id(), t.shard});
+  }
+  // Cluster mode appends each shard's changes to its own log: all-or-nothing across logs
+  // needs the cross-shard protocol of docs/CLUSTER.md, not built yet.
+  if (options_.replicated_log != nullptr && changed_shards.size() > 1) {
+    return Status::Validation(
+        "TransactWriteItems whose writes span more than one shard is not supported in cluster "
+        "mode yet");
   }
   const std::string transaction_id =
       participants.empty() ? std::string()
@@ -380,6 +443,7 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
   // One time for the whole transaction, not below any involved shard's last record.
   const int64_t now = locked->AssignTime(options_.clock->NowMicros());
   rocksdb::WriteBatch batch;
+  CommitManifest manifest;
   std::vector<IndexWorkDone> work_done;
   work_done.reserve(targets.size());
   for (auto& t : targets) {
@@ -387,15 +451,20 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
     const auto config = t.table->config();
     const uint64_t sequence =
         config->stream.enabled ? locked->AssignSequence(t.table->shard(t.shard)) : 0;
-    const RecordContext context{
-        &options_.region, &origin, now, &transaction_id, participants[{t.table->id(), t.shard}],
-        TombstoneIndex()};
+    const RecordContext context{&options_.region,
+                                &origin,
+                                now,
+                                &transaction_id,
+                                participants[{t.table->id(), t.shard}],
+                                TombstoneIndex(),
+                                options_.replicated_log != nullptr};
     PreparedChange change =
         PrepareChange(t, hlc_.LocalVersion(t.current_version), sequence, *config, context);
     change.AddTo(batch);
+    if (change.committed) manifest.push_back(std::move(*change.committed));
     work_done.emplace_back(*this, *t.table, change);
   }
-  TW_RETURN_IF_ERROR(locked->Commit(batch));
+  TW_RETURN_IF_ERROR(locked->Commit(batch, manifest));
 
   std::vector<WriteResult> results;
   results.reserve(targets.size());

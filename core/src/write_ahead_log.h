@@ -12,11 +12,26 @@
 #include <rocksdb/write_batch.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "disk_space_guard.h"
 #include "tidewater/core/status.h"
+#include "tidewater/v1/cluster.pb.h"
 
 namespace tidewater {
+
+// One committed change of a commit, for a replicated durable step: its table and shard.
+struct ManifestEntry {
+  uint64_t table_id = 0;
+  std::string table;
+  uint32_t shard = 0;
+  v1::CommittedChange change;
+};
+// What a commit's batch changes, as its shards' logs carry it. Built only in cluster mode
+// (EngineOptions::replicated_log); empty otherwise, and for writes that stay local (the
+// apply of a shard log, purges of derived state).
+using CommitManifest = std::vector<ManifestEntry>;
 
 // Makes commits durable and applies them to local storage.
 //
@@ -32,7 +47,8 @@ class WriteAheadLog {
  public:
   virtual ~WriteAheadLog() = default;
   virtual Status Admit() = 0;
-  virtual Status Commit(rocksdb::WriteBatch& batch) = 0;
+  // `manifest` describes `batch` for a replicated durable step (see CommitManifest).
+  virtual Status Commit(rocksdb::WriteBatch& batch, const CommitManifest& manifest) = 0;
 };
 
 // RocksDB's write-ahead log, admitting writes while the disk has its reserve of free
@@ -44,7 +60,7 @@ class LocalWriteAheadLog final : public WriteAheadLog {
     options_.sync = sync;
   }
   Status Admit() override { return disk_space_->Admit(); }
-  Status Commit(rocksdb::WriteBatch& batch) override {
+  Status Commit(rocksdb::WriteBatch& batch, const CommitManifest&) override {
     rocksdb::Status s = db_.Write(options_, &batch);
     return s.ok() ? Status::Ok() : Status::IOError("storage: " + s.ToString());
   }

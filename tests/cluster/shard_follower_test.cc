@@ -18,8 +18,8 @@
 
 #include "support/child_process.h"
 #include "support/kafka_cluster.h"
+#include "support/log_table.h"
 #include "support/temp_dir.h"
-#include "support/test_engine.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/record_codec.h"
 
@@ -35,25 +35,16 @@ constexpr char kTopic[] = "tidewater.test.t.1.g0";
 constexpr char kTable[] = "tbl";
 
 std::unique_ptr<Engine> OpenEngine(const std::string& dir) {
-  auto engine = Engine::Open(tidewater::testing::TestEngineOptions(dir));
-  EXPECT_TRUE(engine.ok()) << engine.status().ToString();
-  return engine.ok() ? std::move(*engine) : nullptr;
+  return tidewater::testing::OpenTestEngine(dir);
 }
 
 void CreateTable(Engine& engine) {
-  CreateTableRequest request;
-  request.name = kTable;
-  request.stream = {true, StreamViewType::kNewAndOldImages};
-  request.key_schema.partition_key = {"pk", AttributeType::kS};
-  request.shard_count = 1;
-  auto created = engine.CreateTable(request);
+  auto created = engine.CreateTable(tidewater::testing::StreamTableRequest(kTable, 1));
   ASSERT_TRUE(created.ok()) << created.status().ToString();
 }
 
 std::vector<ChangeRecord> Records(Engine& engine) {
-  auto read = engine.ReadShard({TableName(kTable), ShardIndex(0), SequenceNumber(1), 100000});
-  EXPECT_TRUE(read.ok()) << read.status().ToString();
-  return read.ok() ? read->records : std::vector<ChangeRecord>{};
+  return tidewater::testing::ShardRecords(engine, kTable, 0);
 }
 
 std::vector<Item> Items(Engine& engine) {
@@ -65,16 +56,8 @@ std::vector<Item> Items(Engine& engine) {
 // The owner engine's writes as the shard log's change entries, from sequence `from` on.
 std::vector<v1::ShardLogEntry> Entries(Engine& owner, uint64_t from = 1) {
   std::vector<v1::ShardLogEntry> entries;
-  for (const ChangeRecord& record : Records(owner)) {
-    if (record.sequence() < from) continue;
-    v1::ShardLogEntry entry;
-    v1::CommittedChange* change = entry.mutable_change();
-    *change->mutable_record() = record;
-    if (record.event() != v1::REMOVE) {
-      *change->mutable_item()->mutable_attributes() = record.new_image();
-      *change->mutable_item()->mutable_version() = record.version();
-    }
-    entries.push_back(std::move(entry));
+  for (auto& change : tidewater::testing::CommittedChanges(owner, kTable, 0, from)) {
+    *entries.emplace_back().mutable_change() = std::move(change);
   }
   return entries;
 }

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "support/index_check.h"
+#include "support/log_table.h"
 #include "support/temp_dir.h"
-#include "support/test_engine.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/record_codec.h"
 
@@ -27,20 +27,10 @@ constexpr uint32_t kShards = 2;
 AttributeValue S(std::string s) { return AttributeValue::S(std::move(s)); }
 AttributeValue N(int64_t n) { return AttributeValue::N(Number::FromInt64(n)); }
 
-std::unique_ptr<Engine> OpenEngine(const std::string& dir) {
-  auto engine = Engine::Open(testing::TestEngineOptions(dir));
-  EXPECT_TRUE(engine.ok()) << engine.status().ToString();
-  return engine.ok() ? std::move(*engine) : nullptr;
-}
-
 // pk S, sk S, a stream with both images, and a local index "by_rank" (pk, rank N).
 void CreateTable(Engine& engine) {
-  CreateTableRequest request;
-  request.name = kTable;
-  request.stream = {true, StreamViewType::kNewAndOldImages};
-  request.key_schema.partition_key = {"pk", AttributeType::kS};
+  CreateTableRequest request = testing::StreamTableRequest(kTable, kShards);
   request.key_schema.sort_key = KeyAttribute{"sk", AttributeType::kS};
-  request.shard_count = kShards;
   SecondaryIndex by_rank;
   by_rank.name = "by_rank";
   by_rank.key_schema.partition_key = {"pk", AttributeType::kS};
@@ -80,25 +70,11 @@ void Write(Engine& owner) {
 }
 
 std::vector<ChangeRecord> Records(Engine& engine, uint32_t shard) {
-  auto read = engine.ReadShard({TableName(kTable), ShardIndex(shard), SequenceNumber(1), 100000});
-  EXPECT_TRUE(read.ok()) << read.status().ToString();
-  return read.ok() ? read->records : std::vector<ChangeRecord>{};
+  return testing::ShardRecords(engine, kTable, shard);
 }
 
-// The owner's log of `shard` as cluster mode carries it: each record with the item it
-// stores (its new image and version).
 std::vector<v1::CommittedChange> Committed(Engine& owner, uint32_t shard) {
-  std::vector<v1::CommittedChange> changes;
-  for (const ChangeRecord& record : Records(owner, shard)) {
-    v1::CommittedChange change;
-    *change.mutable_record() = record;
-    if (record.event() != v1::REMOVE) {
-      *change.mutable_item()->mutable_attributes() = record.new_image();
-      *change.mutable_item()->mutable_version() = record.version();
-    }
-    changes.push_back(std::move(change));
-  }
-  return changes;
+  return testing::CommittedChanges(owner, kTable, shard);
 }
 
 CommittedBatch Batch(uint32_t shard, std::vector<v1::CommittedChange> changes,
@@ -130,8 +106,8 @@ void ExpectSameRecords(const std::vector<ChangeRecord>& expected,
 class ShardLogApplyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    owner_ = OpenEngine(owner_dir_.path());
-    follower_ = OpenEngine(follower_dir_.path());
+    owner_ = testing::OpenTestEngine(owner_dir_.path());
+    follower_ = testing::OpenTestEngine(follower_dir_.path());
     ASSERT_TRUE(owner_ && follower_);
     CreateTable(*owner_);
     CreateTable(*follower_);
@@ -249,7 +225,7 @@ TEST_F(ShardLogApplyTest, AppliedStateSurvivesReopenAndLocalWritesContinueTheSeq
   ApplyAll(5);
   const auto items = Items(*follower_);
   follower_.reset();
-  follower_ = OpenEngine(follower_dir_.path());
+  follower_ = testing::OpenTestEngine(follower_dir_.path());
   ASSERT_TRUE(follower_);
   EXPECT_EQ(Items(*follower_), items);
   for (uint32_t shard = 0; shard < kShards; ++shard) {

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "tidewater/cluster/shard_log.h"
 #include "tidewater/core/identifiers.h"
@@ -38,17 +40,26 @@ class ShardFollower {
   // of a change (the read stops there; the next call reads it again).
   Status CatchUp() { return log_->CatchUp(); }
 
-  // The shard's log, to take the shard over and append as its owner; what it reads is
-  // applied to the engine as well.
+  // The shard's log, to take the shard over; what it reads is applied to the engine as
+  // well. Call only while the engine is not writing to the shard.
   ShardLog& log() { return *log_; }
+
+  // Appends the owner's own commit (ShardLog::Append), from inside the engine's commit of
+  // it: the entries it reads back are not applied (the commit's own WriteBatch applies
+  // them), and reading anything else valid (another node's term) fails the append, since
+  // the engine cannot apply it in the middle of a commit. Ok: `position` is where the
+  // log's reader stands after the entries, for the commit's WriteBatch.
+  Status AppendOwn(std::vector<v1::ShardLogEntry>& entries, std::string& position);
 
  private:
   ShardFollower() = default;
   Status Apply(int64_t offset, const v1::ShardLogEntry& entry);
+  std::string EncodedPosition(int64_t next_offset) const;
 
   ShardFollowerOptions options_;
   ShardLogTarget* engine_ = nullptr;
   std::unique_ptr<ShardLog> log_;
+  bool appending_own_ = false;
 };
 
 }  // namespace tidewater::cluster

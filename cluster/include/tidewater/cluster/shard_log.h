@@ -72,6 +72,9 @@ class ShardLog {
   Status Append(std::vector<v1::ShardLogEntry>& entries);
 
   bool owner() const { return owner_; }
+  // The term this node started when it last took the shard over (0: never).
+  uint64_t owned_term() const { return owned_term_; }
+  const ShardLogOptions& options() const { return options_; }
   const FencePosition& position() const { return fence_.position(); }
   // The offset of the next entry to read.
   int64_t next_offset() const { return next_offset_; }

@@ -67,6 +67,10 @@ struct EngineOptions {
   size_t item_cache_bytes = 0;
   // The filesystem RocksDB works through (null: the machine's). Tests inject faults here.
   std::shared_ptr<rocksdb::FileSystem> file_system;
+  // Cluster mode (shard_log_target.h): every commit's changes go to their shards'
+  // replicated logs before the local write. Not owned; must outlive the engine. Null: the
+  // embedded default, where RocksDB's own WAL makes a commit durable.
+  ReplicatedCommitLog* replicated_log = nullptr;
   // While writes are refused after a storage error, how often the background loop tries
   // to recover (RocksDB's Resume, then the shards' counters re-read from the log).
   int64_t storage_recovery_interval_micros = 1'000'000;

@@ -52,4 +52,29 @@ class ShardLogTarget {
                                                                   ShardIndex shard) = 0;
 };
 
+// One shard's part of an owner's commit: the changes it appends to the shard's log.
+struct ShardCommit {
+  TableName table;
+  ShardIndex shard;
+  std::vector<v1::CommittedChange> changes;
+};
+
+// Cluster mode's durable step (EngineOptions::replicated_log): the owner's commits go to
+// their shards' replicated logs before they are applied locally.
+//
+// [Contract] Append returns ok only once every shard's changes are in its log for good
+// (for cluster mode: appended, acknowledged and read back valid), with `positions` then
+// holding, for each commit in order, the log reader's position after its changes (stored
+// in the same WriteBatch as the local apply; ShardLogTarget reads it back). An error means
+// the outcome is unknown: some of the changes may be in their logs. The engine then
+// stops writing until RecoverStorage, which must bring the logs' changes into storage.
+// [Ordering] Append is never called concurrently for commits that share a shard.
+// [Threading] Append may be called from several threads at once.
+class ReplicatedCommitLog {
+ public:
+  virtual ~ReplicatedCommitLog() = default;
+  virtual Status Append(const std::vector<ShardCommit>& commits,
+                        std::vector<std::string>& positions) = 0;
+};
+
 }  // namespace tidewater
