@@ -1,8 +1,10 @@
 // Cluster mode's added write latency (issue 17): an owner's ShardLog::Append of one entry
-// (produce with acks=all, then read back through the validity rule) against the raw
-// librdkafka round trip it is built on (produce with the same settings, wait for the
-// acknowledgement), one at a time, on the same mock cluster, in the same run. Target:
-// Append's p99 at most 1.5x the raw round trip's.
+// (produce with acks=all, then read back through the validity rule), and a PutItem of an
+// engine in cluster mode (the same append inside its commit, then the local write),
+// against the raw librdkafka round trip they are built on (produce with the same settings,
+// wait for the acknowledgement), one at a time, on the same mock cluster, in the same run;
+// and the same PutItem on the embedded engine for reference. Target: p99 at most 1.5x the
+// raw round trip's.
 //
 //   tw_cluster_append_bench [--count N] [--value-bytes B]
 #include <librdkafka/rdkafka.h>
@@ -15,7 +17,11 @@
 
 #include "percentile.h"
 #include "support/kafka_cluster.h"
+#include "support/temp_dir.h"
+#include "support/test_engine.h"
+#include "tidewater/cluster/cluster_commit_log.h"
 #include "tidewater/cluster/shard_log.h"
+#include "tidewater/core/engine.h"
 
 namespace {
 
@@ -93,6 +99,54 @@ std::vector<double> ShardLogAppend(const std::string& brokers, const std::string
   return micros;
 }
 
+// PutItem of one item of `value` at a time on an engine in `dir`, in cluster mode over
+// `brokers` when given (the table's shard taken over first), else embedded.
+std::vector<double> PutItems(const std::string& dir, const std::string& brokers, int count,
+                             const std::string& value) {
+  using namespace tidewater;
+  std::unique_ptr<cluster::ClusterCommitLog> log;
+  EngineOptions options = testing::TestEngineOptions(dir);
+  if (!brokers.empty()) {
+    log = std::make_unique<cluster::ClusterCommitLog>(
+        cluster::ClusterCommitLogOptions{brokers, "bench", "bench", "127.0.0.1:8000", {}});
+    options.replicated_log = log.get();
+  }
+  auto engine = Engine::Open(options);
+  CreateTableRequest request;
+  request.name = "bench";
+  request.key_schema.partition_key = {"pk", AttributeType::kS};
+  request.stream = {true, StreamViewType::kNewAndOldImages};
+  request.shard_count = 1;
+  if (!engine.ok() || !(*engine)->CreateTable(request).ok()) {
+    std::fprintf(stderr, "cannot open the engine or create the table\n");
+    return {};
+  }
+  if (log != nullptr) {
+    const auto table = (*engine)->DescribeTable("bench");
+    Status took = table.ok()
+                      ? log->TakeOver(**engine, TableName("bench"), table->table_id, ShardIndex(0))
+                      : table.status();
+    if (!took.ok()) {
+      std::fprintf(stderr, "take-over: %s\n", took.ToString().c_str());
+      return {};
+    }
+  }
+  std::vector<double> micros;
+  for (int i = -50; i < count; ++i) {
+    Item item = {{"pk", AttributeValue::S("k" + std::to_string(i + 50))},
+                 {"value", AttributeValue::S(value)}};
+    const auto start = Clock::now();
+    Status status = (*engine)->PutItem("bench", std::move(item), {}, {}).status();
+    if (!status.ok()) {
+      std::fprintf(stderr, "put: %s\n", status.ToString().c_str());
+      return {};
+    }
+    if (i >= 0) micros.push_back(MicrosSince(start));
+  }
+  engine->reset();  // before the log it writes through
+  return micros;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -106,14 +160,24 @@ int main(int argc, char** argv) {
   tidewater::testing::MockKafkaCluster kafka(3);
   kafka.CreateTopic("raw", 1);
   kafka.CreateTopic("shard", 1);
+  kafka.CreateTopic(tidewater::cluster::ShardLogTopic("bench", 1), 1);
   const std::string value(value_bytes, 'x');
+  tidewater::testing::TempDir dir;
   const std::vector<double> raw = RawProduce(kafka.bootstraps(), "raw", count, value);
   const std::vector<double> append = ShardLogAppend(kafka.bootstraps(), "shard", count, value);
-  if (raw.empty() || append.empty()) return 1;
+  const std::vector<double> cluster_put =
+      PutItems(dir.path() + "/cluster", kafka.bootstraps(), count, value);
+  const std::vector<double> embedded_put = PutItems(dir.path() + "/embedded", "", count, value);
+  if (raw.empty() || append.empty() || cluster_put.empty() || embedded_put.empty()) return 1;
   Report("raw produce -> ack", raw);
   Report("ShardLog::Append", append);
+  Report("PutItem, cluster mode", cluster_put);
+  Report("PutItem, embedded", embedded_put);
   std::printf("ratio (Append / raw):  p50 %.2fx   p99 %.2fx   (target p99 <= 1.5x)\n",
               Percentile(append, 0.5) / Percentile(raw, 0.5),
               Percentile(append, 0.99) / Percentile(raw, 0.99));
+  std::printf("ratio (PutItem in cluster mode / raw):  p50 %.2fx   p99 %.2fx\n",
+              Percentile(cluster_put, 0.5) / Percentile(raw, 0.5),
+              Percentile(cluster_put, 0.99) / Percentile(raw, 0.99));
   return 0;
 }
