@@ -30,30 +30,33 @@ Status ClusterCommitLog::TakeOver(ShardLogTarget& engine, const TableName& table
   return Status::Ok();
 }
 
-Status ClusterCommitLog::Append(const std::vector<ShardCommit>& commits,
+Status ClusterCommitLog::Append(std::vector<ShardCommit> commits,
                                 std::vector<std::string>& positions) {
   positions.assign(commits.size(), std::string());
   for (size_t i = 0; i < commits.size(); ++i) {
-    const ShardCommit& commit = commits[i];
+    ShardCommit& commit = commits[i];
+    const auto shard_name = [&] {
+      return "shard " + std::to_string(commit.shard.value()) + " of " + commit.table.value();
+    };
     std::shared_ptr<OwnedShard> owned;
     {
       std::lock_guard lock(mu_);
       auto it = shards_.find({commit.table.value(), commit.shard.value()});
       if (it != shards_.end()) owned = it->second;
     }
-    const std::string shard_name =
-        "shard " + std::to_string(commit.shard.value()) + " of " + commit.table.value();
     if (owned == nullptr) {
-      return Status::Internal(shard_name + " is not owned by node " + options_.node_id);
+      return Status::Internal(shard_name() + " is not owned by node " + options_.node_id);
     }
     std::lock_guard lock(owned->mu);
     if (owned->failed) {
-      return Status::Internal(shard_name +
+      return Status::Internal(shard_name() +
                               ": an earlier write's outcome is unknown; the shard takes writes "
                               "again once it is taken over");
     }
     std::vector<v1::ShardLogEntry> entries(commit.changes.size());
-    for (size_t j = 0; j < entries.size(); ++j) *entries[j].mutable_change() = commit.changes[j];
+    for (size_t j = 0; j < entries.size(); ++j) {
+      *entries[j].mutable_change() = std::move(commit.changes[j]);
+    }
     Status appended = owned->follower->AppendOwn(entries, positions[i]);
     if (!appended.ok()) {
       owned->failed = true;

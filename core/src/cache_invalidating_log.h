@@ -28,7 +28,7 @@ class CacheInvalidatingLog final : public WriteAheadLog {
 
   Status Admit() override { return inner_->Admit(); }
 
-  Status Commit(rocksdb::WriteBatch& batch, const CommitManifest& manifest) override {
+  Status Commit(rocksdb::WriteBatch& batch, CommitManifest& manifest) override {
     Status committed = inner_->Commit(batch, manifest);
     const auto written = std::chrono::steady_clock::now();
     Invalidator invalidator(cache_);

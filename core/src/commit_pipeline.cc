@@ -88,7 +88,7 @@ Status CommitPipeline::FailWrites(Status failure) {
   return write_failure_;
 }
 
-Status CommitPipeline::WriteNow(rocksdb::WriteBatch& batch, const CommitManifest& manifest) {
+Status CommitPipeline::WriteNow(rocksdb::WriteBatch& batch, CommitManifest& manifest) {
   if (batch.Count() == 0) return WriteFailure();
   TW_RETURN_IF_ERROR(WriteHealth());
   TW_FAILURE_POINT("commit.before_durable");
@@ -354,7 +354,7 @@ int64_t LockedShards::AssignTime(int64_t now_micros) {
   return micros;
 }
 
-Status LockedShards::Commit(rocksdb::WriteBatch& batch, const CommitManifest& manifest) {
+Status LockedShards::Commit(rocksdb::WriteBatch& batch, CommitManifest manifest) {
   TW_RETURN_IF_ERROR(pipeline_.WriteNow(batch, manifest));
   for (const auto& [shard, sequence] : assigned_) {
     shard->commit_mu.AssertHeld();

@@ -188,7 +188,7 @@ class LockedShards {
   // Writes `batch` (which `manifest` describes: CommitManifest) through the durable step,
   // then publishes the assigned sequences. Call at most once. On error nothing is
   // published and the pipeline stops accepting writes.
-  Status Commit(rocksdb::WriteBatch& batch, const CommitManifest& manifest = {});
+  Status Commit(rocksdb::WriteBatch& batch, CommitManifest manifest = {});
 
  private:
   CommitPipeline& pipeline_;
@@ -227,8 +227,7 @@ class CommitPipeline {
   // Leads or waits until `group` is durable (or failed). No shard lock held.
   Status AwaitGroup(const std::shared_ptr<CommitGroup>& group) TW_EXCLUDES(group_mu_);
   // The durable step for a batch written outside commit groups; records a failure.
-  Status WriteNow(rocksdb::WriteBatch& batch, const CommitManifest& manifest)
-      TW_EXCLUDES(group_mu_);
+  Status WriteNow(rocksdb::WriteBatch& batch, CommitManifest& manifest) TW_EXCLUDES(group_mu_);
   // Records `failure` as the reason writes stop; returns it.
   Status FailWrites(Status failure) TW_REQUIRES(group_mu_);
   // Takes `writes` of a finished group off `shard`'s pending count and wakes its waiters.

@@ -660,7 +660,7 @@ Status EngineImpl::WriteLoadedItems(TableState& table, std::vector<Item> items,
     if (prepared.committed) manifest.push_back(std::move(*prepared.committed));
     work_done.emplace_back(*this, table, prepared);
   }
-  return locked->Commit(write, manifest);
+  return locked->Commit(write, std::move(manifest));
 }
 
 Result<TableDescription> EngineImpl::DeleteTable(const std::string& name) {

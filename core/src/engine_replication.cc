@@ -170,7 +170,7 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
     result.checkpoint_next_sequence = batch.checkpoint->next_sequence;
   }
 
-  TW_RETURN_IF_ERROR(locked->Commit(write, manifest));
+  TW_RETURN_IF_ERROR(locked->Commit(write, std::move(manifest)));
   // The hybrid-logical clock's receive rule: later local writes stamp newer versions.
   if (newest_hlc != 0) hlc_.Observe(newest_hlc);
   return result;

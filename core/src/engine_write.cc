@@ -150,11 +150,11 @@ PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64
   change.items = t.table->items();
   change.key = t.key;
   const KeySchema& schema = t.table->key_schema();
+  v1::StoredItem next_item;  // as stored; also what a shard's log carries in cluster mode
   if (t.next) {
-    v1::StoredItem stored;
-    ToProto(*t.next, stored.mutable_attributes());
-    *stored.mutable_version() = version;
-    change.stored = stored.SerializeAsString();
+    ToProto(*t.next, next_item.mutable_attributes());
+    *next_item.mutable_version() = version;
+    change.stored = next_item.SerializeAsString();
   } else if (context.tombstone_index != nullptr) {
     v1::StoredItem tombstone;
     ToProto(KeyOf(schema, t.current ? *t.current : t.mutation.item),
@@ -229,24 +229,17 @@ PreparedChange PrepareChange(const Target& t, const v1::Version& version, uint64
     record.set_transaction_id(*context.transaction_id);
     record.set_transaction_shard_participants(context.shard_participants);
   }
+  if (sequence != 0) {
+    change.log = t.table->log();
+    change.log_key = storage::LogKey(t.shard, sequence);
+    change.record = record.SerializeAsString();
+  }
   if (context.replicated) {
     ManifestEntry entry{t.table->id(), t.table->name(), t.shard, {}};
-    if (t.next) {
-      v1::StoredItem* item = entry.change.mutable_item();
-      ToProto(*t.next, item->mutable_attributes());
-      *item->mutable_version() = version;
-    }
-    if (sequence == 0) {
-      *entry.change.mutable_record() = std::move(record);
-      change.committed = std::move(entry);
-      return change;
-    }
-    *entry.change.mutable_record() = record;
+    *entry.change.mutable_record() = std::move(record);
+    if (t.next) *entry.change.mutable_item() = std::move(next_item);
     change.committed = std::move(entry);
   }
-  change.log = t.table->log();
-  change.log_key = storage::LogKey(t.shard, sequence);
-  change.record = record.SerializeAsString();
   return change;
 }
 
@@ -464,7 +457,7 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
     if (change.committed) manifest.push_back(std::move(*change.committed));
     work_done.emplace_back(*this, *t.table, change);
   }
-  TW_RETURN_IF_ERROR(locked->Commit(batch, manifest));
+  TW_RETURN_IF_ERROR(locked->Commit(batch, std::move(manifest)));
 
   std::vector<WriteResult> results;
   results.reserve(targets.size());

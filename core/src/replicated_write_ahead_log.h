@@ -27,26 +27,26 @@ class ReplicatedWriteAheadLog final : public WriteAheadLog {
 
   Status Admit() override { return local_->Admit(); }
 
-  Status Commit(rocksdb::WriteBatch& batch, const CommitManifest& manifest) override {
+  Status Commit(rocksdb::WriteBatch& batch, CommitManifest& manifest) override {
     if (manifest.empty()) return local_->Commit(batch, manifest);  // local state only
     // One ShardCommit per shard, its changes in commit order.
     std::vector<ShardCommit> commits;
     std::vector<std::pair<uint64_t, uint32_t>> shards;  // (table id, shard) of each commit
     std::map<std::pair<uint64_t, uint32_t>, size_t> index;
-    for (const ManifestEntry& entry : manifest) {
+    for (ManifestEntry& entry : manifest) {
       const auto key = std::pair(entry.table_id, entry.shard);
       auto [it, fresh] = index.emplace(key, commits.size());
       if (fresh) {
         commits.push_back({TableName(entry.table), ShardIndex(entry.shard), {}});
         shards.push_back(key);
       }
-      commits[it->second].changes.push_back(entry.change);
+      commits[it->second].changes.push_back(std::move(entry.change));
     }
     std::vector<std::string> positions;
-    TW_RETURN_IF_ERROR(log_.Append(commits, positions));
-    if (positions.size() != commits.size()) {
+    TW_RETURN_IF_ERROR(log_.Append(std::move(commits), positions));
+    if (positions.size() != shards.size()) {
       return Status::Internal("the replicated log gave " + std::to_string(positions.size()) +
-                              " positions for " + std::to_string(commits.size()) + " shards");
+                              " positions for " + std::to_string(shards.size()) + " shards");
     }
     for (size_t i = 0; i < shards.size(); ++i) {
       batch.Put(default_cf_, storage::ShardLogPositionKey(shards[i].first, shards[i].second),

@@ -47,8 +47,9 @@ class WriteAheadLog {
  public:
   virtual ~WriteAheadLog() = default;
   virtual Status Admit() = 0;
-  // `manifest` describes `batch` for a replicated durable step (see CommitManifest).
-  virtual Status Commit(rocksdb::WriteBatch& batch, const CommitManifest& manifest) = 0;
+  // `manifest` describes `batch` for a replicated durable step (see CommitManifest), which
+  // may take its changes.
+  virtual Status Commit(rocksdb::WriteBatch& batch, CommitManifest& manifest) = 0;
 };
 
 // RocksDB's write-ahead log, admitting writes while the disk has its reserve of free
@@ -60,7 +61,7 @@ class LocalWriteAheadLog final : public WriteAheadLog {
     options_.sync = sync;
   }
   Status Admit() override { return disk_space_->Admit(); }
-  Status Commit(rocksdb::WriteBatch& batch, const CommitManifest&) override {
+  Status Commit(rocksdb::WriteBatch& batch, CommitManifest&) override {
     rocksdb::Status s = db_.Write(options_, &batch);
     return s.ok() ? Status::Ok() : Status::IOError("storage: " + s.ToString());
   }

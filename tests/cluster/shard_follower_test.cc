@@ -131,6 +131,18 @@ class ShardFollowerTest : public ::testing::Test {
     return std::move(*log);
   }
 
+  // The owner engine writes items `from` to `to`, and `owner` appends the changes they
+  // made as its log's entries. The append's outcome; `appended` gets the entries.
+  Status WriteAndAppend(ShardLog& owner, int from, int to,
+                        std::vector<v1::ShardLogEntry>* appended = nullptr) {
+    const uint64_t next = Records(*owner_engine_).size() + 1;
+    Write(*owner_engine_, from, to);
+    std::vector<v1::ShardLogEntry> entries = Entries(*owner_engine_, next);
+    Status status = owner.Append(entries);
+    if (appended != nullptr) *appended = std::move(entries);
+    return status;
+  }
+
   MockKafkaCluster kafka_;
   TempDir owner_dir_, follower_dir_;
   std::unique_ptr<Engine> owner_engine_, follower_engine_;
@@ -139,9 +151,7 @@ class ShardFollowerTest : public ::testing::Test {
 TEST_F(ShardFollowerTest, FollowerEndsWithTheOwnersItemsAndRecords) {
   auto owner = OwnerLog();
   ASSERT_TRUE(owner);
-  Write(*owner_engine_, 0, 60);
-  auto entries = Entries(*owner_engine_);
-  ASSERT_TRUE(owner->Append(entries).ok());
+  ASSERT_TRUE(WriteAndAppend(*owner, 0, 60).ok());
 
   auto follower = Follow(*follower_engine_, "standby");
   ASSERT_TRUE(follower);
@@ -152,19 +162,14 @@ TEST_F(ShardFollowerTest, FollowerEndsWithTheOwnersItemsAndRecords) {
 TEST_F(ShardFollowerTest, RestartedFollowerResumesFromItsStoredPosition) {
   auto owner = OwnerLog();
   ASSERT_TRUE(owner);
-  Write(*owner_engine_, 0, 30);
-  auto first = Entries(*owner_engine_);
-  ASSERT_TRUE(owner->Append(first).ok());
+  ASSERT_TRUE(WriteAndAppend(*owner, 0, 30).ok());
   {
     auto follower = Follow(*follower_engine_, "standby");
     ASSERT_TRUE(follower && follower->CatchUp().ok());
   }
   // The node stops (its engine closes with the log applied so far) and starts again.
   follower_engine_.reset();
-  const uint64_t applied = first.back().change().record().sequence();
-  Write(*owner_engine_, 30, 70);
-  auto second = Entries(*owner_engine_, applied + 1);
-  ASSERT_TRUE(owner->Append(second).ok());
+  ASSERT_TRUE(WriteAndAppend(*owner, 30, 70).ok());
 
   follower_engine_ = OpenEngine(follower_dir_.path());
   ASSERT_TRUE(follower_engine_);
@@ -180,9 +185,8 @@ TEST_F(ShardFollowerTest, RestartedFollowerResumesFromItsStoredPosition) {
 TEST_F(ShardFollowerTest, FencedOwnersLateAppendsAreNeverApplied) {
   auto old_owner = OwnerLog("old");
   ASSERT_TRUE(old_owner);
-  Write(*owner_engine_, 0, 20);
-  auto entries = Entries(*owner_engine_);
-  ASSERT_TRUE(old_owner->Append(entries).ok());
+  std::vector<v1::ShardLogEntry> entries;
+  ASSERT_TRUE(WriteAndAppend(*old_owner, 0, 20, &entries).ok());
 
   // The follower takes the shard over (caught up through its own TermStart).
   auto follower = Follow(*follower_engine_, "new");
@@ -192,9 +196,7 @@ TEST_F(ShardFollowerTest, FencedOwnersLateAppendsAreNeverApplied) {
   const auto items = Items(*follower_engine_);
 
   // The old owner, not knowing, appends more: refused by the log's rule, not applied.
-  Write(*owner_engine_, 20, 30);
-  auto late = Entries(*owner_engine_, entries.back().change().record().sequence() + 1);
-  EXPECT_FALSE(old_owner->Append(late).ok());
+  EXPECT_FALSE(WriteAndAppend(*old_owner, 20, 30).ok());
   ASSERT_TRUE(follower->CatchUp().ok());
   EXPECT_EQ(Items(*follower_engine_), items);
   EXPECT_EQ(Records(*follower_engine_).size(), entries.size());

@@ -49,8 +49,7 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   Status TakeOver(ShardLogTarget& engine, const TableName& table, uint64_t table_id,
                   ShardIndex shard);
 
-  Status Append(const std::vector<ShardCommit>& commits,
-                std::vector<std::string>& positions) override;
+  Status Append(std::vector<ShardCommit> commits, std::vector<std::string>& positions) override;
 
  private:
   struct OwnedShard {

@@ -44,8 +44,7 @@ class ShardLogTarget {
   // decided; no version comparison, no condition. Errors: ValidationException for a
   // change that is malformed, belongs to another shard, or carries a sequence that is not
   // the shard's next (a change applied twice, or one missing before it); nothing is
-  // written then. NotFound for an
-  // unknown table or shard.
+  // written then. NotFound for an unknown table or shard.
   virtual Status ApplyCommittedChanges(const CommittedBatch& batch) = 0;
   // The position stored by the last ApplyCommittedChanges of the shard; nullopt: none.
   virtual Result<std::optional<std::string>> LoadShardLogPosition(const TableName& table,
@@ -73,8 +72,7 @@ struct ShardCommit {
 class ReplicatedCommitLog {
  public:
   virtual ~ReplicatedCommitLog() = default;
-  virtual Status Append(const std::vector<ShardCommit>& commits,
-                        std::vector<std::string>& positions) = 0;
+  virtual Status Append(std::vector<ShardCommit> commits, std::vector<std::string>& positions) = 0;
 };
 
 }  // namespace tidewater
