@@ -12,6 +12,8 @@
 //              [--authorization open|policies] [--policy-file FILE] [--audit-allowed]
 //              [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //              [--encryption-key-file FILE | --encryption-key-command CMD]
+//              [--cluster-brokers HOST:PORT,... --cluster-name NAME --node-id ID
+//               [--advertise HOST:PORT]]
 //
 // With --tls-cert and --tls-key, --listen speaks HTTPS only (TLS 1.2+, forward-secret AEAD
 // suites); --tls-client-ca also requires a client certificate signed by one of its CAs
@@ -40,6 +42,12 @@
 // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN unless given, never logged)
 // or to buckets mapped to local directories (--s3-local-bucket exports=/var/exports); with
 // neither, an export fails with S3NoSuchBucket (docs/OPERATIONS.md, "Exports").
+// With --cluster-brokers the node runs in cluster mode (docs/CLUSTER.md): every write is
+// appended to its shard's Kafka partition, acknowledged there and read back before it is
+// applied locally and answered, so a lost data directory loses nothing acknowledged. The
+// node takes every shard of every table over; ownership spread over several nodes is not
+// built yet. It refuses to start when the brokers do not answer, or when the data
+// directory belongs to another node or holds data written outside cluster mode.
 // Stops cleanly on SIGTERM or SIGINT (finishes in-flight requests, closes the engine).
 // Every acknowledged write is in the engine's write-ahead log before the answer is sent,
 // so a SIGKILL loses nothing acknowledged.
@@ -57,6 +65,8 @@
 
 #include "config_file.h"
 #include "listen_address.h"
+#include "tidewater/cluster/cluster_commit_log.h"
+#include "tidewater/cluster/node_identity.h"
 #include "tidewater/connectors/kafka_publisher.h"
 #include "tidewater/security/credential_store.h"
 #include "tidewater/server/server.h"
@@ -81,6 +91,11 @@ struct Flags {
   std::string authorization = "open";  // "open", "policies"
   std::string policy_file;
   bool audit_allowed = false;
+  std::string cluster_brokers;
+  std::string cluster_name;
+  std::string node_id;
+  std::string advertise;                                        // empty: the --listen address
+  std::map<std::string, std::string> cluster_kafka_properties;  // config file only
 };
 
 int Fail(const std::string& message) {
@@ -161,6 +176,63 @@ bool ApplyAuthFlags(const Flags& flags, ServerOptions* options, std::string* err
     options->policies = std::move(*policies);
   }
   return true;
+}
+
+// Cluster mode from the flags (docs/CLUSTER.md): the data directory claimed for this node,
+// the brokers reached, and the commit log the engine will write through. Null, and no
+// error, in the embedded default, whose data directory must not belong to a cluster node.
+std::unique_ptr<tidewater::cluster::ClusterCommitLog> StartClusterMode(const Flags& flags,
+                                                                       const ServerOptions& options,
+                                                                       std::string* error) {
+  namespace cluster = tidewater::cluster;
+  if (flags.cluster_brokers.empty()) {
+    if (!flags.cluster_name.empty() || !flags.node_id.empty() || !flags.advertise.empty()) {
+      *error = "--cluster-name, --node-id and --advertise need --cluster-brokers";
+      return nullptr;
+    }
+    auto recorded = cluster::ReadNodeIdentity(options.data_dir);
+    if (!recorded.ok()) {
+      *error = recorded.status().message();
+    } else if (*recorded) {
+      *error = "data directory " + options.data_dir + " belongs to node " + (*recorded)->node_id +
+               " of cluster " + (*recorded)->cluster_name +
+               ": start it with --cluster-brokers, --cluster-name " + (*recorded)->cluster_name +
+               " and --node-id " + (*recorded)->node_id;
+    }
+    return nullptr;
+  }
+  for (const auto& [what, value] :
+       {std::pair{"--cluster-name", &flags.cluster_name}, {"--node-id", &flags.node_id}}) {
+    if (tidewater::Status valid = cluster::ValidateClusterName(what, *value); !valid.ok()) {
+      *error = valid.message();
+      return nullptr;
+    }
+  }
+  const std::string advertise = flags.advertise.empty() ? options.listen : flags.advertise;
+  if (auto parsed = tidewater::server::ParseListenAddress(advertise); !parsed.ok()) {
+    *error = "--advertise: " + parsed.status().message();
+    return nullptr;
+  }
+  if (auto claimed =
+          cluster::ClaimDataDirectory(options.data_dir, {flags.cluster_name, flags.node_id});
+      !claimed.ok()) {
+    *error = claimed.message();
+    return nullptr;
+  }
+  cluster::ClusterCommitLogOptions log;
+  log.brokers = flags.cluster_brokers;
+  log.cluster_name = flags.cluster_name;
+  log.node_id = flags.node_id;
+  log.advertised = advertise;
+  log.kafka_properties = flags.cluster_kafka_properties;
+  auto topics = cluster::ReadTopicPartitions({log.brokers, log.kafka_properties, log.timeout});
+  if (!topics.ok()) {
+    *error = "cluster mode: " + topics.status().message();
+    return nullptr;
+  }
+  spdlog::info("event=cluster_mode cluster={} node={} advertise={} brokers={} topics={}",
+               log.cluster_name, log.node_id, log.advertised, log.brokers, topics->size());
+  return std::make_unique<cluster::ClusterCommitLog>(std::move(log));
 }
 
 // --s3-local-bucket NAME=DIR, one a flag.
@@ -329,6 +401,17 @@ int main(int argc, char** argv) {
   auto* encryption_key_command_flag =
       app.add_option("--encryption-key-command", options.encryption_key_command,
                      "Command (run with /bin/sh -c) whose stdout is the master keyring");
+  auto* cluster_brokers_flag = app.add_option(
+      "--cluster-brokers", flags.cluster_brokers,
+      "Cluster mode: Kafka brokers (HOST:PORT,...) whose shard-log topics are the commit log");
+  auto* cluster_name_flag = app.add_option(
+      "--cluster-name", flags.cluster_name,
+      "Cluster mode: the cluster's name, in its topic names (tidewater.NAME.t.<table id>.g0)");
+  auto* node_id_flag = app.add_option("--node-id", flags.node_id,
+                                      "Cluster mode: this node's id, unique in its cluster");
+  auto* advertise_flag = app.add_option(
+      "--advertise", flags.advertise,
+      "Cluster mode: HOST:PORT other nodes and clients reach this node on (default: --listen)");
   std::map<std::string, std::string> kafka_properties;  // config file only
   std::map<std::string, std::string> file_local_buckets;
   CLI11_PARSE(app, argc, argv);
@@ -417,6 +500,17 @@ int main(int argc, char** argv) {
     if (config->encryption_key_command && encryption_key_command_flag->count() == 0) {
       options.encryption_key_command = *config->encryption_key_command;
     }
+    if (config->cluster_brokers && cluster_brokers_flag->count() == 0) {
+      flags.cluster_brokers = *config->cluster_brokers;
+    }
+    if (config->cluster_name && cluster_name_flag->count() == 0) {
+      flags.cluster_name = *config->cluster_name;
+    }
+    if (config->node_id && node_id_flag->count() == 0) flags.node_id = *config->node_id;
+    if (config->advertise && advertise_flag->count() == 0) flags.advertise = *config->advertise;
+    if (config->cluster_kafka_properties) {
+      flags.cluster_kafka_properties = *config->cluster_kafka_properties;
+    }
   }
   if (std::string error; !ApplyAuthFlags(flags, &options, &error)) return Fail(error);
   store.path_style = flags.s3_path_style == "true";
@@ -466,6 +560,12 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  std::string cluster_error;
+  std::unique_ptr<tidewater::cluster::ClusterCommitLog> cluster_log =
+      StartClusterMode(flags, options, &cluster_error);
+  if (!cluster_error.empty()) return Fail(cluster_error);
+  options.replicated_log = cluster_log.get();  // outlives the server, declared after it
 
   prometheus::Registry kafka_metrics;
   const bool publish = !flags.kafka_brokers.empty();

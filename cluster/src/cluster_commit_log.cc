@@ -1,13 +1,22 @@
 #include "tidewater/cluster/cluster_commit_log.h"
 
-namespace tidewater::cluster {
+#include <spdlog/spdlog.h>
 
-std::string ShardLogTopic(const std::string& cluster_name, uint64_t table_id) {
-  return "tidewater." + cluster_name + ".t." + std::to_string(table_id) + ".g0";
+#include <future>
+
+namespace tidewater::cluster {
+namespace {
+
+std::string ShardName(const TableName& table, ShardIndex shard) {
+  return "shard " + std::to_string(shard.value()) + " of " + table.value();
 }
 
-Status ClusterCommitLog::TakeOver(ShardLogTarget& engine, const TableName& table, uint64_t table_id,
-                                  ShardIndex shard) {
+}  // namespace
+
+Result<std::unique_ptr<ShardFollower>> ClusterCommitLog::OpenFollower(ShardLogTarget& engine,
+                                                                      const TableName& table,
+                                                                      uint64_t table_id,
+                                                                      ShardIndex shard) {
   ShardFollowerOptions follower_options;
   ShardLogOptions& log = follower_options.log;
   log.brokers = options_.brokers;
@@ -20,13 +29,45 @@ Status ClusterCommitLog::TakeOver(ShardLogTarget& engine, const TableName& table
   log.timeout = options_.timeout;
   follower_options.table = table;
   follower_options.shard = shard;
+  return ShardFollower::Open(std::move(follower_options), engine);
+}
+
+Status ClusterCommitLog::TakeOver(ShardLogTarget& engine, const TableName& table, uint64_t table_id,
+                                  ShardIndex shard) {
   TW_ASSIGN_OR_RETURN(std::unique_ptr<ShardFollower> follower,
-                      ShardFollower::Open(std::move(follower_options), engine));
+                      OpenFollower(engine, table, table_id, shard));
   TW_RETURN_IF_ERROR(follower->log().TakeOver());
   auto owned = std::make_shared<OwnedShard>();
+  owned->table_id = table_id;
   owned->follower = std::move(follower);
+  spdlog::info("event=shard_taken_over table={} shard={} term={} node={}", table.value(),
+               shard.value(), owned->follower->log().owned_term(), options_.node_id);
   std::lock_guard lock(mu_);
   shards_[{table.value(), shard.value()}] = std::move(owned);
+  return Status::Ok();
+}
+
+std::shared_ptr<ClusterCommitLog::OwnedShard> ClusterCommitLog::Find(const TableName& table,
+                                                                     ShardIndex shard) {
+  std::lock_guard lock(mu_);
+  auto it = shards_.find({table.value(), shard.value()});
+  return it == shards_.end() ? nullptr : it->second;
+}
+
+Status ClusterCommitLog::Admit(const TableName& table, ShardIndex shard) {
+  std::shared_ptr<OwnedShard> owned = Find(table, shard);
+  if (owned == nullptr) {
+    return Status::Unavailable(ShardName(table, shard) + " is not served by node " +
+                               options_.node_id);
+  }
+  if (owned->lost.load(std::memory_order_acquire)) {
+    return Status::Unavailable(ShardName(table, shard) + " was taken over by another node; node " +
+                               options_.node_id + " takes its writes again once restarted");
+  }
+  if (owned->failed.load(std::memory_order_acquire)) {
+    return Status::Unavailable(ShardName(table, shard) +
+                               " is recovering from a write whose outcome is unknown");
+  }
   return Status::Ok();
 }
 
@@ -35,21 +76,14 @@ Status ClusterCommitLog::Append(std::vector<ShardCommit> commits,
   positions.assign(commits.size(), std::string());
   for (size_t i = 0; i < commits.size(); ++i) {
     ShardCommit& commit = commits[i];
-    const auto shard_name = [&] {
-      return "shard " + std::to_string(commit.shard.value()) + " of " + commit.table.value();
-    };
-    std::shared_ptr<OwnedShard> owned;
-    {
-      std::lock_guard lock(mu_);
-      auto it = shards_.find({commit.table.value(), commit.shard.value()});
-      if (it != shards_.end()) owned = it->second;
-    }
+    std::shared_ptr<OwnedShard> owned = Find(commit.table, commit.shard);
     if (owned == nullptr) {
-      return Status::Internal(shard_name() + " is not owned by node " + options_.node_id);
+      return Status::Internal(ShardName(commit.table, commit.shard) + " is not owned by node " +
+                              options_.node_id);
     }
     std::lock_guard lock(owned->mu);
-    if (owned->failed) {
-      return Status::Internal(shard_name() +
+    if (owned->failed.load(std::memory_order_acquire)) {
+      return Status::Internal(ShardName(commit.table, commit.shard) +
                               ": an earlier write's outcome is unknown; the shard takes writes "
                               "again once it is taken over");
     }
@@ -59,11 +93,95 @@ Status ClusterCommitLog::Append(std::vector<ShardCommit> commits,
     }
     Status appended = owned->follower->AppendOwn(entries, positions[i]);
     if (!appended.ok()) {
-      owned->failed = true;
+      owned->failed.store(true, std::memory_order_release);
+      spdlog::warn("event=shard_append_failed table={} shard={} error=\"{}\"", commit.table.value(),
+                   commit.shard.value(), appended.message());
       return appended;
     }
   }
   return Status::Ok();
+}
+
+Status ClusterCommitLog::OpenTable(ShardLogTarget& engine, const TableName& table,
+                                   uint64_t table_id, uint32_t shards) {
+  TopicRequirement topic{ShardLogTopic(options_.cluster_name, table_id), table.value(),
+                         static_cast<int>(shards)};
+  topic.needed_by = "cluster mode (the shard logs)";
+  TW_RETURN_IF_ERROR(
+      EnsureTopic({options_.brokers, options_.kafka_properties, options_.timeout}, topic));
+  // In parallel: a take-over waits about a round trip for its producer's id, then appends.
+  std::vector<std::future<Status>> taken;
+  for (uint32_t shard = 0; shard < shards; ++shard) {
+    taken.push_back(std::async(std::launch::async, [this, &engine, &table, table_id, shard] {
+      return TakeOver(engine, table, table_id, ShardIndex(shard));
+    }));
+  }
+  Status first_error;
+  for (std::future<Status>& result : taken) {
+    Status took = result.get();
+    if (!took.ok() && first_error.ok()) first_error = std::move(took);
+  }
+  return first_error;
+}
+
+void ClusterCommitLog::CloseTable(const TableName& table) {
+  std::lock_guard lock(mu_);
+  std::erase_if(shards_, [&](const auto& entry) { return entry.first.first == table.value(); });
+}
+
+void ClusterCommitLog::MarkForRecovery(const TableName& table, ShardIndex shard) {
+  if (std::shared_ptr<OwnedShard> owned = Find(table, shard)) {
+    owned->failed.store(true, std::memory_order_release);
+  }
+}
+
+Status ClusterCommitLog::RecoverShard(ShardLogTarget& engine, const Key& key, OwnedShard& owned) {
+  const TableName table(key.first);
+  const ShardIndex shard(key.second);
+  bool lost;
+  {
+    std::lock_guard lock(owned.mu);
+    lost = !owned.follower->log().owner();
+  }
+  if (!lost) {
+    // A new follower from the stored position: the old one read past entries that this
+    // node's storage may lack. Until it replaces the old one, Admit keeps refusing writes.
+    return TakeOver(engine, table, owned.table_id, shard);
+  }
+  // Another node owns the shard now: apply what this node's storage lacks, then stay out.
+  TW_ASSIGN_OR_RETURN(std::unique_ptr<ShardFollower> follower,
+                      OpenFollower(engine, table, owned.table_id, shard));
+  TW_RETURN_IF_ERROR(follower->CatchUp());
+  auto replaced = std::make_shared<OwnedShard>();
+  replaced->table_id = owned.table_id;
+  replaced->follower = std::move(follower);
+  replaced->lost.store(true, std::memory_order_release);
+  spdlog::warn("event=shard_lost table={} shard={} node={}", key.first, key.second,
+               options_.node_id);
+  std::lock_guard lock(mu_);
+  shards_[key] = std::move(replaced);
+  return Status::Ok();
+}
+
+Status ClusterCommitLog::Recover(ShardLogTarget& engine) {
+  std::lock_guard recovering(recover_mu_);
+  std::vector<std::pair<Key, std::shared_ptr<OwnedShard>>> failed;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, owned] : shards_) {
+      if (owned->failed.load(std::memory_order_acquire)) failed.emplace_back(key, owned);
+    }
+  }
+  Status first_error;
+  for (const auto& [key, owned] : failed) {
+    Status recovered = RecoverShard(engine, key, *owned);
+    if (!recovered.ok()) {
+      spdlog::warn("event=shard_recovery_failed table={} shard={} error=\"{}\"", key.first,
+                   key.second, recovered.message());
+      if (first_error.ok()) first_error = recovered;
+    }
+  }
+  return first_error;
 }
 
 }  // namespace tidewater::cluster

@@ -15,10 +15,10 @@
 
 #include "change_message.h"
 #include "kafka_producer.h"
-#include "kafka_topics.h"
 #include "publish_cursor.h"
 #include "publisher_metrics.h"
 #include "shard_reader.h"
+#include "tidewater/cluster/kafka_topics.h"
 #include "tidewater/core/failure_point.h"
 #include "tidewater/core/thread_annotations.h"
 
@@ -341,9 +341,10 @@ class KafkaPublisher::Impl final : public DeliveryListener {
       status = Status::Validation("Kafka topic name '" + table.topic + "' is longer than " +
                                   std::to_string(kMaxTopicName) + " characters");
     } else {
-      status = EnsureTopic(producer_->handle(),
-                           {table.topic, table.name, partitions, options_.topic_replication_factor},
-                           options_.admin_timeout);
+      status = cluster::EnsureTopic(
+          producer_->handle(),
+          {table.topic, table.name, partitions, options_.topic_replication_factor},
+          options_.admin_timeout);
     }
     MutexLock lock(snapshot_mu_);
     if (status.ok()) {

@@ -509,6 +509,7 @@ Result<TableDescription> EngineImpl::RestoreTableFromBackup(const std::string& b
 Result<TableDescription> EngineImpl::StartRestore(const v1::BackupMeta& load,
                                                   const CreateTableRequest& table,
                                                   v1::RestoreMeta restore) {
+  TW_RETURN_IF_ERROR(RefuseInClusterMode("Restoring a table"));
   if (DefinitionOf(load.table()).key_schema != table.key_schema) {
     return Status::Validation("The restored table's key schema must be the source table's");
   }
@@ -676,7 +677,9 @@ Result<TableDescription> EngineImpl::DeleteTable(const std::string& name) {
               .status());
     }
   }
-  return catalog_->Delete(name);
+  TW_ASSIGN_OR_RETURN(TableDescription deleted, catalog_->Delete(name));
+  if (options_.replicated_log != nullptr) options_.replicated_log->CloseTable(TableName(name));
+  return deleted;
 }
 
 // --- Point-in-time recovery ---

@@ -44,9 +44,8 @@ class EngineImpl final : public Engine {
   const EngineOptions& options() const override { return options_; }
   const ItemCache* item_cache() const override { return cache_.get(); }
 
-  Result<TableDescription> CreateTable(const CreateTableRequest& request) override {
-    return catalog_->Create(request);
-  }
+  // In cluster mode the replicated log opens the new table's shards, or it is not created.
+  Result<TableDescription> CreateTable(const CreateTableRequest& request) override;
   // With point-in-time recovery on, a SYSTEM backup is kept first (engine_backups.cc).
   Result<TableDescription> DeleteTable(const std::string& name) override;
   Result<TableDescription> DescribeTable(const std::string& name) override;
@@ -77,6 +76,7 @@ class EngineImpl final : public Engine {
     return catalog_->UpdateTimeToLive(table, attribute);
   }
   Result<ShardSplit> SplitShard(const std::string& table, ShardIndex shard) override {
+    TW_RETURN_IF_ERROR(RefuseInClusterMode("Splitting a shard"));
     return catalog_->SplitShard(table, shard.value());
   }
 
@@ -170,6 +170,17 @@ class EngineImpl final : public Engine {
   Status OpenDatabase();
   Result<TablePtr> FindTable(const std::string& name) const { return catalog_->Find(name); }
   std::vector<TablePtr> AllTables() const { return catalog_->All(); }
+
+  // Cluster mode (engine_shard_log.cc). A Validation error naming `what` in cluster mode;
+  // Ok in the embedded default.
+  Status RefuseInClusterMode(const std::string& what) const;
+  // Has the replicated log open `table`'s shards (ReplicatedCommitLog::OpenTable).
+  Status OpenReplicatedTable(const TablePtr& table);
+  // Every table's, at open; Ok in the embedded default.
+  Status OpenReplicatedTables();
+  // Under the shard's commit lock, before a user write is prepared: whether this node may
+  // commit to it (ReplicatedCommitLog::Admit); Ok in the embedded default.
+  Status AdmitReplicatedWrite(const TableState& table, ShardIndex shard);
 
   // One put, delete or update through its shard's ShardWriter (engine_write.cc).
   Result<WriteResult> WriteOne(Mutation mutation, const WriteOrigin& origin);

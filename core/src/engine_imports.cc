@@ -25,6 +25,7 @@ Status NotImporting(const std::string& table) {
 Result<TableDescription> EngineImpl::BeginImport(const CreateTableRequest& table,
                                                  const std::string& import_id) {
   if (import_id.empty()) return Status::Validation("an import needs an id");
+  TW_RETURN_IF_ERROR(RefuseInClusterMode("Importing a table"));
   v1::RestoreMeta import;
   import.set_import_id(import_id);
   import.set_in_progress(true);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "cache_invalidating_log.h"
 #include "engine_impl.h"
@@ -57,6 +58,8 @@ Result<std::unique_ptr<Engine>> EngineImpl::OpenImpl(const EngineOptions& option
   TW_RETURN_IF_ERROR(engine->OpenDatabase());
   TW_RETURN_IF_ERROR(engine->OpenBackups());
   engine->index_maintainer_ = std::thread([raw = engine.get()] { raw->GlobalIndexLoop(); });
+  // Before the background loop's TTL deletes: every shard is served once its log is applied.
+  TW_RETURN_IF_ERROR(engine->OpenReplicatedTables());
   if (options.ttl_sweep_interval_micros > 0 || options.retention_interval_micros > 0 ||
       options.storage_recovery_interval_micros > 0) {
     engine->background_ = std::thread([raw = engine.get()] { raw->BackgroundLoop(); });
@@ -158,13 +161,17 @@ Status EngineImpl::RecoverStorage() {
   for (const TablePtr& table : tables) {
     for (Shard* shard : table->all_shards()) shards.push_back(shard);
   }
-  LockedShards quiet(*pipeline_, std::move(shards));
+  std::optional<LockedShards> quiet(std::in_place, *pipeline_, std::move(shards));
   rocksdb::Status resumed = db_->Resume();
   if (!resumed.ok()) return Status::IOError("storage: " + resumed.ToString());
   // The failed batches' outcome was unknown; what storage holds now is what counts.
   if (cache_) cache_->Clear();
   for (const TablePtr& table : tables) catalog_->ResetShards(*table);
   pipeline_->ClearWriteFailure();
+  quiet.reset();
+  // The shards whose appends had an unknown outcome apply their logs (through the pipeline,
+  // so only now) and are admitted again; their writers are refused meanwhile (Admit).
+  if (options_.replicated_log != nullptr) return options_.replicated_log->Recover(*this);
   return Status::Ok();
 }
 
@@ -184,8 +191,13 @@ void EngineImpl::BackgroundLoop() {
     const Steady::time_point now = Steady::now();
     // A full disk's refusal (DiskSpaceGuard) is not a failure: trimming may free space.
     const bool writable = pipeline_->WriteFailure().ok();
-    if (!writable && options_.storage_recovery_interval_micros > 0 && now >= next_recovery) {
-      (void)RecoverStorage();
+    if (options_.storage_recovery_interval_micros > 0 && now >= next_recovery) {
+      if (!writable) {
+        (void)RecoverStorage();
+      } else if (options_.replicated_log != nullptr) {
+        // Shards whose recovery failed (Kafka still unreachable) try again.
+        (void)options_.replicated_log->Recover(*this);
+      }
       next_recovery = now + every(options_.storage_recovery_interval_micros);
     }
     if (writable && now >= next_sweep) {

@@ -96,8 +96,18 @@ Status EngineImpl::ApplyCommittedChanges(const CommittedBatch& batch) {
                                 record.transaction_shard_participants(),
                                 TombstoneIndex()};
     PreparedChange prepared = PrepareChange(t, record.version(), sequence, *config, context);
-    // The stream shows the owner's record, whatever this node would have made of it.
-    if (!prepared.log_key.empty()) prepared.record = record.SerializeAsString();
+    // The stream shows the owner's record, whatever this node would have made of it, in
+    // this node's stream: each node creates the table (and enables its stream) itself
+    // until the catalog topic carries tables (docs/CLUSTER.md).
+    if (!prepared.log_key.empty()) {
+      if (record.stream_label() == config->stream_label) {
+        prepared.record = record.SerializeAsString();
+      } else {
+        v1::ChangeRecord shown = record;
+        shown.set_stream_label(config->stream_label);
+        prepared.record = shown.SerializeAsString();
+      }
+    }
     prepared.AddTo(write);
     work_done.emplace_back(*this, *table, prepared);
     written[t.key] = std::move(prepared.stored);
@@ -122,6 +132,50 @@ Result<std::optional<std::string>> EngineImpl::LoadShardLogPosition(const TableN
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return StorageError(s);
   return std::optional<std::string>(std::move(value));
+}
+
+// --- The replicated log's view of the tables (ReplicatedCommitLog's lifecycle) ---
+
+Status EngineImpl::RefuseInClusterMode(const std::string& what) const {
+  if (options_.replicated_log == nullptr) return Status::Ok();
+  return Status::Validation(what +
+                            " is not available in cluster mode yet (docs/CLUSTER.md, \"What runs "
+                            "today\")");
+}
+
+Status EngineImpl::OpenReplicatedTable(const TablePtr& table) {
+  if (table->meta().shards_size() > 0) {
+    return Status::Validation("table " + table->name() +
+                              " has split shards: cluster mode serves only tables whose shards "
+                              "never split (docs/CLUSTER.md)");
+  }
+  return options_.replicated_log->OpenTable(*this, TableName(table->name()), table->id(),
+                                            table->shard_count());
+}
+
+Status EngineImpl::OpenReplicatedTables() {
+  if (options_.replicated_log == nullptr) return Status::Ok();
+  for (const TablePtr& table : AllTables()) TW_RETURN_IF_ERROR(OpenReplicatedTable(table));
+  return Status::Ok();
+}
+
+Result<TableDescription> EngineImpl::CreateTable(const CreateTableRequest& request) {
+  TW_ASSIGN_OR_RETURN(TableDescription created, catalog_->Create(request));
+  if (options_.replicated_log == nullptr) return created;
+  Result<TablePtr> table = FindTable(created.name);
+  Status opened = table.ok() ? OpenReplicatedTable(*table) : table.status();
+  if (!opened.ok()) {
+    // Never a table whose shards no node serves.
+    options_.replicated_log->CloseTable(TableName(created.name));
+    (void)catalog_->Delete(created.name);
+    return opened;
+  }
+  return created;
+}
+
+Status EngineImpl::AdmitReplicatedWrite(const TableState& table, ShardIndex shard) {
+  if (options_.replicated_log == nullptr) return Status::Ok();
+  return options_.replicated_log->Admit(TableName(table.name()), shard);
 }
 
 }  // namespace tidewater

@@ -311,6 +311,7 @@ Result<WriteResult> EngineImpl::WriteOne(Mutation mutation, const WriteOrigin& o
       t.shard = t.table->ShardFor(keycodec::ReadHash(t.key));
       continue;
     }
+    TW_RETURN_IF_ERROR(AdmitReplicatedWrite(*t.table, ShardIndex(t.shard)));
     TW_RETURN_IF_ERROR(LoadCurrent(*db_, shard, t));
     Status evaluated = Evaluate(t);
     if (evaluated.ok()) evaluated = CheckCollectionLimit(t, collection);
@@ -370,7 +371,8 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
     if (!one.ok()) {
       if (one.status().code() == ErrorCode::kValidation ||
           one.status().code() == ErrorCode::kResourceNotFound ||
-          one.status().code() == ErrorCode::kIOError) {
+          one.status().code() == ErrorCode::kIOError ||
+          one.status().code() == ErrorCode::kServiceUnavailable) {
         return one.status();
       }
       return Status::TransactionCanceled({one.status()});
@@ -400,6 +402,10 @@ Result<std::vector<WriteResult>> EngineImpl::TransactWrite(std::vector<Mutation>
   // Lock every shard involved, in (table id, shard) order, each drained of queued groups.
   std::optional<LockedShards> locked;
   LockTargetShards(*pipeline_, targets, locked);
+
+  for (const Target& t : targets) {
+    TW_RETURN_IF_ERROR(AdmitReplicatedWrite(*t.table, ShardIndex(t.shard)));
+  }
 
   // Read current items, evaluate conditions and updates.
   std::vector<Status> reasons(targets.size());

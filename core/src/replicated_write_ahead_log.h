@@ -31,7 +31,8 @@ class ReplicatedWriteAheadLog final : public WriteAheadLog {
     if (manifest.empty()) return local_->Commit(batch, manifest);  // local state only
     // One ShardCommit per shard, its changes in commit order.
     std::vector<ShardCommit> commits;
-    std::vector<std::pair<uint64_t, uint32_t>> shards;  // (table id, shard) of each commit
+    std::vector<std::pair<uint64_t, uint32_t>> shards;    // (table id, shard) of each commit
+    std::vector<std::pair<TableName, ShardIndex>> names;  // and its table's name
     std::map<std::pair<uint64_t, uint32_t>, size_t> index;
     for (ManifestEntry& entry : manifest) {
       const auto key = std::pair(entry.table_id, entry.shard);
@@ -39,6 +40,7 @@ class ReplicatedWriteAheadLog final : public WriteAheadLog {
       if (fresh) {
         commits.push_back({TableName(entry.table), ShardIndex(entry.shard), {}});
         shards.push_back(key);
+        names.emplace_back(TableName(entry.table), ShardIndex(entry.shard));
       }
       commits[it->second].changes.push_back(std::move(entry.change));
     }
@@ -53,7 +55,11 @@ class ReplicatedWriteAheadLog final : public WriteAheadLog {
                 positions[i]);
     }
     TW_FAILURE_POINT("cluster.after_append");
-    return local_->Commit(batch, manifest);
+    Status written = local_->Commit(batch, manifest);
+    if (!written.ok()) {
+      for (const auto& [table, shard] : names) log_.MarkForRecovery(table, shard);
+    }
+    return written;
   }
 
  private:

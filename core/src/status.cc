@@ -73,6 +73,8 @@ std::string_view ErrorTypeName(ErrorCode code) {
     case ErrorCode::kInternal:
     case ErrorCode::kIOError:
       return "InternalServerError";
+    case ErrorCode::kServiceUnavailable:
+      return "ServiceUnavailable";
   }
   return "InternalServerError";
 }

@@ -61,6 +61,8 @@ unsigned HttpStatusFor(ErrorCode code) {
     case ErrorCode::kInternal:
     case ErrorCode::kIOError:
       return 500;
+    case ErrorCode::kServiceUnavailable:
+      return 503;
     default:
       return 400;
   }

@@ -59,6 +59,16 @@ Result<ConfigFileValues> ParseConfigText(const std::string& yaml_text) {
       TW_RETURN_IF_ERROR(Read(value, key, &values.kafka_format));
     } else if (key == "kafka-properties") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.kafka_properties));
+    } else if (key == "cluster-brokers") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.cluster_brokers));
+    } else if (key == "cluster-name") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.cluster_name));
+    } else if (key == "node-id") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.node_id));
+    } else if (key == "advertise") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.advertise));
+    } else if (key == "cluster-kafka-properties") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.cluster_kafka_properties));
     } else if (key == "console") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.console));
     } else if (key == "split-shard-bytes") {

@@ -5,8 +5,10 @@
 // s3-region, s3-path-style, s3-access-key-id, s3-secret-access-key,
 // incremental-export-min-window-seconds, auth, credentials-file, metrics-auth,
 // authorization, policy-file, audit-allowed, tls-cert, tls-key, tls-client-ca,
-// encryption-key-file, encryption-key-command), plus
-// kafka-properties: a mapping of librdkafka properties passed to the Kafka publisher, and
+// encryption-key-file, encryption-key-command, cluster-brokers, cluster-name, node-id,
+// advertise), plus
+// kafka-properties: a mapping of librdkafka properties passed to the Kafka publisher,
+// cluster-kafka-properties: the same for cluster mode's Kafka clients (TLS, SASL), and
 // s3-local-buckets: a mapping of bucket name to local directory (the flag --s3-local-bucket
 // NAME=DIR). Flags given on the command line win over the file.
 #pragma once
@@ -35,6 +37,11 @@ struct ConfigFileValues {
   std::optional<std::string> kafka_topic_prefix;
   std::optional<std::string> kafka_format;
   std::optional<std::map<std::string, std::string>> kafka_properties;
+  std::optional<std::string> cluster_brokers;
+  std::optional<std::string> cluster_name;
+  std::optional<std::string> node_id;
+  std::optional<std::string> advertise;
+  std::optional<std::map<std::string, std::string>> cluster_kafka_properties;
   std::optional<std::string> console;  // "on" or "off" (checked by tidewaterd)
   // Automatic shard splits (checked by tidewaterd: not negative).
   std::optional<double> split_shard_bytes;

@@ -178,7 +178,9 @@ class ServerImpl final : public Server {
                                                   options_.clock, &history_,
                                                   options_.console_sample_interval);
     }
-    if (options_.split_shard_bytes > 0 || options_.split_shard_writes_per_second > 0) {
+    // Cluster mode serves only shards that never split (docs/CLUSTER.md).
+    if (options_.replicated_log == nullptr &&
+        (options_.split_shard_bytes > 0 || options_.split_shard_writes_per_second > 0)) {
       splitter_ = std::make_unique<ShardAutoSplitter>(
           *engine_, options_.clock,
           AutoSplitThresholds{options_.split_shard_bytes, options_.split_shard_writes_per_second,
@@ -322,6 +324,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     engine_options.item_cache_bytes = options.cache_bytes;
     engine_options.stream_retention_micros = options.stream_retention_micros;
     engine_options.file_system = encryption.file_system;
+    engine_options.replicated_log = options.replicated_log;
     TW_ASSIGN_OR_RETURN(owned_engine, Engine::Open(engine_options));
     engine = owned_engine.get();
   }

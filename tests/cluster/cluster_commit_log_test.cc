@@ -6,7 +6,6 @@
 // and duplicates none once it takes its shards over again.
 #include "tidewater/cluster/cluster_commit_log.h"
 
-#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -32,7 +31,6 @@
 namespace tidewater::cluster {
 namespace {
 
-using google::protobuf::util::MessageDifferencer;
 using tidewater::testing::ChildProcess;
 using tidewater::testing::MockKafkaCluster;
 using tidewater::testing::TempDir;
@@ -54,7 +52,8 @@ struct Node {
   ~Node() { engine.reset(); }
 };
 
-// Opens the node in `dir` (creating the table on first start) and takes every shard over.
+// Opens the node in `dir`, creating the table on first start: the engine has the log take
+// every shard of its tables over (ReplicatedCommitLog::OpenTable).
 std::unique_ptr<Node> StartNode(const std::string& brokers, const std::string& dir,
                                 const std::string& node_id) {
   auto node = std::make_unique<Node>();
@@ -63,15 +62,6 @@ std::unique_ptr<Node> StartNode(const std::string& brokers, const std::string& d
   node->engine = tidewater::testing::OpenTestEngine(dir, node->log.get());
   if (!node->engine) return nullptr;
   if (!node->engine->DescribeTable(kTable).ok()) CreateTable(*node->engine);
-  auto description = node->engine->DescribeTable(kTable);
-  EXPECT_TRUE(description.ok());
-  if (!description.ok()) return nullptr;
-  for (uint32_t shard = 0; shard < kShards; ++shard) {
-    Status took = node->log->TakeOver(*node->engine, TableName(kTable), description->table_id,
-                                      ShardIndex(shard));
-    EXPECT_TRUE(took.ok()) << took.ToString();
-    if (!took.ok()) return nullptr;
-  }
   return node;
 }
 
@@ -120,7 +110,8 @@ void ExpectSameTable(Engine& expected, Engine& actual) {
     const auto got = Records(actual, shard);
     ASSERT_EQ(got.size(), want.size()) << "shard " << shard;
     for (size_t i = 0; i < want.size(); ++i) {
-      EXPECT_TRUE(MessageDifferencer::Equals(want[i], got[i])) << "shard " << shard << " #" << i;
+      EXPECT_TRUE(tidewater::testing::SameChange(want[i], got[i]))
+          << "shard " << shard << " #" << i;
     }
   }
 }

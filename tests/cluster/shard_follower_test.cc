@@ -4,7 +4,6 @@
 // a fenced owner appended after a newer owner took the shard over.
 #include "tidewater/cluster/shard_follower.h"
 
-#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -26,7 +25,6 @@
 namespace tidewater::cluster {
 namespace {
 
-using google::protobuf::util::MessageDifferencer;
 using tidewater::testing::ChildProcess;
 using tidewater::testing::MockKafkaCluster;
 using tidewater::testing::TempDir;
@@ -87,7 +85,7 @@ void ExpectSameShard(Engine& expected, Engine& actual) {
   const auto got = Records(actual);
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
-    EXPECT_TRUE(MessageDifferencer::Equals(want[i], got[i])) << "record " << i;
+    EXPECT_TRUE(tidewater::testing::SameChange(want[i], got[i])) << "record " << i;
   }
 }
 

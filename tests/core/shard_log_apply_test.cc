@@ -2,7 +2,6 @@
 // of an owner's shard logs ends with the owner's items, change records (same sequences)
 // and index entries, with the log position stored in the same WriteBatch; a change
 // applied twice, one missing, or a bad one is refused and writes nothing.
-#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,7 +17,6 @@
 namespace tidewater {
 namespace {
 
-using google::protobuf::util::MessageDifferencer;
 using testing::TempDir;
 
 constexpr char kTable[] = "tbl";
@@ -96,7 +94,7 @@ void ExpectSameRecords(const std::vector<ChangeRecord>& expected,
                        const std::vector<ChangeRecord>& actual) {
   ASSERT_EQ(expected.size(), actual.size());
   for (size_t i = 0; i < expected.size(); ++i) {
-    EXPECT_TRUE(MessageDifferencer::Equals(expected[i], actual[i]))
+    EXPECT_TRUE(tidewater::testing::SameChange(expected[i], actual[i]))
         << "record " << i << ":\n"
         << expected[i].DebugString() << "vs\n"
         << actual[i].DebugString();

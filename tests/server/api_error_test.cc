@@ -49,6 +49,8 @@ TEST(ApiErrorTest, TypesNamespacesAndStatusCodes) {
        "message"},
       {Status::IOError("disk"), "com.amazonaws.dynamodb.v20120810#InternalServerError", 500,
        "message"},
+      {Status::Unavailable("not served here"),
+       "com.amazonaws.dynamodb.v20120810#ServiceUnavailable", 503, "message"},
   };
   for (const Case& c : cases) {
     ApiError error = ToApiError(c.status);

@@ -3,6 +3,7 @@
 // committed changes a shard's log carries.
 #pragma once
 
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -41,6 +42,15 @@ inline std::vector<ChangeRecord> ShardRecords(Engine& engine, const std::string&
   auto read = engine.ReadShard({TableName(table), ShardIndex(shard), SequenceNumber(1), 1000000});
   EXPECT_TRUE(read.ok()) << read.status().ToString();
   return read.ok() ? read->records : std::vector<ChangeRecord>{};
+}
+
+// Whether two nodes' records are the same change: equal in every field but the stream
+// label, which names each node's own stream of the table (each node creates the table
+// itself until the catalog topic carries tables).
+inline bool SameChange(const ChangeRecord& a, const ChangeRecord& b) {
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.IgnoreField(ChangeRecord::descriptor()->FindFieldByName("stream_label"));
+  return differencer.Compare(a, b);
 }
 
 // The records of `table`'s `shard` from sequence `from` as cluster mode's shard log

@@ -5,6 +5,7 @@
 // first applies whatever its logs hold beyond its storage.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "tidewater/cluster/cluster_topics.h"
 #include "tidewater/cluster/shard_follower.h"
 #include "tidewater/core/shard_log_target.h"
 
@@ -28,17 +30,19 @@ struct ClusterCommitLogOptions {
   std::chrono::milliseconds timeout{10000};  // of one append (produce and read back)
 };
 
-// The topic of a table's shard logs: one partition per shard.
-std::string ShardLogTopic(const std::string& cluster_name, uint64_t table_id);
-
 // [Ownership] Owns a ShardFollower per shard taken over; the engine given to TakeOver must
 // outlive it (and the engine holds it as EngineOptions::replicated_log: destroy the engine
 // first).
-// [Threading] Append may run concurrently for different shards; TakeOver runs while the
-// engine is not writing to that shard.
+// [Threading] Every method may run concurrently; Append for different shards in parallel.
+// TakeOver runs while the engine is not writing to that shard (Admit refuses writes to a
+// shard not taken over, or being taken over again).
 // [Guarantees] A commit is acknowledged (Append ok) only once its entries are read back
 // valid in every shard's log. After an append whose outcome is unknown the shard refuses
-// appends until it is taken over again (TakeOver), which applies what the log holds.
+// writes (Admit) until it is taken over again (Recover), which applies what the log holds.
+// A shard another node took over is never taken back by Recover: only a restart (or, next,
+// the consumer group's assignment) takes it over again.
+// One node takes over every shard of every table the engine opens (OpenTable): ownership
+// through the consumer group (partition_ownership.h) is the next step.
 class ClusterCommitLog final : public ReplicatedCommitLog {
  public:
   explicit ClusterCommitLog(ClusterCommitLogOptions options) : options_(std::move(options)) {}
@@ -50,17 +54,42 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
                   ShardIndex shard);
 
   Status Append(std::vector<ShardCommit> commits, std::vector<std::string>& positions) override;
+  // Ok for a shard taken over whose last append did not fail; else ServiceUnavailable.
+  Status Admit(const TableName& table, ShardIndex shard) override;
+  // Checks that the table's topic has a partition per shard (creating it if the brokers
+  // allow), then takes every shard over.
+  Status OpenTable(ShardLogTarget& engine, const TableName& table, uint64_t table_id,
+                   uint32_t shards) override;
+  void CloseTable(const TableName& table) override;
+  void MarkForRecovery(const TableName& table, ShardIndex shard) override;
+  // Takes every failed shard over again, unless another node took it meanwhile: then only
+  // applies its log up to there, and refuses its writes from then on. The first error,
+  // after trying them all.
+  Status Recover(ShardLogTarget& engine) override;
 
  private:
   struct OwnedShard {
+    uint64_t table_id = 0;
     std::mutex mu;  // one append at a time (the engine's ordering already ensures it)
     std::unique_ptr<ShardFollower> follower;
-    bool failed = false;  // an append's outcome was unknown: take the shard over again
+    // An append's outcome was unknown, or its local write failed: take the shard over again.
+    std::atomic<bool> failed{false};
+    // Another node started a newer term: this node applied the log up to it and no longer
+    // takes writes to the shard.
+    std::atomic<bool> lost{false};
   };
   using Key = std::pair<std::string, uint32_t>;  // table name, shard
 
+  std::shared_ptr<OwnedShard> Find(const TableName& table, ShardIndex shard);
+  Result<std::unique_ptr<ShardFollower>> OpenFollower(ShardLogTarget& engine,
+                                                      const TableName& table, uint64_t table_id,
+                                                      ShardIndex shard);
+  // Brings the failed `owned` back: taken over again, or caught up and marked lost.
+  Status RecoverShard(ShardLogTarget& engine, const Key& key, OwnedShard& owned);
+
   const ClusterCommitLogOptions options_;
-  std::mutex mu_;  // guards shards_ (the map; each shard has its own mutex)
+  std::mutex recover_mu_;  // one Recover at a time
+  std::mutex mu_;          // guards shards_ (the map; each shard has its own mutex)
   std::map<Key, std::shared_ptr<OwnedShard>> shards_;
 };
 

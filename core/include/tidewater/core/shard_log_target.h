@@ -66,13 +66,35 @@ struct ShardCommit {
 // holding, for each commit in order, the log reader's position after its changes (stored
 // in the same WriteBatch as the local apply; ShardLogTarget reads it back). An error means
 // the outcome is unknown: some of the changes may be in their logs. The engine then
-// stops writing until RecoverStorage, which must bring the logs' changes into storage.
+// stops writing until RecoverStorage, which calls Recover to bring the logs' changes into
+// storage.
+// [Lifecycle] The engine tells the log of every table it opens, creates and deletes
+// (OpenTable, CloseTable), with no engine lock held, so that the log may apply what the
+// table's shards' logs hold through the engine (ShardLogTarget) before it serves them.
 // [Ordering] Append is never called concurrently for commits that share a shard.
-// [Threading] Append may be called from several threads at once.
+// [Threading] Every method may be called from several threads at once.
 class ReplicatedCommitLog {
  public:
   virtual ~ReplicatedCommitLog() = default;
   virtual Status Append(std::vector<ShardCommit> commits, std::vector<std::string>& positions) = 0;
+  // Whether this node may commit to `shard` of `table` now. Asked under the shard's commit
+  // lock before a write to it is prepared; an error (ServiceUnavailable: retry, perhaps on
+  // another node) refuses the write with nothing done.
+  virtual Status Admit(const TableName& table, ShardIndex shard) = 0;
+  // `table` (id `table_id`, shards 0..shards-1) is open on `engine`, at its start or just
+  // created. An error means its shards cannot be served: a table being created is then
+  // deleted again and CreateTable fails with it; at start, the engine does not open.
+  virtual Status OpenTable(ShardLogTarget& engine, const TableName& table, uint64_t table_id,
+                           uint32_t shards) = 0;
+  // `table` was deleted: its shards are no longer served.
+  virtual void CloseTable(const TableName& table) = 0;
+  // The shard's changes are in its log but its local write failed: its storage may lack
+  // what its log holds. Writes to it are refused (Admit) until Recover.
+  virtual void MarkForRecovery(const TableName& table, ShardIndex shard) = 0;
+  // After a write failure, once the engine accepts writes again: every shard whose
+  // append's outcome was unknown, or marked for recovery, applies what its log holds and
+  // is admitted again.
+  virtual Status Recover(ShardLogTarget& engine) = 0;
 };
 
 }  // namespace tidewater

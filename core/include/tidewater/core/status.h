@@ -52,6 +52,7 @@ enum class ErrorCode {
   kUnrecognizedClient,          // UnrecognizedClientException: unknown key or token
   kExpiredToken,                // ExpiredTokenException: temporary credentials expired
   kInternal,                    // InternalServerError
+  kServiceUnavailable,          // ServiceUnavailable (HTTP 503): refused, nothing done; retry
   kIOError,                     // storage failure; InternalServerError on the wire
 };
 
@@ -78,6 +79,9 @@ class [[nodiscard]] Status {
   static Status Serialization(std::string m) { return {ErrorCode::kSerialization, std::move(m)}; }
   static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
   static Status IOError(std::string m) { return {ErrorCode::kIOError, std::move(m)}; }
+  static Status Unavailable(std::string m) {
+    return {ErrorCode::kServiceUnavailable, std::move(m)};
+  }
   static Status TrimmedDataAccess(std::string m) {
     return {ErrorCode::kTrimmedDataAccess, std::move(m)};
   }

@@ -144,6 +144,10 @@ struct ServerOptions {
   // data; without one, Start refuses an encrypted data directory. Unused with `engine`.
   std::string encryption_key_file;
   std::string encryption_key_command;
+  // Cluster mode (docs/CLUSTER.md): the engine the server opens commits through this log
+  // (EngineOptions::replicated_log). Not owned; must outlive the server. Shards are not
+  // split automatically then. Unused with `engine`.
+  ReplicatedCommitLog* replicated_log = nullptr;
 };
 
 class Server {

@@ -1,5 +1,6 @@
-// Private: the topic of a table: found through the cluster's metadata, created through the
-// admin API when missing, checked to have a partition for every shard.
+// A topic with a partition per shard of a table: found through the Kafka cluster's
+// metadata, created through the admin API when missing, checked to have enough partitions.
+// Used by the Kafka publisher (its table topics) and by cluster mode (the shard logs).
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -9,13 +10,14 @@
 
 #include "tidewater/core/status.h"
 
-namespace tidewater::connectors {
+namespace tidewater::cluster {
 
 struct TopicRequirement {
   std::string topic;
   std::string table;
-  int partitions = 1;           // the table's shard count
-  int replication_factor = -1;  // for creation; -1: the broker's default
+  int partitions = 1;                       // the table's shard count
+  int replication_factor = -1;              // for creation; -1: the broker's default
+  std::string needed_by = "the publisher";  // who needs a partition per shard (in errors)
 };
 
 // Makes sure the topic exists with at least `partitions` partitions, creating it when it
@@ -25,4 +27,4 @@ struct TopicRequirement {
 Status EnsureTopic(rd_kafka_t* handle, const TopicRequirement& requirement,
                    std::chrono::milliseconds timeout);
 
-}  // namespace tidewater::connectors
+}  // namespace tidewater::cluster

@@ -1,10 +1,10 @@
-#include "kafka_topics.h"
+#include "tidewater/cluster/kafka_topics.h"
 
 #include <memory>
 #include <optional>
 #include <thread>
 
-namespace tidewater::connectors {
+namespace tidewater::cluster {
 namespace {
 
 // The topic's partition count, nullopt when the cluster does not know the topic.
@@ -102,8 +102,8 @@ Status EnsureTopic(rd_kafka_t* handle, const TopicRequirement& requirement,
     return Status::Validation(
         "Kafka topic '" + requirement.topic + "' has " + std::to_string(*partitions) +
         " partitions but table '" + requirement.table + "' has " +
-        std::to_string(requirement.partitions) +
-        " shards; the publisher needs one partition per shard: add partitions to the topic "
+        std::to_string(requirement.partitions) + " shards; " + requirement.needed_by +
+        " needs one partition per shard: add partitions to the topic "
         "(kafka-topics.sh --alter --topic " +
         requirement.topic + " --partitions " + std::to_string(requirement.partitions) +
         ") or delete it");
@@ -111,4 +111,4 @@ Status EnsureTopic(rd_kafka_t* handle, const TopicRequirement& requirement,
   return Status::Ok();
 }
 
-}  // namespace tidewater::connectors
+}  // namespace tidewater::cluster

@@ -1,0 +1,584 @@
+"""tidewaterd in cluster mode (docs/CLUSTER.md) as real processes: tidewater-test-broker (a
+Kafka-protocol cluster on loopback, librdkafka's mock) and tidewaterd nodes, driven by boto3
+with retries off, so that every acknowledged write is known.
+
+* A node killed with SIGKILL at random moments, and at the failure point between Kafka's
+  acknowledgement and the local write, keeps every acknowledged write once: in the table,
+  and in the stream with gap-free sequence numbers and each item's changes in order. A node
+  started on an empty data directory rebuilds the same table and stream from the logs.
+* Broker faults (leaders moved, produce requests failing, a broker down) make writes fail
+  with a retriable error within the append timeout, never hang, and lose nothing.
+* A node paused (SIGSTOP) while another takes its shards over acknowledges nothing after it
+  resumes, and none of its late writes reaches the new owner (zombie fencing).
+* Bad starts exit with a clear message: brokers unreachable, a data directory of another
+  node or written outside cluster mode, missing flags. What cluster mode does not do yet
+  (restores, imports, shard splits) is refused with a ValidationException.
+
+Environment: TIDEWATERD and TEST_BROKER, the two binaries (tests/CMakeLists.txt).
+"""
+
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import boto3
+import botocore.config
+from botocore.exceptions import BotoCoreError, ClientError
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "cluster-test")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "cluster-test-secret")
+REGION = "us-east-1"
+CLUSTER = "itest"
+SHARDS = 4  # CreateTable's default shard count
+
+
+def shard_topic(table_id):
+    return "tidewater.%s.t.%d.g0" % (CLUSTER, table_id)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    """tidewater-test-broker with the shard topics of tables 1..tables created up front."""
+
+    def __init__(self, workdir, tables):
+        args = [os.environ["TEST_BROKER"], "--exit-on-stdin-eof"]
+        for table_id in range(1, tables + 1):
+            args += ["--topic", "%s:%d" % (shard_topic(table_id), SHARDS)]
+        self.log_path = os.path.join(workdir, "broker.log")
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(args, stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=log, text=True)
+        line = self.process.stdout.readline()
+        match = re.match(r"bootstrap\.servers=(\S+)", line)
+        if not match:
+            raise RuntimeError("tidewater-test-broker did not start: %r" % line)
+        self.bootstraps = match.group(1)
+
+    def command(self, line):
+        """One control command (tidewater-test-broker --help); its reply must be "ok"."""
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        reply = self.process.stdout.readline().strip()
+        if reply != "ok":
+            raise AssertionError("broker command %r: %r" % (line, reply))
+
+    def stop(self):
+        self.process.stdin.close()
+        self.process.stdout.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Node:
+    """One tidewaterd process in cluster mode on a fixed port and data directory."""
+
+    def __init__(self, workdir, node_id, brokers, data_dir=None):
+        self.node_id = node_id
+        self.brokers = brokers
+        self.data_dir = data_dir or os.path.join(workdir, node_id)
+        self.log_path = os.path.join(workdir, node_id + ".log")
+        self.port = free_port()
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        self.process = None
+        config = botocore.config.Config(region_name=REGION, connect_timeout=5, read_timeout=30,
+                                        retries={"total_max_attempts": 1, "mode": "standard"})
+        session = boto3.session.Session()
+        self.ddb = session.client("dynamodb", endpoint_url=self.endpoint, config=config)
+        self.streams = session.client("dynamodbstreams", endpoint_url=self.endpoint,
+                                      config=config)
+
+    def arguments(self):
+        return [os.environ["TIDEWATERD"], "--data-dir", self.data_dir,
+                "--listen", "127.0.0.1:%d" % self.port, "--region", REGION,
+                "--cluster-brokers", self.brokers, "--cluster-name", CLUSTER,
+                "--node-id", self.node_id]
+
+    def start(self, failure_points=None, timeout=60):
+        env = dict(os.environ)
+        env.pop("TIDEWATER_FAILURE_POINTS", None)
+        if failure_points:
+            env["TIDEWATER_FAILURE_POINTS"] = failure_points
+        with open(self.log_path, "ab") as log:
+            log.write(b"\n==== start ====\n")
+            log.flush()
+            started_at = log.tell()  # this run's lines follow
+            self.process = subprocess.Popen(self.arguments(), stdout=log,
+                                            stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError("%s exited with %s:\n%s" %
+                                     (self.node_id, self.process.returncode, self.log_tail()))
+            with open(self.log_path, "rb") as log:
+                log.seek(started_at)
+                if re.search(rb"event=listening .* port=%d" % self.port, log.read()):
+                    return
+            time.sleep(0.05)
+        raise AssertionError("%s did not listen within %ss:\n%s" %
+                             (self.node_id, timeout, self.log_tail()))
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+        if self.process:
+            self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+    def signal(self, number):
+        self.process.send_signal(number)
+
+    def log_tail(self, size=6000):
+        with open(self.log_path, "rb") as f:
+            f.seek(max(0, os.path.getsize(self.log_path) - size))
+            return f.read().decode("utf-8", "replace")
+
+
+def create_stream_table(node, name):
+    node.ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+
+
+def scan_all(node, table):
+    items = {}
+    kwargs = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = node.ddb.scan(**kwargs)
+        for item in page["Items"]:
+            items[item["pk"]["S"]] = item
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def stream_records(node, table):
+    """Every record of the table's stream, by shard id, in shard order."""
+    arn = node.ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shards = node.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    records = {}
+    for shard in shards:
+        iterator = node.streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"],
+            ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records[shard["ShardId"]] = []
+        while iterator:
+            page = node.streams.get_records(ShardIterator=iterator, Limit=1000)
+            records[shard["ShardId"]] += page["Records"]
+            if not page["Records"]:
+                break
+            iterator = page.get("NextShardIterator")
+    return records
+
+
+def error_code(error):
+    if isinstance(error, ClientError):
+        return error.response["Error"]["Code"]
+    return type(error).__name__
+
+
+class Writers:
+    """Threads writing through a node until stopped: each puts fresh keys (a key is written
+    at most once, acknowledged or not) and adds 1 to its own counter item. What was
+    acknowledged and what was attempted is recorded, for the checks afterwards."""
+
+    def __init__(self, node, table, count):
+        self.node = node
+        self.table = table
+        self.count = count
+        self.acknowledged_puts = set()
+        self.attempted_puts = set()
+        self.acknowledged_adds = [0] * count
+        self.attempted_adds = [0] * count
+        self.errors = {}
+        self.slowest_seconds = 0.0  # of one request, answered or failed
+        self.next_key = [0] * count
+        self.lock = threading.Lock()
+
+    def run_until(self, stop):
+        threads = [threading.Thread(target=self._write, args=(w, stop)) for w in range(self.count)]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    def _write(self, writer, stop):
+        config = botocore.config.Config(region_name=REGION, connect_timeout=2, read_timeout=15,
+                                        retries={"total_max_attempts": 1, "mode": "standard"})
+        ddb = boto3.session.Session().client("dynamodb", endpoint_url=self.node.endpoint,
+                                              config=config)
+        while not stop.is_set():
+            if self.next_key[writer] % 2 == 0:
+                key = "w%d-%d" % (writer, self.next_key[writer])
+                self.attempted_puts.add(key)
+                call = lambda: ddb.put_item(TableName=self.table,
+                                            Item={"pk": {"S": key}, "v": {"S": "x" * 100}})
+            else:
+                key = None
+                self.attempted_adds[writer] += 1
+                call = lambda: ddb.update_item(
+                    TableName=self.table, Key={"pk": {"S": "counter-%d" % writer}},
+                    UpdateExpression="ADD n :one",
+                    ExpressionAttributeValues={":one": {"N": "1"}})
+            self.next_key[writer] += 1
+            started = time.monotonic()
+            try:
+                call()
+                if key is None:
+                    self.acknowledged_adds[writer] += 1
+                else:
+                    self.acknowledged_puts.add(key)
+            except (ClientError, BotoCoreError) as error:  # refused, or the node died
+                with self.lock:
+                    code = error_code(error)
+                    self.errors[code] = self.errors.get(code, 0) + 1
+                time.sleep(0.02)
+            finally:
+                with self.lock:
+                    self.slowest_seconds = max(self.slowest_seconds,
+                                               time.monotonic() - started)
+
+
+class ClusterTestCase(unittest.TestCase):
+    maxDiff = 4000
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="tw-cluster-")
+        self.nodes = []
+        self.broker = None
+
+    def tearDown(self):
+        for node in self.nodes:
+            if node.process and node.process.poll() is None:
+                try:
+                    node.signal(signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+                node.kill()
+        if self.broker:
+            self.broker.stop()
+        result = getattr(self._outcome, "result", None)
+        failed = result is not None and any(test is self for test, _ in
+                                            result.errors + result.failures)
+        if failed or os.environ.get("TIDEWATER_KEEP_DATA"):
+            for node in self.nodes:
+                print("---- %s log (%s) ----\n%s" % (node.node_id, node.log_path,
+                                                    node.log_tail(8000)))
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def start_broker(self, tables):
+        self.broker = Broker(self.workdir, tables)
+        return self.broker
+
+    def node(self, node_id, data_dir=None):
+        node = Node(self.workdir, node_id, self.broker.bootstraps, data_dir)
+        self.nodes.append(node)
+        return node
+
+    def assert_stream_consistent(self, records, items):
+        """Per shard: sequence numbers 1, 2, ... with no gap; each put key inserted once;
+        each counter's images counting up by one, in order. Returns the number of records."""
+        inserted = set()
+        total = 0
+        for shard_id, shard_records in records.items():
+            sequences = [int(r["dynamodb"]["SequenceNumber"]) for r in shard_records]
+            self.assertEqual(sequences, list(range(1, len(sequences) + 1)),
+                             "shard %s has gaps or repeats" % shard_id)
+            counters = {}
+            for record in shard_records:
+                key = record["dynamodb"]["Keys"]["pk"]["S"]
+                total += 1
+                if key.startswith("counter-"):
+                    value = int(record["dynamodb"]["NewImage"]["n"]["N"])
+                    self.assertEqual(value, counters.get(key, 0) + 1,
+                                     "counter %s out of order in shard %s" % (key, shard_id))
+                    counters[key] = value
+                else:
+                    self.assertEqual(record["eventName"], "INSERT")
+                    self.assertNotIn(key, inserted, "key %s inserted twice" % key)
+                    inserted.add(key)
+            for key, value in counters.items():
+                self.assertEqual(int(items[key]["n"]["N"]), value)
+        self.assertEqual(inserted, {k for k in items if not k.startswith("counter-")})
+        return total
+
+
+    def assert_writes_kept_and_rebuilt(self, node, writers):
+        """Every acknowledged write is in the table and the stream once, nothing unattempted
+        is, and a node started on an empty data directory (the node under test stopped)
+        builds the same items and stream records from the logs."""
+        items = scan_all(node, "events")
+        self.assertTrue(writers.acknowledged_puts, "no write was acknowledged")
+        self.assertLessEqual(writers.acknowledged_puts, set(items))
+        puts = {k for k in items if not k.startswith("counter-")}
+        self.assertLessEqual(puts, writers.attempted_puts)
+        for writer in range(writers.count):
+            value = int(items["counter-%d" % writer]["n"]["N"])
+            self.assertGreaterEqual(value, writers.acknowledged_adds[writer])
+            self.assertLessEqual(value, writers.attempted_adds[writer])
+        records = stream_records(node, "events")
+        total = self.assert_stream_consistent(records, items)
+        print("items:", len(items), "stream records:", total,
+              "acknowledged puts:", len(writers.acknowledged_puts))
+
+        node.stop()
+        rebuilt = self.node(node.node_id + "-rebuilt")
+        rebuilt.start()
+        create_stream_table(rebuilt, "events")
+        self.assertEqual(scan_all(rebuilt, "events"), items)
+        # Shard ids name the node's table creation; the shards come in the same order.
+        strip = lambda shards: [[(r["eventName"], r["dynamodb"]["SequenceNumber"],
+                                  r["dynamodb"].get("NewImage"), r["dynamodb"].get("OldImage"))
+                                 for r in records] for records in shards.values()]
+        self.assertEqual(strip(stream_records(rebuilt, "events")), strip(records))
+
+
+class KillNineTest(ClusterTestCase):
+    ROUNDS = 8
+
+    def test_acknowledged_writes_survive_kill9_and_a_new_node_rebuilds_them(self):
+        self.start_broker(tables=1)
+        node = self.node("n1")
+        node.start()
+        create_stream_table(node, "events")
+        writers = Writers(node, "events", count=3)
+        rng = random.Random(int(os.environ.get("TIDEWATER_TEST_SEED", time.time())))
+        kills = []
+        for round_number in range(self.ROUNDS):
+            stop = threading.Event()
+            at_failure_point = round_number % 2 == 1
+            if at_failure_point:
+                # Between Kafka's acknowledgement and the local write.
+                node.kill()
+                hit = rng.randint(5, 80)
+                node.start(failure_points="cluster.after_append=kill@%d" % hit)
+                threads = writers.run_until(stop)
+                node.process.wait(timeout=60)
+                kills.append("after_append@%d" % hit)
+            else:
+                threads = writers.run_until(stop)
+                delay = rng.uniform(0.2, 1.5)
+                time.sleep(delay)
+                node.kill()
+                kills.append("random@%.2fs" % delay)
+            stop.set()
+            for thread in threads:
+                thread.join()
+            if at_failure_point:
+                self.assertIn("event=failure_point name=cluster.after_append", node.log_tail())
+            node.start()
+        print("kills:", ", ".join(kills), "errors seen by writers:", writers.errors)
+
+        self.assert_writes_kept_and_rebuilt(node, writers)
+
+
+class BrokerFaultTest(ClusterTestCase):
+    # A write waits at most the shard log's append timeout (10 s) for Kafka, then fails.
+    APPEND_TIMEOUT_SECONDS = 10
+
+    def test_writes_fail_retriably_under_broker_faults_and_lose_nothing(self):
+        broker = self.start_broker(tables=1)
+        node = self.node("n1")
+        node.start()
+        create_stream_table(node, "events")
+        writers = Writers(node, "events", count=3)
+        stop = threading.Event()
+        threads = writers.run_until(stop)
+        topic = shard_topic(1)
+        try:
+            time.sleep(0.5)
+            # Leaders move (the mock elects none by itself).
+            for partition in range(SHARDS):
+                broker.command("leader %s %d %d" % (topic, partition, 1 + partition % 3))
+            time.sleep(0.5)
+            # Produce requests fail: NOT_LEADER_OR_FOLLOWER (6), REQUEST_TIMED_OUT (7),
+            # NOT_ENOUGH_REPLICAS (19), all retriable for the producer.
+            for code in (6, 7, 19):
+                broker.command("request-errors 0 %d 5" % code)
+                time.sleep(0.3)
+            # A broker goes down with the partitions it leads, which then move elsewhere.
+            for partition in range(SHARDS):
+                broker.command("leader %s %d 1" % (topic, partition))
+            broker.command("broker-down 1")
+            time.sleep(2)
+            for partition in range(SHARDS):
+                broker.command("leader %s %d 2" % (topic, partition))
+            broker.command("broker-up 1")
+            self.wait_for_writes(writers)
+            # No leader for longer than an append may wait: the writes in flight fail
+            # (their outcome unknown), the node stops writing and recovers its shards
+            # once the partitions have leaders again.
+            errors_before = sum(writers.errors.values())
+            for partition in range(SHARDS):
+                broker.command("leader %s %d -1" % (topic, partition))
+            time.sleep(self.APPEND_TIMEOUT_SECONDS + 2)
+            for partition in range(SHARDS):
+                broker.command("leader %s %d 3" % (topic, partition))
+            self.wait_for_writes(writers)
+            self.assertGreater(sum(writers.errors.values()), errors_before,
+                               "no write failed while the partitions had no leader")
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        print("errors seen by writers:", writers.errors,
+              "slowest request: %.2fs" % writers.slowest_seconds)
+        self.assertIn("event=shard_taken_over", node.log_tail(20000))
+        self.assertLessEqual(set(writers.errors), {"InternalServerError", "ServiceUnavailable"})
+        self.assertLess(writers.slowest_seconds, self.APPEND_TIMEOUT_SECONDS + 3)
+        self.assert_writes_kept_and_rebuilt(node, writers)
+
+
+    def wait_for_writes(self, writers, count=50, timeout=30):
+        """Until `count` more puts were acknowledged: writes are taken again."""
+        acknowledged = len(writers.acknowledged_puts)
+        deadline = time.monotonic() + timeout
+        while len(writers.acknowledged_puts) < acknowledged + count:
+            self.assertLess(time.monotonic(), deadline, "writes did not resume")
+            time.sleep(0.1)
+
+
+class ZombieTest(ClusterTestCase):
+    def test_a_paused_owner_acknowledges_nothing_after_another_node_took_over(self):
+        self.start_broker(tables=1)
+        first = self.node("n1")
+        first.start()
+        create_stream_table(first, "events")
+        for i in range(20):
+            first.ddb.put_item(TableName="events", Item={"pk": {"S": "before-%d" % i}})
+
+        first.signal(signal.SIGSTOP)
+        second = self.node("n2")
+        second.start()
+        create_stream_table(second, "events")  # table id 1: takes every shard over
+        second.ddb.put_item(TableName="events", Item={"pk": {"S": "second-1"}})
+        first.signal(signal.SIGCONT)
+
+        refused = {}
+        for i in range(20):
+            try:
+                first.ddb.put_item(TableName="events", Item={"pk": {"S": "zombie-%d" % i}})
+                self.fail("the fenced node acknowledged zombie-%d" % i)
+            except ClientError as error:
+                code = error_code(error)
+                refused[code] = refused.get(code, 0) + 1
+        print("the fenced node's answers:", refused)
+        self.assertLessEqual(set(refused), {"InternalServerError", "ServiceUnavailable"})
+        for i in range(2, 6):  # the new owner's appends read past the zombie's
+            second.ddb.put_item(TableName="events", Item={"pk": {"S": "second-%d" % i}})
+
+        items = scan_all(second, "events")
+        expected = {"before-%d" % i for i in range(20)} | {"second-%d" % i for i in
+                                                           [1, 2, 3, 4, 5]}
+        self.assertEqual(set(items), expected)
+        self.assert_stream_consistent(stream_records(second, "events"), items)
+        # The fenced node keeps refusing writes to the shards it lost.
+        with self.assertRaises(ClientError) as refusal:
+            first.ddb.put_item(TableName="events", Item={"pk": {"S": "zombie-late"}})
+        self.assertIn(error_code(refusal.exception), {"InternalServerError", "ServiceUnavailable"})
+
+
+class BadStartTest(ClusterTestCase):
+    def run_to_exit(self, node, extra=(), timeout=60):
+        completed = subprocess.run(node.arguments() + list(extra), capture_output=True,
+                                   text=True, timeout=timeout)
+        self.assertNotEqual(completed.returncode, 0, completed.stdout + completed.stderr)
+        return completed.stdout + completed.stderr
+
+    def test_unreachable_brokers(self):
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        node = Node(self.workdir, "n1", "127.0.0.1:%d" % port)
+        output = self.run_to_exit(node)
+        self.assertIn("did not answer", output)
+
+    def test_data_directory_of_another_node_or_outside_cluster_mode(self):
+        self.start_broker(tables=1)
+        first = self.node("n1")
+        first.start()
+        first.stop()
+        impostor = Node(self.workdir, "n9", self.broker.bootstraps, data_dir=first.data_dir)
+        self.assertIn("belongs to node n1 of cluster itest", self.run_to_exit(impostor))
+        embedded = subprocess.run(
+            [os.environ["TIDEWATERD"], "--data-dir", first.data_dir, "--listen",
+             "127.0.0.1:%d" % free_port()], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(embedded.returncode, 0)
+        self.assertIn("start it with --cluster-brokers", embedded.stdout + embedded.stderr)
+
+        embedded_dir = os.path.join(self.workdir, "embedded")
+        server = subprocess.Popen([os.environ["TIDEWATERD"], "--data-dir", embedded_dir,
+                                   "--listen", "127.0.0.1:%d" % free_port()],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(os.path.join(embedded_dir, "CURRENT")):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        server.terminate()
+        server.wait(timeout=30)
+        joining = Node(self.workdir, "n2", self.broker.bootstraps, data_dir=embedded_dir)
+        self.assertIn("outside cluster mode", self.run_to_exit(joining))
+
+    def test_missing_and_malformed_flags(self):
+        self.start_broker(tables=1)
+        node = Node(self.workdir, "n1", self.broker.bootstraps)
+        arguments = node.arguments()
+        without_name = arguments[:arguments.index("--cluster-name")] + \
+            arguments[arguments.index("--cluster-name") + 2:]
+        completed = subprocess.run(without_name, capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(completed.returncode, 0)
+        self.assertIn("--cluster-name must be", completed.stdout + completed.stderr)
+        bad_id = Node(self.workdir, "n 1", self.broker.bootstraps)
+        self.assertIn("--node-id must be", self.run_to_exit(bad_id))
+
+
+class LimitsTest(ClusterTestCase):
+    def test_a_table_without_its_topic_is_not_created(self):
+        self.start_broker(tables=1)
+        node = self.node("n1")
+        node.start()
+        create_stream_table(node, "first")  # id 1: its topic exists
+        with self.assertRaises(ClientError) as refusal:
+            create_stream_table(node, "second")  # id 2: no topic, and the mock creates none
+        self.assertEqual(error_code(refusal.exception), "InternalServerError")
+        self.assertIn(shard_topic(2), str(refusal.exception))
+        self.assertEqual(node.ddb.list_tables()["TableNames"], ["first"])
+        node.ddb.put_item(TableName="first", Item={"pk": {"S": "a"}})
+
+    def test_restores_and_imports_are_refused(self):
+        self.start_broker(tables=1)
+        node = self.node("n1")
+        node.start()
+        create_stream_table(node, "events")
+        node.ddb.put_item(TableName="events", Item={"pk": {"S": "a"}})
+        backup = node.ddb.create_backup(TableName="events", BackupName="before")
+        with self.assertRaises(ClientError) as refusal:
+            node.ddb.restore_table_from_backup(
+                TargetTableName="restored",
+                BackupArn=backup["BackupDetails"]["BackupArn"])
+        self.assertEqual(error_code(refusal.exception), "ValidationException")
+        self.assertIn("not available in cluster mode", str(refusal.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
