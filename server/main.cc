@@ -181,9 +181,9 @@ bool ApplyAuthFlags(const Flags& flags, ServerOptions* options, std::string* err
 // Cluster mode from the flags (docs/CLUSTER.md): the data directory claimed for this node,
 // the brokers reached, and the commit log the engine will write through. Null, and no
 // error, in the embedded default, whose data directory must not belong to a cluster node.
-std::unique_ptr<tidewater::cluster::ClusterCommitLog> StartClusterMode(const Flags& flags,
-                                                                       const ServerOptions& options,
-                                                                       std::string* error) {
+std::unique_ptr<tidewater::cluster::ClusterCommitLog> StartClusterMode(
+    const Flags& flags, const ServerOptions& options, prometheus::Registry* registry,
+    std::string* error) {
   namespace cluster = tidewater::cluster;
   if (flags.cluster_brokers.empty()) {
     if (!flags.cluster_name.empty() || !flags.node_id.empty() || !flags.advertise.empty()) {
@@ -225,6 +225,7 @@ std::unique_ptr<tidewater::cluster::ClusterCommitLog> StartClusterMode(const Fla
   log.node_id = flags.node_id;
   log.advertised = advertise;
   log.kafka_properties = flags.cluster_kafka_properties;
+  log.registry = registry;
   auto topics = cluster::ReadTopicPartitions({log.brokers, log.kafka_properties, log.timeout});
   if (!topics.ok()) {
     *error = "cluster mode: " + topics.status().message();
@@ -561,11 +562,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  prometheus::Registry cluster_metrics;
   std::string cluster_error;
   std::unique_ptr<tidewater::cluster::ClusterCommitLog> cluster_log =
-      StartClusterMode(flags, options, &cluster_error);
+      StartClusterMode(flags, options, &cluster_metrics, &cluster_error);
   if (!cluster_error.empty()) return Fail(cluster_error);
   options.replicated_log = cluster_log.get();  // outlives the server, declared after it
+  if (cluster_log) options.extra_metrics.push_back(&cluster_metrics);
 
   prometheus::Registry kafka_metrics;
   const bool publish = !flags.kafka_brokers.empty();

@@ -1,8 +1,12 @@
 #include "tidewater/cluster/cluster_commit_log.h"
 
+#include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <future>
+
+#include "cluster_metrics.h"
 
 namespace tidewater::cluster {
 namespace {
@@ -11,7 +15,29 @@ std::string ShardName(const TableName& table, ShardIndex shard) {
   return "shard " + std::to_string(shard.value()) + " of " + table.value();
 }
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
+
+ClusterCommitLog::ClusterCommitLog(ClusterCommitLogOptions options)
+    : options_(std::move(options)),
+      own_registry_(options_.registry == nullptr ? std::make_unique<prometheus::Registry>()
+                                                 : nullptr),
+      metrics_(std::make_unique<ClusterMetrics>(options_.registry != nullptr ? *options_.registry
+                                                                             : *own_registry_)) {}
+
+ClusterCommitLog::~ClusterCommitLog() = default;
+
+std::shared_ptr<ShardMetrics> ClusterCommitLog::MetricsOf(const Key& key, uint64_t table_id) {
+  std::shared_ptr<ShardMetrics>& metrics = shard_metrics_[key];
+  if (metrics == nullptr || metrics->table_id() != table_id) {
+    metrics.reset();  // a deleted table's series go before its successor's are made
+    metrics = std::make_shared<ShardMetrics>(*metrics_, key.first, table_id, key.second);
+  }
+  return metrics;
+}
 
 Result<std::unique_ptr<ShardFollower>> ClusterCommitLog::OpenFollower(ShardLogTarget& engine,
                                                                       const TableName& table,
@@ -34,16 +60,31 @@ Result<std::unique_ptr<ShardFollower>> ClusterCommitLog::OpenFollower(ShardLogTa
 
 Status ClusterCommitLog::TakeOver(ShardLogTarget& engine, const TableName& table, uint64_t table_id,
                                   ShardIndex shard) {
+  const auto started = std::chrono::steady_clock::now();
   TW_ASSIGN_OR_RETURN(std::unique_ptr<ShardFollower> follower,
                       OpenFollower(engine, table, table_id, shard));
+  return Install(table, table_id, shard, std::move(follower), started);
+}
+
+Status ClusterCommitLog::Install(const TableName& table, uint64_t table_id, ShardIndex shard,
+                                 std::unique_ptr<ShardFollower> follower,
+                                 std::chrono::steady_clock::time_point started) {
   TW_RETURN_IF_ERROR(follower->log().TakeOver());
+  const double seconds = SecondsSince(started);
   auto owned = std::make_shared<OwnedShard>();
   owned->table_id = table_id;
   owned->follower = std::move(follower);
-  spdlog::info("event=shard_taken_over table={} shard={} term={} node={}", table.value(),
-               shard.value(), owned->follower->log().owned_term(), options_.node_id);
+  const ShardLog& log = owned->follower->log();
+  spdlog::info("event=shard_taken_over table={} shard={} term={} node={} seconds={:.3f}",
+               table.value(), shard.value(), log.owned_term(), options_.node_id, seconds);
+  metrics_->TookOver(seconds);
+  const Key key{table.value(), shard.value()};
   std::lock_guard lock(mu_);
-  shards_[{table.value(), shard.value()}] = std::move(owned);
+  owned->metrics = MetricsOf(key, table_id);
+  owned->metrics->SetRole(ClusterMetrics::Role::kOwner);
+  owned->metrics->SetTerm(log.owned_term());
+  owned->metrics->SetAppliedOffset(log.next_offset());
+  shards_[key] = std::move(owned);
   return Status::Ok();
 }
 
@@ -91,9 +132,15 @@ Status ClusterCommitLog::Append(std::vector<ShardCommit> commits,
     for (size_t j = 0; j < entries.size(); ++j) {
       *entries[j].mutable_change() = std::move(commit.changes[j]);
     }
+    const auto started = std::chrono::steady_clock::now();
     Status appended = owned->follower->AppendOwn(entries, positions[i]);
-    if (!appended.ok()) {
+    if (appended.ok()) {
+      metrics_->Appended(SecondsSince(started));
+      owned->metrics->SetAppliedOffset(owned->follower->log().next_offset());
+    } else {
       owned->failed.store(true, std::memory_order_release);
+      metrics_->AppendFailed();
+      owned->metrics->SetRole(ClusterMetrics::Role::kRecovering);
       spdlog::warn("event=shard_append_failed table={} shard={} error=\"{}\"", commit.table.value(),
                    commit.shard.value(), appended.message());
       return appended;
@@ -126,38 +173,57 @@ Status ClusterCommitLog::OpenTable(ShardLogTarget& engine, const TableName& tabl
 
 void ClusterCommitLog::CloseTable(const TableName& table) {
   std::lock_guard lock(mu_);
-  std::erase_if(shards_, [&](const auto& entry) { return entry.first.first == table.value(); });
+  const auto of_table = [&](const auto& entry) { return entry.first.first == table.value(); };
+  std::erase_if(shards_, of_table);
+  std::erase_if(shard_metrics_, of_table);
 }
 
 void ClusterCommitLog::MarkForRecovery(const TableName& table, ShardIndex shard) {
   if (std::shared_ptr<OwnedShard> owned = Find(table, shard)) {
     owned->failed.store(true, std::memory_order_release);
+    owned->metrics->SetRole(ClusterMetrics::Role::kRecovering);
   }
+}
+
+Status ClusterCommitLog::Health() {
+  std::string recovering;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, owned] : shards_) {
+      if (!owned->failed.load(std::memory_order_acquire)) continue;
+      recovering += (recovering.empty() ? "" : ", ") +
+                    ShardName(TableName(key.first), ShardIndex(key.second));
+    }
+  }
+  if (recovering.empty()) return Status::Ok();
+  return Status::Unavailable("recovering from writes whose outcome is unknown: " + recovering);
 }
 
 Status ClusterCommitLog::RecoverShard(ShardLogTarget& engine, const Key& key, OwnedShard& owned) {
   const TableName table(key.first);
   const ShardIndex shard(key.second);
-  bool lost;
-  {
-    std::lock_guard lock(owned.mu);
-    lost = !owned.follower->log().owner();
-  }
-  if (!lost) {
-    // A new follower from the stored position: the old one read past entries that this
-    // node's storage may lack. Until it replaces the old one, Admit keeps refusing writes.
-    return TakeOver(engine, table, owned.table_id, shard);
-  }
-  // Another node owns the shard now: apply what this node's storage lacks, then stay out.
+  const auto started = std::chrono::steady_clock::now();
+  // A new follower from the stored position (the old one read past entries that this
+  // node's storage may lack) applies what the log holds, this node's failed append
+  // included. Until it replaces the old one, Admit keeps refusing writes.
   TW_ASSIGN_OR_RETURN(std::unique_ptr<ShardFollower> follower,
                       OpenFollower(engine, table, owned.table_id, shard));
   TW_RETURN_IF_ERROR(follower->CatchUp());
+  // This node started the last term it read unless another node took the shard over since:
+  // then the shard is that node's, and this one stays out.
+  if (follower->log().position().term_owner == options_.node_id) {
+    return Install(table, owned.table_id, shard, std::move(follower), started);
+  }
   auto replaced = std::make_shared<OwnedShard>();
   replaced->table_id = owned.table_id;
   replaced->follower = std::move(follower);
+  replaced->metrics = owned.metrics;
   replaced->lost.store(true, std::memory_order_release);
-  spdlog::warn("event=shard_lost table={} shard={} node={}", key.first, key.second,
-               options_.node_id);
+  spdlog::warn("event=shard_lost table={} shard={} node={} owner={}", key.first, key.second,
+               options_.node_id, replaced->follower->log().position().term_owner);
+  metrics_->Lost();
+  replaced->metrics->SetRole(ClusterMetrics::Role::kLost);
+  replaced->metrics->SetAppliedOffset(replaced->follower->log().next_offset());
   std::lock_guard lock(mu_);
   shards_[key] = std::move(replaced);
   return Status::Ok();
@@ -172,9 +238,17 @@ Status ClusterCommitLog::Recover(ShardLogTarget& engine) {
       if (owned->failed.load(std::memory_order_acquire)) failed.emplace_back(key, owned);
     }
   }
-  Status first_error;
+  // In parallel, as at OpenTable: each waits about a round trip for its producer's id.
+  std::vector<std::future<Status>> recoveries;
   for (const auto& [key, owned] : failed) {
-    Status recovered = RecoverShard(engine, key, *owned);
+    recoveries.push_back(std::async(std::launch::async, [this, &engine, &key, &owned] {
+      return RecoverShard(engine, key, *owned);
+    }));
+  }
+  Status first_error;
+  for (size_t i = 0; i < failed.size(); ++i) {
+    const Key& key = failed[i].first;
+    Status recovered = recoveries[i].get();
     if (!recovered.ok()) {
       spdlog::warn("event=shard_recovery_failed table={} shard={} error=\"{}\"", key.first,
                    key.second, recovered.message());

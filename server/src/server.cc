@@ -165,7 +165,11 @@ class ServerImpl final : public Server {
         workers_(MakeWorkers(WorkerThreads(options.worker_threads, options.sync_writes))),
         http_(
             WorkerPointers(), &router_, &metrics_, {options.max_body_bytes, options.read_timeout},
-            [engine] { return engine->WriteHealth(); }, options.console ? &console_ : nullptr,
+            [engine, log = options.replicated_log] {
+              TW_RETURN_IF_ERROR(engine->WriteHealth());
+              return log != nullptr ? log->Health() : Status::Ok();
+            },
+            options.console ? &console_ : nullptr,
             {options.require_auth ? authenticator_.get() : nullptr, options.metrics_open},
             std::move(tls)) {}
 

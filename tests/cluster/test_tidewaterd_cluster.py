@@ -28,6 +28,8 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 import boto3
 import botocore.config
@@ -146,6 +148,24 @@ class Node:
 
     def signal(self, number):
         self.process.send_signal(number)
+
+    def get(self, path):
+        """(HTTP status, body) of GET `path`."""
+        try:
+            with urllib.request.urlopen(self.endpoint + path, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def shard_roles(self):
+        """{shard: role} from tidewater_cluster_shard_role on /metrics."""
+        _, body = self.get("/metrics")
+        roles = {}
+        for line in body.splitlines():
+            if line.startswith("tidewater_cluster_shard_role{") and line.endswith(" 1"):
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', line))
+                roles[int(labels["shard"])] = labels["role"]
+        return roles
 
     def log_tail(self, size=6000):
         with open(self.log_path, "rb") as f:
@@ -388,6 +408,8 @@ class KillNineTest(ClusterTestCase):
                 self.assertIn("event=failure_point name=cluster.after_append", node.log_tail())
             node.start()
         print("kills:", ", ".join(kills), "errors seen by writers:", writers.errors)
+        self.assertEqual(node.shard_roles(), {shard: "owner" for shard in range(SHARDS)})
+        self.assertEqual(node.get("/healthz")[0], 200)
 
         self.assert_writes_kept_and_rebuilt(node, writers)
 
@@ -431,10 +453,20 @@ class BrokerFaultTest(ClusterTestCase):
             errors_before = sum(writers.errors.values())
             for partition in range(SHARDS):
                 broker.command("leader %s %d -1" % (topic, partition))
-            time.sleep(self.APPEND_TIMEOUT_SECONDS + 2)
+            health = set()
+            window_ends = time.monotonic() + self.APPEND_TIMEOUT_SECONDS + 2
+            while time.monotonic() < window_ends:
+                health.add(node.get("/healthz")[0])
+                time.sleep(0.2)
             for partition in range(SHARDS):
                 broker.command("leader %s %d 3" % (topic, partition))
             self.wait_for_writes(writers)
+            self.assertIn(503, health, "/healthz never said the node was recovering")
+            deadline = time.monotonic() + 30  # every shard recovers, not only the busiest
+            while node.get("/healthz")[0] != 200:
+                self.assertLess(time.monotonic(), deadline, node.get("/healthz"))
+                time.sleep(0.2)
+            self.assertEqual(node.shard_roles(), {shard: "owner" for shard in range(SHARDS)})
             self.assertGreater(sum(writers.errors.values()), errors_before,
                                "no write failed while the partitions had no leader")
         finally:
@@ -492,6 +524,17 @@ class ZombieTest(ClusterTestCase):
                                                            [1, 2, 3, 4, 5]}
         self.assertEqual(set(items), expected)
         self.assert_stream_consistent(stream_records(second, "events"), items)
+        # The fenced node notices, applies the logs up to the new owner's term and stays out.
+        deadline = time.monotonic() + 20
+        attempt = 0
+        while set(first.shard_roles().values()) != {"lost"}:
+            self.assertLess(time.monotonic(), deadline, first.shard_roles())
+            attempt += 1  # a shard learns of its new owner at its next append
+            with self.assertRaises(ClientError):
+                first.ddb.put_item(TableName="events",
+                                   Item={"pk": {"S": "zombie-later-%d" % attempt}})
+            time.sleep(0.2)
+        self.assertEqual(second.shard_roles(), {shard: "owner" for shard in range(SHARDS)})
         # The fenced node keeps refusing writes to the shards it lost.
         with self.assertRaises(ClientError) as refusal:
             first.ddb.put_item(TableName="events", Item={"pk": {"S": "zombie-late"}})

@@ -19,7 +19,14 @@
 #include "tidewater/cluster/shard_follower.h"
 #include "tidewater/core/shard_log_target.h"
 
+namespace prometheus {
+class Registry;
+}
+
 namespace tidewater::cluster {
+
+class ClusterMetrics;
+class ShardMetrics;
 
 struct ClusterCommitLogOptions {
   std::string brokers;       // bootstrap.servers
@@ -28,6 +35,9 @@ struct ClusterCommitLogOptions {
   std::string advertised;  // HOST:PORT this node serves on
   std::map<std::string, std::string> kafka_properties;
   std::chrono::milliseconds timeout{10000};  // of one append (produce and read back)
+  // Where the node's cluster metrics go (served on /metrics); null: a private registry.
+  // Not owned; must outlive the log.
+  prometheus::Registry* registry = nullptr;
 };
 
 // [Ownership] Owns a ShardFollower per shard taken over; the engine given to TakeOver must
@@ -45,7 +55,8 @@ struct ClusterCommitLogOptions {
 // through the consumer group (partition_ownership.h) is the next step.
 class ClusterCommitLog final : public ReplicatedCommitLog {
  public:
-  explicit ClusterCommitLog(ClusterCommitLogOptions options) : options_(std::move(options)) {}
+  explicit ClusterCommitLog(ClusterCommitLogOptions options);
+  ~ClusterCommitLog() override;
 
   // Takes `table`'s `shard` over on `engine`: follows its log from the engine's stored
   // position, starts a term and applies everything valid before it. From then on this
@@ -66,10 +77,13 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   // applies its log up to there, and refuses its writes from then on. The first error,
   // after trying them all.
   Status Recover(ShardLogTarget& engine) override;
+  // Unavailable, naming them, while shards are recovering; lost shards are another node's.
+  Status Health() override;
 
  private:
   struct OwnedShard {
     uint64_t table_id = 0;
+    std::shared_ptr<ShardMetrics> metrics;  // the shard's series, kept across take-overs
     std::mutex mu;  // one append at a time (the engine's ordering already ensures it)
     std::unique_ptr<ShardFollower> follower;
     // An append's outcome was unknown, or its local write failed: take the shard over again.
@@ -84,13 +98,23 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   Result<std::unique_ptr<ShardFollower>> OpenFollower(ShardLogTarget& engine,
                                                       const TableName& table, uint64_t table_id,
                                                       ShardIndex shard);
+  // Takes the shard over with `follower` (opened at `started`) and serves it.
+  Status Install(const TableName& table, uint64_t table_id, ShardIndex shard,
+                 std::unique_ptr<ShardFollower> follower,
+                 std::chrono::steady_clock::time_point started);
   // Brings the failed `owned` back: taken over again, or caught up and marked lost.
   Status RecoverShard(ShardLogTarget& engine, const Key& key, OwnedShard& owned);
 
+  // The shard's series for `table_id`, created on first use. Requires mu_.
+  std::shared_ptr<ShardMetrics> MetricsOf(const Key& key, uint64_t table_id);
+
   const ClusterCommitLogOptions options_;
+  std::unique_ptr<prometheus::Registry> own_registry_;  // when options_.registry is null
+  std::unique_ptr<ClusterMetrics> metrics_;
   std::mutex recover_mu_;  // one Recover at a time
   std::mutex mu_;          // guards shards_ (the map; each shard has its own mutex)
   std::map<Key, std::shared_ptr<OwnedShard>> shards_;
+  std::map<Key, std::shared_ptr<ShardMetrics>> shard_metrics_;  // guarded by mu_
 };
 
 }  // namespace tidewater::cluster

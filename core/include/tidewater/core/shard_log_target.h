@@ -95,6 +95,9 @@ class ReplicatedCommitLog {
   // append's outcome was unknown, or marked for recovery, applies what its log holds and
   // is admitted again.
   virtual Status Recover(ShardLogTarget& engine) = 0;
+  // Ok while every shard this node should serve takes writes; else why not (tidewaterd's
+  // /healthz answers 503 with it).
+  virtual Status Health() = 0;
 };
 
 }  // namespace tidewater

@@ -145,8 +145,9 @@ struct ServerOptions {
   std::string encryption_key_file;
   std::string encryption_key_command;
   // Cluster mode (docs/CLUSTER.md): the engine the server opens commits through this log
-  // (EngineOptions::replicated_log). Not owned; must outlive the server. Shards are not
-  // split automatically then. Unused with `engine`.
+  // (EngineOptions::replicated_log), and GET /healthz answers 503 while the log's Health is
+  // not ok. Not owned; must outlive the server. Shards are not split automatically then.
+  // Unused with `engine`.
   ReplicatedCommitLog* replicated_log = nullptr;
 };
 
