@@ -240,9 +240,9 @@ Status ClusterCommitLog::Recover(ShardLogTarget& engine) {
   }
   // In parallel, as at OpenTable: each waits about a round trip for its producer's id.
   std::vector<std::future<Status>> recoveries;
-  for (const auto& [key, owned] : failed) {
-    recoveries.push_back(std::async(std::launch::async, [this, &engine, &key, &owned] {
-      return RecoverShard(engine, key, *owned);
+  for (const auto& shard : failed) {
+    recoveries.push_back(std::async(std::launch::async, [this, &engine, &shard] {
+      return RecoverShard(engine, shard.first, *shard.second);
     }));
   }
   Status first_error;
