@@ -31,8 +31,7 @@ class ReplicatedWriteAheadLog final : public WriteAheadLog {
     if (manifest.empty()) return local_->Commit(batch, manifest);  // local state only
     // One ShardCommit per shard, its changes in commit order.
     std::vector<ShardCommit> commits;
-    std::vector<std::pair<uint64_t, uint32_t>> shards;    // (table id, shard) of each commit
-    std::vector<std::pair<TableName, ShardIndex>> names;  // and its table's name
+    std::vector<std::pair<uint64_t, uint32_t>> shards;  // (table id, shard) of each commit
     std::map<std::pair<uint64_t, uint32_t>, size_t> index;
     for (ManifestEntry& entry : manifest) {
       const auto key = std::pair(entry.table_id, entry.shard);
@@ -40,7 +39,6 @@ class ReplicatedWriteAheadLog final : public WriteAheadLog {
       if (fresh) {
         commits.push_back({TableName(entry.table), ShardIndex(entry.shard), {}});
         shards.push_back(key);
-        names.emplace_back(TableName(entry.table), ShardIndex(entry.shard));
       }
       commits[it->second].changes.push_back(std::move(entry.change));
     }
@@ -57,7 +55,10 @@ class ReplicatedWriteAheadLog final : public WriteAheadLog {
     TW_FAILURE_POINT("cluster.after_append");
     Status written = local_->Commit(batch, manifest);
     if (!written.ok()) {
-      for (const auto& [table, shard] : names) log_.MarkForRecovery(table, shard);
+      // Each entry still names its shard (only its change was moved into the log).
+      for (const ManifestEntry& entry : manifest) {
+        log_.MarkForRecovery(TableName(entry.table), ShardIndex(entry.shard));
+      }
     }
     return written;
   }
