@@ -20,7 +20,7 @@ TIDEWATER_PACKAGES=(
   librocksdb-dev librdkafka-dev libprotobuf-dev protobuf-compiler prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libboost-system-dev rapidjson-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
-  libssl-dev openssl libpq-dev zlib1g-dev libzstd-dev zstd
+  libssl-dev openssl libpq-dev zlib1g-dev libzstd-dev zstd ccache
   awscli python3-boto3 python3-yaml kcat postgresql curl prometheus prometheus-node-exporter
   chromium chromium-driver python3-selenium
   nodejs npm
@@ -97,6 +97,19 @@ install_aws_sdk_js() {
     >/dev/null || die "npm install ${missing[*]} failed"
 }
 
+# CMake options that compile through ccache, so a fresh clone on a machine that built the same
+# sources before (CI, a second checkout) reuses the objects: paths are hashed relative to the
+# clone (CCACHE_BASEDIR, CCACHE_NOHASHDIR), and a precompiled header is trusted by content
+# (CCACHE_SLOPPINESS). The settings travel in the launcher, so `cmake --build` run by hand in
+# the build directory caches the same way.
+compiler_cache_options() {
+  command -v ccache >/dev/null || return 0
+  local launcher="env;CCACHE_BASEDIR=$REPO_ROOT;CCACHE_NOHASHDIR=true;CCACHE_MAXSIZE=12G"
+  launcher+=";CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+  launcher+=";ccache"
+  printf '%s\n' "-DCMAKE_CXX_COMPILER_LAUNCHER=$launcher" "-DCMAKE_C_COMPILER_LAUNCHER=$launcher"
+}
+
 build() {
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     log "configuring $BUILD_DIR ($BUILD_TYPE)"
@@ -104,6 +117,7 @@ build() {
     case "$BUILD_TYPE" in Asan | Tsan) options+=(-DCMAKE_CXX_COMPILER=clang++) ;; esac
     # Benchmarks measure nothing under a sanitizer; the Asan build only runs the tests.
     [ "$BUILD_TYPE" = Asan ] && options+=(-DTIDEWATER_BENCHMARKS=OFF)
+    mapfile -t -O "${#options[@]}" options < <(compiler_cache_options)
     cmake -S "$REPO_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
       "${options[@]}" >/dev/null || die "cmake configure failed"
   fi

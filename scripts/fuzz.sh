@@ -7,8 +7,9 @@ install_packages
 FUZZ_DIR="${FUZZ_DIR:-$REPO_ROOT/build-fuzz}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 if [ ! -f "$FUZZ_DIR/build.ninja" ]; then
+  mapfile -t cache_options < <(compiler_cache_options)
   CXX=clang++ cmake -S "$REPO_ROOT" -B "$FUZZ_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DTIDEWATER_FUZZ=ON >/dev/null || die "cmake configure (fuzz) failed"
+    -DTIDEWATER_FUZZ=ON "${cache_options[@]}" >/dev/null || die "cmake configure (fuzz) failed"
 fi
 targets=()
 for source in "$REPO_ROOT"/tests/fuzz/*_fuzz.cc; do targets+=("$(basename "$source" .cc)"); done

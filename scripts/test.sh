@@ -16,6 +16,6 @@ if [ "$BUILD_TYPE" = Tsan ]; then
 fi
 ctest_args=()
 [ -n "${CTEST_ARGS:-}" ] && read -r -a ctest_args <<<"$CTEST_ARGS"
-log "running tests in $BUILD_DIR"
+log "running tests in $BUILD_DIR (installed and built in ${SECONDS}s)"
 cd "$BUILD_DIR"
 ctest --output-on-failure -j"${TEST_JOBS:-$(nproc)}" --timeout 900 "${ctest_args[@]}"
