@@ -95,21 +95,32 @@ std::shared_ptr<ClusterCommitLog::OwnedShard> ClusterCommitLog::Find(const Table
   return it == shards_.end() ? nullptr : it->second;
 }
 
-Status ClusterCommitLog::Admit(const TableName& table, ShardIndex shard) {
-  std::shared_ptr<OwnedShard> owned = Find(table, shard);
+Status ClusterCommitLog::Serving(const OwnedShard* owned, const TableName& table,
+                                 ShardIndex shard) const {
   if (owned == nullptr) {
     return Status::Unavailable(ShardName(table, shard) + " is not served by node " +
                                options_.node_id);
   }
   if (owned->lost.load(std::memory_order_acquire)) {
+    // Its copy here stopped at the other node's take-over.
     return Status::Unavailable(ShardName(table, shard) + " was taken over by another node; node " +
-                               options_.node_id + " takes its writes again once restarted");
+                               options_.node_id + " serves it again only once restarted");
   }
+  return Status::Ok();
+}
+
+Status ClusterCommitLog::Admit(const TableName& table, ShardIndex shard) {
+  std::shared_ptr<OwnedShard> owned = Find(table, shard);
+  TW_RETURN_IF_ERROR(Serving(owned.get(), table, shard));
   if (owned->failed.load(std::memory_order_acquire)) {
     return Status::Unavailable(ShardName(table, shard) +
                                " is recovering from a write whose outcome is unknown");
   }
   return Status::Ok();
+}
+
+Status ClusterCommitLog::AdmitRead(const TableName& table, ShardIndex shard) {
+  return Serving(Find(table, shard).get(), table, shard);
 }
 
 Status ClusterCommitLog::Append(std::vector<ShardCommit> commits,

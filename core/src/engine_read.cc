@@ -75,8 +75,11 @@ Result<ShardIndex> EngineImpl::ShardForKey(const std::string& table_name, const 
 Result<std::optional<Item>> EngineImpl::GetItem(const std::string& table_name, const Item& key) {
   TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
   TW_RETURN_IF_ERROR(ValidateKeyItem(table->key_schema(), key));
+  const std::string item_key = EncodedKey(table->key_schema(), key);
+  TW_RETURN_IF_ERROR(
+      AdmitReplicatedRead(*table, ShardIndex(table->ShardFor(keycodec::ReadHash(item_key)))));
   std::string value;
-  rocksdb::Status s = db_->Get({}, table->items(), EncodedKey(table->key_schema(), key), &value);
+  rocksdb::Status s = db_->Get({}, table->items(), item_key, &value);
   if (s.IsNotFound()) return std::optional<Item>();
   if (!s.ok()) return Status::IOError("storage: " + s.ToString());
   return DecodeStored(value);
@@ -88,6 +91,8 @@ Result<std::shared_ptr<const Item>> EngineImpl::ReadItem(const std::string& tabl
   TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
   TW_RETURN_IF_ERROR(ValidateKeyItem(table->key_schema(), key));
   const std::string item_key = EncodedKey(table->key_schema(), key);
+  TW_RETURN_IF_ERROR(
+      AdmitReplicatedRead(*table, ShardIndex(table->ShardFor(keycodec::ReadHash(item_key)))));
   const bool cached = cache_ != nullptr && consistency == ReadConsistency::kEventual;
   const uint32_t column_family = table->items()->GetID();
   uint64_t fill_token = 0;
@@ -154,7 +159,13 @@ Result<ItemPage> EngineImpl::Query(const QueryRequest& request) {
   }
   // Ranges end at the successor of a prefix: an index entry's key goes on past its index
   // key (with the item key), a table item's key does not.
-  std::string prefix = source.prefix + keycodec::EncodeItemKey(request.partition_key, nullptr);
+  const std::string partition = keycodec::EncodeItemKey(request.partition_key, nullptr);
+  // The table's partition lives in one shard; an index's entries may come from any.
+  TW_RETURN_IF_ERROR(AdmitReplicatedRead(
+      *table, source.index == nullptr
+                  ? std::optional(ShardIndex(table->ShardFor(keycodec::ReadHash(partition))))
+                  : std::nullopt));
+  std::string prefix = source.prefix + partition;
   std::string begin = prefix;
   std::string end = PrefixSuccessor(prefix);
   using Op = SortKeyCondition::Op;
@@ -232,6 +243,7 @@ Result<ItemPage> EngineImpl::Scan(const ScanRequest& request) {
         std::to_string(request.segment) +
         " is not less than TotalSegments: " + std::to_string(request.total_segments));
   }
+  TW_RETURN_IF_ERROR(AdmitReplicatedRead(*table, std::nullopt));
   std::string begin = source.prefix;
   keycodec::AppendHash(keycodec::RangeBegin(request.segment, request.total_segments), &begin);
   std::string end;

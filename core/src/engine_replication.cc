@@ -115,6 +115,12 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
   // Lock every target shard, in order, each drained of queued groups (as TransactWrite).
   std::optional<LockedShards> locked;
   LockTargetShards(*pipeline_, targets, locked, [&](size_t i) { return !duplicate(i); });
+  // Cluster mode: every shard the batch writes must be one this node serves now; otherwise
+  // ServiceUnavailable (retried by the replicator) before anything is prepared.
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (!duplicate(i))
+      TW_RETURN_IF_ERROR(AdmitReplicatedWrite(*table, ShardIndex(targets[i].shard)));
+  }
 
   const auto config = table->config();
   const WriteOrigin origin{v1::REPLICATION};

@@ -178,4 +178,14 @@ Status EngineImpl::AdmitReplicatedWrite(const TableState& table, ShardIndex shar
   return options_.replicated_log->Admit(TableName(table.name()), shard);
 }
 
+Status EngineImpl::AdmitReplicatedRead(const TableState& table, std::optional<ShardIndex> shard) {
+  if (options_.replicated_log == nullptr) return Status::Ok();
+  const TableName name(table.name());
+  if (shard) return options_.replicated_log->AdmitRead(name, *shard);
+  for (uint32_t index = 0; index < table.shard_count(); ++index) {
+    TW_RETURN_IF_ERROR(options_.replicated_log->AdmitRead(name, ShardIndex(index)));
+  }
+  return Status::Ok();
+}
+
 }  // namespace tidewater

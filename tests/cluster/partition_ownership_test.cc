@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -169,7 +170,18 @@ TEST_F(PartitionOwnershipTest, LeavingMemberHandsOffBeforeTheNextOwnerStarts) {
   const auto a_owned = a->Owned();
 
   a.reset();  // leaves the group
-  ASSERT_TRUE(WaitFor([&] { return b->Owned().size() == kPartitions; }, kSettle));
+  // Owned() counts a partition before the listener's Assigned has been recorded: wait for
+  // the records of "b" taking every partition "a" had.
+  const auto b_took_them = [&] {
+    std::set<PartitionRef> taken;
+    for (const auto& event : history_.Events()) {
+      if (event.node == "b" && event.kind == History::Event::kAssigned) {
+        taken.insert(event.partition);
+      }
+    }
+    return std::includes(taken.begin(), taken.end(), a_owned.begin(), a_owned.end());
+  };
+  ASSERT_TRUE(WaitFor([&] { return b->Owned().size() == kPartitions && b_took_them(); }, kSettle));
 
   const auto events = history_.Events();
   EXPECT_EQ(FirstOverlap(events), "");

@@ -539,6 +539,26 @@ class ZombieTest(ClusterTestCase):
         with self.assertRaises(ClientError) as refusal:
             first.ddb.put_item(TableName="events", Item={"pk": {"S": "zombie-late"}})
         self.assertIn(error_code(refusal.exception), {"InternalServerError", "ServiceUnavailable"})
+        # Nor does it answer reads of them: its copy stopped at the take-over (second-2..5
+        # are not in it), so strong and eventually consistent reads alike would be stale.
+        reads = {
+            "strong GetItem": lambda: first.ddb.get_item(
+                TableName="events", Key={"pk": {"S": "second-5"}}, ConsistentRead=True),
+            "eventual GetItem": lambda: first.ddb.get_item(
+                TableName="events", Key={"pk": {"S": "second-5"}}),
+            "Query": lambda: first.ddb.query(
+                TableName="events", KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": "second-5"}}),
+            "Scan": lambda: first.ddb.scan(TableName="events"),
+            "BatchGetItem": lambda: first.ddb.batch_get_item(
+                RequestItems={"events": {"Keys": [{"pk": {"S": "second-5"}}]}}),
+            "TransactGetItems": lambda: first.ddb.transact_get_items(
+                TransactItems=[{"Get": {"TableName": "events", "Key": {"pk": {"S": "second-5"}}}}]),
+        }
+        for name, read in reads.items():
+            with self.assertRaises(ClientError, msg=name) as refusal:
+                read()
+            self.assertEqual(error_code(refusal.exception), "ServiceUnavailable", name)
 
 
 class BadStartTest(ClusterTestCase):

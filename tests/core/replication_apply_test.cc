@@ -11,6 +11,7 @@
 #include "support/test_engine.h"
 #include "tidewater/core/engine.h"
 #include "tidewater/core/record_codec.h"
+#include "tidewater/core/shard_log_target.h"
 
 namespace tidewater {
 namespace {
@@ -384,6 +385,70 @@ TEST_F(ReplicationApplyTest, ChangesOfOneSourceShardMaySpreadOverTargetShards) {
   std::set<uint32_t> shards;
   for (const auto& record : AllRecords(*engine_)) shards.insert(record.shard());
   EXPECT_EQ(shards.size(), 4u);
+}
+
+// Cluster mode's admission without Kafka: a replicated log that serves shard 0 only (until
+// told to serve all) and keeps nothing, each commit being "in its log" at once.
+class ShardZeroLog final : public ReplicatedCommitLog {
+ public:
+  Status Append(std::vector<ShardCommit> commits, std::vector<std::string>& positions) override {
+    appended += commits.size();
+    positions.assign(commits.size(), std::string());
+    return Status::Ok();
+  }
+  Status Admit(const TableName& table, ShardIndex shard) override {
+    if (serve_all || shard.value() == 0) return Status::Ok();
+    return Status::Unavailable(table.value() + " shard " + std::to_string(shard.value()) +
+                               " is served by another node");
+  }
+  Status AdmitRead(const TableName&, ShardIndex) override { return Status::Ok(); }
+  Status OpenTable(ShardLogTarget&, const TableName&, uint64_t, uint32_t) override {
+    return Status::Ok();
+  }
+  void CloseTable(const TableName&) override {}
+  void MarkForRecovery(const TableName&, ShardIndex) override {}
+  Status Recover(ShardLogTarget&) override { return Status::Ok(); }
+  Status Health() override { return Status::Ok(); }
+
+  std::atomic<bool> serve_all{false};
+  std::atomic<size_t> appended{0};
+};
+
+// A replicator's batch reaching a cluster node is admitted shard by shard, like a user's
+// write: one shard served elsewhere refuses the whole batch (ServiceUnavailable, which the
+// replicator retries) before anything is appended, applied or checkpointed.
+TEST(ReplicationClusterModeTest, ABatchTouchingAShardServedElsewhereIsRefusedWhole) {
+  TempDir dir;
+  ManualClock clock;
+  ShardZeroLog log;
+  EngineOptions options = testing::TestEngineOptions(dir.path(), &clock);
+  options.region = "eu-test-1";
+  options.replicated_log = &log;
+  auto opened = Engine::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Engine& engine = **opened;
+  CreateGlobalTable(engine, 2);
+
+  const uint64_t t = static_cast<uint64_t>(clock.NowMicros() + 10);
+  std::vector<ChangeRecord> changes;
+  for (int i = 0; i < 20; ++i) {  // over both shards (all 20 in one: odds 2^-19)
+    changes.push_back(FromLog(PutChange(Row("k" + std::to_string(i), "v"), t + i, "us-test-1"), 0,
+                              static_cast<uint64_t>(i + 1)));
+  }
+  const ReplicationBatch batch{TableName(kTable), "us-test-1", changes,
+                               ReplicationCheckpoint{ShardIndex(0), SequenceNumber(21)}};
+  auto refused = engine.ApplyReplicationBatch(batch);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kServiceUnavailable) << refused.status().ToString();
+  EXPECT_EQ(log.appended.load(), 0u);
+  EXPECT_TRUE(AllItems(engine).empty());
+  EXPECT_TRUE(engine.LoadReplicationCheckpoints(TableName(kTable), "us-test-1")->empty());
+
+  log.serve_all = true;  // the retry, once this node serves both shards
+  auto applied = engine.ApplyReplicationBatch(batch);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(applied->applied, 20u);
+  EXPECT_EQ(AllItems(engine).size(), 20u);
 }
 
 // Replication and local writers on the same keys, with group commit (fsync): the log stays

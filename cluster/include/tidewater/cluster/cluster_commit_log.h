@@ -67,6 +67,8 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   Status Append(std::vector<ShardCommit> commits, std::vector<std::string>& positions) override;
   // Ok for a shard taken over whose last append did not fail; else ServiceUnavailable.
   Status Admit(const TableName& table, ShardIndex shard) override;
+  // Ok for a shard taken over (recovering included); ServiceUnavailable once it is lost.
+  Status AdmitRead(const TableName& table, ShardIndex shard) override;
   // Checks that the table's topic has a partition per shard (creating it if the brokers
   // allow), then takes every shard over.
   Status OpenTable(ShardLogTarget& engine, const TableName& table, uint64_t table_id,
@@ -95,6 +97,8 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   using Key = std::pair<std::string, uint32_t>;  // table name, shard
 
   std::shared_ptr<OwnedShard> Find(const TableName& table, ShardIndex shard);
+  // Ok when `owned` (Find's answer) is a shard this node serves: taken over and not lost.
+  Status Serving(const OwnedShard* owned, const TableName& table, ShardIndex shard) const;
   Result<std::unique_ptr<ShardFollower>> OpenFollower(ShardLogTarget& engine,
                                                       const TableName& table, uint64_t table_id,
                                                       ShardIndex shard);

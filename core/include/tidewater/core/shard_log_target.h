@@ -81,6 +81,11 @@ class ReplicatedCommitLog {
   // lock before a write to it is prepared; an error (ServiceUnavailable: retry, perhaps on
   // another node) refuses the write with nothing done.
   virtual Status Admit(const TableName& table, ShardIndex shard) = 0;
+  // Whether this node's copy of `shard` of `table` may answer reads: Ok while it follows
+  // the shard's log (served or recovering here). An error (ServiceUnavailable) once
+  // another node took the shard over: the copy here stopped at that take-over and would
+  // answer stale.
+  virtual Status AdmitRead(const TableName& table, ShardIndex shard) = 0;
   // `table` (id `table_id`, shards 0..shards-1) is open on `engine`, at its start or just
   // created. An error means its shards cannot be served: a table being created is then
   // deleted again and CreateTable fails with it; at start, the engine does not open.
