@@ -181,9 +181,10 @@ class EngineImpl final : public Engine {
   // Under the shard's commit lock, before a user write is prepared: whether this node may
   // commit to it (ReplicatedCommitLog::Admit); Ok in the embedded default.
   Status AdmitReplicatedWrite(const TableState& table, ShardIndex shard);
-  // Before a read of `shard` (none: of every shard of the table) is served: whether this
-  // node's copy may answer it (ReplicatedCommitLog::AdmitRead); Ok in the embedded default.
-  Status AdmitReplicatedRead(const TableState& table, std::optional<ShardIndex> shard);
+  // Before a read is served: whether this node's copy of the shard holding `key` (an encoded
+  // item key or partition prefix; none: of every shard of the table) may answer it
+  // (ReplicatedCommitLog::AdmitRead). Ok in the embedded default, which computes nothing.
+  Status AdmitReplicatedRead(const TableState& table, std::optional<std::string_view> key);
 
   // One put, delete or update through its shard's ShardWriter (engine_write.cc).
   Result<WriteResult> WriteOne(Mutation mutation, const WriteOrigin& origin);

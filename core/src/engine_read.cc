@@ -76,8 +76,7 @@ Result<std::optional<Item>> EngineImpl::GetItem(const std::string& table_name, c
   TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
   TW_RETURN_IF_ERROR(ValidateKeyItem(table->key_schema(), key));
   const std::string item_key = EncodedKey(table->key_schema(), key);
-  TW_RETURN_IF_ERROR(
-      AdmitReplicatedRead(*table, ShardIndex(table->ShardFor(keycodec::ReadHash(item_key)))));
+  TW_RETURN_IF_ERROR(AdmitReplicatedRead(*table, item_key));
   std::string value;
   rocksdb::Status s = db_->Get({}, table->items(), item_key, &value);
   if (s.IsNotFound()) return std::optional<Item>();
@@ -91,8 +90,7 @@ Result<std::shared_ptr<const Item>> EngineImpl::ReadItem(const std::string& tabl
   TW_ASSIGN_OR_RETURN(TablePtr table, FindTable(table_name));
   TW_RETURN_IF_ERROR(ValidateKeyItem(table->key_schema(), key));
   const std::string item_key = EncodedKey(table->key_schema(), key);
-  TW_RETURN_IF_ERROR(
-      AdmitReplicatedRead(*table, ShardIndex(table->ShardFor(keycodec::ReadHash(item_key)))));
+  TW_RETURN_IF_ERROR(AdmitReplicatedRead(*table, item_key));
   const bool cached = cache_ != nullptr && consistency == ReadConsistency::kEventual;
   const uint32_t column_family = table->items()->GetID();
   uint64_t fill_token = 0;
@@ -162,9 +160,7 @@ Result<ItemPage> EngineImpl::Query(const QueryRequest& request) {
   const std::string partition = keycodec::EncodeItemKey(request.partition_key, nullptr);
   // The table's partition lives in one shard; an index's entries may come from any.
   TW_RETURN_IF_ERROR(AdmitReplicatedRead(
-      *table, source.index == nullptr
-                  ? std::optional(ShardIndex(table->ShardFor(keycodec::ReadHash(partition))))
-                  : std::nullopt));
+      *table, source.index == nullptr ? std::optional<std::string_view>(partition) : std::nullopt));
   std::string prefix = source.prefix + partition;
   std::string begin = prefix;
   std::string end = PrefixSuccessor(prefix);

@@ -118,8 +118,9 @@ Result<ReplicationApplyResult> EngineImpl::ApplyReplicationBatch(const Replicati
   // Cluster mode: every shard the batch writes must be one this node serves now; otherwise
   // ServiceUnavailable (retried by the replicator) before anything is prepared.
   for (size_t i = 0; i < targets.size(); ++i) {
-    if (!duplicate(i))
+    if (!duplicate(i)) {
       TW_RETURN_IF_ERROR(AdmitReplicatedWrite(*table, ShardIndex(targets[i].shard)));
+    }
   }
 
   const auto config = table->config();

@@ -4,6 +4,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 
 #include "commit_support.h"
@@ -178,10 +179,14 @@ Status EngineImpl::AdmitReplicatedWrite(const TableState& table, ShardIndex shar
   return options_.replicated_log->Admit(TableName(table.name()), shard);
 }
 
-Status EngineImpl::AdmitReplicatedRead(const TableState& table, std::optional<ShardIndex> shard) {
+Status EngineImpl::AdmitReplicatedRead(const TableState& table,
+                                       std::optional<std::string_view> key) {
   if (options_.replicated_log == nullptr) return Status::Ok();
   const TableName name(table.name());
-  if (shard) return options_.replicated_log->AdmitRead(name, *shard);
+  if (key) {
+    return options_.replicated_log->AdmitRead(name,
+                                              ShardIndex(table.ShardFor(keycodec::ReadHash(*key))));
+  }
   for (uint32_t index = 0; index < table.shard_count(); ++index) {
     TW_RETURN_IF_ERROR(options_.replicated_log->AdmitRead(name, ShardIndex(index)));
   }

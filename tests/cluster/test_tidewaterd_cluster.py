@@ -152,7 +152,9 @@ class Node:
     def get(self, path):
         """(HTTP status, body) of GET `path`."""
         try:
-            with urllib.request.urlopen(self.endpoint + path, timeout=10) as response:
+            # 30 s: the node's worker threads (one per core) may all be busy with writes that
+            # wait out their append (10 s) while Kafka has no leader; this request waits its turn.
+            with urllib.request.urlopen(self.endpoint + path, timeout=30) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
