@@ -13,7 +13,8 @@
 //              [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 //              [--encryption-key-file FILE | --encryption-key-command CMD]
 //              [--cluster-brokers HOST:PORT,... --cluster-name NAME --node-id ID
-//               [--advertise HOST:PORT]]
+//               [--advertise HOST:PORT] [--cluster-ownership group|every-shard]
+//               [--cluster-session-timeout-ms MS]]
 //
 // With --tls-cert and --tls-key, --listen speaks HTTPS only (TLS 1.2+, forward-secret AEAD
 // suites); --tls-client-ca also requires a client certificate signed by one of its CAs
@@ -45,9 +46,13 @@
 // With --cluster-brokers the node runs in cluster mode (docs/CLUSTER.md): every write is
 // appended to its shard's Kafka partition, acknowledged there and read back before it is
 // applied locally and answered, so a lost data directory loses nothing acknowledged. The
-// node takes every shard of every table over; ownership spread over several nodes is not
-// built yet. It refuses to start when the brokers do not answer, or when the data
-// directory belongs to another node or holds data written outside cluster mode.
+// nodes of a cluster share the shards through the owners' consumer group (--cluster-ownership
+// group, the default): a node silent for --cluster-session-timeout-ms loses its shards to
+// the others, and a node stopping hands its shards off first. With every-shard, the node
+// takes every shard over at start (a one-node cluster). Forwarding is not built yet: a
+// request for a shard another node serves gets ServiceUnavailable. It refuses to start when
+// the brokers do not answer, or when the data directory belongs to another node or holds
+// data written outside cluster mode.
 // Stops cleanly on SIGTERM or SIGINT (finishes in-flight requests, closes the engine).
 // Every acknowledged write is in the engine's write-ahead log before the answer is sent,
 // so a SIGKILL loses nothing acknowledged.
@@ -94,7 +99,9 @@ struct Flags {
   std::string cluster_brokers;
   std::string cluster_name;
   std::string node_id;
-  std::string advertise;                                        // empty: the --listen address
+  std::string advertise;                    // empty: the --listen address
+  std::string cluster_ownership = "group";  // "group", "every-shard"
+  int64_t cluster_session_timeout_ms = 10000;
   std::map<std::string, std::string> cluster_kafka_properties;  // config file only
 };
 
@@ -208,6 +215,15 @@ std::unique_ptr<tidewater::cluster::ClusterCommitLog> StartClusterMode(
       return nullptr;
     }
   }
+  if (flags.cluster_ownership != "group" && flags.cluster_ownership != "every-shard") {
+    *error =
+        "--cluster-ownership must be group or every-shard, not '" + flags.cluster_ownership + "'";
+    return nullptr;
+  }
+  if (flags.cluster_session_timeout_ms < 1000 || flags.cluster_session_timeout_ms > 300000) {
+    *error = "--cluster-session-timeout-ms must be from 1000 to 300000";
+    return nullptr;
+  }
   const std::string advertise = flags.advertise.empty() ? options.listen : flags.advertise;
   if (auto parsed = tidewater::server::ParseListenAddress(advertise); !parsed.ok()) {
     *error = "--advertise: " + parsed.status().message();
@@ -226,6 +242,9 @@ std::unique_ptr<tidewater::cluster::ClusterCommitLog> StartClusterMode(
   log.advertised = advertise;
   log.kafka_properties = flags.cluster_kafka_properties;
   log.registry = registry;
+  log.ownership = flags.cluster_ownership == "every-shard" ? cluster::ShardOwnership::kEveryShard
+                                                           : cluster::ShardOwnership::kGroup;
+  log.session_timeout = std::chrono::milliseconds(flags.cluster_session_timeout_ms);
   auto topics = cluster::ReadTopicPartitions({log.brokers, log.kafka_properties, log.timeout});
   if (!topics.ok()) {
     *error = "cluster mode: " + topics.status().message();
@@ -413,6 +432,15 @@ int main(int argc, char** argv) {
   auto* advertise_flag = app.add_option(
       "--advertise", flags.advertise,
       "Cluster mode: HOST:PORT other nodes and clients reach this node on (default: --listen)");
+  auto* cluster_ownership_flag =
+      app.add_option("--cluster-ownership", flags.cluster_ownership,
+                     "Cluster mode: group (the owners' consumer group shares the shards among "
+                     "the nodes) or every-shard (this node takes every shard over at start)")
+          ->check(CLI::IsMember({"group", "every-shard"}));
+  auto* cluster_session_timeout_flag =
+      app.add_option("--cluster-session-timeout-ms", flags.cluster_session_timeout_ms,
+                     "Cluster mode, group ownership: a node silent this long loses its shards")
+          ->check(CLI::Range(int64_t{1000}, int64_t{300000}));
   std::map<std::string, std::string> kafka_properties;  // config file only
   std::map<std::string, std::string> file_local_buckets;
   CLI11_PARSE(app, argc, argv);
@@ -512,6 +540,12 @@ int main(int argc, char** argv) {
     if (config->cluster_kafka_properties) {
       flags.cluster_kafka_properties = *config->cluster_kafka_properties;
     }
+    if (config->cluster_ownership && cluster_ownership_flag->count() == 0) {
+      flags.cluster_ownership = *config->cluster_ownership;
+    }
+    if (config->cluster_session_timeout_ms && cluster_session_timeout_flag->count() == 0) {
+      flags.cluster_session_timeout_ms = *config->cluster_session_timeout_ms;
+    }
   }
   if (std::string error; !ApplyAuthFlags(flags, &options, &error)) return Fail(error);
   store.path_style = flags.s3_path_style == "true";
@@ -575,6 +609,13 @@ int main(int argc, char** argv) {
   if (publish) options.extra_metrics.push_back(&kafka_metrics);
   auto server = tidewater::server::Server::Start(options);
   if (!server.ok()) return Fail(server.status().ToString());
+  if (cluster_log) {
+    // After the engine opened its tables: the group's assignments take their shards over.
+    if (tidewater::Status joined = cluster_log->JoinOwnersGroup(); !joined.ok()) {
+      (*server)->Shutdown();
+      return Fail("cluster mode: the owners' group: " + joined.message());
+    }
+  }
   std::unique_ptr<tidewater::connectors::KafkaPublisher> publisher;
   if (publish) {
     tidewater::connectors::KafkaPublisherOptions kafka;
@@ -599,6 +640,8 @@ int main(int argc, char** argv) {
   spdlog::info("event=stopping signal={}", received == SIGTERM ? "SIGTERM" : "SIGINT");
   // The publisher first: it saves its positions while the engine is open.
   if (publisher) publisher->Stop();
+  // The shards go to the other nodes before the engine closes (their appends in flight end).
+  if (cluster_log) cluster_log->LeaveOwnersGroup();
   (*server)->Shutdown();
   return 0;
 }

@@ -28,7 +28,126 @@ ClusterCommitLog::ClusterCommitLog(ClusterCommitLogOptions options)
       metrics_(std::make_unique<ClusterMetrics>(options_.registry != nullptr ? *options_.registry
                                                                              : *own_registry_)) {}
 
-ClusterCommitLog::~ClusterCommitLog() = default;
+// Forwards the group's changes to the log, on the group's thread.
+class ClusterCommitLog::GroupListener final : public OwnershipListener {
+ public:
+  explicit GroupListener(ClusterCommitLog& log) : log_(log) {}
+  void Assigned(const std::vector<PartitionRef>& partitions) override { log_.Assigned(partitions); }
+  void Revoked(const std::vector<PartitionRef>& partitions, bool lost) override {
+    log_.Revoked(partitions, lost);
+  }
+
+ private:
+  ClusterCommitLog& log_;
+};
+
+ClusterCommitLog::~ClusterCommitLog() { LeaveOwnersGroup(); }
+
+Status ClusterCommitLog::JoinOwnersGroup() {
+  if (options_.ownership != ShardOwnership::kGroup || ownership_ != nullptr) return Status::Ok();
+  OwnershipOptions group;
+  group.brokers = options_.brokers;
+  group.group_id = OwnersGroup(options_.cluster_name);
+  group.node_id = options_.node_id;
+  group.topics = {ShardLogTopicPattern(options_.cluster_name)};
+  group.kafka_properties = options_.kafka_properties;
+  group.session_timeout = options_.session_timeout;
+  listener_ = std::make_unique<GroupListener>(*this);
+  TW_ASSIGN_OR_RETURN(ownership_, PartitionOwnership::Join(std::move(group), *listener_));
+  spdlog::info("event=cluster_group_joined node={} group={}", options_.node_id,
+               OwnersGroup(options_.cluster_name));
+  return Status::Ok();
+}
+
+void ClusterCommitLog::LeaveOwnersGroup() {
+  // Leaving revokes everything this node owns: the listener hands it off.
+  ownership_.reset();
+}
+
+Status ClusterCommitLog::TakeOverAll(const OpenedTable& table,
+                                     const std::vector<uint32_t>& shards) {
+  std::vector<std::future<Status>> taken;
+  for (uint32_t shard : shards) {
+    taken.push_back(std::async(std::launch::async, [this, &table, shard] {
+      return TakeOver(*table.engine, table.table, table.table_id, ShardIndex(shard));
+    }));
+  }
+  Status first_error;
+  for (size_t i = 0; i < taken.size(); ++i) {
+    Status took = taken[i].get();
+    if (took.ok()) continue;
+    spdlog::warn("event=shard_takeover_failed table={} shard={} node={} error=\"{}\"",
+                 table.table.value(), shards[i], options_.node_id, took.message());
+    if (first_error.ok()) first_error = std::move(took);
+  }
+  return first_error;
+}
+
+void ClusterCommitLog::Assigned(const std::vector<PartitionRef>& partitions) {
+  std::lock_guard ownership(ownership_mu_);
+  std::map<std::string, std::vector<uint32_t>> to_take;  // by topic, of opened tables
+  for (const PartitionRef& partition : partitions) {
+    assigned_.insert(partition);
+    auto table = tables_by_topic_.find(partition.topic);
+    if (table == tables_by_topic_.end() || partition.partition < 0 ||
+        static_cast<uint32_t>(partition.partition) >= table->second.shards) {
+      continue;  // taken over once its table is opened (OpenTable)
+    }
+    to_take[partition.topic].push_back(static_cast<uint32_t>(partition.partition));
+  }
+  // A failed take-over stays assigned and unserved: Recover tries it again.
+  for (const auto& [topic, shards] : to_take) (void)TakeOverAll(tables_by_topic_.at(topic), shards);
+}
+
+void ClusterCommitLog::Revoked(const std::vector<PartitionRef>& partitions, bool lost) {
+  std::lock_guard ownership(ownership_mu_);
+  for (const PartitionRef& partition : partitions) {
+    assigned_.erase(partition);
+    auto table = tables_by_topic_.find(partition.topic);
+    if (table == tables_by_topic_.end() || partition.partition < 0) continue;
+    const Key key{table->second.table.value(), static_cast<uint32_t>(partition.partition)};
+    std::shared_ptr<OwnedShard> owned;
+    {
+      std::lock_guard lock(mu_);
+      auto it = shards_.find(key);
+      if (it == shards_.end()) continue;
+      owned = std::move(it->second);
+      shards_.erase(it);  // Admit refuses its writes from here on
+    }
+    // The append in flight finishes (acknowledged or failed) before the next owner starts
+    // its term; a later one finds the shard gone. With `lost`, the group already dropped
+    // this node: the log's fencing refuses what it would append.
+    std::lock_guard in_flight(owned->mu);
+    owned->metrics->SetRole(ClusterMetrics::Role::kLost);
+    spdlog::info("event=shard_handed_off table={} shard={} node={} session_lost={}", key.first,
+                 key.second, options_.node_id, lost);
+    metrics_->Lost();
+  }
+}
+
+std::vector<std::pair<ClusterCommitLog::OpenedTable, std::vector<uint32_t>>>
+ClusterCommitLog::UnservedAssignments() {
+  std::map<std::string, std::vector<uint32_t>> unserved;
+  {
+    std::lock_guard lock(mu_);
+    for (const PartitionRef& partition : assigned_) {
+      auto table = tables_by_topic_.find(partition.topic);
+      if (table == tables_by_topic_.end() || partition.partition < 0 ||
+          static_cast<uint32_t>(partition.partition) >= table->second.shards) {
+        continue;
+      }
+      const auto shard = static_cast<uint32_t>(partition.partition);
+      if (!shards_.contains({table->second.table.value(), shard})) {
+        unserved[partition.topic].push_back(shard);
+      }
+    }
+  }
+  std::vector<std::pair<OpenedTable, std::vector<uint32_t>>> result;
+  for (auto& [topic, shards] : unserved) {
+    result.emplace_back(tables_by_topic_.at(topic), std::move(shards));
+  }
+  return result;
+}
 
 std::shared_ptr<ShardMetrics> ClusterCommitLog::MetricsOf(const Key& key, uint64_t table_id) {
   std::shared_ptr<ShardMetrics>& metrics = shard_metrics_[key];
@@ -167,22 +286,25 @@ Status ClusterCommitLog::OpenTable(ShardLogTarget& engine, const TableName& tabl
   topic.needed_by = "cluster mode (the shard logs)";
   TW_RETURN_IF_ERROR(
       EnsureTopic({options_.brokers, options_.kafka_properties, options_.timeout}, topic));
-  // In parallel: a take-over waits about a round trip for its producer's id, then appends.
-  std::vector<std::future<Status>> taken;
+  std::lock_guard ownership(ownership_mu_);
+  const OpenedTable& opened = tables_by_topic_[topic.topic] =
+      OpenedTable{table, table_id, shards, &engine};
+  std::vector<uint32_t> to_take;
   for (uint32_t shard = 0; shard < shards; ++shard) {
-    taken.push_back(std::async(std::launch::async, [this, &engine, &table, table_id, shard] {
-      return TakeOver(engine, table, table_id, ShardIndex(shard));
-    }));
+    if (options_.ownership == ShardOwnership::kEveryShard ||
+        assigned_.contains(PartitionRef{topic.topic, static_cast<int32_t>(shard)})) {
+      to_take.push_back(shard);
+    }
   }
-  Status first_error;
-  for (std::future<Status>& result : taken) {
-    Status took = result.get();
-    if (!took.ok() && first_error.ok()) first_error = std::move(took);
-  }
-  return first_error;
+  Status took = TakeOverAll(opened, to_take);
+  // In the group a failed take-over is tried again (Recover); the table exists meanwhile.
+  return options_.ownership == ShardOwnership::kGroup ? Status::Ok() : took;
 }
 
 void ClusterCommitLog::CloseTable(const TableName& table) {
+  std::lock_guard ownership(ownership_mu_);
+  std::erase_if(tables_by_topic_,
+                [&](const auto& entry) { return entry.second.table.value() == table.value(); });
   std::lock_guard lock(mu_);
   const auto of_table = [&](const auto& entry) { return entry.first.first == table.value(); };
   std::erase_if(shards_, of_table);
@@ -241,7 +363,13 @@ Status ClusterCommitLog::RecoverShard(ShardLogTarget& engine, const Key& key, Ow
 }
 
 Status ClusterCommitLog::Recover(ShardLogTarget& engine) {
-  std::lock_guard recovering(recover_mu_);
+  std::lock_guard ownership(ownership_mu_);
+  Status first_error;
+  for (const auto& [table, shards] : UnservedAssignments()) {
+    if (Status took = TakeOverAll(table, shards); !took.ok() && first_error.ok()) {
+      first_error = std::move(took);
+    }
+  }
   std::vector<std::pair<Key, std::shared_ptr<OwnedShard>>> failed;
   {
     std::lock_guard lock(mu_);
@@ -256,7 +384,6 @@ Status ClusterCommitLog::Recover(ShardLogTarget& engine) {
       return RecoverShard(engine, shard.first, *shard.second);
     }));
   }
-  Status first_error;
   for (size_t i = 0; i < failed.size(); ++i) {
     const Key& key = failed[i].first;
     Status recovered = recoveries[i].get();

@@ -22,6 +22,20 @@ std::string ShardLogTopic(const std::string& cluster_name, uint64_t table_id) {
   return "tidewater." + cluster_name + ".t." + std::to_string(table_id) + ".g0";
 }
 
+std::string ShardLogTopicPattern(const std::string& cluster_name) {
+  // Cluster names are of [A-Za-z0-9._-] (ValidateClusterName): only '.' needs escaping.
+  std::string escaped;
+  for (char c : cluster_name) {
+    if (c == '.') escaped += '\\';
+    escaped += c;
+  }
+  return "^tidewater\\." + escaped + "\\.t\\..*";
+}
+
+std::string OwnersGroup(const std::string& cluster_name) {
+  return "tidewater." + cluster_name + ".owners";
+}
+
 Result<std::map<std::string, int32_t>> ReadTopicPartitions(const ClusterKafka& kafka) {
   TW_ASSIGN_OR_RETURN(KafkaHandle client, MetadataClient(kafka));
   const rd_kafka_metadata_t* metadata = nullptr;

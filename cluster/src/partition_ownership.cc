@@ -132,7 +132,9 @@ Result<std::unique_ptr<PartitionOwnership>> PartitionOwnership::Join(OwnershipOp
                       {"session.timeout.ms", session},
                       {"heartbeat.interval.ms", heartbeat},
                       {"enable.auto.commit", "false"},
-                      {"auto.offset.reset", "latest"}},
+                      {"auto.offset.reset", "latest"},
+                      // A pattern's new topics (a table created) join the assignment soon.
+                      {"topic.metadata.refresh.interval.ms", "2000"}},
                      [raw](rd_kafka_conf_t* conf) {
                        rd_kafka_conf_set_opaque(conf, raw);
                        rd_kafka_conf_set_rebalance_cb(conf, &Member::OnRebalance);

@@ -69,6 +69,10 @@ Result<ConfigFileValues> ParseConfigText(const std::string& yaml_text) {
       TW_RETURN_IF_ERROR(Read(value, key, &values.advertise));
     } else if (key == "cluster-kafka-properties") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.cluster_kafka_properties));
+    } else if (key == "cluster-ownership") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.cluster_ownership));
+    } else if (key == "cluster-session-timeout-ms") {
+      TW_RETURN_IF_ERROR(Read(value, key, &values.cluster_session_timeout_ms));
     } else if (key == "console") {
       TW_RETURN_IF_ERROR(Read(value, key, &values.console));
     } else if (key == "split-shard-bytes") {

@@ -6,7 +6,7 @@
 // incremental-export-min-window-seconds, auth, credentials-file, metrics-auth,
 // authorization, policy-file, audit-allowed, tls-cert, tls-key, tls-client-ca,
 // encryption-key-file, encryption-key-command, cluster-brokers, cluster-name, node-id,
-// advertise), plus
+// advertise, cluster-ownership, cluster-session-timeout-ms), plus
 // kafka-properties: a mapping of librdkafka properties passed to the Kafka publisher,
 // cluster-kafka-properties: the same for cluster mode's Kafka clients (TLS, SASL), and
 // s3-local-buckets: a mapping of bucket name to local directory (the flag --s3-local-bucket
@@ -42,6 +42,8 @@ struct ConfigFileValues {
   std::optional<std::string> node_id;
   std::optional<std::string> advertise;
   std::optional<std::map<std::string, std::string>> cluster_kafka_properties;
+  std::optional<std::string> cluster_ownership;  // "group", "every-shard" (checked by tidewaterd)
+  std::optional<int64_t> cluster_session_timeout_ms;
   std::optional<std::string> console;  // "on" or "off" (checked by tidewaterd)
   // Automatic shard splits (checked by tidewaterd: not negative).
   std::optional<double> split_shard_bytes;

@@ -33,13 +33,14 @@ import urllib.request
 
 import boto3
 import botocore.config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "cluster-test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "cluster-test-secret")
 REGION = "us-east-1"
 CLUSTER = "itest"
 SHARDS = 4  # CreateTable's default shard count
+SESSION_TIMEOUT_MS = 3000  # of the owners' group: a silent node loses its shards after this
 
 
 def shard_topic(table_id):
@@ -90,8 +91,9 @@ class Broker:
 class Node:
     """One tidewaterd process in cluster mode on a fixed port and data directory."""
 
-    def __init__(self, workdir, node_id, brokers, data_dir=None):
+    def __init__(self, workdir, node_id, brokers, data_dir=None, ownership="every-shard"):
         self.node_id = node_id
+        self.ownership = ownership
         self.brokers = brokers
         self.data_dir = data_dir or os.path.join(workdir, node_id)
         self.log_path = os.path.join(workdir, node_id + ".log")
@@ -109,7 +111,8 @@ class Node:
         return [os.environ["TIDEWATERD"], "--data-dir", self.data_dir,
                 "--listen", "127.0.0.1:%d" % self.port, "--region", REGION,
                 "--cluster-brokers", self.brokers, "--cluster-name", CLUSTER,
-                "--node-id", self.node_id]
+                "--node-id", self.node_id, "--cluster-ownership", self.ownership,
+                "--cluster-session-timeout-ms", str(SESSION_TIMEOUT_MS)]
 
     def start(self, failure_points=None, timeout=60):
         env = dict(os.environ)
@@ -223,10 +226,14 @@ def error_code(error):
 class Writers:
     """Threads writing through a node until stopped: each puts fresh keys (a key is written
     at most once, acknowledged or not) and adds 1 to its own counter item. What was
-    acknowledged and what was attempted is recorded, for the checks afterwards."""
+    acknowledged and what was attempted is recorded, for the checks afterwards.
 
-    def __init__(self, node, table, count):
-        self.node = node
+    Given several nodes, a write refused with nothing done (ServiceUnavailable: the shard is
+    another node's; or the connection refused) goes to the next node, as a client without
+    forwarding must; a write whose outcome is unknown is never sent again."""
+
+    def __init__(self, nodes, table, count):
+        self.nodes = nodes if isinstance(nodes, list) else [nodes]
         self.table = table
         self.count = count
         self.acknowledged_puts = set()
@@ -247,25 +254,34 @@ class Writers:
     def _write(self, writer, stop):
         config = botocore.config.Config(region_name=REGION, connect_timeout=2, read_timeout=15,
                                         retries={"total_max_attempts": 1, "mode": "standard"})
-        ddb = boto3.session.Session().client("dynamodb", endpoint_url=self.node.endpoint,
-                                              config=config)
+        session = boto3.session.Session()
+        clients = [session.client("dynamodb", endpoint_url=node.endpoint, config=config)
+                   for node in self.nodes]
         while not stop.is_set():
             if self.next_key[writer] % 2 == 0:
                 key = "w%d-%d" % (writer, self.next_key[writer])
                 self.attempted_puts.add(key)
-                call = lambda: ddb.put_item(TableName=self.table,
-                                            Item={"pk": {"S": key}, "v": {"S": "x" * 100}})
+                call = lambda ddb: ddb.put_item(TableName=self.table,
+                                                Item={"pk": {"S": key}, "v": {"S": "x" * 100}})
             else:
                 key = None
                 self.attempted_adds[writer] += 1
-                call = lambda: ddb.update_item(
+                call = lambda ddb: ddb.update_item(
                     TableName=self.table, Key={"pk": {"S": "counter-%d" % writer}},
                     UpdateExpression="ADD n :one",
                     ExpressionAttributeValues={":one": {"N": "1"}})
             self.next_key[writer] += 1
             started = time.monotonic()
             try:
-                call()
+                for attempt, ddb in enumerate(clients):
+                    try:
+                        call(ddb)
+                        break
+                    except (ClientError, EndpointConnectionError) as error:
+                        refused = isinstance(error, EndpointConnectionError) or \
+                            error_code(error) == "ServiceUnavailable"
+                        if not refused or attempt == len(clients) - 1:
+                            raise
                 if key is None:
                     self.acknowledged_adds[writer] += 1
                 else:
@@ -312,8 +328,8 @@ class ClusterTestCase(unittest.TestCase):
         self.broker = Broker(self.workdir, tables)
         return self.broker
 
-    def node(self, node_id, data_dir=None):
-        node = Node(self.workdir, node_id, self.broker.bootstraps, data_dir)
+    def node(self, node_id, data_dir=None, ownership="every-shard"):
+        node = Node(self.workdir, node_id, self.broker.bootstraps, data_dir, ownership)
         self.nodes.append(node)
         return node
 
@@ -563,6 +579,91 @@ class ZombieTest(ClusterTestCase):
             self.assertEqual(error_code(refusal.exception), "ServiceUnavailable", name)
 
 
+class GroupOwnershipTest(ClusterTestCase):
+    """Nodes with --cluster-ownership group share the shards through the owners' group."""
+
+    def owners(self, nodes):
+        """{node id: shards it serves}; a node that does not answer serves nothing."""
+        served = {}
+        for node in nodes:
+            try:
+                roles = node.shard_roles() if node.process.poll() is None else {}
+            except OSError:
+                roles = {}
+            served[node.node_id] = {shard for shard, role in roles.items() if role == "owner"}
+        return served
+
+    def wait_for_owners(self, nodes, expect, timeout=60):
+        """Until `expect(served)` holds for owners(nodes); returns the served shards."""
+        deadline = time.monotonic() + timeout
+        while True:
+            served = self.owners(nodes)
+            if expect(served):
+                return served
+            self.assertLess(time.monotonic(), deadline, served)
+            time.sleep(0.2)
+
+    def wait_for_writes(self, writers, count=50, timeout=60):
+        acknowledged = len(writers.acknowledged_puts)
+        deadline = time.monotonic() + timeout
+        while len(writers.acknowledged_puts) < acknowledged + count:
+            self.assertLess(time.monotonic(), deadline, "writes did not resume")
+            time.sleep(0.1)
+
+    def test_nodes_share_the_shards_fail_over_and_hand_off(self):
+        self.start_broker(tables=1)
+        a, b, c = (self.node(name, ownership="group") for name in ("n1", "n2", "n3"))
+        for node in (a, b, c):
+            node.start()
+        for node in (a, b, c):
+            create_stream_table(node, "events")  # table id 1 on each (no catalog topic yet)
+
+        def shared_by(*nodes):
+            """Every shard served by exactly one of `nodes`, and each of them serving some."""
+            def check(served):
+                shards = [shard for node in nodes for shard in served[node.node_id]]
+                return sorted(shards) == list(range(SHARDS)) and \
+                    all(served[node.node_id] for node in nodes)
+            return check
+
+        print("shared:", self.wait_for_owners([a, b, c], shared_by(a, b, c)))
+        # A node refuses a shard another serves: nothing is done, the client goes elsewhere.
+        writers = Writers([a, b, c], "events", count=3)
+        stop = threading.Event()
+        threads = writers.run_until(stop)
+        try:
+            self.wait_for_writes(writers)
+            # kill -9: the others take the dead node's shards once its session expires.
+            a.kill()
+            killed_at = time.monotonic()
+            self.wait_for_owners([b, c], shared_by(b, c))
+            print("failover after kill -9: %.1fs" % (time.monotonic() - killed_at))
+            self.wait_for_writes(writers)
+            # It comes back: the group gives it shards again, which it takes over from the
+            # logs the others appended to meanwhile.
+            a.start()
+            print("rejoined:", self.wait_for_owners([a, b, c], shared_by(a, b, c)))
+            self.wait_for_writes(writers)
+            # Graceful stops hand the shards off, until one node serves them all.
+            b.stop()
+            self.assertIn("event=shard_handed_off", b.log_tail(20000))
+            print("after n2 left:", self.wait_for_owners([a, c], shared_by(a, c)))
+            self.wait_for_writes(writers)
+            c.stop()
+            self.wait_for_owners([a], shared_by(a))
+            self.wait_for_writes(writers)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        print("errors seen by writers:", writers.errors)
+        self.assertLessEqual(set(writers.errors), {"InternalServerError", "ServiceUnavailable",
+                                                   "ReadTimeoutError", "ConnectionClosedError",
+                                                   "EndpointConnectionError"})
+        self.assertEqual(a.get("/healthz")[0], 200)
+        self.assert_writes_kept_and_rebuilt(a, writers)
+
+
 class BadStartTest(ClusterTestCase):
     def run_to_exit(self, node, extra=(), timeout=60):
         completed = subprocess.run(node.arguments() + list(extra), capture_output=True,
@@ -607,14 +708,31 @@ class BadStartTest(ClusterTestCase):
     def test_missing_and_malformed_flags(self):
         self.start_broker(tables=1)
         node = Node(self.workdir, "n1", self.broker.bootstraps)
-        arguments = node.arguments()
-        without_name = arguments[:arguments.index("--cluster-name")] + \
-            arguments[arguments.index("--cluster-name") + 2:]
+        def without(arguments, *flags):  # each flag and its value left out
+            for flag in flags:
+                at = arguments.index(flag)
+                arguments = arguments[:at] + arguments[at + 2:]
+            return arguments
+
+        without_name = without(node.arguments(), "--cluster-name")
         completed = subprocess.run(without_name, capture_output=True, text=True, timeout=60)
         self.assertNotEqual(completed.returncode, 0)
         self.assertIn("--cluster-name must be", completed.stdout + completed.stderr)
         bad_id = Node(self.workdir, "n 1", self.broker.bootstraps)
         self.assertIn("--node-id must be", self.run_to_exit(bad_id))
+        # The config file's keys are checked as the flags are.
+        config = os.path.join(self.workdir, "ownership.yaml")
+        from_file = without(node.arguments(), "--cluster-ownership",
+                            "--cluster-session-timeout-ms") + ["--config", config]
+        for text, message in [("cluster-ownership: everything",
+                               "--cluster-ownership must be group or every-shard"),
+                              ("cluster-session-timeout-ms: 10",
+                               "--cluster-session-timeout-ms must be from 1000")]:
+            with open(config, "w") as f:
+                f.write(text + "\n")
+            completed = subprocess.run(from_file, capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(completed.returncode, 0)
+            self.assertIn(message, completed.stdout + completed.stderr)
 
 
 class LimitsTest(ClusterTestCase):

@@ -11,11 +11,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "tidewater/cluster/cluster_topics.h"
+#include "tidewater/cluster/partition_ownership.h"
 #include "tidewater/cluster/shard_follower.h"
 #include "tidewater/core/shard_log_target.h"
 
@@ -28,13 +30,27 @@ namespace tidewater::cluster {
 class ClusterMetrics;
 class ShardMetrics;
 
+// Which shards a node takes over (docs/CLUSTER.md, "Ownership").
+enum class ShardOwnership {
+  // The owners' consumer group assigns each shard-log partition to one node; a node takes
+  // over what it is assigned and hands off what a rebalance or its leaving takes away.
+  kGroup,
+  // This node takes every shard of every table over when it opens the table, whoever owned
+  // it: a one-node cluster, or an operator moving every shard here. The logs' fencing keeps
+  // another node's later appends out, but two such nodes would take turns.
+  kEveryShard,
+};
+
 struct ClusterCommitLogOptions {
   std::string brokers;       // bootstrap.servers
   std::string cluster_name;  // names the topics (ShardLogTopic)
   std::string node_id;
   std::string advertised;  // HOST:PORT this node serves on
   std::map<std::string, std::string> kafka_properties;
-  std::chrono::milliseconds timeout{10000};  // of one append (produce and read back)
+  std::chrono::milliseconds timeout{10000};                // of one append (produce and read back)
+  ShardOwnership ownership = ShardOwnership::kEveryShard;  // tidewaterd's default is kGroup
+  // kGroup: a node silent this long loses its shards to the others.
+  std::chrono::milliseconds session_timeout{10000};
   // Where the node's cluster metrics go (served on /metrics); null: a private registry.
   // Not owned; must outlive the log.
   prometheus::Registry* registry = nullptr;
@@ -49,14 +65,24 @@ struct ClusterCommitLogOptions {
 // [Guarantees] A commit is acknowledged (Append ok) only once its entries are read back
 // valid in every shard's log. After an append whose outcome is unknown the shard refuses
 // writes (Admit) until it is taken over again (Recover), which applies what the log holds.
-// A shard another node took over is never taken back by Recover: only a restart (or, next,
-// the consumer group's assignment) takes it over again.
-// One node takes over every shard of every table the engine opens (OpenTable): ownership
-// through the consumer group (partition_ownership.h) is the next step.
+// A shard another node took over is never taken back by Recover: only a restart, or the
+// owners' group assigning it here again, takes it over again.
+// With ShardOwnership::kGroup a shard is served only while the group assigns its partition
+// to this node (JoinOwnersGroup); a hand-off waits for the shard's append in flight.
 class ClusterCommitLog final : public ReplicatedCommitLog {
  public:
   explicit ClusterCommitLog(ClusterCommitLogOptions options);
+  // Leaves the owners' group first (LeaveOwnersGroup).
   ~ClusterCommitLog() override;
+
+  // kGroup: joins the owners' group (tidewater.<cluster>.owners, over every shard-log
+  // topic of the cluster). Assigned shards of the tables opened so far, and of those opened
+  // later, are taken over as they come; a take-over that fails is tried again by Recover.
+  // Call once, after the engine has opened its tables. Errors: PartitionOwnership::Join's.
+  Status JoinOwnersGroup();
+  // Hands every shard off and leaves the group (a no-op when not joined). Call before the
+  // engine given to OpenTable is closed: the group's thread takes shards over on it.
+  void LeaveOwnersGroup();
 
   // Takes `table`'s `shard` over on `engine`: follows its log from the engine's stored
   // position, starts a term and applies everything valid before it. From then on this
@@ -83,6 +109,14 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   Status Health() override;
 
  private:
+  class GroupListener;
+  // A table the engine opened: what a later assignment of its partitions takes over.
+  struct OpenedTable {
+    TableName table;
+    uint64_t table_id = 0;
+    uint32_t shards = 0;
+    ShardLogTarget* engine = nullptr;
+  };
   struct OwnedShard {
     uint64_t table_id = 0;
     std::shared_ptr<ShardMetrics> metrics;  // the shard's series, kept across take-overs
@@ -108,6 +142,16 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
                  std::chrono::steady_clock::time_point started);
   // Brings the failed `owned` back: taken over again, or caught up and marked lost.
   Status RecoverShard(ShardLogTarget& engine, const Key& key, OwnedShard& owned);
+  // Takes `shards` of `table` over in parallel (each waits about a round trip for its
+  // producer's id, then appends). The first error, after trying them all. Requires
+  // ownership_mu_.
+  Status TakeOverAll(const OpenedTable& table, const std::vector<uint32_t>& shards);
+  // The group's changes (GroupListener). Each holds ownership_mu_.
+  void Assigned(const std::vector<PartitionRef>& partitions);
+  void Revoked(const std::vector<PartitionRef>& partitions, bool lost);
+  // Assigned shards of opened tables that this node does not serve: take-overs that failed.
+  // Requires ownership_mu_.
+  std::vector<std::pair<OpenedTable, std::vector<uint32_t>>> UnservedAssignments();
 
   // The shard's series for `table_id`, created on first use. Requires mu_.
   std::shared_ptr<ShardMetrics> MetricsOf(const Key& key, uint64_t table_id);
@@ -115,8 +159,13 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   const ClusterCommitLogOptions options_;
   std::unique_ptr<prometheus::Registry> own_registry_;  // when options_.registry is null
   std::unique_ptr<ClusterMetrics> metrics_;
-  std::mutex recover_mu_;  // one Recover at a time
-  std::mutex mu_;          // guards shards_ (the map; each shard has its own mutex)
+  // One take-over, hand-off or Recover at a time; taken before mu_.
+  std::mutex ownership_mu_;
+  std::map<std::string, OpenedTable> tables_by_topic_;  // guarded by ownership_mu_
+  std::set<PartitionRef> assigned_;                     // kGroup; guarded by ownership_mu_
+  std::unique_ptr<GroupListener> listener_;
+  std::unique_ptr<PartitionOwnership> ownership_;  // kGroup, once joined
+  std::mutex mu_;  // guards shards_ (the map; each shard has its own mutex)
   std::map<Key, std::shared_ptr<OwnedShard>> shards_;
   std::map<Key, std::shared_ptr<ShardMetrics>> shard_metrics_;  // guarded by mu_
 };

@@ -23,6 +23,10 @@ struct ClusterKafka {
 
 // The topic of a table's shard logs: one partition per shard.
 std::string ShardLogTopic(const std::string& cluster_name, uint64_t table_id);
+// A regular expression (librdkafka's '^' form) matching every ShardLogTopic of the cluster.
+std::string ShardLogTopicPattern(const std::string& cluster_name);
+// The consumer group whose assignment decides which node owns which shard.
+std::string OwnersGroup(const std::string& cluster_name);
 
 // Every topic the brokers know, with its partition count. Errors: Internal when the
 // brokers do not answer within the timeout (unreachable, wrong address, TLS or SASL
