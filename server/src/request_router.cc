@@ -241,7 +241,12 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   service_->metrics->RequestDone(operation_id, seconds);
-  if (response.http_status >= 500) {
+  if (response.http_status == 503) {
+    // Refused with nothing done, for the client to retry (in cluster mode: a shard served by
+    // another node, or recovering): routine, counted in the error metrics by type.
+    spdlog::debug("event=request_refused request_id={} operation={} error=\"{}\"",
+                  response.request_id, OperationName(operation_id), status.message());
+  } else if (response.http_status >= 500) {
     spdlog::error("event=internal_error request_id={} operation={} error=\"{}\"",
                   response.request_id, OperationName(operation_id), status.message());
   } else {

@@ -664,6 +664,65 @@ class GroupOwnershipTest(ClusterTestCase):
         self.assert_writes_kept_and_rebuilt(a, writers)
 
 
+    def test_a_paused_member_acknowledges_nothing_once_the_group_moved_its_shards(self):
+        self.start_broker(tables=1)
+        a, b = (self.node(name, ownership="group") for name in ("n1", "n2"))
+        for node in (a, b):
+            node.start()
+        for node in (a, b):
+            create_stream_table(node, "events")
+        served = self.wait_for_owners(
+            [a, b], lambda served: len(served["n1"]) == 2 and len(served["n2"]) == 2)
+        # A paused node's requests wait (the kernel accepts their connections), so the
+        # writers go to the other node first.
+        writers = Writers([b, a], "events", count=2)
+        stop = threading.Event()
+        threads = writers.run_until(stop)
+        try:
+            self.wait_for_writes(writers)
+            # Paused past its session: the group gives its shards to the other node.
+            a.signal(signal.SIGSTOP)
+            self.wait_for_owners([b], lambda served: len(served["n2"]) == SHARDS)
+            self.wait_for_writes(writers)
+            resumed_at = os.path.getsize(a.log_path)
+            a.signal(signal.SIGCONT)
+            # At once: it still believes it owns its old shards until its client learns of
+            # the lost session, and its appends there land after the new owner's term.
+            refused = {}
+            for i in range(20):
+                try:
+                    a.ddb.put_item(TableName="events", Item={"pk": {"S": "zombie-%d" % i}})
+                    # Only legitimate once it rejoined and took a shard over again.
+                    with open(a.log_path, "rb") as log:
+                        log.seek(resumed_at)
+                        self.assertIn(b"event=shard_taken_over", log.read(),
+                                      "the paused member acknowledged zombie-%d (owners "
+                                      "before: %s)" % (i, served))
+                    writers.attempted_puts.add("zombie-%d" % i)
+                    writers.acknowledged_puts.add("zombie-%d" % i)
+                    break
+                except ClientError as error:
+                    refused[error_code(error)] = refused.get(error_code(error), 0) + 1
+            print("the paused member's answers:", refused)
+            self.assertTrue(refused, "the paused member was not refused once")
+            # It learns of its lost session, rejoins and is given shards again.
+            self.wait_for_owners([a, b], lambda served: served["n1"] and served["n2"] and
+                                 len(served["n1"] | served["n2"]) == SHARDS)
+            self.wait_for_writes(writers)
+            b.stop()  # hands its shards to the node that was paused
+            self.wait_for_owners([a], lambda served: len(served["n1"]) == SHARDS)
+            self.wait_for_writes(writers)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        self.assertLessEqual(set(refused), {"InternalServerError", "ServiceUnavailable"})
+        items = scan_all(a, "events")
+        self.assertFalse({"zombie-%d" % i for i in range(sum(refused.values()))} & set(items),
+                         "a fenced write was applied")
+        self.assert_writes_kept_and_rebuilt(a, writers)
+
+
 class BadStartTest(ClusterTestCase):
     def run_to_exit(self, node, extra=(), timeout=60):
         completed = subprocess.run(node.arguments() + list(extra), capture_output=True,
