@@ -435,12 +435,17 @@ class KillNineTest(ClusterTestCase):
 class BrokerFaultTest(ClusterTestCase):
     # A write waits at most the shard log's append timeout (10 s) for Kafka, then fails.
     APPEND_TIMEOUT_SECONDS = 10
+    OWNERSHIP = "every-shard"
 
     def test_writes_fail_retriably_under_broker_faults_and_lose_nothing(self):
         broker = self.start_broker(tables=1)
-        node = self.node("n1")
+        node = self.node("n1", ownership=self.OWNERSHIP)
         node.start()
         create_stream_table(node, "events")
+        deadline = time.monotonic() + 60  # a group member waits for its first assignment
+        while node.shard_roles() != {shard: "owner" for shard in range(SHARDS)}:
+            self.assertLess(time.monotonic(), deadline, node.shard_roles())
+            time.sleep(0.2)
         writers = Writers(node, "events", count=3)
         stop = threading.Event()
         threads = writers.run_until(stop)
@@ -506,6 +511,12 @@ class BrokerFaultTest(ClusterTestCase):
         while len(writers.acknowledged_puts) < acknowledged + count:
             self.assertLess(time.monotonic(), deadline, "writes did not resume")
             time.sleep(0.1)
+
+
+class GroupMemberBrokerFaultTest(BrokerFaultTest):
+    """The same faults on a node that owns its shards through the owners' group, whose
+    coordinator is one of the brokers that fail."""
+    OWNERSHIP = "group"
 
 
 class ZombieTest(ClusterTestCase):
