@@ -118,6 +118,7 @@ void ClusterCommitLog::Revoked(const std::vector<PartitionRef>& partitions, bool
     // its term; a later one finds the shard gone. With `lost`, the group already dropped
     // this node: the log's fencing refuses what it would append.
     std::lock_guard in_flight(owned->mu);
+    owned->handed_off = true;
     owned->metrics->SetRole(ClusterMetrics::Role::kLost);
     spdlog::info("event=shard_handed_off table={} shard={} node={} session_lost={}", key.first,
                  key.second, options_.node_id, lost);
@@ -253,6 +254,10 @@ Status ClusterCommitLog::Append(std::vector<ShardCommit> commits,
                               options_.node_id);
     }
     std::lock_guard lock(owned->mu);
+    if (owned->handed_off) {
+      return Status::Internal(ShardName(commit.table, commit.shard) + " was handed off by node " +
+                              options_.node_id + " before this write reached its log");
+    }
     if (owned->failed.load(std::memory_order_acquire)) {
       return Status::Internal(ShardName(commit.table, commit.shard) +
                               ": an earlier write's outcome is unknown; the shard takes writes "

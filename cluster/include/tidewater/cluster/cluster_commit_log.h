@@ -127,6 +127,9 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
     // Another node started a newer term: this node applied the log up to it and no longer
     // takes writes to the shard.
     std::atomic<bool> lost{false};
+    // The group took the shard away (set under `mu`): an append that found the shard
+    // before the hand-off and waited for `mu` appends nothing.
+    bool handed_off = false;
   };
   using Key = std::pair<std::string, uint32_t>;  // table name, shard
 
