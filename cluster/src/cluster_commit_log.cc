@@ -97,6 +97,7 @@ void ClusterCommitLog::Assigned(const std::vector<PartitionRef>& partitions) {
   }
   // A failed take-over stays assigned and unserved: Recover tries it again.
   for (const auto& [topic, shards] : to_take) (void)TakeOverAll(tables_by_topic_.at(topic), shards);
+  NoteUnserved();
 }
 
 void ClusterCommitLog::Revoked(const std::vector<PartitionRef>& partitions, bool lost) {
@@ -124,6 +125,7 @@ void ClusterCommitLog::Revoked(const std::vector<PartitionRef>& partitions, bool
                  key.second, options_.node_id, lost);
     metrics_->Lost();
   }
+  NoteUnserved();
 }
 
 std::vector<std::pair<ClusterCommitLog::OpenedTable, std::vector<uint32_t>>>
@@ -148,6 +150,17 @@ ClusterCommitLog::UnservedAssignments() {
     result.emplace_back(tables_by_topic_.at(topic), std::move(shards));
   }
   return result;
+}
+
+void ClusterCommitLog::NoteUnserved() {
+  std::string names;
+  for (const auto& [table, shards] : UnservedAssignments()) {
+    for (uint32_t shard : shards) {
+      names += (names.empty() ? "" : ", ") + ShardName(table.table, ShardIndex(shard));
+    }
+  }
+  std::lock_guard lock(mu_);
+  unserved_ = std::move(names);
 }
 
 std::shared_ptr<ShardMetrics> ClusterCommitLog::MetricsOf(const Key& key, uint64_t table_id) {
@@ -302,6 +315,7 @@ Status ClusterCommitLog::OpenTable(ShardLogTarget& engine, const TableName& tabl
     }
   }
   Status took = TakeOverAll(opened, to_take);
+  NoteUnserved();
   // In the group a failed take-over is tried again (Recover); the table exists meanwhile.
   return options_.ownership == ShardOwnership::kGroup ? Status::Ok() : took;
 }
@@ -310,10 +324,13 @@ void ClusterCommitLog::CloseTable(const TableName& table) {
   std::lock_guard ownership(ownership_mu_);
   std::erase_if(tables_by_topic_,
                 [&](const auto& entry) { return entry.second.table.value() == table.value(); });
-  std::lock_guard lock(mu_);
-  const auto of_table = [&](const auto& entry) { return entry.first.first == table.value(); };
-  std::erase_if(shards_, of_table);
-  std::erase_if(shard_metrics_, of_table);
+  {
+    std::lock_guard lock(mu_);
+    const auto of_table = [&](const auto& entry) { return entry.first.first == table.value(); };
+    std::erase_if(shards_, of_table);
+    std::erase_if(shard_metrics_, of_table);
+  }
+  NoteUnserved();
 }
 
 void ClusterCommitLog::MarkForRecovery(const TableName& table, ShardIndex shard) {
@@ -325,6 +342,7 @@ void ClusterCommitLog::MarkForRecovery(const TableName& table, ShardIndex shard)
 
 Status ClusterCommitLog::Health() {
   std::string recovering;
+  std::string unserved;
   {
     std::lock_guard lock(mu_);
     for (const auto& [key, owned] : shards_) {
@@ -332,9 +350,16 @@ Status ClusterCommitLog::Health() {
       recovering += (recovering.empty() ? "" : ", ") +
                     ShardName(TableName(key.first), ShardIndex(key.second));
     }
+    unserved = unserved_;
   }
-  if (recovering.empty()) return Status::Ok();
-  return Status::Unavailable("recovering from writes whose outcome is unknown: " + recovering);
+  std::string problems;
+  if (!recovering.empty())
+    problems = "recovering from writes whose outcome is unknown: " + recovering;
+  if (!unserved.empty()) {
+    problems += (problems.empty() ? "" : "; ") +
+                std::string("assigned by the group, the take-over failed (retried): ") + unserved;
+  }
+  return problems.empty() ? Status::Ok() : Status::Unavailable(problems);
 }
 
 Status ClusterCommitLog::RecoverShard(ShardLogTarget& engine, const Key& key, OwnedShard& owned) {
@@ -398,6 +423,7 @@ Status ClusterCommitLog::Recover(ShardLogTarget& engine) {
       if (first_error.ok()) first_error = recovered;
     }
   }
+  NoteUnserved();
   return first_error;
 }
 

@@ -54,10 +54,12 @@ struct Node {
   }
 };
 
-std::unique_ptr<Node> JoinNode(const std::string& brokers, const std::string& dir,
-                               const std::string& node_id) {
+std::unique_ptr<Node> JoinNode(
+    const std::string& brokers, const std::string& dir, const std::string& node_id,
+    std::chrono::milliseconds append_timeout = std::chrono::seconds(10)) {
   auto node = std::make_unique<Node>();
   ClusterCommitLogOptions options{brokers, kCluster, node_id, "127.0.0.1:8000", {}};
+  options.timeout = append_timeout;
   options.ownership = ShardOwnership::kGroup;
   options.session_timeout = std::chrono::milliseconds(3000);
   node->log = std::make_unique<ClusterCommitLog>(std::move(options));
@@ -181,6 +183,32 @@ TEST(ClusterGroupOwnershipTest, NodesShareTheShardsAndHandOffsLoseNothing) {
   EXPECT_EQ(in_stream, stored);
   std::cout << "acknowledged " << writers.acknowledged().size() << " of "
             << writers.attempted().size() << " puts\n";
+}
+
+TEST(ClusterGroupOwnershipTest, HealthSaysUnavailableWhileAnAssignedShardIsNotTakenOver) {
+  MockKafkaCluster kafka(3);
+  const std::string topic = ShardLogTopic(kCluster, 1);
+  kafka.CreateTopic(topic, kShards);
+  // Shard 0's partition has no leader: its take-over cannot append its term.
+  rd_kafka_mock_partition_set_leader(kafka.mock(), topic.c_str(), 0, -1);
+  TempDir dir;
+  auto a = JoinNode(kafka.bootstraps(), dir.path() + "/a", "a", std::chrono::seconds(2));
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(WaitFor([&] { return a->Served() == std::set<uint32_t>{1, 2, 3}; }, kSettle));
+  ASSERT_TRUE(WaitFor([&] { return !a->log->Health().ok(); }, kSettle));
+  const Status health = a->log->Health();
+  EXPECT_EQ(health.code(), ErrorCode::kServiceUnavailable);
+  EXPECT_NE(health.message().find("shard 0 of tbl"), std::string::npos) << health.message();
+  // The partition gets a leader: the next recovery (every second in tidewaterd) takes the
+  // shard over, and the node is healthy.
+  rd_kafka_mock_partition_set_leader(kafka.mock(), topic.c_str(), 0, 1);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        (void)a->log->Recover(*a->engine);
+        return a->Served() == std::set<uint32_t>{0, 1, 2, 3};
+      },
+      kSettle));
+  EXPECT_TRUE(a->log->Health().ok()) << a->log->Health().ToString();
 }
 
 }  // namespace

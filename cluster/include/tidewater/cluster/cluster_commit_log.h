@@ -105,7 +105,8 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   // applies its log up to there, and refuses its writes from then on. The first error,
   // after trying them all.
   Status Recover(ShardLogTarget& engine) override;
-  // Unavailable, naming them, while shards are recovering; lost shards are another node's.
+  // Unavailable, naming them, while shards are recovering, or assigned by the group but not
+  // taken over yet (a failed take-over, retried by Recover); lost shards are another node's.
   Status Health() override;
 
  private:
@@ -155,6 +156,8 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   // Assigned shards of opened tables that this node does not serve: take-overs that failed.
   // Requires ownership_mu_.
   std::vector<std::pair<OpenedTable, std::vector<uint32_t>>> UnservedAssignments();
+  // Records UnservedAssignments for Health. Requires ownership_mu_.
+  void NoteUnserved();
 
   // The shard's series for `table_id`, created on first use. Requires mu_.
   std::shared_ptr<ShardMetrics> MetricsOf(const Key& key, uint64_t table_id);
@@ -171,6 +174,7 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   std::mutex mu_;  // guards shards_ (the map; each shard has its own mutex)
   std::map<Key, std::shared_ptr<OwnedShard>> shards_;
   std::map<Key, std::shared_ptr<ShardMetrics>> shard_metrics_;  // guarded by mu_
+  std::string unserved_;  // NoteUnserved's shard names; guarded by mu_
 };
 
 }  // namespace tidewater::cluster
