@@ -49,10 +49,11 @@
 // nodes of a cluster share the shards through the owners' consumer group (--cluster-ownership
 // group, the default): a node silent for --cluster-session-timeout-ms loses its shards to
 // the others, and a node stopping hands its shards off first. With every-shard, the node
-// takes every shard over at start (a one-node cluster). Forwarding is not built yet: a
-// request for a shard another node serves gets ServiceUnavailable. It refuses to start when
-// the brokers do not answer, or when the data directory belongs to another node or holds
-// data written outside cluster mode.
+// takes every shard over at start (a one-node cluster). With the group, take-overs are
+// announced on the topic tidewater.<cluster>.nodes, and an item request for shards another
+// node serves is forwarded to it (plain HTTP; off with --tls-cert). It refuses to start when
+// the brokers do not answer, the nodes topic is missing (group ownership), or the data
+// directory belongs to another node or holds data written outside cluster mode.
 // Stops cleanly on SIGTERM or SIGINT (finishes in-flight requests, closes the engine).
 // Every acknowledged write is in the engine's write-ahead log before the answer is sent,
 // so a SIGKILL loses nothing acknowledged.
@@ -188,9 +189,11 @@ bool ApplyAuthFlags(const Flags& flags, ServerOptions* options, std::string* err
 // Cluster mode from the flags (docs/CLUSTER.md): the data directory claimed for this node,
 // the brokers reached, and the commit log the engine will write through. Null, and no
 // error, in the embedded default, whose data directory must not belong to a cluster node.
+// With group ownership `*directory` is where the log announces its take-overs and finds the
+// other nodes' (it must outlive the log).
 std::unique_ptr<tidewater::cluster::ClusterCommitLog> StartClusterMode(
     const Flags& flags, const ServerOptions& options, prometheus::Registry* registry,
-    std::string* error) {
+    std::unique_ptr<tidewater::cluster::OwnerDirectory>* directory, std::string* error) {
   namespace cluster = tidewater::cluster;
   if (flags.cluster_brokers.empty()) {
     if (!flags.cluster_name.empty() || !flags.node_id.empty() || !flags.advertise.empty()) {
@@ -249,6 +252,16 @@ std::unique_ptr<tidewater::cluster::ClusterCommitLog> StartClusterMode(
   if (!topics.ok()) {
     *error = "cluster mode: " + topics.status().message();
     return nullptr;
+  }
+  if (log.ownership == cluster::ShardOwnership::kGroup) {
+    auto started = cluster::OwnerDirectory::Start({log.brokers, log.kafka_properties, log.timeout},
+                                                  log.cluster_name);
+    if (!started.ok()) {
+      *error = "cluster mode: the owners' directory: " + started.status().message();
+      return nullptr;
+    }
+    *directory = std::move(*started);
+    log.directory = directory->get();
   }
   spdlog::info("event=cluster_mode cluster={} node={} advertise={} brokers={} topics={}",
                log.cluster_name, log.node_id, log.advertised, log.brokers, topics->size());
@@ -598,10 +611,23 @@ int main(int argc, char** argv) {
 
   prometheus::Registry cluster_metrics;
   std::string cluster_error;
+  std::unique_ptr<tidewater::cluster::OwnerDirectory> owner_directory;  // outlives the log
   std::unique_ptr<tidewater::cluster::ClusterCommitLog> cluster_log =
-      StartClusterMode(flags, options, &cluster_metrics, &cluster_error);
+      StartClusterMode(flags, options, &cluster_metrics, &owner_directory, &cluster_error);
   if (!cluster_error.empty()) return Fail(cluster_error);
   options.replicated_log = cluster_log.get();  // outlives the server, declared after it
+  if (owner_directory) {
+    if (options.tls_cert_file.empty()) {
+      options.remote_owner = [log = cluster_log.get()](const tidewater::TableName& table,
+                                                       tidewater::ShardIndex shard) {
+        return log->RemoteOwner(table, shard);
+      };
+    } else {
+      spdlog::warn(
+          "event=forwarding_off reason=\"forwarding speaks plain HTTP; with --tls-cert "
+          "clients must send each request to the node serving its shards\"");
+    }
+  }
   if (cluster_log) options.extra_metrics.push_back(&cluster_metrics);
 
   prometheus::Registry kafka_metrics;

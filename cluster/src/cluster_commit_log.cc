@@ -211,6 +211,11 @@ Status ClusterCommitLog::Install(const TableName& table, uint64_t table_id, Shar
   spdlog::info("event=shard_taken_over table={} shard={} term={} node={} seconds={:.3f}",
                table.value(), shard.value(), log.owned_term(), options_.node_id, seconds);
   metrics_->TookOver(seconds);
+  if (options_.directory != nullptr) {
+    options_.directory->Announce(
+        ShardLogTopic(options_.cluster_name, table_id), static_cast<int32_t>(shard.value()),
+        ShardOwner{log.owned_term(), options_.node_id, options_.advertised});
+  }
   const Key key{table.value(), shard.value()};
   std::lock_guard lock(mu_);
   owned->metrics = MetricsOf(key, table_id);
@@ -305,6 +310,10 @@ Status ClusterCommitLog::OpenTable(ShardLogTarget& engine, const TableName& tabl
   TW_RETURN_IF_ERROR(
       EnsureTopic({options_.brokers, options_.kafka_properties, options_.timeout}, topic));
   std::lock_guard ownership(ownership_mu_);
+  {
+    std::lock_guard lock(mu_);
+    table_ids_[table.value()] = table_id;
+  }
   const OpenedTable& opened = tables_by_topic_[topic.topic] =
       OpenedTable{table, table_id, shards, &engine};
   std::vector<uint32_t> to_take;
@@ -329,6 +338,7 @@ void ClusterCommitLog::CloseTable(const TableName& table) {
     const auto of_table = [&](const auto& entry) { return entry.first.first == table.value(); };
     std::erase_if(shards_, of_table);
     std::erase_if(shard_metrics_, of_table);
+    table_ids_.erase(table.value());
   }
   NoteUnserved();
 }
@@ -338,6 +348,27 @@ void ClusterCommitLog::MarkForRecovery(const TableName& table, ShardIndex shard)
     owned->failed.store(true, std::memory_order_release);
     owned->metrics->SetRole(ClusterMetrics::Role::kRecovering);
   }
+}
+
+std::optional<std::string> ClusterCommitLog::RemoteOwner(const TableName& table, ShardIndex shard) {
+  if (options_.directory == nullptr) return std::nullopt;
+  uint64_t table_id = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto owned = shards_.find({table.value(), shard.value()});
+    if (owned != shards_.end() && !owned->second->lost.load(std::memory_order_acquire)) {
+      return std::nullopt;
+    }
+    auto id = table_ids_.find(table.value());
+    if (id == table_ids_.end()) return std::nullopt;
+    table_id = id->second;
+  }
+  std::optional<ShardOwner> owner = options_.directory->Find(
+      ShardLogTopic(options_.cluster_name, table_id), static_cast<int32_t>(shard.value()));
+  if (!owner || owner->node_id == options_.node_id || owner->advertised.empty()) {
+    return std::nullopt;
+  }
+  return owner->advertised;
 }
 
 Status ClusterCommitLog::Health() {

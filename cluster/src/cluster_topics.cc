@@ -36,6 +36,10 @@ std::string OwnersGroup(const std::string& cluster_name) {
   return "tidewater." + cluster_name + ".owners";
 }
 
+std::string NodesTopic(const std::string& cluster_name) {
+  return "tidewater." + cluster_name + ".nodes";
+}
+
 Result<std::map<std::string, int32_t>> ReadTopicPartitions(const ClusterKafka& kafka) {
   TW_ASSIGN_OR_RETURN(KafkaHandle client, MetadataClient(kafka));
   const rd_kafka_metadata_t* metadata = nullptr;

@@ -264,8 +264,16 @@ class HttpServer::Session : public std::enable_shared_from_this<Session<Stream>>
       auto target = request.find("X-Amz-Target");
       std::string_view amz_target =
           target == request.end() ? std::string_view() : View(target->value());
-      return WriteApi(version, keep_alive,
-                      server_->router_->Handle(amz_target, request.body(), view));
+      ApiResponse api = server_->router_->Handle(amz_target, request.body(), view);
+      if (api.forward) {
+        // Cluster mode: the owner answers; this worker serves its other connections meanwhile.
+        return server_->router_->Forward(
+            std::move(api), Tcp().get_executor(),
+            [self = shared_from_this(), version, keep_alive](ApiResponse answer) {
+              self->WriteApi(version, keep_alive, std::move(answer));
+            });
+      }
+      return WriteApi(version, keep_alive, std::move(api));
     } else if (request.method() == http::verb::get && request.target() == "/healthz") {
       // Unhealthy while the engine cannot write (a storage error it is recovering from).
       Status health = server_->health_();

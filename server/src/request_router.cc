@@ -154,11 +154,13 @@ RequestOrigin RequestRouter::Origin(std::string_view principal,
 }
 
 RequestRouter::RequestRouter(ServiceContext* service, const Authenticator* authenticator,
-                             size_t max_body_bytes, const RequestAuthorizer* authorizer)
+                             size_t max_body_bytes, const RequestAuthorizer* authorizer,
+                             const RequestForwarder* forwarder)
     : service_(service),
       authenticator_(authenticator),
       max_body_bytes_(max_body_bytes),
-      authorizer_(authorizer) {}
+      authorizer_(authorizer),
+      forwarder_(forwarder) {}
 
 std::vector<std::string> RequestRouter::OperationNames() {
   std::vector<std::string> names;
@@ -186,6 +188,12 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
   } else {
     status = authenticator_->Authenticate(http_request, &principal);
   }
+  // Cluster mode: the body as received, for the owner of its shards should this node refuse it.
+  const bool may_forward =
+      forwarder_ != nullptr && status.ok() && kOperations[operation_id].prefix == kDynamoDbPrefix &&
+      RequestForwarder::MayForward(kOperations[operation_id].name, http_request);
+  std::string received_body;
+  if (may_forward) received_body = body;
   bool body_too_large = false;
   if (status.ok()) {
     status = DecodeBody(http_request.header("Content-Encoding"), max_body_bytes_, body);
@@ -220,7 +228,6 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
     if (status.ok()) status = kOperations[operation_id].handler(*service_, document, scope);
   }
   arena.Reset();
-
   // Application Auto Scaling speaks JSON 1.1 with its own error shape.
   const bool autoscaling = operation_id != kUnknownOperationId &&
                            kOperations[operation_id].prefix == kAutoScalingTargetPrefix;
@@ -235,9 +242,20 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
         autoscaling ? ToAutoScalingApiError(status) : ToApiError(status, scope.error_details);
     response.http_status = body_too_large ? 413 : error.http_status;
     response.body = std::move(error.body);
-    service_->metrics->ErrorReturned(operation_id, ErrorTypeName(status.code()));
+    if (may_forward && status.code() == ErrorCode::kServiceUnavailable) {
+      // Refused with nothing done: the node serving the request's shards may take it.
+      response.forward =
+          forwarder_->Plan(kOperations[operation_id].name, received_body, http_request);
+    }
+    if (response.forward) {
+      response.forward->operation_id = operation_id;
+      response.forward->received = started;
+    } else {
+      service_->metrics->ErrorReturned(operation_id, ErrorTypeName(status.code()));
+    }
   }
   response.crc32 = Crc32Header(response.body);
+  if (response.forward) return response;  // counted and logged once forwarded
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   service_->metrics->RequestDone(operation_id, seconds);
@@ -254,6 +272,43 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
                   response.request_id, OperationName(operation_id), response.http_status,
                   static_cast<int64_t>(seconds * 1e6));
   }
+  return response;
+}
+
+void RequestRouter::Forward(ApiResponse refused, boost::asio::any_io_executor executor,
+                            std::function<void(ApiResponse)> done) const {
+  ForwardPlan plan = *refused.forward;
+  forwarder_->Send(std::move(plan), std::move(executor),
+                   [this, refused = std::move(refused),
+                    done = std::move(done)](ForwardedResponse answer) mutable {
+                     done(Forwarded(std::move(refused), std::move(answer)));
+                   });
+}
+
+ApiResponse RequestRouter::Forwarded(ApiResponse refused, ForwardedResponse answer) const {
+  const size_t operation_id = refused.forward->operation_id;
+  const auto received = refused.forward->received;
+  refused.forward.reset();
+  ApiResponse response;
+  if (!answer.sent) {
+    response = std::move(refused);  // the owner is unreachable: the refusal stands
+    service_->metrics->ErrorReturned(operation_id, ErrorTypeName(ErrorCode::kServiceUnavailable));
+    spdlog::debug("event=request_refused request_id={} operation={} error=\"owner unreachable\"",
+                  response.request_id, OperationName(operation_id));
+  } else {
+    service_->metrics->Forwarded(operation_id, answer.answered, answer.seconds);
+    response.http_status = answer.http_status;
+    response.body = std::move(answer.body);
+    response.request_id =
+        answer.request_id.empty() ? std::move(refused.request_id) : std::move(answer.request_id);
+    response.crc32 = answer.crc32.empty() ? Crc32Header(response.body) : std::move(answer.crc32);
+    spdlog::debug("event=request_forwarded request_id={} operation={} status={} micros={}",
+                  response.request_id, OperationName(operation_id), response.http_status,
+                  static_cast<int64_t>(answer.seconds * 1e6));
+  }
+  service_->metrics->RequestDone(
+      operation_id,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
   return response;
 }
 

@@ -159,7 +159,12 @@ class ServerImpl final : public Server {
                  &throughput_,    &autoscaler_,      &cost_,
                  exports_.get(),  imports_.get(),    credentials_.get(),
                  policies_.get(), master_keys_.get()},
-        router_(&service_, authenticator_.get(), options.max_body_bytes, authorizer_.get()),
+        forwarder_(options.remote_owner
+                       ? std::make_unique<RequestForwarder>(&service_, options.remote_owner,
+                                                            options.forward_timeout)
+                       : nullptr),
+        router_(&service_, authenticator_.get(), options.max_body_bytes, authorizer_.get(),
+                forwarder_.get()),
         history_(kConsoleHistoryPoints),
         console_(Console::Options{engine, &history_, options.region, &metrics_}),
         workers_(MakeWorkers(WorkerThreads(options.worker_threads, options.sync_writes))),
@@ -291,6 +296,7 @@ class ServerImpl final : public Server {
   ServerMetrics metrics_;
   ReplicatorProgressBoard replicators_;
   ServiceContext service_;
+  std::unique_ptr<RequestForwarder> forwarder_;  // cluster mode, with remote_owner
   RequestRouter router_;
   MetricHistory history_;
   Console console_;

@@ -64,6 +64,25 @@ ServerMetrics::ServerMetrics(const std::vector<std::string>& operations, Engine*
                        .Help("Stream records returned by GetRecords")
                        .Register(*registry_)
                        .Add({});
+  forwarded_ = &prometheus::BuildCounter()
+                    .Name("tidewater_cluster_forwarded_requests_total")
+                    .Help(
+                        "Requests forwarded to the node serving their shards, by operation and "
+                        "outcome (answered: the owner responded; failed: it did not)")
+                    .Register(*registry_);
+  forward_latency_ = &prometheus::BuildHistogram()
+                          .Name("tidewater_cluster_forward_duration_seconds")
+                          .Help("Time from sending a forwarded request to the owner's answer")
+                          .Register(*registry_)
+                          .Add({}, LatencyBuckets());
+}
+
+void ServerMetrics::Forwarded(size_t operation_id, bool answered, double seconds) {
+  forwarded_
+      ->Add({{"operation", operation_names_[operation_id]},
+             {"outcome", answered ? "answered" : "failed"}})
+      .Increment();
+  if (answered) forward_latency_->Observe(seconds);
 }
 
 void ServerMetrics::RequestDone(size_t operation_id, double seconds) {

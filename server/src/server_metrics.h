@@ -52,6 +52,9 @@ class ServerMetrics {
   void MalformedHttp() { malformed_http_->Increment(); }
   void TlsHandshakeFailed() { tls_handshake_failed_->Increment(); }
   void StreamRecordsRead(size_t count) { records_read_->Increment(static_cast<double>(count)); }
+  // Cluster mode: a request forwarded to its shards' owner, answered (`answered`: the owner
+  // sent a response, whatever its status) or not, after `seconds` there and back.
+  void Forwarded(size_t operation_id, bool answered, double seconds);
 
   // The Prometheus text exposition of every metric.
   std::string Serialize() const;
@@ -73,6 +76,8 @@ class ServerMetrics {
   prometheus::Counter* malformed_http_;
   prometheus::Counter* tls_handshake_failed_;
   prometheus::Counter* records_read_;
+  prometheus::Family<prometheus::Counter>* forwarded_;
+  prometheus::Histogram* forward_latency_;
 };
 
 }  // namespace tidewater::server

@@ -47,6 +47,9 @@ def shard_topic(table_id):
     return "tidewater.%s.t.%d.g0" % (CLUSTER, table_id)
 
 
+NODES_TOPIC = "tidewater.%s.nodes" % CLUSTER  # where nodes announce their take-overs
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,10 +57,11 @@ def free_port():
 
 
 class Broker:
-    """tidewater-test-broker with the shard topics of tables 1..tables created up front."""
+    """tidewater-test-broker with the nodes topic and the shard topics of tables 1..tables
+    created up front."""
 
     def __init__(self, workdir, tables):
-        args = [os.environ["TEST_BROKER"], "--exit-on-stdin-eof"]
+        args = [os.environ["TEST_BROKER"], "--exit-on-stdin-eof", "--topic", NODES_TOPIC + ":1"]
         for table_id in range(1, tables + 1):
             args += ["--topic", "%s:%d" % (shard_topic(table_id), SHARDS)]
         self.log_path = os.path.join(workdir, "broker.log")
@@ -217,6 +221,29 @@ def stream_records(node, table):
     return records
 
 
+def shared_by(*nodes):
+    """For wait_for_owners: every shard served by exactly one of `nodes`, and each of them
+    serving some."""
+    def check(served):
+        shards = [shard for node in nodes for shard in served[node.node_id]]
+        return sorted(shards) == list(range(SHARDS)) and all(served[node.node_id] for node in nodes)
+    return check
+
+
+def unforwarded_client(node):
+    """A DynamoDB client of `node` whose requests say they were forwarded already, so that the
+    node answers them itself: served, or refused when another node serves the shard."""
+    config = botocore.config.Config(region_name=REGION, connect_timeout=5, read_timeout=30,
+                                    retries={"total_max_attempts": 1, "mode": "standard"})
+    client = boto3.session.Session().client("dynamodb", endpoint_url=node.endpoint,
+                                            config=config)
+
+    def mark(request, **kwargs):
+        request.headers["X-Tidewater-Forwarded"] = "1"
+    client.meta.events.register("before-send.dynamodb.*", mark)
+    return client
+
+
 def error_code(error):
     if isinstance(error, ClientError):
         return error.response["Error"]["Code"]
@@ -308,6 +335,27 @@ class ClusterTestCase(unittest.TestCase):
         while len(writers.acknowledged_puts) < acknowledged + count:
             self.assertLess(time.monotonic(), deadline, "writes did not resume")
             time.sleep(0.1)
+
+    def owners(self, nodes):
+        """{node id: shards it serves}; a node that does not answer serves nothing."""
+        served = {}
+        for node in nodes:
+            try:
+                roles = node.shard_roles() if node.process.poll() is None else {}
+            except OSError:
+                roles = {}
+            served[node.node_id] = {shard for shard, role in roles.items() if role == "owner"}
+        return served
+
+    def wait_for_owners(self, nodes, expect, timeout=60):
+        """Until `expect(served)` holds for owners(nodes); returns the served shards."""
+        deadline = time.monotonic() + timeout
+        while True:
+            served = self.owners(nodes)
+            if expect(served):
+                return served
+            self.assertLess(time.monotonic(), deadline, served)
+            time.sleep(0.2)
 
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="tw-cluster-")
@@ -597,27 +645,6 @@ class GroupOwnershipTest(ClusterTestCase):
     # test broker).
     WRITES_RESUME_SECONDS = 60
 
-    def owners(self, nodes):
-        """{node id: shards it serves}; a node that does not answer serves nothing."""
-        served = {}
-        for node in nodes:
-            try:
-                roles = node.shard_roles() if node.process.poll() is None else {}
-            except OSError:
-                roles = {}
-            served[node.node_id] = {shard for shard, role in roles.items() if role == "owner"}
-        return served
-
-    def wait_for_owners(self, nodes, expect, timeout=60):
-        """Until `expect(served)` holds for owners(nodes); returns the served shards."""
-        deadline = time.monotonic() + timeout
-        while True:
-            served = self.owners(nodes)
-            if expect(served):
-                return served
-            self.assertLess(time.monotonic(), deadline, served)
-            time.sleep(0.2)
-
     def test_nodes_share_the_shards_fail_over_and_hand_off(self):
         self.start_broker(tables=1)
         a, b, c = (self.node(name, ownership="group") for name in ("n1", "n2", "n3"))
@@ -625,14 +652,6 @@ class GroupOwnershipTest(ClusterTestCase):
             node.start()
         for node in (a, b, c):
             create_stream_table(node, "events")  # table id 1 on each (no catalog topic yet)
-
-        def shared_by(*nodes):
-            """Every shard served by exactly one of `nodes`, and each of them serving some."""
-            def check(served):
-                shards = [shard for node in nodes for shard in served[node.node_id]]
-                return sorted(shards) == list(range(SHARDS)) and \
-                    all(served[node.node_id] for node in nodes)
-            return check
 
         print("shared:", self.wait_for_owners([a, b, c], shared_by(a, b, c)))
         # A node refuses a shard another serves: nothing is done, the client goes elsewhere.
@@ -696,10 +715,12 @@ class GroupOwnershipTest(ClusterTestCase):
             a.signal(signal.SIGCONT)
             # At once: it still believes it owns its old shards until its client learns of
             # the lost session, and its appends there land after the new owner's term.
+            # Its own answers, not the new owner's through forwarding.
+            paused = unforwarded_client(a)
             refused = {}
             for i in range(20):
                 try:
-                    a.ddb.put_item(TableName="events", Item={"pk": {"S": "zombie-%d" % i}})
+                    paused.put_item(TableName="events", Item={"pk": {"S": "zombie-%d" % i}})
                     # Only legitimate once it rejoined and took a shard over again.
                     with open(a.log_path, "rb") as log:
                         log.seek(resumed_at)
@@ -729,6 +750,133 @@ class GroupOwnershipTest(ClusterTestCase):
         self.assertFalse({"zombie-%d" % i for i in range(sum(refused.values()))} & set(items),
                          "a fenced write was applied")
         self.assert_writes_kept_and_rebuilt(a, writers)
+
+
+class ForwardingTest(ClusterTestCase):
+    """Any node answers any item request: a node forwards what its shards' owner must do."""
+
+    def forwarded(self, node):
+        """{outcome: count} of tidewater_cluster_forwarded_requests_total on `node`."""
+        _, body = node.get("/metrics")
+        counts = {}
+        for line in body.splitlines():
+            if line.startswith("tidewater_cluster_forwarded_requests_total{"):
+                outcome = re.search(r'outcome="(\w+)"', line).group(1)
+                counts[outcome] = counts.get(outcome, 0) + float(line.rsplit(" ", 1)[1])
+        return counts
+
+    def wait_until_served_through(self, node, keys, timeout=30):
+        """Until a put of each key through `node` is acknowledged (once each owner's
+        announcement reached it)."""
+        deadline = time.monotonic() + timeout
+        for key in keys:
+            while True:
+                try:
+                    node.ddb.put_item(TableName="events", Item={"pk": {"S": key}})
+                    break
+                except ClientError as error:
+                    self.assertEqual(error_code(error), "ServiceUnavailable")
+                    self.assertLess(time.monotonic(), deadline, "%s: %s" % (node.node_id, error))
+                    time.sleep(0.2)
+
+    def assert_served_through_every_node(self, nodes, tag):
+        """Puts, updates, strong reads and queries through each node alone, none refused."""
+        keys = ["%s-%d" % (tag, i) for i in range(40)]  # on every shard (40 keys, 4 shards)
+        for node in nodes:
+            self.wait_until_served_through(node, keys[:8])
+        for node in nodes:
+            for key in keys:
+                node.ddb.put_item(TableName="events",
+                                  Item={"pk": {"S": key}, "by": {"S": node.node_id}})
+                node.ddb.update_item(TableName="events", Key={"pk": {"S": "count-" + key}},
+                                     UpdateExpression="ADD n :one",
+                                     ExpressionAttributeValues={":one": {"N": "1"}})
+            for key in keys:  # strongly consistent reads, through the owner
+                for reader in nodes:
+                    item = reader.ddb.get_item(TableName="events", Key={"pk": {"S": key}},
+                                               ConsistentRead=True)["Item"]
+                    self.assertEqual(item["by"]["S"], node.node_id)
+        for reader in nodes:
+            for key in keys[:10]:
+                page = reader.ddb.query(TableName="events", KeyConditionExpression="pk = :k",
+                                        ExpressionAttributeValues={":k": {"S": "count-" + key}},
+                                        ConsistentRead=True)
+                self.assertEqual(page["Items"][0]["n"]["N"], str(len(nodes)))
+
+    def test_every_node_answers_for_every_shard_across_a_failover(self):
+        self.start_broker(tables=1)
+        a, b, c = (self.node(name, ownership="group") for name in ("n1", "n2", "n3"))
+        for node in (a, b, c):
+            node.start()
+        for node in (a, b, c):
+            create_stream_table(node, "events")
+        print("shared:", self.wait_for_owners([a, b, c], shared_by(a, b, c)))
+        self.assert_served_through_every_node([a, b, c], "first")
+        for node in (a, b, c):  # each owns some shards and forwarded for the others
+            self.assertGreater(self.forwarded(node).get("answered", 0), 0, node.node_id)
+
+        # Clients on every node at once: a worker waiting for an owner's answer goes on
+        # serving the other nodes' forwarded requests, so no two nodes wait for each other.
+        acknowledged, failures = [], []
+
+        def write(node, writer):
+            for i in range(60):
+                key = "busy-%s-%d-%d" % (node.node_id, writer, i)
+                try:
+                    node.ddb.put_item(TableName="events", Item={"pk": {"S": key}})
+                    acknowledged.append(key)
+                except (ClientError, BotoCoreError) as error:
+                    failures.append(error_code(error))
+        threads = [threading.Thread(target=write, args=(node, writer))
+                   for node in (a, b, c) for writer in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(failures, [])
+        self.assertEqual(len(acknowledged), 3 * 4 * 60)
+
+        # The AWS CLI through one node, for a key of each shard.
+        for i in range(8):
+            out = subprocess.run(
+                ["/usr/bin/aws", "dynamodb", "get-item", "--endpoint-url", b.endpoint,
+                 "--region", REGION, "--table-name", "events", "--consistent-read",
+                 "--key", '{"pk": {"S": "first-%d"}}' % i, "--output", "json"],
+                capture_output=True, text=True, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn('"first-%d"' % i, out.stdout)
+
+        # A request forwarded once is never forwarded again: exactly one node serves a key.
+        unforwarded = {node.node_id: unforwarded_client(node) for node in (a, b, c)}
+        for i in range(8):
+            served = []
+            for node in (a, b, c):
+                try:
+                    unforwarded[node.node_id].get_item(TableName="events",
+                                                       Key={"pk": {"S": "first-%d" % i}})
+                    served.append(node.node_id)
+                except ClientError as error:
+                    self.assertEqual(error_code(error), "ServiceUnavailable")
+            self.assertEqual(len(served), 1, "first-%d served by %s" % (i, served))
+            owner = served[0]
+            # Batches and transactions whose items all live on one other node's shards.
+            other = next(node for node in (a, b, c) if node.node_id != owner)
+            other.ddb.transact_write_items(TransactItems=[{"Update": {
+                "TableName": "events", "Key": {"pk": {"S": "first-%d" % i}},
+                "UpdateExpression": "SET t = :t",
+                "ExpressionAttributeValues": {":t": {"S": other.node_id}}}}])
+            got = other.ddb.batch_get_item(RequestItems={"events": {
+                "Keys": [{"pk": {"S": "first-%d" % i}}], "ConsistentRead": True}})
+            self.assertEqual(got["Responses"]["events"][0]["t"]["S"], other.node_id)
+
+        # kill -9 of a node: once the others took its shards over and announced it, each of
+        # them answers for every shard again.
+        a.kill()
+        self.wait_for_owners([b, c], shared_by(b, c))
+        self.assert_served_through_every_node([b, c], "second")
+        for key in ("first-%d" % i for i in range(40)):  # what n1 served is kept
+            self.assertIn("Item", c.ddb.get_item(TableName="events", Key={"pk": {"S": key}},
+                                                 ConsistentRead=True))
 
 
 class BadStartTest(ClusterTestCase):

@@ -11,12 +11,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "tidewater/cluster/cluster_topics.h"
+#include "tidewater/cluster/owner_directory.h"
 #include "tidewater/cluster/partition_ownership.h"
 #include "tidewater/cluster/shard_follower.h"
 #include "tidewater/core/shard_log_target.h"
@@ -54,6 +56,9 @@ struct ClusterCommitLogOptions {
   // Where the node's cluster metrics go (served on /metrics); null: a private registry.
   // Not owned; must outlive the log.
   prometheus::Registry* registry = nullptr;
+  // Where take-overs are announced and other nodes' looked up (RemoteOwner); null: none.
+  // Not owned; must outlive the log.
+  OwnerDirectory* directory = nullptr;
 };
 
 // [Ownership] Owns a ShardFollower per shard taken over; the engine given to TakeOver must
@@ -105,6 +110,11 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   // applies its log up to there, and refuses its writes from then on. The first error,
   // after trying them all.
   Status Recover(ShardLogTarget& engine) override;
+  // The HOST:PORT of the node that serves `shard` of `table` when this node does not: the
+  // owner the directory knows with the highest term. nullopt when this node serves it (or
+  // is recovering it), when the directory names this node (a hand-off not announced yet)
+  // or nobody, and without a directory.
+  std::optional<std::string> RemoteOwner(const TableName& table, ShardIndex shard);
   // Unavailable, naming them, while shards are recovering, or assigned by the group but not
   // taken over yet (a failed take-over, retried by Recover); lost shards are another node's.
   Status Health() override;
@@ -174,7 +184,8 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   std::mutex mu_;  // guards shards_ (the map; each shard has its own mutex)
   std::map<Key, std::shared_ptr<OwnedShard>> shards_;
   std::map<Key, std::shared_ptr<ShardMetrics>> shard_metrics_;  // guarded by mu_
-  std::string unserved_;  // NoteUnserved's shard names; guarded by mu_
+  std::map<std::string, uint64_t> table_ids_;  // of the opened tables, by name; guarded by mu_
+  std::string unserved_;                       // NoteUnserved's shard names; guarded by mu_
 };
 
 }  // namespace tidewater::cluster

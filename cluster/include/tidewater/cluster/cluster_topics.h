@@ -27,6 +27,8 @@ std::string ShardLogTopic(const std::string& cluster_name, uint64_t table_id);
 std::string ShardLogTopicPattern(const std::string& cluster_name);
 // The consumer group whose assignment decides which node owns which shard.
 std::string OwnersGroup(const std::string& cluster_name);
+// The topic where nodes announce the shards they take over (OwnerDirectory): one partition.
+std::string NodesTopic(const std::string& cluster_name);
 
 // Every topic the brokers know, with its partition count. Errors: Internal when the
 // brokers do not answer within the timeout (unreachable, wrong address, TLS or SASL

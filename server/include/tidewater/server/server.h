@@ -15,7 +15,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -149,6 +151,15 @@ struct ServerOptions {
   // not ok. Not owned; must outlive the server. Shards are not split automatically then.
   // Unused with `engine`.
   ReplicatedCommitLog* replicated_log = nullptr;
+  // Cluster mode's forwarding (docs/CLUSTER.md, "Forwarding"): the HOST:PORT of the node
+  // serving a shard this node does not, nullopt when none is known. With it, an item
+  // operation refused with ServiceUnavailable because its shards are another node's is sent
+  // on to that node (plain HTTP, keep-alive, as the client sent it) and its answer returned;
+  // a request forwarded once is never forwarded again. Empty: no forwarding.
+  std::function<std::optional<std::string>(const TableName&, ShardIndex)> remote_owner;
+  // How long a forwarded request may take there and back before it is answered
+  // InternalServerError (its outcome unknown).
+  std::chrono::milliseconds forward_timeout{30'000};
 };
 
 class Server {

@@ -1,0 +1,366 @@
+#include "request_forwarding.h"
+
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <map>
+#include <memory>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "content_encoding.h"
+#include "handler_support.h"
+#include "request_expressions.h"
+#include "table_schemas.h"
+
+namespace tidewater::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+// The headers a client's signature may cover besides those it names in SignedHeaders.
+constexpr std::string_view kPassedHeaders[] = {"Host",
+                                               "X-Amz-Target",
+                                               "Content-Type",
+                                               "Content-Encoding",
+                                               "X-Amz-Date",
+                                               "Authorization",
+                                               "X-Amz-Security-Token",
+                                               "X-Amz-Content-Sha256",
+                                               "Content-Md5",
+                                               "X-Tidewater-Record-Metadata"};
+
+// The header names an Authorization header's SignedHeaders lists ("host;x-amz-date;...").
+std::vector<std::string> SignedHeaders(std::string_view authorization) {
+  std::vector<std::string> names;
+  const size_t at = authorization.find("SignedHeaders=");
+  if (at == std::string_view::npos) return names;
+  std::string_view list = authorization.substr(at + 14);
+  list = list.substr(0, list.find_first_of(", "));
+  while (!list.empty()) {
+    const size_t end = list.find(';');
+    names.emplace_back(list.substr(0, end));
+    if (end == std::string_view::npos) break;
+    list.remove_prefix(end + 1);
+  }
+  return names;
+}
+
+const rapidjson::Value* Member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+std::optional<std::string> StringMember(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* value = Member(object, name);
+  if (value == nullptr || !value->IsString()) return std::nullopt;
+  return std::string(value->GetString(), value->GetStringLength());
+}
+
+// The shards a request's items live on, as (table, shard); false when they cannot all be
+// told (a malformed request: answered by the local handler's error, never forwarded).
+class ShardCollector {
+ public:
+  explicit ShardCollector(const ServiceContext& service) : service_(service) {}
+
+  // `request` names its table in TableName and its item by `member` (Key or Item).
+  bool AddKeyed(const rapidjson::Value& request, const char* member) {
+    std::optional<std::string> table = StringMember(request, "TableName");
+    if (!table) return false;
+    auto item = ReadItemMember(request, member);
+    if (!item.ok() || !item.value()) return false;
+    return AddItem(*table, **item);
+  }
+
+  bool AddItem(const std::string& table, const Item& item) {
+    Result<ShardIndex> shard = service_.engine->ShardForKey(table, item);
+    if (!shard.ok()) return false;
+    shards_.emplace(table, shard->value());
+    return true;
+  }
+
+  // A Query of the table itself (an index's partitions are not the table's shards).
+  bool AddQuery(const rapidjson::Value& request) {
+    std::optional<std::string> table = StringMember(request, "TableName");
+    if (!table || Member(request, "IndexName") != nullptr) return false;
+    auto keys = service_.schemas->GetKeys(*table);
+    if (!keys.ok()) return false;
+    auto expressions = RequestExpressions::Read(request, service_.expressions);
+    if (!expressions.ok()) return false;
+    auto condition = expressions->KeyConditions(request, (*keys)->key_schema);
+    if (!condition.ok()) return false;
+    return AddItem(*table, Item{{(*keys)->key_schema.partition_key.name,
+                                 std::move(condition->partition_key)}});
+  }
+
+  // TransactWriteItems' and TransactGetItems' TransactItems: one action per element.
+  bool AddTransactItems(const rapidjson::Value& request) {
+    const rapidjson::Value* items = Member(request, "TransactItems");
+    if (items == nullptr || !items->IsArray()) return false;
+    for (const rapidjson::Value& element : items->GetArray()) {
+      bool added = false;
+      for (const char* action : {"Put", "Update", "Delete", "ConditionCheck", "Get"}) {
+        const rapidjson::Value* body = Member(element, action);
+        if (body == nullptr) continue;
+        if (!AddKeyed(*body, std::string_view(action) == "Put" ? "Item" : "Key")) return false;
+        added = true;
+      }
+      if (!added) return false;
+    }
+    return true;
+  }
+
+  // BatchWriteItem's and BatchGetItem's RequestItems: per table, write requests or Keys.
+  bool AddRequestItems(const rapidjson::Value& request, bool writes) {
+    const rapidjson::Value* tables = Member(request, "RequestItems");
+    if (tables == nullptr || !tables->IsObject()) return false;
+    for (const auto& entry : tables->GetObject()) {
+      const std::string table(entry.name.GetString(), entry.name.GetStringLength());
+      if (writes) {
+        if (!entry.value.IsArray()) return false;
+        for (const rapidjson::Value& write : entry.value.GetArray()) {
+          const rapidjson::Value* put = Member(write, "PutRequest");
+          const rapidjson::Value* remove = Member(write, "DeleteRequest");
+          if (!AddBatchItem(table, put != nullptr ? put : remove, put != nullptr ? "Item" : "Key"))
+            return false;
+        }
+      } else {
+        const rapidjson::Value* keys = Member(entry.value, "Keys");
+        if (keys == nullptr || !keys->IsArray()) return false;
+        for (const rapidjson::Value& key : keys->GetArray()) {
+          if (!AddKeyObject(table, key)) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  const std::set<std::pair<std::string, uint32_t>>& shards() const { return shards_; }
+
+ private:
+  bool AddBatchItem(const std::string& table, const rapidjson::Value* request, const char* member) {
+    if (request == nullptr) return false;
+    const rapidjson::Value* item = Member(*request, member);
+    return item != nullptr && AddKeyObject(table, *item);
+  }
+
+  // An attribute-value map given directly (BatchGetItem's Keys, a batch write's Item).
+  bool AddKeyObject(const std::string& table, const rapidjson::Value& map) {
+    rapidjson::Document holder;
+    holder.SetObject();
+    rapidjson::Value copy(map, holder.GetAllocator());
+    holder.AddMember("K", copy, holder.GetAllocator());
+    auto item = ReadItemMember(holder, "K");
+    if (!item.ok() || !item.value()) return false;
+    return AddItem(table, **item);
+  }
+
+  const ServiceContext& service_;
+  std::set<std::pair<std::string, uint32_t>> shards_;
+};
+
+// One keep-alive connection of a worker thread to another node.
+struct Connection {
+  explicit Connection(const asio::any_io_executor& executor) : stream(executor) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  SteadyClock::time_point last_used;
+};
+
+// A node closes a keep-alive connection idle for its read timeout (a minute by default);
+// one idle for longer than this is not reused, so that a request is not sent on a
+// connection the owner is closing.
+constexpr auto kMaxIdle = std::chrono::seconds(20);
+constexpr size_t kMaxIdlePerOwner = 8;
+
+// The worker thread's idle connections, by owner.
+std::map<std::string, std::vector<std::unique_ptr<Connection>>>& IdleConnections() {
+  thread_local std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+  return idle;
+}
+
+// One forwarded request in flight: connect (unless an idle connection is reused), write,
+// read; `done` once, on the worker thread.
+struct Exchange : std::enable_shared_from_this<Exchange> {
+  ForwardPlan plan;
+  std::chrono::milliseconds timeout;
+  std::function<void(ForwardedResponse)> done;
+  std::unique_ptr<Connection> connection;
+  std::unique_ptr<tcp::resolver> resolver;
+  http::response<http::string_body> answer;
+  SteadyClock::time_point started = SteadyClock::now();
+
+  void Start(const asio::any_io_executor& executor) {
+    auto& idle = IdleConnections()[plan.owner];
+    while (!idle.empty() && !connection) {
+      std::unique_ptr<Connection> candidate = std::move(idle.back());
+      idle.pop_back();
+      if (started - candidate->last_used <= kMaxIdle) connection = std::move(candidate);
+    }
+    if (connection) return Send();
+    connection = std::make_unique<Connection>(executor);
+    resolver = std::make_unique<tcp::resolver>(executor);
+    const size_t colon = plan.owner.rfind(':');
+    resolver->async_resolve(
+        plan.owner.substr(0, colon), plan.owner.substr(colon + 1),
+        [self = shared_from_this()](beast::error_code error, tcp::resolver::results_type found) {
+          if (error) return self->Unreachable(error);
+          self->connection->stream.expires_after(self->timeout);
+          self->connection->stream.async_connect(
+              found, [self](beast::error_code connect_error, const tcp::endpoint&) {
+                if (connect_error) return self->Unreachable(connect_error);
+                self->Send();
+              });
+        });
+  }
+
+  void Send() {
+    connection->stream.expires_after(timeout);
+    http::async_write(connection->stream, *plan.request,
+                      [self = shared_from_this()](beast::error_code error, size_t) {
+                        if (error) return self->Failed(error);
+                        http::async_read(self->connection->stream, self->connection->buffer,
+                                         self->answer,
+                                         [self](beast::error_code read_error, size_t) {
+                                           if (read_error) return self->Failed(read_error);
+                                           self->Answered();
+                                         });
+                      });
+  }
+
+  // Nothing was sent: the local refusal (ServiceUnavailable) stands.
+  void Unreachable(beast::error_code error) {
+    spdlog::debug("event=forward_unreachable owner={} error=\"{}\"", plan.owner, error.message());
+    done(Finished(/*sent=*/false));
+  }
+
+  void Failed(beast::error_code error) {
+    spdlog::warn("event=forward_failed owner={} error=\"{}\"", plan.owner, error.message());
+    ForwardedResponse response = Finished(/*sent=*/true);
+    // The owner may have done it: the client must not take it for undone.
+    response.http_status = 500;
+    response.body = ToApiError(Status::Internal("the request was forwarded to node " + plan.owner +
+                                                ", which did not answer: " + error.message()))
+                        .body;
+    done(std::move(response));
+  }
+
+  void Answered() {
+    ForwardedResponse response = Finished(/*sent=*/true);
+    response.answered = true;
+    response.http_status = answer.result_int();
+    response.request_id = std::string(answer["x-amzn-RequestId"]);
+    response.crc32 = std::string(answer["x-amz-crc32"]);
+    const bool keep = answer.keep_alive();
+    response.body = std::move(answer.body());
+    if (keep) {
+      connection->last_used = SteadyClock::now();
+      auto& idle = IdleConnections()[plan.owner];
+      if (idle.size() < kMaxIdlePerOwner) idle.push_back(std::move(connection));
+    }
+    done(std::move(response));
+  }
+
+  ForwardedResponse Finished(bool sent) const {
+    ForwardedResponse response;
+    response.sent = sent;
+    response.seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+    return response;
+  }
+};
+
+}  // namespace
+
+RequestForwarder::RequestForwarder(const ServiceContext* service, RemoteOwnerFn remote_owner,
+                                   std::chrono::milliseconds timeout)
+    : service_(service), remote_owner_(std::move(remote_owner)), timeout_(timeout) {}
+
+bool RequestForwarder::MayForward(std::string_view operation, const HttpRequestView& request) {
+  static const std::set<std::string_view> kItemOperations = {
+      "GetItem",      "PutItem",        "UpdateItem",       "DeleteItem",        "Query",
+      "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems"};
+  return kItemOperations.contains(operation) && request.header(kForwardedHeader).empty();
+}
+
+std::optional<std::string> RequestForwarder::OwnerOf(std::string_view operation,
+                                                     const std::string& raw_body,
+                                                     const HttpRequestView& request) const {
+  std::string body = raw_body;
+  if (!DecodeBody(request.header("Content-Encoding"), 16 * 1024 * 1024, body).ok()) {
+    return std::nullopt;
+  }
+  rapidjson::Document document;
+  document.Parse(body.data(), body.size());
+  if (document.HasParseError() || !document.IsObject()) return std::nullopt;
+  ShardCollector collector(*service_);
+  bool known = false;
+  if (operation == "GetItem" || operation == "DeleteItem" || operation == "UpdateItem") {
+    known = collector.AddKeyed(document, "Key");
+  } else if (operation == "PutItem") {
+    known = collector.AddKeyed(document, "Item");
+  } else if (operation == "Query") {
+    known = collector.AddQuery(document);
+  } else if (operation == "TransactWriteItems" || operation == "TransactGetItems") {
+    known = collector.AddTransactItems(document);
+  } else if (operation == "BatchWriteItem" || operation == "BatchGetItem") {
+    known = collector.AddRequestItems(document, operation == "BatchWriteItem");
+  }
+  if (!known || collector.shards().empty()) return std::nullopt;
+  std::optional<std::string> owner;
+  for (const auto& [table, shard] : collector.shards()) {
+    std::optional<std::string> serving = remote_owner_(TableName(table), ShardIndex(shard));
+    if (!serving || (owner && *owner != *serving)) return std::nullopt;
+    owner = std::move(serving);
+  }
+  return owner;
+}
+
+std::optional<ForwardPlan> RequestForwarder::Plan(std::string_view operation,
+                                                  const std::string& raw_body,
+                                                  const HttpRequestView& request) const {
+  std::optional<std::string> owner = OwnerOf(operation, raw_body, request);
+  if (!owner || owner->rfind(':') == std::string::npos) return std::nullopt;
+  const std::string_view target = request.target();
+  auto forwarded = std::make_shared<http::request<http::string_body>>(
+      http::verb::post, beast::string_view(target.data(), target.size()), 11);
+  std::set<std::string> passed;
+  auto pass = [&](std::string_view name) {
+    std::string lower(name);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "content-length" || !passed.insert(lower).second) return;
+    const std::string_view value = request.header(name);
+    if (!value.empty()) {
+      forwarded->set(beast::string_view(name.data(), name.size()),
+                     beast::string_view(value.data(), value.size()));
+    }
+  };
+  for (std::string_view name : kPassedHeaders) pass(name);
+  for (const std::string& name : SignedHeaders(request.header("Authorization"))) pass(name);
+  forwarded->set(beast::string_view(kForwardedHeader.data(), kForwardedHeader.size()), "1");
+  forwarded->keep_alive(true);
+  forwarded->body() = raw_body;
+  forwarded->prepare_payload();
+  return ForwardPlan{std::move(*owner), std::move(forwarded)};
+}
+
+void RequestForwarder::Send(ForwardPlan plan, asio::any_io_executor executor,
+                            std::function<void(ForwardedResponse)> done) const {
+  auto exchange = std::make_shared<Exchange>();
+  exchange->plan = std::move(plan);
+  exchange->timeout = timeout_;
+  exchange->done = std::move(done);
+  exchange->Start(executor);
+}
+
+}  // namespace tidewater::server

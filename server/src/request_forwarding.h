@@ -1,0 +1,90 @@
+// Cluster mode's forwarding (docs/CLUSTER.md, "Forwarding"): a request this node refused with
+// ServiceUnavailable (nothing done) because its items live on shards another node serves is
+// sent on to that node, as the client sent it (the headers its signature covers and its body
+// as received, so the owner authenticates it as this node did), over a keep-alive connection
+// of the worker thread; the owner's answer is the client's. A request forwarded once carries
+// X-Tidewater-Forwarded and is never forwarded again: two nodes that each believe the other
+// serves a shard answer ServiceUnavailable instead of passing the request around.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "service_context.h"
+#include "tidewater/core/identifiers.h"
+#include "tidewater/server/authenticator.h"
+
+namespace tidewater::server {
+
+inline constexpr std::string_view kForwardedHeader = "X-Tidewater-Forwarded";
+
+// A refused request on its way to the node serving its shards: the HTTP request to send,
+// built from the client's.
+struct ForwardPlan {
+  std::string owner;  // HOST:PORT
+  std::shared_ptr<boost::beast::http::request<boost::beast::http::string_body>> request;
+  size_t operation_id = 0;                         // the router's, for its metrics
+  std::chrono::steady_clock::time_point received;  // when the router began the request
+};
+
+// The owner's answer to a forwarded request.
+struct ForwardedResponse {
+  bool sent = false;      // false: the owner could not be reached; nothing was sent
+  bool answered = false;  // the owner answered (status, body, request id, crc32 below)
+  unsigned http_status = 0;
+  std::string body;
+  std::string request_id;  // the owner's x-amzn-RequestId
+  std::string crc32;       // the owner's x-amz-crc32
+  double seconds = 0;      // there and back
+};
+
+// Where a shard this node does not serve is served (HOST:PORT), or nullopt (here, or not
+// known). ClusterCommitLog::RemoteOwner.
+using RemoteOwnerFn = std::function<std::optional<std::string>(const TableName&, ShardIndex)>;
+
+// [Threading] Plan may run on every worker thread at once. Send runs on the worker thread
+// whose executor it is given, asynchronously: the worker goes on serving its other
+// connections (forwarded requests from other nodes among them) while the owner answers.
+// Each worker thread keeps its own keep-alive connections. `service` must outlive the
+// forwarder.
+class RequestForwarder {
+ public:
+  RequestForwarder(const ServiceContext* service, RemoteOwnerFn remote_owner,
+                   std::chrono::milliseconds timeout);
+
+  // Whether a refused `operation` (a DynamoDB operation's name) of `request` may be
+  // forwarded: an item operation (GetItem, PutItem, UpdateItem, DeleteItem, Query,
+  // BatchGetItem, BatchWriteItem, TransactGetItems, TransactWriteItems) not forwarded already.
+  static bool MayForward(std::string_view operation, const HttpRequestView& request);
+
+  // The request to send when every item `operation` names lives on shards one other node
+  // serves; `raw_body` is the body as received, before any Content-Encoding is decoded.
+  // nullopt when it cannot be forwarded (an operation that spans shards of several nodes or
+  // of this one, a body that does not parse, an owner not known): the refusal stands.
+  std::optional<ForwardPlan> Plan(std::string_view operation, const std::string& raw_body,
+                                  const HttpRequestView& request) const;
+
+  // Sends the plan's request on `executor` (the calling worker thread's) and calls `done`
+  // there with the owner's answer: not sent when the owner cannot be reached, not answered
+  // when it fails after the request was sent (the outcome is then unknown).
+  void Send(ForwardPlan plan, boost::asio::any_io_executor executor,
+            std::function<void(ForwardedResponse)> done) const;
+
+ private:
+  // The one node serving every shard `operation` touches, or nullopt.
+  std::optional<std::string> OwnerOf(std::string_view operation, const std::string& raw_body,
+                                     const HttpRequestView& request) const;
+
+  const ServiceContext* service_;
+  RemoteOwnerFn remote_owner_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace tidewater::server
