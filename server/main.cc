@@ -622,6 +622,7 @@ int main(int argc, char** argv) {
                                                        tidewater::ShardIndex shard) {
         return log->RemoteOwner(table, shard);
       };
+      options.advertised = flags.advertise.empty() ? options.listen : flags.advertise;
     } else {
       spdlog::warn(
           "event=forwarding_off reason=\"forwarding speaks plain HTTP; with --tls-cert "

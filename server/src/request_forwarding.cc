@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -148,13 +149,6 @@ class ShardCollector {
 
   const std::set<std::pair<std::string, uint32_t>>& shards() const { return shards_; }
 
- private:
-  bool AddBatchItem(const std::string& table, const rapidjson::Value* request, const char* member) {
-    if (request == nullptr) return false;
-    const rapidjson::Value* item = Member(*request, member);
-    return item != nullptr && AddKeyObject(table, *item);
-  }
-
   // An attribute-value map given directly (BatchGetItem's Keys, a batch write's Item).
   bool AddKeyObject(const std::string& table, const rapidjson::Value& map) {
     rapidjson::Document holder;
@@ -164,6 +158,13 @@ class ShardCollector {
     auto item = ReadItemMember(holder, "K");
     if (!item.ok() || !item.value()) return false;
     return AddItem(table, **item);
+  }
+
+ private:
+  bool AddBatchItem(const std::string& table, const rapidjson::Value* request, const char* member) {
+    if (request == nullptr) return false;
+    const rapidjson::Value* item = Member(*request, member);
+    return item != nullptr && AddKeyObject(table, *item);
   }
 
   const ServiceContext& service_;
@@ -193,7 +194,7 @@ std::map<std::string, std::vector<std::unique_ptr<Connection>>>& IdleConnections
 // One forwarded request in flight: connect (unless an idle connection is reused), write,
 // read; `done` once, on the worker thread.
 struct Exchange : std::enable_shared_from_this<Exchange> {
-  ForwardPlan plan;
+  ForwardPart part;
   std::chrono::milliseconds timeout;
   std::function<void(ForwardedResponse)> done;
   std::unique_ptr<Connection> connection;
@@ -202,7 +203,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
   SteadyClock::time_point started = SteadyClock::now();
 
   void Start(const asio::any_io_executor& executor) {
-    auto& idle = IdleConnections()[plan.owner];
+    auto& idle = IdleConnections()[part.owner];
     while (!idle.empty() && !connection) {
       std::unique_ptr<Connection> candidate = std::move(idle.back());
       idle.pop_back();
@@ -211,9 +212,9 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     if (connection) return Send();
     connection = std::make_unique<Connection>(executor);
     resolver = std::make_unique<tcp::resolver>(executor);
-    const size_t colon = plan.owner.rfind(':');
+    const size_t colon = part.owner.rfind(':');
     resolver->async_resolve(
-        plan.owner.substr(0, colon), plan.owner.substr(colon + 1),
+        part.owner.substr(0, colon), part.owner.substr(colon + 1),
         [self = shared_from_this()](beast::error_code error, tcp::resolver::results_type found) {
           if (error) return self->Unreachable(error);
           self->connection->stream.expires_after(self->timeout);
@@ -227,7 +228,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
 
   void Send() {
     connection->stream.expires_after(timeout);
-    http::async_write(connection->stream, *plan.request,
+    http::async_write(connection->stream, *part.request,
                       [self = shared_from_this()](beast::error_code error, size_t) {
                         if (error) return self->Failed(error);
                         http::async_read(self->connection->stream, self->connection->buffer,
@@ -241,16 +242,16 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
 
   // Nothing was sent: the local refusal (ServiceUnavailable) stands.
   void Unreachable(beast::error_code error) {
-    spdlog::debug("event=forward_unreachable owner={} error=\"{}\"", plan.owner, error.message());
+    spdlog::debug("event=forward_unreachable owner={} error=\"{}\"", part.owner, error.message());
     done(Finished(/*sent=*/false));
   }
 
   void Failed(beast::error_code error) {
-    spdlog::warn("event=forward_failed owner={} error=\"{}\"", plan.owner, error.message());
+    spdlog::warn("event=forward_failed owner={} error=\"{}\"", part.owner, error.message());
     ForwardedResponse response = Finished(/*sent=*/true);
     // The owner may have done it: the client must not take it for undone.
     response.http_status = 500;
-    response.body = ToApiError(Status::Internal("the request was forwarded to node " + plan.owner +
+    response.body = ToApiError(Status::Internal("the request was forwarded to node " + part.owner +
                                                 ", which did not answer: " + error.message()))
                         .body;
     done(std::move(response));
@@ -266,7 +267,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     response.body = std::move(answer.body());
     if (keep) {
       connection->last_used = SteadyClock::now();
-      auto& idle = IdleConnections()[plan.owner];
+      auto& idle = IdleConnections()[part.owner];
       if (idle.size() < kMaxIdlePerOwner) idle.push_back(std::move(connection));
     }
     done(std::move(response));
@@ -280,11 +281,51 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
   }
 };
 
+// A batch's shares in flight, each an Exchange; the merged answer once all answered. Runs
+// on one worker thread: no locking.
+struct FanOut {
+  ForwardPlan plan;
+  std::function<void(ForwardedResponse)> done;
+  std::vector<std::optional<std::string>> answers;
+  size_t remaining = 0;
+  bool sent = false;
+  std::optional<ForwardedResponse> first_failure;
+  SteadyClock::time_point started = SteadyClock::now();
+
+  void Answered(size_t share, ForwardedResponse response) {
+    sent = sent || response.sent;
+    if (response.answered && response.http_status == 200) {
+      answers[share] = std::move(response.body);
+    } else if (response.sent && !first_failure) {
+      first_failure = std::move(response);
+    }
+    if (--remaining > 0) return;
+    ForwardedResponse merged;
+    merged.sent = sent;
+    merged.seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+    const bool any_answer =
+        std::any_of(answers.begin(), answers.end(), [](const auto& a) { return a.has_value(); });
+    if (!any_answer && first_failure) {
+      first_failure->seconds = merged.seconds;
+      return done(std::move(*first_failure));
+    }
+    if (any_answer) {
+      merged.answered = true;
+      merged.http_status = 200;
+      merged.body = MergeBatchAnswers(plan.writes, plan.shares, answers);
+    }
+    done(std::move(merged));
+  }
+};
+
 }  // namespace
 
 RequestForwarder::RequestForwarder(const ServiceContext* service, RemoteOwnerFn remote_owner,
-                                   std::chrono::milliseconds timeout)
-    : service_(service), remote_owner_(std::move(remote_owner)), timeout_(timeout) {}
+                                   std::chrono::milliseconds timeout, std::string self)
+    : service_(service),
+      remote_owner_(std::move(remote_owner)),
+      timeout_(timeout),
+      self_(std::move(self)) {}
 
 bool RequestForwarder::MayForward(std::string_view operation, const HttpRequestView& request) {
   static const std::set<std::string_view> kItemOperations = {
@@ -294,15 +335,7 @@ bool RequestForwarder::MayForward(std::string_view operation, const HttpRequestV
 }
 
 std::optional<std::string> RequestForwarder::OwnerOf(std::string_view operation,
-                                                     const std::string& raw_body,
-                                                     const HttpRequestView& request) const {
-  std::string body = raw_body;
-  if (!DecodeBody(request.header("Content-Encoding"), 16 * 1024 * 1024, body).ok()) {
-    return std::nullopt;
-  }
-  rapidjson::Document document;
-  document.Parse(body.data(), body.size());
-  if (document.HasParseError() || !document.IsObject()) return std::nullopt;
+                                                     const rapidjson::Document& document) const {
   ShardCollector collector(*service_);
   bool known = false;
   if (operation == "GetItem" || operation == "DeleteItem" || operation == "UpdateItem") {
@@ -326,41 +359,112 @@ std::optional<std::string> RequestForwarder::OwnerOf(std::string_view operation,
   return owner;
 }
 
+std::vector<BatchShare> RequestForwarder::Split(bool writes,
+                                                const rapidjson::Document& document) const {
+  if (self_.empty()) return {};
+  return SplitBatch(
+      writes, document,
+      [&](const std::string& table, const rapidjson::Value& element) -> std::optional<std::string> {
+        const rapidjson::Value* item = &element;
+        if (writes) {
+          const rapidjson::Value* put = Member(element, "PutRequest");
+          const rapidjson::Value* remove = Member(element, "DeleteRequest");
+          item = put != nullptr      ? Member(*put, "Item")
+                 : remove != nullptr ? Member(*remove, "Key")
+                                     : nullptr;
+        }
+        if (item == nullptr) return std::nullopt;
+        ShardCollector collector(*service_);
+        if (!collector.AddKeyObject(table, *item)) return std::nullopt;
+        const auto& [name, shard] = *collector.shards().begin();
+        return remote_owner_(TableName(name), ShardIndex(shard)).value_or(self_);
+      });
+}
+
 std::optional<ForwardPlan> RequestForwarder::Plan(std::string_view operation,
                                                   const std::string& raw_body,
                                                   const HttpRequestView& request) const {
-  std::optional<std::string> owner = OwnerOf(operation, raw_body, request);
-  if (!owner || owner->rfind(':') == std::string::npos) return std::nullopt;
+  std::string body = raw_body;
+  if (!DecodeBody(request.header("Content-Encoding"), 16 * 1024 * 1024, body).ok()) {
+    return std::nullopt;
+  }
+  rapidjson::Document document;
+  document.Parse(body.data(), body.size());
+  if (document.HasParseError() || !document.IsObject()) return std::nullopt;
+
+  ForwardPlan plan;
+  std::optional<std::string> owner = OwnerOf(operation, document);
+  if (!owner) {
+    const bool batch = operation == "BatchWriteItem" || operation == "BatchGetItem";
+    plan.writes = operation == "BatchWriteItem";
+    if (batch) plan.shares = Split(plan.writes, document);
+    // One share is this node's own refusal again.
+    if (plan.shares.size() < 2) return std::nullopt;
+  }
   const std::string_view target = request.target();
-  auto forwarded = std::make_shared<http::request<http::string_body>>(
-      http::verb::post, beast::string_view(target.data(), target.size()), 11);
-  std::set<std::string> passed;
-  auto pass = [&](std::string_view name) {
-    std::string lower(name);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "content-length" || !passed.insert(lower).second) return;
-    const std::string_view value = request.header(name);
-    if (!value.empty()) {
-      forwarded->set(beast::string_view(name.data(), name.size()),
-                     beast::string_view(value.data(), value.size()));
-    }
+  // The request to `to` with `content`: the client's headers (those a signature covers, for
+  // the client's own body), marked forwarded.
+  auto part = [&](std::string to, const std::string& content, bool as_received) {
+    auto forwarded = std::make_shared<http::request<http::string_body>>(
+        http::verb::post, beast::string_view(target.data(), target.size()), 11);
+    std::set<std::string> passed;
+    auto pass = [&](std::string_view name) {
+      std::string lower(name);
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == "content-length" || !passed.insert(lower).second) return;
+      if (!as_received && (lower == "content-encoding" || lower == "content-md5" ||
+                           lower == "x-amz-content-sha256")) {
+        return;  // the share's body is plain and another
+      }
+      const std::string_view value = request.header(name);
+      if (!value.empty()) {
+        forwarded->set(beast::string_view(name.data(), name.size()),
+                       beast::string_view(value.data(), value.size()));
+      }
+    };
+    for (std::string_view name : kPassedHeaders) pass(name);
+    for (const std::string& name : SignedHeaders(request.header("Authorization"))) pass(name);
+    forwarded->set(beast::string_view(kForwardedHeader.data(), kForwardedHeader.size()), "1");
+    forwarded->keep_alive(true);
+    forwarded->body() = content;
+    forwarded->prepare_payload();
+    return ForwardPart{std::move(to), std::move(forwarded)};
   };
-  for (std::string_view name : kPassedHeaders) pass(name);
-  for (const std::string& name : SignedHeaders(request.header("Authorization"))) pass(name);
-  forwarded->set(beast::string_view(kForwardedHeader.data(), kForwardedHeader.size()), "1");
-  forwarded->keep_alive(true);
-  forwarded->body() = raw_body;
-  forwarded->prepare_payload();
-  return ForwardPlan{std::move(*owner), std::move(forwarded)};
+  if (owner) {
+    if (owner->rfind(':') == std::string::npos) return std::nullopt;
+    plan.parts.push_back(part(std::move(*owner), raw_body, /*as_received=*/true));
+  } else {
+    for (const BatchShare& share : plan.shares) {
+      plan.parts.push_back(part(share.owner, share.body, /*as_received=*/false));
+    }
+  }
+  return plan;
 }
 
 void RequestForwarder::Send(ForwardPlan plan, asio::any_io_executor executor,
                             std::function<void(ForwardedResponse)> done) const {
-  auto exchange = std::make_shared<Exchange>();
-  exchange->plan = std::move(plan);
-  exchange->timeout = timeout_;
-  exchange->done = std::move(done);
-  exchange->Start(executor);
+  if (plan.shares.empty()) {
+    auto exchange = std::make_shared<Exchange>();
+    exchange->part = std::move(plan.parts.front());
+    exchange->timeout = timeout_;
+    exchange->done = std::move(done);
+    return exchange->Start(executor);
+  }
+  auto fan_out = std::make_shared<FanOut>();
+  fan_out->remaining = plan.parts.size();
+  fan_out->answers.resize(plan.parts.size());
+  fan_out->done = std::move(done);
+  std::vector<ForwardPart> parts = std::move(plan.parts);
+  fan_out->plan = std::move(plan);
+  for (size_t share = 0; share < parts.size(); ++share) {
+    auto exchange = std::make_shared<Exchange>();
+    exchange->part = std::move(parts[share]);
+    exchange->timeout = timeout_;
+    exchange->done = [fan_out, share](ForwardedResponse response) {
+      fan_out->Answered(share, std::move(response));
+    };
+    exchange->Start(executor);
+  }
 }
 
 }  // namespace tidewater::server

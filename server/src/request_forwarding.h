@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "batch_forwarding.h"
 #include "service_context.h"
 #include "tidewater/core/identifiers.h"
 #include "tidewater/server/authenticator.h"
@@ -25,12 +26,19 @@ namespace tidewater::server {
 
 inline constexpr std::string_view kForwardedHeader = "X-Tidewater-Forwarded";
 
-// A refused request on its way to the node serving its shards: the HTTP request to send,
-// built from the client's.
-struct ForwardPlan {
+// One HTTP request to another node (or, for a batch's share, to this one).
+struct ForwardPart {
   std::string owner;  // HOST:PORT
   std::shared_ptr<boost::beast::http::request<boost::beast::http::string_body>> request;
-  size_t operation_id = 0;                         // the router's, for its metrics
+};
+
+// A refused request on its way to the nodes serving its shards: the client's request to
+// send to its owner, or a batch split among nodes (a part per share).
+struct ForwardPlan {
+  std::vector<ForwardPart> parts;
+  std::vector<BatchShare> shares;  // a split batch's, parallel to `parts`; else empty
+  bool writes = false;             // a split BatchWriteItem (else BatchGetItem)
+  size_t operation_id = 0;         // the router's, for its metrics
   std::chrono::steady_clock::time_point received;  // when the router began the request
 };
 
@@ -56,8 +64,12 @@ using RemoteOwnerFn = std::function<std::optional<std::string>(const TableName&,
 // forwarder.
 class RequestForwarder {
  public:
+  // `self` (HOST:PORT this node is reached at) not empty: a BatchGetItem or BatchWriteItem
+  // whose items live on several nodes' shards is split among them (this node's share sent
+  // to `self`) and their answers merged. Only where requests are not signed: a share's body
+  // is not the one the client signed.
   RequestForwarder(const ServiceContext* service, RemoteOwnerFn remote_owner,
-                   std::chrono::milliseconds timeout);
+                   std::chrono::milliseconds timeout, std::string self = "");
 
   // Whether a refused `operation` (a DynamoDB operation's name) of `request` may be
   // forwarded: an item operation (GetItem, PutItem, UpdateItem, DeleteItem, Query,
@@ -65,26 +77,32 @@ class RequestForwarder {
   static bool MayForward(std::string_view operation, const HttpRequestView& request);
 
   // The request to send when every item `operation` names lives on shards one other node
-  // serves; `raw_body` is the body as received, before any Content-Encoding is decoded.
-  // nullopt when it cannot be forwarded (an operation that spans shards of several nodes or
-  // of this one, a body that does not parse, an owner not known): the refusal stands.
+  // serves; `raw_body` is the body as received, before any Content-Encoding is decoded. A
+  // batch spanning nodes is split (with `self`). nullopt when it cannot be forwarded (an
+  // operation that spans shards of several nodes or of this one, a body that does not
+  // parse, an owner not known): the refusal stands.
   std::optional<ForwardPlan> Plan(std::string_view operation, const std::string& raw_body,
                                   const HttpRequestView& request) const;
 
   // Sends the plan's request on `executor` (the calling worker thread's) and calls `done`
   // there with the owner's answer: not sent when the owner cannot be reached, not answered
-  // when it fails after the request was sent (the outcome is then unknown).
+  // when it fails after the request was sent (the outcome is then unknown). A split batch's
+  // answer is its shares' merged (a share that failed comes back unprocessed), or, when
+  // every share failed, the first failure.
   void Send(ForwardPlan plan, boost::asio::any_io_executor executor,
             std::function<void(ForwardedResponse)> done) const;
 
  private:
   // The one node serving every shard `operation` touches, or nullopt.
-  std::optional<std::string> OwnerOf(std::string_view operation, const std::string& raw_body,
-                                     const HttpRequestView& request) const;
+  std::optional<std::string> OwnerOf(std::string_view operation,
+                                     const rapidjson::Document& document) const;
+  // A batch split among the nodes serving its items (empty: not split).
+  std::vector<BatchShare> Split(bool writes, const rapidjson::Document& document) const;
 
   const ServiceContext* service_;
   RemoteOwnerFn remote_owner_;
   std::chrono::milliseconds timeout_;
+  std::string self_;
 };
 
 }  // namespace tidewater::server

@@ -160,8 +160,9 @@ class ServerImpl final : public Server {
                  exports_.get(),  imports_.get(),    credentials_.get(),
                  policies_.get(), master_keys_.get()},
         forwarder_(options.remote_owner
-                       ? std::make_unique<RequestForwarder>(&service_, options.remote_owner,
-                                                            options.forward_timeout)
+                       ? std::make_unique<RequestForwarder>(
+                             &service_, options.remote_owner, options.forward_timeout,
+                             options.require_auth ? std::string() : options.advertised)
                        : nullptr),
         router_(&service_, authenticator_.get(), options.max_body_bytes, authorizer_.get(),
                 forwarder_.get()),

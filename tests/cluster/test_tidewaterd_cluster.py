@@ -815,6 +815,29 @@ class ForwardingTest(ClusterTestCase):
         for node in (a, b, c):  # each owns some shards and forwarded for the others
             self.assertGreater(self.forwarded(node).get("answered", 0), 0, node.node_id)
 
+        # Batches spanning every node's shards, through one node: split among the nodes
+        # serving them (its own share included), the answers merged, nothing unprocessed.
+        puts = [{"PutRequest": {"Item": {"pk": {"S": "batch-%d" % i}, "v": {"N": str(i)}}}}
+                for i in range(25)]
+        answer = b.ddb.batch_write_item(RequestItems={"events": puts},
+                                        ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(answer["UnprocessedItems"], {})
+        self.assertEqual(answer["ConsumedCapacity"][0]["CapacityUnits"], 25)
+        keys = [{"pk": {"S": "batch-%d" % i}} for i in range(25)] + \
+            [{"pk": {"S": "first-%d" % i}} for i in range(20)]
+        answer = c.ddb.batch_get_item(RequestItems={"events": {"Keys": keys,
+                                                               "ConsistentRead": True}})
+        self.assertEqual(answer["UnprocessedKeys"], {})
+        got = {item["pk"]["S"]: item for item in answer["Responses"]["events"]}
+        self.assertEqual(set(got), {key["pk"]["S"] for key in keys})
+        self.assertEqual(got["batch-7"]["v"]["N"], "7")
+        answer = a.ddb.batch_write_item(RequestItems={"events": [
+            {"DeleteRequest": {"Key": {"pk": {"S": "batch-%d" % i}}}} for i in range(25)]})
+        self.assertEqual(answer["UnprocessedItems"], {})
+        for i in range(25):
+            self.assertNotIn("Item", c.ddb.get_item(TableName="events", ConsistentRead=True,
+                                                     Key={"pk": {"S": "batch-%d" % i}}))
+
         # Clients on every node at once: a worker waiting for an owner's answer goes on
         # serving the other nodes' forwarded requests, so no two nodes wait for each other.
         acknowledged, failures = [], []

@@ -157,6 +157,11 @@ struct ServerOptions {
   // on to that node (plain HTTP, keep-alive, as the client sent it) and its answer returned;
   // a request forwarded once is never forwarded again. Empty: no forwarding.
   std::function<std::optional<std::string>(const TableName&, ShardIndex)> remote_owner;
+  // With remote_owner: the HOST:PORT other nodes reach this one at. When set, and requests
+  // are not signed (require_auth off), a BatchGetItem or BatchWriteItem whose items live on
+  // several nodes' shards is split among them (this node's share sent here) and the answers
+  // merged, what a node could not do coming back unprocessed.
+  std::string advertised;
   // How long a forwarded request may take there and back before it is answered
   // InternalServerError (its outcome unknown).
   std::chrono::milliseconds forward_timeout{30'000};
