@@ -239,9 +239,26 @@ Result<ItemPage> EngineImpl::Scan(const ScanRequest& request) {
         std::to_string(request.segment) +
         " is not less than TotalSegments: " + std::to_string(request.total_segments));
   }
-  TW_RETURN_IF_ERROR(AdmitReplicatedRead(*table, std::nullopt));
+  const uint64_t first_hash = keycodec::RangeBegin(request.segment, request.total_segments);
+  if (source.index == nullptr && options_.replicated_log != nullptr) {
+    // Cluster mode: the shards the segment's hashes fall in, so that a segment within one
+    // shard is served by that shard's owner alone. (An index's hashes are not the table's.)
+    const uint64_t last_hash =
+        request.segment + 1 < request.total_segments
+            ? keycodec::RangeBegin(request.segment + 1, request.total_segments) - 1
+            : UINT64_MAX;
+    for (uint64_t hash = first_hash;;) {
+      const Shard& shard = table->shard(table->ShardFor(hash));
+      TW_RETURN_IF_ERROR(
+          options_.replicated_log->AdmitRead(TableName(table->name()), ShardIndex(shard.index)));
+      if (shard.hash_end >= last_hash) break;
+      hash = shard.hash_end + 1;
+    }
+  } else {
+    TW_RETURN_IF_ERROR(AdmitReplicatedRead(*table, std::nullopt));
+  }
   std::string begin = source.prefix;
-  keycodec::AppendHash(keycodec::RangeBegin(request.segment, request.total_segments), &begin);
+  keycodec::AppendHash(first_hash, &begin);
   std::string end;
   if (request.segment + 1 < request.total_segments) {
     end = source.prefix;

@@ -201,4 +201,48 @@ std::string MergeBatchAnswers(bool writes, const std::vector<BatchShare>& shares
   return Serialize(merged);
 }
 
+ScanPages::ScanPages() {
+  merged_.SetObject();
+  Allocator& allocator = merged_.GetAllocator();
+  merged_.AddMember("Items", rapidjson::Value(rapidjson::kArrayType), allocator);
+  merged_.AddMember("Count", 0, allocator);
+  merged_.AddMember("ScannedCount", 0, allocator);
+}
+
+void ScanPages::Add(const rapidjson::Value& page) {
+  if (!page.IsObject()) return;
+  Allocator& allocator = merged_.GetAllocator();
+  if (auto items = page.FindMember("Items"); items != page.MemberEnd() && items->value.IsArray()) {
+    has_items_ = true;
+    for (const auto& item : items->value.GetArray()) {
+      merged_["Items"].PushBack(rapidjson::Value(item, allocator), allocator);
+    }
+  }
+  for (const char* count : {"Count", "ScannedCount"}) {
+    if (auto it = page.FindMember(count); it != page.MemberEnd() && it->value.IsUint64()) {
+      merged_[count].SetUint64(merged_[count].GetUint64() + it->value.GetUint64());
+    }
+  }
+  if (auto it = page.FindMember("ConsumedCapacity");
+      it != page.MemberEnd() && it->value.IsObject()) {
+    if (auto known = merged_.FindMember("ConsumedCapacity"); known != merged_.MemberEnd()) {
+      AddNumbers(known->value, it->value, allocator);
+    } else {
+      merged_.AddMember("ConsumedCapacity", rapidjson::Value(it->value, allocator), allocator);
+    }
+  }
+  merged_.RemoveMember("LastEvaluatedKey");
+  if (auto it = page.FindMember("LastEvaluatedKey"); it != page.MemberEnd()) {
+    merged_.AddMember("LastEvaluatedKey", rapidjson::Value(it->value, allocator), allocator);
+  }
+}
+
+std::string ScanPages::Answer() const {
+  if (has_items_) return Serialize(merged_);
+  rapidjson::Document counted;  // Select COUNT: no Items
+  counted.CopyFrom(merged_, counted.GetAllocator());
+  counted.RemoveMember("Items");
+  return Serialize(counted);
+}
+
 }  // namespace tidewater::server

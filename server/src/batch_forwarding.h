@@ -2,7 +2,9 @@
 // nodes' shards (docs/CLUSTER.md, "Forwarding"): the batch is split into one batch per node,
 // each keeping the request's other members, and the nodes' answers are merged into one, as
 // DynamoDB answers a batch: what a node could not do comes back unprocessed, for the client
-// to send again. Pure JSON work; the sending is RequestForwarder's.
+// to send again. Likewise a Scan whose segment spans several nodes' shards is walked shard
+// by shard, and its pages merged into one (ScanPages). Pure JSON work; the sending is
+// RequestForwarder's.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -38,5 +40,21 @@ std::vector<BatchShare> SplitBatch(bool writes, const rapidjson::Value& request,
 // per table.
 std::string MergeBatchAnswers(bool writes, const std::vector<BatchShare>& shares,
                               const std::vector<std::optional<std::string>>& answers);
+
+// A Scan walked shard by shard: the shards' pages merged into one answer (Items, Count,
+// ScannedCount and ConsumedCapacity added up; LastEvaluatedKey the last page's). Not
+// thread-safe.
+class ScanPages {
+ public:
+  ScanPages();
+  // Adds the next shard's page (a Scan response object).
+  void Add(const rapidjson::Value& page);
+  // The merged answer (JSON).
+  std::string Answer() const;
+
+ private:
+  rapidjson::Document merged_;
+  bool has_items_ = false;
+};
 
 }  // namespace tidewater::server

@@ -1,6 +1,8 @@
 #include "request_forwarding.h"
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include "handler_support.h"
 #include "request_expressions.h"
 #include "table_schemas.h"
+#include "tidewater/core/key_codec.h"
 
 namespace tidewater::server {
 namespace {
@@ -318,6 +321,82 @@ struct FanOut {
   }
 };
 
+// A Scan walked over its segment's shards, one step after the other: each step scans one
+// shard (the segment that is exactly the shard) on its owner, from ExclusiveStartKey for the
+// first, with what is left of Limit. A page that names a LastEvaluatedKey (Limit or the
+// page's size reached) ends the walk; a shard read to its end goes on to the next. Runs on
+// one worker thread.
+struct ScanWalk : std::enable_shared_from_this<ScanWalk> {
+  ForwardPlan plan;
+  rapidjson::Document request;
+  std::chrono::milliseconds timeout{0};
+  asio::any_io_executor executor;
+  std::function<void(ForwardedResponse)> done;
+  size_t step = 0;
+  uint64_t scanned = 0;
+  ScanPages pages;
+  SteadyClock::time_point started = SteadyClock::now();
+
+  void Next() {
+    const ScanStep& shard = plan.scan[step];
+    rapidjson::Document body;
+    body.CopyFrom(request, body.GetAllocator());
+    auto& allocator = body.GetAllocator();
+    body.RemoveMember("Segment");
+    body.RemoveMember("TotalSegments");
+    body.AddMember("Segment", shard.segment, allocator);
+    body.AddMember("TotalSegments", shard.total_segments, allocator);
+    if (step > 0) body.RemoveMember("ExclusiveStartKey");
+    if (auto limit = body.FindMember("Limit");
+        limit != body.MemberEnd() && limit->value.IsUint64()) {
+      limit->value.SetUint64(limit->value.GetUint64() - scanned);
+    }
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    body.Accept(writer);
+    auto exchange = std::make_shared<Exchange>();
+    exchange->part.owner = shard.owner;
+    exchange->part.request =
+        std::make_shared<http::request<http::string_body>>(*plan.parts.front().request);
+    exchange->part.request->body().assign(buffer.GetString(), buffer.GetSize());
+    exchange->part.request->prepare_payload();
+    exchange->timeout = timeout;
+    exchange->done = [self = shared_from_this()](ForwardedResponse response) {
+      self->Answered(std::move(response));
+    };
+    exchange->Start(executor);
+  }
+
+  void Answered(ForwardedResponse response) {
+    rapidjson::Document page;
+    if (response.answered && response.http_status == 200) {
+      page.Parse(response.body.data(), response.body.size());
+    }
+    if (!response.answered || response.http_status != 200 || page.HasParseError() ||
+        !page.IsObject()) {
+      // The client repeats the page from its ExclusiveStartKey (a Scan does nothing).
+      response.seconds = Seconds();
+      return done(std::move(response));
+    }
+    pages.Add(page);
+    if (auto it = page.FindMember("ScannedCount"); it != page.MemberEnd() && it->value.IsUint64()) {
+      scanned += it->value.GetUint64();
+    }
+    if (!page.HasMember("LastEvaluatedKey") && ++step < plan.scan.size()) return Next();
+    ForwardedResponse merged;
+    merged.sent = true;
+    merged.answered = true;
+    merged.http_status = 200;
+    merged.body = pages.Answer();
+    merged.seconds = Seconds();
+    done(std::move(merged));
+  }
+
+  double Seconds() const {
+    return std::chrono::duration<double>(SteadyClock::now() - started).count();
+  }
+};
+
 }  // namespace
 
 RequestForwarder::RequestForwarder(const ServiceContext* service, RemoteOwnerFn remote_owner,
@@ -329,8 +408,8 @@ RequestForwarder::RequestForwarder(const ServiceContext* service, RemoteOwnerFn 
 
 bool RequestForwarder::MayForward(std::string_view operation, const HttpRequestView& request) {
   static const std::set<std::string_view> kItemOperations = {
-      "GetItem",      "PutItem",        "UpdateItem",       "DeleteItem",        "Query",
-      "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems"};
+      "GetItem", "PutItem",      "UpdateItem",     "DeleteItem",       "Query",
+      "Scan",    "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems"};
   return kItemOperations.contains(operation) && request.header(kForwardedHeader).empty();
 }
 
@@ -381,6 +460,69 @@ std::vector<BatchShare> RequestForwarder::Split(bool writes,
       });
 }
 
+bool RequestForwarder::PlanScan(const rapidjson::Document& document,
+                                std::optional<std::string>& owner,
+                                std::vector<ScanStep>& steps) const {
+  std::optional<std::string> table = StringMember(document, "TableName");
+  if (!table || Member(document, "IndexName") != nullptr) return false;
+  const rapidjson::Value* segment_value = Member(document, "Segment");
+  const rapidjson::Value* total_value = Member(document, "TotalSegments");
+  const uint32_t segment =
+      segment_value != nullptr && segment_value->IsUint() ? segment_value->GetUint() : 0;
+  const uint32_t total =
+      total_value != nullptr && total_value->IsUint() ? total_value->GetUint() : 1;
+  if (total == 0 || segment >= total) return false;
+  Result<TableDescription> description = service_->engine->DescribeTable(*table);
+  if (!description.ok()) return false;
+  std::vector<ShardDescription> shards;
+  for (const ShardDescription& shard : description->shards) {
+    if (!shard.closed) shards.push_back(shard);
+  }
+  std::sort(shards.begin(), shards.end(),
+            [](const auto& x, const auto& y) { return x.hash_begin < y.hash_begin; });
+  const uint32_t count = static_cast<uint32_t>(shards.size());
+  for (uint32_t i = 0; i < count; ++i) {  // equal ranges: each shard is a segment of `count`
+    if (shards[i].hash_begin != keycodec::RangeBegin(i, count)) return false;
+  }
+  const uint64_t first = keycodec::RangeBegin(segment, total);
+  const uint64_t last =
+      segment + 1 < total ? keycodec::RangeBegin(segment + 1, total) - 1 : UINT64_MAX;
+  std::vector<uint32_t> covered;  // positions in `shards`
+  for (uint32_t i = 0; i < count; ++i) {
+    if (shards[i].hash_begin <= last && shards[i].hash_end >= first) covered.push_back(i);
+  }
+  if (covered.empty()) return false;
+  auto owner_of = [&](uint32_t position) {
+    return remote_owner_(TableName(*table), shards[position].index);
+  };
+  if (covered.size() == 1) {  // the segment lies within one shard: its owner serves it
+    owner = owner_of(covered.front());
+    return owner.has_value();
+  }
+  if (self_.empty()) return false;
+  // The walk starts at the shard of ExclusiveStartKey.
+  uint64_t start = first;
+  if (const rapidjson::Value* start_key = Member(document, "ExclusiveStartKey")) {
+    ShardCollector collector(*service_);
+    if (!collector.AddKeyObject(*table, *start_key)) return false;
+    const uint32_t shard = collector.shards().begin()->second;
+    auto it = std::find_if(shards.begin(), shards.end(),
+                           [&](const auto& s) { return s.index.value() == shard; });
+    if (it == shards.end()) return false;
+    start = it->hash_begin;
+  }
+  bool remote = false;
+  for (uint32_t position : covered) {
+    const ShardDescription& shard = shards[position];
+    if (shard.hash_begin < first || shard.hash_end > last) return false;  // part of a shard
+    if (shard.hash_end < start) continue;
+    std::optional<std::string> serving = owner_of(position);
+    remote = remote || serving.has_value();
+    steps.push_back(ScanStep{position, count, serving.value_or(self_)});
+  }
+  return remote;  // all here: this node's own refusal stands
+}
+
 std::optional<ForwardPlan> RequestForwarder::Plan(std::string_view operation,
                                                   const std::string& raw_body,
                                                   const HttpRequestView& request) const {
@@ -393,8 +535,14 @@ std::optional<ForwardPlan> RequestForwarder::Plan(std::string_view operation,
   if (document.HasParseError() || !document.IsObject()) return std::nullopt;
 
   ForwardPlan plan;
-  std::optional<std::string> owner = OwnerOf(operation, document);
-  if (!owner) {
+  std::optional<std::string> owner;
+  if (operation == "Scan") {
+    if (!PlanScan(document, owner, plan.scan)) return std::nullopt;
+    plan.scan_request = std::move(body);
+  } else {
+    owner = OwnerOf(operation, document);
+  }
+  if (!owner && plan.scan.empty()) {
     const bool batch = operation == "BatchWriteItem" || operation == "BatchGetItem";
     plan.writes = operation == "BatchWriteItem";
     if (batch) plan.shares = Split(plan.writes, document);
@@ -433,6 +581,8 @@ std::optional<ForwardPlan> RequestForwarder::Plan(std::string_view operation,
   if (owner) {
     if (owner->rfind(':') == std::string::npos) return std::nullopt;
     plan.parts.push_back(part(std::move(*owner), raw_body, /*as_received=*/true));
+  } else if (!plan.scan.empty()) {
+    plan.parts.push_back(part(std::string(), std::string(), /*as_received=*/false));
   } else {
     for (const BatchShare& share : plan.shares) {
       plan.parts.push_back(part(share.owner, share.body, /*as_received=*/false));
@@ -443,6 +593,15 @@ std::optional<ForwardPlan> RequestForwarder::Plan(std::string_view operation,
 
 void RequestForwarder::Send(ForwardPlan plan, asio::any_io_executor executor,
                             std::function<void(ForwardedResponse)> done) const {
+  if (!plan.scan.empty()) {
+    auto walk = std::make_shared<ScanWalk>();
+    walk->request.Parse(plan.scan_request.data(), plan.scan_request.size());
+    walk->plan = std::move(plan);
+    walk->timeout = timeout_;
+    walk->executor = std::move(executor);
+    walk->done = std::move(done);
+    return walk->Next();
+  }
   if (plan.shares.empty()) {
     auto exchange = std::make_shared<Exchange>();
     exchange->part = std::move(plan.parts.front());

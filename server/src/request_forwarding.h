@@ -32,12 +32,22 @@ struct ForwardPart {
   std::shared_ptr<boost::beast::http::request<boost::beast::http::string_body>> request;
 };
 
+// One shard of a Scan walked shard by shard: the segment that is exactly the shard.
+struct ScanStep {
+  uint32_t segment = 0;
+  uint32_t total_segments = 1;
+  std::string owner;  // HOST:PORT
+};
+
 // A refused request on its way to the nodes serving its shards: the client's request to
-// send to its owner, or a batch split among nodes (a part per share).
+// send to its owner, a batch split among nodes (a part per share), or a Scan walked shard
+// by shard (`scan`; `parts` then holds the request every step's is made from).
 struct ForwardPlan {
   std::vector<ForwardPart> parts;
   std::vector<BatchShare> shares;  // a split batch's, parallel to `parts`; else empty
   bool writes = false;             // a split BatchWriteItem (else BatchGetItem)
+  std::vector<ScanStep> scan;      // the shards of a Scan's segment, in hash order
+  std::string scan_request;        // the Scan's body (JSON), rewritten for each step
   size_t operation_id = 0;         // the router's, for its metrics
   std::chrono::steady_clock::time_point received;  // when the router began the request
 };
@@ -72,7 +82,7 @@ class RequestForwarder {
                    std::chrono::milliseconds timeout, std::string self = "");
 
   // Whether a refused `operation` (a DynamoDB operation's name) of `request` may be
-  // forwarded: an item operation (GetItem, PutItem, UpdateItem, DeleteItem, Query,
+  // forwarded: an item operation (GetItem, PutItem, UpdateItem, DeleteItem, Query, Scan,
   // BatchGetItem, BatchWriteItem, TransactGetItems, TransactWriteItems) not forwarded already.
   static bool MayForward(std::string_view operation, const HttpRequestView& request);
 
@@ -98,6 +108,10 @@ class RequestForwarder {
                                      const rapidjson::Document& document) const;
   // A batch split among the nodes serving its items (empty: not split).
   std::vector<BatchShare> Split(bool writes, const rapidjson::Document& document) const;
+  // A Scan of the table: its segment's shard's owner (one shard), or the steps of a walk
+  // over its shards (several; with `self`). False: not forwarded.
+  bool PlanScan(const rapidjson::Document& document, std::optional<std::string>& owner,
+                std::vector<ScanStep>& steps) const;
 
   const ServiceContext* service_;
   RemoteOwnerFn remote_owner_;

@@ -815,6 +815,35 @@ class ForwardingTest(ClusterTestCase):
         for node in (a, b, c):  # each owns some shards and forwarded for the others
             self.assertGreater(self.forwarded(node).get("answered", 0), 0, node.node_id)
 
+        # Scans through one node walk the shards of every node: whole, paged, in parallel
+        # segments (two shards each, and within one shard), counted; and the AWS CLI's.
+        expected = {"%s-%d" % (prefix, i) for prefix in ("first", "count-first")
+                    for i in range(40)}
+        for node in (a, b, c):
+            page = node.ddb.scan(TableName="events", ConsistentRead=True)
+            self.assertNotIn("LastEvaluatedKey", page)
+            self.assertEqual(sorted(item["pk"]["S"] for item in page["Items"]), sorted(expected))
+            self.assertEqual(node.ddb.scan(TableName="events", Select="COUNT")["Count"], 80)
+        for kwargs in ({"Limit": 7}, {"TotalSegments": 2}, {"TotalSegments": 8, "Limit": 5}):
+            seen = []
+            for segment in range(kwargs.get("TotalSegments", 1)):
+                request = dict(kwargs, TableName="events")
+                if "TotalSegments" in kwargs:
+                    request["Segment"] = segment
+                while True:
+                    page = b.ddb.scan(**request)
+                    seen += [item["pk"]["S"] for item in page["Items"]]
+                    if "LastEvaluatedKey" not in page:
+                        break
+                    request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            self.assertEqual(sorted(seen), sorted(expected), kwargs)  # each item once
+        out = subprocess.run(
+            ["/usr/bin/aws", "dynamodb", "scan", "--endpoint-url", c.endpoint, "--region",
+             REGION, "--table-name", "events", "--page-size", "9", "--select", "COUNT",
+             "--output", "json"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn('"Count": 80', out.stdout)
+
         # Batches spanning every node's shards, through one node: split among the nodes
         # serving them (its own share included), the answers merged, nothing unprocessed.
         puts = [{"PutRequest": {"Item": {"pk": {"S": "batch-%d" % i}, "v": {"N": str(i)}}}}
