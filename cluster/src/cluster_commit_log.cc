@@ -83,16 +83,23 @@ Status ClusterCommitLog::TakeOverAll(const OpenedTable& table,
   return first_error;
 }
 
+const ClusterCommitLog::OpenedTable* ClusterCommitLog::TableOf(
+    const PartitionRef& partition) const {
+  auto table = tables_by_topic_.find(partition.topic);
+  if (table == tables_by_topic_.end() || partition.partition < 0 ||
+      static_cast<uint32_t>(partition.partition) >= table->second.shards) {
+    return nullptr;
+  }
+  return &table->second;
+}
+
 void ClusterCommitLog::Assigned(const std::vector<PartitionRef>& partitions) {
   std::lock_guard ownership(ownership_mu_);
   std::map<std::string, std::vector<uint32_t>> to_take;  // by topic, of opened tables
   for (const PartitionRef& partition : partitions) {
     assigned_.insert(partition);
-    auto table = tables_by_topic_.find(partition.topic);
-    if (table == tables_by_topic_.end() || partition.partition < 0 ||
-        static_cast<uint32_t>(partition.partition) >= table->second.shards) {
-      continue;  // taken over once its table is opened (OpenTable)
-    }
+    // One of a table not opened yet is taken over once it is (OpenTable).
+    if (TableOf(partition) == nullptr) continue;
     to_take[partition.topic].push_back(static_cast<uint32_t>(partition.partition));
   }
   // A failed take-over stays assigned and unserved: Recover tries it again.
@@ -104,9 +111,9 @@ void ClusterCommitLog::Revoked(const std::vector<PartitionRef>& partitions, bool
   std::lock_guard ownership(ownership_mu_);
   for (const PartitionRef& partition : partitions) {
     assigned_.erase(partition);
-    auto table = tables_by_topic_.find(partition.topic);
-    if (table == tables_by_topic_.end() || partition.partition < 0) continue;
-    const Key key{table->second.table.value(), static_cast<uint32_t>(partition.partition)};
+    const OpenedTable* table = TableOf(partition);
+    if (table == nullptr) continue;
+    const Key key{table->table.value(), static_cast<uint32_t>(partition.partition)};
     std::shared_ptr<OwnedShard> owned;
     {
       std::lock_guard lock(mu_);
@@ -134,13 +141,10 @@ ClusterCommitLog::UnservedAssignments() {
   {
     std::lock_guard lock(mu_);
     for (const PartitionRef& partition : assigned_) {
-      auto table = tables_by_topic_.find(partition.topic);
-      if (table == tables_by_topic_.end() || partition.partition < 0 ||
-          static_cast<uint32_t>(partition.partition) >= table->second.shards) {
-        continue;
-      }
+      const OpenedTable* table = TableOf(partition);
+      if (table == nullptr) continue;
       const auto shard = static_cast<uint32_t>(partition.partition);
-      if (!shards_.contains({table->second.table.value(), shard})) {
+      if (!shards_.contains({table->table.value(), shard})) {
         unserved[partition.topic].push_back(shard);
       }
     }

@@ -118,5 +118,29 @@ TEST(BatchForwardingTest, AFailedWriteShareComesBackAsUnprocessedItems) {
                "b1");
 }
 
+TEST(ScanPagesTest, ShardPagesMergeIntoOnePage) {
+  ScanPages pages;
+  pages.Add(Parse(R"({"Items": [{"pk": {"S": "a"}}], "Count": 1, "ScannedCount": 3,
+                      "ConsumedCapacity": {"TableName": "t", "CapacityUnits": 0.5}})"));
+  pages.Add(Parse(R"({"Items": [{"pk": {"S": "b"}}, {"pk": {"S": "c"}}], "Count": 2,
+                      "ScannedCount": 2, "LastEvaluatedKey": {"pk": {"S": "c"}},
+                      "ConsumedCapacity": {"TableName": "t", "CapacityUnits": 1.0}})"));
+  rapidjson::Document merged = Parse(pages.Answer());
+  ASSERT_EQ(merged["Items"].Size(), 3u);
+  EXPECT_STREQ(merged["Items"][2]["pk"]["S"].GetString(), "c");
+  EXPECT_EQ(merged["Count"].GetUint64(), 3u);
+  EXPECT_EQ(merged["ScannedCount"].GetUint64(), 5u);
+  EXPECT_STREQ(merged["LastEvaluatedKey"]["pk"]["S"].GetString(), "c");
+  EXPECT_DOUBLE_EQ(merged["ConsumedCapacity"]["CapacityUnits"].GetDouble(), 1.5);
+
+  ScanPages counted;  // Select COUNT: no Items, and no LastEvaluatedKey once read to the end
+  counted.Add(Parse(R"({"Count": 4, "ScannedCount": 4, "LastEvaluatedKey": {"pk": {"S": "d"}}})"));
+  counted.Add(Parse(R"({"Count": 1, "ScannedCount": 1})"));
+  merged = Parse(counted.Answer());
+  EXPECT_FALSE(merged.HasMember("Items"));
+  EXPECT_FALSE(merged.HasMember("LastEvaluatedKey"));
+  EXPECT_EQ(merged["Count"].GetUint64(), 5u);
+}
+
 }  // namespace
 }  // namespace tidewater::server

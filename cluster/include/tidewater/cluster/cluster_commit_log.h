@@ -160,6 +160,9 @@ class ClusterCommitLog final : public ReplicatedCommitLog {
   // producer's id, then appends). The first error, after trying them all. Requires
   // ownership_mu_.
   Status TakeOverAll(const OpenedTable& table, const std::vector<uint32_t>& shards);
+  // The opened table whose shard `partition` is; null for another topic or partition.
+  // Requires ownership_mu_.
+  const OpenedTable* TableOf(const PartitionRef& partition) const;
   // The group's changes (GroupListener). Each holds ownership_mu_.
   void Assigned(const std::vector<PartitionRef>& partitions);
   void Revoked(const std::vector<PartitionRef>& partitions, bool lost);
