@@ -63,6 +63,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -71,6 +72,7 @@
 
 #include "config_file.h"
 #include "listen_address.h"
+#include "tidewater/cluster/catalog_log.h"
 #include "tidewater/cluster/cluster_commit_log.h"
 #include "tidewater/cluster/node_identity.h"
 #include "tidewater/connectors/kafka_publisher.h"
@@ -630,6 +632,40 @@ int main(int argc, char** argv) {
     }
   }
   if (cluster_log) options.extra_metrics.push_back(&cluster_metrics);
+  // Group ownership: CreateTable and DeleteTable go through the cluster's catalog, read once
+  // the server's engine is open (its handlers apply it), before it serves.
+  std::unique_ptr<tidewater::cluster::CatalogLog> catalog;
+  std::atomic<tidewater::cluster::CatalogLog*> catalog_read{nullptr};
+  if (owner_directory) {
+    options.catalog_submit =
+        [&catalog_read](
+            const std::string& operation,
+            const std::string& request) -> tidewater::Result<tidewater::server::ApiAnswer> {
+      tidewater::cluster::CatalogLog* log = catalog_read.load(std::memory_order_acquire);
+      if (log == nullptr) {
+        return tidewater::Status::Unavailable("the cluster's catalog is not read yet");
+      }
+      TW_ASSIGN_OR_RETURN(tidewater::cluster::CatalogOutcome outcome,
+                          log->Submit(operation, request, std::chrono::seconds(30)));
+      return tidewater::server::ApiAnswer{outcome.http_status, std::move(outcome.body)};
+    };
+    // Read before the first request is served: every table created so far exists here.
+    options.before_serving = [&](tidewater::server::Server& server) -> tidewater::Status {
+      auto read = tidewater::cluster::CatalogLog::Start(
+          {flags.cluster_brokers, flags.cluster_kafka_properties, std::chrono::seconds(10)},
+          flags.cluster_name, flags.node_id, options.data_dir,
+          [&server](const std::string& operation, const std::string& request) {
+            tidewater::server::ApiAnswer answer = server.ApplyCatalogChange(operation, request);
+            return tidewater::cluster::CatalogOutcome{answer.http_status, std::move(answer.body)};
+          });
+      if (!read.ok()) {
+        return tidewater::Status::Internal("cluster mode: the catalog: " + read.status().message());
+      }
+      catalog = std::move(*read);
+      catalog_read.store(catalog.get(), std::memory_order_release);
+      return tidewater::Status::Ok();
+    };
+  }
 
   prometheus::Registry kafka_metrics;
   const bool publish = !flags.kafka_brokers.empty();
@@ -639,6 +675,7 @@ int main(int argc, char** argv) {
   if (cluster_log) {
     // After the engine opened its tables: the group's assignments take their shards over.
     if (tidewater::Status joined = cluster_log->JoinOwnersGroup(); !joined.ok()) {
+      if (catalog) catalog->Stop();
       (*server)->Shutdown();
       return Fail("cluster mode: the owners' group: " + joined.message());
     }
@@ -654,6 +691,7 @@ int main(int argc, char** argv) {
     kafka.registry = &kafka_metrics;
     auto started = tidewater::connectors::KafkaPublisher::Start((*server)->engine(), kafka);
     if (!started.ok()) {
+      if (catalog) catalog->Stop();
       (*server)->Shutdown();
       return Fail(started.status().message());
     }
@@ -667,8 +705,11 @@ int main(int argc, char** argv) {
   spdlog::info("event=stopping signal={}", received == SIGTERM ? "SIGTERM" : "SIGINT");
   // The publisher first: it saves its positions while the engine is open.
   if (publisher) publisher->Stop();
+  if (catalog) catalog->Stop();  // its thread applies changes through the server's engine
   // The shards go to the other nodes before the engine closes (their appends in flight end).
   if (cluster_log) cluster_log->LeaveOwnersGroup();
   (*server)->Shutdown();
+  catalog_read.store(nullptr, std::memory_order_release);
+  catalog.reset();
   return 0;
 }

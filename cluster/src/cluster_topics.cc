@@ -40,6 +40,10 @@ std::string NodesTopic(const std::string& cluster_name) {
   return "tidewater." + cluster_name + ".nodes";
 }
 
+std::string CatalogTopic(const std::string& cluster_name) {
+  return "tidewater." + cluster_name + ".catalog";
+}
+
 Result<std::map<std::string, int32_t>> ReadTopicPartitions(const ClusterKafka& kafka) {
   TW_ASSIGN_OR_RETURN(KafkaHandle client, MetadataClient(kafka));
   const rd_kafka_metadata_t* metadata = nullptr;

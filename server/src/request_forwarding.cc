@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <boost/asio/connect.hpp>
@@ -11,6 +12,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <map>
 #include <memory>
 #include <set>
@@ -201,6 +203,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
   std::chrono::milliseconds timeout;
   std::function<void(ForwardedResponse)> done;
   std::unique_ptr<Connection> connection;
+  bool reused = false;  // `connection` was idle, kept from an earlier request
   std::unique_ptr<tcp::resolver> resolver;
   http::response<http::string_body> answer;
   SteadyClock::time_point started = SteadyClock::now();
@@ -210,9 +213,27 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
     while (!idle.empty() && !connection) {
       std::unique_ptr<Connection> candidate = std::move(idle.back());
       idle.pop_back();
-      if (started - candidate->last_used <= kMaxIdle) connection = std::move(candidate);
+      if (started - candidate->last_used <= kMaxIdle && Open(*candidate)) {
+        connection = std::move(candidate);
+      }
     }
-    if (connection) return Send();
+    if (connection) {
+      reused = true;
+      return Send(executor);
+    }
+    Connect(executor);
+  }
+
+  // Whether an idle connection is still open: the owner neither closed it (a restart, its
+  // idle timeout) nor sent anything unasked.
+  static bool Open(Connection& idle) {
+    char byte;
+    const ssize_t peeked =
+        ::recv(idle.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+
+  void Connect(const asio::any_io_executor& executor) {
     connection = std::make_unique<Connection>(executor);
     resolver = std::make_unique<tcp::resolver>(executor);
     const size_t colon = part.owner.rfind(':');
@@ -224,16 +245,22 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
           self->connection->stream.async_connect(
               found, [self](beast::error_code connect_error, const tcp::endpoint&) {
                 if (connect_error) return self->Unreachable(connect_error);
-                self->Send();
+                self->Send(self->connection->stream.get_executor());
               });
         });
   }
 
-  void Send() {
+  void Send(const asio::any_io_executor& executor) {
     connection->stream.expires_after(timeout);
     http::async_write(connection->stream, *part.request,
-                      [self = shared_from_this()](beast::error_code error, size_t) {
-                        if (error) return self->Failed(error);
+                      [self = shared_from_this(), executor](beast::error_code error, size_t) {
+                        // Not written whole: the owner cannot have taken it. A reused
+                        // connection the owner closed meanwhile: once more on a new one.
+                        if (error && self->reused) {
+                          self->reused = false;
+                          return self->Connect(executor);
+                        }
+                        if (error) return self->Unreachable(error);
                         http::async_read(self->connection->stream, self->connection->buffer,
                                          self->answer,
                                          [self](beast::error_code read_error, size_t) {

@@ -155,12 +155,13 @@ RequestOrigin RequestRouter::Origin(std::string_view principal,
 
 RequestRouter::RequestRouter(ServiceContext* service, const Authenticator* authenticator,
                              size_t max_body_bytes, const RequestAuthorizer* authorizer,
-                             const RequestForwarder* forwarder)
+                             const RequestForwarder* forwarder, CatalogSubmit catalog_submit)
     : service_(service),
       authenticator_(authenticator),
       max_body_bytes_(max_body_bytes),
       authorizer_(authorizer),
-      forwarder_(forwarder) {}
+      forwarder_(forwarder),
+      catalog_submit_(std::move(catalog_submit)) {}
 
 std::vector<std::string> RequestRouter::OperationNames() {
   std::vector<std::string> names;
@@ -200,6 +201,14 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
     body_too_large = status.code() == ErrorCode::kValidation;
     if (body_too_large) service_->metrics->BodyTooLarge();
   }
+  // Cluster mode: DDL goes through the catalog, which every node applies.
+  const bool through_catalog = catalog_submit_ && status.ok() &&
+                               kOperations[operation_id].prefix == kDynamoDbPrefix &&
+                               (kOperations[operation_id].name == "CreateTable" ||
+                                kOperations[operation_id].name == "DeleteTable");
+  std::string catalog_body;
+  if (through_catalog) catalog_body = body;
+  std::optional<ApiAnswer> catalog_answer;
   const bool binary =
       operation_id != kUnknownOperationId && kOperations[operation_id].binary_handler != nullptr;
   std::string binary_body;
@@ -225,14 +234,27 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
                                     Origin(principal, http_request)),
           response.request_id);
     }
-    if (status.ok()) status = kOperations[operation_id].handler(*service_, document, scope);
+    if (status.ok() && through_catalog) {
+      Result<ApiAnswer> applied =
+          catalog_submit_(std::string(kOperations[operation_id].name), catalog_body);
+      if (applied.ok()) {
+        catalog_answer = std::move(*applied);
+      } else {
+        status = applied.status();
+      }
+    } else if (status.ok()) {
+      status = kOperations[operation_id].handler(*service_, document, scope);
+    }
   }
   arena.Reset();
   // Application Auto Scaling speaks JSON 1.1 with its own error shape.
   const bool autoscaling = operation_id != kUnknownOperationId &&
                            kOperations[operation_id].prefix == kAutoScalingTargetPrefix;
   if (autoscaling) response.content_type = kAmzJson11ContentType;
-  if (status.ok() && binary) {
+  if (catalog_answer) {
+    response.http_status = catalog_answer->http_status;
+    response.body = std::move(catalog_answer->body);
+  } else if (status.ok() && binary) {
     response.body = std::move(binary_body);
     response.content_type = kProtobufContentType;
   } else if (status.ok()) {
@@ -273,6 +295,22 @@ ApiResponse RequestRouter::Handle(std::string_view amz_target, std::string& body
                   static_cast<int64_t>(seconds * 1e6));
   }
   return response;
+}
+
+ApiAnswer RequestRouter::Apply(std::string_view operation, std::string body) const {
+  const size_t operation_id = FindOperation(std::string(kDynamoDbPrefix) + std::string(operation));
+  RequestScope scope;
+  Status status =
+      operation_id == kUnknownOperationId
+          ? Status(ErrorCode::kUnknownOperation, "Unknown operation: " + std::string(operation))
+          : Status::Ok();
+  rapidjson::Document document;
+  if (status.ok()) status = ParseRequestBody(body, document);
+  if (status.ok()) status = kOperations[operation_id].handler(*service_, document, scope);
+  if (status.ok())
+    return ApiAnswer{200, std::string(scope.buffer.GetString(), scope.buffer.GetSize())};
+  ApiError error = ToApiError(status, scope.error_details);
+  return ApiAnswer{error.http_status, std::move(error.body)};
 }
 
 void RequestRouter::Forward(ApiResponse refused, boost::asio::any_io_executor executor,

@@ -19,6 +19,7 @@
 #include "request_forwarding.h"
 #include "service_context.h"
 #include "tidewater/server/authenticator.h"
+#include "tidewater/server/server.h"
 
 namespace tidewater::server {
 
@@ -54,7 +55,7 @@ class RequestRouter {
   // is then the response (request_forwarding.h); null: the refusal is the response.
   RequestRouter(ServiceContext* service, const Authenticator* authenticator, size_t max_body_bytes,
                 const RequestAuthorizer* authorizer = nullptr,
-                const RequestForwarder* forwarder = nullptr);
+                const RequestForwarder* forwarder = nullptr, CatalogSubmit catalog_submit = {});
 
   // Every operation name served ("PutItem", "GetRecords", ...), then "Unknown"; an
   // operation's position is its id in ServerMetrics.
@@ -64,6 +65,10 @@ class RequestRouter {
   // `forward` set goes to Forward before it is written.
   ApiResponse Handle(std::string_view amz_target, std::string& body,
                      const HttpRequestView& http_request) const;
+
+  // Runs the DynamoDB `operation`'s handler on `body` (JSON) with no authentication or
+  // authorization: a catalog change applied here (Server::ApplyCatalogChange).
+  ApiAnswer Apply(std::string_view operation, std::string body) const;
 
   // Sends `refused.forward` to the node serving the request's shards, asynchronously on
   // `executor` (the calling worker thread's), and calls `done` there with the response to
@@ -83,6 +88,7 @@ class RequestRouter {
   size_t max_body_bytes_;
   const RequestAuthorizer* authorizer_;
   const RequestForwarder* forwarder_;
+  CatalogSubmit catalog_submit_;
 };
 
 }  // namespace tidewater::server

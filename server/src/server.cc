@@ -165,7 +165,7 @@ class ServerImpl final : public Server {
                              options.require_auth ? std::string() : options.advertised)
                        : nullptr),
         router_(&service_, authenticator_.get(), options.max_body_bytes, authorizer_.get(),
-                forwarder_.get()),
+                forwarder_.get(), options.catalog_submit),
         history_(kConsoleHistoryPoints),
         console_(Console::Options{engine, &history_, options.region, &metrics_}),
         workers_(MakeWorkers(WorkerThreads(options.worker_threads, options.sync_writes))),
@@ -198,6 +198,7 @@ class ServerImpl final : public Server {
           options_.split_check_interval, split_metrics_);
     }
     autoscaler_.Start(options_.autoscaling_period);
+    if (options_.before_serving) TW_RETURN_IF_ERROR(options_.before_serving(*this));
     http_.StartAccepting();
     for (auto& worker : workers_) {
       worker->thread = std::thread([io = &worker->io] { io->run(); });
@@ -215,6 +216,9 @@ class ServerImpl final : public Server {
 
   uint16_t port() const override { return http_.port(); }
   Engine& engine() override { return *engine_; }
+  ApiAnswer ApplyCatalogChange(const std::string& operation, const std::string& request) override {
+    return router_.Apply(operation, request);
+  }
 
   void Shutdown() override {
     std::lock_guard lock(shutdown_mutex_);

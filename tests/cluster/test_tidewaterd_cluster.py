@@ -48,6 +48,7 @@ def shard_topic(table_id):
 
 
 NODES_TOPIC = "tidewater.%s.nodes" % CLUSTER  # where nodes announce their take-overs
+CATALOG_TOPIC = "tidewater.%s.catalog" % CLUSTER  # CreateTable and DeleteTable, in order
 
 
 def free_port():
@@ -57,11 +58,13 @@ def free_port():
 
 
 class Broker:
-    """tidewater-test-broker with the nodes topic and the shard topics of tables 1..tables
-    created up front."""
+    """tidewater-test-broker with the nodes and catalog topics and the shard topics of tables
+    1..tables created up front."""
 
-    def __init__(self, workdir, tables):
-        args = [os.environ["TEST_BROKER"], "--exit-on-stdin-eof", "--topic", NODES_TOPIC + ":1"]
+    def __init__(self, workdir, tables, cluster_topics=(NODES_TOPIC, CATALOG_TOPIC)):
+        args = [os.environ["TEST_BROKER"], "--exit-on-stdin-eof"]
+        for topic in cluster_topics:
+            args += ["--topic", topic + ":1"]
         for table_id in range(1, tables + 1):
             args += ["--topic", "%s:%d" % (shard_topic(table_id), SHARDS)]
         self.log_path = os.path.join(workdir, "broker.log")
@@ -188,6 +191,31 @@ def create_stream_table(node, name):
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+
+
+def wait_for_table(nodes, name, exists=True, timeout=30):
+    """Until DescribeTable of `name` finds it on every node (or, not `exists`, on none)."""
+    deadline = time.monotonic() + timeout
+    for node in nodes:
+        while True:
+            try:
+                node.ddb.describe_table(TableName=name)
+                if exists:
+                    break
+            except ClientError as error:
+                if error_code(error) != "ResourceNotFoundException":
+                    raise
+                if not exists:
+                    break
+            assert time.monotonic() < deadline, "%s: %s not %s" % (
+                node.node_id, name, "created" if exists else "deleted")
+            time.sleep(0.1)
+
+
+def create_cluster_table(nodes, name):
+    """CreateTable through the first node; the catalog creates it on every node."""
+    create_stream_table(nodes[0], name)
+    wait_for_table(nodes, name)
 
 
 def scan_all(node, table):
@@ -381,8 +409,8 @@ class ClusterTestCase(unittest.TestCase):
                                                     node.log_tail(8000)))
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def start_broker(self, tables):
-        self.broker = Broker(self.workdir, tables)
+    def start_broker(self, tables, **kwargs):
+        self.broker = Broker(self.workdir, tables, **kwargs)
         return self.broker
 
     def node(self, node_id, data_dir=None, ownership="every-shard"):
@@ -650,8 +678,7 @@ class GroupOwnershipTest(ClusterTestCase):
         a, b, c = (self.node(name, ownership="group") for name in ("n1", "n2", "n3"))
         for node in (a, b, c):
             node.start()
-        for node in (a, b, c):
-            create_stream_table(node, "events")  # table id 1 on each (no catalog topic yet)
+        create_cluster_table([a, b, c], "events")
 
         print("shared:", self.wait_for_owners([a, b, c], shared_by(a, b, c)))
         # A node refuses a shard another serves: nothing is done, the client goes elsewhere.
@@ -696,8 +723,7 @@ class GroupOwnershipTest(ClusterTestCase):
         a, b = (self.node(name, ownership="group") for name in ("n1", "n2"))
         for node in (a, b):
             node.start()
-        for node in (a, b):
-            create_stream_table(node, "events")
+        create_cluster_table([a, b], "events")
         served = self.wait_for_owners(
             [a, b], lambda served: len(served["n1"]) == 2 and len(served["n2"]) == 2)
         # A paused node's requests wait (the kernel accepts their connections), so the
@@ -808,8 +834,7 @@ class ForwardingTest(ClusterTestCase):
         a, b, c = (self.node(name, ownership="group") for name in ("n1", "n2", "n3"))
         for node in (a, b, c):
             node.start()
-        for node in (a, b, c):
-            create_stream_table(node, "events")
+        create_cluster_table([b, a, c], "events")
         print("shared:", self.wait_for_owners([a, b, c], shared_by(a, b, c)))
         self.assert_served_through_every_node([a, b, c], "first")
         for node in (a, b, c):  # each owns some shards and forwarded for the others
@@ -931,6 +956,65 @@ class ForwardingTest(ClusterTestCase):
                                                  ConsistentRead=True))
 
 
+class CatalogTest(ClusterTestCase):
+    """CreateTable and DeleteTable through any node reach every node, in one order, so that
+    table ids (and with them the shard-log topics) agree."""
+
+    def wait_for_log(self, node, event, count, timeout=30):
+        """Until `event` appears `count` times in the node's log."""
+        deadline = time.monotonic() + timeout
+        while node.log_tail(10 ** 6).count(event) < count:
+            self.assertLess(time.monotonic(), deadline, "%s: no %s" % (node.node_id, event))
+            time.sleep(0.1)
+
+    def put_through_every_node(self, nodes, table, tag):
+        for node in nodes:
+            deadline = time.monotonic() + 60
+            for i in range(8):  # keys of every shard
+                while True:
+                    try:
+                        node.ddb.put_item(TableName=table, Item={"pk": {"S": "%s-%d" % (tag, i)}})
+                        break
+                    except ClientError as error:  # until the group assigned the new table
+                        self.assertEqual(error_code(error), "ServiceUnavailable")
+                        self.assertLess(time.monotonic(), deadline, str(error))
+                        time.sleep(0.2)
+
+    def test_tables_created_and_deleted_through_any_node_exist_on_every_node(self):
+        self.start_broker(tables=3)
+        a, b, c = (self.node(name, ownership="group") for name in ("n1", "n2", "n3"))
+        for node in (a, b, c):
+            node.start()
+        create_cluster_table([b, a, c], "events")  # id 1
+        create_cluster_table([c, a, b], "second")  # id 2
+        with self.assertRaises(ClientError) as again:
+            create_stream_table(a, "second")
+        self.assertEqual(error_code(again.exception), "ResourceInUseException")
+        self.put_through_every_node([a, b, c], "second", "s")
+        a.ddb.delete_table(TableName="second")
+        wait_for_table([a, b, c], "second", exists=False)
+        self.put_through_every_node([a, b, c], "events", "e")
+
+        # A restarted node goes on after the changes it applied (none applied twice).
+        b.stop()
+        applied_before = b.log_tail(10 ** 6).count("event=catalog_applied")
+        b.start()
+        self.wait_for_log(b, "event=catalog_read", 2)
+        self.assertEqual(b.log_tail(10 ** 6).count("event=catalog_applied"), applied_before)
+        # A new node replays the catalog: the same tables, with the same ids.
+        d = self.node("n4", ownership="group")
+        d.start()
+        self.wait_for_log(d, "event=catalog_read", 1)
+        self.assertEqual(d.log_tail(10 ** 6).count("event=catalog_applied"), 4)
+        self.assertEqual(d.ddb.list_tables()["TableNames"], ["events"])
+        create_cluster_table([d, a, b, c], "third")  # id 3 on every node
+        self.put_through_every_node([a, b, c, d], "third", "t")
+        self.put_through_every_node([d], "events", "e")
+        for i in range(8):
+            self.assertIn("Item", c.ddb.get_item(TableName="third", ConsistentRead=True,
+                                                 Key={"pk": {"S": "t-%d" % i}}))
+
+
 class BadStartTest(ClusterTestCase):
     def run_to_exit(self, node, extra=(), timeout=60):
         completed = subprocess.run(node.arguments() + list(extra), capture_output=True,
@@ -945,6 +1029,14 @@ class BadStartTest(ClusterTestCase):
         node = Node(self.workdir, "n1", "127.0.0.1:%d" % port)
         output = self.run_to_exit(node)
         self.assertIn("did not answer", output)
+
+    def test_group_ownership_without_the_nodes_or_catalog_topic(self):
+        for present, missing in ((CATALOG_TOPIC, NODES_TOPIC), (NODES_TOPIC, CATALOG_TOPIC)):
+            self.start_broker(tables=1, cluster_topics=(present,))
+            node = Node(self.workdir, "n1", self.broker.bootstraps, ownership="group")
+            self.assertIn(missing, self.run_to_exit(node))
+            self.broker.stop()
+            shutil.rmtree(node.data_dir, ignore_errors=True)
 
     def test_data_directory_of_another_node_or_outside_cluster_mode(self):
         self.start_broker(tables=1)

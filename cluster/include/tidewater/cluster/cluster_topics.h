@@ -29,6 +29,8 @@ std::string ShardLogTopicPattern(const std::string& cluster_name);
 std::string OwnersGroup(const std::string& cluster_name);
 // The topic where nodes announce the shards they take over (OwnerDirectory): one partition.
 std::string NodesTopic(const std::string& cluster_name);
+// The topic of the cluster's DDL (CatalogLog): one partition.
+std::string CatalogTopic(const std::string& cluster_name);
 
 // Every topic the brokers know, with its partition count. Errors: Internal when the
 // brokers do not answer within the timeout (unreachable, wrong address, TLS or SASL

@@ -35,6 +35,19 @@ class Collectable;
 
 namespace tidewater::server {
 
+// A DynamoDB answer: HTTP status and JSON body.
+struct ApiAnswer {
+  unsigned http_status = 200;
+  std::string body;
+};
+
+// Cluster mode's catalog (docs/CLUSTER.md, "The catalog and DDL"): sends a CreateTable or
+// DeleteTable (its JSON request) through the cluster's catalog, which every node applies
+// (Server::ApplyCatalogChange), and answers with this node's outcome. Errors: the change
+// could not be sent (Unavailable) or was not applied here in time (Internal).
+using CatalogSubmit =
+    std::function<Result<ApiAnswer>(const std::string& operation, const std::string& request)>;
+
 struct ServerOptions {
   std::string data_dir = "./data";
   std::string listen = "127.0.0.1:8000";  // HOST:PORT; port 0 picks a free port
@@ -162,6 +175,13 @@ struct ServerOptions {
   // several nodes' shards is split among them (this node's share sent here) and the answers
   // merged, what a node could not do coming back unprocessed.
   std::string advertised;
+  // Cluster mode: CreateTable and DeleteTable, once authorized, go through the catalog
+  // rather than straight to the engine. Empty: they run here.
+  CatalogSubmit catalog_submit;
+  // Called by Start once the engine is open and the listener bound, before the first
+  // connection is accepted (cluster mode reads its catalog there, applying it through
+  // Server::ApplyCatalogChange); an error fails Start.
+  std::function<Status(class Server&)> before_serving;
   // How long a forwarded request may take there and back before it is answered
   // InternalServerError (its outcome unknown).
   std::chrono::milliseconds forward_timeout{30'000};
@@ -176,6 +196,11 @@ class Server {
   virtual uint16_t port() const = 0;
   // The engine the server serves (its own or the borrowed one); valid until Shutdown().
   virtual Engine& engine() = 0;
+  // Cluster mode: applies a catalog change here (CreateTable, DeleteTable: its JSON
+  // request), as its handler does, with no authentication (the node that took it checked).
+  // Thread-safe.
+  virtual ApiAnswer ApplyCatalogChange(const std::string& operation,
+                                       const std::string& request) = 0;
   // Graceful stop: refuse new connections, finish in-flight requests, stop the workers,
   // close the engine if the server opened it.
   virtual void Shutdown() = 0;
