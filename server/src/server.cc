@@ -199,11 +199,7 @@ class ServerImpl final : public Server {
     }
     autoscaler_.Start(options_.autoscaling_period);
     if (options_.before_serving) TW_RETURN_IF_ERROR(options_.before_serving(*this));
-    http_.StartAccepting();
-    for (auto& worker : workers_) {
-      worker->thread = std::thread([io = &worker->io] { io->run(); });
-    }
-    started_ = true;
+    // Logged before the first request is answered: a client that saw an answer finds the line.
     spdlog::info(
         "event=listening scheme={} address={} port={} region={} data_dir={} workers={} "
         "auth=\"{}\" authorization=\"{}\"",
@@ -211,6 +207,11 @@ class ServerImpl final : public Server {
         options_.data_dir, workers_.size(),
         DescribeAuthentication(options_, credentials_.get(), IsLoopback(endpoint)),
         DescribeAuthorization(options_, policies_.get()));
+    http_.StartAccepting();
+    for (auto& worker : workers_) {
+      worker->thread = std::thread([io = &worker->io] { io->run(); });
+    }
+    started_ = true;
     return Status::Ok();
   }
 
