@@ -45,9 +45,10 @@ std::string EncodeOwner(const ShardOwner& owner) {
 }
 
 std::optional<ShardOwner> DecodeOwner(const char* data, size_t size) {
-  rapidjson::Document document;
-  document.Parse(data, size);
-  if (document.HasParseError() || !document.IsObject()) return std::nullopt;
+  rapidjson::Document parsed;
+  parsed.Parse(data, size);
+  if (parsed.HasParseError() || !parsed.IsObject()) return std::nullopt;
+  const rapidjson::Document& document = parsed;
   auto term = document.FindMember("term");
   auto node = document.FindMember("node");
   auto advertised = document.FindMember("advertised");

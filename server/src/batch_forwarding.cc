@@ -26,9 +26,9 @@ rapidjson::Value Name(std::string_view name, Allocator& allocator) {
 // `table`'s entry in `tables` (an object), created as `empty` when missing.
 rapidjson::Value& Entry(rapidjson::Value& tables, std::string_view table, rapidjson::Type empty,
                         Allocator& allocator) {
-  auto it = tables.FindMember(
+  const rapidjson::Value name(
       rapidjson::StringRef(table.data(), static_cast<rapidjson::SizeType>(table.size())));
-  if (it != tables.MemberEnd()) return it->value;
+  if (tables.HasMember(name)) return tables[name];
   tables.AddMember(Name(table, allocator), rapidjson::Value(empty), allocator);
   return (tables.MemberEnd() - 1)->value;
 }
@@ -69,14 +69,16 @@ void AppendPerTable(rapidjson::Value& into, const rapidjson::Value& from, bool k
 // and per index within GlobalSecondaryIndexes and LocalSecondaryIndexes).
 void AddNumbers(rapidjson::Value& into, const rapidjson::Value& from, Allocator& allocator) {
   for (const auto& member : from.GetObject()) {
-    auto it = into.FindMember(member.name);
-    if (it == into.MemberEnd()) {
+    if (!into.HasMember(member.name)) {
       into.AddMember(rapidjson::Value(member.name, allocator),
                      rapidjson::Value(member.value, allocator), allocator);
-    } else if (it->value.IsNumber() && member.value.IsNumber()) {
-      it->value.SetDouble(it->value.GetDouble() + member.value.GetDouble());
-    } else if (it->value.IsObject() && member.value.IsObject()) {
-      AddNumbers(it->value, member.value, allocator);
+      continue;
+    }
+    rapidjson::Value& known = into[member.name];
+    if (known.IsNumber() && member.value.IsNumber()) {
+      known.SetDouble(known.GetDouble() + member.value.GetDouble());
+    } else if (known.IsObject() && member.value.IsObject()) {
+      AddNumbers(known, member.value, allocator);
     }
   }
 }
@@ -157,8 +159,9 @@ std::string MergeBatchAnswers(bool writes, const std::vector<BatchShare>& shares
   bool has_metrics = false;
   bool has_capacity = false;
   for (size_t i = 0; i < shares.size(); ++i) {
-    rapidjson::Document answer;
-    if (answers[i]) answer.Parse(answers[i]->data(), answers[i]->size());
+    rapidjson::Document parsed;
+    if (answers[i]) parsed.Parse(answers[i]->data(), answers[i]->size());
+    const rapidjson::Document& answer = parsed;
     if (!answers[i] || answer.HasParseError() || !answer.IsObject()) {
       rapidjson::Document items;
       items.Parse(shares[i].request_items.data(), shares[i].request_items.size());
@@ -225,8 +228,8 @@ void ScanPages::Add(const rapidjson::Value& page) {
   }
   if (auto it = page.FindMember("ConsumedCapacity");
       it != page.MemberEnd() && it->value.IsObject()) {
-    if (auto known = merged_.FindMember("ConsumedCapacity"); known != merged_.MemberEnd()) {
-      AddNumbers(known->value, it->value, allocator);
+    if (merged_.HasMember("ConsumedCapacity")) {
+      AddNumbers(merged_["ConsumedCapacity"], it->value, allocator);
     } else {
       merged_.AddMember("ConsumedCapacity", rapidjson::Value(it->value, allocator), allocator);
     }

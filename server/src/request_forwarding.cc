@@ -374,9 +374,8 @@ struct ScanWalk : std::enable_shared_from_this<ScanWalk> {
     body.AddMember("Segment", shard.segment, allocator);
     body.AddMember("TotalSegments", shard.total_segments, allocator);
     if (step > 0) body.RemoveMember("ExclusiveStartKey");
-    if (auto limit = body.FindMember("Limit");
-        limit != body.MemberEnd() && limit->value.IsUint64()) {
-      limit->value.SetUint64(limit->value.GetUint64() - scanned);
+    if (body.HasMember("Limit") && body["Limit"].IsUint64()) {
+      body["Limit"].SetUint64(body["Limit"].GetUint64() - scanned);
     }
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
@@ -395,10 +394,11 @@ struct ScanWalk : std::enable_shared_from_this<ScanWalk> {
   }
 
   void Answered(ForwardedResponse response) {
-    rapidjson::Document page;
+    rapidjson::Document parsed;
     if (response.answered && response.http_status == 200) {
-      page.Parse(response.body.data(), response.body.size());
+      parsed.Parse(response.body.data(), response.body.size());
     }
+    const rapidjson::Document& page = parsed;
     if (!response.answered || response.http_status != 200 || page.HasParseError() ||
         !page.IsObject()) {
       // The client repeats the page from its ExclusiveStartKey (a Scan does nothing).
