@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "content_encoding.h"
-#include "handler_support.h"
 #include "request_expressions.h"
 #include "table_schemas.h"
 #include "tidewater/core/key_codec.h"
@@ -84,9 +83,8 @@ class ShardCollector {
   bool AddKeyed(const rapidjson::Value& request, const char* member) {
     std::optional<std::string> table = StringMember(request, "TableName");
     if (!table) return false;
-    auto item = ReadItemMember(request, member);
-    if (!item.ok() || !item.value()) return false;
-    return AddItem(*table, **item);
+    const rapidjson::Value* item = Member(request, member);
+    return item != nullptr && AddKeyObject(*table, *item);
   }
 
   bool AddItem(const std::string& table, const Item& item) {
@@ -154,15 +152,10 @@ class ShardCollector {
 
   const std::set<std::pair<std::string, uint32_t>>& shards() const { return shards_; }
 
-  // An attribute-value map given directly (BatchGetItem's Keys, a batch write's Item).
+  // An attribute-value map (a Key, an Item, one of BatchGetItem's Keys).
   bool AddKeyObject(const std::string& table, const rapidjson::Value& map) {
-    rapidjson::Document holder;
-    holder.SetObject();
-    rapidjson::Value copy(map, holder.GetAllocator());
-    holder.AddMember("K", copy, holder.GetAllocator());
-    auto item = ReadItemMember(holder, "K");
-    if (!item.ok() || !item.value()) return false;
-    return AddItem(table, **item);
+    Result<Item> item = json::ParseItem(map);
+    return item.ok() && AddItem(table, *item);
   }
 
  private:
